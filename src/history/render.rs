@@ -1,0 +1,105 @@
+//! Canonical one-line rendering of an event: `   123ms n1 ...`. Faults and crashes are
+//! marked with `!!` so they stand out when reading a trace.
+
+use super::{Event, EventKind};
+use crate::ids::NodeId;
+use crate::paxos::{DurableState, Note};
+use std::fmt::Write;
+
+fn list(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+    format!("[{}]", names.join(","))
+}
+
+fn state(s: &Option<DurableState>) -> String {
+    let Some(s) = s else {
+        return "empty disk".into();
+    };
+    let mut parts = Vec::new();
+    if let Some(a) = &s.acceptor {
+        let promised = a.promised.map_or("-".into(), |b| b.to_string());
+        let accepted = a
+            .accepted
+            .as_ref()
+            .map_or("-".into(), |(b, v)| format!("{b}:{v}"));
+        parts.push(format!("promised={promised} accepted={accepted}"));
+    }
+    if let Some(p) = &s.proposer {
+        let value = p.value.as_ref().map_or("-".into(), |v| v.to_string());
+        parts.push(format!("round={} value={value}", p.round));
+    }
+    if let Some(l) = &s.learner {
+        let learned = l.learned.as_ref().map_or("-".into(), |v| v.to_string());
+        parts.push(format!("learned={learned}"));
+    }
+    parts.join(" ")
+}
+
+pub fn render_event(e: &Event) -> String {
+    let mut line = format!("{:>6}ms ", e.at_ms);
+    match e.node {
+        Some(n) => write!(line, "{n:<4}").unwrap(),
+        None => line.push_str("--  "),
+    }
+    line.push(' ');
+    let body = match &e.kind {
+        EventKind::PhaseStarted { phase } => format!("== phase {phase:?} =="),
+        EventKind::Partitioned { groups } => {
+            let g: Vec<String> = groups.iter().map(|g| list(g)).collect();
+            format!("!! partition {}", g.join(" | "))
+        }
+        EventKind::PartitionedOneWay { from, to } => {
+            format!("!! one-way partition {} -/-> {}", list(from), list(to))
+        }
+        EventKind::Healed => "!! heal all links".into(),
+        EventKind::LinkFaultsSet {
+            link,
+            drop_probability,
+            duplicate_probability,
+            delay_ms_max,
+        } => {
+            let on = link.map_or("all links".into(), |(a, b)| format!("{a}->{b}"));
+            format!(
+                "!! faults on {on}: drop={drop_probability:.3} dup={duplicate_probability:.3} delay<={delay_ms_max}ms"
+            )
+        }
+        EventKind::Crashed { node } => format!("!! crash {node}"),
+        EventKind::Restarted { node } => format!("!! restart {node}"),
+        EventKind::RunEnded { reason } => format!("== end: {reason} =="),
+        EventKind::Started {
+            incarnation,
+            recovered,
+        } => format!("start #{incarnation} ({})", state(recovered)),
+        EventKind::ClientRequest { value } => format!("client asks to propose {value}"),
+        EventKind::Sent { to, msg_id, msg } => format!("send -> {to} #{msg_id} {msg}"),
+        EventKind::Dropped { to, msg_id } => format!("!! drop -> {to} #{msg_id}"),
+        EventKind::Duplicated { to, msg_id } => format!("!! duplicate -> {to} #{msg_id}"),
+        EventKind::Delayed {
+            to,
+            msg_id,
+            delay_ms,
+        } => format!("!! delay -> {to} #{msg_id} by {delay_ms}ms"),
+        EventKind::Delivered { from, msg_id, msg } => format!("recv <- {from} #{msg_id} {msg}"),
+        EventKind::Malformed { bytes, error } => {
+            format!("!! malformed datagram ({bytes} bytes): {error}")
+        }
+        EventKind::Persisted { state: s } => format!("persist {}", state(&Some(s.clone()))),
+        EventKind::Protocol(note) => match note {
+            Note::Proposed { value } => format!("propose {value}"),
+            Note::Promised { ballot } => format!("promise {ballot}"),
+            Note::Accepted { ballot, value } => format!("accept {ballot}:{value}"),
+            Note::Rejected { ballot, promised } => format!("reject {ballot} (promised {promised})"),
+            Note::Adopted {
+                ballot,
+                value,
+                from_ballot,
+            } => format!("adopt {value} from {from_ballot} for {ballot}"),
+            Note::Decided { ballot, value } => format!("decided {value} at {ballot}"),
+            Note::BackingOff { next_round } => format!("back off, next round {next_round}"),
+            Note::GaveUp { attempts } => format!("give up after {attempts} ballots"),
+            Note::Learned { ballot, value } => format!("LEARN {value} (at {ballot})"),
+        },
+    };
+    line.push_str(&body);
+    line
+}

@@ -1,0 +1,11 @@
+//! gauntlet: a deterministic fault-injection test harness for consensus protocols.
+//!
+//! Real async nodes run inside a seeded turmoil simulation; a typed fault schedule
+//! partitions, delays, drops, duplicates and crashes; the recorded history is judged by
+//! named safety, liveness and coverage properties. See ARCHITECTURE.md for the map.
+
+pub mod history;
+pub mod ids;
+pub mod net;
+pub mod paxos;
+pub mod storage;

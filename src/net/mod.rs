@@ -1,0 +1,25 @@
+//! How nodes reach each other: the [`Transport`] trait, its turmoil UDP implementation,
+//! and the wire codec with its size limits. Faults are not decided here; the fault layer
+//! in `crate::fault` tells the node shell what to do with each message.
+
+mod codec;
+mod turmoil_udp;
+
+pub use codec::{decode, encode, DecodeError, Envelope, DATAGRAM_BYTES_MAX, WIRE_VERSION};
+pub use turmoil_udp::TurmoilUdp;
+
+use crate::ids::NodeId;
+use std::io;
+
+/// The UDP port every node listens on.
+pub const PORT: u16 = 5000;
+
+/// Moves datagrams between nodes. Implementations: turmoil's simulated UDP here; real
+/// tokio sockets are the same trait with an address book.
+#[allow(async_fn_in_trait)] // used only with concrete, single-threaded impls
+pub trait Transport {
+    /// Send one datagram to `to`. Loss is not an error: UDP may drop silently.
+    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()>;
+    /// Receive one datagram into `buf`; returns its length (truncated to `buf`).
+    async fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+}

@@ -1,0 +1,107 @@
+//! The acceptor: the memory of Paxos. Its promise and its last acceptance must survive
+//! a crash, so every change is persisted (the shell writes and fsyncs) before the reply
+//! that reveals it is sent.
+
+use super::msg::{Ballot, Msg, Value};
+use super::node::{Note, Output};
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+
+/// What an acceptor must never forget.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptorState {
+    /// Highest ballot promised; it will take part in no lower ballot.
+    pub promised: Option<Ballot>,
+    /// Highest-ballot proposal accepted, if any.
+    pub accepted: Option<(Ballot, Value)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Acceptor {
+    pub state: AcceptorState,
+}
+
+impl Acceptor {
+    pub fn recover(state: AcceptorState) -> Self {
+        Acceptor { state }
+    }
+
+    /// Phase 1b: promise a ballot above the current promise, re-answer the same ballot,
+    /// nack a lower one.
+    pub fn on_prepare(&mut self, from: NodeId, ballot: Ballot, out: &mut Vec<Output>) {
+        match self.state.promised {
+            Some(promised) if ballot < promised => {
+                out.push(Output::Note(Note::Rejected { ballot, promised }));
+                out.push(Output::Send {
+                    to: from,
+                    msg: Msg::Nack { ballot, promised },
+                });
+            }
+            Some(promised) if ballot == promised => {
+                // The same proposer asking again (a retransmission or a duplicate):
+                // answering again is safe and changes nothing durable.
+                out.push(Output::Send {
+                    to: from,
+                    msg: Msg::Promise {
+                        ballot,
+                        accepted: self.state.accepted.clone(),
+                    },
+                });
+            }
+            _ => {
+                self.state.promised = Some(ballot);
+                out.push(Output::Note(Note::Promised { ballot }));
+                out.push(Output::Send {
+                    to: from,
+                    msg: Msg::Promise {
+                        ballot,
+                        accepted: self.state.accepted.clone(),
+                    },
+                });
+            }
+        }
+    }
+
+    /// Phase 2b. Accepts when `ballot` is at least the promise; otherwise nacks.
+    /// `learners` receive the acceptance along with the ballot's proposer.
+    pub fn on_accept(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        value: Value,
+        learners: &[NodeId],
+        out: &mut Vec<Output>,
+    ) {
+        if let Some(promised) = self.state.promised {
+            if ballot < promised {
+                out.push(Output::Note(Note::Rejected { ballot, promised }));
+                out.push(Output::Send {
+                    to: from,
+                    msg: Msg::Nack { ballot, promised },
+                });
+                return;
+            }
+        }
+        let accepted = Some((ballot, value.clone()));
+        let changed = self.state.promised != Some(ballot) || self.state.accepted != accepted;
+        self.state.promised = Some(ballot);
+        self.state.accepted = accepted;
+        if changed {
+            out.push(Output::Note(Note::Accepted {
+                ballot,
+                value: value.clone(),
+            }));
+        }
+        let reply = Msg::Accepted { ballot, value };
+        let mut recipients: Vec<NodeId> = learners.to_vec();
+        if !recipients.contains(&ballot.proposer) {
+            recipients.push(ballot.proposer);
+        }
+        for to in recipients {
+            out.push(Output::Send {
+                to,
+                msg: reply.clone(),
+            });
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The learner: learns a value once a majority of distinct acceptors report accepting
+//! the same ballot with it.
+
+use super::msg::{Ballot, Msg, Value};
+use super::node::{Note, Output, Timer};
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many distinct (ballot, value) tallies a learner keeps. Older ballots are dropped
+/// first; a ballot that old can no longer gather a majority in practice, and the limit
+/// keeps a flood of forged or stale messages from growing memory without bound.
+pub const TALLIES_MAX: usize = 256;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnerState {
+    pub learned: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Learner {
+    pub state: LearnerState,
+    /// Acceptors that reported each (ballot, value). A set, so a duplicated message
+    /// from the same acceptor is never counted twice.
+    tallies: BTreeMap<(Ballot, Value), BTreeSet<NodeId>>,
+}
+
+impl Learner {
+    pub fn recover(state: LearnerState) -> Self {
+        Learner {
+            state,
+            tallies: BTreeMap::new(),
+        }
+    }
+
+    pub fn on_accepted(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        value: Value,
+        majority: usize,
+        out: &mut Vec<Output>,
+    ) {
+        if self.state.learned.is_some() {
+            return;
+        }
+        let voters = self.tallies.entry((ballot, value.clone())).or_default();
+        voters.insert(from);
+        let count = voters.len();
+        if self.tallies.len() > TALLIES_MAX {
+            self.tallies.pop_first();
+        }
+        if count >= majority {
+            self.state.learned = Some(value.clone());
+            self.tallies.clear();
+            out.push(Output::Note(Note::Learned { ballot, value }));
+        }
+    }
+
+    /// A learner that has not learned yet starts polling.
+    pub fn on_start(&mut self, poll_ms: u64, out: &mut Vec<Output>) {
+        if self.state.learned.is_none() {
+            out.push(Output::SetTimer {
+                timer: Timer::LearnerPoll,
+                delay_ms_min: poll_ms,
+                delay_ms_max: poll_ms,
+            });
+        }
+    }
+
+    /// Until it learns, a learner periodically nudges the proposers so that a value
+    /// chosen while its acceptances were lost gets re-driven to it.
+    pub fn on_poll(&mut self, proposers: &[NodeId], poll_ms: u64, out: &mut Vec<Output>) {
+        if self.state.learned.is_some() {
+            return;
+        }
+        for &to in proposers {
+            out.push(Output::Send {
+                to,
+                msg: Msg::Nudge,
+            });
+        }
+        out.push(Output::SetTimer {
+            timer: Timer::LearnerPoll,
+            delay_ms_min: poll_ms,
+            delay_ms_max: poll_ms,
+        });
+    }
+}

@@ -1,0 +1,25 @@
+//! Basic (single-decree) Paxos, as in Lamport's "Paxos Made Simple", as pure state
+//! machines. Nothing here does I/O, reads a clock or draws random numbers: every input
+//! (a message, a timer firing, a client request, a restart with recovered state) comes in
+//! through [`Node::step`], and everything the node wants done (send, persist, set a
+//! timer, record an event) goes out as an [`Output`]. The async shell in `crate::node`
+//! and any future event loop execute those outputs.
+
+mod acceptor;
+mod learner;
+mod msg;
+mod node;
+mod proposer;
+
+pub use acceptor::{Acceptor, AcceptorState};
+pub use learner::{Learner, LearnerState};
+pub use msg::{Ballot, Msg, MsgKind, Value, VALUE_BYTES_MAX};
+pub use node::{DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig};
+pub use proposer::{Proposer, ProposerState};
+
+/// The smallest number of acceptors that forms a majority of `acceptor_count`.
+///
+/// With an even count a majority is strictly more than half: 4 acceptors need 3.
+pub fn majority(acceptor_count: usize) -> usize {
+    acceptor_count / 2 + 1
+}

@@ -1,0 +1,112 @@
+//! Ballots, values and the messages Paxos nodes exchange.
+
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Largest value a client may propose, in bytes. Keeps every message far below the
+/// wire codec's datagram limit.
+pub const VALUE_BYTES_MAX: usize = 256;
+
+/// A proposal number. Unique per proposer because it carries the proposer's id, and
+/// totally ordered: by round first, then by proposer id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub struct Ballot {
+    pub round: u64,
+    pub proposer: NodeId,
+}
+
+impl Ballot {
+    pub fn new(round: u64, proposer: NodeId) -> Self {
+        Ballot { round, proposer }
+    }
+}
+
+impl fmt::Display for Ballot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.round, self.proposer.0)
+    }
+}
+
+/// A proposed value (the lab's `Value_A`, `Value_B`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Value(pub String);
+
+impl Value {
+    pub fn new(s: impl Into<String>) -> Self {
+        Value(s.into())
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Paxos message. Which role handles it is decided by [`crate::paxos::Node`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// Phase 1a: proposer asks acceptors to promise `ballot`.
+    Prepare { ballot: Ballot },
+    /// Phase 1b: acceptor promises `ballot` and reports what it accepted last, if anything.
+    Promise {
+        ballot: Ballot,
+        accepted: Option<(Ballot, Value)>,
+    },
+    /// Explicit rejection of `ballot`, carrying the acceptor's promise so the proposer
+    /// can jump past it instead of climbing one round at a time.
+    Nack { ballot: Ballot, promised: Ballot },
+    /// Phase 2a: proposer asks acceptors to accept `value` at `ballot`.
+    Accept { ballot: Ballot, value: Value },
+    /// Phase 2b: acceptor accepted `value` at `ballot`; sent to the ballot's proposer
+    /// and to every learner.
+    Accepted { ballot: Ballot, value: Value },
+    /// A learner that has not learned yet asks proposers to drive a new ballot. This is
+    /// what makes liveness hold once faults heal: accepted messages lost during the
+    /// faults are never resent, so somebody must run a fresh round.
+    Nudge,
+}
+
+/// The kind of a message, without its payload: for fault filters and summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MsgKind {
+    Prepare,
+    Promise,
+    Nack,
+    Accept,
+    Accepted,
+    Nudge,
+}
+
+impl Msg {
+    pub fn kind(&self) -> MsgKind {
+        match self {
+            Msg::Prepare { .. } => MsgKind::Prepare,
+            Msg::Promise { .. } => MsgKind::Promise,
+            Msg::Nack { .. } => MsgKind::Nack,
+            Msg::Accept { .. } => MsgKind::Accept,
+            Msg::Accepted { .. } => MsgKind::Accepted,
+            Msg::Nudge => MsgKind::Nudge,
+        }
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Msg::Prepare { ballot } => write!(f, "Prepare(b={ballot})"),
+            Msg::Promise { ballot, accepted } => match accepted {
+                Some((ab, v)) => write!(f, "Promise(b={ballot}, accepted={ab}:{v})"),
+                None => write!(f, "Promise(b={ballot}, accepted=none)"),
+            },
+            Msg::Nack { ballot, promised } => write!(f, "Nack(b={ballot}, promised={promised})"),
+            Msg::Accept { ballot, value } => write!(f, "Accept(b={ballot}, v={value})"),
+            Msg::Accepted { ballot, value } => write!(f, "Accepted(b={ballot}, v={value})"),
+            Msg::Nudge => write!(f, "Nudge"),
+        }
+    }
+}

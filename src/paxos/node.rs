@@ -1,0 +1,306 @@
+//! One Paxos node: any combination of acceptor, proposer and learner roles, driven as a
+//! single state machine. This is where messages are routed to roles and where durable
+//! state is snapshotted, so the shell that runs a node knows no protocol rule.
+
+use super::acceptor::{Acceptor, AcceptorState};
+use super::learner::{Learner, LearnerState};
+use super::majority;
+use super::msg::{Ballot, Msg, Value};
+use super::proposer::{Proposer, ProposerState};
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+
+/// Which roles a node plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roles {
+    pub acceptor: bool,
+    pub proposer: bool,
+    pub learner: bool,
+}
+
+/// Protocol timing, in simulated (or real) milliseconds. Defaults suit a network whose
+/// one-way latency is a few milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimingConfig {
+    /// How long a proposer waits for a quorum in either phase before backing off.
+    pub phase_timeout_ms: u64,
+    /// Range of the randomized backoff before the next ballot.
+    pub backoff_ms_min: u64,
+    pub backoff_ms_max: u64,
+    /// Ballots a proposer may start before giving up; `None` retries forever.
+    pub attempts_max: Option<u32>,
+    /// How often a learner that has not learned nudges the proposers.
+    pub learner_poll_ms: u64,
+}
+
+impl Default for TimingConfig {
+    fn default() -> Self {
+        TimingConfig {
+            phase_timeout_ms: 100,
+            backoff_ms_min: 10,
+            backoff_ms_max: 80,
+            attempts_max: None,
+            learner_poll_ms: 200,
+        }
+    }
+}
+
+/// Everything a node persists, as one snapshot: the shell writes and fsyncs it before
+/// executing any output that follows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurableState {
+    pub acceptor: Option<AcceptorState>,
+    pub proposer: Option<ProposerState>,
+    pub learner: Option<LearnerState>,
+}
+
+/// Timers a node asks its shell to set. A timer that fires after it stopped mattering
+/// (a ballot already abandoned) is ignored by the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Timer {
+    PhaseTimeout { ballot: Ballot },
+    Retry,
+    LearnerPoll,
+}
+
+/// An input to a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// The node (re)starts with the state its storage recovered (`None`: a fresh disk).
+    Start {
+        recovered: Option<DurableState>,
+    },
+    /// A client asks this node's proposer to propose `value`.
+    ClientRequest {
+        value: Value,
+    },
+    Receive {
+        from: NodeId,
+        msg: Msg,
+    },
+    TimerFired {
+        timer: Timer,
+    },
+}
+
+/// What a node asks its shell to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Send {
+        to: NodeId,
+        msg: Msg,
+    },
+    /// Write and fsync this snapshot before executing the outputs after it.
+    Persist(DurableState),
+    /// Fire `timer` after a delay drawn uniformly from the range by the shell's seeded RNG.
+    SetTimer {
+        timer: Timer,
+        delay_ms_min: u64,
+        delay_ms_max: u64,
+    },
+    /// A protocol event worth recording in the history.
+    Note(Note),
+}
+
+/// Protocol events the history records and the checkers read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Note {
+    /// A proposer took a client's value.
+    Proposed { value: Value },
+    /// An acceptor promised `ballot` (persisted before the promise went out).
+    Promised { ballot: Ballot },
+    /// An acceptor accepted `value` at `ballot`. Agreement is judged from these.
+    Accepted { ballot: Ballot, value: Value },
+    /// An acceptor refused `ballot` because it promised `promised`.
+    Rejected { ballot: Ballot, promised: Ballot },
+    /// A proposer adopted another proposer's value, accepted earlier at `from_ballot`.
+    Adopted {
+        ballot: Ballot,
+        value: Value,
+        from_ballot: Ballot,
+    },
+    /// A proposer saw a majority accept `value` at `ballot`.
+    Decided { ballot: Ballot, value: Value },
+    /// A proposer abandoned its ballot and will retry after a backoff.
+    BackingOff { next_round: u64 },
+    /// A proposer hit `TimingConfig::attempts_max`.
+    GaveUp { attempts: u32 },
+    /// A learner learned `value` from a majority at `ballot`.
+    Learned { ballot: Ballot, value: Value },
+}
+
+/// One Paxos node.
+#[derive(Debug, Clone)]
+pub struct Node {
+    id: NodeId,
+    acceptors: Vec<NodeId>,
+    learners: Vec<NodeId>,
+    proposers: Vec<NodeId>,
+    timing: TimingConfig,
+    acceptor: Option<Acceptor>,
+    proposer: Option<Proposer>,
+    learner: Option<Learner>,
+}
+
+/// The cluster as one node sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub acceptors: Vec<NodeId>,
+    pub learners: Vec<NodeId>,
+    pub proposers: Vec<NodeId>,
+}
+
+impl Node {
+    /// A node with `roles` in a cluster of the given members; state is empty until
+    /// [`Input::Start`] hands it what storage recovered.
+    pub fn new(id: NodeId, roles: Roles, members: Membership, timing: TimingConfig) -> Self {
+        assert!(
+            !members.acceptors.is_empty(),
+            "a Paxos cluster needs acceptors"
+        );
+        Node {
+            id,
+            acceptors: members.acceptors,
+            learners: members.learners,
+            proposers: members.proposers,
+            timing,
+            acceptor: roles.acceptor.then(Acceptor::default),
+            proposer: roles
+                .proposer
+                .then(|| Proposer::new(id, ProposerState::default())),
+            learner: roles.learner.then(Learner::default),
+        }
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The durable part of this node's state.
+    pub fn durable(&self) -> DurableState {
+        DurableState {
+            acceptor: self.acceptor.as_ref().map(|a| a.state.clone()),
+            proposer: self.proposer.as_ref().map(|p| p.state.clone()),
+            learner: self.learner.as_ref().map(|l| l.state.clone()),
+        }
+    }
+
+    pub fn learned(&self) -> Option<&Value> {
+        self.learner.as_ref().and_then(|l| l.state.learned.as_ref())
+    }
+
+    pub fn is_learner(&self) -> bool {
+        self.learner.is_some()
+    }
+
+    /// Feed one input; append what the node wants done to `out`, in order. A change of
+    /// durable state is emitted as [`Output::Persist`] ahead of every output it caused,
+    /// so nothing that reveals the new state leaves before it is on disk.
+    pub fn step(&mut self, input: Input, out: &mut Vec<Output>) {
+        let before = self.durable();
+        let mut effects = Vec::new();
+        self.dispatch(input, &mut effects);
+        // Messages a node sends itself (an acceptor to its co-located learner) are
+        // delivered at once, inside the same step, and never touch the network.
+        let mut i = 0;
+        while i < effects.len() {
+            if let Output::Send { to, msg } = &effects[i] {
+                if *to == self.id {
+                    let msg = msg.clone();
+                    effects.remove(i);
+                    let mut more = Vec::new();
+                    self.dispatch(Input::Receive { from: self.id, msg }, &mut more);
+                    effects.splice(i..i, more);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        let after = self.durable();
+        if after != before {
+            out.push(Output::Persist(after));
+        }
+        out.append(&mut effects);
+    }
+
+    fn dispatch(&mut self, input: Input, out: &mut Vec<Output>) {
+        let majority = majority(self.acceptors.len());
+        match input {
+            Input::Start { recovered } => {
+                let recovered = recovered.unwrap_or_default();
+                if let Some(a) = &mut self.acceptor {
+                    *a = Acceptor::recover(recovered.acceptor.unwrap_or_default());
+                }
+                if let Some(l) = &mut self.learner {
+                    *l = Learner::recover(recovered.learner.unwrap_or_default());
+                    l.on_start(self.timing.learner_poll_ms, out);
+                }
+                if let Some(p) = &mut self.proposer {
+                    *p = Proposer::new(self.id, recovered.proposer.unwrap_or_default());
+                    p.on_start(&self.acceptors, &self.timing, out);
+                }
+            }
+            Input::ClientRequest { value } => {
+                if let Some(p) = &mut self.proposer {
+                    p.on_client_request(value, &self.acceptors, &self.timing, out);
+                }
+            }
+            Input::TimerFired { timer } => match timer {
+                Timer::PhaseTimeout { ballot } => {
+                    if let Some(p) = &mut self.proposer {
+                        p.on_phase_timeout(ballot, &self.timing, out);
+                    }
+                }
+                Timer::Retry => {
+                    if let Some(p) = &mut self.proposer {
+                        p.on_retry(&self.acceptors, &self.timing, out);
+                    }
+                }
+                Timer::LearnerPoll => {
+                    if let Some(l) = &mut self.learner {
+                        l.on_poll(&self.proposers, self.timing.learner_poll_ms, out);
+                    }
+                }
+            },
+            Input::Receive { from, msg } => match msg {
+                Msg::Prepare { ballot } => {
+                    if let Some(a) = &mut self.acceptor {
+                        a.on_prepare(from, ballot, out);
+                    }
+                }
+                Msg::Accept { ballot, value } => {
+                    if let Some(a) = &mut self.acceptor {
+                        a.on_accept(from, ballot, value, &self.learners, out);
+                    }
+                }
+                Msg::Promise { ballot, accepted } => {
+                    if let Some(p) = &mut self.proposer {
+                        p.on_promise(from, ballot, accepted, &self.acceptors, majority, out);
+                    }
+                }
+                Msg::Nack { ballot, promised } => {
+                    if let Some(p) = &mut self.proposer {
+                        p.on_nack(ballot, promised, &self.timing, out);
+                    }
+                }
+                Msg::Accepted { ballot, value } => {
+                    // Only acceptors' reports count; anything else is ignored.
+                    if !self.acceptors.contains(&from) {
+                        return;
+                    }
+                    if let Some(p) = &mut self.proposer {
+                        p.on_accepted(from, ballot, &value, majority, out);
+                    }
+                    if let Some(l) = &mut self.learner {
+                        l.on_accepted(from, ballot, value, majority, out);
+                    }
+                }
+                Msg::Nudge => {
+                    if let Some(p) = &mut self.proposer {
+                        p.on_nudge(&self.acceptors, &self.timing, out);
+                    }
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The proposer: runs ballots until a majority of acceptors accepts one.
+
+use super::msg::{Ballot, Msg, Value};
+use super::node::{Note, Output, Timer, TimingConfig};
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a proposer must not forget across a restart: the last round it used (so it
+/// never reuses a ballot) and the value its client asked it to propose.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposerState {
+    pub round: u64,
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// No client value yet, or gave up after the configured attempts.
+    Idle,
+    /// Phase 1: collecting promises (and what each acceptor accepted last).
+    Preparing {
+        ballot: Ballot,
+        promises: BTreeMap<NodeId, Option<(Ballot, Value)>>,
+    },
+    /// Phase 2: collecting acceptances of `value` at `ballot`.
+    Accepting {
+        ballot: Ballot,
+        value: Value,
+        accepted_by: BTreeSet<NodeId>,
+    },
+    /// Waiting out a randomized backoff before the next ballot.
+    Backoff,
+    /// A majority accepted `value` at `ballot`: the value is chosen.
+    Decided { ballot: Ballot, value: Value },
+}
+
+#[derive(Debug, Clone)]
+pub struct Proposer {
+    id: NodeId,
+    pub state: ProposerState,
+    phase: Phase,
+    /// Highest round seen in any nack, so the next ballot jumps past it.
+    round_seen_max: u64,
+    attempts: u32,
+}
+
+impl Proposer {
+    pub fn new(id: NodeId, state: ProposerState) -> Self {
+        Proposer {
+            id,
+            state,
+            phase: Phase::Idle,
+            round_seen_max: 0,
+            attempts: 0,
+        }
+    }
+
+    pub fn decided(&self) -> Option<(Ballot, &Value)> {
+        match &self.phase {
+            Phase::Decided { ballot, value } => Some((*ballot, value)),
+            _ => None,
+        }
+    }
+
+    fn current_ballot(&self) -> Option<Ballot> {
+        match &self.phase {
+            Phase::Preparing { ballot, .. } | Phase::Accepting { ballot, .. } => Some(*ballot),
+            _ => None,
+        }
+    }
+
+    /// A client asks to propose `value`. A proposer proposes one value in its life.
+    pub fn on_client_request(
+        &mut self,
+        value: Value,
+        acceptors: &[NodeId],
+        timing: &TimingConfig,
+        out: &mut Vec<Output>,
+    ) {
+        if self.state.value.is_some() {
+            return;
+        }
+        self.state.value = Some(value.clone());
+        out.push(Output::Note(Note::Proposed { value }));
+        self.start_ballot(acceptors, timing, out);
+    }
+
+    /// After a restart, a proposer with a client value resumes with a fresh ballot.
+    pub fn on_start(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
+        if self.state.value.is_some() {
+            self.start_ballot(acceptors, timing, out);
+        }
+    }
+
+    /// Phase 1a with a ballot higher than any this proposer used or saw rejected.
+    /// The new round is persisted before the prepare goes out: `Node` persists any
+    /// change of durable state ahead of the outputs that follow from it.
+    fn start_ballot(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
+        if let Some(max) = timing.attempts_max {
+            if self.attempts >= max {
+                out.push(Output::Note(Note::GaveUp {
+                    attempts: self.attempts,
+                }));
+                self.phase = Phase::Idle;
+                return;
+            }
+        }
+        self.attempts += 1;
+        self.state.round = self.state.round.max(self.round_seen_max) + 1;
+        let ballot = Ballot::new(self.state.round, self.id);
+        self.phase = Phase::Preparing {
+            ballot,
+            promises: BTreeMap::new(),
+        };
+        for &to in acceptors {
+            out.push(Output::Send {
+                to,
+                msg: Msg::Prepare { ballot },
+            });
+        }
+        out.push(Output::SetTimer {
+            timer: Timer::PhaseTimeout { ballot },
+            delay_ms_min: timing.phase_timeout_ms,
+            delay_ms_max: timing.phase_timeout_ms,
+        });
+    }
+
+    pub fn on_promise(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        accepted: Option<(Ballot, Value)>,
+        acceptors: &[NodeId],
+        majority: usize,
+        out: &mut Vec<Output>,
+    ) {
+        let Phase::Preparing {
+            ballot: current,
+            promises,
+        } = &mut self.phase
+        else {
+            return;
+        };
+        if *current != ballot {
+            return;
+        }
+        promises.insert(from, accepted);
+        if promises.len() < majority {
+            return;
+        }
+        // Adopt the value of the highest-ballot proposal any promiser accepted; only
+        // if none accepted anything may the proposer use its own value.
+        let highest = promises
+            .values()
+            .flatten()
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .cloned();
+        let own = self
+            .state
+            .value
+            .clone()
+            .expect("a proposer runs ballots only once it has a client value");
+        let value = match highest {
+            Some((from_ballot, value)) => {
+                if value != own {
+                    out.push(Output::Note(Note::Adopted {
+                        ballot,
+                        value: value.clone(),
+                        from_ballot,
+                    }));
+                }
+                value
+            }
+            None => own,
+        };
+        for &to in acceptors {
+            out.push(Output::Send {
+                to,
+                msg: Msg::Accept {
+                    ballot,
+                    value: value.clone(),
+                },
+            });
+        }
+        self.phase = Phase::Accepting {
+            ballot,
+            value,
+            accepted_by: BTreeSet::new(),
+        };
+    }
+
+    pub fn on_accepted(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        value: &Value,
+        majority: usize,
+        out: &mut Vec<Output>,
+    ) {
+        let Phase::Accepting {
+            ballot: current,
+            value: proposed,
+            accepted_by,
+        } = &mut self.phase
+        else {
+            return;
+        };
+        if *current != ballot {
+            return;
+        }
+        if proposed != value {
+            // Impossible while ballots are unique; ignored rather than trusted so that
+            // a broken peer cannot make this proposer decide a value it never sent.
+            return;
+        }
+        accepted_by.insert(from);
+        if accepted_by.len() >= majority {
+            let value = proposed.clone();
+            out.push(Output::Note(Note::Decided {
+                ballot,
+                value: value.clone(),
+            }));
+            self.phase = Phase::Decided { ballot, value };
+        }
+    }
+
+    pub fn on_nack(
+        &mut self,
+        ballot: Ballot,
+        promised: Ballot,
+        timing: &TimingConfig,
+        out: &mut Vec<Output>,
+    ) {
+        self.round_seen_max = self.round_seen_max.max(promised.round);
+        if self.current_ballot() == Some(ballot) {
+            self.back_off(timing, out);
+        }
+    }
+
+    pub fn on_phase_timeout(
+        &mut self,
+        ballot: Ballot,
+        timing: &TimingConfig,
+        out: &mut Vec<Output>,
+    ) {
+        if self.current_ballot() == Some(ballot) {
+            self.back_off(timing, out);
+        }
+    }
+
+    pub fn on_retry(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
+        if self.phase == Phase::Backoff {
+            self.start_ballot(acceptors, timing, out);
+        }
+    }
+
+    /// A learner has not learned. A proposer that already saw its value chosen runs one
+    /// more ballot: it will adopt the chosen value and re-drive acceptances to every
+    /// learner. A proposer still working ignores the nudge (its own ballots will do).
+    pub fn on_nudge(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
+        if matches!(self.phase, Phase::Decided { .. }) {
+            self.start_ballot(acceptors, timing, out);
+        }
+    }
+
+    /// The randomized pause before the next ballot: the core states the range, the
+    /// shell draws from the node's own seeded RNG.
+    fn back_off(&mut self, timing: &TimingConfig, out: &mut Vec<Output>) {
+        self.phase = Phase::Backoff;
+        out.push(Output::Note(Note::BackingOff {
+            next_round: self.state.round.max(self.round_seen_max) + 1,
+        }));
+        out.push(Output::SetTimer {
+            timer: Timer::Retry,
+            delay_ms_min: timing.backoff_ms_min,
+            delay_ms_max: timing.backoff_ms_max,
+        });
+    }
+}
