@@ -4,8 +4,11 @@
 //! partitions, delays, drops, duplicates and crashes; the recorded history is judged by
 //! named safety, liveness and coverage properties. See ARCHITECTURE.md for the map.
 
+pub mod fault;
 pub mod history;
 pub mod ids;
 pub mod net;
+pub mod node;
 pub mod paxos;
+pub mod sim;
 pub mod storage;

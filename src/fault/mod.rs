@@ -1,0 +1,149 @@
+//! Faults as data (ARCHITECTURE.md principle 3): typed, timed events that the runner
+//! applies, plus the per-message layer that drops, duplicates and delays datagrams.
+//! Nothing here knows a protocol rule.
+
+mod generate;
+mod layer;
+
+pub use generate::{generate_schedule, GeneratorLimits};
+pub use layer::{FaultLayer, Verdict};
+
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+
+/// Largest extra delay the fault layer may add to one message.
+pub const DELAY_MS_MAX: u64 = 10_000;
+/// Most events a schedule may hold.
+pub const EVENTS_MAX: usize = 1_000;
+
+/// Per-message fault rates on a link (or on every link).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkFaults {
+    /// Chance that a message is lost.
+    pub drop_probability: f64,
+    /// Chance that a message that is not lost arrives twice.
+    pub duplicate_probability: f64,
+    /// Each copy is held back by an extra delay uniform in `0..=delay_ms_max`; a spread
+    /// of delays reorders messages.
+    pub delay_ms_max: u64,
+}
+
+impl LinkFaults {
+    pub fn is_quiet(&self) -> bool {
+        self.drop_probability == 0.0 && self.duplicate_probability == 0.0 && self.delay_ms_max == 0
+    }
+}
+
+/// One fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Fault {
+    /// Cut every link between nodes of different groups (both directions). Nodes listed
+    /// in no group form one more group together.
+    Partition { groups: Vec<Vec<NodeId>> },
+    /// Cut the links from each node of `from` to each node of `to`, one direction only.
+    PartitionOneWay { from: Vec<NodeId>, to: Vec<NodeId> },
+    /// Repair every link.
+    Heal,
+    /// Set per-message fault rates on the directed link `link`, or on every link
+    /// (replacing all per-link settings) when `link` is `None`.
+    LinkFaults {
+        link: Option<(NodeId, NodeId)>,
+        faults: LinkFaults,
+    },
+    /// Stop the node's software; its unsynced writes are lost.
+    Crash { node: NodeId },
+    /// Start a crashed node again; it recovers from what it synced.
+    Restart { node: NodeId },
+}
+
+/// A fault at a simulated time (milliseconds since the run started).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultEvent {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub fault: Fault,
+}
+
+/// The faults of phase 1, in time order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FaultSchedule {
+    pub events: Vec<FaultEvent>,
+}
+
+impl FaultSchedule {
+    /// Sort by time, keeping the given order among events at the same time.
+    pub fn sorted(mut self) -> Self {
+        self.events.sort_by_key(|e| e.at_ms);
+        self
+    }
+
+    /// The time of the last event, or 0 for an empty schedule.
+    pub fn end_ms(&self) -> u64 {
+        self.events.iter().map(|e| e.at_ms).max().unwrap_or(0)
+    }
+
+    /// The first problem with this schedule in a cluster of `nodes`, as
+    /// `(field path, reason)`, e.g. `("faults[3].node", "n9 is not in the cluster")`.
+    pub fn validate(&self, nodes: &[NodeId]) -> Result<(), (String, String)> {
+        if self.events.len() > EVENTS_MAX {
+            return Err((
+                "faults".into(),
+                format!("{} events, limit {EVENTS_MAX}", self.events.len()),
+            ));
+        }
+        let known = |n: &NodeId| nodes.contains(n);
+        for (i, e) in self.events.iter().enumerate() {
+            let field = |f: &str| format!("faults[{i}].{f}");
+            let check_nodes = |name: &str, list: &[NodeId]| -> Result<(), (String, String)> {
+                match list.iter().find(|n| !known(n)) {
+                    Some(n) => Err((field(name), format!("{n} is not in the cluster"))),
+                    None => Ok(()),
+                }
+            };
+            if i > 0 && e.at_ms < self.events[i - 1].at_ms {
+                return Err((field("at_ms"), "events must be in time order".into()));
+            }
+            match &e.fault {
+                Fault::Partition { groups } => {
+                    for g in groups {
+                        check_nodes("groups", g)?;
+                    }
+                }
+                Fault::PartitionOneWay { from, to } => {
+                    check_nodes("from", from)?;
+                    check_nodes("to", to)?;
+                }
+                Fault::Heal => {}
+                Fault::LinkFaults { link, faults } => {
+                    if let Some((a, b)) = link {
+                        check_nodes("link", &[*a, *b])?;
+                    }
+                    for (name, p) in [
+                        ("drop_probability", faults.drop_probability),
+                        ("duplicate_probability", faults.duplicate_probability),
+                    ] {
+                        if !(0.0..=1.0).contains(&p) {
+                            return Err((
+                                field(&format!("faults.{name}")),
+                                format!("{p} is not in 0..=1"),
+                            ));
+                        }
+                    }
+                    if faults.delay_ms_max > DELAY_MS_MAX {
+                        return Err((
+                            field("faults.delay_ms_max"),
+                            format!(
+                                "{} exceeds the {DELAY_MS_MAX} ms limit",
+                                faults.delay_ms_max
+                            ),
+                        ));
+                    }
+                }
+                Fault::Crash { node } | Fault::Restart { node } => check_nodes("node", &[*node])?,
+            }
+        }
+        Ok(())
+    }
+}

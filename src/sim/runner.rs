@@ -1,0 +1,335 @@
+//! Plays a [`Scenario`] in a turmoil simulation: one host per node running the real
+//! async node shell on simulated UDP and the simulated filesystem, the fault schedule
+//! applied at its simulated times, then the liveness phase.
+
+use super::rng::{stream_rng, turmoil_seed, Stream};
+use super::scenario::Scenario;
+use crate::fault::{Fault, FaultLayer};
+use crate::history::{EventKind, History, Phase};
+use crate::ids::NodeId;
+use crate::net::TurmoilUdp;
+use crate::node::{run_node, NodeEnv, NodeSetup, Recorder};
+use crate::paxos::Note;
+use crate::storage::SimFileStorage;
+use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunEnd {
+    /// Phase 1 is over, every learner learned and every proposer with a client value
+    /// finished its ballots (so a late proposer's adoption shows in the trace).
+    Settled,
+    /// The liveness bound passed with some learner still ignorant.
+    LivenessBoundReached,
+    /// The harness or a node's software failed (not a protocol verdict).
+    HarnessError(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub history: History,
+    pub end: RunEnd,
+    /// Simulated time the run took.
+    pub sim_ms: u64,
+}
+
+impl Recorder for RefCell<History> {
+    fn record(&self, at_ms: u64, node: Option<NodeId>, kind: EventKind) {
+        self.borrow_mut().push(at_ms, node, kind);
+    }
+}
+
+/// The fixed simulated wall-clock start, so nothing depends on when a run happens.
+const EPOCH_SECS: u64 = 1_700_000_000;
+
+fn sim_now_ms() -> u64 {
+    turmoil::sim_elapsed()
+        .expect("the node clock is read inside the simulation")
+        .as_millis() as u64
+}
+
+/// Run `scenario` to its end. Panics if the scenario is invalid: callers validate.
+pub fn run(scenario: &Scenario) -> RunReport {
+    if let Err(e) = scenario.validate() {
+        panic!("invalid scenario: {e}");
+    }
+    let seed = scenario.seed;
+    let members = scenario.cluster.membership();
+    let history = Rc::new(RefCell::new(History::default()));
+    let faults = Rc::new(RefCell::new(FaultLayer::new(stream_rng(
+        seed,
+        Stream::Network,
+    ))));
+
+    let safety_end_ms = scenario.safety_phase_end_ms();
+    let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(turmoil_seed(seed))
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .tick_duration(Duration::from_millis(1))
+        .min_message_latency(Duration::from_millis(scenario.network.latency_ms_min))
+        .max_message_latency(Duration::from_millis(scenario.network.latency_ms_max))
+        // The runner ends runs itself; this only has to be beyond any deadline.
+        .simulation_duration(Duration::from_millis(deadline_ms + 1_000))
+        .udp_capacity(1_024)
+        .build();
+
+    for spec in &scenario.cluster.nodes {
+        let setup = NodeSetup {
+            id: spec.id,
+            roles: spec.roles,
+            members: members.clone(),
+            timing: scenario.timing.clone(),
+            client_request: scenario
+                .workload
+                .iter()
+                .find(|p| p.proposer == spec.id)
+                .map(|p| (p.at_ms, p.value.clone())),
+        };
+        let history = Rc::clone(&history);
+        let faults = Rc::clone(&faults);
+        let incarnations = Rc::new(Cell::new(0u32));
+        sim.host(spec.id.host_name(), move || {
+            let incarnation = incarnations.get();
+            incarnations.set(incarnation + 1);
+            let env = NodeEnv {
+                clock: Rc::new(sim_now_ms),
+                recorder: history.clone(),
+                faults: Some(Rc::clone(&faults)),
+                rng: stream_rng(
+                    seed,
+                    Stream::Node {
+                        node: setup.id,
+                        incarnation,
+                    },
+                ),
+                incarnation,
+            };
+            let setup = setup.clone();
+            async move {
+                let storage = SimFileStorage::open("/data")?;
+                let transport = TurmoilUdp::bind().await?;
+                run_node(setup, transport, storage, env).await?;
+                Ok(())
+            }
+        });
+    }
+
+    let ids = scenario.cluster.ids();
+    let learners: BTreeSet<NodeId> = members.learners.iter().copied().collect();
+    let mut learned: BTreeSet<NodeId> = BTreeSet::new();
+    // Proposers holding a client value that have not yet seen it chosen (or given up).
+    let mut busy_proposers: BTreeSet<NodeId> = BTreeSet::new();
+    let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
+    let mut scanned = 0;
+    let mut next_fault = 0;
+    let mut phase = Phase::Safety;
+    history
+        .borrow_mut()
+        .push(0, None, EventKind::PhaseStarted { phase });
+
+    let end = loop {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        // Which learners have learned (read incrementally from the history).
+        {
+            let h = history.borrow();
+            for e in &h.events[scanned..] {
+                let Some(n) = e.node else { continue };
+                match &e.kind {
+                    EventKind::Protocol(Note::Learned { .. }) => {
+                        learned.insert(n);
+                    }
+                    EventKind::ClientRequest { .. } => {
+                        busy_proposers.insert(n);
+                    }
+                    EventKind::Started { recovered, .. } => {
+                        if recovered
+                            .as_ref()
+                            .and_then(|s| s.proposer.as_ref())
+                            .is_some_and(|p| p.value.is_some())
+                        {
+                            busy_proposers.insert(n);
+                        }
+                    }
+                    EventKind::Protocol(Note::Decided { .. } | Note::GaveUp { .. }) => {
+                        busy_proposers.remove(&n);
+                    }
+                    _ => {}
+                }
+            }
+            scanned = h.events.len();
+        }
+        while phase == Phase::Safety && next_fault < scenario.faults.events.len() {
+            let event = &scenario.faults.events[next_fault];
+            if event.at_ms > now_ms {
+                break;
+            }
+            next_fault += 1;
+            apply(
+                &mut sim,
+                &event.fault,
+                &ids,
+                &mut crashed,
+                &faults,
+                &history,
+                now_ms,
+            );
+        }
+        // Phase 1 ends one tick after its last event, so that event's effects (a client
+        // request at that very time) happen under phase 1.
+        if phase == Phase::Safety
+            && now_ms > safety_end_ms
+            && next_fault == scenario.faults.events.len()
+        {
+            phase = Phase::Liveness;
+            history
+                .borrow_mut()
+                .push(now_ms, None, EventKind::PhaseStarted { phase });
+            heal_all(&mut sim, &ids, &mut crashed, &faults, &history, now_ms);
+        }
+        if phase == Phase::Liveness && learned.is_superset(&learners) && busy_proposers.is_empty() {
+            break RunEnd::Settled;
+        }
+        if now_ms >= deadline_ms {
+            break RunEnd::LivenessBoundReached;
+        }
+        if let Err(e) = sim.step() {
+            break RunEnd::HarnessError(e.to_string());
+        }
+    };
+    let sim_ms = sim.elapsed().as_millis() as u64;
+    let reason = match &end {
+        RunEnd::Settled => "every learner learned".to_string(),
+        RunEnd::LivenessBoundReached => format!(
+            "liveness bound of {} ms reached",
+            scenario.liveness_bound_ms
+        ),
+        RunEnd::HarnessError(e) => format!("harness error: {e}"),
+    };
+    history
+        .borrow_mut()
+        .push(sim_ms, None, EventKind::RunEnded { reason });
+    drop(sim);
+    let history = Rc::try_unwrap(history)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|rc| rc.borrow().clone());
+    RunReport {
+        history,
+        end,
+        sim_ms,
+    }
+}
+
+/// Apply one fault to the simulation and record it.
+fn apply(
+    sim: &mut turmoil::Sim,
+    fault: &Fault,
+    ids: &[NodeId],
+    crashed: &mut BTreeSet<NodeId>,
+    faults: &RefCell<FaultLayer>,
+    history: &RefCell<History>,
+    now_ms: u64,
+) {
+    let kind = match fault {
+        Fault::Partition { groups } => {
+            let mut groups: Vec<Vec<NodeId>> =
+                groups.iter().filter(|g| !g.is_empty()).cloned().collect();
+            let rest: Vec<NodeId> = ids
+                .iter()
+                .copied()
+                .filter(|n| !groups.iter().any(|g| g.contains(n)))
+                .collect();
+            if !rest.is_empty() {
+                groups.push(rest);
+            }
+            for (i, a) in groups.iter().enumerate() {
+                for b in &groups[i + 1..] {
+                    for x in a {
+                        for y in b {
+                            if x != y {
+                                sim.partition(x.host_name(), y.host_name());
+                            }
+                        }
+                    }
+                }
+            }
+            EventKind::Partitioned { groups }
+        }
+        Fault::PartitionOneWay { from, to } => {
+            for x in from {
+                for y in to {
+                    if x != y {
+                        sim.partition_oneway(x.host_name(), y.host_name());
+                    }
+                }
+            }
+            EventKind::PartitionedOneWay {
+                from: from.clone(),
+                to: to.clone(),
+            }
+        }
+        Fault::Heal => {
+            repair_all(sim, ids);
+            EventKind::Healed
+        }
+        Fault::LinkFaults {
+            link,
+            faults: rates,
+        } => {
+            faults.borrow_mut().set(*link, *rates);
+            EventKind::LinkFaultsSet {
+                link: *link,
+                drop_probability: rates.drop_probability,
+                duplicate_probability: rates.duplicate_probability,
+                delay_ms_max: rates.delay_ms_max,
+            }
+        }
+        Fault::Crash { node } => {
+            if !crashed.insert(*node) {
+                return;
+            }
+            sim.crash(node.host_name());
+            EventKind::Crashed { node: *node }
+        }
+        Fault::Restart { node } => {
+            if !crashed.remove(node) {
+                return;
+            }
+            sim.bounce(node.host_name());
+            EventKind::Restarted { node: *node }
+        }
+    };
+    history.borrow_mut().push(now_ms, None, kind);
+}
+
+fn repair_all(sim: &mut turmoil::Sim, ids: &[NodeId]) {
+    for (i, a) in ids.iter().enumerate() {
+        for b in &ids[i + 1..] {
+            sim.repair(a.host_name(), b.host_name());
+        }
+    }
+}
+
+/// Phase 2 begins: every link repaired, every fault rate zero, every crashed node back.
+fn heal_all(
+    sim: &mut turmoil::Sim,
+    ids: &[NodeId],
+    crashed: &mut BTreeSet<NodeId>,
+    faults: &RefCell<FaultLayer>,
+    history: &RefCell<History>,
+    now_ms: u64,
+) {
+    repair_all(sim, ids);
+    history.borrow_mut().push(now_ms, None, EventKind::Healed);
+    faults.borrow_mut().clear();
+    for node in std::mem::take(crashed) {
+        sim.bounce(node.host_name());
+        history
+            .borrow_mut()
+            .push(now_ms, None, EventKind::Restarted { node });
+    }
+}
