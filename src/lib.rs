@@ -4,6 +4,8 @@
 //! partitions, delays, drops, duplicates and crashes; the recorded history is judged by
 //! named safety, liveness and coverage properties. See ARCHITECTURE.md for the map.
 
+pub mod check;
+pub mod explore;
 pub mod fault;
 pub mod history;
 pub mod ids;

@@ -1,0 +1,612 @@
+//! Hand-built histories, each small enough to check by eye, that pin down what every
+//! checker reports and, as importantly, what it does not.
+
+use super::*;
+use crate::history::{Event, EventKind, History, Phase};
+use crate::paxos::{Ballot, DurableState, LearnerState, Msg, Note, Value};
+
+fn n(i: u16) -> NodeId {
+    NodeId(i)
+}
+
+fn nodes(ids: &[u16]) -> Vec<NodeId> {
+    ids.iter().map(|&i| NodeId(i)).collect()
+}
+
+fn b(round: u64, proposer: u16) -> Ballot {
+    Ballot::new(round, NodeId(proposer))
+}
+
+fn v(s: &str) -> Value {
+    Value::new(s)
+}
+
+/// One event: `node` 0 means the harness (`None`).
+fn ev(at_ms: u64, node: u16, kind: EventKind) -> Event {
+    Event {
+        at_ms,
+        node: (node != 0).then_some(NodeId(node)),
+        kind,
+    }
+}
+
+fn hist(events: Vec<Event>) -> History {
+    History { events }
+}
+
+fn proposed(value: &str) -> EventKind {
+    EventKind::Protocol(Note::Proposed { value: v(value) })
+}
+
+fn promised(ballot: Ballot) -> EventKind {
+    EventKind::Protocol(Note::Promised { ballot })
+}
+
+fn accepted(ballot: Ballot, value: &str) -> EventKind {
+    EventKind::Protocol(Note::Accepted {
+        ballot,
+        value: v(value),
+    })
+}
+
+fn learned(ballot: Ballot, value: &str) -> EventKind {
+    EventKind::Protocol(Note::Learned {
+        ballot,
+        value: v(value),
+    })
+}
+
+fn phase(phase: Phase) -> EventKind {
+    EventKind::PhaseStarted { phase }
+}
+
+fn run_ended() -> EventKind {
+    EventKind::RunEnded {
+        reason: "liveness bound".into(),
+    }
+}
+
+/// 3 acceptors (n1..n3, also the learners), 2 proposers (n1, n2).
+fn roster3() -> Roster {
+    Roster {
+        acceptors: nodes(&[1, 2, 3]),
+        learners: nodes(&[1, 2, 3]),
+        proposers: nodes(&[1, 2]),
+    }
+}
+
+/// A failure-free run: n1 proposes A, every acceptor promises and accepts, every
+/// learner learns, the liveness phase runs to its end.
+fn correct_history() -> History {
+    hist(vec![
+        ev(0, 0, phase(Phase::Safety)),
+        ev(
+            0,
+            1,
+            EventKind::ClientRequest {
+                value: v("Value_A"),
+            },
+        ),
+        ev(1, 1, proposed("Value_A")),
+        ev(
+            3,
+            2,
+            EventKind::ClientRequest {
+                value: v("Value_B"),
+            },
+        ),
+        ev(4, 2, proposed("Value_B")),
+        ev(5, 1, promised(b(1, 1))),
+        ev(5, 2, promised(b(1, 1))),
+        ev(6, 3, promised(b(1, 1))),
+        ev(10, 1, accepted(b(1, 1), "Value_A")),
+        ev(11, 2, accepted(b(1, 1), "Value_A")),
+        ev(12, 3, accepted(b(1, 1), "Value_A")),
+        ev(15, 1, learned(b(1, 1), "Value_A")),
+        ev(15, 2, learned(b(1, 1), "Value_A")),
+        ev(16, 3, learned(b(1, 1), "Value_A")),
+        ev(1200, 0, phase(Phase::Liveness)),
+        ev(11200, 0, run_ended()),
+    ])
+}
+
+fn by_property<'a>(vs: &'a [Violation], property: &str) -> Vec<&'a Violation> {
+    vs.iter().filter(|x| x.property == property).collect()
+}
+
+// ---------------------------------------------------------------- 1. correct run
+
+/// A correct run (3 acceptors, 2 proposers, one value chosen, every learner learned,
+/// liveness phase present) produces no violation and reports that a value was chosen:
+/// the checkers do not cry wolf on the normal case.
+#[test]
+fn correct_history_has_no_violations() {
+    let h = correct_history();
+    let verdict = check_run(&h, &roster3());
+    assert_eq!(verdict.violations, Vec::<Violation>::new());
+    assert!(verdict.safety_ok() && verdict.liveness_ok() && verdict.is_ok());
+    assert!(verdict.coverage.value_chosen);
+    assert!(!verdict.coverage.competing_ballots);
+}
+
+/// A learner may record `Learned` before the acceptors' `Accepted` notes appear in the
+/// history (its messages outran the others' notes); integrity judges "chosen" at the
+/// end of the run, so this is not a violation.
+#[test]
+fn learned_before_accepted_notes_recorded_is_fine() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_A")),
+        ev(5, 3, learned(b(1, 1), "Value_A")),
+        ev(6, 1, accepted(b(1, 1), "Value_A")),
+        ev(6, 2, accepted(b(1, 1), "Value_A")),
+    ]);
+    assert_eq!(check_safety(&h, &roster3()), vec![]);
+}
+
+// ---------------------------------------------------------------- 2. agreement
+
+/// Two different values chosen (and a third after them) yield exactly one agreement
+/// violation: the first conflict, dated when the second value became chosen, whose
+/// witness is exactly the Accepted events of both quorums and whose nodes are their
+/// acceptors. Choosing the same value again at a later ballot is not a conflict.
+#[test]
+fn two_chosen_values_break_agreement_once() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_A")),           // 0
+        ev(2, 2, proposed("Value_B")),           // 1
+        ev(3, 3, proposed("Value_C")),           // 2
+        ev(10, 1, accepted(b(1, 4), "Value_A")), // 3
+        ev(11, 3, accepted(b(2, 5), "Value_B")), // 4
+        ev(12, 2, accepted(b(1, 4), "Value_A")), // 5: A chosen at 1.4
+        ev(13, 1, accepted(b(1, 4), "Value_A")), // 6: duplicate, not in quorum
+        ev(14, 2, accepted(b(3, 4), "Value_A")), // 7
+        ev(15, 3, accepted(b(3, 4), "Value_A")), // 8: A chosen again at 3.4
+        ev(20, 2, accepted(b(2, 5), "Value_B")), // 9: B chosen at 2.5
+        ev(30, 1, accepted(b(4, 4), "Value_C")), // 10
+        ev(31, 3, accepted(b(4, 4), "Value_C")), // 11: C chosen at 4.4
+    ]);
+    let vs = check_safety(&h, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    let x = &vs[0];
+    assert_eq!(x.property, "agreement");
+    assert_eq!(x.expectation, Expectation::Always);
+    assert_eq!(x.at_ms, 20);
+    assert_eq!(x.witness, vec![3, 4, 5, 9]);
+    assert_eq!(x.nodes, nodes(&[1, 2, 3]));
+    assert_eq!(
+        x.message,
+        "two values chosen: Value_A at 1.4 by [n1,n2], Value_B at 2.5 by [n2,n3]"
+    );
+    let verdict = check_run(&h, &roster3());
+    assert!(!verdict.safety_ok());
+    assert!(!verdict.is_ok());
+}
+
+// ---------------------------------------------------------------- 3. validity
+
+/// A value nobody proposed that is chosen and then learned is one validity violation
+/// (one per value), witnessed by the quorum that chose it and the learn; it is not also
+/// an integrity violation, because it was chosen.
+#[test]
+fn unproposed_value_chosen_and_learned_breaks_validity() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_A")),           // 0
+        ev(10, 1, accepted(b(1, 1), "Value_X")), // 1
+        ev(11, 2, accepted(b(1, 1), "Value_X")), // 2: X chosen
+        ev(12, 3, accepted(b(1, 1), "Value_X")), // 3
+        ev(15, 3, learned(b(1, 1), "Value_X")),  // 4
+        ev(16, 1, learned(b(1, 1), "Value_X")),  // 5
+    ]);
+    let vs = check_safety(&h, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    let x = &vs[0];
+    assert_eq!(x.property, "validity");
+    assert_eq!(x.witness, vec![1, 2, 4]);
+    assert_eq!(x.nodes, nodes(&[1, 2, 3]));
+    assert_eq!(x.at_ms, 11);
+    assert!(x.message.contains("Value_X"), "{}", x.message);
+    assert!(x.message.contains("never proposed"), "{}", x.message);
+}
+
+/// A client request counts as proposing a value: the same chosen value is valid when a
+/// client asked for it, even if no proposer recorded `Proposed`.
+#[test]
+fn client_request_counts_as_proposal() {
+    let h = hist(vec![
+        ev(
+            0,
+            1,
+            EventKind::ClientRequest {
+                value: v("Value_X"),
+            },
+        ),
+        ev(10, 1, accepted(b(1, 1), "Value_X")),
+        ev(11, 2, accepted(b(1, 1), "Value_X")),
+        ev(15, 3, learned(b(1, 1), "Value_X")),
+    ]);
+    assert_eq!(check_safety(&h, &roster3()), vec![]);
+}
+
+/// A learned value that was neither proposed nor chosen breaks validity (witness: the
+/// learn) and learner integrity (it was never chosen): both properties see it.
+#[test]
+fn unproposed_learned_value_breaks_validity_and_integrity() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_A")),          // 0
+        ev(15, 2, learned(b(1, 1), "Value_Y")), // 1
+    ]);
+    let vs = check_safety(&h, &roster3());
+    let validity = by_property(&vs, "validity");
+    assert_eq!(validity.len(), 1, "{vs:#?}");
+    assert_eq!(validity[0].witness, vec![1]);
+    assert_eq!(validity[0].nodes, nodes(&[2]));
+    assert_eq!(by_property(&vs, "learner_integrity").len(), 1, "{vs:#?}");
+}
+
+// ---------------------------------------------------------------- 4. integrity
+
+/// A learner with two `Learned` events breaks integrity even when both name the chosen
+/// value; the witness is both learns.
+#[test]
+fn learning_twice_breaks_integrity() {
+    let mut h = correct_history();
+    h.push(20, Some(n(2)), learned(b(1, 1), "Value_A")); // index 16; first learn is 12
+    let vs = check_safety(&h, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    assert_eq!(vs[0].property, "learner_integrity");
+    assert_eq!(vs[0].witness, vec![12, 16]);
+    assert_eq!(vs[0].nodes, nodes(&[2]));
+    assert_eq!(vs[0].at_ms, 20);
+    assert!(vs[0].message.contains("twice"), "{}", vs[0].message);
+}
+
+/// Learning a value that only a minority accepted breaks integrity, witnessed by the
+/// learn alone (validity holds: the value was proposed).
+#[test]
+fn learning_an_unchosen_value_breaks_integrity() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_Z")),           // 0
+        ev(10, 1, accepted(b(1, 1), "Value_Z")), // 1
+        ev(15, 3, learned(b(1, 1), "Value_Z")),  // 2
+    ]);
+    let vs = check_safety(&h, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    assert_eq!(vs[0].property, "learner_integrity");
+    assert_eq!(vs[0].witness, vec![2]);
+    assert_eq!(vs[0].nodes, nodes(&[3]));
+    assert!(
+        vs[0].message.contains("learned Value_Z") && vs[0].message.contains("no majority accepted"),
+        "{}",
+        vs[0].message
+    );
+}
+
+/// A learner restarted with a learned value on disk (and no `Learned` event in the
+/// history) that then learns a different value has learned twice; re-learning the same
+/// value after such a recovery is not flagged (documented edge case).
+#[test]
+fn recovered_learned_value_counts_as_prior_learn() {
+    let recovered = |value: &str| EventKind::Started {
+        incarnation: 1,
+        recovered: Some(DurableState {
+            learner: Some(LearnerState {
+                learned: Some(v(value)),
+            }),
+            ..DurableState::default()
+        }),
+    };
+    let base = vec![
+        ev(1, 1, proposed("Value_A")),           // 0
+        ev(2, 2, proposed("Value_B")),           // 1
+        ev(10, 1, accepted(b(1, 1), "Value_A")), // 2
+        ev(11, 2, accepted(b(1, 1), "Value_A")), // 3
+        ev(12, 2, accepted(b(2, 2), "Value_B")), // 4
+        ev(13, 3, accepted(b(2, 2), "Value_B")), // 5 (agreement broken, not under test)
+        ev(50, 3, recovered("Value_A")),         // 6
+    ];
+    let mut different = base.clone();
+    different.push(ev(60, 3, learned(b(2, 2), "Value_B"))); // 7
+    let vs = check_safety(&hist(different), &roster3());
+    let integrity = by_property(&vs, "learner_integrity");
+    assert_eq!(integrity.len(), 1, "{vs:#?}");
+    assert_eq!(integrity[0].witness, vec![6, 7]);
+
+    let mut same = base;
+    same.push(ev(60, 3, learned(b(1, 1), "Value_A")));
+    let vs = check_safety(&hist(same), &roster3());
+    assert_eq!(
+        by_property(&vs, "learner_integrity"),
+        Vec::<&Violation>::new()
+    );
+}
+
+// ---------------------------------------------------------------- 5. liveness
+
+/// After a liveness phase, learners without any `Learned` note are named in one
+/// violation dated at the run's end, witnessed by the phase start and the run end; the
+/// same history without a liveness phase (a run cut short) is not judged at all.
+#[test]
+fn missing_learn_after_liveness_phase_breaks_liveness() {
+    let events = vec![
+        ev(1, 1, proposed("Value_A")),           // 0
+        ev(10, 1, accepted(b(1, 1), "Value_A")), // 1
+        ev(11, 2, accepted(b(1, 1), "Value_A")), // 2
+        ev(15, 1, learned(b(1, 1), "Value_A")),  // 3
+        ev(1200, 0, phase(Phase::Liveness)),     // 4
+        ev(11200, 0, run_ended()),               // 5
+    ];
+    let verdict = check_run(&hist(events.clone()), &roster3());
+    assert_eq!(verdict.violations.len(), 1, "{:#?}", verdict.violations);
+    let x = &verdict.violations[0];
+    assert_eq!(x.property, "liveness");
+    assert_eq!(x.expectation, Expectation::Eventually);
+    assert_eq!(x.nodes, nodes(&[2, 3]));
+    assert_eq!(x.witness, vec![4, 5]);
+    assert_eq!(x.at_ms, 11200);
+    assert_eq!(
+        x.message,
+        "2 of 3 learners did not learn within the liveness bound: [n2,n3] (liveness phase from 1200ms to 11200ms)"
+    );
+    assert!(verdict.safety_ok());
+    assert!(!verdict.liveness_ok());
+    assert!(!verdict.is_ok());
+
+    let cut_short: Vec<Event> = events
+        .into_iter()
+        .filter(|e| !matches!(e.kind, EventKind::PhaseStarted { .. }))
+        .collect();
+    assert_eq!(check_liveness(&hist(cut_short), &roster3()), vec![]);
+}
+
+// ---------------------------------------------------------------- 6. even majorities
+
+/// With 4 acceptors a majority is 3: a value accepted by 2 is not chosen (so learning it
+/// breaks integrity and `value_chosen` stays false), and accepted by 3 it is chosen.
+#[test]
+fn four_acceptors_need_three() {
+    let roster = Roster {
+        acceptors: nodes(&[1, 2, 3, 4]),
+        learners: nodes(&[5]),
+        proposers: nodes(&[1]),
+    };
+    let mut h = hist(vec![
+        ev(1, 1, proposed("Value_A")),
+        ev(10, 1, accepted(b(1, 1), "Value_A")),
+        ev(11, 2, accepted(b(1, 1), "Value_A")),
+        ev(15, 5, learned(b(1, 1), "Value_A")),
+    ]);
+    let vs = check_safety(&h, &roster);
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    assert_eq!(vs[0].property, "learner_integrity");
+    assert!(!coverage(&h, &roster).value_chosen);
+
+    h.push(16, Some(n(3)), accepted(b(1, 1), "Value_A"));
+    assert_eq!(check_safety(&h, &roster), vec![]);
+    assert!(coverage(&h, &roster).value_chosen);
+}
+
+/// Two disjoint halves of 4 acceptors accepting different values do not break
+/// agreement: neither half is a majority. (An off-by-one majority would report one.)
+#[test]
+fn four_acceptors_two_halves_are_not_two_choices() {
+    let roster = Roster {
+        acceptors: nodes(&[1, 2, 3, 4]),
+        learners: vec![],
+        proposers: nodes(&[1, 2]),
+    };
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_A")),
+        ev(2, 2, proposed("Value_B")),
+        ev(10, 1, accepted(b(1, 1), "Value_A")),
+        ev(11, 2, accepted(b(1, 1), "Value_A")),
+        ev(12, 3, accepted(b(1, 2), "Value_B")),
+        ev(13, 4, accepted(b(1, 2), "Value_B")),
+    ]);
+    assert_eq!(check_safety(&h, &roster), vec![]);
+}
+
+// ---------------------------------------------------------------- 7. duplicates
+
+/// The same acceptor recording the same acceptance twice, or a node outside the
+/// roster's acceptors recording one, does not count toward a majority.
+#[test]
+fn duplicate_or_foreign_accepted_does_not_count() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_A")),
+        ev(10, 1, accepted(b(1, 1), "Value_A")),
+        ev(11, 1, accepted(b(1, 1), "Value_A")),
+        ev(12, 9, accepted(b(1, 1), "Value_A")),
+        ev(15, 2, learned(b(1, 1), "Value_A")),
+    ]);
+    let vs = check_safety(&h, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    assert_eq!(vs[0].property, "learner_integrity");
+    assert_eq!(vs[0].witness, vec![4]);
+    assert!(!coverage(&h, &roster3()).value_chosen);
+}
+
+// ---------------------------------------------------------------- 8. coverage
+
+/// `competing_ballots` needs one acceptor promising ballots of two different
+/// proposers; two rounds of one proposer, or two proposers at different acceptors,
+/// do not count.
+#[test]
+fn coverage_competing_ballots() {
+    let r = roster3();
+    let yes = hist(vec![
+        ev(1, 1, promised(b(1, 1))),
+        ev(2, 1, promised(b(1, 2))),
+    ]);
+    assert!(coverage(&yes, &r).competing_ballots);
+    let same_proposer = hist(vec![
+        ev(1, 1, promised(b(1, 1))),
+        ev(2, 1, promised(b(2, 1))),
+    ]);
+    assert!(!coverage(&same_proposer, &r).competing_ballots);
+    let different_acceptors = hist(vec![
+        ev(1, 1, promised(b(1, 1))),
+        ev(2, 2, promised(b(1, 2))),
+    ]);
+    assert!(!coverage(&different_acceptors, &r).competing_ballots);
+}
+
+/// `adopted_foreign_value` is set by an `Adopted` note and by nothing else.
+#[test]
+fn coverage_adopted_foreign_value() {
+    let r = roster3();
+    let yes = hist(vec![ev(
+        1,
+        2,
+        EventKind::Protocol(Note::Adopted {
+            ballot: b(2, 2),
+            value: v("Value_A"),
+            from_ballot: b(1, 1),
+        }),
+    )]);
+    assert!(coverage(&yes, &r).adopted_foreign_value);
+    assert!(!coverage(&correct_history(), &r).adopted_foreign_value);
+}
+
+/// `restart_between_promise_and_accept` needs Promised, then a crash of that same
+/// node, then an Accepted by it, in that order.
+#[test]
+fn coverage_restart_between_promise_and_accept() {
+    let r = roster3();
+    let crash = |node: u16| EventKind::Crashed { node: n(node) };
+    let yes = hist(vec![
+        ev(1, 1, promised(b(1, 1))),
+        ev(2, 0, crash(1)),
+        ev(3, 0, EventKind::Restarted { node: n(1) }),
+        ev(4, 1, accepted(b(1, 1), "Value_A")),
+    ]);
+    assert!(coverage(&yes, &r).restart_between_promise_and_accept);
+    let crash_before_promise = hist(vec![
+        ev(1, 0, crash(1)),
+        ev(2, 1, promised(b(1, 1))),
+        ev(3, 1, accepted(b(1, 1), "Value_A")),
+    ]);
+    assert!(!coverage(&crash_before_promise, &r).restart_between_promise_and_accept);
+    let other_node_crashed = hist(vec![
+        ev(1, 1, promised(b(1, 1))),
+        ev(2, 0, crash(2)),
+        ev(3, 1, accepted(b(1, 1), "Value_A")),
+    ]);
+    assert!(!coverage(&other_node_crashed, &r).restart_between_promise_and_accept);
+}
+
+/// `duplicate_delivered` needs the same (receiver, sender, msg id) delivered twice; the
+/// same id from another sender or to another receiver is a different message.
+#[test]
+fn coverage_duplicate_delivered() {
+    let r = roster3();
+    let recv = |from: u16, msg_id: u64| EventKind::Delivered {
+        from: n(from),
+        msg_id,
+        msg: Msg::Nudge,
+    };
+    let yes = hist(vec![ev(1, 1, recv(2, 7)), ev(2, 1, recv(2, 7))]);
+    assert!(coverage(&yes, &r).duplicate_delivered);
+    let other_sender = hist(vec![ev(1, 1, recv(2, 7)), ev(2, 1, recv(3, 7))]);
+    assert!(!coverage(&other_sender, &r).duplicate_delivered);
+    let other_receiver = hist(vec![ev(1, 1, recv(2, 7)), ev(2, 3, recv(2, 7))]);
+    assert!(!coverage(&other_receiver, &r).duplicate_delivered);
+}
+
+/// `majority_isolated` needs a partition group holding a majority of acceptors while
+/// some proposer is outside it.
+#[test]
+fn coverage_majority_isolated() {
+    let r = Roster {
+        acceptors: nodes(&[1, 2, 3]),
+        learners: nodes(&[1, 2, 3]),
+        proposers: nodes(&[1]),
+    };
+    let split = |groups: &[&[u16]]| {
+        hist(vec![ev(
+            1,
+            0,
+            EventKind::Partitioned {
+                groups: groups.iter().map(|g| nodes(g)).collect(),
+            },
+        )])
+    };
+    assert!(coverage(&split(&[&[1], &[2, 3]]), &r).majority_isolated);
+    assert!(!coverage(&split(&[&[1, 2], &[3]]), &r).majority_isolated);
+}
+
+/// `value_chosen` follows the majority rule: set by a full quorum, not by a minority.
+#[test]
+fn coverage_value_chosen() {
+    let r = roster3();
+    assert!(coverage(&correct_history(), &r).value_chosen);
+    let minority = hist(vec![ev(10, 1, accepted(b(1, 1), "Value_A"))]);
+    assert!(!coverage(&minority, &r).value_chosen);
+}
+
+// ---------------------------------------------------------------- reporting
+
+/// Campaign totals count runs per flag, list them in the fixed property order, and
+/// say "all reached" only once every flag was reached by some run.
+#[test]
+fn coverage_counts_accumulate() {
+    let mut counts = CoverageCounts::default();
+    assert!(!counts.all_reached());
+    counts.add(&coverage(&correct_history(), &roster3()));
+    assert_eq!(counts.runs, 1);
+    assert_eq!(counts.value_chosen, 1);
+    assert!(!counts.all_reached());
+    counts.add(&Coverage {
+        competing_ballots: true,
+        adopted_foreign_value: true,
+        restart_between_promise_and_accept: true,
+        duplicate_delivered: true,
+        majority_isolated: true,
+        value_chosen: true,
+    });
+    assert!(counts.all_reached());
+    let names: Vec<&str> = counts.entries().iter().map(|e| e.0).collect();
+    let expected: Vec<&str> = COVERAGE_PROPERTIES.iter().map(|p| p.name).collect();
+    assert_eq!(names, expected);
+    assert_eq!(counts.entries()[5], ("value_chosen", 2));
+    let reached: Vec<&str> = Coverage::default().reached().iter().map(|e| e.0).collect();
+    assert_eq!(reached, expected);
+}
+
+/// Property names are unique and each property list holds what its name says.
+#[test]
+fn property_tables_are_consistent() {
+    let mut names: Vec<&str> = ALL_PROPERTIES.iter().map(|p| p.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ALL_PROPERTIES.len());
+    assert!(SAFETY_PROPERTIES
+        .iter()
+        .all(|p| p.expectation == Expectation::Always));
+    assert!(COVERAGE_PROPERTIES
+        .iter()
+        .all(|p| p.expectation == Expectation::Sometimes));
+    assert_eq!(LIVENESS.expectation, Expectation::Eventually);
+}
+
+/// A violation prints as one line naming property, time, nodes and message, and its
+/// witness renders as the indexed trace lines of exactly the witness events.
+#[test]
+fn violation_display_and_witness_rendering() {
+    let h = hist(vec![
+        ev(1, 1, proposed("Value_Z")),
+        ev(10, 1, accepted(b(1, 1), "Value_Z")),
+        ev(15, 3, learned(b(1, 1), "Value_Z")),
+    ]);
+    let vs = check_safety(&h, &roster3());
+    assert_eq!(vs.len(), 1);
+    let line = vs[0].to_string();
+    assert!(!line.contains('\n'), "{line}");
+    assert!(line.starts_with("learner_integrity"), "{line}");
+    assert!(line.contains("15ms") && line.contains("[n3]"), "{line}");
+    let rendered = vs[0].render_witness(&h);
+    assert_eq!(
+        rendered,
+        format!("    2 {}\n", crate::history::render_event(&h.events[2]))
+    );
+    assert!(rendered.contains("LEARN Value_Z"), "{rendered}");
+}

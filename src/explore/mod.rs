@@ -1,0 +1,173 @@
+//! Campaigns: many seeded runs on all cores, aggregated into a summary of violations
+//! by property and coverage counts. Every failure carries its seed, so it replays alone.
+
+use crate::check::{check_run, CoverageCounts, Roster, Verdict, Violation};
+use crate::sim::rng::run_seed;
+use crate::sim::{run, RunEnd, RunReport, Scenario};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+
+/// The roles of a scenario's nodes, as the checkers need them.
+pub fn roster(scenario: &Scenario) -> Roster {
+    let m = scenario.cluster.membership();
+    Roster {
+        acceptors: m.acceptors,
+        learners: m.learners,
+        proposers: m.proposers,
+    }
+}
+
+/// The verdict on one finished run. A harness error (a node's software failing, or a
+/// panic) is not a protocol verdict; it is reported apart.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub seed: u64,
+    pub report: RunReport,
+    pub verdict: Verdict,
+}
+
+/// Run a scenario and judge it.
+pub fn run_and_check(scenario: &Scenario) -> Judged {
+    let report = run(scenario);
+    let verdict = check_run(&report.history, &roster(scenario));
+    Judged {
+        seed: scenario.seed,
+        report,
+        verdict,
+    }
+}
+
+/// A run that failed, kept with what is needed to replay it.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub index: u64,
+    pub seed: u64,
+    /// Violations found; empty for a harness error.
+    pub violations: Vec<Violation>,
+    pub harness_error: Option<String>,
+}
+
+impl Failure {
+    pub fn is_safety(&self) -> bool {
+        self.violations
+            .iter()
+            .any(|v| v.expectation == crate::check::Expectation::Always)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CampaignConfig {
+    pub runs: u64,
+    pub base_seed: u64,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CampaignSummary {
+    pub runs_done: u64,
+    pub violations_by_property: BTreeMap<&'static str, u64>,
+    pub harness_errors: u64,
+    pub coverage: CoverageCounts,
+    pub failures: Vec<Failure>,
+    pub sim_ms_total: u64,
+    pub events_total: u64,
+}
+
+/// One run of a campaign, in a worker: never panics (a panic becomes a harness error).
+fn campaign_run(index: u64, seed: u64) -> (u64, Result<Judged, String>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        run_and_check(&Scenario::generate(seed))
+    }));
+    let outcome = outcome.map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".into())
+    });
+    (index, outcome)
+}
+
+/// Run a campaign. `on_run` is called on the calling thread after each run (progress,
+/// immediate reporting of failures). Setting `stop` ends the campaign after the runs in
+/// flight; the summary then covers the runs done.
+pub fn explore(
+    config: &CampaignConfig,
+    stop: &AtomicBool,
+    mut on_run: impl FnMut(&CampaignSummary, Option<&Failure>),
+) -> CampaignSummary {
+    let next = AtomicU64::new(0);
+    let mut summary = CampaignSummary::default();
+    let jobs = config.jobs.max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel(jobs * 4);
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= config.runs {
+                    break;
+                }
+                if tx
+                    .send(campaign_run(index, run_seed(config.base_seed, index)))
+                    .is_err()
+                {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (index, outcome) in rx {
+            summary.runs_done += 1;
+            let seed = run_seed(config.base_seed, index);
+            let failure = match outcome {
+                Ok(judged) => {
+                    summary.coverage.add(&judged.verdict.coverage);
+                    summary.sim_ms_total += judged.report.sim_ms;
+                    summary.events_total += judged.report.history.len() as u64;
+                    let harness_error = match &judged.report.end {
+                        RunEnd::HarnessError(e) => Some(e.clone()),
+                        _ => None,
+                    };
+                    for v in &judged.verdict.violations {
+                        *summary
+                            .violations_by_property
+                            .entry(v.property)
+                            .or_default() += 1;
+                    }
+                    (harness_error.is_some() || !judged.verdict.violations.is_empty()).then(|| {
+                        Failure {
+                            index,
+                            seed,
+                            violations: judged.verdict.violations,
+                            harness_error,
+                        }
+                    })
+                }
+                Err(panic) => Some(Failure {
+                    index,
+                    seed,
+                    violations: Vec::new(),
+                    harness_error: Some(format!("panic: {panic}")),
+                }),
+            };
+            if let Some(f) = &failure {
+                if f.harness_error.is_some() {
+                    summary.harness_errors += 1;
+                }
+            }
+            on_run(&summary, failure.as_ref());
+            if let Some(f) = failure {
+                summary.failures.push(f);
+            }
+        }
+    });
+    summary.failures.sort_by_key(|f| f.index);
+    summary
+}
