@@ -1,0 +1,11 @@
+//! gauntlet's integration tests: one binary, one submodule per area.
+//!
+//! Simulation tests honour `GAUNTLET_SEED=S` (re-run with that seed) and print the
+//! command that replays any failure.
+
+mod checkers_fire;
+mod cli;
+mod determinism;
+mod lab;
+mod properties;
+mod support;

@@ -1,0 +1,83 @@
+//! The main property: over generated scenarios with the full fault mix (partitions,
+//! one-way partitions, drops, duplicates, delays, crashes with lost unsynced writes),
+//! every safety property holds and, once faults heal, every learner learns.
+//!
+//! 1,000 cases by default; `PROPTEST_CASES=N` runs more. A failing case prints its seed
+//! and the command that replays it.
+
+use crate::support::{assert_all_properties_hold, seed_override};
+use gauntlet::sim::Scenario;
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Every property holds for every generated scenario.
+    #[test]
+    fn every_property_holds_under_faults(seed in any::<u64>()) {
+        let seed = seed_override().unwrap_or(seed);
+        assert_all_properties_hold("every_property_holds_under_faults", &Scenario::generate(seed));
+    }
+}
+
+/// Even cluster sizes and the maximum role counts (9 acceptors, 5 proposers,
+/// 9 learners) run and decide under faults.
+#[test]
+fn large_and_even_clusters_hold() {
+    use gauntlet::ids::NodeId;
+    use gauntlet::paxos::{Roles, Value};
+    use gauntlet::sim::{Cluster, NodeSpec, Proposal};
+    for (acceptors, proposers) in [(2u16, 2u16), (4, 3), (6, 2), (9, 5)] {
+        for seed in 0..10 {
+            let mut scenario = Scenario::generate(seed);
+            let mut nodes: Vec<NodeSpec> = (1..=acceptors)
+                .map(|i| NodeSpec {
+                    id: NodeId(i),
+                    roles: Roles {
+                        acceptor: true,
+                        learner: true,
+                        proposer: false,
+                    },
+                })
+                .collect();
+            for i in 0..proposers {
+                nodes.push(NodeSpec {
+                    id: NodeId(acceptors + 1 + i),
+                    roles: Roles {
+                        proposer: true,
+                        ..Roles::default()
+                    },
+                });
+            }
+            scenario.cluster = Cluster { nodes };
+            scenario.workload = (0..proposers)
+                .map(|i| Proposal {
+                    proposer: NodeId(acceptors + 1 + i),
+                    value: Value::new(format!("Value_{i}")),
+                    at_ms: 10 * i as u64,
+                })
+                .collect();
+            // Keep only faults that name nodes of this cluster.
+            let ids = scenario.cluster.ids();
+            scenario.faults.events.retain(|e| {
+                let one = gauntlet::fault::FaultSchedule {
+                    events: vec![e.clone()],
+                };
+                one.validate(&ids).is_ok()
+            });
+            assert_all_properties_hold("large_and_even_clusters_hold", &scenario);
+        }
+    }
+}
