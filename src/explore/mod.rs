@@ -141,14 +141,14 @@ pub fn explore(
                             .entry(v.property)
                             .or_default() += 1;
                     }
-                    (harness_error.is_some() || !judged.verdict.violations.is_empty()).then(|| {
+                    (harness_error.is_some() || !judged.verdict.violations.is_empty()).then_some(
                         Failure {
                             index,
                             seed,
                             violations: judged.verdict.violations,
                             harness_error,
-                        }
-                    })
+                        },
+                    )
                 }
                 Err(panic) => Some(Failure {
                     index,

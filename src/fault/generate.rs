@@ -156,7 +156,14 @@ mod tests {
             assert!(s.events.iter().all(|e| e.at_ms < 2 * limits.horizon_ms));
             empty += s.events.is_empty() as usize;
             for e in &s.events {
-                kinds.insert(std::mem::discriminant(&e.fault));
+                kinds.insert(match e.fault {
+                    Fault::Partition { .. } => "partition",
+                    Fault::PartitionOneWay { .. } => "one-way",
+                    Fault::Heal => "heal",
+                    Fault::LinkFaults { .. } => "link faults",
+                    Fault::Crash { .. } => "crash",
+                    Fault::Restart { .. } => "restart",
+                });
             }
         }
         assert!(

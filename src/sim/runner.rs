@@ -146,14 +146,13 @@ pub fn run(scenario: &Scenario) -> RunReport {
                     EventKind::ClientRequest { .. } => {
                         busy_proposers.insert(n);
                     }
-                    EventKind::Started { recovered, .. } => {
+                    EventKind::Started { recovered, .. }
                         if recovered
                             .as_ref()
                             .and_then(|s| s.proposer.as_ref())
-                            .is_some_and(|p| p.value.is_some())
-                        {
-                            busy_proposers.insert(n);
-                        }
+                            .is_some_and(|p| p.value.is_some()) =>
+                    {
+                        busy_proposers.insert(n);
                     }
                     EventKind::Protocol(Note::Decided { .. } | Note::GaveUp { .. }) => {
                         busy_proposers.remove(&n);
