@@ -23,3 +23,6 @@ pub use proposer::{Proposer, ProposerState};
 pub fn majority(acceptor_count: usize) -> usize {
     acceptor_count / 2 + 1
 }
+
+#[cfg(test)]
+mod tests;

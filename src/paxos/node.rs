@@ -197,6 +197,11 @@ impl Node {
     /// durable state is emitted as [`Output::Persist`] ahead of every output it caused,
     /// so nothing that reveals the new state leaves before it is on disk.
     pub fn step(&mut self, input: Input, out: &mut Vec<Output>) {
+        if let Input::Start { recovered } = &input {
+            // What storage recovered is already durable: restore it before taking the
+            // snapshot to compare against, so a restart does not rewrite it.
+            self.restore(recovered.clone().unwrap_or_default());
+        }
         let before = self.durable();
         let mut effects = Vec::new();
         self.dispatch(input, &mut effects);
@@ -223,20 +228,28 @@ impl Node {
         out.append(&mut effects);
     }
 
+    /// Replace every role's state with `recovered` (roles missing there start empty).
+    fn restore(&mut self, recovered: DurableState) {
+        if let Some(a) = &mut self.acceptor {
+            *a = Acceptor::recover(recovered.acceptor.unwrap_or_default());
+        }
+        if let Some(l) = &mut self.learner {
+            *l = Learner::recover(recovered.learner.unwrap_or_default());
+        }
+        if let Some(p) = &mut self.proposer {
+            *p = Proposer::new(self.id, recovered.proposer.unwrap_or_default());
+        }
+    }
+
     fn dispatch(&mut self, input: Input, out: &mut Vec<Output>) {
         let majority = majority(self.acceptors.len());
         match input {
-            Input::Start { recovered } => {
-                let recovered = recovered.unwrap_or_default();
-                if let Some(a) = &mut self.acceptor {
-                    *a = Acceptor::recover(recovered.acceptor.unwrap_or_default());
-                }
+            Input::Start { .. } => {
+                // State was restored by `step`; resume each role's work.
                 if let Some(l) = &mut self.learner {
-                    *l = Learner::recover(recovered.learner.unwrap_or_default());
                     l.on_start(self.timing.learner_poll_ms, out);
                 }
                 if let Some(p) = &mut self.proposer {
-                    *p = Proposer::new(self.id, recovered.proposer.unwrap_or_default());
                     p.on_start(&self.acceptors, &self.timing, out);
                 }
             }
@@ -263,6 +276,10 @@ impl Node {
                 }
             },
             Input::Receive { from, msg } => match msg {
+                // Replies only acceptors may give are ignored from anyone else: a forged
+                // promise must not complete a quorum, nor a forged nack inflate rounds.
+                Msg::Promise { .. } | Msg::Nack { .. } | Msg::Accepted { .. }
+                    if !self.acceptors.contains(&from) => {}
                 Msg::Prepare { ballot } => {
                     if let Some(a) = &mut self.acceptor {
                         a.on_prepare(from, ballot, out);
@@ -284,10 +301,6 @@ impl Node {
                     }
                 }
                 Msg::Accepted { ballot, value } => {
-                    // Only acceptors' reports count; anything else is ignored.
-                    if !self.acceptors.contains(&from) {
-                        return;
-                    }
                     if let Some(p) = &mut self.proposer {
                         p.on_accepted(from, ballot, &value, majority, out);
                     }

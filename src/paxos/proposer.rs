@@ -260,6 +260,10 @@ impl Proposer {
     /// learner. A proposer still working ignores the nudge (its own ballots will do).
     pub fn on_nudge(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
         if matches!(self.phase, Phase::Decided { .. }) {
+            // `attempts_max` bounds the ballots spent reaching one decision; re-driving a
+            // decided value starts a fresh budget, or a few nudges would make a proposer
+            // give up and leave the learner waiting forever.
+            self.attempts = 0;
             self.start_ballot(acceptors, timing, out);
         }
     }
