@@ -8,4 +8,5 @@ mod cli;
 mod determinism;
 mod lab;
 mod properties;
+mod storage;
 mod support;
