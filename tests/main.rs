@@ -3,6 +3,7 @@
 //! Simulation tests honour `GAUNTLET_SEED=S` (re-run with that seed) and print the
 //! command that replays any failure.
 
+mod bad_input;
 mod checkers_fire;
 mod cli;
 mod determinism;

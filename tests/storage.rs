@@ -67,5 +67,8 @@ fn corrupt_record_is_refused_with_the_file_named() {
     });
     sim.run().unwrap();
     let message = outcome.borrow().clone().expect("client ran");
-    assert!(message.contains("/data/state") && message.contains("checksum"), "{message}");
+    assert!(
+        message.contains("/data/state") && message.contains("checksum"),
+        "{message}"
+    );
 }

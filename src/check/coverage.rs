@@ -50,44 +50,37 @@ impl Coverage {
     }
 }
 
-/// Campaign totals: in how many runs each coverage property was reached.
+/// Campaign totals: in how many runs each coverage property was reached, in
+/// [`COVERAGE_PROPERTIES`] order (so a new flag needs no change here).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CoverageCounts {
     /// Runs added so far, so a count can be read as "k of n runs".
     pub runs: u64,
-    pub competing_ballots: u64,
-    pub adopted_foreign_value: u64,
-    pub restart_between_promise_and_accept: u64,
-    pub duplicate_delivered: u64,
-    pub majority_isolated: u64,
-    pub value_chosen: u64,
+    counts: [u64; COVERAGE_PROPERTIES.len()],
 }
 
 impl CoverageCounts {
     /// Adds one run's coverage.
     pub fn add(&mut self, c: &Coverage) {
         self.runs += 1;
-        self.competing_ballots += u64::from(c.competing_ballots);
-        self.adopted_foreign_value += u64::from(c.adopted_foreign_value);
-        self.restart_between_promise_and_accept += u64::from(c.restart_between_promise_and_accept);
-        self.duplicate_delivered += u64::from(c.duplicate_delivered);
-        self.majority_isolated += u64::from(c.majority_isolated);
-        self.value_chosen += u64::from(c.value_chosen);
+        for (count, (_, reached)) in self.counts.iter_mut().zip(c.reached()) {
+            *count += u64::from(reached);
+        }
+    }
+
+    /// Runs that reached the coverage property `name` (0 for an unknown name).
+    pub fn get(&self, name: &str) -> u64 {
+        self.entries()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, count)| count)
     }
 
     /// (name, runs that reached it), in [`COVERAGE_PROPERTIES`] order.
     pub fn entries(&self) -> Vec<(&'static str, u64)> {
-        let counts = [
-            self.competing_ballots,
-            self.adopted_foreign_value,
-            self.restart_between_promise_and_accept,
-            self.duplicate_delivered,
-            self.majority_isolated,
-            self.value_chosen,
-        ];
         COVERAGE_PROPERTIES
             .iter()
-            .zip(counts)
+            .zip(self.counts)
             .map(|(p, n)| (p.name, n))
             .collect()
     }

@@ -553,7 +553,7 @@ fn coverage_counts_accumulate() {
     assert!(!counts.all_reached());
     counts.add(&coverage(&correct_history(), &roster3()));
     assert_eq!(counts.runs, 1);
-    assert_eq!(counts.value_chosen, 1);
+    assert_eq!(counts.get("value_chosen"), 1);
     assert!(!counts.all_reached());
     counts.add(&Coverage {
         competing_ballots: true,
