@@ -3,12 +3,19 @@
 
 use clap::{Parser, Subcommand};
 use gauntlet::check::Expectation;
-use gauntlet::explore::{explore, run_and_check, CampaignConfig, CampaignSummary, Failure};
+use gauntlet::explore::corpus::{meets_expectation, CorpusEntry, Expect};
+use gauntlet::explore::{
+    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged,
+};
+use gauntlet::paxos::{Bug, Bugs};
+use gauntlet::sim::shrink::Size;
 use gauntlet::sim::{RunEnd, Scenario};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Exit codes: what kind of failure, at a glance (and for scripts).
 mod exit {
@@ -50,7 +57,68 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Switch on a planted bug in every run (repeatable; see `gauntlet bugs`).
+        #[arg(long = "bug")]
+        bugs: Vec<Bug>,
+        /// Directory failing scenarios are saved to as they are found.
+        #[arg(long, default_value = "corpus/failures")]
+        failures_dir: PathBuf,
+        /// Do not shrink the first failure at the end of the campaign.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Shrinking's step budget (candidate runs).
+        #[arg(long, default_value_t = 2_000)]
+        shrink_budget: usize,
     },
+    /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
+    /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
+    Replay {
+        /// A corpus file (JSON) to replay.
+        #[arg(conflicts_with = "seed", required_unless_present = "seed")]
+        file: Option<PathBuf>,
+        /// Replay the scenario generated from this seed instead.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Planted bugs, with --seed.
+        #[arg(long = "bug", requires = "seed")]
+        bugs: Vec<Bug>,
+        /// Print the trace as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shrink a failing scenario to a smaller one that fails the same property, and
+    /// save it beside the original as `<name>.shrunk.json`.
+    Shrink {
+        /// A corpus file (JSON) holding the failure.
+        #[arg(conflicts_with = "seed", required_unless_present = "seed")]
+        file: Option<PathBuf>,
+        /// Shrink the scenario generated from this seed instead.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Planted bugs, with --seed.
+        #[arg(long = "bug", requires = "seed")]
+        bugs: Vec<Bug>,
+        /// Step budget (candidate runs).
+        #[arg(long, default_value_t = 2_000)]
+        budget: usize,
+        /// Where to save a shrunk seed failure.
+        #[arg(long, default_value = "corpus/failures")]
+        failures_dir: PathBuf,
+    },
+    /// Promote a saved scenario into the corpus that `cargo test` replays.
+    Keep {
+        /// The corpus file to promote.
+        file: PathBuf,
+        /// `regression` (must pass from now on) or `known-failure` (must keep failing
+        /// with the recorded property).
+        #[arg(long = "as", value_enum)]
+        kind: KeepAs,
+        /// Corpus root.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
+    /// List the planted bugs that --bug switches on.
+    Bugs,
     /// Run one scenario: print it, its outcome and, with --trace, its event trace.
     Run {
         /// Generate the scenario from this seed.
@@ -69,19 +137,67 @@ enum Command {
         /// Print the trace as JSON lines instead of text (implies --trace).
         #[arg(long)]
         json: bool,
+        /// Planted bugs, with --seed.
+        #[arg(long = "bug")]
+        bugs: Vec<Bug>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KeepAs {
+    Regression,
+    KnownFailure,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match cli.command {
-        Command::Explore { runs, seed, jobs } => cmd_explore(runs, seed, jobs),
+        Command::Explore {
+            runs,
+            seed,
+            jobs,
+            bugs,
+            failures_dir,
+            no_shrink,
+            shrink_budget,
+        } => {
+            let config = CampaignConfig {
+                runs,
+                base_seed: seed.unwrap_or_else(fresh_seed),
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                bugs: Bugs(bugs.into_iter().collect()),
+                failures_dir: Some(failures_dir),
+            };
+            cmd_explore(config, (!no_shrink).then_some(shrink_budget))
+        }
         Command::Run {
             seed,
             scenario,
             trace,
             json,
-        } => cmd_run(seed, scenario, trace || json, json),
+            bugs,
+        } => cmd_run(seed, scenario, bugs, trace || json, json),
+        Command::Replay {
+            file,
+            seed,
+            bugs,
+            json,
+        } => cmd_replay(file, seed, bugs, json),
+        Command::Shrink {
+            file,
+            seed,
+            bugs,
+            budget,
+            failures_dir,
+        } => cmd_shrink(file, seed, bugs, budget, &failures_dir),
+        Command::Keep { file, kind, corpus } => cmd_keep(&file, kind, &corpus),
+        Command::Bugs => {
+            for bug in Bug::ALL {
+                println!("{:<32} {}", bug.name(), bug.description());
+            }
+            exit::OK
+        }
     })
 }
 
@@ -100,42 +216,66 @@ fn fresh_seed() -> u64 {
     h.finish()
 }
 
-fn replay_command(seed: u64) -> String {
-    format!("cargo run --release -- run --seed {seed} --trace")
+/// The command that replays a generated run, with its planted bugs.
+fn replay_command(seed: u64, bugs: &Bugs) -> String {
+    let mut cmd = format!("cargo run --release -- replay --seed {seed}");
+    for bug in &bugs.0 {
+        cmd.push_str(&format!(" --bug {bug}"));
+    }
+    cmd
 }
 
-fn cmd_explore(runs: u64, seed: Option<u64>, jobs: Option<usize>) -> u8 {
-    let base_seed = seed.unwrap_or_else(fresh_seed);
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("seed: {base_seed}");
-    println!(
-        "explore: {runs} runs on {jobs} worker(s); replay the campaign with --seed {base_seed}"
-    );
+fn file_replay_command(path: &Path) -> String {
+    format!("cargo run --release -- replay {}", path.display())
+}
 
-    let bar = ProgressBar::new(runs);
+fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
+    println!("seed: {}", config.base_seed);
+    let bugs: Vec<String> = config.bugs.0.iter().map(|b| b.to_string()).collect();
+    println!(
+        "explore: {} runs on {} worker(s){}; repeat the campaign with --seed {}",
+        config.runs,
+        config.jobs,
+        if bugs.is_empty() {
+            String::new()
+        } else {
+            format!(" with planted bug(s) {}", bugs.join(", "))
+        },
+        config.base_seed
+    );
+    let bar = ProgressBar::new(config.runs);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}  {msg}")
             .expect("static template"),
     );
-    let stop = AtomicBool::new(false);
-    let config = CampaignConfig {
-        runs,
-        base_seed,
-        jobs,
-    };
+    // Ctrl-C stops the campaign after the runs in flight; every failure found is
+    // already on disk (workers save before reporting), and the summary still prints.
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed: {e}");
+    }
     // Wall time measures throughput for the report only; it never steers a run.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
+    let mut failing = 0;
     let summary = explore(&config, &stop, |summary, failure| {
         bar.set_position(summary.runs_done);
         if let Some(f) = failure {
-            bar.suspend(|| print_failure(f));
-            bar.set_message(format!("{} failing", summary.failures.len() + 1));
+            failing += 1;
+            bar.suspend(|| print_failure(f, &config.bugs));
+            bar.set_message(format!("{failing} failing"));
         }
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
-    print_summary(&summary, wall_s, jobs);
+    if stop.load(Ordering::Relaxed) {
+        println!(
+            "interrupted: {} of {} runs done; every failure found is saved",
+            summary.runs_done, config.runs
+        );
+    }
+    print_summary(&summary, wall_s, config.jobs);
     let code = if summary.failures.iter().any(Failure::is_safety) {
         exit::SAFETY
     } else if summary.failures.iter().any(|f| !f.violations.is_empty()) {
@@ -145,13 +285,28 @@ fn cmd_explore(runs: u64, seed: Option<u64>, jobs: Option<usize>) -> u8 {
     } else {
         exit::OK
     };
-    if let Some(first) = summary.failures.first() {
-        println!("replay the first failure: {}", replay_command(first.seed));
+    if let Some(first) = summary.failures.iter().find(|f| !f.violations.is_empty()) {
+        match (&first.saved, shrink_budget) {
+            (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
+                println!();
+                println!("shrinking the first failure ({})", path.display());
+                if let Err(e) = shrink_file(path, budget) {
+                    eprintln!("error: {e}");
+                }
+            }
+            (Some(Ok(path)), _) => {
+                println!("replay the first failure: {}", file_replay_command(path))
+            }
+            _ => println!(
+                "replay the first failure: {}",
+                replay_command(first.seed, &config.bugs)
+            ),
+        }
     }
     code
 }
 
-fn print_failure(f: &Failure) {
+fn print_failure(f: &Failure, bugs: &Bugs) {
     println!("FAIL run {} seed {}", f.index, f.seed);
     if let Some(e) = &f.harness_error {
         println!("  harness error: {e}");
@@ -159,7 +314,17 @@ fn print_failure(f: &Failure) {
     for v in &f.violations {
         println!("  {v}");
     }
-    println!("  replay: {}", replay_command(f.seed));
+    match &f.saved {
+        Some(Ok(path)) => {
+            println!("  saved: {}", path.display());
+            println!("  replay: {}", file_replay_command(path));
+        }
+        Some(Err(e)) => {
+            println!("  NOT SAVED: {e}");
+            println!("  replay: {}", replay_command(f.seed, bugs));
+        }
+        None => println!("  replay: {}", replay_command(f.seed, bugs)),
+    }
 }
 
 fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize) {
@@ -205,19 +370,65 @@ fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize) {
     }
 }
 
-fn load_scenario(path: &PathBuf) -> Result<Scenario, String> {
+fn load_scenario(path: &Path) -> Result<Scenario, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let scenario: Scenario =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let scenario: Scenario = serde_path_to_error::deserialize(de)
+        .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;
     scenario
         .validate()
         .map_err(|e| format!("{}: field {}: {}", path.display(), e.field, e.reason))?;
     Ok(scenario)
 }
 
-fn cmd_run(seed: Option<u64>, file: Option<PathBuf>, trace: bool, json: bool) -> u8 {
+fn seeded(seed: u64, bugs: Vec<Bug>) -> Scenario {
+    let mut scenario = Scenario::generate(seed);
+    scenario.bugs = Bugs(bugs.into_iter().collect());
+    scenario
+}
+
+/// Exit code for one judged run.
+fn verdict_code(judged: &Judged) -> u8 {
+    if judged
+        .verdict
+        .violations
+        .iter()
+        .any(|v| v.expectation == Expectation::Always)
+    {
+        exit::SAFETY
+    } else if !judged.verdict.violations.is_empty() {
+        exit::LIVENESS
+    } else if matches!(judged.report.end, RunEnd::HarnessError(_)) {
+        exit::HARNESS
+    } else {
+        exit::OK
+    }
+}
+
+fn print_outcome(judged: &Judged) {
+    let history = &judged.report.history;
+    println!(
+        "outcome: {:?} after {} simulated ms, {} events, digest {:016x}",
+        judged.report.end,
+        judged.report.sim_ms,
+        history.len(),
+        history.digest()
+    );
+    for v in &judged.verdict.violations {
+        println!("VIOLATION {v}");
+        print!("{}", v.render_witness(history));
+    }
+}
+
+fn cmd_run(
+    seed: Option<u64>,
+    file: Option<PathBuf>,
+    bugs: Vec<Bug>,
+    trace: bool,
+    json: bool,
+) -> u8 {
     let scenario = match (seed, &file) {
-        (Some(seed), _) => Scenario::generate(seed),
+        (Some(seed), _) => seeded(seed, bugs),
         (None, Some(path)) => match load_scenario(path) {
             Ok(s) => s,
             Err(e) => {
@@ -233,52 +444,229 @@ fn cmd_run(seed: Option<u64>, file: Option<PathBuf>, trace: bool, json: bool) ->
         serde_json::to_string(&scenario).expect("scenarios serialize")
     );
     let judged = run_and_check(&scenario);
-    let history = &judged.report.history;
     if trace {
         if json {
-            print!("{}", history.to_json_lines());
+            print!("{}", judged.report.history.to_json_lines());
         } else {
             println!("trace:");
-            print!("{}", history.render());
+            print!("{}", judged.report.history.render());
         }
     }
-    println!(
-        "outcome: {:?} after {} simulated ms, {} events, digest {:016x}",
-        judged.report.end,
-        judged.report.sim_ms,
-        history.len(),
-        history.digest()
-    );
-    for v in &judged.verdict.violations {
-        println!("VIOLATION {v}");
-        print!("{}", v.render_witness(history));
+    print_outcome(&judged);
+    let code = verdict_code(&judged);
+    if code == exit::OK {
+        println!("all properties held");
+    } else {
+        match &file {
+            Some(p) => println!(
+                "replay: cargo run --release -- run --scenario {} --trace",
+                p.display()
+            ),
+            None => println!("replay: {}", replay_command(scenario.seed, &scenario.bugs)),
+        }
     }
-    let code = if judged
+    code
+}
+
+fn cmd_replay(file: Option<PathBuf>, seed: Option<u64>, bugs: Vec<Bug>, json: bool) -> u8 {
+    let (scenario, saved) = match (&file, seed) {
+        (Some(path), _) => match CorpusEntry::load(path) {
+            Ok(entry) => (entry.scenario.clone(), Some(entry)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::HARNESS;
+            }
+        },
+        (None, Some(seed)) => (seeded(seed, bugs), None),
+        (None, None) => unreachable!("clap requires a file or --seed"),
+    };
+    println!("seed: {}", scenario.seed);
+    let judged = run_and_check(&scenario);
+    let history = &judged.report.history;
+    if json {
+        print!("{}", history.to_json_lines());
+    } else {
+        let witness: std::collections::BTreeSet<usize> = judged
+            .verdict
+            .violations
+            .iter()
+            .flat_map(|v| v.witness.iter().copied())
+            .collect();
+        println!("trace (witness events marked >>):");
+        for (i, e) in history.events.iter().enumerate() {
+            let mark = if witness.contains(&i) { ">>" } else { "  " };
+            println!("{mark}{i:>5} {}", gauntlet::history::render_event(e));
+        }
+    }
+    print_outcome(&judged);
+    if let Some(entry) = &saved {
+        let now = format!("{:016x}", history.digest());
+        if now == entry.digest {
+            println!("digest matches the saved failure ({now}): identical trace");
+        } else {
+            println!(
+                "DIGEST CHANGED: saved {}, now {now}. The code changed since this was saved \
+                 (saved by gauntlet {}); the trace above is today's.",
+                entry.digest, entry.gauntlet_version
+            );
+        }
+        match meets_expectation(entry, &judged) {
+            Ok(()) => println!("as expected: {:?}", entry.expect),
+            Err(why) => println!("NOT AS EXPECTED: {why}"),
+        }
+    }
+    verdict_code(&judged)
+}
+
+/// Shrink the failure saved in `path`; save the result beside it.
+fn shrink_file(path: &Path, budget: usize) -> Result<(), String> {
+    let entry = CorpusEntry::load(path).map_err(|e| e.to_string())?;
+    let Expect::Fail { property } = &entry.expect else {
+        return Err(format!(
+            "{}: expects a pass; nothing to shrink",
+            path.display()
+        ));
+    };
+    let shrunk_path = path.with_extension("shrunk.json");
+    shrink_and_save(&entry.scenario, property, budget, &shrunk_path)
+}
+
+fn shrink_and_save(
+    scenario: &Scenario,
+    property: &str,
+    budget: usize,
+    out: &Path,
+) -> Result<(), String> {
+    let before = run_and_check(scenario);
+    if !before
         .verdict
         .violations
         .iter()
-        .any(|v| v.expectation == Expectation::Always)
+        .any(|v| v.property == property)
     {
-        exit::SAFETY
-    } else if !judged.verdict.violations.is_empty() {
-        exit::LIVENESS
-    } else if matches!(judged.report.end, RunEnd::HarnessError(_)) {
-        exit::HARNESS
-    } else {
-        exit::OK
-    };
-    if code != exit::OK {
-        let how = match (seed, &file) {
-            (Some(s), _) => replay_command(s),
-            (None, Some(p)) => format!(
-                "cargo run --release -- run --scenario {} --trace",
-                p.display()
-            ),
-            _ => unreachable!(),
-        };
-        println!("replay: {how}");
-    } else {
-        println!("all properties held");
+        return Err(format!(
+            "the scenario does not fail {property}; nothing to shrink"
+        ));
     }
-    code
+    let shrunk = shrink_failure(scenario, property, budget);
+    let after = run_and_check(&shrunk.scenario);
+    let (b, a) = (Size::of(scenario), Size::of(&shrunk.scenario));
+    println!(
+        "shrink {property}: {} candidate runs, {} accepted{}",
+        shrunk.steps,
+        shrunk.accepted,
+        if shrunk.stopped_early {
+            ", STOPPED EARLY at the step budget"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  fault events   {:>6} -> {}",
+        b.fault_events, a.fault_events
+    );
+    println!("  nodes          {:>6} -> {}", b.nodes, a.nodes);
+    println!("  proposals      {:>6} -> {}", b.proposals, a.proposals);
+    println!(
+        "  trace events   {:>6} -> {}",
+        before.report.history.len(),
+        after.report.history.len()
+    );
+    let entry = CorpusEntry::from_judged(&shrunk.scenario, &after);
+    let dir = out.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut text = serde_json::to_string_pretty(&entry).expect("entries serialize");
+    text.push('\n');
+    std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("saved: {}", out.display());
+    println!("replay: {}", file_replay_command(out));
+    Ok(())
+}
+
+fn cmd_shrink(
+    file: Option<PathBuf>,
+    seed: Option<u64>,
+    bugs: Vec<Bug>,
+    budget: usize,
+    dir: &Path,
+) -> u8 {
+    let result = match (&file, seed) {
+        (Some(path), _) => shrink_file(path, budget),
+        (None, Some(seed)) => {
+            let scenario = seeded(seed, bugs);
+            let judged = run_and_check(&scenario);
+            match judged.verdict.violations.first() {
+                None => Err(format!("seed {seed} fails no property; nothing to shrink")),
+                Some(v) => {
+                    let entry = CorpusEntry::from_judged(&scenario, &judged);
+                    let out = dir.join(entry.file_name()).with_extension("shrunk.json");
+                    shrink_and_save(&scenario, v.property, budget, &out)
+                }
+            }
+        }
+        (None, None) => unreachable!("clap requires a file or --seed"),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
+}
+
+fn cmd_keep(file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
+    let mut entry = match CorpusEntry::load(file) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    };
+    let dir = match kind {
+        KeepAs::Regression => {
+            entry.expect = Expect::Pass;
+            if !entry.scenario.bugs.is_empty() {
+                // A planted bug stands for the code under test: the regression checks
+                // the fixed code, so the bug is switched off.
+                println!(
+                    "planted bugs switched off for the regression: {:?}",
+                    entry.scenario.bugs.0
+                );
+                entry.scenario.bugs = Bugs::default();
+            }
+            corpus.join("regressions")
+        }
+        KeepAs::KnownFailure => {
+            if entry.expect == Expect::Pass {
+                eprintln!(
+                    "error: {}: expects a pass; a known failure must name its property",
+                    file.display()
+                );
+                return exit::HARNESS;
+            }
+            corpus.join("known-failures")
+        }
+    };
+    // Re-check the expectation now, so the corpus never holds an entry that fails on day one.
+    let judged = run_and_check(&entry.scenario);
+    if let Err(why) = meets_expectation(&entry, &judged) {
+        eprintln!("error: {}: not kept: {why}", file.display());
+        return exit::HARNESS;
+    }
+    entry.digest = format!("{:016x}", judged.report.history.digest());
+    match entry.save(&dir) {
+        Ok((path, true)) => {
+            println!("kept: {} (cargo test replays it)", path.display());
+            exit::OK
+        }
+        Ok((path, false)) => {
+            println!("already kept: {}", path.display());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
 }

@@ -37,6 +37,7 @@ fn malformed_datagrams_are_recorded_and_dropped() {
                 },
                 timing: TimingConfig::default(),
                 client_request: None,
+                bugs: Default::default(),
             };
             let env = NodeEnv {
                 clock: Rc::new(|| turmoil::sim_elapsed().unwrap().as_millis() as u64),

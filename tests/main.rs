@@ -6,6 +6,7 @@
 mod bad_input;
 mod checkers_fire;
 mod cli;
+mod corpus;
 mod determinism;
 mod lab;
 mod properties;

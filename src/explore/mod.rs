@@ -1,11 +1,16 @@
 //! Campaigns: many seeded runs on all cores, aggregated into a summary of violations
 //! by property and coverage counts. Every failure carries its seed, so it replays alone.
 
+pub mod corpus;
+
 use crate::check::{check_run, CoverageCounts, Roster, Verdict, Violation};
+use crate::paxos::Bugs;
 use crate::sim::rng::run_seed;
 use crate::sim::{run, RunEnd, RunReport, Scenario};
+use corpus::CorpusEntry;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
@@ -47,6 +52,8 @@ pub struct Failure {
     /// Violations found; empty for a harness error.
     pub violations: Vec<Violation>,
     pub harness_error: Option<String>,
+    /// Where the failure was saved, or why saving failed.
+    pub saved: Option<Result<PathBuf, String>>,
 }
 
 impl Failure {
@@ -62,6 +69,10 @@ pub struct CampaignConfig {
     pub runs: u64,
     pub base_seed: u64,
     pub jobs: usize,
+    /// Planted bugs switched on in every run (none: correct Paxos).
+    pub bugs: Bugs,
+    /// Where failing scenarios are saved as they are found (`None`: not saved).
+    pub failures_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -75,10 +86,34 @@ pub struct CampaignSummary {
     pub events_total: u64,
 }
 
+/// The scenario of one campaign run: generated from its seed, with the campaign's bugs.
+pub fn campaign_scenario(seed: u64, bugs: &Bugs) -> Scenario {
+    let mut scenario = Scenario::generate(seed);
+    scenario.bugs = bugs.clone();
+    scenario
+}
+
+/// What a worker sends back for one run: the verdict and where a failure was saved
+/// (or why saving failed); `Err` is a panic's message.
+type RunOutcome = Result<(Judged, Option<Result<PathBuf, String>>), String>;
+
 /// One run of a campaign, in a worker: never panics (a panic becomes a harness error).
-fn campaign_run(index: u64, seed: u64) -> (u64, Result<Judged, String>) {
+/// A run that violates a property is saved to `failures_dir` right here, before any
+/// other work, so an interrupted campaign loses no failure it found.
+fn campaign_run(index: u64, seed: u64, config: &CampaignConfig) -> (u64, RunOutcome) {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        run_and_check(&Scenario::generate(seed))
+        let scenario = campaign_scenario(seed, &config.bugs);
+        let judged = run_and_check(&scenario);
+        let saved = match &config.failures_dir {
+            Some(dir) if !judged.verdict.violations.is_empty() => Some(
+                CorpusEntry::from_judged(&scenario, &judged)
+                    .save(dir)
+                    .map(|(path, _)| path)
+                    .map_err(|e| e.to_string()),
+            ),
+            _ => None,
+        };
+        (judged, saved)
     }));
     let outcome = outcome.map_err(|panic| {
         panic
@@ -115,7 +150,11 @@ pub fn explore(
                     break;
                 }
                 if tx
-                    .send(campaign_run(index, run_seed(config.base_seed, index)))
+                    .send(campaign_run(
+                        index,
+                        run_seed(config.base_seed, index),
+                        config,
+                    ))
                     .is_err()
                 {
                     break;
@@ -127,7 +166,7 @@ pub fn explore(
             summary.runs_done += 1;
             let seed = run_seed(config.base_seed, index);
             let failure = match outcome {
-                Ok(judged) => {
+                Ok((judged, saved)) => {
                     summary.coverage.add(&judged.verdict.coverage);
                     summary.sim_ms_total += judged.report.sim_ms;
                     summary.events_total += judged.report.history.len() as u64;
@@ -147,6 +186,7 @@ pub fn explore(
                             seed,
                             violations: judged.verdict.violations,
                             harness_error,
+                            saved,
                         },
                     )
                 }
@@ -155,6 +195,7 @@ pub fn explore(
                     seed,
                     violations: Vec::new(),
                     harness_error: Some(format!("panic: {panic}")),
+                    saved: None,
                 }),
             };
             if let Some(f) = &failure {
@@ -170,4 +211,19 @@ pub fn explore(
     });
     summary.failures.sort_by_key(|f| f.index);
     summary
+}
+
+/// Shrink a failing scenario while `property` still fails, in at most `budget` runs.
+pub fn shrink_failure(
+    scenario: &Scenario,
+    property: &str,
+    budget: usize,
+) -> crate::sim::shrink::Shrunk {
+    crate::sim::shrink::shrink(scenario, budget, |candidate| {
+        run_and_check(candidate)
+            .verdict
+            .violations
+            .iter()
+            .any(|v| v.property == property)
+    })
 }

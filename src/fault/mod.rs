@@ -4,9 +4,11 @@
 
 mod generate;
 mod layer;
+mod shrink;
 
 pub use generate::{generate_schedule, GeneratorLimits};
 pub use layer::{FaultLayer, Verdict};
+pub use shrink::{schedule_candidates, without_node};
 
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,7 @@ use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::net::{decode, encode, Envelope, Transport, DATAGRAM_BYTES_MAX};
 use crate::paxos::{
-    DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig, Value,
+    Bugs, DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig, Value,
 };
 use crate::sim::rng::Draw;
 use crate::storage::{Storage, StorageError};
@@ -42,6 +42,8 @@ pub struct NodeSetup {
     pub timing: TimingConfig,
     /// The client request this node's proposer receives, and when.
     pub client_request: Option<(u64, Value)>,
+    /// Planted bugs switched on (none for correct Paxos).
+    pub bugs: Bugs,
 }
 
 /// Where a node's events go, stamped with its clock.
@@ -84,11 +86,12 @@ pub async fn run_node<T: Transport + 'static, S: Storage>(
         Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(NodeError::BadSnapshot)?),
         None => None,
     };
-    let mut node = Node::new(
+    let mut node = Node::with_bugs(
         setup.id,
         setup.roles,
         setup.members.clone(),
         setup.timing.clone(),
+        setup.bugs.clone(),
     );
     let mut shell = Shell {
         id: setup.id,

@@ -64,16 +64,18 @@ impl Acceptor {
 
     /// Phase 2b. Accepts when `ballot` is at least the promise; otherwise nacks.
     /// `learners` receive the acceptance along with the ballot's proposer.
+    /// `accept_below_promise` plants [`crate::paxos::Bug::AcceptorAcceptsBelowPromise`].
     pub fn on_accept(
         &mut self,
         from: NodeId,
         ballot: Ballot,
         value: Value,
         learners: &[NodeId],
+        accept_below_promise: bool,
         out: &mut Vec<Output>,
     ) {
         if let Some(promised) = self.state.promised {
-            if ballot < promised {
+            if ballot < promised && !accept_below_promise {
                 out.push(Output::Note(Note::Rejected { ballot, promised }));
                 out.push(Output::Send {
                     to: from,
@@ -83,8 +85,9 @@ impl Acceptor {
             }
         }
         let accepted = Some((ballot, value.clone()));
-        let changed = self.state.promised != Some(ballot) || self.state.accepted != accepted;
-        self.state.promised = Some(ballot);
+        let promised = self.state.promised.max(Some(ballot));
+        let changed = self.state.promised != promised || self.state.accepted != accepted;
+        self.state.promised = promised;
         self.state.accepted = accepted;
         if changed {
             out.push(Output::Note(Note::Accepted {

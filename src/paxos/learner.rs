@@ -23,13 +23,16 @@ pub struct Learner {
     /// Acceptors that reported each (ballot, value). A set, so a duplicated message
     /// from the same acceptor is never counted twice.
     tallies: BTreeMap<(Ballot, Value), BTreeSet<NodeId>>,
+    /// Messages per (ballot, value), duplicates included: only consulted under the
+    /// planted bug [`crate::paxos::Bug::LearnerCountsDuplicates`].
+    raw_counts: BTreeMap<(Ballot, Value), usize>,
 }
 
 impl Learner {
     pub fn recover(state: LearnerState) -> Self {
         Learner {
             state,
-            tallies: BTreeMap::new(),
+            ..Learner::default()
         }
     }
 
@@ -39,6 +42,7 @@ impl Learner {
         ballot: Ballot,
         value: Value,
         majority: usize,
+        count_duplicates: bool,
         out: &mut Vec<Output>,
     ) {
         if self.state.learned.is_some() {
@@ -46,13 +50,22 @@ impl Learner {
         }
         let voters = self.tallies.entry((ballot, value.clone())).or_default();
         voters.insert(from);
-        let count = voters.len();
+        let mut count = voters.len();
+        if count_duplicates {
+            let raw = self.raw_counts.entry((ballot, value.clone())).or_default();
+            *raw += 1;
+            count = *raw;
+        }
         if self.tallies.len() > TALLIES_MAX {
             self.tallies.pop_first();
+        }
+        if self.raw_counts.len() > TALLIES_MAX {
+            self.raw_counts.pop_first();
         }
         if count >= majority {
             self.state.learned = Some(value.clone());
             self.tallies.clear();
+            self.raw_counts.clear();
             out.push(Output::Note(Note::Learned { ballot, value }));
         }
     }

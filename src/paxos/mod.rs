@@ -6,12 +6,14 @@
 //! and any future event loop execute those outputs.
 
 mod acceptor;
+mod bugs;
 mod learner;
 mod msg;
 mod node;
 mod proposer;
 
 pub use acceptor::{Acceptor, AcceptorState};
+pub use bugs::{Bug, Bugs};
 pub use learner::{Learner, LearnerState};
 pub use msg::{Ballot, Msg, MsgKind, Value, VALUE_BYTES_MAX};
 pub use node::{DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig};

@@ -3,6 +3,7 @@
 //! state is snapshotted, so the shell that runs a node knows no protocol rule.
 
 use super::acceptor::{Acceptor, AcceptorState};
+use super::bugs::{Bug, Bugs};
 use super::learner::{Learner, LearnerState};
 use super::majority;
 use super::msg::{Ballot, Msg, Value};
@@ -137,6 +138,7 @@ pub struct Node {
     learners: Vec<NodeId>,
     proposers: Vec<NodeId>,
     timing: TimingConfig,
+    bugs: Bugs,
     acceptor: Option<Acceptor>,
     proposer: Option<Proposer>,
     learner: Option<Learner>,
@@ -154,6 +156,17 @@ impl Node {
     /// A node with `roles` in a cluster of the given members; state is empty until
     /// [`Input::Start`] hands it what storage recovered.
     pub fn new(id: NodeId, roles: Roles, members: Membership, timing: TimingConfig) -> Self {
+        Self::with_bugs(id, roles, members, timing, Bugs::default())
+    }
+
+    /// A node with planted bugs switched on (see [`Bug`]).
+    pub fn with_bugs(
+        id: NodeId,
+        roles: Roles,
+        members: Membership,
+        timing: TimingConfig,
+        bugs: Bugs,
+    ) -> Self {
         assert!(
             !members.acceptors.is_empty(),
             "a Paxos cluster needs acceptors"
@@ -164,6 +177,7 @@ impl Node {
             learners: members.learners,
             proposers: members.proposers,
             timing,
+            bugs,
             acceptor: roles.acceptor.then(Acceptor::default),
             proposer: roles
                 .proposer
@@ -287,7 +301,8 @@ impl Node {
                 }
                 Msg::Accept { ballot, value } => {
                     if let Some(a) = &mut self.acceptor {
-                        a.on_accept(from, ballot, value, &self.learners, out);
+                        let lenient = self.bugs.has(Bug::AcceptorAcceptsBelowPromise);
+                        a.on_accept(from, ballot, value, &self.learners, lenient, out);
                     }
                 }
                 Msg::Promise { ballot, accepted } => {
@@ -305,7 +320,8 @@ impl Node {
                         p.on_accepted(from, ballot, &value, majority, out);
                     }
                     if let Some(l) = &mut self.learner {
-                        l.on_accepted(from, ballot, value, majority, out);
+                        let naive = self.bugs.has(Bug::LearnerCountsDuplicates);
+                        l.on_accepted(from, ballot, value, majority, naive, out);
                     }
                 }
                 Msg::Nudge => {

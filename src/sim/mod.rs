@@ -4,6 +4,7 @@
 pub mod rng;
 mod runner;
 mod scenario;
+pub mod shrink;
 
 pub use runner::{run, RunEnd, RunReport};
 pub use scenario::{

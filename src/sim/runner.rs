@@ -89,6 +89,7 @@ pub fn run(scenario: &Scenario) -> RunReport {
                 .iter()
                 .find(|p| p.proposer == spec.id)
                 .map(|p| (p.at_ms, p.value.clone())),
+            bugs: scenario.bugs.clone(),
         };
         let history = Rc::clone(&history);
         let faults = Rc::clone(&faults);

@@ -5,7 +5,7 @@
 use super::rng::{stream_rng, Draw, Stream};
 use crate::fault::{generate_schedule, FaultSchedule, GeneratorLimits};
 use crate::ids::NodeId;
-use crate::paxos::{Membership, Roles, TimingConfig, Value, VALUE_BYTES_MAX};
+use crate::paxos::{Bugs, Membership, Roles, TimingConfig, Value, VALUE_BYTES_MAX};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -87,6 +87,9 @@ pub struct Scenario {
     pub faults: FaultSchedule,
     /// After phase 1 ends and faults heal, every learner must learn within this.
     pub liveness_bound_ms: u64,
+    /// Planted bugs switched on for this run; empty (correct Paxos) by default.
+    #[serde(default, skip_serializing_if = "Bugs::is_empty")]
+    pub bugs: Bugs,
 }
 
 /// A scenario that cannot run, with the field at fault.
@@ -147,6 +150,7 @@ impl Scenario {
             workload,
             faults: FaultSchedule::default(),
             liveness_bound_ms: 10_000,
+            bugs: Bugs::default(),
         }
     }
 
@@ -228,6 +232,7 @@ impl Scenario {
             workload,
             faults,
             liveness_bound_ms: 10_000,
+            bugs: Bugs::default(),
         }
     }
 

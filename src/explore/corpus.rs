@@ -1,0 +1,237 @@
+//! The corpus: failing and regression scenarios saved as JSON files, each with what it
+//! is expected to do. `explore` writes a failure to `corpus/failures/` the moment it is
+//! found; `keep` promotes one to `corpus/regressions/` (must pass) or
+//! `corpus/known-failures/` (must fail with the recorded property); `cargo test`
+//! replays both directories.
+
+use super::Judged;
+use crate::history::render_event;
+use crate::sim::{Scenario, ScenarioError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Version of the corpus file format.
+pub const FORMAT: u32 = 1;
+/// Largest corpus file accepted.
+pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+/// Witness events kept in a saved file (the full trace is one `replay` away).
+const WITNESS_LINES_MAX: usize = 64;
+
+/// What replaying a corpus entry must give.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Expect {
+    /// Every property holds.
+    Pass,
+    /// This property is violated.
+    Fail { property: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusEntry {
+    pub format: u32,
+    pub gauntlet_version: String,
+    pub expect: Expect,
+    /// One line per violation found when the entry was saved.
+    #[serde(default)]
+    pub violations: Vec<String>,
+    /// The first violation's witness events, rendered.
+    #[serde(default)]
+    pub witness: Vec<String>,
+    /// The trace digest when saved, in hex: a replay that differs means the code changed.
+    pub digest: String,
+    pub scenario: Scenario,
+}
+
+#[derive(Debug, Error)]
+pub enum CorpusError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: field `{field}`: {reason}")]
+    Invalid {
+        path: PathBuf,
+        field: String,
+        reason: String,
+    },
+}
+
+impl CorpusEntry {
+    /// The entry for a judged run: expect it to fail with its first violated property,
+    /// or to pass if nothing was violated.
+    pub fn from_judged(scenario: &Scenario, judged: &Judged) -> Self {
+        let history = &judged.report.history;
+        let first = judged.verdict.violations.first();
+        CorpusEntry {
+            format: FORMAT,
+            gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
+            expect: match first {
+                Some(v) => Expect::Fail {
+                    property: v.property.to_string(),
+                },
+                None => Expect::Pass,
+            },
+            violations: judged
+                .verdict
+                .violations
+                .iter()
+                .map(|v| v.to_string())
+                .collect(),
+            witness: first
+                .map(|v| {
+                    v.witness
+                        .iter()
+                        .take(WITNESS_LINES_MAX)
+                        .map(|&i| format!("{i:>5} {}", render_event(&history.events[i])))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            digest: format!("{:016x}", history.digest()),
+            scenario: scenario.clone(),
+        }
+    }
+
+    /// A stable file name: the same failure (property, seed, bugs) always maps to the
+    /// same name, so re-finding it never duplicates it.
+    pub fn file_name(&self) -> String {
+        let what = match &self.expect {
+            Expect::Pass => "pass".to_string(),
+            Expect::Fail { property } => property.clone(),
+        };
+        let bugs: Vec<&str> = self.scenario.bugs.0.iter().map(|b| b.name()).collect();
+        let bugs = if bugs.is_empty() {
+            String::new()
+        } else {
+            format!("-{}", bugs.join("+"))
+        };
+        format!("{what}{bugs}-{:016x}.json", self.scenario.seed)
+    }
+
+    /// Load and validate a corpus file. Errors name the file and the field.
+    pub fn load(path: &Path) -> Result<Self, CorpusError> {
+        let io = |source| CorpusError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > FILE_BYTES_MAX {
+            return Err(CorpusError::Invalid {
+                path: path.to_path_buf(),
+                field: "(file)".into(),
+                reason: format!("{len} bytes exceeds the {FILE_BYTES_MAX}-byte limit"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        let entry: CorpusEntry =
+            serde_path_to_error::deserialize(de).map_err(|e| CorpusError::Invalid {
+                path: path.to_path_buf(),
+                field: e.path().to_string(),
+                reason: e.inner().to_string(),
+            })?;
+        if entry.format != FORMAT {
+            return Err(CorpusError::Invalid {
+                path: path.to_path_buf(),
+                field: "format".into(),
+                reason: format!("format {} is not {FORMAT}", entry.format),
+            });
+        }
+        entry
+            .scenario
+            .validate()
+            .map_err(|ScenarioError { field, reason }| CorpusError::Invalid {
+                path: path.to_path_buf(),
+                field: format!("scenario.{field}"),
+                reason,
+            })?;
+        Ok(entry)
+    }
+
+    /// Write to `dir/<file_name>` atomically (temp file, then rename), unless a file of
+    /// that name already exists. Returns the path and whether it was newly written.
+    pub fn save(&self, dir: &Path) -> Result<(PathBuf, bool), CorpusError> {
+        let path = dir.join(self.file_name());
+        let io = |source| CorpusError::Io {
+            path: path.clone(),
+            source,
+        };
+        if path.exists() {
+            return Ok((path, false));
+        }
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let tmp = dir.join(format!(".{}.tmp", self.file_name()));
+        let mut text = serde_json::to_string_pretty(self).expect("entries serialize");
+        text.push('\n');
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        Ok((path, true))
+    }
+}
+
+/// Every `*.json` file directly in `dir`, sorted by name (empty if `dir` is missing).
+pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Whether a replay's verdict matches the entry's expectation; the error says how not.
+pub fn meets_expectation(entry: &CorpusEntry, judged: &Judged) -> Result<(), String> {
+    let violated: Vec<&str> = judged
+        .verdict
+        .violations
+        .iter()
+        .map(|v| v.property)
+        .collect();
+    match &entry.expect {
+        Expect::Pass if violated.is_empty() => Ok(()),
+        Expect::Pass => Err(format!(
+            "expected to pass, but violated {}",
+            violated.join(", ")
+        )),
+        Expect::Fail { property } if violated.contains(&property.as_str()) => Ok(()),
+        Expect::Fail { property } => Err(if violated.is_empty() {
+            format!("expected {property} to fail, but every property held")
+        } else {
+            format!(
+                "expected {property} to fail, but violated {}",
+                violated.join(", ")
+            )
+        }),
+    }
+}
+
+/// The verdict on one corpus file: `Err` says why it failed (load error naming the
+/// file and field, or an unmet expectation), prefixed with the file's path.
+pub fn check_file(path: &Path) -> Result<(), String> {
+    let entry = CorpusEntry::load(path).map_err(|e| e.to_string())?;
+    let judged = super::run_and_check(&entry.scenario);
+    meets_expectation(&entry, &judged).map_err(|why| {
+        format!(
+            "{}: {why}\n  replay: cargo run --release -- replay {}",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+/// Check every file of a corpus directory; one bad file does not stop the others.
+pub fn check_dir(dir: &Path) -> Vec<(PathBuf, Result<(), String>)> {
+    corpus_files(dir)
+        .into_iter()
+        .map(|path| {
+            let verdict = check_file(&path);
+            (path, verdict)
+        })
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! Smaller variants of a fault schedule, most reducing first. The scenario shrinker
+//! (`crate::sim::shrink`) tries them in order and keeps the first that still fails.
+
+use super::{Fault, FaultEvent, FaultSchedule, LinkFaults};
+use crate::ids::NodeId;
+
+/// Candidate schedules, each strictly "smaller" than `s` by one step: fewer events,
+/// lower rates, fewer partition groups, shorter crash windows, earlier times.
+pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
+    let mut out = Vec::new();
+    let n = s.events.len();
+    // Remove runs of events: halves, quarters, ... then single events.
+    let mut chunk = n / 2;
+    while chunk >= 1 {
+        let mut start = 0;
+        while start < n {
+            let end = (start + chunk).min(n);
+            let mut events = s.events.clone();
+            events.drain(start..end);
+            out.push(FaultSchedule { events });
+            start = end;
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk /= 2;
+    }
+    for (i, e) in s.events.iter().enumerate() {
+        for fault in smaller_faults(&e.fault) {
+            let mut events = s.events.clone();
+            events[i] = FaultEvent {
+                at_ms: e.at_ms,
+                fault,
+            };
+            out.push(FaultSchedule { events });
+        }
+        // Earlier: halve the event's time (keeping time order).
+        let earliest = if i == 0 { 0 } else { s.events[i - 1].at_ms };
+        let earlier = earliest.max(e.at_ms / 2);
+        if earlier < e.at_ms {
+            let mut events = s.events.clone();
+            events[i].at_ms = earlier;
+            out.push(FaultSchedule { events });
+        }
+    }
+    out
+}
+
+/// One-step simplifications of a single fault.
+fn smaller_faults(f: &Fault) -> Vec<Fault> {
+    match f {
+        Fault::LinkFaults { link, faults } => {
+            let mut out = Vec::new();
+            let mut push = |faults: LinkFaults| {
+                out.push(Fault::LinkFaults {
+                    link: *link,
+                    faults,
+                })
+            };
+            if faults.drop_probability > 0.0 {
+                push(LinkFaults {
+                    drop_probability: 0.0,
+                    ..*faults
+                });
+            }
+            if faults.duplicate_probability > 0.0 {
+                push(LinkFaults {
+                    duplicate_probability: 0.0,
+                    ..*faults
+                });
+            }
+            if faults.delay_ms_max > 0 {
+                push(LinkFaults {
+                    delay_ms_max: 0,
+                    ..*faults
+                });
+                push(LinkFaults {
+                    delay_ms_max: faults.delay_ms_max / 2,
+                    ..*faults
+                });
+            }
+            out
+        }
+        Fault::Partition { groups } if groups.len() > 2 => {
+            // Merge the last group into the previous one.
+            let mut merged = groups.clone();
+            let last = merged.pop().expect("more than two groups");
+            merged.last_mut().expect("non-empty").extend(last);
+            merged.last_mut().expect("non-empty").sort();
+            vec![Fault::Partition { groups: merged }]
+        }
+        Fault::PartitionOneWay { from, to } => {
+            let mut out = Vec::new();
+            if from.len() > 1 {
+                out.push(Fault::PartitionOneWay {
+                    from: from[..from.len() - 1].to_vec(),
+                    to: to.clone(),
+                });
+            }
+            if to.len() > 1 {
+                out.push(Fault::PartitionOneWay {
+                    from: from.clone(),
+                    to: to[..to.len() - 1].to_vec(),
+                });
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The schedule with every mention of `node` removed (events that only concern it are
+/// dropped; groups and links lose it).
+pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
+    let keep =
+        |list: &[NodeId]| -> Vec<NodeId> { list.iter().copied().filter(|n| *n != node).collect() };
+    let events = s
+        .events
+        .iter()
+        .filter_map(|e| {
+            let fault = match &e.fault {
+                Fault::Crash { node: n } | Fault::Restart { node: n } if *n == node => return None,
+                Fault::LinkFaults {
+                    link: Some((a, b)), ..
+                } if *a == node || *b == node => return None,
+                Fault::Partition { groups } => {
+                    let groups: Vec<Vec<NodeId>> = groups
+                        .iter()
+                        .map(|g| keep(g))
+                        .filter(|g| !g.is_empty())
+                        .collect();
+                    // One group left cuts nothing: the event is gone.
+                    if groups.len() < 2 {
+                        return None;
+                    }
+                    Fault::Partition { groups }
+                }
+                Fault::PartitionOneWay { from, to } => {
+                    let (from, to) = (keep(from), keep(to));
+                    if from.is_empty() || to.is_empty() {
+                        return None;
+                    }
+                    Fault::PartitionOneWay { from, to }
+                }
+                other => other.clone(),
+            };
+            Some(FaultEvent {
+                at_ms: e.at_ms,
+                fault,
+            })
+        })
+        .collect();
+    FaultSchedule { events }
+}
