@@ -5,6 +5,7 @@
 mod generate;
 mod layer;
 mod shrink;
+pub mod strategy;
 
 pub use generate::{generate_schedule, GeneratorLimits};
 pub use layer::{FaultLayer, Verdict};

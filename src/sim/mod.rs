@@ -8,5 +8,6 @@ pub mod shrink;
 
 pub use runner::{run, RunEnd, RunReport};
 pub use scenario::{
-    Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError, NODES_MAX, SIM_MS_MAX,
+    scenario_strategy, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
+    NODES_MAX, SIM_MS_MAX,
 };

@@ -311,3 +311,20 @@ impl Scenario {
         Ok(())
     }
 }
+
+/// A proptest strategy for scenarios with the full fault mix: the cluster and workload
+/// come from a seed, the fault schedule from [`crate::fault::strategy::schedule`], so
+/// shrinking works on the schedule (events removed, rates lowered, times earlier)
+/// before it touches the seed.
+pub fn scenario_strategy() -> impl proptest::strategy::Strategy<Value = Scenario> {
+    use proptest::prelude::*;
+    any::<u64>().prop_flat_map(|seed| {
+        let base = Scenario::generate(seed);
+        crate::fault::strategy::schedule(base.cluster.ids(), 3_000, 12).prop_map(move |faults| {
+            Scenario {
+                faults,
+                ..base.clone()
+            }
+        })
+    })
+}

@@ -1,0 +1,63 @@
+//! proptest strategies for faults. Unlike drawing a seed, these shrink the schedule
+//! itself: proptest removes events, lowers rates toward zero and moves times earlier,
+//! so a proptest failure ends in a small schedule too.
+
+use super::{Fault, FaultEvent, FaultSchedule, LinkFaults};
+use crate::ids::NodeId;
+use proptest::prelude::*;
+use proptest::sample::{select, subsequence};
+
+/// One fault over `nodes` (at least two), at a time in `0..horizon_ms`.
+pub fn fault_event(nodes: Vec<NodeId>, horizon_ms: u64) -> impl Strategy<Value = FaultEvent> {
+    assert!(nodes.len() >= 2, "faults need at least two nodes");
+    let n = nodes.len();
+    let groups = {
+        let nodes = nodes.clone();
+        prop::collection::vec(0..3usize, n).prop_map(move |assignment| {
+            let mut groups = vec![Vec::new(); 3];
+            for (node, g) in nodes.iter().zip(assignment) {
+                groups[g].push(*node);
+            }
+            groups.retain(|g: &Vec<NodeId>| !g.is_empty());
+            Fault::Partition { groups }
+        })
+    };
+    let one_way = (
+        subsequence(nodes.clone(), 1..n),
+        subsequence(nodes.clone(), 1..n),
+    )
+        .prop_map(|(from, to)| Fault::PartitionOneWay { from, to });
+    let link = prop::option::of((select(nodes.clone()), select(nodes.clone())))
+        .prop_map(|l| l.filter(|(a, b)| a != b));
+    let link_faults = (link, 0.0..0.5f64, 0.0..0.6f64, 0..150u64).prop_map(
+        |(link, drop_probability, duplicate_probability, delay_ms_max)| Fault::LinkFaults {
+            link,
+            faults: LinkFaults {
+                drop_probability,
+                duplicate_probability,
+                delay_ms_max,
+            },
+        },
+    );
+    let crash = select(nodes.clone()).prop_map(|node| Fault::Crash { node });
+    let restart = select(nodes).prop_map(|node| Fault::Restart { node });
+    let fault = prop_oneof![
+        Just(Fault::Heal),
+        link_faults,
+        crash,
+        restart,
+        groups,
+        one_way,
+    ];
+    (0..horizon_ms, fault).prop_map(|(at_ms, fault)| FaultEvent { at_ms, fault })
+}
+
+/// A schedule of up to `events_max` faults over `nodes`, sorted by time.
+pub fn schedule(
+    nodes: Vec<NodeId>,
+    horizon_ms: u64,
+    events_max: usize,
+) -> impl Strategy<Value = FaultSchedule> {
+    prop::collection::vec(fault_event(nodes, horizon_ms), 0..=events_max)
+        .prop_map(|events| FaultSchedule { events }.sorted())
+}
