@@ -7,6 +7,7 @@
 pub mod check;
 pub mod explore;
 pub mod fault;
+pub mod fuzz;
 pub mod history;
 pub mod ids;
 pub mod net;

@@ -8,6 +8,7 @@ mod checkers_fire;
 mod cli;
 mod corpus;
 mod determinism;
+mod fuzz_inputs;
 mod lab;
 mod properties;
 mod storage;
