@@ -1,10 +1,12 @@
 //! Scenarios and the runner that plays one in a turmoil simulation: seeds and random
 //! streams, phases (safety with faults, then liveness), and the run's end.
 
+pub mod fast;
 pub mod rng;
 mod runner;
 mod scenario;
 
+pub use fast::run_fast;
 pub use runner::{run, RunEnd, RunReport};
 pub use scenario::{
     Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError, NODES_MAX, SIM_MS_MAX,
