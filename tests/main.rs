@@ -7,6 +7,7 @@ mod bad_input;
 mod checkers_fire;
 mod cli;
 mod determinism;
+mod fast_lane;
 mod lab;
 mod properties;
 mod storage;
