@@ -18,8 +18,12 @@ fn now() -> std::time::Instant {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let fast_runs: u64 = args.next().map_or(20_000, |s| s.parse().expect("FAST_RUNS"));
-    let turmoil_runs: u64 = args.next().map_or(500, |s| s.parse().expect("TURMOIL_RUNS"));
+    let fast_runs: u64 = args
+        .next()
+        .map_or(20_000, |s| s.parse().expect("FAST_RUNS"));
+    let turmoil_runs: u64 = args
+        .next()
+        .map_or(500, |s| s.parse().expect("TURMOIL_RUNS"));
     let scenarios: Vec<Scenario> = (0..fast_runs.max(turmoil_runs))
         .map(|i| Scenario::generate(run_seed(1, i)))
         .collect();
@@ -52,7 +56,9 @@ fn main() {
     let fast_same_rate = turmoil_runs as f64 / fast_same_s;
     println!("fast lane:    {fast_runs} runs in {fast_s:.2} s = {fast_rate:.0} runs/s ({sim_ms} sim ms, {events} events)");
     println!("turmoil lane: {turmoil_runs} runs in {turmoil_s:.2} s = {turmoil_rate:.1} runs/s");
-    println!("fast lane, same {turmoil_runs} seeds: {fast_same_s:.3} s = {fast_same_rate:.0} runs/s");
+    println!(
+        "fast lane, same {turmoil_runs} seeds: {fast_same_s:.3} s = {fast_same_rate:.0} runs/s"
+    );
     println!("ratio on the same seeds: {:.0}x", turmoil_s / fast_same_s);
 
     let mut coverage = CoverageCounts::default();
@@ -63,7 +69,10 @@ fn main() {
         violations += v.violations.len();
         coverage.add(&v.coverage);
     }
-    println!("fast lane checked: {violations} violations; coverage {:?}", coverage.entries());
+    println!(
+        "fast lane checked: {violations} violations; coverage {:?}",
+        coverage.entries()
+    );
 
     // Like-for-like behaviour on the shared seeds: coverage and mean sim time per lane.
     for (lane, runner) in [("turmoil", run as fn(&Scenario) -> _), ("fast", run_fast)] {

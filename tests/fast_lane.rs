@@ -57,7 +57,11 @@ fn lab_value(lane: &str, history: &History) -> Value {
     );
     let value = learned[&NodeId(1)][0].clone();
     for (node, values) in &learned {
-        assert_eq!(values, &vec![value.clone()], "{lane}: {node} learned {values:?}");
+        assert_eq!(
+            values,
+            &vec![value.clone()],
+            "{lane}: {node} learned {values:?}"
+        );
     }
     value
 }
@@ -67,7 +71,8 @@ fn lab_value(lane: &str, history: &History) -> Value {
 /// A then B gives `Value_A` (B adopts it), B then A gives `Value_B`.
 #[test]
 fn lab_scenarios_choose_the_same_value_in_both_lanes() {
-    let labs: [(&[(char, u64)], Option<&str>); 4] = [
+    type Workload = &'static [(char, u64)];
+    let labs: [(Workload, Option<&str>); 4] = [
         (&[('A', 0)], Some("Value_A")),
         (&[('A', 0), ('B', 1_000)], Some("Value_A")),
         (&[('B', 0), ('A', 1_000)], Some("Value_B")),
@@ -75,7 +80,10 @@ fn lab_scenarios_choose_the_same_value_in_both_lanes() {
     ];
     for (workload, expected) in labs {
         let scenario = Scenario::lab(42, workload);
-        let (fast, _) = fast_checked("lab_scenarios_choose_the_same_value_in_both_lanes", &scenario);
+        let (fast, _) = fast_checked(
+            "lab_scenarios_choose_the_same_value_in_both_lanes",
+            &scenario,
+        );
         assert_eq!(fast.end, RunEnd::Settled, "{workload:?}");
         let turmoil = run(&scenario);
         let fast_value = lab_value("fast lane", &fast.history);
@@ -184,7 +192,10 @@ fn crashed_acceptor_recovers_its_promise() {
     ]);
     let (fast, verdict) = fast_checked("crashed_acceptor_recovers_its_promise", &scenario);
     assert!(verdict.coverage.restart_between_promise_and_accept);
-    for (lane, history) in [("fast", &fast.history), ("turmoil", &run(&scenario).history)] {
+    for (lane, history) in [
+        ("fast", &fast.history),
+        ("turmoil", &run(&scenario).history),
+    ] {
         let promised = history
             .events
             .iter()
@@ -208,7 +219,10 @@ fn crashed_acceptor_recovers_its_promise() {
             })
             .expect("n1 restarted");
         assert_eq!(restarted.0, 13, "{lane}");
-        let acceptor = restarted.1.and_then(|s| s.acceptor).expect("{lane}: a disk");
+        let acceptor = restarted
+            .1
+            .and_then(|s| s.acceptor)
+            .expect("{lane}: a disk");
         assert_eq!(acceptor.promised, Some(promised.1), "{lane}: promise kept");
         let accepted = history.events.iter().find_map(|e| match &e.kind {
             EventKind::Protocol(Note::Accepted { ballot, .. }) if e.node == Some(n1) => {
@@ -216,7 +230,11 @@ fn crashed_acceptor_recovers_its_promise() {
             }
             _ => None,
         });
-        assert_eq!(accepted, Some((15, promised.1)), "{lane}: accepted after restart");
+        assert_eq!(
+            accepted,
+            Some((15, promised.1)),
+            "{lane}: accepted after restart"
+        );
     }
 }
 
@@ -258,11 +276,16 @@ fn partition_drops_messages_in_flight() {
         },
     )]);
     let (fast, _) = fast_checked("partition_drops_messages_in_flight", &scenario);
-    let first_prepares = sent_and_delivered(&fast.history, a, |m| {
-        matches!(m, Msg::Prepare { ballot } if ballot.round == 1)
-    });
+    let first_prepares = sent_and_delivered(
+        &fast.history,
+        a,
+        |m| matches!(m, Msg::Prepare { ballot } if ballot.round == 1),
+    );
     assert_eq!(first_prepares.len(), 3);
-    assert!(first_prepares.iter().all(|(_, d)| *d == 0), "{first_prepares:?}");
+    assert!(
+        first_prepares.iter().all(|(_, d)| *d == 0),
+        "{first_prepares:?}"
+    );
     assert_eq!(fast.end, RunEnd::Settled);
     assert_eq!(learned(&fast.history).len(), 3);
 }
@@ -285,10 +308,9 @@ fn one_way_partition_cuts_one_direction() {
     ]);
     let (fast, _) = fast_checked("one_way_partition_cuts_one_direction", &scenario);
     let before_heal = |id: u64| {
-        fast.history
-            .events
-            .iter()
-            .any(|e| e.at_ms < 500 && matches!(&e.kind, EventKind::Sent { msg_id, .. } if *msg_id == id))
+        fast.history.events.iter().any(|e| {
+            e.at_ms < 500 && matches!(&e.kind, EventKind::Sent { msg_id, .. } if *msg_id == id)
+        })
     };
     let from_a = sent_and_delivered(&fast.history, a, |_| true);
     assert!(from_a
@@ -296,7 +318,10 @@ fn one_way_partition_cuts_one_direction() {
         .filter(|(id, _)| before_heal(*id))
         .all(|(_, d)| *d == 0));
     let nudges = sent_and_delivered(&fast.history, NodeId(1), |m| matches!(m, Msg::Nudge));
-    assert!(nudges.iter().any(|(id, d)| before_heal(*id) && *d == 1), "{nudges:?}");
+    assert!(
+        nudges.iter().any(|(id, d)| before_heal(*id) && *d == 1),
+        "{nudges:?}"
+    );
 }
 
 /// A message that arrives while its receiver is down is lost; one that arrives after
@@ -325,34 +350,45 @@ fn crashed_node_receives_nothing() {
 /// phase clears the rates.
 #[test]
 fn fault_layer_duplicates_and_drops() {
-    let dup = fixed_latency_lab(vec![at(
-        0,
-        Fault::LinkFaults {
-            link: None,
-            faults: LinkFaults {
-                duplicate_probability: 1.0,
-                ..LinkFaults::default()
+    let dup = fixed_latency_lab(vec![
+        at(
+            0,
+            Fault::LinkFaults {
+                link: None,
+                faults: LinkFaults {
+                    duplicate_probability: 1.0,
+                    ..LinkFaults::default()
+                },
             },
-        },
-    ), at(300, Fault::Heal)]);
+        ),
+        at(300, Fault::Heal),
+    ]);
     let (fast, verdict) = fast_checked("fault_layer_duplicates_and_drops", &dup);
     assert!(verdict.coverage.duplicate_delivered);
-    let first_prepares = sent_and_delivered(&fast.history, NodeId(4), |m| {
-        matches!(m, Msg::Prepare { ballot } if ballot.round == 1)
-    });
+    let first_prepares = sent_and_delivered(
+        &fast.history,
+        NodeId(4),
+        |m| matches!(m, Msg::Prepare { ballot } if ballot.round == 1),
+    );
     assert_eq!(first_prepares.len(), 3);
-    assert!(first_prepares.iter().all(|(_, d)| *d == 2), "{first_prepares:?}");
+    assert!(
+        first_prepares.iter().all(|(_, d)| *d == 2),
+        "{first_prepares:?}"
+    );
 
-    let drop = fixed_latency_lab(vec![at(
-        0,
-        Fault::LinkFaults {
-            link: None,
-            faults: LinkFaults {
-                drop_probability: 1.0,
-                ..LinkFaults::default()
+    let drop = fixed_latency_lab(vec![
+        at(
+            0,
+            Fault::LinkFaults {
+                link: None,
+                faults: LinkFaults {
+                    drop_probability: 1.0,
+                    ..LinkFaults::default()
+                },
             },
-        },
-    ), at(300, Fault::Heal)]);
+        ),
+        at(300, Fault::Heal),
+    ]);
     let (fast, _) = fast_checked("fault_layer_duplicates_and_drops", &drop);
     let phase2_at = fast
         .history

@@ -132,7 +132,7 @@ enum Life {
     Up {
         incarnation: u32,
         core: Box<Node>,
-        rng: ChaCha8Rng,
+        rng: Box<ChaCha8Rng>,
         msg_seq: u64,
         timers_pending: usize,
     },
@@ -223,8 +223,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
     for node in 0..n {
         sim.spawn(node);
     }
-    sim.history
-        .push(0, None, EventKind::PhaseStarted { phase });
+    sim.history.push(0, None, EventKind::PhaseStarted { phase });
 
     let end = loop {
         let now_ms = sim.now_ms;
@@ -310,8 +309,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
             }
             next_ms = next_ms.min((safety_end_ms + 1).max(now_ms + 1));
         }
-        if phase == Phase::Liveness && learned.is_superset(&learners) && busy_proposers.is_empty()
-        {
+        if phase == Phase::Liveness && learned.is_superset(&learners) && busy_proposers.is_empty() {
             next_ms = now_ms + 1;
         }
         sim.now_ms = next_ms.max(now_ms + 1);
@@ -389,13 +387,13 @@ impl Fast<'_> {
                         members,
                         self.scenario.timing.clone(),
                     )),
-                    rng: stream_rng(
+                    rng: Box::new(stream_rng(
                         self.scenario.seed,
                         Stream::Node {
                             node: slot.id,
                             incarnation,
                         },
-                    ),
+                    )),
                     msg_seq: (incarnation as u64) << 32,
                     timers_pending: 0,
                 };
@@ -462,8 +460,7 @@ impl Fast<'_> {
                 msg,
                 link_epoch,
             } => {
-                if self.cut_epoch[self.link(from, to)] != link_epoch || self.running(to).is_none()
-                {
+                if self.cut_epoch[self.link(from, to)] != link_epoch || self.running(to).is_none() {
                     return; // cut in flight, or nobody listening
                 }
                 let from = self.slots[from].id;
