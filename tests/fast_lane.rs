@@ -406,3 +406,51 @@ fn fault_layer_duplicates_and_drops() {
         .all(|e| e.at_ms > phase2_at));
     assert_eq!(learned(&fast.history).len(), 3);
 }
+
+/// A copy the fault layer holds back dies with its sender, as the shell's delay task
+/// does: A's first Prepares are each delayed by up to 200 ms, A crashes at 5 ms, and no
+/// copy whose delay had not ended by then is ever delivered, though every such delay
+/// ends well before the liveness phase. A's restart there is a new incarnation with new
+/// message ids, and its value is still chosen.
+#[test]
+fn delayed_copies_die_with_their_sender() {
+    let a = NodeId(4);
+    let scenario = fixed_latency_lab(vec![
+        at(
+            0,
+            Fault::LinkFaults {
+                link: None,
+                faults: LinkFaults {
+                    delay_ms_max: 200,
+                    ..LinkFaults::default()
+                },
+            },
+        ),
+        at(5, Fault::Crash { node: a }),
+        at(300, Fault::Heal),
+    ]);
+    let (fast, _) = fast_checked("delayed_copies_die_with_their_sender", &scenario);
+    let late: Vec<u64> = fast
+        .history
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Delayed {
+                msg_id, delay_ms, ..
+            } if e.node == Some(a) && e.at_ms + delay_ms > 5 => Some(msg_id),
+            _ => None,
+        })
+        .collect();
+    assert!(!late.is_empty(), "some copy is held past the crash");
+    let delivered = sent_and_delivered(&fast.history, a, |_| true);
+    for id in late {
+        assert!(
+            delivered.contains(&(id, 0)),
+            "#{id} delivered after its sender died"
+        );
+    }
+    assert_eq!(
+        learned(&fast.history)[&NodeId(1)],
+        vec![Value::new("Value_A")]
+    );
+}
