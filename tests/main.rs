@@ -8,6 +8,7 @@ mod checkers_fire;
 mod cli;
 mod corpus;
 mod determinism;
+mod fast_lane;
 mod fuzz_inputs;
 mod lab;
 mod properties;

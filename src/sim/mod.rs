@@ -1,11 +1,13 @@
 //! Scenarios and the runner that plays one in a turmoil simulation: seeds and random
 //! streams, phases (safety with faults, then liveness), and the run's end.
 
+pub mod fast;
 pub mod rng;
 mod runner;
 mod scenario;
 pub mod shrink;
 
+pub use fast::run_fast;
 pub use runner::{run, RunEnd, RunReport};
 pub use scenario::{
     scenario_strategy, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,

@@ -1,0 +1,724 @@
+//! The fast lane (ARCHITECTURE.md "Two lanes, one semantics"): a single-threaded
+//! discrete-event simulator that drives the same sans-IO [`Node`] cores as the turmoil
+//! lane, with no tokio, no turmoil and no codec. One min-heap of timed events (node
+//! starts, client requests, timer firings, fault-layer delays ending, datagram
+//! deliveries), ordered by `(time_ms, seq)`; faults and phases are applied by the loop
+//! itself at the start of each simulated millisecond, before any node event of that
+//! millisecond, exactly as `runner.rs` applies them between turmoil steps.
+//!
+//! What mirrors the turmoil lane (and the node shell in `crate::node`):
+//! - **Recording.** The same [`EventKind`]s in the same per-node order: `Started`, then
+//!   the start step's outputs; `ClientRequest` before its step; `Delivered` at the
+//!   receiver before its step; `Persisted` after the (synchronous, durable) store;
+//!   `Sent`, then `Dropped` or (`Duplicated`, then one `Delayed` per late copy).
+//! - **Message ids.** `(incarnation << 32) + n`, `n` counting this incarnation's sends
+//!   from 1.
+//! - **Fault layer.** One [`FaultLayer`] on `Stream::Network`, asked once per send, as
+//!   the shell asks it. A copy with extra delay enters the network only when its delay
+//!   ends, and only if its sender's incarnation is still running (the shell's spawned
+//!   delay task dies with the node).
+//! - **Links.** A datagram entering the network on a cut directed link is dropped
+//!   silently (turmoil drops at send time). Cutting a link drops what is in flight on
+//!   it: a symmetric partition both directions, a one-way partition only `from -> to`
+//!   (as turmoil's `explicit_partition` / `partition_oneway` clear their queues). A
+//!   heal repairs every link and releases nothing.
+//! - **Crash.** The node stops at once; its timers, its pending client request and its
+//!   fault-delayed copies are discarded; a datagram that arrives while it is down is
+//!   lost without a trace (turmoil: no socket bound). Datagrams it sent before the crash
+//!   stay in flight. Its disk is the last `Persist`, which the shell writes and fsyncs
+//!   before executing any later output, so nothing persisted is ever lost.
+//! - **Restart.** A new incarnation (one more than the last one spawned, counting a
+//!   start that a crash at the same instant pre-empted, as turmoil's `bounce` calls the
+//!   host closure again), `Started` with the recovered state, a fresh
+//!   `Stream::Node { node, incarnation }`, and the node's client request again, at once
+//!   if its time has passed (the shell re-arms `client_request` in every incarnation).
+//! - **Phases and the end.** `PhaseStarted(Safety)` at 0; faults at their times; the
+//!   liveness phase at the first millisecond after `safety_phase_end_ms()` once every
+//!   fault is applied (heal, `FaultLayer::clear`, restart crashed nodes); the run ends
+//!   `Settled` at the first millisecond at whose start, in the liveness phase, every
+//!   learner has learned and no proposer is busy, or at the deadline; `RunEnded` with
+//!   the same reason strings.
+//!
+//! What differs (none of it semantic):
+//! - **Latency** is uniform in `latency_ms_min..=latency_ms_max`, drawn per datagram
+//!   copy when it enters the network, from `Stream::Turmoil` (turmoil is not used in
+//!   this lane, so its stream is free). turmoil instead draws `min + range * Exp(5)`,
+//!   capped at `max`, from its own RNG: its latencies cluster near the minimum.
+//! - **Intra-millisecond order.** Events at the same millisecond run in the order they
+//!   were scheduled; turmoil's order within a tick comes from its task scheduling.
+//! - **No codec.** Messages are passed as values, so no `Malformed` event can occur
+//!   (the turmoil lane's nodes only ever send well-formed datagrams too).
+//! - **No storage errors.** The disk is an in-memory `Option<DurableState>` per node;
+//!   the learner's plain `chosen_value` file is not written (nothing reads it here).
+//! - **Limits.** More than [`EVENT_QUEUE_MAX`] pending events, or a node asking for more
+//!   than [`TIMERS_MAX`] timers (the shell's assert), ends the run as `HarnessError`.
+
+use super::rng::{stream_rng, Draw, Stream};
+use super::runner::{RunEnd, RunReport};
+use super::scenario::Scenario;
+use crate::fault::{Fault, FaultLayer, Verdict};
+use crate::history::{EventKind, History, Phase};
+use crate::ids::NodeId;
+use crate::node::TIMERS_MAX;
+use crate::paxos::{DurableState, Input, Msg, Node, Note, Output, Roles, Timer, Value};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+/// Most events the queue may hold at once; beyond it the run ends as a harness error.
+pub const EVENT_QUEUE_MAX: usize = 1_000_000;
+
+/// Something that happens to one node at a simulated time.
+#[derive(Debug)]
+enum Action {
+    /// Incarnation `incarnation` of node `node` (an index) begins to run.
+    Start { node: usize, incarnation: u32 },
+    /// The node's client request arrives (in this incarnation).
+    ClientRequest { node: usize, incarnation: u32 },
+    TimerFired {
+        node: usize,
+        incarnation: u32,
+        timer: Timer,
+    },
+    /// A copy the fault layer held back is handed to the network now.
+    DelayEnds {
+        from: usize,
+        incarnation: u32,
+        to: usize,
+        msg_id: u64,
+        msg: Msg,
+    },
+    /// A datagram reaches `to`, if its link was not cut since it was sent.
+    Deliver {
+        from: usize,
+        to: usize,
+        msg_id: u64,
+        msg: Msg,
+        link_epoch: u64,
+    },
+}
+
+/// A heap entry, ordered (reversed, for a min-heap) by `(at_ms, seq)` alone; `seq` is
+/// unique, so the order is total.
+struct Scheduled {
+    at_ms: u64,
+    seq: u64,
+    action: Action,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at_ms, self.seq) == (other.at_ms, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at_ms, other.seq).cmp(&(self.at_ms, self.seq))
+    }
+}
+
+/// Whether a node's software runs.
+enum Life {
+    /// Crashed (or never started).
+    Down,
+    /// Spawned; its `Start` event is queued.
+    Spawned { incarnation: u32 },
+    Up {
+        incarnation: u32,
+        core: Box<Node>,
+        rng: Box<ChaCha8Rng>,
+        msg_seq: u64,
+        timers_pending: usize,
+    },
+}
+
+struct Slot {
+    id: NodeId,
+    roles: Roles,
+    client_request: Option<(u64, Value)>,
+    /// What the last `Output::Persist` stored (fsynced: survives any crash).
+    disk: Option<DurableState>,
+    /// The incarnation the next spawn gets.
+    incarnation_next: u32,
+    life: Life,
+}
+
+struct Fast<'a> {
+    scenario: &'a Scenario,
+    now_ms: u64,
+    seq: u64,
+    queue: BinaryHeap<Scheduled>,
+    slots: Vec<Slot>,
+    index: BTreeMap<NodeId, usize>,
+    history: History,
+    faults: FaultLayer,
+    latency_rng: ChaCha8Rng,
+    /// Per directed link `from * n + to`: cut or not, and how often it was cut. A
+    /// datagram carries the count from when it entered the network; a changed count at
+    /// delivery means the link was cut while it was in flight.
+    cut: Vec<bool>,
+    cut_epoch: Vec<u64>,
+    /// The first harness error, which ends the run.
+    error: Option<String>,
+}
+
+/// Run `scenario` in the fast lane to its end. Panics if the scenario is invalid:
+/// callers validate (as for [`super::run`]).
+pub fn run_fast(scenario: &Scenario) -> RunReport {
+    if let Err(e) = scenario.validate() {
+        panic!("invalid scenario: {e}");
+    }
+    let seed = scenario.seed;
+    let slots: Vec<Slot> = scenario
+        .cluster
+        .nodes
+        .iter()
+        .map(|spec| Slot {
+            id: spec.id,
+            roles: spec.roles,
+            client_request: scenario
+                .workload
+                .iter()
+                .find(|p| p.proposer == spec.id)
+                .map(|p| (p.at_ms, p.value.clone())),
+            disk: None,
+            incarnation_next: 0,
+            life: Life::Down,
+        })
+        .collect();
+    let n = slots.len();
+    let mut sim = Fast {
+        scenario,
+        now_ms: 0,
+        seq: 0,
+        queue: BinaryHeap::new(),
+        index: slots.iter().enumerate().map(|(i, s)| (s.id, i)).collect(),
+        slots,
+        history: History::default(),
+        faults: FaultLayer::new(stream_rng(seed, Stream::Network)),
+        latency_rng: stream_rng(seed, Stream::Turmoil),
+        cut: vec![false; n * n],
+        cut_epoch: vec![0; n * n],
+        error: None,
+    };
+    let members = scenario.cluster.membership();
+    let ids = scenario.cluster.ids();
+    let safety_end_ms = scenario.safety_phase_end_ms();
+    let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
+    let learners: BTreeSet<NodeId> = members.learners.iter().copied().collect();
+    let mut learned: BTreeSet<NodeId> = BTreeSet::new();
+    let mut busy_proposers: BTreeSet<NodeId> = BTreeSet::new();
+    let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
+    let mut scanned = 0;
+    let mut next_fault = 0;
+    let mut phase = Phase::Safety;
+
+    // turmoil spawns every host's software when the simulation is built.
+    for node in 0..n {
+        sim.spawn(node);
+    }
+    sim.history.push(0, None, EventKind::PhaseStarted { phase });
+
+    let end = loop {
+        let now_ms = sim.now_ms;
+        // Harness first, as the turmoil runner acts between steps: faults, phase.
+        while phase == Phase::Safety && next_fault < scenario.faults.events.len() {
+            let event = &scenario.faults.events[next_fault];
+            if event.at_ms > now_ms {
+                break;
+            }
+            next_fault += 1;
+            sim.apply(&event.fault, &ids, &mut crashed);
+        }
+        if phase == Phase::Safety
+            && now_ms > safety_end_ms
+            && next_fault == scenario.faults.events.len()
+        {
+            phase = Phase::Liveness;
+            sim.history
+                .push(now_ms, None, EventKind::PhaseStarted { phase });
+            sim.heal_all(&mut crashed);
+        }
+        let settled = learned.is_superset(&learners) && busy_proposers.is_empty();
+        if phase == Phase::Liveness && settled {
+            break RunEnd::Settled;
+        }
+        if now_ms >= deadline_ms {
+            break RunEnd::LivenessBoundReached;
+        }
+
+        // Then every node event of this millisecond, including ones it schedules.
+        while sim.queue.peek().is_some_and(|e| e.at_ms <= now_ms) {
+            let event = sim.queue.pop().expect("peeked");
+            debug_assert_eq!(event.at_ms, now_ms, "an event was scheduled in the past");
+            sim.execute(event.action);
+            if sim.error.is_none() && sim.queue.len() > EVENT_QUEUE_MAX {
+                sim.error = Some(format!(
+                    "event queue exceeded {EVENT_QUEUE_MAX} entries at {now_ms} ms"
+                ));
+            }
+            if sim.error.is_some() {
+                break;
+            }
+        }
+        if let Some(e) = sim.error.take() {
+            break RunEnd::HarnessError(e);
+        }
+
+        // Which learners have learned, which proposers are busy (as the runner reads
+        // them from the history).
+        for e in &sim.history.events[scanned..] {
+            let Some(node) = e.node else { continue };
+            match &e.kind {
+                EventKind::Protocol(Note::Learned { .. }) => {
+                    learned.insert(node);
+                }
+                EventKind::ClientRequest { .. } => {
+                    busy_proposers.insert(node);
+                }
+                EventKind::Started { recovered, .. }
+                    if recovered
+                        .as_ref()
+                        .and_then(|s| s.proposer.as_ref())
+                        .is_some_and(|p| p.value.is_some()) =>
+                {
+                    busy_proposers.insert(node);
+                }
+                EventKind::Protocol(Note::Decided { .. } | Note::GaveUp { .. }) => {
+                    busy_proposers.remove(&node);
+                }
+                _ => {}
+            }
+        }
+        scanned = sim.history.events.len();
+
+        // Jump to the next millisecond at which anything can happen.
+        let mut next_ms = deadline_ms;
+        if let Some(e) = sim.queue.peek() {
+            next_ms = next_ms.min(e.at_ms);
+        }
+        if phase == Phase::Safety {
+            if let Some(e) = scenario.faults.events.get(next_fault) {
+                next_ms = next_ms.min(e.at_ms);
+            }
+            next_ms = next_ms.min((safety_end_ms + 1).max(now_ms + 1));
+        }
+        if phase == Phase::Liveness && learned.is_superset(&learners) && busy_proposers.is_empty() {
+            next_ms = now_ms + 1;
+        }
+        sim.now_ms = next_ms.max(now_ms + 1);
+    };
+
+    let sim_ms = sim.now_ms;
+    let reason = match &end {
+        RunEnd::Settled => "every learner learned".to_string(),
+        RunEnd::LivenessBoundReached => format!(
+            "liveness bound of {} ms reached",
+            scenario.liveness_bound_ms
+        ),
+        RunEnd::HarnessError(e) => format!("harness error: {e}"),
+    };
+    sim.history
+        .push(sim_ms, None, EventKind::RunEnded { reason });
+    RunReport {
+        history: sim.history,
+        end,
+        sim_ms,
+    }
+}
+
+impl Fast<'_> {
+    fn schedule(&mut self, at_ms: u64, action: Action) {
+        self.seq += 1;
+        self.queue.push(Scheduled {
+            at_ms,
+            seq: self.seq,
+            action,
+        });
+    }
+
+    fn record(&mut self, node: usize, kind: EventKind) {
+        let id = self.slots[node].id;
+        self.history.push(self.now_ms, Some(id), kind);
+    }
+
+    /// Spawn the node's next incarnation; it starts when its `Start` event runs.
+    fn spawn(&mut self, node: usize) {
+        let slot = &mut self.slots[node];
+        let incarnation = slot.incarnation_next;
+        slot.incarnation_next += 1;
+        slot.life = Life::Spawned { incarnation };
+        self.schedule(self.now_ms, Action::Start { node, incarnation });
+    }
+
+    /// The running incarnation of `node`, if any.
+    fn running(&self, node: usize) -> Option<u32> {
+        match self.slots[node].life {
+            Life::Up { incarnation, .. } => Some(incarnation),
+            _ => None,
+        }
+    }
+
+    fn link(&self, from: usize, to: usize) -> usize {
+        from * self.slots.len() + to
+    }
+
+    fn execute(&mut self, action: Action) {
+        match action {
+            Action::Start { node, incarnation } => {
+                if !matches!(self.slots[node].life, Life::Spawned { incarnation: i } if i == incarnation)
+                {
+                    return; // crashed before it ran
+                }
+                let slot = &mut self.slots[node];
+                let recovered = slot.disk.clone();
+                let members = self.scenario.cluster.membership();
+                slot.life = Life::Up {
+                    incarnation,
+                    core: Box::new(Node::with_bugs(
+                        slot.id,
+                        slot.roles,
+                        members,
+                        self.scenario.timing.clone(),
+                        self.scenario.bugs.clone(),
+                    )),
+                    rng: Box::new(stream_rng(
+                        self.scenario.seed,
+                        Stream::Node {
+                            node: slot.id,
+                            incarnation,
+                        },
+                    )),
+                    msg_seq: (incarnation as u64) << 32,
+                    timers_pending: 0,
+                };
+                let request_at = slot.client_request.as_ref().map(|(at, _)| *at);
+                self.record(
+                    node,
+                    EventKind::Started {
+                        incarnation,
+                        recovered: recovered.clone(),
+                    },
+                );
+                self.step(node, Input::Start { recovered });
+                if let Some(at_ms) = request_at {
+                    self.schedule(
+                        at_ms.max(self.now_ms),
+                        Action::ClientRequest { node, incarnation },
+                    );
+                }
+            }
+            Action::ClientRequest { node, incarnation } => {
+                if self.running(node) != Some(incarnation) {
+                    return;
+                }
+                let (_, value) = self.slots[node]
+                    .client_request
+                    .clone()
+                    .expect("scheduled only for a node with a request");
+                self.record(
+                    node,
+                    EventKind::ClientRequest {
+                        value: value.clone(),
+                    },
+                );
+                self.step(node, Input::ClientRequest { value });
+            }
+            Action::TimerFired {
+                node,
+                incarnation,
+                timer,
+            } => {
+                if self.running(node) != Some(incarnation) {
+                    return;
+                }
+                if let Life::Up { timers_pending, .. } = &mut self.slots[node].life {
+                    *timers_pending -= 1;
+                }
+                self.step(node, Input::TimerFired { timer });
+            }
+            Action::DelayEnds {
+                from,
+                incarnation,
+                to,
+                msg_id,
+                msg,
+            } => {
+                if self.running(from) == Some(incarnation) {
+                    self.enter_network(from, to, msg_id, msg);
+                }
+            }
+            Action::Deliver {
+                from,
+                to,
+                msg_id,
+                msg,
+                link_epoch,
+            } => {
+                if self.cut_epoch[self.link(from, to)] != link_epoch || self.running(to).is_none() {
+                    return; // cut in flight, or nobody listening
+                }
+                let from = self.slots[from].id;
+                self.record(
+                    to,
+                    EventKind::Delivered {
+                        from,
+                        msg_id,
+                        msg: msg.clone(),
+                    },
+                );
+                self.step(to, Input::Receive { from, msg });
+            }
+        }
+    }
+
+    /// Step the node's core and execute its outputs in order, as the shell does.
+    fn step(&mut self, node: usize, input: Input) {
+        let mut outputs = Vec::new();
+        match &mut self.slots[node].life {
+            Life::Up { core, .. } => core.step(input, &mut outputs),
+            _ => unreachable!("only a running node is stepped"),
+        }
+        for output in outputs {
+            match output {
+                Output::Persist(state) => {
+                    self.slots[node].disk = Some(state.clone());
+                    self.record(node, EventKind::Persisted { state });
+                }
+                Output::Send { to, msg } => self.send(node, to, msg),
+                Output::SetTimer {
+                    timer,
+                    delay_ms_min,
+                    delay_ms_max,
+                } => {
+                    let Life::Up {
+                        incarnation,
+                        rng,
+                        timers_pending,
+                        ..
+                    } = &mut self.slots[node].life
+                    else {
+                        unreachable!("only a running node is stepped")
+                    };
+                    let delay_ms = rng.between(delay_ms_min, delay_ms_max);
+                    *timers_pending += 1;
+                    let (incarnation, pending) = (*incarnation, *timers_pending);
+                    if pending > TIMERS_MAX && self.error.is_none() {
+                        self.error = Some(format!(
+                            "{} asked for over {TIMERS_MAX} timers",
+                            self.slots[node].id
+                        ));
+                    }
+                    self.schedule(
+                        self.now_ms + delay_ms,
+                        Action::TimerFired {
+                            node,
+                            incarnation,
+                            timer,
+                        },
+                    );
+                }
+                Output::Note(note) => self.record(node, EventKind::Protocol(note)),
+            }
+        }
+    }
+
+    /// Send through the fault layer: dropped, or handed to the network once or twice,
+    /// each copy at once or after its extra delay.
+    fn send(&mut self, from: usize, to_id: NodeId, msg: Msg) {
+        let Life::Up {
+            incarnation,
+            msg_seq,
+            ..
+        } = &mut self.slots[from].life
+        else {
+            unreachable!("only a running node sends")
+        };
+        *msg_seq += 1;
+        let (msg_id, incarnation) = (*msg_seq, *incarnation);
+        self.record(
+            from,
+            EventKind::Sent {
+                to: to_id,
+                msg_id,
+                msg: msg.clone(),
+            },
+        );
+        let verdict = self.faults.verdict(self.slots[from].id, to_id);
+        let delays_ms = match verdict {
+            Verdict::Drop => {
+                self.record(from, EventKind::Dropped { to: to_id, msg_id });
+                return;
+            }
+            Verdict::Deliver { delays_ms } => delays_ms,
+        };
+        if delays_ms.len() > 1 {
+            self.record(from, EventKind::Duplicated { to: to_id, msg_id });
+        }
+        let Some(&to) = self.index.get(&to_id) else {
+            return; // no such host: UDP loses it
+        };
+        for delay_ms in delays_ms {
+            if delay_ms == 0 {
+                self.enter_network(from, to, msg_id, msg.clone());
+            } else {
+                self.record(
+                    from,
+                    EventKind::Delayed {
+                        to: to_id,
+                        msg_id,
+                        delay_ms,
+                    },
+                );
+                self.schedule(
+                    self.now_ms + delay_ms,
+                    Action::DelayEnds {
+                        from,
+                        incarnation,
+                        to,
+                        msg_id,
+                        msg: msg.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// A datagram enters the network: lost if its link is cut, else delivered after a
+    /// latency drawn uniformly from the scenario's range.
+    fn enter_network(&mut self, from: usize, to: usize, msg_id: u64, msg: Msg) {
+        let link = self.link(from, to);
+        if self.cut[link] {
+            return;
+        }
+        let net = &self.scenario.network;
+        let latency_ms = self
+            .latency_rng
+            .between(net.latency_ms_min, net.latency_ms_max);
+        let link_epoch = self.cut_epoch[link];
+        self.schedule(
+            self.now_ms + latency_ms,
+            Action::Deliver {
+                from,
+                to,
+                msg_id,
+                msg,
+                link_epoch,
+            },
+        );
+    }
+
+    /// Cut the directed link, dropping what is in flight on it.
+    fn cut_link(&mut self, from: NodeId, to: NodeId) {
+        let (Some(&a), Some(&b)) = (self.index.get(&from), self.index.get(&to)) else {
+            return;
+        };
+        let link = self.link(a, b);
+        self.cut[link] = true;
+        self.cut_epoch[link] += 1;
+    }
+
+    fn repair_all(&mut self) {
+        self.cut.iter_mut().for_each(|c| *c = false);
+    }
+
+    /// Apply one fault and record it, as `runner::apply` does.
+    fn apply(&mut self, fault: &Fault, ids: &[NodeId], crashed: &mut BTreeSet<NodeId>) {
+        let kind = match fault {
+            Fault::Partition { groups } => {
+                let mut groups: Vec<Vec<NodeId>> =
+                    groups.iter().filter(|g| !g.is_empty()).cloned().collect();
+                let rest: Vec<NodeId> = ids
+                    .iter()
+                    .copied()
+                    .filter(|n| !groups.iter().any(|g| g.contains(n)))
+                    .collect();
+                if !rest.is_empty() {
+                    groups.push(rest);
+                }
+                for (i, a) in groups.iter().enumerate() {
+                    for b in &groups[i + 1..] {
+                        for &x in a {
+                            for &y in b {
+                                if x != y {
+                                    self.cut_link(x, y);
+                                    self.cut_link(y, x);
+                                }
+                            }
+                        }
+                    }
+                }
+                EventKind::Partitioned { groups }
+            }
+            Fault::PartitionOneWay { from, to } => {
+                for &x in from {
+                    for &y in to {
+                        if x != y {
+                            self.cut_link(x, y);
+                        }
+                    }
+                }
+                EventKind::PartitionedOneWay {
+                    from: from.clone(),
+                    to: to.clone(),
+                }
+            }
+            Fault::Heal => {
+                self.repair_all();
+                EventKind::Healed
+            }
+            Fault::LinkFaults {
+                link,
+                faults: rates,
+            } => {
+                self.faults.set(*link, *rates);
+                EventKind::LinkFaultsSet {
+                    link: *link,
+                    drop_probability: rates.drop_probability,
+                    duplicate_probability: rates.duplicate_probability,
+                    delay_ms_max: rates.delay_ms_max,
+                }
+            }
+            Fault::Crash { node } => {
+                if !crashed.insert(*node) {
+                    return;
+                }
+                if let Some(&i) = self.index.get(node) {
+                    self.slots[i].life = Life::Down;
+                }
+                EventKind::Crashed { node: *node }
+            }
+            Fault::Restart { node } => {
+                if !crashed.remove(node) {
+                    return;
+                }
+                if let Some(&i) = self.index.get(node) {
+                    self.spawn(i);
+                }
+                EventKind::Restarted { node: *node }
+            }
+        };
+        self.history.push(self.now_ms, None, kind);
+    }
+
+    /// Phase 2 begins: every link repaired, every fault rate zero, every crashed node
+    /// back (in node order, as the runner does).
+    fn heal_all(&mut self, crashed: &mut BTreeSet<NodeId>) {
+        self.repair_all();
+        self.history.push(self.now_ms, None, EventKind::Healed);
+        self.faults.clear();
+        for node in std::mem::take(crashed) {
+            if let Some(&i) = self.index.get(&node) {
+                self.spawn(i);
+            }
+            self.history
+                .push(self.now_ms, None, EventKind::Restarted { node });
+        }
+    }
+}
