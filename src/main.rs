@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use gauntlet::check::Expectation;
 use gauntlet::explore::corpus::{meets_expectation, CorpusEntry, Expect};
 use gauntlet::explore::{
-    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged,
+    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged, Lane,
 };
 use gauntlet::paxos::{Bug, Bugs};
 use gauntlet::sim::shrink::Size;
@@ -69,6 +69,10 @@ enum Command {
         /// Shrinking's step budget (candidate runs).
         #[arg(long, default_value_t = 2_000)]
         shrink_budget: usize,
+        /// Simulator: `turmoil` (real async nodes, the reference) or `fast` (the same
+        /// cores in a discrete-event loop; failures are re-run in turmoil).
+        #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
+        lane: Lane,
     },
     /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
     /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
@@ -160,6 +164,7 @@ fn main() -> ExitCode {
             failures_dir,
             no_shrink,
             shrink_budget,
+            lane,
         } => {
             let config = CampaignConfig {
                 runs,
@@ -168,6 +173,7 @@ fn main() -> ExitCode {
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
                 bugs: Bugs(bugs.into_iter().collect()),
                 failures_dir: Some(failures_dir),
+                lane,
             };
             cmd_explore(config, (!no_shrink).then_some(shrink_budget))
         }
@@ -285,7 +291,9 @@ fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
     } else {
         exit::OK
     };
-    if let Some(first) = summary.failures.iter().find(|f| !f.violations.is_empty()) {
+    let reproducible =
+        |f: &&Failure| !f.violations.is_empty() && f.reproduced_in_turmoil != Some(false);
+    if let Some(first) = summary.failures.iter().find(reproducible) {
         match (&first.saved, shrink_budget) {
             (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
                 println!();
@@ -313,6 +321,11 @@ fn print_failure(f: &Failure, bugs: &Bugs) {
     }
     for v in &f.violations {
         println!("  {v}");
+    }
+    match f.reproduced_in_turmoil {
+        Some(true) => println!("  reproduced in the turmoil lane: yes"),
+        Some(false) => println!("  reproduced in the turmoil lane: NO (a fast-lane-only finding)"),
+        None => {}
     }
     match &f.saved {
         Some(Ok(path)) => {

@@ -39,8 +39,15 @@ pub struct CorpusEntry {
     /// The first violation's witness events, rendered.
     #[serde(default)]
     pub witness: Vec<String>,
-    /// The trace digest when saved, in hex: a replay that differs means the code changed.
+    /// The trace digest (turmoil lane) when saved, in hex: a replay that differs means
+    /// the code changed.
     pub digest: String,
+    /// The lane that found it.
+    #[serde(default)]
+    pub lane: super::Lane,
+    /// For a fast-lane find: whether the turmoil lane reproduced the same property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduced_in_turmoil: Option<bool>,
     pub scenario: Scenario,
 }
 
@@ -91,6 +98,8 @@ impl CorpusEntry {
                 })
                 .unwrap_or_default(),
             digest: format!("{:016x}", history.digest()),
+            lane: super::Lane::Turmoil,
+            reproduced_in_turmoil: None,
             scenario: scenario.clone(),
         }
     }

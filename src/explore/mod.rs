@@ -8,6 +8,7 @@ use crate::paxos::Bugs;
 use crate::sim::rng::run_seed;
 use crate::sim::{run, RunEnd, RunReport, Scenario};
 use corpus::CorpusEntry;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -33,9 +34,28 @@ pub struct Judged {
     pub verdict: Verdict,
 }
 
-/// Run a scenario and judge it.
+/// Which simulator runs a scenario (ARCHITECTURE.md, "Two lanes, one semantics").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// The real async nodes on turmoil: the reference.
+    #[default]
+    Turmoil,
+    /// The discrete-event loop over the same cores: ~170x faster.
+    Fast,
+}
+
+/// Run a scenario in the turmoil lane and judge it.
 pub fn run_and_check(scenario: &Scenario) -> Judged {
-    let report = run(scenario);
+    run_and_check_in(Lane::Turmoil, scenario)
+}
+
+/// Run a scenario in `lane` and judge it.
+pub fn run_and_check_in(lane: Lane, scenario: &Scenario) -> Judged {
+    let report = match lane {
+        Lane::Turmoil => run(scenario),
+        Lane::Fast => crate::sim::run_fast(scenario),
+    };
     let verdict = check_run(&report.history, &roster(scenario));
     Judged {
         seed: scenario.seed,
@@ -54,6 +74,8 @@ pub struct Failure {
     pub harness_error: Option<String>,
     /// Where the failure was saved, or why saving failed.
     pub saved: Option<Result<PathBuf, String>>,
+    /// For a fast-lane failure: whether the turmoil lane (the reference) reproduced it.
+    pub reproduced_in_turmoil: Option<bool>,
 }
 
 impl Failure {
@@ -73,6 +95,7 @@ pub struct CampaignConfig {
     pub bugs: Bugs,
     /// Where failing scenarios are saved as they are found (`None`: not saved).
     pub failures_dir: Option<PathBuf>,
+    pub lane: Lane,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,9 +116,10 @@ pub fn campaign_scenario(seed: u64, bugs: &Bugs) -> Scenario {
     scenario
 }
 
-/// What a worker sends back for one run: the verdict and where a failure was saved
-/// (or why saving failed); `Err` is a panic's message.
-type RunOutcome = Result<(Judged, Option<Result<PathBuf, String>>), String>;
+/// What a worker sends back for one run: the verdict, where a failure was saved (or
+/// why saving failed), and for a fast-lane failure whether turmoil reproduced it;
+/// `Err` is a panic's message.
+type RunOutcome = Result<(Judged, Option<Result<PathBuf, String>>, Option<bool>), String>;
 
 /// One run of a campaign, in a worker: never panics (a panic becomes a harness error).
 /// A run that violates a property is saved to `failures_dir` right here, before any
@@ -103,17 +127,37 @@ type RunOutcome = Result<(Judged, Option<Result<PathBuf, String>>), String>;
 fn campaign_run(index: u64, seed: u64, config: &CampaignConfig) -> (u64, RunOutcome) {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let scenario = campaign_scenario(seed, &config.bugs);
-        let judged = run_and_check(&scenario);
+        let judged = run_and_check_in(config.lane, &scenario);
+        let failed = !judged.verdict.violations.is_empty();
+        // A fast-lane failure is confirmed (or refuted) in the reference lane at once.
+        let reference = (failed && config.lane == Lane::Fast).then(|| run_and_check(&scenario));
+        let reproduced = reference.as_ref().map(|r| {
+            judged.verdict.violations.iter().any(|v| {
+                r.verdict
+                    .violations
+                    .iter()
+                    .any(|w| w.property == v.property)
+            })
+        });
         let saved = match &config.failures_dir {
-            Some(dir) if !judged.verdict.violations.is_empty() => Some(
-                CorpusEntry::from_judged(&scenario, &judged)
-                    .save(dir)
-                    .map(|(path, _)| path)
-                    .map_err(|e| e.to_string()),
-            ),
+            Some(dir) if failed => {
+                let mut entry = CorpusEntry::from_judged(&scenario, &judged);
+                entry.lane = config.lane;
+                entry.reproduced_in_turmoil = reproduced;
+                if let Some(r) = &reference {
+                    // The saved digest is the reference lane's, which `replay` re-runs.
+                    entry.digest = format!("{:016x}", r.report.history.digest());
+                }
+                Some(
+                    entry
+                        .save(dir)
+                        .map(|(path, _)| path)
+                        .map_err(|e| e.to_string()),
+                )
+            }
             _ => None,
         };
-        (judged, saved)
+        (judged, saved, reproduced)
     }));
     let outcome = outcome.map_err(|panic| {
         panic
@@ -166,7 +210,7 @@ pub fn explore(
             summary.runs_done += 1;
             let seed = run_seed(config.base_seed, index);
             let failure = match outcome {
-                Ok((judged, saved)) => {
+                Ok((judged, saved, reproduced)) => {
                     summary.coverage.add(&judged.verdict.coverage);
                     summary.sim_ms_total += judged.report.sim_ms;
                     summary.events_total += judged.report.history.len() as u64;
@@ -187,6 +231,7 @@ pub fn explore(
                             violations: judged.verdict.violations,
                             harness_error,
                             saved,
+                            reproduced_in_turmoil: reproduced,
                         },
                     )
                 }
@@ -196,6 +241,7 @@ pub fn explore(
                     violations: Vec::new(),
                     harness_error: Some(format!("panic: {panic}")),
                     saved: None,
+                    reproduced_in_turmoil: None,
                 }),
             };
             if let Some(f) = &failure {
