@@ -78,10 +78,21 @@ pub fn scenario_from_bytes(data: &[u8]) -> Option<Scenario> {
 /// `scenario`: the bytes become a scenario, which runs in the turmoil lane; any
 /// property violation is a crash, printed with the scenario to keep.
 pub fn scenario(data: &[u8]) {
+    scenario_in(crate::explore::Lane::Turmoil, data)
+}
+
+/// `scenario_fast`: the same, in the fast lane: the same bytes mean the same scenario,
+/// at thousands of executions per second, so coverage guidance has room to work.
+/// A crash found here replays in the turmoil lane with `gauntlet replay`.
+pub fn scenario_fast(data: &[u8]) {
+    scenario_in(crate::explore::Lane::Fast, data)
+}
+
+fn scenario_in(lane: crate::explore::Lane, data: &[u8]) {
     let Some(scenario) = scenario_from_bytes(data) else {
         return;
     };
-    let judged = crate::explore::run_and_check(&scenario);
+    let judged = crate::explore::run_and_check_in(lane, &scenario);
     if let Some(v) = judged.verdict.violations.first() {
         panic!(
             "{v}\nscenario: {}",

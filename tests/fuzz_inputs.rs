@@ -62,3 +62,10 @@ fn scenario_target() {
     assert!(run_corpus("scenario", gauntlet::fuzz::scenario) > 0);
     random_inputs(3, 50, 96, gauntlet::fuzz::scenario);
 }
+
+/// `scenario_fast`: the same inputs in the fast lane, plus more random ones (it is cheap).
+#[test]
+fn scenario_fast_target() {
+    assert!(run_corpus("scenario_fast", gauntlet::fuzz::scenario_fast) > 0);
+    random_inputs(4, 2_000, 96, gauntlet::fuzz::scenario_fast);
+}
