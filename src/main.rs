@@ -121,6 +121,15 @@ enum Command {
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
     },
+    /// Turn a `scenario`/`scenario_fast` fuzz crash (the artifact's bytes) into a
+    /// saved failure in the corpus, ready for replay, shrink and keep.
+    ImportCrash {
+        /// The crash artifact written by cargo fuzz (fuzz/artifacts/<target>/crash-...).
+        artifact: PathBuf,
+        /// Directory to save the failure to.
+        #[arg(long, default_value = "corpus/failures")]
+        failures_dir: PathBuf,
+    },
     /// List the planted bugs that --bug switches on.
     Bugs,
     /// Run one scenario: print it, its outcome and, with --trace, its event trace.
@@ -198,6 +207,10 @@ fn main() -> ExitCode {
             failures_dir,
         } => cmd_shrink(file, seed, bugs, budget, &failures_dir),
         Command::Keep { file, kind, corpus } => cmd_keep(&file, kind, &corpus),
+        Command::ImportCrash {
+            artifact,
+            failures_dir,
+        } => cmd_import_crash(&artifact, &failures_dir),
         Command::Bugs => {
             for bug in Bug::ALL {
                 println!("{:<32} {}", bug.name(), bug.description());
@@ -676,6 +689,57 @@ fn cmd_keep(file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
         Ok((path, false)) => {
             println!("already kept: {}", path.display());
             exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
+}
+
+fn cmd_import_crash(artifact: &Path, dir: &Path) -> u8 {
+    let bytes = match std::fs::read(artifact) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {}: {e}", artifact.display());
+            return exit::HARNESS;
+        }
+    };
+    let Some(scenario) = gauntlet::fuzz::scenario_from_bytes(&bytes) else {
+        eprintln!(
+            "error: {}: the bytes do not make a valid scenario (too short, or invalid)",
+            artifact.display()
+        );
+        return exit::HARNESS;
+    };
+    println!("seed: {}", scenario.seed);
+    // Judge in the reference lane; say so if only the fast lane fails it.
+    let mut judged = run_and_check(&scenario);
+    let mut lane = Lane::Turmoil;
+    if judged.verdict.violations.is_empty() {
+        let fast = gauntlet::explore::run_and_check_in(Lane::Fast, &scenario);
+        if fast.verdict.violations.is_empty() {
+            println!("no property fails for this input in either lane; nothing to import");
+            return exit::OK;
+        }
+        println!("fails in the fast lane only; saved with reproduced_in_turmoil: false");
+        judged = fast;
+        lane = Lane::Fast;
+    }
+    print_outcome(&judged);
+    let mut entry = CorpusEntry::from_judged(&scenario, &judged);
+    entry.lane = lane;
+    if lane == Lane::Fast {
+        entry.reproduced_in_turmoil = Some(false);
+    }
+    match entry.save(dir) {
+        Ok((path, _)) => {
+            println!("saved: {}", path.display());
+            println!(
+                "next: {}, then gauntlet shrink / keep",
+                file_replay_command(&path)
+            );
+            verdict_code(&judged)
         }
         Err(e) => {
             eprintln!("error: {e}");

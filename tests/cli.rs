@@ -68,3 +68,20 @@ fn bad_scenario_file_names_file_and_field() {
         "{stderr}"
     );
 }
+
+/// `import-crash` rebuilds a scenario from fuzz bytes: a passing input is reported as
+/// nothing to import (exit 0); bytes too short for a scenario are refused (exit 4).
+#[test]
+fn import_crash_reads_fuzz_artifacts() {
+    let dir = std::env::temp_dir().join(format!("gauntlet-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ok = dir.join("ok");
+    std::fs::write(&ok, 5u64.to_le_bytes()).unwrap();
+    let (code, out) = gauntlet(&["import-crash", ok.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nothing to import"), "{out}");
+    let short = dir.join("short");
+    std::fs::write(&short, [1u8, 2]).unwrap();
+    let (code, _) = gauntlet(&["import-crash", short.to_str().unwrap()]);
+    assert_eq!(code, 4);
+}
