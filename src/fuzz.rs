@@ -29,8 +29,8 @@ pub fn wire(data: &[u8]) {
 }
 
 /// A scenario from fuzz bytes: cluster and workload from a seed, then a fault schedule
-/// read field by field, so the fuzzer steers the faults directly. `None` if the bytes
-/// run out before the seed.
+/// read field by field, so the fuzzer steers the faults directly. Missing bytes read
+/// as zeros (so every input makes a scenario); `None` only if the result is invalid.
 pub fn scenario_from_bytes(data: &[u8]) -> Option<Scenario> {
     let mut u = Unstructured::new(data);
     let seed: u64 = u.arbitrary().ok()?;

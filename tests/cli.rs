@@ -70,7 +70,7 @@ fn bad_scenario_file_names_file_and_field() {
 }
 
 /// `import-crash` rebuilds a scenario from fuzz bytes: a passing input is reported as
-/// nothing to import (exit 0); bytes too short for a scenario are refused (exit 4).
+/// nothing to import (exit 0); a missing artifact is refused with its path (exit 4).
 #[test]
 fn import_crash_reads_fuzz_artifacts() {
     let dir = std::env::temp_dir().join(format!("gauntlet-import-{}", std::process::id()));
@@ -80,8 +80,11 @@ fn import_crash_reads_fuzz_artifacts() {
     let (code, out) = gauntlet(&["import-crash", ok.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("nothing to import"), "{out}");
-    let short = dir.join("short");
-    std::fs::write(&short, [1u8, 2]).unwrap();
-    let (code, _) = gauntlet(&["import-crash", short.to_str().unwrap()]);
-    assert_eq!(code, 4);
+    let missing = dir.join("missing");
+    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["import-crash", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
 }
