@@ -56,11 +56,12 @@
 use super::rng::{stream_rng, Draw, Stream};
 use super::runner::{RunEnd, RunReport};
 use super::scenario::Scenario;
+use super::settle::SettleTracker;
 use crate::fault::{Fault, FaultLayer, Verdict};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::node::TIMERS_MAX;
-use crate::paxos::{DurableState, Input, Msg, Node, Note, Output, Roles, Timer, Value};
+use crate::paxos::{DurableState, Input, Msg, Node, Output, Roles, Timer, Value};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -211,11 +212,8 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
     let ids = scenario.cluster.ids();
     let safety_end_ms = scenario.safety_phase_end_ms();
     let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
-    let learners: BTreeSet<NodeId> = members.learners.iter().copied().collect();
-    let mut learned: BTreeSet<NodeId> = BTreeSet::new();
-    let mut busy_proposers: BTreeSet<NodeId> = BTreeSet::new();
+    let mut settle = SettleTracker::new(&members.learners);
     let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
-    let mut scanned = 0;
     let mut next_fault = 0;
     let mut phase = Phase::Safety;
 
@@ -245,7 +243,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
                 .push(now_ms, None, EventKind::PhaseStarted { phase });
             sim.heal_all(&mut crashed);
         }
-        let settled = learned.is_superset(&learners) && busy_proposers.is_empty();
+        let settled = settle.settled();
         if phase == Phase::Liveness && settled {
             break RunEnd::Settled;
         }
@@ -271,32 +269,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
             break RunEnd::HarnessError(e);
         }
 
-        // Which learners have learned, which proposers are busy (as the runner reads
-        // them from the history).
-        for e in &sim.history.events[scanned..] {
-            let Some(node) = e.node else { continue };
-            match &e.kind {
-                EventKind::Protocol(Note::Learned { .. }) => {
-                    learned.insert(node);
-                }
-                EventKind::ClientRequest { .. } => {
-                    busy_proposers.insert(node);
-                }
-                EventKind::Started { recovered, .. }
-                    if recovered
-                        .as_ref()
-                        .and_then(|s| s.proposer.as_ref())
-                        .is_some_and(|p| p.value.is_some()) =>
-                {
-                    busy_proposers.insert(node);
-                }
-                EventKind::Protocol(Note::Decided { .. } | Note::GaveUp { .. }) => {
-                    busy_proposers.remove(&node);
-                }
-                _ => {}
-            }
-        }
-        scanned = sim.history.events.len();
+        settle.observe(&sim.history.events);
 
         // Jump to the next millisecond at which anything can happen.
         let mut next_ms = deadline_ms;
@@ -309,7 +282,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
             }
             next_ms = next_ms.min((safety_end_ms + 1).max(now_ms + 1));
         }
-        if phase == Phase::Liveness && learned.is_superset(&learners) && busy_proposers.is_empty() {
+        if phase == Phase::Liveness && settle.settled() {
             next_ms = now_ms + 1;
         }
         sim.now_ms = next_ms.max(now_ms + 1);

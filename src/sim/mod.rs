@@ -5,6 +5,7 @@ pub mod fast;
 pub mod rng;
 mod runner;
 mod scenario;
+mod settle;
 pub mod shrink;
 
 pub use fast::run_fast;

@@ -4,12 +4,12 @@
 
 use super::rng::{stream_rng, turmoil_seed, Stream};
 use super::scenario::Scenario;
+use super::settle::SettleTracker;
 use crate::fault::{Fault, FaultLayer};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::net::TurmoilUdp;
 use crate::node::{run_node, NodeEnv, NodeSetup, Recorder};
-use crate::paxos::Note;
 use crate::storage::SimFileStorage;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -121,12 +121,8 @@ pub fn run(scenario: &Scenario) -> RunReport {
     }
 
     let ids = scenario.cluster.ids();
-    let learners: BTreeSet<NodeId> = members.learners.iter().copied().collect();
-    let mut learned: BTreeSet<NodeId> = BTreeSet::new();
-    // Proposers holding a client value that have not yet seen it chosen (or given up).
-    let mut busy_proposers: BTreeSet<NodeId> = BTreeSet::new();
+    let mut settle = SettleTracker::new(&members.learners);
     let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
-    let mut scanned = 0;
     let mut next_fault = 0;
     let mut phase = Phase::Safety;
     history
@@ -135,34 +131,7 @@ pub fn run(scenario: &Scenario) -> RunReport {
 
     let end = loop {
         let now_ms = sim.elapsed().as_millis() as u64;
-        // Which learners have learned (read incrementally from the history).
-        {
-            let h = history.borrow();
-            for e in &h.events[scanned..] {
-                let Some(n) = e.node else { continue };
-                match &e.kind {
-                    EventKind::Protocol(Note::Learned { .. }) => {
-                        learned.insert(n);
-                    }
-                    EventKind::ClientRequest { .. } => {
-                        busy_proposers.insert(n);
-                    }
-                    EventKind::Started { recovered, .. }
-                        if recovered
-                            .as_ref()
-                            .and_then(|s| s.proposer.as_ref())
-                            .is_some_and(|p| p.value.is_some()) =>
-                    {
-                        busy_proposers.insert(n);
-                    }
-                    EventKind::Protocol(Note::Decided { .. } | Note::GaveUp { .. }) => {
-                        busy_proposers.remove(&n);
-                    }
-                    _ => {}
-                }
-            }
-            scanned = h.events.len();
-        }
+        settle.observe(&history.borrow().events);
         while phase == Phase::Safety && next_fault < scenario.faults.events.len() {
             let event = &scenario.faults.events[next_fault];
             if event.at_ms > now_ms {
@@ -191,7 +160,7 @@ pub fn run(scenario: &Scenario) -> RunReport {
                 .push(now_ms, None, EventKind::PhaseStarted { phase });
             heal_all(&mut sim, &ids, &mut crashed, &faults, &history, now_ms);
         }
-        if phase == Phase::Liveness && learned.is_superset(&learners) && busy_proposers.is_empty() {
+        if phase == Phase::Liveness && settle.settled() {
             break RunEnd::Settled;
         }
         if now_ms >= deadline_ms {
