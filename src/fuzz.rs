@@ -101,14 +101,61 @@ fn scenario_in(lane: crate::explore::Lane, data: &[u8]) {
     }
 }
 
+/// The Paxos cores wired together with no simulator: messages wait in a bag until the
+/// fuzzer delivers, duplicates or drops them; timers wait until it fires them.
+struct CoreNet {
+    ids: Vec<NodeId>,
+    nodes: Vec<Node>,
+    /// What each node last persisted: all a restart keeps.
+    disks: Vec<Option<DurableState>>,
+    timers: Vec<Vec<Timer>>,
+    in_flight: Vec<(NodeId, NodeId, Msg)>,
+    history: History,
+    /// Bounds, so a long input cannot grow memory without limit.
+    in_flight_max: usize,
+    timers_max: usize,
+}
+
+impl CoreNet {
+    /// Step node `i` with `input` at fuzz step `step`; true if it recorded a note (only
+    /// then can a safety property newly fail).
+    fn step(&mut self, i: usize, input: Input, step: u64) -> bool {
+        let mut out = Vec::new();
+        self.nodes[i].step(input, &mut out);
+        let mut noted = false;
+        for o in out {
+            match o {
+                Output::Send { to, msg } => {
+                    if self.in_flight.len() < self.in_flight_max {
+                        self.in_flight.push((self.ids[i], to, msg));
+                    }
+                }
+                Output::Persist(state) => self.disks[i] = Some(state),
+                Output::SetTimer { timer, .. } => {
+                    if self.timers[i].len() < self.timers_max {
+                        self.timers[i].push(timer);
+                    }
+                }
+                Output::Note(note) => {
+                    noted = true;
+                    self.history
+                        .push(step, Some(self.ids[i]), EventKind::Protocol(note));
+                }
+            }
+        }
+        noted
+    }
+}
+
 /// `paxos_core`: the Paxos cores stepped directly, with no simulator: the bytes choose,
 /// step by step, which in-flight message to deliver, duplicate or drop, which timer to
 /// fire, which node to restart (from what it last persisted) and when clients ask.
-/// Agreement, validity and learner integrity are checked after every step.
+/// Agreement, validity and learner integrity are checked after every step that
+/// recorded a protocol event.
 pub fn paxos_core(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let acceptors = 1 + usize::from(u.arbitrary::<u8>().unwrap_or(0) % 5) as u16;
-    let proposers = 1 + usize::from(u.arbitrary::<u8>().unwrap_or(0) % 3) as u16;
+    let acceptors = 1 + u16::from(u.arbitrary::<u8>().unwrap_or(0) % 5);
+    let proposers = 1 + u16::from(u.arbitrary::<u8>().unwrap_or(0) % 3);
     let acceptor_ids: Vec<NodeId> = (1..=acceptors).map(NodeId).collect();
     let proposer_ids: Vec<NodeId> = (acceptors + 1..=acceptors + proposers)
         .map(NodeId)
@@ -123,168 +170,83 @@ pub fn paxos_core(data: &[u8]) {
         learners: acceptor_ids.clone(),
         proposers: proposer_ids.clone(),
     };
-    let server = Roles {
-        acceptor: true,
-        learner: true,
-        proposer: false,
-    };
-    let client = Roles {
-        proposer: true,
-        ..Roles::default()
-    };
     let roles = |id: NodeId| {
-        if acceptor_ids.contains(&id) {
-            server
-        } else {
-            client
+        let server = acceptor_ids.contains(&id);
+        Roles {
+            acceptor: server,
+            learner: server,
+            proposer: !server,
         }
     };
-    let all: Vec<NodeId> = acceptor_ids.iter().chain(&proposer_ids).copied().collect();
     let new_node = |id: NodeId| Node::new(id, roles(id), members.clone(), TimingConfig::default());
-
-    let mut nodes: Vec<Node> = all.iter().map(|&id| new_node(id)).collect();
-    let mut disks: Vec<Option<DurableState>> = vec![None; all.len()];
-    let mut timers: Vec<Vec<Timer>> = vec![Vec::new(); all.len()];
-    let mut in_flight: Vec<(NodeId, NodeId, Msg)> = Vec::new();
-    let mut history = History::default();
-    let mut out = Vec::new();
-
-    let apply = |i: usize,
-                 out: &mut Vec<Output>,
-                 history: &mut History,
-                 disks: &mut Vec<Option<DurableState>>,
-                 timers: &mut Vec<Vec<Timer>>,
-                 in_flight: &mut Vec<(NodeId, NodeId, Msg)>,
-                 step: u64| {
-        for o in out.drain(..) {
-            match o {
-                Output::Send { to, msg } => {
-                    if in_flight.len() < 4_096 {
-                        in_flight.push((all[i], to, msg));
-                    }
-                }
-                Output::Persist(state) => disks[i] = Some(state),
-                Output::SetTimer { timer, .. } => {
-                    if timers[i].len() < 64 {
-                        timers[i].push(timer);
-                    }
-                }
-                Output::Note(note) => history.push(step, Some(all[i]), EventKind::Protocol(note)),
-            }
-        }
+    let ids: Vec<NodeId> = acceptor_ids.iter().chain(&proposer_ids).copied().collect();
+    let mut net = CoreNet {
+        nodes: ids.iter().map(|&id| new_node(id)).collect(),
+        disks: vec![None; ids.len()],
+        timers: vec![Vec::new(); ids.len()],
+        in_flight: Vec::new(),
+        history: History::default(),
+        in_flight_max: 4_096,
+        timers_max: 64,
+        ids,
     };
-
-    for (i, node) in nodes.iter_mut().enumerate() {
-        node.step(Input::Start { recovered: None }, &mut out);
-        apply(
-            i,
-            &mut out,
-            &mut history,
-            &mut disks,
-            &mut timers,
-            &mut in_flight,
-            0,
-        );
+    for i in 0..net.ids.len() {
+        net.step(i, Input::Start { recovered: None }, 0);
     }
+    let pick = |u: &mut Unstructured, len: usize| u.choose_index(len.max(1)).unwrap_or(0);
     let mut step = 0u64;
     while !u.is_empty() && step < 2_000 {
         step += 1;
         let op = u.arbitrary::<u8>().unwrap_or(0) % 6;
-        let pick = |u: &mut Unstructured, len: usize| u.choose_index(len.max(1)).unwrap_or(0);
-        match op {
+        let noted = match op {
             // Deliver (0), duplicate: deliver but keep (1), or drop (2) an in-flight message.
-            0..=2 if !in_flight.is_empty() => {
-                let k = pick(&mut u, in_flight.len());
+            0..=2 if !net.in_flight.is_empty() => {
+                let k = pick(&mut u, net.in_flight.len());
                 let (from, to, msg) = if op == 1 {
-                    in_flight[k].clone()
+                    net.in_flight[k].clone()
                 } else {
-                    in_flight.swap_remove(k)
+                    net.in_flight.swap_remove(k)
                 };
-                if op == 2 {
-                    continue;
+                match net.ids.iter().position(|&n| n == to) {
+                    Some(i) if op != 2 => net.step(i, Input::Receive { from, msg }, step),
+                    _ => false,
                 }
-                let Some(i) = all.iter().position(|&n| n == to) else {
-                    continue;
-                };
-                nodes[i].step(Input::Receive { from, msg }, &mut out);
-                apply(
-                    i,
-                    &mut out,
-                    &mut history,
-                    &mut disks,
-                    &mut timers,
-                    &mut in_flight,
-                    step,
-                );
             }
             3 => {
-                let i = pick(&mut u, all.len());
-                if timers[i].is_empty() {
+                let i = pick(&mut u, net.ids.len());
+                if net.timers[i].is_empty() {
                     continue;
                 }
-                let t = pick(&mut u, timers[i].len());
-                let timer = timers[i].swap_remove(t);
-                nodes[i].step(Input::TimerFired { timer }, &mut out);
-                apply(
-                    i,
-                    &mut out,
-                    &mut history,
-                    &mut disks,
-                    &mut timers,
-                    &mut in_flight,
-                    step,
-                );
+                let t = pick(&mut u, net.timers[i].len());
+                let timer = net.timers[i].swap_remove(t);
+                net.step(i, Input::TimerFired { timer }, step)
             }
             4 => {
                 // Crash and restart: memory and timers are lost, the disk survives.
-                let i = pick(&mut u, all.len());
-                nodes[i] = new_node(all[i]);
-                timers[i].clear();
-                nodes[i].step(
-                    Input::Start {
-                        recovered: disks[i].clone(),
-                    },
-                    &mut out,
-                );
-                apply(
-                    i,
-                    &mut out,
-                    &mut history,
-                    &mut disks,
-                    &mut timers,
-                    &mut in_flight,
-                    step,
-                );
+                let i = pick(&mut u, net.ids.len());
+                net.nodes[i] = new_node(net.ids[i]);
+                net.timers[i].clear();
+                let recovered = net.disks[i].clone();
+                net.step(i, Input::Start { recovered }, step)
             }
             _ => {
                 let p = pick(&mut u, proposer_ids.len());
-                let i = all
-                    .iter()
-                    .position(|&n| n == proposer_ids[p])
-                    .expect("a proposer");
+                let i = acceptor_ids.len() + p;
                 let value = Value::new(format!("Value_{}", (b'A' + p as u8) as char));
-                history.push(
+                net.history.push(
                     step,
-                    Some(all[i]),
+                    Some(net.ids[i]),
                     EventKind::ClientRequest {
                         value: value.clone(),
                     },
                 );
-                nodes[i].step(Input::ClientRequest { value }, &mut out);
-                apply(
-                    i,
-                    &mut out,
-                    &mut history,
-                    &mut disks,
-                    &mut timers,
-                    &mut in_flight,
-                    step,
-                );
+                net.step(i, Input::ClientRequest { value }, step)
             }
-        }
-        let violations = check_safety(&history, &roster);
-        if let Some(v) = violations.first() {
-            panic!("after step {step}: {v}\n{}", v.render_witness(&history));
+        };
+        if noted {
+            if let Some(v) = check_safety(&net.history, &roster).first() {
+                panic!("after step {step}: {v}\n{}", v.render_witness(&net.history));
+            }
         }
     }
 }
