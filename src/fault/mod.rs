@@ -60,6 +60,47 @@ pub enum Fault {
     Restart { node: NodeId },
 }
 
+/// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
+/// dropped, and every node listed in no group gathered into one more group.
+pub fn partition_groups(groups: &[Vec<NodeId>], ids: &[NodeId]) -> Vec<Vec<NodeId>> {
+    let mut groups: Vec<Vec<NodeId>> = groups.iter().filter(|g| !g.is_empty()).cloned().collect();
+    let rest: Vec<NodeId> = ids
+        .iter()
+        .copied()
+        .filter(|n| !groups.iter().any(|g| g.contains(n)))
+        .collect();
+    if !rest.is_empty() {
+        groups.push(rest);
+    }
+    groups
+}
+
+/// The pairs of distinct nodes in different groups: the links a partition cuts (both
+/// directions).
+pub fn pairs_across(groups: &[Vec<NodeId>]) -> Vec<(NodeId, NodeId)> {
+    let mut pairs = Vec::new();
+    for (i, a) in groups.iter().enumerate() {
+        for b in &groups[i + 1..] {
+            for &x in a {
+                for &y in b {
+                    if x != y {
+                        pairs.push((x, y));
+                    }
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// The directed links a [`Fault::PartitionOneWay`] cuts.
+pub fn pairs_one_way(from: &[NodeId], to: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+    from.iter()
+        .flat_map(|&x| to.iter().map(move |&y| (x, y)))
+        .filter(|(x, y)| x != y)
+        .collect()
+}
+
 /// A fault at a simulated time (milliseconds since the run started).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultEvent {

@@ -57,7 +57,7 @@ use super::rng::{stream_rng, Draw, Stream};
 use super::runner::{RunEnd, RunReport};
 use super::scenario::Scenario;
 use super::settle::SettleTracker;
-use crate::fault::{Fault, FaultLayer, Verdict};
+use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, Verdict};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::node::TIMERS_MAX;
@@ -605,37 +605,16 @@ impl Fast<'_> {
     fn apply(&mut self, fault: &Fault, ids: &[NodeId], crashed: &mut BTreeSet<NodeId>) {
         let kind = match fault {
             Fault::Partition { groups } => {
-                let mut groups: Vec<Vec<NodeId>> =
-                    groups.iter().filter(|g| !g.is_empty()).cloned().collect();
-                let rest: Vec<NodeId> = ids
-                    .iter()
-                    .copied()
-                    .filter(|n| !groups.iter().any(|g| g.contains(n)))
-                    .collect();
-                if !rest.is_empty() {
-                    groups.push(rest);
-                }
-                for (i, a) in groups.iter().enumerate() {
-                    for b in &groups[i + 1..] {
-                        for &x in a {
-                            for &y in b {
-                                if x != y {
-                                    self.cut_link(x, y);
-                                    self.cut_link(y, x);
-                                }
-                            }
-                        }
-                    }
+                let groups = partition_groups(groups, ids);
+                for (x, y) in pairs_across(&groups) {
+                    self.cut_link(x, y);
+                    self.cut_link(y, x);
                 }
                 EventKind::Partitioned { groups }
             }
             Fault::PartitionOneWay { from, to } => {
-                for &x in from {
-                    for &y in to {
-                        if x != y {
-                            self.cut_link(x, y);
-                        }
-                    }
+                for (x, y) in pairs_one_way(from, to) {
+                    self.cut_link(x, y);
                 }
                 EventKind::PartitionedOneWay {
                     from: from.clone(),

@@ -5,7 +5,7 @@
 use super::rng::{stream_rng, turmoil_seed, Stream};
 use super::scenario::Scenario;
 use super::settle::SettleTracker;
-use crate::fault::{Fault, FaultLayer};
+use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::net::TurmoilUdp;
@@ -205,36 +205,15 @@ fn apply(
 ) {
     let kind = match fault {
         Fault::Partition { groups } => {
-            let mut groups: Vec<Vec<NodeId>> =
-                groups.iter().filter(|g| !g.is_empty()).cloned().collect();
-            let rest: Vec<NodeId> = ids
-                .iter()
-                .copied()
-                .filter(|n| !groups.iter().any(|g| g.contains(n)))
-                .collect();
-            if !rest.is_empty() {
-                groups.push(rest);
-            }
-            for (i, a) in groups.iter().enumerate() {
-                for b in &groups[i + 1..] {
-                    for x in a {
-                        for y in b {
-                            if x != y {
-                                sim.partition(x.host_name(), y.host_name());
-                            }
-                        }
-                    }
-                }
+            let groups = partition_groups(groups, ids);
+            for (x, y) in pairs_across(&groups) {
+                sim.partition(x.host_name(), y.host_name());
             }
             EventKind::Partitioned { groups }
         }
         Fault::PartitionOneWay { from, to } => {
-            for x in from {
-                for y in to {
-                    if x != y {
-                        sim.partition_oneway(x.host_name(), y.host_name());
-                    }
-                }
+            for (x, y) in pairs_one_way(from, to) {
+                sim.partition_oneway(x.host_name(), y.host_name());
             }
             EventKind::PartitionedOneWay {
                 from: from.clone(),
