@@ -7,6 +7,7 @@ mod render;
 
 pub use render::render_event;
 
+use crate::fault::LinkFaults;
 use crate::ids::NodeId;
 use crate::paxos::{DurableState, Msg, Note, Value};
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,18 @@ pub enum EventKind {
     },
     /// A protocol event from the core (promise, acceptance, learned value, ...).
     Protocol(Note),
+}
+
+impl EventKind {
+    /// The record of setting per-message fault rates on `link` (or every link).
+    pub fn link_faults_set(link: Option<(NodeId, NodeId)>, rates: &LinkFaults) -> Self {
+        EventKind::LinkFaultsSet {
+            link,
+            drop_probability: rates.drop_probability,
+            duplicate_probability: rates.duplicate_probability,
+            delay_ms_max: rates.delay_ms_max,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

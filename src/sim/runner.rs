@@ -229,12 +229,7 @@ fn apply(
             faults: rates,
         } => {
             faults.borrow_mut().set(*link, *rates);
-            EventKind::LinkFaultsSet {
-                link: *link,
-                drop_probability: rates.drop_probability,
-                duplicate_probability: rates.duplicate_probability,
-                delay_ms_max: rates.delay_ms_max,
-            }
+            EventKind::link_faults_set(*link, rates)
         }
         Fault::Crash { node } => {
             if !crashed.insert(*node) {
