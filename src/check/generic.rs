@@ -180,3 +180,6 @@ fn duplicate_delivered(history: &History) -> bool {
         _ => false,
     })
 }
+
+#[cfg(test)]
+mod tests;
