@@ -38,14 +38,11 @@ mod core;
 
 pub use self::core::{majority, Candidate, NaiveNode, NaiveState, RoundEnd, Vote, ROUND_MS};
 
-use crate::fault::{generate_schedule, FaultSchedule, GeneratorLimits};
 use crate::ids::NodeId;
 use crate::net::Transport;
 use crate::node::{run_core, CoreNode, NodeEnv, NodeError};
-use crate::paxos::{Bugs, Roles, TimingConfig, Value};
-use crate::protocol::Protocol;
-use crate::sim::rng::{stream_rng, Draw, Stream};
-use crate::sim::{Cluster, NetworkConfig, NodeSpec, Proposal, Scenario};
+use crate::protocol::{Peers, Protocol};
+use crate::sim::Scenario;
 use crate::storage::Storage;
 use std::future::Future;
 
@@ -70,52 +67,14 @@ impl Protocol for Naive {
     /// harness's fault schedule. With every proposal made at once, a quiet network
     /// always converges: whatever goes wrong, a fault made it go wrong.
     fn generate(&self, seed: u64) -> Scenario {
-        let mut rng = stream_rng(seed, Stream::Scenario);
-        let count = [3, 3, 3, 4, 5, 5, 7][rng.between(0, 6) as usize] as u16;
-        let every_role = Roles {
-            acceptor: true,
-            proposer: true,
-            learner: true,
-        };
-        let nodes: Vec<NodeSpec> = (1..=count)
-            .map(|i| NodeSpec {
-                id: NodeId(i),
-                roles: every_role,
-            })
-            .collect();
-        let cluster = Cluster { nodes };
-        let horizon_ms = rng.between(ROUND_MS, 8 * ROUND_MS);
-        let workload = cluster
-            .ids()
-            .into_iter()
-            .map(|proposer| {
-                let letter = (b'A' + rng.between(0, count as u64 - 1) as u8) as char;
-                Proposal {
-                    proposer,
-                    value: Value::new(format!("Value_{letter}")),
-                    at_ms: 0,
-                }
-            })
-            .collect();
-        let faults: FaultSchedule = generate_schedule(
-            &mut rng,
-            &cluster.ids(),
-            GeneratorLimits {
-                horizon_ms,
-                events_max: 12,
-            },
-        );
-        Scenario {
-            seed,
-            protocol: Naive::NAME.to_string(),
-            cluster,
-            timing: TimingConfig::default(),
-            network: NetworkConfig::default(),
-            workload,
-            faults,
+        Peers {
+            sizes: &[3, 3, 3, 4, 5, 5, 7],
+            // A quiet run decides within three rounds: faults after that test nothing.
+            horizon_ms: (ROUND_MS, 8 * ROUND_MS),
+            propose_at_start: true,
             liveness_bound_ms: 10_000,
-            bugs: Bugs::default(),
         }
+        .generate(Naive::NAME, seed)
     }
 
     fn node(&self, scenario: &Scenario, id: NodeId) -> CoreNode<NaiveNode> {

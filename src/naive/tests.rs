@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::node::{Core, CoreInput, CoreOutput};
+use crate::protocol::Value;
 
 fn n(i: u16) -> NodeId {
     NodeId(i)

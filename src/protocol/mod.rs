@@ -4,7 +4,8 @@
 //! A protocol supplies
 //! - its **name** (`--protocol NAME`, the scenario's `protocol` field);
 //! - its **cluster shape and workload** for a campaign seed ([`Protocol::generate`]),
-//!   around the harness's fault schedule;
+//!   around the harness's fault schedule ([`Peers`] draws both for a cluster of
+//!   peers);
 //! - **how to start each node** as an async task on a [`Transport`] and a [`Storage`],
 //!   with the harness's clock, recorder, fault layer and random stream in [`NodeEnv`]
 //!   ([`Protocol::node`], [`Protocol::run_node`]). A protocol written as a sans-IO
@@ -24,10 +25,13 @@
 //! part of the contract: a plug-in protocol runs in the turmoil lane only.
 
 mod paxos;
+mod peers;
 
 pub use crate::naive::Naive;
 pub use crate::node::{run_core, Core, CoreInput, CoreNode, CoreOutput, NodeEnv, NodeError};
+pub use crate::paxos::Value;
 pub use paxos::Paxos;
+pub use peers::Peers;
 
 use crate::check::generic::{check_generic, GENERIC_PROPERTIES};
 use crate::check::{Property, Verdict};
