@@ -4,7 +4,9 @@
 //! no protocol rule; the same shell runs under turmoil and, with other `Transport` and
 //! `Storage` impls, on real sockets.
 
+/// The same shell for any protocol's sans-IO [`Core`] (the plug-in contract's node).
 mod generic;
+/// The send path every shell shares.
 mod send;
 
 pub use generic::{run_core, Core, CoreInput, CoreNode, CoreOutput};
