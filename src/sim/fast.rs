@@ -38,12 +38,17 @@
 //!   `Settled` at the first millisecond at whose start, in the liveness phase, every
 //!   learner has learned and no proposer is busy, or at the deadline; `RunEnded` with
 //!   the same reason strings.
+//! - **Latency** follows turmoil 0.7's model: `min + range * X` milliseconds with
+//!   `X ~ Exp(5)` (mean a fifth of the range), truncated to whole milliseconds and
+//!   capped at `max`, drawn per datagram copy when it enters the network. So latencies
+//!   cluster near the minimum in both lanes, and a race that needs a fast message
+//!   happens about as often in each.
 //!
 //! What differs (none of it semantic):
-//! - **Latency** is uniform in `latency_ms_min..=latency_ms_max`, drawn per datagram
-//!   copy when it enters the network, from `Stream::Turmoil` (turmoil is not used in
-//!   this lane, so its stream is free). turmoil instead draws `min + range * Exp(5)`,
-//!   capped at `max`, from its own RNG: its latencies cluster near the minimum.
+//! - **Latency draws** come from `Stream::Turmoil` (turmoil is not used in this lane,
+//!   so its stream is free), by inverting the exponential's distribution function;
+//!   turmoil samples the same distribution from its own RNG by another method. The
+//!   same seed therefore gives other latencies in each lane, from one distribution.
 //! - **Intra-millisecond order.** Events at the same millisecond run in the order they
 //!   were scheduled; turmoil's order within a tick comes from its task scheduling.
 //! - **No codec.** Messages are passed as values, so no `Malformed` event can occur
@@ -577,16 +582,18 @@ impl Fast<'_> {
     }
 
     /// A datagram enters the network: lost if its link is cut, else delivered after a
-    /// latency drawn uniformly from the scenario's range.
+    /// latency drawn as turmoil draws it ([`latency_ms`]).
     fn enter_network(&mut self, from: usize, to: usize, msg_id: u64, msg: Msg) {
         let link = self.link(from, to);
         if self.cut[link] {
             return;
         }
         let net = &self.scenario.network;
-        let latency_ms = self
-            .latency_rng
-            .between(net.latency_ms_min, net.latency_ms_max);
+        let latency_ms = latency_ms(
+            &mut self.latency_rng,
+            net.latency_ms_min,
+            net.latency_ms_max,
+        );
         let link_epoch = self.cut_epoch[link];
         self.schedule(
             self.now_ms + latency_ms,
@@ -680,5 +687,59 @@ impl Fast<'_> {
             self.history
                 .push(self.now_ms, None, EventKind::Restarted { node });
         }
+    }
+}
+
+/// The rate of turmoil 0.7's default latency distribution, `Exp(5)`.
+const LATENCY_EXP_RATE: f64 = 5.0;
+
+/// One datagram's latency as turmoil 0.7 computes it (`Link::delay` in its `top.rs`):
+/// `min + range * X` with `X ~ Exp(LATENCY_EXP_RATE)`, truncated to whole milliseconds,
+/// at most `max`. `X` is drawn as `-ln(U) / rate` with `U` uniform in `(0, 1]`.
+fn latency_ms(rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64) -> u64 {
+    let range_ms = (max_ms - min_ms) as f64;
+    let u = 1.0 - rng.unit();
+    let x = -u.ln() / LATENCY_EXP_RATE;
+    // `as` saturates, so even `u` at its smallest cannot overflow.
+    min_ms.saturating_add((range_ms * x) as u64).min(max_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::{stream_rng, Stream};
+
+    /// The fast lane's latency has turmoil's distribution: for 1..=10 ms, the chance
+    /// of `min + k` is `e^(-5k/9) - e^(-5(k+1)/9)` for k < 9, and `e^-5` at the cap.
+    /// 100,000 draws are compared with those chances (each within 1% absolute), and
+    /// every draw stays in range.
+    #[test]
+    fn latency_matches_turmoils_truncated_exponential() {
+        let mut rng = stream_rng(11, Stream::Turmoil);
+        let draws = 100_000;
+        let mut counts = [0u64; 10];
+        for _ in 0..draws {
+            let ms = latency_ms(&mut rng, 1, 10);
+            assert!((1..=10).contains(&ms), "latency {ms} out of 1..=10");
+            counts[(ms - 1) as usize] += 1;
+        }
+        for (k, &count) in counts.iter().enumerate() {
+            let expected = if k < 9 {
+                (-5.0 * k as f64 / 9.0).exp() - (-5.0 * (k + 1) as f64 / 9.0).exp()
+            } else {
+                (-5.0f64).exp()
+            };
+            let seen = count as f64 / draws as f64;
+            assert!(
+                (seen - expected).abs() < 0.01,
+                "P(latency = {} ms) is {seen:.4}, turmoil's is {expected:.4}",
+                k + 1
+            );
+        }
+        assert_eq!(
+            latency_ms(&mut rng, 4, 4),
+            4,
+            "an empty range gives its bound"
+        );
     }
 }
