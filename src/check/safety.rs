@@ -36,7 +36,7 @@ pub(crate) fn choices(history: &History, roster: &Roster) -> Vec<Choice> {
     let acceptors: BTreeSet<NodeId> = roster.acceptors.iter().copied().collect();
     let needed = majority(acceptors.len());
     // (ballot, value) -> acceptor -> index of its first Accepted event.
-    let mut tallies: BTreeMap<(Ballot, Value), BTreeMap<NodeId, usize>> = BTreeMap::new();
+    let mut tallies: BTreeMap<(Ballot, &Value), BTreeMap<NodeId, usize>> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, e) in history.events.iter().enumerate() {
         let (Some(node), EventKind::Protocol(Note::Accepted { ballot, value })) = (e.node, &e.kind)
@@ -46,7 +46,7 @@ pub(crate) fn choices(history: &History, roster: &Roster) -> Vec<Choice> {
         if !acceptors.contains(&node) {
             continue;
         }
-        let voters = tallies.entry((*ballot, value.clone())).or_default();
+        let voters = tallies.entry((*ballot, value)).or_default();
         if voters.contains_key(&node) {
             continue;
         }

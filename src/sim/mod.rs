@@ -9,7 +9,7 @@ mod settle;
 pub mod shrink;
 
 pub use fast::run_fast;
-pub use runner::{run, run_protocol, RunEnd, RunReport};
+pub use runner::{run, run_protocol, RunEnd, RunReport, TICK_MS};
 pub use scenario::{
     scenario_strategy, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
     DEFAULT_PROTOCOL, NODES_MAX, SIM_MS_MAX,

@@ -43,6 +43,10 @@ impl Recorder for RefCell<History> {
     }
 }
 
+/// Length of one turmoil step. Every host's runtime is polled once per tick whatever
+/// the traffic, so a run costs about (hosts × simulated time / tick).
+pub const TICK_MS: u64 = 1;
+
 /// The fixed simulated wall-clock start, so nothing depends on when a run happens.
 const EPOCH_SECS: u64 = 1_700_000_000;
 
@@ -84,7 +88,7 @@ pub fn run_protocol<P: Protocol>(protocol: &P, scenario: &Scenario) -> RunReport
     let mut sim = turmoil::Builder::new()
         .rng_seed(turmoil_seed(seed))
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
-        .tick_duration(Duration::from_millis(1))
+        .tick_duration(Duration::from_millis(TICK_MS))
         .min_message_latency(Duration::from_millis(scenario.network.latency_ms_min))
         .max_message_latency(Duration::from_millis(scenario.network.latency_ms_max))
         // The runner ends runs itself; this only has to be beyond any deadline.

@@ -9,9 +9,9 @@ use crate::paxos::{Bugs, Membership, Roles, TimingConfig, Value, VALUE_BYTES_MAX
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Cluster size limits: beyond the 9 acceptors, 5 proposers and 9 learners,
-/// with headroom, and small enough that one run stays cheap.
-pub const NODES_MAX: usize = 32;
+/// Cluster size limit: beyond the 9 acceptors, 5 proposers and 9 learners, and
+/// beyond the 51 nodes of the scaling benchmark (`benches/lanes.rs`), with headroom.
+pub const NODES_MAX: usize = 64;
 /// No scenario may simulate more than this (phase 1 plus the liveness bound).
 pub const SIM_MS_MAX: u64 = 120_000;
 

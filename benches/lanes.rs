@@ -1,0 +1,200 @@
+//! `cargo bench --bench lanes [-- FILTER...]`: both lanes against their floors.
+//!
+//! A plain harness (`harness = false`) rather than criterion, because what the issue
+//! asks for is ratios measured side by side: each sample times a lane and then its
+//! floor on the same work, so noise from other processes hits both alike, and the
+//! report gives the median of each and the median of the per-sample ratios. Every
+//! measurement is single-threaded, so runs/s is per core.
+//!
+//! Sections (each runs when FILTER is empty or names it):
+//! - `standard`: the standard scenario (`support::standard`) in each lane, with
+//!   runs/s and µs per delivered message, against the plain loop and bare turmoil.
+//! - `nodes`: the scaling sweep over node counts (2 s of simulated time each).
+//! - `duration`: the scaling sweep over simulated duration (5 nodes).
+//! - `profile-fast SECONDS`, `profile-turmoil SECONDS` (only when named): loop over the
+//!   standard scenarios for that long, for `perf record`.
+//!
+//! Sizes are fixed and stated in the output; the whole run takes about two minutes on
+//! the 2-core machine of docs/benchmarks.md.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use gauntlet::sim::{run, run_fast, Scenario, TICK_MS};
+use support::*;
+
+/// Standard-scenario sizes: scenarios per sample, and samples, per lane.
+const FAST_SEEDS: u64 = 2_000;
+const FAST_SAMPLES: usize = 11;
+const TURMOIL_SEEDS: u64 = 60;
+const TURMOIL_SAMPLES: usize = 5;
+/// Samples per scaling point.
+const SCALING_SAMPLES: usize = 3;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if let Some(i) = args.iter().position(|a| a.starts_with("profile-")) {
+        let seconds: f64 = args
+            .get(i + 1)
+            .map_or(20.0, |s| s.parse().expect("SECONDS"));
+        profile(&args[i], seconds);
+        return;
+    }
+    let wants = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    println!(
+        "gauntlet lanes benchmark: single-threaded; turmoil tick {TICK_MS} ms; medians of the samples stated\n"
+    );
+    if wants("standard") || wants("fast") || wants("turmoil") {
+        standard_section(
+            wants("standard") || wants("fast"),
+            wants("standard") || wants("turmoil"),
+        );
+    }
+    if wants("nodes") {
+        println!(
+            "## Scaling with node count ({} s simulated, {SCALING_SAMPLES} samples)\n",
+            SCALING_NODES_DURATION_MS / 1000
+        );
+        println!("{SCALING_TABLE_HEADER}");
+        for nodes in SCALING_NODES {
+            let row = scaling_point(nodes, SCALING_NODES_DURATION_MS, SCALING_SAMPLES, TICK_MS);
+            println!("{}", scaling_table_row(&row));
+        }
+        println!();
+    }
+    if wants("duration") {
+        println!("## Scaling with simulated duration ({SCALING_DURATION_NODES} nodes, {SCALING_SAMPLES} samples)\n");
+        println!("{SCALING_TABLE_HEADER}");
+        for duration_ms in SCALING_DURATIONS_MS {
+            let row = scaling_point(
+                SCALING_DURATION_NODES,
+                duration_ms,
+                SCALING_SAMPLES,
+                TICK_MS,
+            );
+            println!("{}", scaling_table_row(&row));
+        }
+        println!();
+    }
+}
+
+/// One lane over a set of scenarios against its floor, sample by sample.
+struct LaneResult {
+    runs: u64,
+    delivered: u64,
+    sim_ms: u64,
+    lane_s: f64,
+    floor_s: f64,
+    ratio: f64,
+}
+
+fn measure_lane(
+    scenarios: &[Scenario],
+    run: Lane,
+    samples: usize,
+    floor: impl Fn(&Scenario, &RunShape),
+) -> LaneResult {
+    // One untimed pass: warms caches and learns each run's shape for its floor.
+    let shapes: Vec<RunShape> = scenarios.iter().map(|s| run_and_judge(run, s)).collect();
+    let (mut lane, mut floor_times, mut ratios) = (vec![], vec![], vec![]);
+    for _ in 0..samples {
+        let (l, _) = time(|| {
+            for s in scenarios {
+                run_and_judge(run, s);
+            }
+        });
+        let (f, _) = time(|| {
+            for (s, shape) in scenarios.iter().zip(&shapes) {
+                floor(s, shape);
+            }
+        });
+        lane.push(l);
+        floor_times.push(f);
+        ratios.push(l / f);
+    }
+    LaneResult {
+        runs: scenarios.len() as u64,
+        delivered: shapes.iter().map(|s| s.delivered).sum(),
+        sim_ms: shapes.iter().map(|s| s.sim_ms).sum(),
+        lane_s: median(&lane),
+        floor_s: median(&floor_times),
+        ratio: median(&ratios),
+    }
+}
+
+fn standard_section(with_fast: bool, with_turmoil: bool) {
+    println!("## Standard scenario (5 acceptor-learners + 3 proposers, full fault mix, swarm)\n");
+    let fast_scenarios: Vec<Scenario> = (0..FAST_SEEDS).map(|i| standard(bench_seed(i))).collect();
+    let fast = with_fast.then(|| {
+        measure_lane(&fast_scenarios, run_fast, FAST_SAMPLES, |s, shape| {
+            plain_loop(shape.hosts, shape.delivered, &s.network, s.seed);
+        })
+    });
+    let turmoil = with_turmoil.then(|| {
+        measure_lane(
+            &fast_scenarios[..TURMOIL_SEEDS as usize],
+            run,
+            TURMOIL_SAMPLES,
+            |s, shape| {
+                bare_turmoil(
+                    shape.hosts,
+                    shape.sim_ms,
+                    shape.delivered,
+                    &s.network,
+                    TICK_MS,
+                    s.seed,
+                );
+            },
+        )
+    });
+    println!("| lane | runs × samples | mean sim s/run | msgs/run | runs/s per core | µs/msg | floor | floor µs/msg | lane / floor |");
+    println!("|---|---:|---:|---:|---:|---:|---|---:|---:|");
+    for (name, floor, r, samples) in [
+        ("fast", "plain loop", &fast, FAST_SAMPLES),
+        ("turmoil", "bare turmoil", &turmoil, TURMOIL_SAMPLES),
+    ] {
+        let Some(r) = r else { continue };
+        println!(
+            "| {name} | {} × {samples} | {:.2} | {:.0} | {:.1} | {:.3} | {floor} | {:.4} | {:.2}x |",
+            r.runs,
+            r.sim_ms as f64 / r.runs as f64 / 1000.0,
+            r.delivered as f64 / r.runs as f64,
+            r.runs as f64 / r.lane_s,
+            r.lane_s * 1e6 / r.delivered as f64,
+            r.floor_s * 1e6 / r.delivered as f64,
+            r.ratio,
+        );
+    }
+    println!(
+        "\nGoals: fast ≥ 20000 runs/s per core and ≤ 10x the plain loop; turmoil ≥ 100 runs/s per core and ≤ 1.3x bare turmoil.\n"
+    );
+}
+
+/// Loop over the standard scenarios in one lane for `seconds`, for a profiler.
+fn profile(which: &str, seconds: f64) {
+    let run: Lane = match which {
+        "profile-fast" => run_fast,
+        "profile-turmoil" => run,
+        other => panic!("unknown section {other}"),
+    };
+    let scenarios: Vec<Scenario> = (0..FAST_SEEDS).map(|i| standard(bench_seed(i))).collect();
+    let start = now();
+    let mut runs = 0u64;
+    'outer: loop {
+        for s in &scenarios {
+            run_and_judge(run, s);
+            runs += 1;
+            if start.elapsed().as_secs_f64() > seconds {
+                break 'outer;
+            }
+        }
+    }
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "{which}: {runs} runs in {s:.1} s = {:.1} runs/s",
+        runs as f64 / s
+    );
+}
