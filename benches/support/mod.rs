@@ -22,7 +22,9 @@ use gauntlet::history::EventKind;
 use gauntlet::ids::NodeId;
 use gauntlet::paxos::{Bugs, Roles, TimingConfig, Value};
 use gauntlet::sim::rng::{run_seed, stream_rng, Draw, Stream};
-use gauntlet::sim::{Cluster, NetworkConfig, NodeSpec, Proposal, RunReport, Scenario};
+use gauntlet::sim::{
+    Cluster, NetworkConfig, NodeSpec, Proposal, RunReport, Scenario, DEFAULT_PROTOCOL,
+};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use std::cell::Cell;
@@ -123,6 +125,7 @@ pub fn standard(seed: u64) -> Scenario {
         faults,
         liveness_bound_ms: 10_000,
         bugs: Bugs::default(),
+        protocol: DEFAULT_PROTOCOL.to_string(),
     }
 }
 
@@ -180,6 +183,7 @@ pub fn scaling(nodes: u16, duration_ms: u64, seed: u64) -> Scenario {
         faults: FaultSchedule { events },
         liveness_bound_ms: 10_000,
         bugs: Bugs::default(),
+        protocol: DEFAULT_PROTOCOL.to_string(),
     }
 }
 
