@@ -13,5 +13,6 @@ pub mod ids;
 pub mod net;
 pub mod node;
 pub mod paxos;
+pub mod real;
 pub mod sim;
 pub mod storage;

@@ -12,5 +12,6 @@ mod fast_lane;
 mod fuzz_inputs;
 mod lab;
 mod properties;
+mod real_mode;
 mod storage;
 mod support;
