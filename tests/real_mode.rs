@@ -7,10 +7,9 @@
 //! ports are ephemeral and never handed out twice in this test process, and every child
 //! process is killed when its handle drops, even when a test panics.
 
-use crate::support::seed_override;
-use gauntlet::ids::NodeId;
-use gauntlet::net::{decode, encode, Envelope, DATAGRAM_BYTES_MAX};
-use gauntlet::paxos::{Ballot, Msg};
+use crate::support::{prepare_and_bad_datagrams, seed_override, OVERSIZED_BYTES};
+use gauntlet::net::{decode, Envelope};
+use gauntlet::paxos::Msg;
 use gauntlet::sim::rng::Draw;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -207,24 +206,30 @@ impl Cluster {
         out
     }
 
-    /// Start `gauntlet node --id id` and wait (bounded) until it has recorded its start.
-    fn start_node(&self, id: u16, bugs: &[&str]) -> Proc {
-        let starts_before = self.starts(id);
+    /// Spawn `gauntlet <command> --config .. --id id <args> --bug ..`, its stderr
+    /// appended to the node's log.
+    fn spawn(&self, command: &str, id: u16, args: &[&str], bugs: &[&str], out: Stdio) -> Proc {
         let mut cmd = gauntlet();
-        cmd.args(["node", "--config"]).arg(&self.config);
-        cmd.args(["--id", &id.to_string()]);
+        cmd.args([command, "--config"]).arg(&self.config);
+        cmd.args(["--id", &id.to_string()]).args(args);
         for bug in bugs {
             cmd.args(["--bug", bug]);
         }
         let child = cmd
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(self.log(id))
             .spawn()
-            .expect("spawn gauntlet node");
-        let mut proc = Proc {
-            name: format!("node n{id}"),
+            .expect("spawn gauntlet");
+        Proc {
+            name: format!("{command} n{id} {}", args.join(" ")),
             child: Some(child),
-        };
+        }
+    }
+
+    /// Start `gauntlet node --id id` and wait (bounded) until it has recorded its start.
+    fn start_node(&self, id: u16, bugs: &[&str]) -> Proc {
+        let starts_before = self.starts(id);
+        let mut proc = self.spawn("node", id, &[], bugs, Stdio::null());
         let up = wait_until(|| self.starts(id) > starts_before || proc.try_wait().is_some());
         assert!(
             up && proc.try_wait().is_none(),
@@ -243,28 +248,8 @@ impl Cluster {
 
     /// Start `gauntlet propose --id id --value value`; stdout is captured.
     fn propose(&self, id: u16, value: &str, bugs: &[&str]) -> Proc {
-        let mut cmd = gauntlet();
-        cmd.args(["propose", "--config"]).arg(&self.config);
-        cmd.args([
-            "--id",
-            &id.to_string(),
-            "--value",
-            value,
-            "--timeout",
-            "30s",
-        ]);
-        for bug in bugs {
-            cmd.args(["--bug", bug]);
-        }
-        let child = cmd
-            .stdout(Stdio::piped())
-            .stderr(self.log(id))
-            .spawn()
-            .expect("spawn gauntlet propose");
-        Proc {
-            name: format!("propose n{id} {value}"),
-            child: Some(child),
-        }
+        let args = ["--value", value, "--timeout", "30s"];
+        self.spawn("propose", id, &args, bugs, Stdio::piped())
     }
 
     fn chosen_value(&self, id: u16) -> Option<String> {
@@ -560,24 +545,8 @@ fn real_node_drops_bad_datagrams_and_keeps_serving() {
     let mut node = cluster.start_node(1, &[]);
     let n1_addr = cluster.address(1);
 
-    let prepare = encode(&Envelope {
-        from: NodeId(2),
-        msg_id: 1,
-        msg: Msg::Prepare {
-            ballot: Ballot::new(1, NodeId(2)),
-        },
-    });
-    let mut wrong_version = prepare.clone();
-    wrong_version[0] = 99;
-    let mut oversized = prepare.clone();
-    oversized.resize(DATAGRAM_BYTES_MAX + 900, 0);
-    let bad: [&[u8]; 4] = [
-        b"\xde\xad\xbe\xef garbage",
-        &prepare[..prepare.len() - 3],
-        &oversized,
-        &wrong_version,
-    ];
-    for datagram in bad {
+    let (prepare, bad) = prepare_and_bad_datagrams();
+    for datagram in &bad {
         n2.send_to(datagram, &n1_addr).unwrap();
     }
     // The node still answers: resend the prepare until the promise comes back.
@@ -613,10 +582,7 @@ fn real_node_drops_bad_datagrams_and_keeps_serving() {
     }
     let log = fs::read_to_string(cluster.dir.join("n1.log")).unwrap();
     assert!(
-        log.contains(&format!(
-            "oversized datagram of {} bytes",
-            DATAGRAM_BYTES_MAX + 900
-        )),
+        log.contains(&format!("oversized datagram of {OVERSIZED_BYTES} bytes")),
         "{log}"
     );
     assert!(log.contains("malformed datagrams dropped: 4"), "{log}");

@@ -5,7 +5,7 @@
 use crate::check::Roster;
 use crate::ids::NodeId;
 use crate::paxos::{Membership, Roles, TimingConfig};
-use crate::sim::NODES_MAX;
+use crate::sim::{Cluster, NodeSpec, NODES_MAX};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -177,20 +177,22 @@ impl ClusterConfig {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    fn with(&self, f: impl Fn(&Roles) -> bool) -> Vec<NodeId> {
-        self.nodes
-            .iter()
-            .filter(|n| f(&n.roles))
-            .map(|n| n.id)
-            .collect()
+    /// The cluster in the simulation's terms, which knows who plays which role.
+    pub fn cluster(&self) -> Cluster {
+        Cluster {
+            nodes: self
+                .nodes
+                .iter()
+                .map(|n| NodeSpec {
+                    id: n.id,
+                    roles: n.roles,
+                })
+                .collect(),
+        }
     }
 
     pub fn membership(&self) -> Membership {
-        Membership {
-            acceptors: self.with(|r| r.acceptor),
-            learners: self.with(|r| r.learner),
-            proposers: self.with(|r| r.proposer),
-        }
+        self.cluster().membership()
     }
 
     /// The same lists as [`Self::membership`], in the form the checkers take.

@@ -487,3 +487,202 @@ pub fn merge(histories: &[NodeHistory]) -> Result<Merged, BadHistory> {
         missing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{check_run, AGREEMENT};
+    use crate::paxos::Ballot;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "gauntlet-real-history-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn roster() -> Roster {
+        Roster {
+            acceptors: vec![NodeId(1), NodeId(2), NodeId(3)],
+            learners: vec![NodeId(1), NodeId(2), NodeId(3)],
+            proposers: vec![NodeId(4)],
+        }
+    }
+
+    /// Record as node `id` in `dir/n<id>/` with incarnation `inc` from wall `wall_ms`.
+    fn recorder(dir: &Path, id: u16, inc: u32, wall_ms: u64) -> FileRecorder {
+        let d = dir.join(format!("n{id}"));
+        std::fs::create_dir_all(&d).unwrap();
+        FileRecorder::open(&d, NodeId(id), inc, roster(), Bugs::default(), wall_ms).unwrap()
+    }
+
+    fn accepted(value: &str, round: u64) -> EventKind {
+        EventKind::Protocol(Note::Accepted {
+            ballot: Ballot::new(round, NodeId(4)),
+            value: Value::new(value),
+        })
+    }
+
+    fn started(incarnation: u32) -> EventKind {
+        EventKind::Started {
+            incarnation,
+            recovered: None,
+        }
+    }
+
+    /// What a recorder writes reads back: headers of two incarnations, sequence numbers
+    /// carrying the incarnation, events in order. Merging orders nodes by wall clock
+    /// without reordering any node's own events, puts the liveness phase after the
+    /// last start, and the checkers see a violation written by separate processes.
+    #[test]
+    fn recorded_histories_read_back_merge_and_judge() {
+        let dir = temp_dir("merge");
+        for (id, value) in [(1, "A"), (2, "A"), (3, "B")] {
+            let r = recorder(&dir, id, 0, 1_000 + id as u64);
+            r.record(0, Some(NodeId(id)), started(0));
+            r.record(5, Some(NodeId(id)), accepted(value, 1));
+        }
+        // n2 restarts later and accepts B at a higher ballot: B is chosen too.
+        let r = recorder(&dir, 2, 1, 2_000);
+        r.record(0, Some(NodeId(2)), started(1));
+        r.record(1, Some(NodeId(2)), accepted("B", 2));
+        let r = recorder(&dir, 3, 1, 2_000);
+        r.record(3, Some(NodeId(3)), accepted("B", 2));
+        assert_eq!(r.recorded(), 1);
+
+        let files: Vec<NodeHistory> = (1..=3)
+            .map(|id| read_history(&dir.join(format!("n{id}")).join(HISTORY_FILE)).unwrap())
+            .collect();
+        assert_eq!(files[1].incarnations, 2);
+        let seqs: Vec<u64> = files[1].lines.iter().map(|(_, l)| l.seq).collect();
+        assert_eq!(seqs, vec![0, 1, 1 << 32, (1 << 32) + 1]);
+
+        let merged = merge(&files).unwrap();
+        assert_eq!(merged.missing, vec![NodeId(4)]);
+        let rendered = merged.history.render();
+        let order: Vec<String> = rendered
+            .lines()
+            .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(order[0], "-- == phase Safety ==");
+        assert_eq!(
+            order.last().map(String::as_str),
+            Some("-- == end: end of the recorded histories ==")
+        );
+        let liveness = order
+            .iter()
+            .position(|l| l.contains("phase Liveness"))
+            .unwrap();
+        let last_start = order.iter().rposition(|l| l.contains("start #")).unwrap();
+        assert_eq!(liveness, last_start + 1, "{rendered}");
+        // Wall clock decides across nodes: n1's events (wall 1001..) come first.
+        assert!(order[1].starts_with("n1 start"), "{rendered}");
+        let verdict = check_run(&merged.history, &merged.roster);
+        assert!(
+            verdict
+                .violations
+                .iter()
+                .any(|v| v.property == AGREEMENT.name),
+            "{:?}\n{rendered}",
+            verdict.violations
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Each way a history file can be wrong is refused with the file and line named.
+    #[test]
+    fn bad_history_files_are_refused_with_file_and_line() {
+        let dir = temp_dir("bad");
+        let header = |node: u16, inc: u32| {
+            serde_json::to_string(&HistoryHeader {
+                gauntlet_history: HISTORY_FORMAT,
+                node: NodeId(node),
+                incarnation: inc,
+                roster: roster(),
+                bugs: Bugs::default(),
+                wall_ms: 0,
+            })
+            .unwrap()
+        };
+        let event = |seq: u64, node: u16| {
+            serde_json::to_string(&HistoryLine {
+                seq,
+                wall_ms: 0,
+                event: Event {
+                    at_ms: 0,
+                    node: Some(NodeId(node)),
+                    kind: started(0),
+                },
+            })
+            .unwrap()
+        };
+        let cases = [
+            (String::new(), "no header", None),
+            (event(0, 1), "before any header", Some(1)),
+            (
+                format!("{}\nnot json", header(1, 0)),
+                "not a JSON line",
+                Some(2),
+            ),
+            (
+                format!("{}\n{}\n{}", header(1, 0), event(1, 1), event(1, 1)),
+                "does not increase",
+                Some(3),
+            ),
+            (
+                format!("{}\n{}", header(1, 0), event(0, 2)),
+                "history",
+                Some(2),
+            ),
+            (
+                format!("{}\n{}\n{}", header(1, 0), event(5, 1), header(1, 0)),
+                "incarnation 0 starts below",
+                Some(3),
+            ),
+            (
+                format!(
+                    "{}\n{}",
+                    header(1, 0),
+                    r#"{"seq":0,"wall_ms":0,"at_ms":0,"node":1,"kind":{"Nope":{}}}"#
+                ),
+                "Nope",
+                Some(2),
+            ),
+            (
+                format!(
+                    "{}\n{}",
+                    header(1, 0),
+                    r#"{"seq":0,"wall_ms":0,"at_ms":0,"node":1,"kind":{"RunEnded":{"reason":"cut"}}}"#
+                ),
+                "was cut",
+                Some(2),
+            ),
+        ];
+        for (i, (text, needle, line)) in cases.into_iter().enumerate() {
+            let path = dir.join(format!("case{i}.jsonl"));
+            std::fs::write(&path, &text).unwrap();
+            let e = read_history(&path).expect_err(&text);
+            assert_eq!(e.line, line, "{e}");
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with(&*path.to_string_lossy()) && shown.contains(needle),
+                "{needle} not in {shown}"
+            );
+        }
+        // Two files for one node, and files that disagree on the roster.
+        let path = dir.join("n1.jsonl");
+        std::fs::write(&path, header(1, 0)).unwrap();
+        let one = read_history(&path).unwrap();
+        let e = merge(&[one.clone(), one.clone()]).unwrap_err();
+        assert!(e.to_string().contains("already has a history"), "{e}");
+        let mut other = one.clone();
+        other.node = NodeId(2);
+        other.roster.proposers.push(NodeId(5));
+        let e = merge(&[one, other]).unwrap_err();
+        assert!(e.to_string().contains("roster"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -23,6 +23,28 @@ pub trait Fs {
     fn sync_dir(path: &Path) -> io::Result<()>;
 }
 
+/// The [`Fs`] operations a `std::fs`-shaped module provides under the same names
+/// (turmoil's shim mirrors `std::fs`), so each filesystem writes only what differs.
+macro_rules! fs_ops_from_module {
+    ($fs:ident) => {
+        fn create_dir_all(path: &std::path::Path) -> std::io::Result<()> {
+            $fs::create_dir_all(path)
+        }
+        fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+            $fs::read(path)
+        }
+        fn write_synced(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+            let mut file = $fs::File::create(path)?;
+            std::io::Write::write_all(&mut file, contents)?;
+            file.sync_all()
+        }
+        fn rename(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+            $fs::rename(from, to)
+        }
+    };
+}
+pub(super) use fs_ops_from_module;
+
 /// [`Storage`] in one directory of the filesystem `F`: the snapshot lives in the record
 /// file `state`, plain files (the chosen value) beside it.
 pub struct FileStorage<F: Fs> {

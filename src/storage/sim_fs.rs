@@ -2,8 +2,8 @@
 //! namespace; a crash discards whatever was not fsynced, exactly what the discipline in
 //! [`super::file`] must survive.
 
-use super::file::{FileStorage, Fs};
-use std::io::{self, Write};
+use super::file::{fs_ops_from_module, FileStorage, Fs};
+use std::io;
 use std::path::Path;
 use turmoil::fs::shim::std::fs;
 
@@ -14,22 +14,10 @@ pub struct SimFs;
 pub type SimFileStorage = FileStorage<SimFs>;
 
 impl Fs for SimFs {
+    fs_ops_from_module!(fs);
+
     fn exists(path: &Path) -> io::Result<bool> {
         Ok(fs::exists(path))
-    }
-    fn create_dir_all(path: &Path) -> io::Result<()> {
-        fs::create_dir_all(path)
-    }
-    fn read(path: &Path) -> io::Result<Vec<u8>> {
-        fs::read(path)
-    }
-    fn write_synced(path: &Path, contents: &[u8]) -> io::Result<()> {
-        let mut file = fs::File::create(path)?;
-        file.write_all(contents)?;
-        file.sync_all()
-    }
-    fn rename(from: &Path, to: &Path) -> io::Result<()> {
-        fs::rename(from, to)
     }
     fn sync_dir(path: &Path) -> io::Result<()> {
         fs::sync_dir(path)

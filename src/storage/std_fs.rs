@@ -2,9 +2,9 @@
 //! format and the same write-tmp, fsync, rename, fsync-dir order as the simulation
 //! (both are [`FileStorage`]), with `std::fs` underneath.
 
-use super::file::{FileStorage, Fs};
+use super::file::{fs_ops_from_module, FileStorage, Fs};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 /// The operating system's filesystem.
@@ -14,22 +14,10 @@ pub struct StdFs;
 pub type StdFileStorage = FileStorage<StdFs>;
 
 impl Fs for StdFs {
+    fs_ops_from_module!(fs);
+
     fn exists(path: &Path) -> io::Result<bool> {
         path.try_exists()
-    }
-    fn create_dir_all(path: &Path) -> io::Result<()> {
-        fs::create_dir_all(path)
-    }
-    fn read(path: &Path) -> io::Result<Vec<u8>> {
-        fs::read(path)
-    }
-    fn write_synced(path: &Path, contents: &[u8]) -> io::Result<()> {
-        let mut file = fs::File::create(path)?;
-        file.write_all(contents)?;
-        file.sync_all()
-    }
-    fn rename(from: &Path, to: &Path) -> io::Result<()> {
-        fs::rename(from, to)
     }
     /// On Unix a directory opened read-only can be fsynced, which makes the entries
     /// just created or renamed in it durable.
