@@ -102,6 +102,16 @@ pub enum Stopped {
     TimedOut(Duration),
 }
 
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Signal(name) => write!(f, "on {name}"),
+            Stopped::Decided(value) => write!(f, "{value} was chosen"),
+            Stopped::TimedOut(after) => write!(f, "nothing chosen within {after:?}"),
+        }
+    }
+}
+
 /// Bind `id`'s address from the config.
 pub fn bind_node_socket(config: &ClusterConfig, id: NodeId) -> Result<StdUdpSocket, RealError> {
     let node = config
@@ -316,7 +326,7 @@ pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
         };
         let c = counters.get();
         tracing::info!(
-            "{id} stopping ({stopped:?}): {} events recorded this run; malformed datagrams \
+            "{id} stopping ({stopped}): {} events recorded this run; malformed datagrams \
              dropped: {} (oversized: {}); transient socket errors: {}",
             recorder.recorded(),
             recorder.malformed(),
