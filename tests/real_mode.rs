@@ -641,6 +641,20 @@ fn real_node_refuses_a_damaged_data_dir() {
     assert!(err.contains(&*incarnation.to_string_lossy()), "{err}");
 }
 
+/// A learner killed after persisting its learn but before writing chosen_value will not
+/// learn again after a restart; the node restores the file from its durable state.
+#[test]
+fn real_node_restores_chosen_value_from_its_state() {
+    let cluster = Cluster::new("restore", 1, 1);
+    let dir = cluster.data_dir(1);
+    fs::create_dir_all(&dir).unwrap();
+    let state = br#"{"acceptor":null,"proposer":null,"learner":{"learned":"Value_X"}}"#;
+    fs::write(dir.join("state"), gauntlet::storage::encode_record(state)).unwrap();
+    let mut node = cluster.start_node(1, &[]);
+    assert_eq!(cluster.chosen_value(1).as_deref(), Some("Value_X"));
+    assert!(node.terminate().success());
+}
+
 /// With no acceptor running, `gauntlet propose` gives up at its timeout: exit 3 and a
 /// message saying no value was chosen.
 #[test]

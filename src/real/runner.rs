@@ -24,6 +24,9 @@ use thiserror::Error;
 /// successive restarts differ, and the incarnation counter makes restarts distinct.
 pub const REAL_SEED: u64 = 0x6761_756e_746c_6574;
 
+/// The plain file a learner writes the chosen value to (the node shell's name for it).
+pub const CHOSEN_VALUE_FILE: &str = "chosen_value";
+
 /// The record in the data directory that counts this node's starts.
 pub const INCARNATION_FILE: &str = "incarnation";
 
@@ -230,6 +233,22 @@ pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
                  proposer proposes one value in its life, so it resumes with {old}",
                 data_dir.display()
             );
+        }
+    }
+    // A kill -9 can land after the learner persisted its learn and before the shell
+    // wrote chosen_value; the restarted learner will not learn again, so the file is
+    // restored here from the durable state.
+    if let Some(learned) = recovered
+        .as_ref()
+        .and_then(|s| s.learner.as_ref())
+        .and_then(|l| l.learned.as_ref())
+    {
+        let path = data_dir.join(CHOSEN_VALUE_FILE);
+        if std::fs::read(&path).ok().as_deref() != Some(learned.0.as_bytes()) {
+            storage
+                .write_plain(CHOSEN_VALUE_FILE, learned.0.as_bytes())
+                .map_err(storage_err)?;
+            tracing::info!("{id} restored {} from its state", path.display());
         }
     }
     let incarnation = next_incarnation(&storage)?;
