@@ -8,6 +8,7 @@ use gauntlet::explore::{
     explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged, Lane,
 };
 use gauntlet::paxos::{Bug, Bugs};
+use gauntlet::protocol::Builtin;
 use gauntlet::sim::shrink::Size;
 use gauntlet::sim::{RunEnd, Scenario};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,7 +23,7 @@ mod exit {
     pub const OK: u8 = 0;
     /// An Always (safety) property was violated.
     pub const SAFETY: u8 = 1;
-    /// A usage error (clap's code too), or bad input to a real-mode command.
+    /// A usage error (clap uses the same code for the ones it finds).
     pub const USAGE: u8 = 2;
     /// An Eventually (liveness) property failed, and no safety property did.
     pub const LIVENESS: u8 = 3;
@@ -74,6 +75,10 @@ enum Command {
         /// cores in a discrete-event loop; failures are re-run in turmoil).
         #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
         lane: Lane,
+        /// The protocol under test: `paxos`, or `naive` (the unsafe highest-value vote,
+        /// turmoil lane only; see docs/naive.md).
+        #[arg(long, value_enum, default_value_t = Builtin::Paxos)]
+        protocol: Builtin,
     },
     /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
     /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
@@ -87,6 +92,9 @@ enum Command {
         /// Planted bugs, with --seed.
         #[arg(long = "bug", requires = "seed")]
         bugs: Vec<Bug>,
+        /// The protocol of the seed's scenario, with --seed (a file names its own).
+        #[arg(long, value_enum, default_value_t = Builtin::Paxos, requires = "seed")]
+        protocol: Builtin,
         /// Print the trace as JSON lines.
         #[arg(long)]
         json: bool,
@@ -103,6 +111,9 @@ enum Command {
         /// Planted bugs, with --seed.
         #[arg(long = "bug", requires = "seed")]
         bugs: Vec<Bug>,
+        /// The protocol of the seed's scenario, with --seed (a file names its own).
+        #[arg(long, value_enum, default_value_t = Builtin::Paxos, requires = "seed")]
+        protocol: Builtin,
         /// Step budget (candidate runs).
         #[arg(long, default_value_t = 2_000)]
         budget: usize,
@@ -154,6 +165,9 @@ enum Command {
         /// Planted bugs, with --seed.
         #[arg(long = "bug")]
         bugs: Vec<Bug>,
+        /// The protocol of the seed's scenario, with --seed (a file names its own).
+        #[arg(long, value_enum, default_value_t = Builtin::Paxos)]
+        protocol: Builtin,
     },
     /// Real mode: run one node of cluster.toml as this process, on a real UDP socket
     /// and a real data directory, until SIGTERM or Ctrl-C.
@@ -240,7 +254,11 @@ fn main() -> ExitCode {
             no_shrink,
             shrink_budget,
             lane,
+            protocol,
         } => {
+            if let Err(e) = protocol_flags(protocol, &bugs, lane) {
+                return ExitCode::from(usage_error(&e));
+            }
             let config = CampaignConfig {
                 runs,
                 base_seed: seed.unwrap_or_else(fresh_seed),
@@ -249,6 +267,7 @@ fn main() -> ExitCode {
                 bugs: Bugs(bugs.into_iter().collect()),
                 failures_dir: Some(failures_dir),
                 lane,
+                protocol,
             };
             cmd_explore(config, (!no_shrink).then_some(shrink_budget))
         }
@@ -258,20 +277,32 @@ fn main() -> ExitCode {
             trace,
             json,
             bugs,
-        } => cmd_run(seed, scenario, bugs, trace || json, json),
+            protocol,
+        } => match protocol_flags(protocol, &bugs, Lane::Turmoil) {
+            Ok(()) => cmd_run(seed, scenario, protocol, bugs, trace || json, json),
+            Err(e) => usage_error(&e),
+        },
         Command::Replay {
             file,
             seed,
             bugs,
+            protocol,
             json,
-        } => cmd_replay(file, seed, bugs, json),
+        } => match protocol_flags(protocol, &bugs, Lane::Turmoil) {
+            Ok(()) => cmd_replay(file, seed, protocol, bugs, json),
+            Err(e) => usage_error(&e),
+        },
         Command::Shrink {
             file,
             seed,
             bugs,
+            protocol,
             budget,
             failures_dir,
-        } => cmd_shrink(file, seed, bugs, budget, &failures_dir),
+        } => match protocol_flags(protocol, &bugs, Lane::Turmoil) {
+            Ok(()) => cmd_shrink(file, seed, protocol, bugs, budget, &failures_dir),
+            Err(e) => usage_error(&e),
+        },
         Command::Keep { file, kind, corpus } => cmd_keep(&file, kind, &corpus),
         Command::ImportCrash {
             artifact,
@@ -324,9 +355,32 @@ fn fresh_seed() -> u64 {
     h.finish()
 }
 
-/// The command that replays a generated run, with its planted bugs.
-fn replay_command(seed: u64, bugs: &Bugs) -> String {
+/// Planted bugs are Paxos's, and the fast lane drives Paxos cores only.
+fn protocol_flags(protocol: Builtin, bugs: &[Bug], lane: Lane) -> Result<(), String> {
+    if protocol != Builtin::Paxos && !bugs.is_empty() {
+        return Err(format!(
+            "--bug plants Paxos bugs; it does not apply to --protocol {protocol}"
+        ));
+    }
+    if protocol != Builtin::Paxos && lane == Lane::Fast {
+        return Err(format!(
+            "the fast lane runs Paxos only; run --protocol {protocol} in the turmoil lane"
+        ));
+    }
+    Ok(())
+}
+
+fn usage_error(e: &str) -> u8 {
+    eprintln!("error: {e}");
+    exit::USAGE
+}
+
+/// The command that replays a generated run, with its protocol and planted bugs.
+fn replay_command(protocol: Builtin, seed: u64, bugs: &Bugs) -> String {
     let mut cmd = format!("cargo run --release -- replay --seed {seed}");
+    if protocol != Builtin::Paxos {
+        cmd.push_str(&format!(" --protocol {protocol}"));
+    }
     for bug in &bugs.0 {
         cmd.push_str(&format!(" --bug {bug}"));
     }
@@ -371,7 +425,7 @@ fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
         bar.set_position(summary.runs_done);
         if let Some(f) = failure {
             failing += 1;
-            bar.suspend(|| print_failure(f, &config.bugs));
+            bar.suspend(|| print_failure(f, config.protocol, &config.bugs));
             bar.set_message(format!("{failing} failing"));
         }
     });
@@ -383,7 +437,7 @@ fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
             summary.runs_done, config.runs
         );
     }
-    print_summary(&summary, wall_s, config.jobs);
+    print_summary(&summary, wall_s, config.jobs, config.protocol);
     let code = if summary.failures.iter().any(Failure::is_safety) {
         exit::SAFETY
     } else if summary.failures.iter().any(|f| !f.violations.is_empty()) {
@@ -395,7 +449,11 @@ fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
     };
     let reproducible =
         |f: &&Failure| !f.violations.is_empty() && f.reproduced_in_turmoil != Some(false);
-    if let Some(first) = summary.failures.iter().find(reproducible) {
+    // A safety failure is the one worth shrinking first: it needs no time bound.
+    let first = (summary.failures.iter())
+        .find(|f| reproducible(f) && f.is_safety())
+        .or_else(|| summary.failures.iter().find(reproducible));
+    if let Some(first) = first {
         match (&first.saved, shrink_budget) {
             (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
                 println!();
@@ -409,14 +467,14 @@ fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
             }
             _ => println!(
                 "replay the first failure: {}",
-                replay_command(first.seed, &config.bugs)
+                replay_command(config.protocol, first.seed, &config.bugs)
             ),
         }
     }
     code
 }
 
-fn print_failure(f: &Failure, bugs: &Bugs) {
+fn print_failure(f: &Failure, protocol: Builtin, bugs: &Bugs) {
     println!("FAIL run {} seed {}", f.index, f.seed);
     if let Some(e) = &f.harness_error {
         println!("  harness error: {e}");
@@ -436,13 +494,14 @@ fn print_failure(f: &Failure, bugs: &Bugs) {
         }
         Some(Err(e)) => {
             println!("  NOT SAVED: {e}");
-            println!("  replay: {}", replay_command(f.seed, bugs));
+            println!("  replay: {}", replay_command(protocol, f.seed, bugs));
         }
-        None => println!("  replay: {}", replay_command(f.seed, bugs)),
+        None => println!("  replay: {}", replay_command(protocol, f.seed, bugs)),
     }
 }
 
-fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize) {
+fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize, protocol: Builtin) {
+    let judged: Vec<&str> = protocol.properties().iter().map(|p| p.name).collect();
     let runs_per_s = s.runs_done as f64 / wall_s.max(1e-9);
     println!();
     println!("runs                {:>10}", s.runs_done);
@@ -461,8 +520,9 @@ fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize) {
     println!("harness errors      {:>10}", s.harness_errors);
     println!();
     println!("violations by property");
-    for p in gauntlet::check::ALL_PROPERTIES
-        .iter()
+    for p in protocol
+        .properties()
+        .into_iter()
         .filter(|p| p.expectation != Expectation::Sometimes)
     {
         let n = s.violations_by_property.get(p.name).copied().unwrap_or(0);
@@ -476,6 +536,9 @@ fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize) {
     println!();
     println!("coverage (Sometimes: runs that reached it)");
     for (name, count) in s.coverage.entries() {
+        if !judged.contains(&name) {
+            continue;
+        }
         let mark = if count == 0 {
             "  <-- never reached"
         } else {
@@ -492,12 +555,13 @@ fn load_scenario(path: &Path) -> Result<Scenario, String> {
         .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;
     scenario
         .validate()
+        .and_then(|()| Builtin::of(&scenario).map(|_| ()))
         .map_err(|e| format!("{}: field {}: {}", path.display(), e.field, e.reason))?;
     Ok(scenario)
 }
 
-fn seeded(seed: u64, bugs: Vec<Bug>) -> Scenario {
-    let mut scenario = Scenario::generate(seed);
+fn seeded(protocol: Builtin, seed: u64, bugs: Vec<Bug>) -> Scenario {
+    let mut scenario = protocol.generate(seed);
     scenario.bugs = Bugs(bugs.into_iter().collect());
     scenario
 }
@@ -538,12 +602,13 @@ fn print_outcome(judged: &Judged) {
 fn cmd_run(
     seed: Option<u64>,
     file: Option<PathBuf>,
+    protocol: Builtin,
     bugs: Vec<Bug>,
     trace: bool,
     json: bool,
 ) -> u8 {
     let scenario = match (seed, &file) {
-        (Some(seed), _) => seeded(seed, bugs),
+        (Some(seed), _) => seeded(protocol, seed, bugs),
         (None, Some(path)) => match load_scenario(path) {
             Ok(s) => s,
             Err(e) => {
@@ -577,13 +642,26 @@ fn cmd_run(
                 "replay: cargo run --release -- run --scenario {} --trace",
                 p.display()
             ),
-            None => println!("replay: {}", replay_command(scenario.seed, &scenario.bugs)),
+            None => println!(
+                "replay: {}",
+                replay_command(
+                    Builtin::of(&scenario).unwrap_or_default(),
+                    scenario.seed,
+                    &scenario.bugs
+                )
+            ),
         }
     }
     code
 }
 
-fn cmd_replay(file: Option<PathBuf>, seed: Option<u64>, bugs: Vec<Bug>, json: bool) -> u8 {
+fn cmd_replay(
+    file: Option<PathBuf>,
+    seed: Option<u64>,
+    protocol: Builtin,
+    bugs: Vec<Bug>,
+    json: bool,
+) -> u8 {
     let (scenario, saved) = match (&file, seed) {
         (Some(path), _) => match CorpusEntry::load(path) {
             Ok(entry) => (entry.scenario.clone(), Some(entry)),
@@ -592,7 +670,7 @@ fn cmd_replay(file: Option<PathBuf>, seed: Option<u64>, bugs: Vec<Bug>, json: bo
                 return exit::HARNESS;
             }
         },
-        (None, Some(seed)) => (seeded(seed, bugs), None),
+        (None, Some(seed)) => (seeded(protocol, seed, bugs), None),
         (None, None) => unreachable!("clap requires a file or --seed"),
     };
     println!("seed: {}", scenario.seed);
@@ -701,6 +779,7 @@ fn shrink_and_save(
 fn cmd_shrink(
     file: Option<PathBuf>,
     seed: Option<u64>,
+    protocol: Builtin,
     bugs: Vec<Bug>,
     budget: usize,
     dir: &Path,
@@ -708,7 +787,7 @@ fn cmd_shrink(
     let result = match (&file, seed) {
         (Some(path), _) => shrink_file(path, budget),
         (None, Some(seed)) => {
-            let scenario = seeded(seed, bugs);
+            let scenario = seeded(protocol, seed, bugs);
             let judged = run_and_check(&scenario);
             match judged.verdict.violations.first() {
                 None => Err(format!("seed {seed} fails no property; nothing to shrink")),

@@ -11,6 +11,7 @@ mod determinism;
 mod fast_lane;
 mod fuzz_inputs;
 mod lab;
+mod naive;
 mod properties;
 mod real_mode;
 mod storage;

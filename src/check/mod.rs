@@ -15,6 +15,7 @@
 //! as the history it reads.
 
 mod coverage;
+pub mod generic;
 mod liveness;
 mod safety;
 #[cfg(test)]
@@ -107,6 +108,14 @@ pub const VALUE_CHOSEN: Property = Property {
     name: "value_chosen",
     expectation: Expectation::Sometimes,
     description: "some value was chosen",
+};
+
+/// The generic form of learner integrity, for protocols judged by
+/// [`generic::check_generic`]: deciding is final.
+pub const DECISION_INTEGRITY: Property = Property {
+    name: "decision_integrity",
+    expectation: Expectation::Always,
+    description: "a node decides at most once",
 };
 
 /// The properties a single failing run can break without any bound on time.

@@ -104,8 +104,9 @@ impl CorpusEntry {
         }
     }
 
-    /// A stable file name: the same failure (property, seed, bugs) always maps to the
-    /// same name, so re-finding it never duplicates it.
+    /// A stable file name: the same failure (protocol, property, seed, bugs) always
+    /// maps to the same name, so re-finding it never duplicates it. Paxos, the default
+    /// protocol, is not named.
     pub fn file_name(&self) -> String {
         let what = match &self.expect {
             Expect::Pass => "pass".to_string(),
@@ -117,7 +118,12 @@ impl CorpusEntry {
         } else {
             format!("-{}", bugs.join("+"))
         };
-        format!("{what}{bugs}-{:016x}.json", self.scenario.seed)
+        let protocol = if self.scenario.protocol == crate::sim::DEFAULT_PROTOCOL {
+            String::new()
+        } else {
+            format!("{}-", self.scenario.protocol)
+        };
+        format!("{protocol}{what}{bugs}-{:016x}.json", self.scenario.seed)
     }
 
     /// Load and validate a corpus file. Errors name the file and the field.
@@ -152,6 +158,7 @@ impl CorpusEntry {
         entry
             .scenario
             .validate()
+            .and_then(|()| crate::protocol::Builtin::of(&entry.scenario).map(|_| ()))
             .map_err(|ScenarioError { field, reason }| CorpusError::Invalid {
                 path: path.to_path_buf(),
                 field: format!("scenario.{field}"),

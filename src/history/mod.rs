@@ -97,9 +97,68 @@ pub enum EventKind {
     },
     /// A protocol event from the core (promise, acceptance, learned value, ...).
     Protocol(Note),
+    // ---- events of plug-in protocols (crate::protocol), every protocol but Paxos ----
+    /// A node proposed `value`: the generic event validity is judged from.
+    Proposed {
+        value: Value,
+    },
+    /// A node decided `value`, for good: the generic event agreement, integrity and
+    /// liveness are judged from. Recorded once per node, never again after a restart.
+    Decided {
+        value: Value,
+    },
+    /// A plug-in node (re)started; `recovered` is its recovered state as the protocol
+    /// displays it (`None`: a fresh disk).
+    NodeStarted {
+        incarnation: u32,
+        recovered: Option<String>,
+    },
+    /// A plug-in protocol's message, sent; `msg` as the protocol displays it.
+    MsgSent {
+        to: NodeId,
+        msg_id: u64,
+        msg: String,
+    },
+    /// A plug-in protocol's message, received.
+    MsgDelivered {
+        from: NodeId,
+        msg_id: u64,
+        msg: String,
+    },
+    /// A plug-in node wrote and fsynced its state (as the protocol displays it).
+    StatePersisted {
+        state: String,
+    },
+    /// Anything else a plug-in protocol wants in the trace (an adoption, a new round).
+    Note {
+        text: String,
+    },
 }
 
 impl EventKind {
+    /// The value this event says a node proposed, in any protocol: the generic
+    /// checkers' view. Paxos records its proposals as client requests and `Proposed`
+    /// notes; plug-in protocols record client requests and [`EventKind::Proposed`].
+    pub fn proposed_value(&self) -> Option<&Value> {
+        match self {
+            EventKind::Proposed { value }
+            | EventKind::ClientRequest { value }
+            | EventKind::Protocol(Note::Proposed { value }) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value this event says a node decided, in any protocol: a Paxos learner's
+    /// `Learned` note, or a plug-in protocol's [`EventKind::Decided`].
+    pub fn decided_value(&self) -> Option<&Value> {
+        match self {
+            EventKind::Decided { value } | EventKind::Protocol(Note::Learned { value, .. }) => {
+                Some(value)
+            }
+            _ => None,
+        }
+    }
+
     /// The record of setting per-message fault rates on `link` (or every link).
     pub fn link_faults_set(link: Option<(NodeId, NodeId)>, rates: &LinkFaults) -> Self {
         EventKind::LinkFaultsSet {

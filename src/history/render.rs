@@ -99,6 +99,21 @@ pub fn render_event(e: &Event) -> String {
             Note::GaveUp { attempts } => format!("give up after {attempts} ballots"),
             Note::Learned { ballot, value } => format!("LEARN {value} (at {ballot})"),
         },
+        EventKind::Proposed { value } => format!("propose {value}"),
+        EventKind::Decided { value } => format!("DECIDE {value}"),
+        EventKind::NodeStarted {
+            incarnation,
+            recovered,
+        } => format!(
+            "start #{incarnation} ({})",
+            recovered.as_deref().unwrap_or("empty disk")
+        ),
+        EventKind::MsgSent { to, msg_id, msg } => format!("send -> {to} #{msg_id} {msg}"),
+        EventKind::MsgDelivered { from, msg_id, msg } => {
+            format!("recv <- {from} #{msg_id} {msg}")
+        }
+        EventKind::StatePersisted { state } => format!("persist {state}"),
+        EventKind::Note { text } => text.clone(),
     };
     line.push_str(&body);
     line

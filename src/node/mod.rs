@@ -4,6 +4,14 @@
 //! no protocol rule; the same shell runs under turmoil and, with other `Transport` and
 //! `Storage` impls, on real sockets.
 
+/// The same shell for any protocol's sans-IO [`Core`] (the plug-in contract's node).
+mod generic;
+/// The send path every shell shares.
+mod send;
+
+pub use generic::{run_core, Core, CoreInput, CoreNode, CoreOutput};
+pub use send::send_with_verdict;
+
 use crate::fault::{FaultLayer, Verdict};
 use crate::history::EventKind;
 use crate::ids::NodeId;
@@ -208,38 +216,11 @@ impl<T: Transport + 'static, S: Storage> Shell<T, S> {
             Some(layer) => layer.borrow_mut().verdict(self.id, to),
             None => Verdict::Deliver { delays_ms: vec![0] },
         };
-        let delays_ms = match verdict {
-            Verdict::Drop => {
-                self.record(EventKind::Dropped { to, msg_id });
-                return;
-            }
-            Verdict::Deliver { delays_ms } => delays_ms,
-        };
-        if delays_ms.len() > 1 {
-            self.record(EventKind::Duplicated { to, msg_id });
-        }
-        let datagram = encode(&Envelope {
-            from: self.id,
-            msg_id,
-            msg,
-        });
-        for delay_ms in delays_ms {
-            if delay_ms == 0 {
-                // UDP semantics: a failed send is a lost message, not an error.
-                let _ = self.transport.send(to, &datagram).await;
-            } else {
-                self.record(EventKind::Delayed {
-                    to,
-                    msg_id,
-                    delay_ms,
-                });
-                let transport = Rc::clone(&self.transport);
-                let datagram = datagram.clone();
-                tokio::task::spawn_local(async move {
-                    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                    let _ = transport.send(to, &datagram).await;
-                });
-            }
-        }
+        let from = self.id;
+        let datagram = || encode(&Envelope { from, msg_id, msg });
+        send_with_verdict(&self.transport, to, msg_id, verdict, datagram, &|kind| {
+            self.record(kind)
+        })
+        .await;
     }
 }

@@ -9,8 +9,9 @@ mod settle;
 pub mod shrink;
 
 pub use fast::run_fast;
-pub use runner::{run, RunEnd, RunReport};
+pub use runner::{run, run_protocol, RunEnd, RunReport};
 pub use scenario::{
     scenario_strategy, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
-    NODES_MAX, SIM_MS_MAX,
+    DEFAULT_PROTOCOL, NODES_MAX, SIM_MS_MAX,
 };
+pub use settle::SettleTracker;

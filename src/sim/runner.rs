@@ -4,12 +4,12 @@
 
 use super::rng::{stream_rng, turmoil_seed, Stream};
 use super::scenario::Scenario;
-use super::settle::SettleTracker;
 use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::net::TurmoilUdp;
-use crate::node::{run_node, NodeEnv, NodeSetup, Recorder};
+use crate::node::{NodeEnv, Recorder};
+use crate::protocol::{Builtin, Protocol};
 use crate::storage::SimFileStorage;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -52,13 +52,27 @@ fn sim_now_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// Run `scenario` to its end. Panics if the scenario is invalid: callers validate.
+/// Run `scenario` to its end with its built-in protocol. Panics if the scenario is
+/// invalid or names no built-in protocol: callers validate.
 pub fn run(scenario: &Scenario) -> RunReport {
+    Builtin::of(scenario)
+        .unwrap_or_else(|e| panic!("invalid scenario: {e}"))
+        .run(scenario)
+}
+
+/// Run `scenario` to its end with `protocol`, which builds every node (the plug-in
+/// contract, `crate::protocol`). Panics if the scenario is invalid or names another
+/// protocol: callers validate.
+pub fn run_protocol<P: Protocol>(protocol: &P, scenario: &Scenario) -> RunReport {
     if let Err(e) = scenario.validate() {
         panic!("invalid scenario: {e}");
     }
+    assert_eq!(
+        scenario.protocol,
+        protocol.name(),
+        "a scenario for one protocol run with another"
+    );
     let seed = scenario.seed;
-    let members = scenario.cluster.membership();
     let history = Rc::new(RefCell::new(History::default()));
     let faults = Rc::new(RefCell::new(FaultLayer::new(stream_rng(
         seed,
@@ -79,18 +93,8 @@ pub fn run(scenario: &Scenario) -> RunReport {
         .build();
 
     for spec in &scenario.cluster.nodes {
-        let setup = NodeSetup {
-            id: spec.id,
-            roles: spec.roles,
-            members: members.clone(),
-            timing: scenario.timing.clone(),
-            client_request: scenario
-                .workload
-                .iter()
-                .find(|p| p.proposer == spec.id)
-                .map(|p| (p.at_ms, p.value.clone())),
-            bugs: scenario.bugs.clone(),
-        };
+        let id = spec.id;
+        let setup = protocol.node(scenario, id);
         let history = Rc::clone(&history);
         let faults = Rc::clone(&faults);
         let incarnations = Rc::new(Cell::new(0u32));
@@ -104,7 +108,7 @@ pub fn run(scenario: &Scenario) -> RunReport {
                 rng: stream_rng(
                     seed,
                     Stream::Node {
-                        node: setup.id,
+                        node: id,
                         incarnation,
                     },
                 ),
@@ -114,14 +118,14 @@ pub fn run(scenario: &Scenario) -> RunReport {
             async move {
                 let storage = SimFileStorage::open("/data")?;
                 let transport = TurmoilUdp::bind().await?;
-                run_node(setup, transport, storage, env).await?;
+                P::run_node(setup, transport, storage, env).await?;
                 Ok(())
             }
         });
     }
 
     let ids = scenario.cluster.ids();
-    let mut settle = SettleTracker::new(&members.learners);
+    let mut settle = protocol.settle(scenario);
     let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
     let mut next_fault = 0;
     let mut phase = Phase::Safety;
@@ -172,7 +176,7 @@ pub fn run(scenario: &Scenario) -> RunReport {
     };
     let sim_ms = sim.elapsed().as_millis() as u64;
     let reason = match &end {
-        RunEnd::Settled => "every learner learned".to_string(),
+        RunEnd::Settled => settle.reason().to_string(),
         RunEnd::LivenessBoundReached => format!(
             "liveness bound of {} ms reached",
             scenario.liveness_bound_ms

@@ -73,10 +73,31 @@ impl Default for NetworkConfig {
     }
 }
 
+/// The protocol a scenario runs when its file names none: every scenario saved before
+/// protocols were pluggable is a Paxos scenario.
+pub const DEFAULT_PROTOCOL: &str = "paxos";
+/// Longest protocol name.
+pub const PROTOCOL_NAME_BYTES_MAX: usize = 32;
+
+fn default_protocol() -> String {
+    DEFAULT_PROTOCOL.to_string()
+}
+
+fn is_default_protocol(name: &str) -> bool {
+    name == DEFAULT_PROTOCOL
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
     /// Root seed of the run's random streams (network faults, node jitter, turmoil).
     pub seed: u64,
+    /// The protocol under test, by its `crate::protocol::Protocol::name`. Omitted from
+    /// the JSON when it is Paxos, so Paxos scenarios read and print as they always did.
+    #[serde(
+        default = "default_protocol",
+        skip_serializing_if = "is_default_protocol"
+    )]
+    pub protocol: String,
     pub cluster: Cluster,
     #[serde(default)]
     pub timing: TimingConfig,
@@ -144,6 +165,7 @@ impl Scenario {
             .collect();
         Scenario {
             seed,
+            protocol: default_protocol(),
             cluster: Cluster { nodes },
             timing: TimingConfig::default(),
             network: NetworkConfig::default(),
@@ -226,6 +248,7 @@ impl Scenario {
         );
         Scenario {
             seed,
+            protocol: default_protocol(),
             cluster,
             timing: TimingConfig::default(),
             network: NetworkConfig::default(),
@@ -242,8 +265,25 @@ impl Scenario {
         self.faults.end_ms().max(last_request)
     }
 
-    /// Check every limit and reference; the error names the field.
+    /// Check every limit and reference; the error names the field. Any well-formed
+    /// protocol name passes (a plug-in protocol's scenario is valid too); whether the
+    /// name is a built-in protocol is `crate::protocol::Builtin::of`'s question.
     pub fn validate(&self) -> Result<(), ScenarioError> {
+        let name_ok = !self.protocol.is_empty()
+            && self.protocol.len() <= PROTOCOL_NAME_BYTES_MAX
+            && self
+                .protocol
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !name_ok {
+            return Err(err(
+                "protocol",
+                format!(
+                    "`{}` is not a protocol name (1 to {PROTOCOL_NAME_BYTES_MAX} of a-z, 0-9, _)",
+                    self.protocol
+                ),
+            ));
+        }
         let ids = self.cluster.ids();
         if ids.is_empty() || ids.len() > NODES_MAX {
             return Err(err(
