@@ -602,9 +602,9 @@ fn refused_start(cluster: &Cluster) -> String {
 }
 
 /// A data directory whose state record is truncated, has a flipped bit, or whose
-/// incarnation counter is damaged, makes the node refuse to start (exit 2) with an
-/// error naming the file, before it records anything, instead of rejoining with
-/// amnesia.
+/// incarnation record is damaged or names another node, makes the node refuse to start
+/// (exit 2) with an error naming the file, before it records anything, instead of
+/// rejoining with amnesia (or with another node's memory).
 #[test]
 fn real_node_refuses_a_damaged_data_dir() {
     let cluster = Cluster::new("damaged", 1, 1);
@@ -639,6 +639,12 @@ fn real_node_refuses_a_damaged_data_dir() {
     fs::write(&incarnation, gauntlet::storage::encode_record(b"seven")).unwrap();
     let err = refused_start(&cluster);
     assert!(err.contains(&*incarnation.to_string_lossy()), "{err}");
+
+    // Another node's data directory is refused too: its promises are not n1's.
+    let record = gauntlet::storage::encode_record(br#"{"node":2,"incarnation":4}"#);
+    fs::write(&incarnation, record).unwrap();
+    let err = refused_start(&cluster);
+    assert!(err.contains("belongs to n2, not n1"), "{err}");
 }
 
 /// A learner killed after persisting its learn but before writing chosen_value will not

@@ -137,38 +137,60 @@ fn unknown_id(config: &ClusterConfig, id: NodeId) -> String {
     )
 }
 
-/// The next incarnation of the node whose data directory `storage` is: one more than
-/// the last start's, durably recorded before the node sends anything, so message ids
-/// and history sequence numbers (which carry it) never repeat across restarts.
-fn next_incarnation(storage: &StdFileStorage) -> Result<u32, RealError> {
-    let previous = match storage.load_record(INCARNATION_FILE).map_err(storage_err)? {
-        None => None,
-        Some(bytes) => {
-            let path = storage.dir().join(INCARNATION_FILE);
-            let text = std::str::from_utf8(&bytes).ok();
-            let n: u32 = text.and_then(|t| t.parse().ok()).ok_or_else(|| {
-                RealError::Refused(format!(
-                    "{}: not an incarnation number: {:?}",
-                    path.display(),
-                    String::from_utf8_lossy(&bytes)
-                ))
-            })?;
-            Some(n)
-        }
+/// What the incarnation record holds: whose data directory this is, and how many
+/// times that node started.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncarnationRecord {
+    node: NodeId,
+    incarnation: u32,
+}
+
+/// The next incarnation of node `id`, whose data directory `storage` is: one more than
+/// the last start's (0 on a fresh disk). Message ids and history sequence numbers carry
+/// it, so they never repeat across restarts. A directory that belongs to another node
+/// is refused: its acceptor state is not this node's promise.
+fn next_incarnation(storage: &StdFileStorage, id: NodeId) -> Result<u32, RealError> {
+    let path = storage.dir().join(INCARNATION_FILE);
+    let Some(bytes) = storage.load_record(INCARNATION_FILE).map_err(storage_err)? else {
+        return Ok(0);
     };
-    let next = match previous {
-        None => 0,
-        Some(n) => n.checked_add(1).ok_or_else(|| {
-            RealError::Refused(format!(
-                "{}: the incarnation counter is exhausted",
-                storage.dir().display()
-            ))
-        })?,
+    let record: IncarnationRecord = serde_json::from_slice(&bytes).map_err(|e| {
+        RealError::Refused(format!(
+            "{}: not an incarnation record ({e}): {:?}",
+            path.display(),
+            String::from_utf8_lossy(&bytes)
+        ))
+    })?;
+    if record.node != id {
+        return Err(RealError::Refused(format!(
+            "{}: this data directory belongs to {}, not {id}",
+            path.display(),
+            record.node
+        )));
+    }
+    record.incarnation.checked_add(1).ok_or_else(|| {
+        RealError::Refused(format!(
+            "{}: the incarnation counter is exhausted",
+            path.display()
+        ))
+    })
+}
+
+/// Durably record that node `id` started as `incarnation`, before it sends anything.
+fn store_incarnation(
+    storage: &StdFileStorage,
+    id: NodeId,
+    incarnation: u32,
+) -> Result<(), RealError> {
+    let record = IncarnationRecord {
+        node: id,
+        incarnation,
     };
+    let bytes = serde_json::to_vec(&record).expect("records serialize");
     storage
-        .store_record(INCARNATION_FILE, next.to_string().as_bytes())
-        .map_err(storage_err)?;
-    Ok(next)
+        .store_record(INCARNATION_FILE, &bytes)
+        .map_err(storage_err)
 }
 
 /// Run one node process until a signal (or, in propose mode, a decision or the
@@ -209,8 +231,9 @@ pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
         .clone()
         .unwrap_or_else(|| config.default_data_dir(id));
     let mut storage = StdFileStorage::open(&data_dir).map_err(storage_err)?;
-    // Refuse a damaged disk before anything is written: the shell would refuse too,
-    // but only after this start had been counted and recorded.
+    // Refuse a damaged disk (or another node's) before anything is written: the shell
+    // would refuse a damaged state too, but only after this start had been recorded.
+    let incarnation = next_incarnation(&storage, id)?;
     let recovered: Option<DurableState> = match storage.load().map_err(storage_err)? {
         None => None,
         Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
@@ -251,7 +274,7 @@ pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
             tracing::info!("{id} restored {} from its state", path.display());
         }
     }
-    let incarnation = next_incarnation(&storage)?;
+    store_incarnation(&storage, id, incarnation)?;
     let recorder = Rc::new(
         FileRecorder::open(
             &data_dir,
@@ -325,7 +348,7 @@ pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
                 _ = &mut ctrl_c => break Stopped::Signal("Ctrl-C"),
                 result = &mut shell => {
                     result?;
-                    return Err(RealError::Usage(format!("{id}'s shell stopped by itself")));
+                    panic!("{id}'s shell returned Ok, but it runs until it fails or is dropped");
                 }
                 _ = recorder.wake.notified() => {
                     if let Some(e) = recorder.take_failure() {
