@@ -15,5 +15,6 @@ pub mod net;
 pub mod node;
 pub mod paxos;
 pub mod protocol;
+pub mod real;
 pub mod sim;
 pub mod storage;

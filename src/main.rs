@@ -169,6 +169,71 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Builtin::Paxos)]
         protocol: Builtin,
     },
+    /// Real mode: run one node of cluster.toml as this process, on a real UDP socket
+    /// and a real data directory, until SIGTERM or Ctrl-C.
+    Node {
+        /// The cluster file (see `gauntlet init-cluster`).
+        #[arg(long)]
+        config: PathBuf,
+        /// This node's id in the cluster file.
+        #[arg(long)]
+        id: u16,
+        /// Durable state, history.jsonl and chosen_value (default: data/n<id> beside
+        /// the cluster file).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Switch on a planted bug (repeatable; see `gauntlet bugs`).
+        #[arg(long = "bug")]
+        bugs: Vec<Bug>,
+    },
+    /// Real mode: ask a proposer of cluster.toml to propose a value; prints the value
+    /// chosen (maybe another proposer's) and exits 0, or exits 3 on timeout.
+    Propose {
+        #[arg(long)]
+        config: PathBuf,
+        /// The value to propose.
+        #[arg(long)]
+        value: String,
+        /// Which proposer to be (default: the first proposer whose address is free).
+        #[arg(long)]
+        id: Option<u16>,
+        /// The proposer's durable state (default: data/n<id> beside the cluster file).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Give up if no value is chosen within this long (10s, 500ms, 2m).
+        #[arg(long, default_value = "10s", value_parser = gauntlet::real::parse_duration)]
+        timeout: std::time::Duration,
+        #[arg(long = "bug")]
+        bugs: Vec<Bug>,
+    },
+    /// Real mode: merge the history.jsonl files of a cluster's nodes and run the
+    /// simulation's checkers. Exit 0 all held, 1 safety, 3 liveness, 2 bad input.
+    Check {
+        /// One history file per node (<data dir>/history.jsonl).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Real mode: write a working, commented cluster.toml.
+    InitCluster {
+        /// Servers: nodes that accept and learn.
+        #[arg(long, default_value_t = 3)]
+        nodes: u16,
+        /// Client nodes that propose.
+        #[arg(long, default_value_t = 2)]
+        proposers: u16,
+        /// The first server's port; the others follow, then the proposers.
+        #[arg(long, default_value_t = 5001)]
+        base_port: u16,
+        /// The address every node listens on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Where to write it.
+        #[arg(long, default_value = "cluster.toml")]
+        out: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -249,6 +314,29 @@ fn main() -> ExitCode {
             }
             exit::OK
         }
+        Command::Node {
+            config,
+            id,
+            data_dir,
+            bugs,
+        } => real::cmd_node(&config, id, data_dir, bugs),
+        Command::Propose {
+            config,
+            value,
+            id,
+            data_dir,
+            timeout,
+            bugs,
+        } => real::cmd_propose(&config, value, id, data_dir, timeout, bugs),
+        Command::Check { files } => real::cmd_check(&files),
+        Command::InitCluster {
+            nodes,
+            proposers,
+            base_port,
+            host,
+            out,
+            force,
+        } => real::cmd_init_cluster(nodes, proposers, base_port, host, &out, force),
     })
 }
 
@@ -825,5 +913,188 @@ fn cmd_import_crash(artifact: &Path, dir: &Path) -> u8 {
             eprintln!("error: {e}");
             exit::HARNESS
         }
+    }
+}
+
+/// The real-mode commands: node, propose, check, init-cluster.
+mod real {
+    use super::exit;
+    use gauntlet::check::Expectation;
+    use gauntlet::ids::NodeId;
+    use gauntlet::paxos::{Bug, Bugs, Value, VALUE_BYTES_MAX};
+    use gauntlet::real::config::{init_cluster_toml, ClusterConfig};
+    use gauntlet::real::runner::{pick_proposer, run, NodeOptions, RealError, Stopped};
+    use gauntlet::real::{check::check_files, init_logging};
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    /// Exit 2 for bad input (config, command line, damaged data dir), 4 otherwise.
+    fn fail(e: &RealError) -> u8 {
+        eprintln!("error: {e}");
+        if e.is_bad_input() {
+            exit::USAGE
+        } else {
+            exit::HARNESS
+        }
+    }
+
+    fn load(config: &Path) -> Result<ClusterConfig, u8> {
+        ClusterConfig::load(config).map_err(|e| fail(&RealError::Config(e)))
+    }
+
+    pub fn cmd_node(config: &Path, id: u16, data_dir: Option<PathBuf>, bugs: Vec<Bug>) -> u8 {
+        init_logging();
+        let config = match load(config) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let opts = NodeOptions {
+            config,
+            id: NodeId(id),
+            data_dir,
+            bugs: Bugs(bugs.into_iter().collect()),
+            propose: None,
+            timeout: None,
+            socket: None,
+        };
+        match run(opts) {
+            Ok(_) => exit::OK,
+            Err(e) => fail(&e),
+        }
+    }
+
+    pub fn cmd_propose(
+        config: &Path,
+        value: String,
+        id: Option<u16>,
+        data_dir: Option<PathBuf>,
+        timeout: Duration,
+        bugs: Vec<Bug>,
+    ) -> u8 {
+        init_logging();
+        let config = match load(config) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        if value.is_empty() || value.len() > VALUE_BYTES_MAX {
+            return fail(&RealError::Usage(format!(
+                "--value: {} bytes; a value has 1 to {VALUE_BYTES_MAX} bytes",
+                value.len()
+            )));
+        }
+        let value = Value::new(value);
+        // Without --id, pick a free proposer (binding its address is what tells, and
+        // the bound socket is handed on so no one can take it in between).
+        let (id, socket) = match id {
+            Some(id) => (NodeId(id), None),
+            None => match pick_proposer(&config, &value, data_dir.as_deref()) {
+                Ok((p, s)) => (p, Some(s)),
+                Err(e) => return fail(&e),
+            },
+        };
+        let opts = NodeOptions {
+            config,
+            id,
+            data_dir,
+            bugs: Bugs(bugs.into_iter().collect()),
+            propose: Some(value),
+            timeout: Some(timeout),
+            socket,
+        };
+        match run(opts) {
+            Ok(Stopped::Decided(value)) => {
+                println!("{value}");
+                exit::OK
+            }
+            Ok(Stopped::TimedOut(after)) => {
+                eprintln!(
+                    "error: no value was chosen within {after:?}: {id} could not get a majority \
+                     of acceptors to accept (are the nodes running? see the log above)"
+                );
+                exit::LIVENESS
+            }
+            Ok(Stopped::Signal(name)) => {
+                eprintln!("error: stopped by {name} before a value was chosen");
+                exit::HARNESS
+            }
+            Err(e) => fail(&e),
+        }
+    }
+
+    pub fn cmd_check(files: &[PathBuf]) -> u8 {
+        let (merged, verdict) = match check_files(files) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        let names: Vec<String> = merged.nodes.iter().map(|n| n.to_string()).collect();
+        println!(
+            "merged {} events from {} file(s): {}",
+            merged.history.len(),
+            files.len(),
+            names.join(", ")
+        );
+        if !merged.missing.is_empty() {
+            let names: Vec<String> = merged.missing.iter().map(|n| n.to_string()).collect();
+            println!(
+                "no history given for {} (in the roster): judged as silent",
+                names.join(", ")
+            );
+        }
+        for v in &verdict.violations {
+            println!("VIOLATION {v}");
+            print!("{}", v.render_witness(&merged.history));
+        }
+        let reached: Vec<&str> = verdict
+            .coverage
+            .reached()
+            .into_iter()
+            .filter_map(|(name, hit)| hit.then_some(name))
+            .collect();
+        println!("coverage reached: {}", reached.join(", "));
+        if verdict
+            .violations
+            .iter()
+            .any(|v| v.expectation == Expectation::Always)
+        {
+            exit::SAFETY
+        } else if !verdict.violations.is_empty() {
+            exit::LIVENESS
+        } else {
+            println!("all properties held");
+            exit::OK
+        }
+    }
+
+    pub fn cmd_init_cluster(
+        nodes: u16,
+        proposers: u16,
+        base_port: u16,
+        host: std::net::IpAddr,
+        out: &Path,
+        force: bool,
+    ) -> u8 {
+        let text = match init_cluster_toml(nodes, proposers, base_port, host) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        if out.exists() && !force {
+            eprintln!(
+                "error: {} exists; pass --force to overwrite it",
+                out.display()
+            );
+            return exit::USAGE;
+        }
+        if let Err(e) = std::fs::write(out, text) {
+            eprintln!("error: {}: {e}", out.display());
+            return exit::HARNESS;
+        }
+        println!("wrote {}", out.display());
+        exit::OK
     }
 }

@@ -1,11 +1,12 @@
 //! Bad input loses nothing: a malformed datagram is recorded as such and dropped, and
 //! the node goes on serving well-formed messages.
 
+use crate::support::prepare_and_bad_datagrams;
 use gauntlet::history::{EventKind, History};
 use gauntlet::ids::NodeId;
-use gauntlet::net::{decode, encode, Envelope, TurmoilUdp, PORT};
+use gauntlet::net::{decode, TurmoilUdp, PORT};
 use gauntlet::node::{run_node, NodeEnv, NodeSetup};
-use gauntlet::paxos::{Ballot, Membership, Msg, Roles, TimingConfig};
+use gauntlet::paxos::{Membership, Msg, Roles, TimingConfig};
 use gauntlet::sim::rng::{stream_rng, Stream};
 use gauntlet::storage::SimFileStorage;
 use std::cell::RefCell;
@@ -59,21 +60,7 @@ fn malformed_datagrams_are_recorded_and_dropped() {
     });
     sim.client("n2", async {
         let socket = UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, PORT))).await?;
-        let prepare = encode(&Envelope {
-            from: NodeId(2),
-            msg_id: 1,
-            msg: Msg::Prepare {
-                ballot: Ballot::new(1, NodeId(2)),
-            },
-        });
-        let mut wrong_version = prepare.clone();
-        wrong_version[0] = 99;
-        let bad: Vec<Vec<u8>> = vec![
-            b"not a datagram".to_vec(),
-            prepare[..prepare.len() - 3].to_vec(),
-            vec![1u8; 4_000],
-            wrong_version,
-        ];
+        let (prepare, bad) = prepare_and_bad_datagrams();
         for datagram in &bad {
             socket.send_to(datagram, ("n1", PORT)).await?;
         }

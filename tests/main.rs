@@ -13,5 +13,6 @@ mod fuzz_inputs;
 mod lab;
 mod naive;
 mod properties;
+mod real_mode;
 mod storage;
 mod support;

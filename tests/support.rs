@@ -1,6 +1,9 @@
 //! Shared helpers for the simulation tests.
 
 use gauntlet::explore::{run_and_check, Judged};
+use gauntlet::ids::NodeId;
+use gauntlet::net::{encode, Envelope};
+use gauntlet::paxos::{Ballot, Msg};
 use gauntlet::sim::Scenario;
 
 /// The seed override for a test that normally picks its own: `GAUNTLET_SEED=S`.
@@ -31,4 +34,29 @@ pub fn assert_all_properties_hold(test_name: &str, scenario: &Scenario) -> Judge
         panic!("{msg}");
     }
     judged
+}
+
+/// Bytes of an oversized datagram in [`prepare_and_bad_datagrams`].
+pub const OVERSIZED_BYTES: usize = 4_000;
+
+/// A valid Prepare from n2 at ballot 1.2, and the four bad datagrams the bad-input
+/// tests (simulated and real) send before it: garbage, the prepare cut short, an
+/// oversized datagram, and the prepare with wire version 99.
+pub fn prepare_and_bad_datagrams() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let prepare = encode(&Envelope {
+        from: NodeId(2),
+        msg_id: 1,
+        msg: Msg::Prepare {
+            ballot: Ballot::new(1, NodeId(2)),
+        },
+    });
+    let mut wrong_version = prepare.clone();
+    wrong_version[0] = 99;
+    let bad = vec![
+        b"not a datagram".to_vec(),
+        prepare[..prepare.len() - 3].to_vec(),
+        vec![1u8; OVERSIZED_BYTES],
+        wrong_version,
+    ];
+    (prepare, bad)
 }

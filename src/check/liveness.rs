@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 /// Reports one violation naming every roster learner that never recorded a `Learned`
 /// note, if the history has a liveness phase. A learn from the safety phase counts:
 /// the property is that everybody knows the decision by the end, not that they learn
-/// it again after the heal.
+/// it again after the heal. So does a restart that recovered a learned value from disk:
+/// a real process killed (kill -9) after persisting its learn but before recording the
+/// note knows the decision all the same (in the simulation a crash cannot fall there).
 ///
 /// The violation is dated at the run's end (the last event, normally `RunEnded`),
 /// because that is when the bound ran out; its witness is the phase start and the run
@@ -33,7 +35,14 @@ pub fn check_liveness(history: &History, roster: &Roster) -> Vec<Violation> {
     let learned: BTreeSet<NodeId> = history
         .events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::Protocol(Note::Learned { .. })))
+        .filter(|e| match &e.kind {
+            EventKind::Protocol(Note::Learned { .. }) => true,
+            EventKind::Started {
+                recovered: Some(state),
+                ..
+            } => state.learner.as_ref().is_some_and(|l| l.learned.is_some()),
+            _ => false,
+        })
         .filter_map(|e| e.node)
         .collect();
     let roster_learners: BTreeSet<NodeId> = roster.learners.iter().copied().collect();

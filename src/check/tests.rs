@@ -358,6 +358,37 @@ fn missing_learn_after_liveness_phase_breaks_liveness() {
     assert_eq!(check_liveness(&hist(cut_short), &roster3()), vec![]);
 }
 
+/// A learner whose only trace of learning is a restart that recovered the learned value
+/// (killed after persisting it, before recording the note) has learned: no liveness
+/// violation. A recovered state without a learned value does not count.
+#[test]
+fn recovered_learned_value_counts_for_liveness() {
+    let started = |learned: Option<&str>| EventKind::Started {
+        incarnation: 1,
+        recovered: Some(DurableState {
+            learner: Some(LearnerState {
+                learned: learned.map(v),
+            }),
+            ..DurableState::default()
+        }),
+    };
+    let mut events = vec![
+        ev(1, 1, proposed("Value_A")),
+        ev(10, 1, accepted(b(1, 1), "Value_A")),
+        ev(11, 2, accepted(b(1, 1), "Value_A")),
+        ev(15, 1, learned(b(1, 1), "Value_A")),
+        ev(16, 3, learned(b(1, 1), "Value_A")),
+        ev(40, 2, started(Some("Value_A"))),
+        ev(1200, 0, phase(Phase::Liveness)),
+        ev(11200, 0, run_ended()),
+    ];
+    assert_eq!(check_liveness(&hist(events.clone()), &roster3()), vec![]);
+    events[5] = ev(40, 2, started(None));
+    let vs = check_liveness(&hist(events), &roster3());
+    assert_eq!(vs.len(), 1);
+    assert_eq!(vs[0].nodes, nodes(&[2]));
+}
+
 // ---------------------------------------------------------------- 6. even majorities
 
 /// With 4 acceptors a majority is 3: a value accepted by 2 is not chosen (so learning it

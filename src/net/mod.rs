@@ -1,12 +1,15 @@
-//! How nodes reach each other: the [`Transport`] trait, its turmoil UDP implementation,
-//! and the wire codec with its size limits. Faults are not decided here; the fault layer
-//! in `crate::fault` tells the node shell what to do with each message.
+//! How nodes reach each other: the [`Transport`] trait, its turmoil UDP and real tokio
+//! UDP implementations, and the wire codec with its size limits. Faults are not decided
+//! here; the fault layer in `crate::fault` tells the node shell what to do with each
+//! message.
 
 mod codec;
 mod turmoil_udp;
+mod udp;
 
 pub use codec::{decode, encode, DecodeError, Envelope, DATAGRAM_BYTES_MAX, WIRE_VERSION};
 pub use turmoil_udp::TurmoilUdp;
+pub use udp::{UdpCounters, UdpTransport};
 
 use crate::ids::NodeId;
 use std::io;

@@ -1,4 +1,5 @@
-//! Durable state: the [`Storage`] trait and its file implementation.
+//! Durable state: the [`Storage`] trait and its file implementation, one discipline
+//! ([`FileStorage`]) over turmoil's simulated filesystem and over the real one.
 //!
 //! A node's durable state is one small snapshot. It is written whole to a temporary
 //! file, fsynced, renamed over the live file and the directory fsynced, so a crash at
@@ -6,11 +7,15 @@
 //! carries a checksum; a record that fails it makes recovery refuse with an error
 //! naming the file, because rejoining with amnesia would break Paxos's safety.
 
+mod file;
 mod record;
 mod sim_fs;
+mod std_fs;
 
+pub use file::{FileStorage, Fs};
 pub use record::{decode_record, encode_record, RECORD_BYTES_MAX};
-pub use sim_fs::SimFileStorage;
+pub use sim_fs::{SimFileStorage, SimFs};
+pub use std_fs::{StdFileStorage, StdFs};
 
 use std::path::PathBuf;
 use thiserror::Error;

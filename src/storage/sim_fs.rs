@@ -1,74 +1,25 @@
-//! [`Storage`] on turmoil's simulated filesystem. Each host has its own namespace; a
-//! crash discards whatever was not fsynced, exactly what this implementation must
-//! survive.
+//! [`Storage`](super::Storage) on turmoil's simulated filesystem. Each host has its own
+//! namespace; a crash discards whatever was not fsynced, exactly what the discipline in
+//! [`super::file`] must survive.
 
-use super::record::{decode_record, encode_record};
-use super::{Result, Storage, StorageError};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use super::file::{fs_ops_from_module, FileStorage, Fs};
+use std::io;
+use std::path::Path;
 use turmoil::fs::shim::std::fs;
 
-pub struct SimFileStorage {
-    dir: PathBuf,
-}
+/// turmoil's per-host simulated filesystem.
+pub struct SimFs;
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
-    move |source| StorageError::Io {
-        path: path.to_path_buf(),
-        source,
+/// Storage on the simulated filesystem; `open` takes an absolute path.
+pub type SimFileStorage = FileStorage<SimFs>;
+
+impl Fs for SimFs {
+    fs_ops_from_module!(fs);
+
+    fn exists(path: &Path) -> io::Result<bool> {
+        Ok(fs::exists(path))
     }
-}
-
-impl SimFileStorage {
-    /// Open (creating durably if needed) the data directory `dir`, which must be absolute.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
-        let dir = dir.into();
-        if !fs::exists(&dir) {
-            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-            let parent = dir.parent().unwrap_or(Path::new("/"));
-            fs::sync_dir(parent).map_err(io_err(parent))?;
-        }
-        Ok(SimFileStorage { dir })
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.join("state")
-    }
-
-    /// Write `contents` to `name` atomically and durably: temp file, fsync, rename,
-    /// fsync the directory.
-    fn replace_durably(&self, name: &str, contents: &[u8]) -> Result<()> {
-        let tmp = self.dir.join(format!("{name}.tmp"));
-        let path = self.dir.join(name);
-        let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        file.write_all(contents).map_err(io_err(&tmp))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, &path).map_err(io_err(&path))?;
-        fs::sync_dir(&self.dir).map_err(io_err(&self.dir))?;
-        Ok(())
-    }
-}
-
-impl Storage for SimFileStorage {
-    fn load(&mut self) -> Result<Option<Vec<u8>>> {
-        let path = self.state_path();
-        if !fs::exists(&path) {
-            return Ok(None);
-        }
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
-        let payload = decode_record(&bytes).map_err(|reason| StorageError::Corrupt {
-            path: path.clone(),
-            reason,
-        })?;
-        Ok(Some(payload.to_vec()))
-    }
-
-    fn store(&mut self, snapshot: &[u8]) -> Result<()> {
-        self.replace_durably("state", &encode_record(snapshot))
-    }
-
-    fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()> {
-        self.replace_durably(name, contents)
+    fn sync_dir(path: &Path) -> io::Result<()> {
+        fs::sync_dir(path)
     }
 }

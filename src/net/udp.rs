@@ -1,0 +1,137 @@
+//! [`Transport`] over real tokio UDP sockets, for real mode. Peers are found through an
+//! address book built from `cluster.toml`. The node shell decodes and judges every
+//! datagram; this layer only moves bytes, counts what it had to refuse, and keeps the
+//! socket's transient errors (an ICMP "port unreachable" from a peer that is down) from
+//! ever reaching the shell as a failure.
+
+use super::{Transport, DATAGRAM_BYTES_MAX};
+use crate::ids::NodeId;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use tokio::net::UdpSocket;
+
+/// The largest datagram UDP can carry; receiving into a buffer this big tells an
+/// oversized datagram's true size.
+const UDP_PAYLOAD_BYTES_MAX: usize = 65_536;
+
+/// What the transport refused or swallowed, for the node's stop summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpCounters {
+    /// Datagrams received over [`DATAGRAM_BYTES_MAX`]. They are handed on cut to the
+    /// receive buffer (the limit plus one byte), so the shell records them as malformed
+    /// and drops them; the true size is logged here.
+    pub oversized_received: u64,
+    /// Sends refused because the datagram was over the limit.
+    pub oversized_unsent: u64,
+    /// Sends to a node the address book does not know.
+    pub unknown_peer: u64,
+    /// Transient receive errors swallowed (connection refused or reset, interrupted).
+    pub transient_errors: u64,
+}
+
+pub struct UdpTransport {
+    socket: UdpSocket,
+    peers: BTreeMap<NodeId, SocketAddr>,
+    /// Receive scratch space, big enough for any UDP datagram.
+    scratch: RefCell<Box<[u8]>>,
+    /// Shared so the runner can read it after the shell took the transport.
+    counters: Rc<Cell<UdpCounters>>,
+}
+
+impl UdpTransport {
+    /// Wrap a bound socket; `peers` maps every node id to its address.
+    pub fn new(socket: UdpSocket, peers: BTreeMap<NodeId, SocketAddr>) -> Self {
+        UdpTransport {
+            socket,
+            peers,
+            scratch: RefCell::new(vec![0u8; UDP_PAYLOAD_BYTES_MAX].into_boxed_slice()),
+            counters: Rc::default(),
+        }
+    }
+
+    /// Bind `addr` and wrap the socket.
+    pub async fn bind(addr: SocketAddr, peers: BTreeMap<NodeId, SocketAddr>) -> io::Result<Self> {
+        Ok(Self::new(UdpSocket::bind(addr).await?, peers))
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// A handle on the counters that outlives moving the transport into the shell.
+    pub fn counters_handle(&self) -> Rc<Cell<UdpCounters>> {
+        Rc::clone(&self.counters)
+    }
+
+    fn count(&self, f: impl FnOnce(&mut UdpCounters)) {
+        let mut c = self.counters.get();
+        f(&mut c);
+        self.counters.set(c);
+    }
+}
+
+/// Errors a UDP socket reports about an earlier datagram (or a peer that went away),
+/// which say nothing about this socket's health.
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+    )
+}
+
+impl Transport for UdpTransport {
+    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
+        if datagram.len() > DATAGRAM_BYTES_MAX {
+            self.count(|c| c.oversized_unsent += 1);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "datagram of {} bytes over the {DATAGRAM_BYTES_MAX}-byte limit",
+                    datagram.len()
+                ),
+            ));
+        }
+        let Some(addr) = self.peers.get(&to) else {
+            self.count(|c| c.unknown_peer += 1);
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{to} is not in the address book"),
+            ));
+        };
+        self.socket.send_to(datagram, addr).await?;
+        Ok(())
+    }
+
+    async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            self.socket.readable().await?;
+            // Borrowed only between awaits: `recv` has one caller, the node loop.
+            let mut whole = self.scratch.borrow_mut();
+            match self.socket.try_recv_from(&mut whole) {
+                Ok((len, from)) => {
+                    if len > DATAGRAM_BYTES_MAX {
+                        self.count(|c| c.oversized_received += 1);
+                        tracing::warn!(
+                            "oversized datagram of {len} bytes from {from} (limit {DATAGRAM_BYTES_MAX}): dropped"
+                        );
+                    }
+                    let kept = len.min(buf.len());
+                    buf[..kept].copy_from_slice(&whole[..kept]);
+                    return Ok(kept);
+                }
+                Err(e) if is_transient(&e) => {
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        self.count(|c| c.transient_errors += 1);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The durable-file discipline, written once for every filesystem: a snapshot is written
+//! whole to a temporary file, fsynced, renamed over the live file, and the directory is
+//! fsynced, so a crash at any point leaves the old or the new file, never a mix. Each
+//! filesystem (turmoil's simulated one, the real one) supplies the few primitive
+//! operations through [`Fs`]; the order of those operations, the record format and the
+//! refusal of corrupt records live here, so simulation and real mode cannot drift apart.
+
+use super::record::{decode_record, encode_record};
+use super::{Result, Storage, StorageError};
+use std::io;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+/// The primitive operations [`FileStorage`] needs from a filesystem.
+pub trait Fs {
+    fn exists(path: &Path) -> io::Result<bool>;
+    fn create_dir_all(path: &Path) -> io::Result<()>;
+    fn read(path: &Path) -> io::Result<Vec<u8>>;
+    /// Create (or truncate) `path`, write `contents` and fsync the file.
+    fn write_synced(path: &Path, contents: &[u8]) -> io::Result<()>;
+    fn rename(from: &Path, to: &Path) -> io::Result<()>;
+    /// Fsync a directory, making the renames and creations inside it durable.
+    fn sync_dir(path: &Path) -> io::Result<()>;
+}
+
+/// The [`Fs`] operations a `std::fs`-shaped module provides under the same names
+/// (turmoil's shim mirrors `std::fs`), so each filesystem writes only what differs.
+macro_rules! fs_ops_from_module {
+    ($fs:ident) => {
+        fn create_dir_all(path: &std::path::Path) -> std::io::Result<()> {
+            $fs::create_dir_all(path)
+        }
+        fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+            $fs::read(path)
+        }
+        fn write_synced(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+            let mut file = $fs::File::create(path)?;
+            std::io::Write::write_all(&mut file, contents)?;
+            file.sync_all()
+        }
+        fn rename(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+            $fs::rename(from, to)
+        }
+    };
+}
+pub(super) use fs_ops_from_module;
+
+/// [`Storage`] in one directory of the filesystem `F`: the snapshot lives in the record
+/// file `state`, plain files (the chosen value) beside it.
+pub struct FileStorage<F: Fs> {
+    dir: PathBuf,
+    fs: PhantomData<F>,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
+    move |source| StorageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The file holding the node's snapshot.
+const STATE_FILE: &str = "state";
+
+impl<F: Fs> FileStorage<F> {
+    /// Open (creating durably if needed) the data directory `dir`.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        if !F::exists(&dir).map_err(io_err(&dir))? {
+            F::create_dir_all(&dir).map_err(io_err(&dir))?;
+            let parent = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                Some(_) => Path::new("."),
+                None => Path::new("/"),
+            };
+            F::sync_dir(parent).map_err(io_err(parent))?;
+        }
+        Ok(FileStorage {
+            dir,
+            fs: PhantomData,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The checksummed record stored under `name`, or `None` if there is none. A record
+    /// that fails its checks is an error naming the file, never an empty result: a node
+    /// that took a damaged disk for a fresh one would rejoin with amnesia.
+    pub fn load_record(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.dir.join(name);
+        if !F::exists(&path).map_err(io_err(&path))? {
+            return Ok(None);
+        }
+        let bytes = F::read(&path).map_err(io_err(&path))?;
+        let payload = decode_record(&bytes).map_err(|reason| StorageError::Corrupt {
+            path: path.clone(),
+            reason,
+        })?;
+        Ok(Some(payload.to_vec()))
+    }
+
+    /// Replace the record `name` with `payload`, atomically and durably.
+    pub fn store_record(&self, name: &str, payload: &[u8]) -> Result<()> {
+        self.replace_durably(name, &encode_record(payload))
+    }
+
+    /// Write `contents` to `name` atomically and durably: temp file, fsync, rename,
+    /// fsync the directory.
+    fn replace_durably(&self, name: &str, contents: &[u8]) -> Result<()> {
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let path = self.dir.join(name);
+        F::write_synced(&tmp, contents).map_err(io_err(&tmp))?;
+        F::rename(&tmp, &path).map_err(io_err(&path))?;
+        F::sync_dir(&self.dir).map_err(io_err(&self.dir))?;
+        Ok(())
+    }
+}
+
+impl<F: Fs> Storage for FileStorage<F> {
+    fn load(&mut self) -> Result<Option<Vec<u8>>> {
+        self.load_record(STATE_FILE)
+    }
+
+    fn store(&mut self, snapshot: &[u8]) -> Result<()> {
+        self.store_record(STATE_FILE, snapshot)
+    }
+
+    fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()> {
+        self.replace_durably(name, contents)
+    }
+}

@@ -1,0 +1,71 @@
+//! [`Storage`](super::Storage) on the real filesystem, for real mode: the same record
+//! format and the same write-tmp, fsync, rename, fsync-dir order as the simulation
+//! (both are [`FileStorage`]), with `std::fs` underneath.
+
+use super::file::{fs_ops_from_module, FileStorage, Fs};
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// The operating system's filesystem.
+pub struct StdFs;
+
+/// Storage in a real data directory.
+pub type StdFileStorage = FileStorage<StdFs>;
+
+impl Fs for StdFs {
+    fs_ops_from_module!(fs);
+
+    fn exists(path: &Path) -> io::Result<bool> {
+        path.try_exists()
+    }
+    /// On Unix a directory opened read-only can be fsynced, which makes the entries
+    /// just created or renamed in it durable.
+    fn sync_dir(path: &Path) -> io::Result<()> {
+        fs::File::open(path)?.sync_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{encode_record, Storage, StorageError};
+
+    fn temp_dir(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("gauntlet-std-fs-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// A stored snapshot reads back after reopening; no temporary file is left behind.
+    #[test]
+    fn store_then_reopen_loads_the_snapshot() {
+        let dir = temp_dir("roundtrip");
+        let mut s = StdFileStorage::open(&dir).unwrap();
+        assert_eq!(s.load().unwrap(), None);
+        s.store(b"one").unwrap();
+        s.store(b"two").unwrap();
+        s.write_plain("chosen_value", b"Value_A").unwrap();
+        let mut again = StdFileStorage::open(&dir).unwrap();
+        assert_eq!(again.load().unwrap(), Some(b"two".to_vec()));
+        assert_eq!(fs::read(dir.join("chosen_value")).unwrap(), b"Value_A");
+        assert!(!dir.join("state.tmp").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A truncated record is refused with an error naming the state file.
+    #[test]
+    fn truncated_record_is_refused_naming_the_file() {
+        let dir = temp_dir("truncated");
+        fs::create_dir_all(&dir).unwrap();
+        let rec = encode_record(b"{\"acceptor\":null}");
+        fs::write(dir.join("state"), &rec[..rec.len() - 3]).unwrap();
+        let err = StdFileStorage::open(&dir).unwrap().load().unwrap_err();
+        assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+        assert!(err
+            .to_string()
+            .contains(&*dir.join("state").to_string_lossy()));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
