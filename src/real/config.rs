@@ -406,7 +406,9 @@ mod tests {
     fn init_cluster_refuses_impossible_sizes() {
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         assert!(init_cluster_toml(0, 2, 5001, lo).is_err());
-        assert!(init_cluster_toml(30, 5, 5001, lo).is_err());
+        let over = (NODES_MAX + 1) as u16;
+        assert!(init_cluster_toml(over - 2, 2, 5001, lo).is_err());
+        assert!(init_cluster_toml(over - 3, 2, 5001, lo).is_ok());
         assert!(init_cluster_toml(3, 2, 65_534, lo).is_err());
         assert!(init_cluster_toml(3, 2, 0, lo).is_err());
     }
