@@ -40,11 +40,14 @@ enum Kind {
 
 /// A random schedule over `nodes`; `message_kinds` are the protocol's message labels
 /// that targeted faults and protocol-timed crashes may name (none: those kinds are
-/// never drawn).
+/// never drawn). `focus_ms` are times when the workload starts something (client
+/// requests): half the faults land within 30 ms after one of them, where the
+/// protocol's messages are in flight, instead of anywhere in the horizon.
 pub fn generate_schedule<R: Rng>(
     rng: &mut R,
     nodes: &[NodeId],
     message_kinds: &[&str],
+    focus_ms: &[u64],
     limits: GeneratorLimits,
 ) -> FaultSchedule {
     assert!(nodes.len() >= 2 && limits.horizon_ms > 0);
@@ -78,7 +81,12 @@ pub fn generate_schedule<R: Rng>(
     let pick = |rng: &mut R| nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
     while events.len() < count {
         let kind = kinds[rng.between(0, kinds.len() as u64 - 1) as usize];
-        let at_ms = rng.between(0, limits.horizon_ms - 1);
+        let at_ms = if !focus_ms.is_empty() && rng.chance(0.5) {
+            let focus = focus_ms[rng.between(0, focus_ms.len() as u64 - 1) as usize];
+            focus + rng.between(0, 30)
+        } else {
+            rng.between(0, limits.horizon_ms - 1)
+        };
         let fault = match kind {
             Kind::Partition => {
                 let group_count = if rng.chance(0.7) { 2 } else { 3 };
@@ -262,6 +270,7 @@ mod tests {
                     &mut stream_rng(seed, Stream::Scenario),
                     &nodes,
                     &labels,
+                    &[100],
                     limits,
                 )
             };
@@ -301,7 +310,13 @@ mod tests {
             events_max: 12,
         };
         for seed in 0..200 {
-            let s = generate_schedule(&mut stream_rng(seed, Stream::Scenario), &nodes, &[], limits);
+            let s = generate_schedule(
+                &mut stream_rng(seed, Stream::Scenario),
+                &nodes,
+                &[],
+                &[],
+                limits,
+            );
             assert!(s.events.iter().all(|e| !matches!(
                 e.fault,
                 Fault::MessageFaults { .. } | Fault::CrashAfterSend { .. }

@@ -221,11 +221,13 @@ impl Scenario {
                     None => rng.between(0, horizon_ms / 2),
                 },
             })
-            .collect();
+            .collect::<Vec<Proposal>>();
+        let request_times: Vec<u64> = workload.iter().map(|p| p.at_ms).collect();
         let faults = generate_schedule(
             &mut rng,
             &cluster.ids(),
             &MsgKind::NAMES,
+            &request_times,
             GeneratorLimits {
                 horizon_ms,
                 events_max: 12,
