@@ -302,4 +302,88 @@ mod tests {
             Verdict::Deliver { delays_ms: vec![0] }
         );
     }
+
+    /// A targeted rule hits only its message kinds (and link), only inside its window,
+    /// and overrides the link's own rates; `clear` removes it.
+    #[test]
+    fn targeted_rules_hit_their_kinds_inside_their_window() {
+        let mut l = layer();
+        let dup = LinkFaults {
+            duplicate_probability: 1.0,
+            ..Default::default()
+        };
+        l.set(
+            None,
+            LinkFaults {
+                drop_probability: 1.0,
+                ..Default::default()
+            },
+        );
+        l.set_targeted(
+            &["Accepted".to_string()],
+            Some((NodeId(1), NodeId(2))),
+            dup,
+            50,
+        );
+        let twice =
+            |v: Verdict| matches!(v, Verdict::Deliver { delays_ms } if delays_ms.len() == 2);
+        assert!(twice(l.verdict(NodeId(1), NodeId(2), "Accepted", 10)));
+        assert!(twice(l.verdict(NodeId(1), NodeId(2), "Accepted", 49)));
+        // Outside the window, another kind, or another link: the global drop.
+        assert_eq!(
+            l.verdict(NodeId(1), NodeId(2), "Accepted", 50),
+            Verdict::Drop
+        );
+        assert_eq!(
+            l.verdict(NodeId(1), NodeId(2), "Promise", 10),
+            Verdict::Drop
+        );
+        assert_eq!(
+            l.verdict(NodeId(2), NodeId(1), "Accepted", 10),
+            Verdict::Drop
+        );
+        l.clear();
+        assert_eq!(
+            l.verdict(NodeId(1), NodeId(2), "Accepted", 10),
+            Verdict::Deliver { delays_ms: vec![0] }
+        );
+    }
+
+    /// A crash trigger fires on its node's n-th send of its kind (counted from arming),
+    /// once; sends of other kinds or by other nodes do not count; `clear` disarms.
+    #[test]
+    fn crash_triggers_fire_on_the_nth_send_of_their_kind() {
+        let mut l = layer();
+        l.arm_crash(NodeId(3), "Promise", 2, Some(5));
+        l.verdict(NodeId(3), NodeId(1), "Promise", 0);
+        l.verdict(NodeId(3), NodeId(1), "Accepted", 0);
+        l.verdict(NodeId(2), NodeId(1), "Promise", 0);
+        assert!(!l.crash_requested());
+        l.verdict(NodeId(3), NodeId(2), "Promise", 1);
+        assert_eq!(
+            l.take_crash_requests(),
+            vec![CrashRequest {
+                node: NodeId(3),
+                down_ms: Some(5)
+            }]
+        );
+        l.verdict(NodeId(3), NodeId(2), "Promise", 2);
+        assert!(!l.crash_requested(), "a trigger fires once");
+        l.arm_crash(NodeId(3), "Promise", 1, None);
+        l.clear();
+        l.verdict(NodeId(3), NodeId(2), "Promise", 3);
+        assert!(!l.crash_requested(), "clear disarms");
+    }
+
+    /// Pending restarts come out when due, earliest first, and not before.
+    #[test]
+    fn pending_restarts_come_out_when_due() {
+        let mut r = PendingRestarts::default();
+        r.push(30, NodeId(2));
+        r.push(10, NodeId(1));
+        assert_eq!(r.next_ms(), Some(10));
+        assert_eq!(r.take_due(9), vec![]);
+        assert_eq!(r.take_due(30), vec![NodeId(1), NodeId(2)]);
+        assert_eq!(r.next_ms(), None);
+    }
 }

@@ -303,3 +303,94 @@ fn check_rates(faults: &LinkFaults) -> Result<(), (String, String)> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(fault: Fault) -> FaultSchedule {
+        FaultSchedule {
+            events: vec![FaultEvent { at_ms: 0, fault }],
+        }
+    }
+
+    /// A bad targeted fault or protocol-timed crash is refused with the field named:
+    /// an unknown message kind (by index), an empty kind list, a zero or oversized
+    /// window, `nth` 0, a zero down time, a node outside the cluster.
+    #[test]
+    fn validation_names_the_bad_field_of_new_fault_kinds() {
+        let nodes = [NodeId(1), NodeId(2)];
+        let known = ["Prepare", "Accepted"];
+        let targeted = |kinds: &[&str], duration_ms| {
+            one(Fault::MessageFaults {
+                kinds: kinds.iter().map(|k| k.to_string()).collect(),
+                link: None,
+                faults: LinkFaults::default(),
+                duration_ms,
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(
+            field(targeted(&["Prepare", "Acepted"], 10).validate_kinds(&known)),
+            "faults[0].kinds[1]"
+        );
+        assert_eq!(field(targeted(&[], 10).validate(&nodes)), "faults[0].kinds");
+        assert_eq!(
+            field(targeted(&["Prepare"], 0).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(
+            field(targeted(&["Prepare"], WINDOW_MS_MAX + 1).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(targeted(&["Accepted"], 10).validate(&nodes), Ok(()));
+        let crash = |node, kind: &str, nth, down_ms| {
+            one(Fault::CrashAfterSend {
+                node: NodeId(node),
+                kind: kind.into(),
+                nth,
+                down_ms,
+            })
+        };
+        assert_eq!(
+            field(crash(1, "Prepare", 0, None).validate(&nodes)),
+            "faults[0].nth"
+        );
+        assert_eq!(
+            field(crash(1, "Prepare", 1, Some(0)).validate(&nodes)),
+            "faults[0].down_ms"
+        );
+        assert_eq!(
+            field(crash(9, "Prepare", 1, None).validate(&nodes)),
+            "faults[0].node"
+        );
+        assert_eq!(
+            field(crash(1, "Nope", 1, None).validate_kinds(&known)),
+            "faults[0].kind"
+        );
+        assert_eq!(crash(2, "Accepted", 3, Some(5)).validate(&nodes), Ok(()));
+    }
+
+    /// A targeted window extends the schedule's end (the safety phase) past its start.
+    #[test]
+    fn targeted_window_extends_the_schedule_end() {
+        let s = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 10,
+                    fault: Fault::MessageFaults {
+                        kinds: vec!["Accept".into()],
+                        link: None,
+                        faults: LinkFaults::default(),
+                        duration_ms: 500,
+                    },
+                },
+                FaultEvent {
+                    at_ms: 100,
+                    fault: Fault::Heal,
+                },
+            ],
+        };
+        assert_eq!(s.end_ms(), 510);
+    }
+}

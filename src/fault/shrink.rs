@@ -216,3 +216,76 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
         .collect();
     FaultSchedule { events }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shrinking reaches inside the new fault kinds: a targeted fault gets candidates
+    /// with each rate off, one kind fewer and half the window; a protocol-timed crash
+    /// gets an earlier trigger and half the down time; removing a node removes the
+    /// faults aimed at it.
+    #[test]
+    fn new_fault_kinds_shrink_and_lose_removed_nodes() {
+        let targeted = Fault::MessageFaults {
+            kinds: vec!["Accept".into(), "Accepted".into()],
+            link: Some((NodeId(1), NodeId(2))),
+            faults: LinkFaults {
+                drop_probability: 0.5,
+                duplicate_probability: 0.5,
+                delay_ms_max: 0,
+            },
+            duration_ms: 40,
+        };
+        let crash = Fault::CrashAfterSend {
+            node: NodeId(3),
+            kind: "Promise".into(),
+            nth: 2,
+            down_ms: Some(8),
+        };
+        let smaller = smaller_faults(&targeted);
+        assert_eq!(smaller.len(), 5, "{smaller:#?}");
+        assert!(smaller.iter().any(|f| matches!(
+            f,
+            Fault::MessageFaults {
+                duration_ms: 20,
+                ..
+            }
+        )));
+        assert!(smaller
+            .iter()
+            .any(|f| matches!(f, Fault::MessageFaults { kinds, .. } if kinds.len() == 1)));
+        assert_eq!(
+            smaller_faults(&crash),
+            vec![
+                Fault::CrashAfterSend {
+                    node: NodeId(3),
+                    kind: "Promise".into(),
+                    nth: 1,
+                    down_ms: Some(8)
+                },
+                Fault::CrashAfterSend {
+                    node: NodeId(3),
+                    kind: "Promise".into(),
+                    nth: 2,
+                    down_ms: Some(4)
+                },
+            ]
+        );
+        let s = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 0,
+                    fault: targeted,
+                },
+                FaultEvent {
+                    at_ms: 1,
+                    fault: crash,
+                },
+            ],
+        };
+        assert_eq!(without_node(&s, NodeId(2)).events.len(), 1);
+        assert_eq!(without_node(&s, NodeId(3)).events.len(), 1);
+        assert!(schedule_candidates(&s).len() > 8);
+    }
+}
