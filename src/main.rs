@@ -144,6 +144,36 @@ enum Command {
     },
     /// List the planted bugs that --bug switches on.
     Bugs,
+    /// Measure how fast campaigns find planted bugs: from each of --seeds campaign
+    /// seeds, run `explore`'s runs one at a time until the first violation; print the
+    /// median runs and wall time to first detection, the property that caught it and
+    /// the shrunk schedule size.
+    Hunt {
+        /// The bug to hunt (repeatable: all of them switched on together).
+        #[arg(long = "bug", required_unless_present = "all", conflicts_with = "all")]
+        bugs: Vec<Bug>,
+        /// Hunt every bug of the catalog, one after another, and print a table.
+        #[arg(long)]
+        all: bool,
+        /// Number of campaign seeds (campaigns) per bug.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        /// The first campaign seed; the others follow it (S, S+1, ...).
+        #[arg(long, default_value_t = 1)]
+        first_seed: u64,
+        /// Simulator: `fast` or `turmoil`.
+        #[arg(long, value_enum, default_value_t = Lane::Fast)]
+        lane: Lane,
+        /// Campaigns run in parallel (1: the one-core figures the docs quote).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Most runs per campaign (default: 100000 in the fast lane, 3000 in turmoil).
+        #[arg(long)]
+        runs_max: Option<u64>,
+        /// Shrinking's step budget per detection (candidate runs in the same lane).
+        #[arg(long, default_value_t = 500)]
+        shrink_budget: usize,
+    },
     /// Run one scenario: print it, its outcome and, with --trace, its event trace.
     Run {
         /// Generate the scenario from this seed.
@@ -308,6 +338,35 @@ fn main() -> ExitCode {
             artifact,
             failures_dir,
         } => cmd_import_crash(&artifact, &failures_dir),
+        Command::Hunt {
+            bugs,
+            all,
+            seeds,
+            first_seed,
+            lane,
+            jobs,
+            runs_max,
+            shrink_budget,
+        } => {
+            let targets: Vec<Bugs> = if all {
+                Bug::ALL.iter().map(|b| Bugs([*b].into())).collect()
+            } else {
+                vec![Bugs(bugs.into_iter().collect())]
+            };
+            let runs_max = runs_max.unwrap_or(match lane {
+                Lane::Fast => 100_000,
+                Lane::Turmoil => 3_000,
+            });
+            cmd_hunt(
+                &targets,
+                seeds,
+                first_seed,
+                lane,
+                jobs,
+                runs_max,
+                shrink_budget,
+            )
+        }
         Command::Bugs => {
             for bug in Bug::ALL {
                 println!("{:<32} {}", bug.name(), bug.description());
@@ -1097,4 +1156,172 @@ mod real {
         println!("wrote {}", out.display());
         exit::OK
     }
+}
+
+/// Seconds on the wall clock since the first call: hunts report time to detection.
+/// Only differences are used, and nothing a run does depends on it.
+#[allow(clippy::disallowed_methods)]
+fn wall_s() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
+
+fn cmd_hunt(
+    targets: &[Bugs],
+    seeds: u64,
+    first_seed: u64,
+    lane: Lane,
+    jobs: usize,
+    runs_max: u64,
+    shrink_budget: usize,
+) -> u8 {
+    use gauntlet::explore::hunt::{campaign_seeds, hunt, median, HuntConfig, HuntRun};
+    let lane_name = format!("{lane:?}").to_lowercase();
+    println!(
+        "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {jobs} job(s), \
+         at most {runs_max} runs per campaign, shrink budget {shrink_budget}"
+    );
+    let mut rows = Vec::new();
+    for bugs in targets {
+        let names: Vec<String> = bugs.0.iter().map(|b| b.to_string()).collect();
+        let name = names.join("+");
+        println!();
+        println!("== {name}");
+        let config = HuntConfig {
+            bugs: bugs.clone(),
+            lane,
+            runs_max,
+            shrink_budget,
+        };
+        let all_seeds = campaign_seeds(first_seed, seeds);
+        let mut runs: Vec<HuntRun> = Vec::new();
+        std::thread::scope(|scope| {
+            let chunks: Vec<Vec<u64>> = (0..jobs.max(1))
+                .map(|j| {
+                    all_seeds
+                        .iter()
+                        .copied()
+                        .skip(j)
+                        .step_by(jobs.max(1))
+                        .collect()
+                })
+                .collect();
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    let config = &config;
+                    scope.spawn(move || {
+                        chunk
+                            .into_iter()
+                            .map(|seed| hunt(config, seed, &wall_s))
+                            .collect::<Vec<HuntRun>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                runs.extend(h.join().expect("a hunt thread panicked"));
+            }
+        });
+        runs.sort_by_key(|r| r.campaign_seed);
+        for r in &runs {
+            match &r.detection {
+                Some(d) => {
+                    let shrunk = d
+                        .shrunk
+                        .as_ref()
+                        .map_or("-".into(), |s| s.scenario.faults.events.len().to_string());
+                    let repro = match d.reproduced_in_turmoil {
+                        Some(true) => ", reproduced in turmoil",
+                        Some(false) => ", NOT reproduced in turmoil",
+                        None => "",
+                    };
+                    println!(
+                        "  seed {:>4}: {} after {:>6} runs, {:>9.1} ms; run seed {}; \
+                         fault events {} -> {shrunk}{repro}",
+                        r.campaign_seed,
+                        d.property,
+                        d.runs,
+                        d.wall_s * 1e3,
+                        d.seed,
+                        d.fault_events
+                    );
+                }
+                None => println!(
+                    "  seed {:>4}: not found in {runs_max} runs ({:.1} s)",
+                    r.campaign_seed, r.wall_s
+                ),
+            }
+        }
+        let found: Vec<_> = runs.iter().filter_map(|r| r.detection.as_ref()).collect();
+        let med_runs = median(
+            &runs
+                .iter()
+                .map(|r| r.detection.as_ref().map(|d| d.runs as f64))
+                .collect::<Vec<_>>(),
+        );
+        let med_ms = median(
+            &runs
+                .iter()
+                .map(|r| r.detection.as_ref().map(|d| d.wall_s * 1e3))
+                .collect::<Vec<_>>(),
+        );
+        let med_shrunk = median(
+            &found
+                .iter()
+                .map(|d| {
+                    d.shrunk
+                        .as_ref()
+                        .map(|s| s.scenario.faults.events.len() as f64)
+                })
+                .collect::<Vec<_>>(),
+        );
+        let mut properties: Vec<&str> = found.iter().map(|d| d.property).collect();
+        properties.sort();
+        properties.dedup();
+        let repro = found
+            .iter()
+            .filter(|d| d.reproduced_in_turmoil == Some(true))
+            .count();
+        let fmt = |m: Option<f64>, unit: &str| match m {
+            Some(x) if unit == "ms" => format!("{x:.1} ms"),
+            Some(x) => format!("{x:.0}{unit}"),
+            None => format!("> budget ({runs_max} runs)"),
+        };
+        let row = format!(
+            "| `{name}` | {} | {} | {} | {}/{} | {} | {} |",
+            if properties.is_empty() {
+                "-".to_string()
+            } else {
+                properties.join(", ")
+            },
+            fmt(med_runs, ""),
+            fmt(med_ms, "ms"),
+            found.len(),
+            runs.len(),
+            med_shrunk.map_or("-".into(), |x| format!("{x:.0}")),
+            if lane == Lane::Fast {
+                format!("{repro}/{}", found.len())
+            } else {
+                "-".into()
+            },
+        );
+        println!(
+            "  median: {} runs, {}",
+            fmt(med_runs, ""),
+            fmt(med_ms, "ms")
+        );
+        rows.push(row);
+    }
+    println!();
+    println!(
+        "| bug | property | median runs | median wall time | found | median shrunk fault events | shrunk reproduced in turmoil |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    exit::OK
 }

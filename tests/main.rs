@@ -4,6 +4,7 @@
 //! command that replays any failure.
 
 mod bad_input;
+mod bugs;
 mod checkers_fire;
 mod cli;
 mod corpus;

@@ -72,3 +72,46 @@ fn corrupt_record_is_refused_with_the_file_named() {
         "{message}"
     );
 }
+
+/// `store_unsynced` (what the planted bug `acceptor_skips_fsync` calls) is lost by a
+/// crash, while a later `store` makes the newest snapshot durable: boot 0 stores A
+/// durably and B unsynced; boot 1 must find A. Boot 1 then writes C unsynced and D
+/// durably; boot 2 must find D.
+#[test]
+fn unsynced_store_is_lost_by_a_crash_and_a_later_store_is_not() {
+    let loaded: Rc<RefCell<Vec<Option<Vec<u8>>>>> = Rc::default();
+    let mut sim = turmoil::Builder::new().rng_seed(3).build();
+    let seen = Rc::clone(&loaded);
+    sim.host("n1", move || {
+        let seen = Rc::clone(&seen);
+        async move {
+            let mut storage = SimFileStorage::open("/data")?;
+            let boot = seen.borrow().len();
+            seen.borrow_mut().push(storage.load()?);
+            if boot == 0 {
+                storage.store(b"A")?;
+                storage.store_unsynced(b"B")?;
+            } else if boot == 1 {
+                storage.store_unsynced(b"C")?;
+                storage.store(b"D")?;
+            }
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+    });
+    for _ in 0..2 {
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        sim.crash("n1");
+        sim.step().unwrap();
+        sim.bounce("n1");
+    }
+    for _ in 0..5 {
+        sim.step().unwrap();
+    }
+    let loaded = loaded.borrow();
+    assert_eq!(loaded.len(), 3, "booted three times");
+    assert_eq!(loaded[1].as_deref(), Some(&b"A"[..]));
+    assert_eq!(loaded[2].as_deref(), Some(&b"D"[..]));
+}

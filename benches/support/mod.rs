@@ -20,7 +20,7 @@ use gauntlet::fault::{
 };
 use gauntlet::history::EventKind;
 use gauntlet::ids::NodeId;
-use gauntlet::paxos::{Bugs, Roles, TimingConfig, Value};
+use gauntlet::paxos::{Bugs, MsgKind, Roles, TimingConfig, Value};
 use gauntlet::sim::rng::{run_seed, stream_rng, Draw, Stream};
 use gauntlet::sim::{
     Cluster, NetworkConfig, NodeSpec, Proposal, RunReport, Scenario, DEFAULT_PROTOCOL,
@@ -107,10 +107,13 @@ pub fn standard(seed: u64) -> Scenario {
                 rng.between(0, horizon_ms / 2)
             },
         })
-        .collect();
+        .collect::<Vec<Proposal>>();
+    let request_times: Vec<u64> = workload.iter().map(|p| p.at_ms).collect();
     let faults = generate_schedule(
         &mut rng,
         &cluster.ids(),
+        &MsgKind::NAMES,
+        &request_times,
         GeneratorLimits {
             horizon_ms,
             events_max: 12,

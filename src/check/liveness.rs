@@ -1,4 +1,7 @@
-//! The `Eventually` property: once the faults heal, every learner learns.
+//! The `Eventually` property: once the faults heal, every learner learns, and every
+//! proposer that took a client value finishes (decides or gives up), so the client gets
+//! its answer. A proposer stuck retrying forever is a liveness failure even when the
+//! learners learned from somebody else.
 //!
 //! Liveness is only meaningful for a run that reached its liveness phase (faults
 //! healed, crashed nodes restarted, a time bound stated). A run cut short in the safety
@@ -32,6 +35,7 @@ pub fn check_liveness(history: &History, roster: &Roster) -> Vec<Violation> {
         return Vec::new();
     };
 
+    let stuck = unfinished_proposers(history, roster);
     let learned: BTreeSet<NodeId> = history
         .events
         .iter()
@@ -51,7 +55,7 @@ pub fn check_liveness(history: &History, roster: &Roster) -> Vec<Violation> {
         .filter(|n| !learned.contains(n))
         .copied()
         .collect();
-    if missing.is_empty() {
+    if missing.is_empty() && stuck.is_empty() {
         return Vec::new();
     }
 
@@ -65,16 +69,57 @@ pub fn check_liveness(history: &History, roster: &Roster) -> Vec<Violation> {
     let mut witness = vec![phase_index];
     witness.extend(end_index);
 
-    vec![Violation::new(
-        &LIVENESS,
-        end_ms,
-        missing.clone(),
-        witness,
-        format!(
-            "{} of {} learners did not learn within the liveness bound: {} (liveness phase from {phase_ms}ms to {end_ms}ms)",
+    let window = format!("liveness phase from {phase_ms}ms to {end_ms}ms");
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!(
+            "{} of {} learners did not learn within the liveness bound: {}",
             missing.len(),
             roster_learners.len(),
             node_list(&missing)
-        ),
+        ));
+    }
+    if !stuck.is_empty() {
+        parts.push(format!(
+            "proposers with a client value that never finished: {}",
+            node_list(&stuck)
+        ));
+    }
+    let nodes = missing.iter().chain(&stuck).copied().collect();
+    vec![Violation::new(
+        &LIVENESS,
+        end_ms,
+        nodes,
+        witness,
+        format!("{} ({window})", parts.join("; ")),
     )]
+}
+
+/// Roster proposers busy at the end of the history: a client request (or a restart
+/// that recovered a client value) not followed by a decision or giving up. The same
+/// reading as the runner's settle rule.
+fn unfinished_proposers(history: &History, roster: &Roster) -> Vec<NodeId> {
+    let mut busy: BTreeSet<NodeId> = BTreeSet::new();
+    for e in &history.events {
+        let Some(node) = e.node else { continue };
+        if !roster.proposers.contains(&node) {
+            continue;
+        }
+        match &e.kind {
+            EventKind::ClientRequest { .. } => {
+                busy.insert(node);
+            }
+            EventKind::Started {
+                recovered: Some(state),
+                ..
+            } if state.proposer.as_ref().is_some_and(|p| p.value.is_some()) => {
+                busy.insert(node);
+            }
+            EventKind::Protocol(Note::Decided { .. } | Note::GaveUp { .. }) => {
+                busy.remove(&node);
+            }
+            _ => {}
+        }
+    }
+    busy.into_iter().collect()
 }

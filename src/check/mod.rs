@@ -71,7 +71,7 @@ pub const LEARNER_INTEGRITY: Property = Property {
 pub const LIVENESS: Property = Property {
     name: "liveness",
     expectation: Expectation::Eventually,
-    description: "every learner learns in the liveness phase",
+    description: "every learner learns, and every proposer with a client value finishes, in the liveness phase",
 };
 
 pub const COMPETING_BALLOTS: Property = Property {

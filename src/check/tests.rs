@@ -56,6 +56,13 @@ fn learned(ballot: Ballot, value: &str) -> EventKind {
     })
 }
 
+fn decided(ballot: Ballot, value: &str) -> EventKind {
+    EventKind::Protocol(Note::Decided {
+        ballot,
+        value: v(value),
+    })
+}
+
 fn phase(phase: Phase) -> EventKind {
     EventKind::PhaseStarted { phase }
 }
@@ -76,7 +83,7 @@ fn roster3() -> Roster {
 }
 
 /// A failure-free run: n1 proposes A, every acceptor promises and accepts, every
-/// learner learns, the liveness phase runs to its end.
+/// learner learns, both proposers decide, the liveness phase runs to its end.
 fn correct_history() -> History {
     hist(vec![
         ev(0, 0, phase(Phase::Safety)),
@@ -105,6 +112,8 @@ fn correct_history() -> History {
         ev(15, 1, learned(b(1, 1), "Value_A")),
         ev(15, 2, learned(b(1, 1), "Value_A")),
         ev(16, 3, learned(b(1, 1), "Value_A")),
+        ev(17, 1, decided(b(1, 1), "Value_A")),
+        ev(18, 2, decided(b(1, 1), "Value_A")),
         ev(1200, 0, phase(Phase::Liveness)),
         ev(11200, 0, run_ended()),
     ])
@@ -250,11 +259,11 @@ fn unproposed_learned_value_breaks_validity_and_integrity() {
 #[test]
 fn learning_twice_breaks_integrity() {
     let mut h = correct_history();
-    h.push(20, Some(n(2)), learned(b(1, 1), "Value_A")); // index 16; first learn is 12
+    h.push(20, Some(n(2)), learned(b(1, 1), "Value_A")); // index 18; first learn is 12
     let vs = check_safety(&h, &roster3());
     assert_eq!(vs.len(), 1, "{vs:#?}");
     assert_eq!(vs[0].property, "learner_integrity");
-    assert_eq!(vs[0].witness, vec![12, 16]);
+    assert_eq!(vs[0].witness, vec![12, 18]);
     assert_eq!(vs[0].nodes, nodes(&[2]));
     assert_eq!(vs[0].at_ms, 20);
     assert!(vs[0].message.contains("twice"), "{}", vs[0].message);
@@ -387,6 +396,55 @@ fn recovered_learned_value_counts_for_liveness() {
     let vs = check_liveness(&hist(events), &roster3());
     assert_eq!(vs.len(), 1);
     assert_eq!(vs[0].nodes, nodes(&[2]));
+}
+
+/// A proposer that took a client value and never decided (nor gave up) by the end of
+/// the liveness phase breaks liveness even though every learner learned: its client
+/// never got an answer. Deciding, or giving up, clears it; a restart that recovers the
+/// client value makes it owe a decision again.
+#[test]
+fn proposer_that_never_finishes_breaks_liveness() {
+    let mut h = correct_history();
+    // Drop n2's decision (index 15).
+    h.events.remove(15);
+    let vs = check_liveness(&h, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    assert_eq!(vs[0].nodes, nodes(&[2]));
+    assert!(
+        vs[0]
+            .message
+            .starts_with("proposers with a client value that never finished: [n2]"),
+        "{}",
+        vs[0].message
+    );
+    let mut gave_up = h.clone();
+    gave_up.events.insert(
+        15,
+        ev(18, 2, EventKind::Protocol(Note::GaveUp { attempts: 3 })),
+    );
+    assert_eq!(check_liveness(&gave_up, &roster3()), vec![]);
+    let mut restarted = correct_history();
+    let recovered = crate::paxos::DurableState {
+        proposer: Some(crate::paxos::ProposerState {
+            round: 1,
+            value: Some(v("Value_A")),
+        }),
+        ..Default::default()
+    };
+    restarted.events.insert(
+        16,
+        ev(
+            30,
+            1,
+            EventKind::Started {
+                incarnation: 1,
+                recovered: Some(recovered),
+            },
+        ),
+    );
+    let vs = check_liveness(&restarted, &roster3());
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    assert_eq!(vs[0].nodes, nodes(&[1]));
 }
 
 // ---------------------------------------------------------------- 6. even majorities

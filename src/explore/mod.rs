@@ -2,6 +2,7 @@
 //! by property and coverage counts. Every failure carries its seed, so it replays alone.
 
 pub mod corpus;
+pub mod hunt;
 
 use crate::check::{CoverageCounts, Roster, Verdict, Violation};
 use crate::paxos::Bugs;

@@ -2,6 +2,16 @@
 //! fault kinds on or off and picks its own rates and timing, because one fixed mix of
 //! faults explores far less than many different mixes (TigerBeetle's VOPR, Groce et
 //! al.'s "swarm testing").
+//!
+//! Beyond clock-timed faults the generator draws two kinds aimed at protocol steps,
+//! still without knowing the protocol: the caller hands in its message-kind labels,
+//! and the generator picks among them at random. Targeted message faults
+//! ([`Fault::MessageFaults`]) duplicate, drop or delay only some kinds of message for a
+//! window of time; protocol-timed crashes ([`Fault::CrashAfterSend`]) crash a node right
+//! after it sends its n-th message of some kind, and usually bring it back a few
+//! milliseconds later. Together they reach the bugs that need a duplicate of one
+//! particular reply, a ballot that loses every acceptance but one, or a crash between
+//! a promise and the write that should have made it durable.
 
 use super::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use crate::ids::NodeId;
@@ -17,19 +27,27 @@ pub struct GeneratorLimits {
     pub events_max: usize,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Partition,
     OneWay,
     LinkFaults,
     Crash,
     Heal,
+    Targeted,
+    CrashAfterSend,
 }
 
-/// A random schedule over `nodes` with `acceptors` among them.
+/// A random schedule over `nodes`; `message_kinds` are the protocol's message labels
+/// that targeted faults and protocol-timed crashes may name (none: those kinds are
+/// never drawn). `focus_ms` are times when the workload starts something (client
+/// requests): half the faults land within 30 ms after one of them, where the
+/// protocol's messages are in flight, instead of anywhere in the horizon.
 pub fn generate_schedule<R: Rng>(
     rng: &mut R,
     nodes: &[NodeId],
+    message_kinds: &[&str],
+    focus_ms: &[u64],
     limits: GeneratorLimits,
 ) -> FaultSchedule {
     assert!(nodes.len() >= 2 && limits.horizon_ms > 0);
@@ -37,13 +55,15 @@ pub fn generate_schedule<R: Rng>(
     // a schedule with none of them is a fault-free run, which is worth having too.
     let mut kinds = Vec::new();
     for (kind, p) in [
-        (Kind::Partition, 0.5),
-        (Kind::OneWay, 0.3),
-        (Kind::LinkFaults, 0.6),
-        (Kind::Crash, 0.5),
-        (Kind::Heal, 0.5),
+        (Kind::Partition, 0.4),
+        (Kind::OneWay, 0.25),
+        (Kind::LinkFaults, 0.4),
+        (Kind::Crash, 0.4),
+        (Kind::Heal, 0.4),
+        (Kind::Targeted, 0.5),
+        (Kind::CrashAfterSend, 0.5),
     ] {
-        if rng.chance(p) {
+        if rng.chance(p) && (!needs_labels(kind) || !message_kinds.is_empty()) {
             kinds.push(kind);
         }
     }
@@ -51,14 +71,22 @@ pub fn generate_schedule<R: Rng>(
     if kinds.is_empty() {
         return FaultSchedule { events };
     }
-    // Per-schedule intensity: how far each rate may go.
+    // Per-schedule intensity: how far each rate may go. Targeted faults hit few
+    // messages, so they may go all the way to certainty.
     let drop_max = [0.05, 0.2, 0.5][rng.between(0, 2) as usize];
     let dup_max = [0.0, 0.2, 0.6][rng.between(0, 2) as usize];
     let delay_max = [0, 20, 150][rng.between(0, 2) as usize];
+    let targeted_max = [0.3, 0.7, 1.0][rng.between(0, 2) as usize];
     let count = rng.between(1, limits.events_max.max(1) as u64) as usize;
+    let pick = |rng: &mut R| nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
     while events.len() < count {
         let kind = kinds[rng.between(0, kinds.len() as u64 - 1) as usize];
-        let at_ms = rng.between(0, limits.horizon_ms - 1);
+        let at_ms = if !focus_ms.is_empty() && rng.chance(0.5) {
+            let focus = focus_ms[rng.between(0, focus_ms.len() as u64 - 1) as usize];
+            focus + rng.between(0, 30)
+        } else {
+            rng.between(0, limits.horizon_ms - 1)
+        };
         let fault = match kind {
             Kind::Partition => {
                 let group_count = if rng.chance(0.7) { 2 } else { 3 };
@@ -80,8 +108,7 @@ pub fn generate_schedule<R: Rng>(
                     delay_ms_max: rng.between(0, delay_max),
                 };
                 let link = if rng.chance(0.4) {
-                    let a = nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
-                    let b = nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
+                    let (a, b) = (pick(rng), pick(rng));
                     (a != b).then_some((a, b))
                 } else {
                     None
@@ -89,7 +116,7 @@ pub fn generate_schedule<R: Rng>(
                 Fault::LinkFaults { link, faults }
             }
             Kind::Crash => {
-                let node = nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
+                let node = pick(rng);
                 // Most crashed nodes come back within the phase; the rest are restarted
                 // by the liveness phase.
                 if rng.chance(0.8) {
@@ -102,10 +129,97 @@ pub fn generate_schedule<R: Rng>(
                 Fault::Crash { node }
             }
             Kind::Heal => Fault::Heal,
+            Kind::Targeted => targeted(rng, nodes, message_kinds, targeted_max, limits),
+            Kind::CrashAfterSend => {
+                let kind = message_kinds[rng.between(0, message_kinds.len() as u64 - 1) as usize];
+                // Mostly a blink (the node is back before its peers time out), which
+                // is what loses an unsynced write without the cluster noticing.
+                let down_ms = match rng.between(0, 9) {
+                    0..=6 => Some(rng.between(1, 30)),
+                    7 | 8 => Some(rng.between(30, limits.horizon_ms / 2 + 30)),
+                    _ => None,
+                };
+                Fault::CrashAfterSend {
+                    node: pick(rng),
+                    kind: kind.to_string(),
+                    nth: rng.between(1, 3) as u32,
+                    down_ms,
+                }
+            }
+        };
+        // Protocol-timed crashes are often armed from the start: the first rounds are
+        // where the interesting races are.
+        let at_ms = match &fault {
+            Fault::CrashAfterSend { .. } if rng.chance(0.5) => 0,
+            _ => at_ms,
         };
         events.push(FaultEvent { at_ms, fault });
     }
     FaultSchedule { events }.sorted()
+}
+
+fn needs_labels(kind: Kind) -> bool {
+    matches!(kind, Kind::Targeted | Kind::CrashAfterSend)
+}
+
+/// A targeted message fault: one or two message kinds, on one directed link or all,
+/// with a random subset of drop, duplicate and delay switched on, for a window of
+/// time from a few milliseconds to the whole phase.
+fn targeted<R: Rng>(
+    rng: &mut R,
+    nodes: &[NodeId],
+    message_kinds: &[&str],
+    rate_max: f64,
+    limits: GeneratorLimits,
+) -> Fault {
+    let label = |rng: &mut R| {
+        message_kinds[rng.between(0, message_kinds.len() as u64 - 1) as usize].to_string()
+    };
+    let mut kinds = vec![label(rng)];
+    if rng.chance(0.3) {
+        let other = label(rng);
+        if !kinds.contains(&other) {
+            kinds.push(other);
+        }
+    }
+    let link = if rng.chance(0.4) {
+        let a = nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
+        let b = nodes[rng.between(0, nodes.len() as u64 - 1) as usize];
+        (a != b).then_some((a, b))
+    } else {
+        None
+    };
+    // At least one of the three rates is on.
+    let which = rng.between(1, 7);
+    let faults = LinkFaults {
+        drop_probability: if which & 1 != 0 {
+            rng.unit() * rate_max
+        } else {
+            0.0
+        },
+        duplicate_probability: if which & 2 != 0 {
+            rng.unit() * rate_max
+        } else {
+            0.0
+        },
+        delay_ms_max: if which & 4 != 0 {
+            rng.between(1, 200)
+        } else {
+            0
+        },
+    };
+    let duration_ms = match rng.between(0, 3) {
+        0 => rng.between(1, 20),
+        1 => rng.between(20, 100),
+        2 => rng.between(100, 1_000),
+        _ => limits.horizon_ms,
+    };
+    Fault::MessageFaults {
+        kinds,
+        link,
+        faults,
+        duration_ms,
+    }
 }
 
 /// Assign each node to one of `groups` groups, none empty (so at least one link is cut).
@@ -138,10 +252,12 @@ mod tests {
     use crate::sim::rng::{stream_rng, Stream};
 
     /// Generated schedules are valid, time-ordered, within the horizon, repeatable for
-    /// a seed, and vary across seeds (swarm: some seeds have no faults at all).
+    /// a seed, name only the message kinds handed in, and vary across seeds (swarm:
+    /// some seeds have no faults at all, and every fault kind appears).
     #[test]
     fn schedules_are_valid_and_varied() {
         let nodes: Vec<NodeId> = (1..=5).map(NodeId).collect();
+        let labels = ["Ping", "Pong"];
         let limits = GeneratorLimits {
             horizon_ms: 2_000,
             events_max: 10,
@@ -149,10 +265,19 @@ mod tests {
         let mut empty = 0;
         let mut kinds = std::collections::BTreeSet::new();
         for seed in 0..300 {
-            let s = generate_schedule(&mut stream_rng(seed, Stream::Scenario), &nodes, limits);
-            let again = generate_schedule(&mut stream_rng(seed, Stream::Scenario), &nodes, limits);
-            assert_eq!(s, again);
+            let gen = |seed| {
+                generate_schedule(
+                    &mut stream_rng(seed, Stream::Scenario),
+                    &nodes,
+                    &labels,
+                    &[100],
+                    limits,
+                )
+            };
+            let s = gen(seed);
+            assert_eq!(s, gen(seed));
             assert_eq!(s.validate(&nodes), Ok(()));
+            assert_eq!(s.validate_kinds(&labels), Ok(()));
             assert!(s.events.iter().all(|e| e.at_ms < 2 * limits.horizon_ms));
             empty += s.events.is_empty() as usize;
             for e in &s.events {
@@ -163,6 +288,8 @@ mod tests {
                     Fault::LinkFaults { .. } => "link faults",
                     Fault::Crash { .. } => "crash",
                     Fault::Restart { .. } => "restart",
+                    Fault::MessageFaults { .. } => "message faults",
+                    Fault::CrashAfterSend { .. } => "crash after send",
                 });
             }
         }
@@ -170,6 +297,30 @@ mod tests {
             empty > 0 && empty < 100,
             "{empty} fault-free schedules of 300"
         );
-        assert_eq!(kinds.len(), 6, "every fault kind appears");
+        assert_eq!(kinds.len(), 8, "every fault kind appears: {kinds:?}");
+    }
+
+    /// Without message-kind labels the generator never draws a targeted fault or a
+    /// protocol-timed crash (it could not name a kind).
+    #[test]
+    fn no_labels_no_targeted_faults() {
+        let nodes: Vec<NodeId> = (1..=4).map(NodeId).collect();
+        let limits = GeneratorLimits {
+            horizon_ms: 1_000,
+            events_max: 12,
+        };
+        for seed in 0..200 {
+            let s = generate_schedule(
+                &mut stream_rng(seed, Stream::Scenario),
+                &nodes,
+                &[],
+                &[],
+                limits,
+            );
+            assert!(s.events.iter().all(|e| !matches!(
+                e.fault,
+                Fault::MessageFaults { .. } | Fault::CrashAfterSend { .. }
+            )));
+        }
     }
 }

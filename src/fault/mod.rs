@@ -8,7 +8,7 @@ mod shrink;
 pub mod strategy;
 
 pub use generate::{generate_schedule, GeneratorLimits};
-pub use layer::{FaultLayer, Verdict};
+pub use layer::{CrashRequest, FaultLayer, PendingRestarts, Verdict};
 pub use shrink::{schedule_candidates, without_node};
 
 use crate::ids::NodeId;
@@ -18,6 +18,14 @@ use serde::{Deserialize, Serialize};
 pub const DELAY_MS_MAX: u64 = 10_000;
 /// Most events a schedule may hold.
 pub const EVENTS_MAX: usize = 1_000;
+/// Longest window a [`Fault::MessageFaults`] may cover.
+pub const WINDOW_MS_MAX: u64 = 120_000;
+/// Longest time a [`Fault::CrashAfterSend`] may keep its node down.
+pub const DOWN_MS_MAX: u64 = 60_000;
+/// Largest `nth` a [`Fault::CrashAfterSend`] may wait for.
+pub const NTH_MAX: u32 = 1_000;
+/// Most message kinds one [`Fault::MessageFaults`] may name.
+pub const KINDS_MAX: usize = 16;
 
 /// Per-message fault rates on a link (or on every link).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -58,6 +66,28 @@ pub enum Fault {
     Crash { node: NodeId },
     /// Start a crashed node again; it recovers from what it synced.
     Restart { node: NodeId },
+    /// Targeted message faults: for `duration_ms` from the event's time, messages whose
+    /// kind is one of `kinds` (labels the protocol gives its messages, e.g.
+    /// `"Accepted"`) on the directed `link` (or on every link) get these rates instead
+    /// of the link's own. Lets a schedule duplicate only acceptances, or drop every
+    /// accept from one proposer for 30 ms, without the layer knowing any protocol.
+    MessageFaults {
+        kinds: Vec<String>,
+        link: Option<(NodeId, NodeId)>,
+        faults: LinkFaults,
+        duration_ms: u64,
+    },
+    /// A crash timed by the protocol instead of the clock: from the event's time on,
+    /// `node` crashes right after its `nth` send of a message of kind `kind` (at the
+    /// start of the next millisecond), and restarts `down_ms` later (`None`: it stays
+    /// down until the liveness phase). This lands crashes between a promise and an
+    /// acceptance, or between an acceptance and its reply, which random times rarely hit.
+    CrashAfterSend {
+        node: NodeId,
+        kind: String,
+        nth: u32,
+        down_ms: Option<u64>,
+    },
 }
 
 /// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
@@ -123,9 +153,18 @@ impl FaultSchedule {
         self
     }
 
-    /// The time of the last event, or 0 for an empty schedule.
+    /// When the schedule is over: the time of the last event, or the end of the last
+    /// targeted window if that is later; 0 for an empty schedule. (A protocol-timed
+    /// crash stays armed until then.)
     pub fn end_ms(&self) -> u64 {
-        self.events.iter().map(|e| e.at_ms).max().unwrap_or(0)
+        self.events
+            .iter()
+            .map(|e| match &e.fault {
+                Fault::MessageFaults { duration_ms, .. } => e.at_ms + duration_ms,
+                _ => e.at_ms,
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The first problem with this schedule in a cluster of `nodes`, as
@@ -164,30 +203,194 @@ impl FaultSchedule {
                     if let Some((a, b)) = link {
                         check_nodes("link", &[*a, *b])?;
                     }
-                    for (name, p) in [
-                        ("drop_probability", faults.drop_probability),
-                        ("duplicate_probability", faults.duplicate_probability),
-                    ] {
-                        if !(0.0..=1.0).contains(&p) {
-                            return Err((
-                                field(&format!("faults.{name}")),
-                                format!("{p} is not in 0..=1"),
-                            ));
-                        }
+                    check_rates(faults).map_err(|(f, why)| (field(&f), why))?;
+                }
+                Fault::Crash { node } | Fault::Restart { node } => check_nodes("node", &[*node])?,
+                Fault::MessageFaults {
+                    kinds,
+                    link,
+                    faults,
+                    duration_ms,
+                } => {
+                    if let Some((a, b)) = link {
+                        check_nodes("link", &[*a, *b])?;
                     }
-                    if faults.delay_ms_max > DELAY_MS_MAX {
+                    check_rates(faults).map_err(|(f, why)| (field(&f), why))?;
+                    if kinds.is_empty() || kinds.len() > KINDS_MAX {
                         return Err((
-                            field("faults.delay_ms_max"),
-                            format!(
-                                "{} exceeds the {DELAY_MS_MAX} ms limit",
-                                faults.delay_ms_max
-                            ),
+                            field("kinds"),
+                            format!("{} kinds; need 1..={KINDS_MAX}", kinds.len()),
+                        ));
+                    }
+                    if *duration_ms == 0 || *duration_ms > WINDOW_MS_MAX {
+                        return Err((
+                            field("duration_ms"),
+                            format!("{duration_ms} is not in 1..={WINDOW_MS_MAX}"),
                         ));
                     }
                 }
-                Fault::Crash { node } | Fault::Restart { node } => check_nodes("node", &[*node])?,
+                Fault::CrashAfterSend {
+                    node, nth, down_ms, ..
+                } => {
+                    check_nodes("node", &[*node])?;
+                    if *nth == 0 || *nth > NTH_MAX {
+                        return Err((field("nth"), format!("{nth} is not in 1..={NTH_MAX}")));
+                    }
+                    if let Some(d) = down_ms {
+                        if *d == 0 || *d > DOWN_MS_MAX {
+                            return Err((
+                                field("down_ms"),
+                                format!("{d} is not in 1..={DOWN_MS_MAX}"),
+                            ));
+                        }
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// The first message-kind label that is not one of `known` (the protocol's own
+    /// labels), as `(field path, reason)`: a typo in a saved schedule would otherwise
+    /// silently target nothing.
+    pub fn validate_kinds(&self, known: &[&str]) -> Result<(), (String, String)> {
+        for (i, e) in self.events.iter().enumerate() {
+            let (field, labels): (String, &[String]) = match &e.fault {
+                Fault::MessageFaults { kinds, .. } => (format!("faults[{i}].kinds"), kinds),
+                Fault::CrashAfterSend { kind, .. } => {
+                    (format!("faults[{i}].kind"), std::slice::from_ref(kind))
+                }
+                _ => continue,
+            };
+            for (j, label) in labels.iter().enumerate() {
+                if !known.contains(&label.as_str()) {
+                    let at = match &e.fault {
+                        Fault::MessageFaults { .. } => format!("{field}[{j}]"),
+                        _ => field.clone(),
+                    };
+                    return Err((
+                        at,
+                        format!(
+                            "{label:?} is not a message kind (known: {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rates in range and delays within limit, as `(field path under the event, reason)`.
+fn check_rates(faults: &LinkFaults) -> Result<(), (String, String)> {
+    for (name, p) in [
+        ("drop_probability", faults.drop_probability),
+        ("duplicate_probability", faults.duplicate_probability),
+    ] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err((format!("faults.{name}"), format!("{p} is not in 0..=1")));
+        }
+    }
+    if faults.delay_ms_max > DELAY_MS_MAX {
+        return Err((
+            "faults.delay_ms_max".into(),
+            format!(
+                "{} exceeds the {DELAY_MS_MAX} ms limit",
+                faults.delay_ms_max
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(fault: Fault) -> FaultSchedule {
+        FaultSchedule {
+            events: vec![FaultEvent { at_ms: 0, fault }],
+        }
+    }
+
+    /// A bad targeted fault or protocol-timed crash is refused with the field named:
+    /// an unknown message kind (by index), an empty kind list, a zero or oversized
+    /// window, `nth` 0, a zero down time, a node outside the cluster.
+    #[test]
+    fn validation_names_the_bad_field_of_new_fault_kinds() {
+        let nodes = [NodeId(1), NodeId(2)];
+        let known = ["Prepare", "Accepted"];
+        let targeted = |kinds: &[&str], duration_ms| {
+            one(Fault::MessageFaults {
+                kinds: kinds.iter().map(|k| k.to_string()).collect(),
+                link: None,
+                faults: LinkFaults::default(),
+                duration_ms,
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(
+            field(targeted(&["Prepare", "Acepted"], 10).validate_kinds(&known)),
+            "faults[0].kinds[1]"
+        );
+        assert_eq!(field(targeted(&[], 10).validate(&nodes)), "faults[0].kinds");
+        assert_eq!(
+            field(targeted(&["Prepare"], 0).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(
+            field(targeted(&["Prepare"], WINDOW_MS_MAX + 1).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(targeted(&["Accepted"], 10).validate(&nodes), Ok(()));
+        let crash = |node, kind: &str, nth, down_ms| {
+            one(Fault::CrashAfterSend {
+                node: NodeId(node),
+                kind: kind.into(),
+                nth,
+                down_ms,
+            })
+        };
+        assert_eq!(
+            field(crash(1, "Prepare", 0, None).validate(&nodes)),
+            "faults[0].nth"
+        );
+        assert_eq!(
+            field(crash(1, "Prepare", 1, Some(0)).validate(&nodes)),
+            "faults[0].down_ms"
+        );
+        assert_eq!(
+            field(crash(9, "Prepare", 1, None).validate(&nodes)),
+            "faults[0].node"
+        );
+        assert_eq!(
+            field(crash(1, "Nope", 1, None).validate_kinds(&known)),
+            "faults[0].kind"
+        );
+        assert_eq!(crash(2, "Accepted", 3, Some(5)).validate(&nodes), Ok(()));
+    }
+
+    /// A targeted window extends the schedule's end (the safety phase) past its start.
+    #[test]
+    fn targeted_window_extends_the_schedule_end() {
+        let s = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 10,
+                    fault: Fault::MessageFaults {
+                        kinds: vec!["Accept".into()],
+                        link: None,
+                        faults: LinkFaults::default(),
+                        duration_ms: 500,
+                    },
+                },
+                FaultEvent {
+                    at_ms: 100,
+                    fault: Fault::Heal,
+                },
+            ],
+        };
+        assert_eq!(s.end_ms(), 510);
     }
 }

@@ -46,38 +46,93 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
     out
 }
 
+/// Lower rates, one step each: a rate to zero, a delay to zero or halved.
+fn lower_rates(faults: &LinkFaults) -> Vec<LinkFaults> {
+    let mut out = Vec::new();
+    if faults.drop_probability > 0.0 {
+        out.push(LinkFaults {
+            drop_probability: 0.0,
+            ..*faults
+        });
+    }
+    if faults.duplicate_probability > 0.0 {
+        out.push(LinkFaults {
+            duplicate_probability: 0.0,
+            ..*faults
+        });
+    }
+    if faults.delay_ms_max > 0 {
+        out.push(LinkFaults {
+            delay_ms_max: 0,
+            ..*faults
+        });
+        out.push(LinkFaults {
+            delay_ms_max: faults.delay_ms_max / 2,
+            ..*faults
+        });
+    }
+    out
+}
+
 /// One-step simplifications of a single fault.
 fn smaller_faults(f: &Fault) -> Vec<Fault> {
     match f {
-        Fault::LinkFaults { link, faults } => {
-            let mut out = Vec::new();
-            let mut push = |faults: LinkFaults| {
-                out.push(Fault::LinkFaults {
+        Fault::LinkFaults { link, faults } => lower_rates(faults)
+            .into_iter()
+            .map(|faults| Fault::LinkFaults {
+                link: *link,
+                faults,
+            })
+            .collect(),
+        Fault::MessageFaults {
+            kinds,
+            link,
+            faults,
+            duration_ms,
+        } => {
+            let with =
+                |kinds: Vec<String>, faults: LinkFaults, duration_ms: u64| Fault::MessageFaults {
+                    kinds,
                     link: *link,
                     faults,
-                })
+                    duration_ms,
+                };
+            let mut out: Vec<Fault> = lower_rates(faults)
+                .into_iter()
+                .map(|f| with(kinds.clone(), f, *duration_ms))
+                .collect();
+            if kinds.len() > 1 {
+                for i in 0..kinds.len() {
+                    let mut fewer = kinds.clone();
+                    fewer.remove(i);
+                    out.push(with(fewer, *faults, *duration_ms));
+                }
+            }
+            if *duration_ms > 1 {
+                out.push(with(kinds.clone(), *faults, duration_ms / 2));
+            }
+            out
+        }
+        Fault::CrashAfterSend {
+            node,
+            kind,
+            nth,
+            down_ms,
+        } => {
+            let with = |nth: u32, down_ms: Option<u64>| Fault::CrashAfterSend {
+                node: *node,
+                kind: kind.clone(),
+                nth,
+                down_ms,
             };
-            if faults.drop_probability > 0.0 {
-                push(LinkFaults {
-                    drop_probability: 0.0,
-                    ..*faults
-                });
+            let mut out = Vec::new();
+            if *nth > 1 {
+                out.push(with(nth - 1, *down_ms));
             }
-            if faults.duplicate_probability > 0.0 {
-                push(LinkFaults {
-                    duplicate_probability: 0.0,
-                    ..*faults
-                });
-            }
-            if faults.delay_ms_max > 0 {
-                push(LinkFaults {
-                    delay_ms_max: 0,
-                    ..*faults
-                });
-                push(LinkFaults {
-                    delay_ms_max: faults.delay_ms_max / 2,
-                    ..*faults
-                });
+            if let Some(d) = down_ms {
+                if *d > 1 {
+                    out.push(with(*nth, Some(d / 2)));
+                }
             }
             out
         }
@@ -119,7 +174,16 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
         .iter()
         .filter_map(|e| {
             let fault = match &e.fault {
-                Fault::Crash { node: n } | Fault::Restart { node: n } if *n == node => return None,
+                Fault::Crash { node: n }
+                | Fault::Restart { node: n }
+                | Fault::CrashAfterSend { node: n, .. }
+                    if *n == node =>
+                {
+                    return None
+                }
+                Fault::MessageFaults {
+                    link: Some((a, b)), ..
+                } if *a == node || *b == node => return None,
                 Fault::LinkFaults {
                     link: Some((a, b)), ..
                 } if *a == node || *b == node => return None,
@@ -151,4 +215,77 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
         })
         .collect();
     FaultSchedule { events }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shrinking reaches inside the new fault kinds: a targeted fault gets candidates
+    /// with each rate off, one kind fewer and half the window; a protocol-timed crash
+    /// gets an earlier trigger and half the down time; removing a node removes the
+    /// faults aimed at it.
+    #[test]
+    fn new_fault_kinds_shrink_and_lose_removed_nodes() {
+        let targeted = Fault::MessageFaults {
+            kinds: vec!["Accept".into(), "Accepted".into()],
+            link: Some((NodeId(1), NodeId(2))),
+            faults: LinkFaults {
+                drop_probability: 0.5,
+                duplicate_probability: 0.5,
+                delay_ms_max: 0,
+            },
+            duration_ms: 40,
+        };
+        let crash = Fault::CrashAfterSend {
+            node: NodeId(3),
+            kind: "Promise".into(),
+            nth: 2,
+            down_ms: Some(8),
+        };
+        let smaller = smaller_faults(&targeted);
+        assert_eq!(smaller.len(), 5, "{smaller:#?}");
+        assert!(smaller.iter().any(|f| matches!(
+            f,
+            Fault::MessageFaults {
+                duration_ms: 20,
+                ..
+            }
+        )));
+        assert!(smaller
+            .iter()
+            .any(|f| matches!(f, Fault::MessageFaults { kinds, .. } if kinds.len() == 1)));
+        assert_eq!(
+            smaller_faults(&crash),
+            vec![
+                Fault::CrashAfterSend {
+                    node: NodeId(3),
+                    kind: "Promise".into(),
+                    nth: 1,
+                    down_ms: Some(8)
+                },
+                Fault::CrashAfterSend {
+                    node: NodeId(3),
+                    kind: "Promise".into(),
+                    nth: 2,
+                    down_ms: Some(4)
+                },
+            ]
+        );
+        let s = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 0,
+                    fault: targeted,
+                },
+                FaultEvent {
+                    at_ms: 1,
+                    fault: crash,
+                },
+            ],
+        };
+        assert_eq!(without_node(&s, NodeId(2)).events.len(), 1);
+        assert_eq!(without_node(&s, NodeId(3)).events.len(), 1);
+        assert!(schedule_candidates(&s).len() > 8);
+    }
 }

@@ -7,8 +7,18 @@ use crate::ids::NodeId;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
-/// One fault over `nodes` (at least two), at a time in `0..horizon_ms`.
-pub fn fault_event(nodes: Vec<NodeId>, horizon_ms: u64) -> impl Strategy<Value = FaultEvent> {
+/// One fault over `nodes` (at least two), at a time in `0..horizon_ms`. Targeted
+/// message faults and protocol-timed crashes name kinds from `message_kinds` (the
+/// protocol's labels; at least one).
+pub fn fault_event(
+    nodes: Vec<NodeId>,
+    message_kinds: Vec<String>,
+    horizon_ms: u64,
+) -> impl Strategy<Value = FaultEvent> {
+    assert!(
+        !message_kinds.is_empty(),
+        "targeted faults need message kinds"
+    );
     assert!(nodes.len() >= 2, "faults need at least two nodes");
     let n = nodes.len();
     let groups = {
@@ -40,7 +50,44 @@ pub fn fault_event(nodes: Vec<NodeId>, horizon_ms: u64) -> impl Strategy<Value =
         },
     );
     let crash = select(nodes.clone()).prop_map(|node| Fault::Crash { node });
-    let restart = select(nodes).prop_map(|node| Fault::Restart { node });
+    let restart = select(nodes.clone()).prop_map(|node| Fault::Restart { node });
+    let k = message_kinds.len();
+    let target = prop::option::of((select(nodes.clone()), select(nodes.clone())))
+        .prop_map(|l| l.filter(|(a, b)| a != b));
+    let message_faults = (
+        subsequence(message_kinds.clone(), 1..=k.min(2)),
+        target,
+        0.0..=1.0f64,
+        0.0..=1.0f64,
+        0..200u64,
+        1..horizon_ms.max(2),
+    )
+        .prop_map(
+            |(kinds, link, drop_probability, duplicate_probability, delay_ms_max, duration_ms)| {
+                Fault::MessageFaults {
+                    kinds,
+                    link,
+                    faults: LinkFaults {
+                        drop_probability,
+                        duplicate_probability,
+                        delay_ms_max,
+                    },
+                    duration_ms,
+                }
+            },
+        );
+    let crash_after_send = (
+        select(nodes),
+        select(message_kinds),
+        1..=3u32,
+        prop::option::of(1..=300u64),
+    )
+        .prop_map(|(node, kind, nth, down_ms)| Fault::CrashAfterSend {
+            node,
+            kind,
+            nth,
+            down_ms,
+        });
     let fault = prop_oneof![
         Just(Fault::Heal),
         link_faults,
@@ -48,6 +95,8 @@ pub fn fault_event(nodes: Vec<NodeId>, horizon_ms: u64) -> impl Strategy<Value =
         restart,
         groups,
         one_way,
+        message_faults,
+        crash_after_send,
     ];
     (0..horizon_ms, fault).prop_map(|(at_ms, fault)| FaultEvent { at_ms, fault })
 }
@@ -55,9 +104,13 @@ pub fn fault_event(nodes: Vec<NodeId>, horizon_ms: u64) -> impl Strategy<Value =
 /// A schedule of up to `events_max` faults over `nodes`, sorted by time.
 pub fn schedule(
     nodes: Vec<NodeId>,
+    message_kinds: Vec<String>,
     horizon_ms: u64,
     events_max: usize,
 ) -> impl Strategy<Value = FaultSchedule> {
-    prop::collection::vec(fault_event(nodes, horizon_ms), 0..=events_max)
-        .prop_map(|events| FaultSchedule { events }.sorted())
+    prop::collection::vec(
+        fault_event(nodes, message_kinds, horizon_ms),
+        0..=events_max,
+    )
+    .prop_map(|events| FaultSchedule { events }.sorted())
 }

@@ -42,6 +42,23 @@ pub enum EventKind {
         duplicate_probability: f64,
         delay_ms_max: u64,
     },
+    /// Targeted rates for some message kinds until `until_ms`
+    /// ([`crate::fault::Fault::MessageFaults`]).
+    MessageFaultsSet {
+        kinds: Vec<String>,
+        link: Option<(NodeId, NodeId)>,
+        drop_probability: f64,
+        duplicate_probability: f64,
+        delay_ms_max: u64,
+        until_ms: u64,
+    },
+    /// A protocol-timed crash was armed ([`crate::fault::Fault::CrashAfterSend`]).
+    CrashArmed {
+        node: NodeId,
+        kind: String,
+        nth: u32,
+        down_ms: Option<u64>,
+    },
     Crashed {
         node: NodeId,
     },
@@ -93,6 +110,11 @@ pub enum EventKind {
         error: String,
     },
     Persisted {
+        state: DurableState,
+    },
+    /// A snapshot written without fsync (only a planted bug does this): a crash
+    /// before the next `Persisted` loses it.
+    WrittenUnsynced {
         state: DurableState,
     },
     /// A protocol event from the core (promise, acceptance, learned value, ...).
@@ -156,6 +178,23 @@ impl EventKind {
                 Some(value)
             }
             _ => None,
+        }
+    }
+
+    /// The record of targeted rates for `kinds` on `link` (or every link) until `until_ms`.
+    pub fn message_faults_set(
+        kinds: &[String],
+        link: Option<(NodeId, NodeId)>,
+        rates: &LinkFaults,
+        until_ms: u64,
+    ) -> Self {
+        EventKind::MessageFaultsSet {
+            kinds: kinds.to_vec(),
+            link,
+            drop_probability: rates.drop_probability,
+            duplicate_probability: rates.duplicate_probability,
+            delay_ms_max: rates.delay_ms_max,
+            until_ms,
         }
     }
 

@@ -63,6 +63,29 @@ pub fn render_event(e: &Event) -> String {
                 "!! faults on {on}: drop={drop_probability:.3} dup={duplicate_probability:.3} delay<={delay_ms_max}ms"
             )
         }
+        EventKind::MessageFaultsSet {
+            kinds,
+            link,
+            drop_probability,
+            duplicate_probability,
+            delay_ms_max,
+            until_ms,
+        } => {
+            let on = link.map_or("all links".into(), |(a, b)| format!("{a}->{b}"));
+            format!(
+                "!! faults on {} messages on {on} until {until_ms}ms: drop={drop_probability:.3} dup={duplicate_probability:.3} delay<={delay_ms_max}ms",
+                kinds.join("+")
+            )
+        }
+        EventKind::CrashArmed {
+            node,
+            kind,
+            nth,
+            down_ms,
+        } => {
+            let back = down_ms.map_or("at the liveness phase".into(), |d| format!("{d}ms later"));
+            format!("!! arm: crash {node} after its send #{nth} of {kind} from now; restart {back}")
+        }
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),
@@ -84,6 +107,9 @@ pub fn render_event(e: &Event) -> String {
             format!("!! malformed datagram ({bytes} bytes): {error}")
         }
         EventKind::Persisted { state: s } => format!("persist {}", state(&Some(s.clone()))),
+        EventKind::WrittenUnsynced { state: s } => {
+            format!("write WITHOUT fsync {}", state(&Some(s.clone())))
+        }
         EventKind::Protocol(note) => match note {
             Note::Proposed { value } => format!("propose {value}"),
             Note::Promised { ballot } => format!("promise {ballot}"),

@@ -10,6 +10,8 @@ use std::fmt;
 
 /// Length of a round: every node closes its round and broadcasts this often.
 pub const ROUND_MS: u64 = 50;
+/// The one kind of message the naive vote sends (the fault layer's label for it).
+pub const VOTE_KIND: &str = "vote";
 
 /// The only message: "in round `round` I hold `value`, and last round `votes` nodes
 /// (me included) held it".
@@ -183,6 +185,10 @@ impl Core for NaiveNode {
     type Msg = Vote;
     type State = NaiveState;
     type Timer = RoundEnd;
+
+    fn msg_kind(_msg: &Vote) -> &'static str {
+        VOTE_KIND
+    }
 
     /// Every change of [`NaiveState`] is persisted ahead of the outputs it caused, so
     /// a decision is on disk before it is announced or broadcast.

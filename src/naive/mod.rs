@@ -36,7 +36,9 @@
 
 mod core;
 
-pub use self::core::{majority, Candidate, NaiveNode, NaiveState, RoundEnd, Vote, ROUND_MS};
+pub use self::core::{
+    majority, Candidate, NaiveNode, NaiveState, RoundEnd, Vote, ROUND_MS, VOTE_KIND,
+};
 
 use crate::ids::NodeId;
 use crate::net::Transport;
@@ -73,6 +75,7 @@ impl Protocol for Naive {
             horizon_ms: (ROUND_MS, 8 * ROUND_MS),
             propose_at_start: true,
             liveness_bound_ms: 10_000,
+            message_kinds: &[VOTE_KIND],
         }
         .generate(Naive::NAME, seed)
     }

@@ -37,6 +37,12 @@ pub trait Core {
 
     /// Feed one input; append what the node wants done to `out`, in order.
     fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>);
+
+    /// The kind of `msg`, a short label the fault layer's targeted faults filter on
+    /// (list the labels in the scenario generator, e.g. `Peers::message_kinds`).
+    fn msg_kind(_msg: &Self::Msg) -> &'static str {
+        "msg"
+    }
 }
 
 /// An input to a [`Core`].
@@ -266,7 +272,12 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
             msg: msg.to_string(),
         });
         let verdict = match &self.env.faults {
-            Some(layer) => layer.borrow_mut().verdict(self.id, to),
+            Some(layer) => {
+                let now_ms = self.now();
+                layer
+                    .borrow_mut()
+                    .verdict(self.id, to, C::msg_kind(&msg), now_ms)
+            }
             None => Verdict::Deliver { delays_ms: vec![0] },
         };
         let from = self.id;

@@ -174,6 +174,11 @@ impl<T: Transport + 'static, S: Storage> Shell<T, S> {
                     self.storage.store(&bytes)?;
                     self.record(EventKind::Persisted { state });
                 }
+                Output::WriteUnsynced(state) => {
+                    let bytes = serde_json::to_vec(&state).expect("state serializes");
+                    self.storage.store_unsynced(&bytes)?;
+                    self.record(EventKind::WrittenUnsynced { state });
+                }
                 Output::Send { to, msg } => self.send(to, msg).await,
                 Output::SetTimer {
                     timer,
@@ -213,7 +218,9 @@ impl<T: Transport + 'static, S: Storage> Shell<T, S> {
             msg: msg.clone(),
         });
         let verdict = match &self.env.faults {
-            Some(layer) => layer.borrow_mut().verdict(self.id, to),
+            Some(layer) => layer
+                .borrow_mut()
+                .verdict(self.id, to, msg.kind_name(), self.now()),
             None => Verdict::Deliver { delays_ms: vec![0] },
         };
         let from = self.id;

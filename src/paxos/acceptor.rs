@@ -27,10 +27,25 @@ impl Acceptor {
     }
 
     /// Phase 1b: promise a ballot above the current promise, re-answer the same ballot,
-    /// nack a lower one.
-    pub fn on_prepare(&mut self, from: NodeId, ballot: Ballot, out: &mut Vec<Output>) {
+    /// nack a lower one. `round_only` plants
+    /// [`crate::paxos::Bug::AcceptorPromisesEqualRound`]: ballots are compared by round
+    /// alone, so a different proposer's ballot of the same round is promised.
+    pub fn on_prepare(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        round_only: bool,
+        out: &mut Vec<Output>,
+    ) {
+        let lower = |promised: Ballot| {
+            if round_only {
+                ballot.round < promised.round
+            } else {
+                ballot < promised
+            }
+        };
         match self.state.promised {
-            Some(promised) if ballot < promised => {
+            Some(promised) if lower(promised) => {
                 out.push(Output::Note(Note::Rejected { ballot, promised }));
                 out.push(Output::Send {
                     to: from,
@@ -96,9 +111,12 @@ impl Acceptor {
             }));
         }
         let reply = Msg::Accepted { ballot, value };
+        // The reply goes back to whoever sent the Accept (the ballot's proposer in any
+        // correct run), not to the node named in the ballot: a ballot need not name
+        // its proposer reachably (see `Bug::BallotsNotUnique`).
         let mut recipients: Vec<NodeId> = learners.to_vec();
-        if !recipients.contains(&ballot.proposer) {
-            recipients.push(ballot.proposer);
+        if !recipients.contains(&from) {
+            recipients.push(from);
         }
         for to in recipients {
             out.push(Output::Send {

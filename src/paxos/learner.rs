@@ -12,6 +12,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// keeps a flood of forged or stale messages from growing memory without bound.
 pub const TALLIES_MAX: usize = 256;
 
+/// How a learner tallies acceptances: all false for correct Paxos; each flag plants a
+/// learner bug ([`crate::paxos::Bug`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TallyRules {
+    /// Count every message, duplicates included (`LearnerCountsDuplicates`).
+    pub count_duplicates: bool,
+    /// One tally per value whatever the ballot (`LearnerMixesBallots`).
+    pub mix_ballots: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LearnerState {
     pub learned: Option<Value>,
@@ -36,23 +46,31 @@ impl Learner {
         }
     }
 
+    /// An acceptor reports accepting `value` at `ballot`; learn once `quorum` distinct
+    /// acceptors reported the same pair. `rules` carries the planted learner bugs.
     pub fn on_accepted(
         &mut self,
         from: NodeId,
         ballot: Ballot,
         value: Value,
-        majority: usize,
-        count_duplicates: bool,
+        quorum: usize,
+        rules: TallyRules,
         out: &mut Vec<Output>,
     ) {
         if self.state.learned.is_some() {
             return;
         }
-        let voters = self.tallies.entry((ballot, value.clone())).or_default();
+        // Under `Bug::LearnerMixesBallots` every ballot shares one tally per value.
+        let key = if rules.mix_ballots {
+            (Ballot::default(), value.clone())
+        } else {
+            (ballot, value.clone())
+        };
+        let voters = self.tallies.entry(key.clone()).or_default();
         voters.insert(from);
         let mut count = voters.len();
-        if count_duplicates {
-            let raw = self.raw_counts.entry((ballot, value.clone())).or_default();
+        if rules.count_duplicates {
+            let raw = self.raw_counts.entry(key).or_default();
             *raw += 1;
             count = *raw;
         }
@@ -62,7 +80,7 @@ impl Learner {
         if self.raw_counts.len() > TALLIES_MAX {
             self.raw_counts.pop_first();
         }
-        if count >= majority {
+        if count >= quorum {
             self.state.learned = Some(value.clone());
             self.tallies.clear();
             self.raw_counts.clear();

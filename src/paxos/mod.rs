@@ -14,10 +14,10 @@ mod proposer;
 
 pub use acceptor::{Acceptor, AcceptorState};
 pub use bugs::{Bug, Bugs};
-pub use learner::{Learner, LearnerState};
+pub use learner::{Learner, LearnerState, TallyRules};
 pub use msg::{Ballot, Msg, MsgKind, Value, VALUE_BYTES_MAX};
 pub use node::{DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig};
-pub use proposer::{Proposer, ProposerState};
+pub use proposer::{Proposer, ProposerRules, ProposerState};
 
 /// The smallest number of acceptors that forms a majority of `acceptor_count`.
 ///

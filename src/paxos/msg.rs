@@ -82,7 +82,30 @@ pub enum MsgKind {
     Nudge,
 }
 
+impl MsgKind {
+    /// Every kind's label, as [`Msg::kind_name`] gives it: the names the fault layer's
+    /// targeted faults may filter on (the layer itself knows no protocol).
+    pub const NAMES: [&'static str; 6] =
+        ["Prepare", "Promise", "Nack", "Accept", "Accepted", "Nudge"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MsgKind::Prepare => "Prepare",
+            MsgKind::Promise => "Promise",
+            MsgKind::Nack => "Nack",
+            MsgKind::Accept => "Accept",
+            MsgKind::Accepted => "Accepted",
+            MsgKind::Nudge => "Nudge",
+        }
+    }
+}
+
 impl Msg {
+    /// The kind's label, for message-kind fault filters (see [`MsgKind::NAMES`]).
+    pub fn kind_name(&self) -> &'static str {
+        self.kind().name()
+    }
+
     pub fn kind(&self) -> MsgKind {
         match self {
             Msg::Prepare { .. } => MsgKind::Prepare,

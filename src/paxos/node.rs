@@ -4,10 +4,10 @@
 
 use super::acceptor::{Acceptor, AcceptorState};
 use super::bugs::{Bug, Bugs};
-use super::learner::{Learner, LearnerState};
+use super::learner::{Learner, LearnerState, TallyRules};
 use super::majority;
 use super::msg::{Ballot, Msg, Value};
-use super::proposer::{Proposer, ProposerState};
+use super::proposer::{Proposer, ProposerRules, ProposerState};
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +93,9 @@ pub enum Output {
     },
     /// Write and fsync this snapshot before executing the outputs after it.
     Persist(DurableState),
+    /// Write this snapshot without fsync: a crash before a later `Persist` loses it.
+    /// Correct Paxos never asks for this; only `Bug::AcceptorSkipsFsync` does.
+    WriteUnsynced(DurableState),
     /// Fire `timer` after a delay drawn uniformly from the range by the shell's seeded RNG.
     SetTimer {
         timer: Timer,
@@ -184,17 +187,52 @@ impl Node {
                 .then(|| Proposer::new(id, ProposerState::default())),
             learner: roles.learner.then(Learner::default),
         }
+        .with_proposer_rules()
+    }
+
+    /// Install the proposer bugs switched on (a fresh or restored proposer).
+    fn with_proposer_rules(mut self) -> Self {
+        let rules = self.proposer_rules();
+        if let Some(p) = &mut self.proposer {
+            *p = Proposer::with_rules(self.id, p.state.clone(), rules);
+        }
+        self
+    }
+
+    fn proposer_rules(&self) -> ProposerRules {
+        ProposerRules {
+            ignore_accepted: self.bugs.has(Bug::ProposerIgnoresAcceptedValue),
+            adopt_first: self.bugs.has(Bug::ProposerAdoptsFirstValue),
+            anonymous_ballots: self.bugs.has(Bug::BallotsNotUnique),
+            ignore_nacks: self.bugs.has(Bug::ProposerIgnoresNacks),
+        }
     }
 
     pub fn id(&self) -> NodeId {
         self.id
     }
 
-    /// The durable part of this node's state.
+    /// The durable part of this node's state: what it writes to disk. Planted bugs
+    /// that forget state on restart leave the forgotten field out of the snapshot.
     pub fn durable(&self) -> DurableState {
         DurableState {
-            acceptor: self.acceptor.as_ref().map(|a| a.state.clone()),
-            proposer: self.proposer.as_ref().map(|p| p.state.clone()),
+            acceptor: self.acceptor.as_ref().map(|a| {
+                let mut state = a.state.clone();
+                if self.bugs.has(Bug::AcceptorForgetsPromise) {
+                    state.promised = None;
+                }
+                if self.bugs.has(Bug::AcceptorForgetsAccepted) {
+                    state.accepted = None;
+                }
+                state
+            }),
+            proposer: self.proposer.as_ref().map(|p| {
+                let mut state = p.state.clone();
+                if self.bugs.has(Bug::ProposerForgetsRound) {
+                    state.round = 0;
+                }
+                state
+            }),
             learner: self.learner.as_ref().map(|l| l.state.clone()),
         }
     }
@@ -237,7 +275,11 @@ impl Node {
         }
         let after = self.durable();
         if after != before {
-            out.push(Output::Persist(after));
+            if self.bugs.has(Bug::AcceptorSkipsFsync) && after.acceptor != before.acceptor {
+                out.push(Output::WriteUnsynced(after));
+            } else {
+                out.push(Output::Persist(after));
+            }
         }
         out.append(&mut effects);
     }
@@ -250,13 +292,26 @@ impl Node {
         if let Some(l) = &mut self.learner {
             *l = Learner::recover(recovered.learner.unwrap_or_default());
         }
+        let rules = self.proposer_rules();
         if let Some(p) = &mut self.proposer {
-            *p = Proposer::new(self.id, recovered.proposer.unwrap_or_default());
+            *p = Proposer::with_rules(self.id, recovered.proposer.unwrap_or_default(), rules);
         }
     }
 
     fn dispatch(&mut self, input: Input, out: &mut Vec<Output>) {
         let majority = majority(self.acceptors.len());
+        // A quorum one short of a majority (never below one), for the off-by-one bugs.
+        let one_short = majority.saturating_sub(1).max(1);
+        let promise_quorum = if self.bugs.has(Bug::ProposerQuorumOneShort) {
+            one_short
+        } else {
+            majority
+        };
+        let learn_quorum = if self.bugs.has(Bug::LearnerQuorumOneShort) {
+            one_short
+        } else {
+            majority
+        };
         match input {
             Input::Start { .. } => {
                 // State was restored by `step`; resume each role's work.
@@ -296,7 +351,8 @@ impl Node {
                     if !self.acceptors.contains(&from) => {}
                 Msg::Prepare { ballot } => {
                     if let Some(a) = &mut self.acceptor {
-                        a.on_prepare(from, ballot, out);
+                        let round_only = self.bugs.has(Bug::AcceptorPromisesEqualRound);
+                        a.on_prepare(from, ballot, round_only, out);
                     }
                 }
                 Msg::Accept { ballot, value } => {
@@ -307,7 +363,7 @@ impl Node {
                 }
                 Msg::Promise { ballot, accepted } => {
                     if let Some(p) = &mut self.proposer {
-                        p.on_promise(from, ballot, accepted, &self.acceptors, majority, out);
+                        p.on_promise(from, ballot, accepted, &self.acceptors, promise_quorum, out);
                     }
                 }
                 Msg::Nack { ballot, promised } => {
@@ -320,8 +376,11 @@ impl Node {
                         p.on_accepted(from, ballot, &value, majority, out);
                     }
                     if let Some(l) = &mut self.learner {
-                        let naive = self.bugs.has(Bug::LearnerCountsDuplicates);
-                        l.on_accepted(from, ballot, value, majority, naive, out);
+                        let rules = TallyRules {
+                            count_duplicates: self.bugs.has(Bug::LearnerCountsDuplicates),
+                            mix_ballots: self.bugs.has(Bug::LearnerMixesBallots),
+                        };
+                        l.on_accepted(from, ballot, value, learn_quorum, rules, out);
                     }
                 }
                 Msg::Nudge => {

@@ -14,6 +14,24 @@ pub struct ProposerState {
     pub value: Option<Value>,
 }
 
+/// How a proposer runs its ballots: all false for correct Paxos; each flag plants a
+/// proposer bug ([`crate::paxos::Bug`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProposerRules {
+    /// Always propose the client's value (`ProposerIgnoresAcceptedValue`).
+    pub ignore_accepted: bool,
+    /// Adopt the first reported value, not the highest-ballot one
+    /// (`ProposerAdoptsFirstValue`).
+    pub adopt_first: bool,
+    /// Ballots carry no proposer id (`BallotsNotUnique`).
+    pub anonymous_ballots: bool,
+    /// Nacks are ignored and a retry reuses the ballot (`ProposerIgnoresNacks`).
+    pub ignore_nacks: bool,
+}
+
+/// The proposer id an anonymous ballot carries (`BallotsNotUnique`): no real node.
+const NO_PROPOSER: NodeId = NodeId(0);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
     /// No client value yet, or gave up after the configured attempts.
@@ -22,6 +40,9 @@ enum Phase {
     Preparing {
         ballot: Ballot,
         promises: BTreeMap<NodeId, Option<(Ballot, Value)>>,
+        /// The first accepted proposal a promise reported, in arrival order: only
+        /// consulted under `ProposerRules::adopt_first`.
+        first_reported: Option<(Ballot, Value)>,
     },
     /// Phase 2: collecting acceptances of `value` at `ballot`.
     Accepting {
@@ -43,16 +64,23 @@ pub struct Proposer {
     /// Highest round seen in any nack, so the next ballot jumps past it.
     round_seen_max: u64,
     attempts: u32,
+    rules: ProposerRules,
 }
 
 impl Proposer {
     pub fn new(id: NodeId, state: ProposerState) -> Self {
+        Self::with_rules(id, state, ProposerRules::default())
+    }
+
+    /// A proposer with planted bugs switched on (see [`ProposerRules`]).
+    pub fn with_rules(id: NodeId, state: ProposerState, rules: ProposerRules) -> Self {
         Proposer {
             id,
             state,
             phase: Phase::Idle,
             round_seen_max: 0,
             attempts: 0,
+            rules,
         }
     }
 
@@ -107,11 +135,19 @@ impl Proposer {
             }
         }
         self.attempts += 1;
-        self.state.round = self.state.round.max(self.round_seen_max) + 1;
-        let ballot = Ballot::new(self.state.round, self.id);
+        if !(self.rules.ignore_nacks && self.state.round > 0) {
+            self.state.round = self.state.round.max(self.round_seen_max) + 1;
+        }
+        let owner = if self.rules.anonymous_ballots {
+            NO_PROPOSER
+        } else {
+            self.id
+        };
+        let ballot = Ballot::new(self.state.round, owner);
         self.phase = Phase::Preparing {
             ballot,
             promises: BTreeMap::new(),
+            first_reported: None,
         };
         for &to in acceptors {
             out.push(Output::Send {
@@ -132,12 +168,13 @@ impl Proposer {
         ballot: Ballot,
         accepted: Option<(Ballot, Value)>,
         acceptors: &[NodeId],
-        majority: usize,
+        quorum: usize,
         out: &mut Vec<Output>,
     ) {
         let Phase::Preparing {
             ballot: current,
             promises,
+            first_reported,
         } = &mut self.phase
         else {
             return;
@@ -145,17 +182,26 @@ impl Proposer {
         if *current != ballot {
             return;
         }
+        if first_reported.is_none() {
+            first_reported.clone_from(&accepted);
+        }
         promises.insert(from, accepted);
-        if promises.len() < majority {
+        if promises.len() < quorum {
             return;
         }
         // Adopt the value of the highest-ballot proposal any promiser accepted; only
         // if none accepted anything may the proposer use its own value.
-        let highest = promises
-            .values()
-            .flatten()
-            .max_by(|a, b| a.0.cmp(&b.0))
-            .cloned();
+        let highest = if self.rules.ignore_accepted {
+            None
+        } else if self.rules.adopt_first {
+            first_reported.clone()
+        } else {
+            promises
+                .values()
+                .flatten()
+                .max_by(|a, b| a.0.cmp(&b.0))
+                .cloned()
+        };
         let own = self
             .state
             .value
@@ -232,6 +278,9 @@ impl Proposer {
         timing: &TimingConfig,
         out: &mut Vec<Output>,
     ) {
+        if self.rules.ignore_nacks {
+            return;
+        }
         self.round_seen_max = self.round_seen_max.max(promised.round);
         if self.current_ballot() == Some(ballot) {
             self.back_off(timing, out);
@@ -272,9 +321,12 @@ impl Proposer {
     /// shell draws from the node's own seeded RNG.
     fn back_off(&mut self, timing: &TimingConfig, out: &mut Vec<Output>) {
         self.phase = Phase::Backoff;
-        out.push(Output::Note(Note::BackingOff {
-            next_round: self.state.round.max(self.round_seen_max) + 1,
-        }));
+        let next_round = if self.rules.ignore_nacks {
+            self.state.round
+        } else {
+            self.state.round.max(self.round_seen_max) + 1
+        };
+        out.push(Output::Note(Note::BackingOff { next_round }));
         out.push(Output::SetTimer {
             timer: Timer::Retry,
             delay_ms_min: timing.backoff_ms_min,

@@ -27,6 +27,10 @@ pub struct Peers {
     pub propose_at_start: bool,
     /// The simulated time the liveness phase allows after the faults heal.
     pub liveness_bound_ms: u64,
+    /// The protocol's message kinds, as its core's `Core::msg_kind` names them: the
+    /// generator aims targeted faults (drop, duplicate, delay one kind of message in a
+    /// time window) at these. Empty: no targeted faults.
+    pub message_kinds: &'static [&'static str],
 }
 
 impl Peers {
@@ -49,7 +53,7 @@ impl Peers {
                 .collect(),
         };
         let horizon_ms = rng.between(self.horizon_ms.0.max(1), self.horizon_ms.1);
-        let workload = cluster
+        let workload: Vec<Proposal> = cluster
             .ids()
             .into_iter()
             .map(|proposer| {
@@ -66,9 +70,12 @@ impl Peers {
                 }
             })
             .collect();
+        let request_times: Vec<u64> = workload.iter().map(|p| p.at_ms).collect();
         let faults = generate_schedule(
             &mut rng,
             &cluster.ids(),
+            self.message_kinds,
+            &request_times,
             GeneratorLimits {
                 horizon_ms,
                 events_max: FAULT_EVENTS_MAX,

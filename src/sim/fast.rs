@@ -62,7 +62,9 @@ use super::rng::{stream_rng, Draw, Stream};
 use super::runner::{RunEnd, RunReport};
 use super::scenario::Scenario;
 use super::settle::SettleTracker;
-use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, Verdict};
+use crate::fault::{
+    pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, PendingRestarts, Verdict,
+};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::node::TIMERS_MAX;
@@ -134,6 +136,9 @@ struct Slot {
     client_request: Option<(u64, Value)>,
     /// What the last `Output::Persist` stored (fsynced: survives any crash).
     disk: Option<DurableState>,
+    /// A snapshot written without fsync since then (`Output::WriteUnsynced`): what a
+    /// read sees while the node runs, and what a crash discards, as turmoil's fs does.
+    unsynced: Option<DurableState>,
     /// The incarnation the next spawn gets.
     incarnation_next: u32,
     life: Life,
@@ -183,6 +188,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
                 .find(|p| p.proposer == spec.id)
                 .map(|p| (p.at_ms, p.value.clone())),
             disk: None,
+            unsynced: None,
             incarnation_next: 0,
             life: Life::Down,
         })
@@ -215,6 +221,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
     let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
     let mut settle = SettleTracker::new(&members.learners);
     let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
+    let mut restarts = PendingRestarts::default();
     let mut next_fault = 0;
     let mut phase = Phase::Safety;
 
@@ -235,6 +242,9 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
             next_fault += 1;
             sim.apply(&event.fault, &ids, &mut crashed);
         }
+        if phase == Phase::Safety {
+            sim.crash_on_request(&ids, &mut crashed, &mut restarts);
+        }
         if phase == Phase::Safety
             && now_ms > safety_end_ms
             && next_fault == scenario.faults.events.len()
@@ -242,6 +252,7 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
             phase = Phase::Liveness;
             sim.history
                 .push(now_ms, None, EventKind::PhaseStarted { phase });
+            restarts.clear();
             sim.heal_all(&mut crashed);
         }
         if phase == Phase::Liveness && settle.settled() {
@@ -283,6 +294,12 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
         if phase == Phase::Safety {
             if let Some(e) = scenario.faults.events.get(next_fault) {
                 next_ms = next_ms.min(e.at_ms);
+            }
+            if let Some(at_ms) = restarts.next_ms() {
+                next_ms = next_ms.min(at_ms);
+            }
+            if sim.faults.crash_requested() {
+                next_ms = now_ms + 1;
             }
             next_ms = next_ms.min((safety_end_ms + 1).max(now_ms + 1));
         }
@@ -360,7 +377,7 @@ impl Fast<'_> {
                     return; // crashed before it ran
                 }
                 let slot = &mut self.slots[node];
-                let recovered = slot.disk.clone();
+                let recovered = slot.unsynced.clone().or_else(|| slot.disk.clone());
                 let members = self.scenario.cluster.membership();
                 slot.life = Life::Up {
                     incarnation,
@@ -472,7 +489,12 @@ impl Fast<'_> {
             match output {
                 Output::Persist(state) => {
                     self.slots[node].disk = Some(state.clone());
+                    self.slots[node].unsynced = None;
                     self.record(node, EventKind::Persisted { state });
+                }
+                Output::WriteUnsynced(state) => {
+                    self.slots[node].unsynced = Some(state.clone());
+                    self.record(node, EventKind::WrittenUnsynced { state });
                 }
                 Output::Send { to, msg } => self.send(node, to, msg),
                 Output::SetTimer {
@@ -534,7 +556,9 @@ impl Fast<'_> {
                 msg: msg.clone(),
             },
         );
-        let verdict = self.faults.verdict(self.slots[from].id, to_id);
+        let verdict = self
+            .faults
+            .verdict(self.slots[from].id, to_id, msg.kind_name(), self.now_ms);
         let delays_ms = match verdict {
             Verdict::Drop => {
                 self.record(from, EventKind::Dropped { to: to_id, msg_id });
@@ -621,6 +645,26 @@ impl Fast<'_> {
         self.cut.iter_mut().for_each(|c| *c = false);
     }
 
+    /// Crash the nodes whose crash triggers fired (in the previous millisecond), and
+    /// restart those whose time has come, as `runner::crash_on_request` does.
+    fn crash_on_request(
+        &mut self,
+        ids: &[NodeId],
+        crashed: &mut BTreeSet<NodeId>,
+        restarts: &mut PendingRestarts,
+    ) {
+        for request in self.faults.take_crash_requests() {
+            let was_up = !crashed.contains(&request.node);
+            self.apply(&Fault::Crash { node: request.node }, ids, crashed);
+            if let (true, Some(down_ms)) = (was_up, request.down_ms) {
+                restarts.push(self.now_ms + down_ms, request.node);
+            }
+        }
+        for node in restarts.take_due(self.now_ms) {
+            self.apply(&Fault::Restart { node }, ids, crashed);
+        }
+    }
+
     /// Apply one fault and record it, as `runner::apply` does.
     fn apply(&mut self, fault: &Fault, ids: &[NodeId], crashed: &mut BTreeSet<NodeId>) {
         let kind = match fault {
@@ -658,6 +702,7 @@ impl Fast<'_> {
                 }
                 if let Some(&i) = self.index.get(node) {
                     self.slots[i].life = Life::Down;
+                    self.slots[i].unsynced = None;
                 }
                 EventKind::Crashed { node: *node }
             }
@@ -669,6 +714,30 @@ impl Fast<'_> {
                     self.spawn(i);
                 }
                 EventKind::Restarted { node: *node }
+            }
+            Fault::MessageFaults {
+                kinds,
+                link,
+                faults: rates,
+                duration_ms,
+            } => {
+                let until_ms = self.now_ms + duration_ms;
+                self.faults.set_targeted(kinds, *link, *rates, until_ms);
+                EventKind::message_faults_set(kinds, *link, rates, until_ms)
+            }
+            Fault::CrashAfterSend {
+                node,
+                kind,
+                nth,
+                down_ms,
+            } => {
+                self.faults.arm_crash(*node, kind, *nth, *down_ms);
+                EventKind::CrashArmed {
+                    node: *node,
+                    kind: kind.clone(),
+                    nth: *nth,
+                    down_ms: *down_ms,
+                }
             }
         };
         self.history.push(self.now_ms, None, kind);

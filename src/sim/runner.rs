@@ -4,7 +4,9 @@
 
 use super::rng::{stream_rng, turmoil_seed, Stream};
 use super::scenario::Scenario;
-use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer};
+use crate::fault::{
+    pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, PendingRestarts,
+};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::net::TurmoilUdp;
@@ -131,6 +133,7 @@ pub fn run_protocol<P: Protocol>(protocol: &P, scenario: &Scenario) -> RunReport
     let ids = scenario.cluster.ids();
     let mut settle = protocol.settle(scenario);
     let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
+    let mut restarts = PendingRestarts::default();
     let mut next_fault = 0;
     let mut phase = Phase::Safety;
     history
@@ -156,6 +159,17 @@ pub fn run_protocol<P: Protocol>(protocol: &P, scenario: &Scenario) -> RunReport
                 now_ms,
             );
         }
+        if phase == Phase::Safety {
+            crash_on_request(
+                &mut sim,
+                &ids,
+                &mut crashed,
+                &mut restarts,
+                &faults,
+                &history,
+                now_ms,
+            );
+        }
         // Phase 1 ends one tick after its last event, so that event's effects (a client
         // request at that very time) happen under phase 1.
         if phase == Phase::Safety
@@ -166,6 +180,7 @@ pub fn run_protocol<P: Protocol>(protocol: &P, scenario: &Scenario) -> RunReport
             history
                 .borrow_mut()
                 .push(now_ms, None, EventKind::PhaseStarted { phase });
+            restarts.clear();
             heal_all(&mut sim, &ids, &mut crashed, &faults, &history, now_ms);
         }
         if phase == Phase::Liveness && settle.settled() {
@@ -198,6 +213,33 @@ pub fn run_protocol<P: Protocol>(protocol: &P, scenario: &Scenario) -> RunReport
         history,
         end,
         sim_ms,
+    }
+}
+
+/// Crash the nodes whose crash triggers fired during the last step, and restart those
+/// whose time has come. A request for a node already down changes nothing and
+/// schedules no restart.
+fn crash_on_request(
+    sim: &mut turmoil::Sim,
+    ids: &[NodeId],
+    crashed: &mut BTreeSet<NodeId>,
+    restarts: &mut PendingRestarts,
+    faults: &RefCell<FaultLayer>,
+    history: &RefCell<History>,
+    now_ms: u64,
+) {
+    let requests = faults.borrow_mut().take_crash_requests();
+    for request in requests {
+        let was_up = !crashed.contains(&request.node);
+        let crash = Fault::Crash { node: request.node };
+        apply(sim, &crash, ids, crashed, faults, history, now_ms);
+        if let (true, Some(down_ms)) = (was_up, request.down_ms) {
+            restarts.push(now_ms + down_ms, request.node);
+        }
+    }
+    for node in restarts.take_due(now_ms) {
+        let restart = Fault::Restart { node };
+        apply(sim, &restart, ids, crashed, faults, history, now_ms);
     }
 }
 
@@ -252,6 +294,32 @@ fn apply(
             }
             sim.bounce(node.host_name());
             EventKind::Restarted { node: *node }
+        }
+        Fault::MessageFaults {
+            kinds,
+            link,
+            faults: rates,
+            duration_ms,
+        } => {
+            let until_ms = now_ms + duration_ms;
+            faults
+                .borrow_mut()
+                .set_targeted(kinds, *link, *rates, until_ms);
+            EventKind::message_faults_set(kinds, *link, rates, until_ms)
+        }
+        Fault::CrashAfterSend {
+            node,
+            kind,
+            nth,
+            down_ms,
+        } => {
+            faults.borrow_mut().arm_crash(*node, kind, *nth, *down_ms);
+            EventKind::CrashArmed {
+                node: *node,
+                kind: kind.clone(),
+                nth: *nth,
+                down_ms: *down_ms,
+            }
         }
     };
     history.borrow_mut().push(now_ms, None, kind);

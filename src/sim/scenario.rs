@@ -5,7 +5,7 @@
 use super::rng::{stream_rng, Draw, Stream};
 use crate::fault::{generate_schedule, FaultSchedule, GeneratorLimits};
 use crate::ids::NodeId;
-use crate::paxos::{Bugs, Membership, Roles, TimingConfig, Value, VALUE_BYTES_MAX};
+use crate::paxos::{Bugs, Membership, MsgKind, Roles, TimingConfig, Value, VALUE_BYTES_MAX};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -223,6 +223,12 @@ impl Scenario {
         }
         let cluster = Cluster { nodes };
         let horizon_ms = rng.between(300, 3_000);
+        // Swarm over the workload too: in a burst every client asks within a few
+        // milliseconds of the others, so ballots race while messages are in flight;
+        // otherwise requests are spread out, so later proposers meet accepted values.
+        let burst_at_ms = rng
+            .chance(0.4)
+            .then(|| [0, rng.between(0, horizon_ms / 2)][rng.between(0, 1) as usize]);
         let workload = cluster
             .membership()
             .proposers
@@ -231,16 +237,19 @@ impl Scenario {
             .map(|(i, &p)| Proposal {
                 proposer: p,
                 value: Value::new(format!("Value_{}", (b'A' + i as u8) as char)),
-                at_ms: if rng.chance(0.3) {
-                    0
-                } else {
-                    rng.between(0, horizon_ms / 2)
+                at_ms: match burst_at_ms {
+                    Some(at_ms) => at_ms + rng.between(0, 5),
+                    None if rng.chance(0.3) => 0,
+                    None => rng.between(0, horizon_ms / 2),
                 },
             })
-            .collect();
+            .collect::<Vec<Proposal>>();
+        let request_times: Vec<u64> = workload.iter().map(|p| p.at_ms).collect();
         let faults = generate_schedule(
             &mut rng,
             &cluster.ids(),
+            &MsgKind::NAMES,
+            &request_times,
             GeneratorLimits {
                 horizon_ms,
                 events_max: 12,
@@ -325,6 +334,7 @@ impl Scenario {
         }
         self.faults
             .validate(&ids)
+            .and_then(|()| self.faults.validate_kinds(&MsgKind::NAMES))
             .map_err(|(field, reason)| err(field, reason))?;
         let t = &self.timing;
         if t.backoff_ms_min > t.backoff_ms_max {
@@ -360,11 +370,12 @@ pub fn scenario_strategy() -> impl proptest::strategy::Strategy<Value = Scenario
     use proptest::prelude::*;
     any::<u64>().prop_flat_map(|seed| {
         let base = Scenario::generate(seed);
-        crate::fault::strategy::schedule(base.cluster.ids(), 3_000, 12).prop_map(move |faults| {
-            Scenario {
+        let kinds = MsgKind::NAMES.iter().map(|k| k.to_string()).collect();
+        crate::fault::strategy::schedule(base.cluster.ids(), kinds, 3_000, 12).prop_map(
+            move |faults| Scenario {
                 faults,
                 ..base.clone()
-            }
-        })
+            },
+        )
     })
 }

@@ -21,6 +21,12 @@ pub trait Fs {
     fn rename(from: &Path, to: &Path) -> io::Result<()>;
     /// Fsync a directory, making the renames and creations inside it durable.
     fn sync_dir(path: &Path) -> io::Result<()>;
+    /// Create (or truncate) `path` and write `contents`, without fsync.
+    fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()>;
+    /// Whether a write that was never fsynced is lost when the node's process dies
+    /// (a simulated crash is a whole machine's) or survives in the page cache (a real
+    /// process killed on a running machine). See [`Storage::store_unsynced`].
+    const UNSYNCED_DIES_WITH_PROCESS: bool;
 }
 
 /// The [`Fs`] operations a `std::fs`-shaped module provides under the same names
@@ -41,6 +47,9 @@ macro_rules! fs_ops_from_module {
         fn rename(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
             $fs::rename(from, to)
         }
+        fn write_unsynced(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+            $fs::write(path, contents)
+        }
     };
 }
 pub(super) use fs_ops_from_module;
@@ -49,6 +58,11 @@ pub(super) use fs_ops_from_module;
 /// file `state`, plain files (the chosen value) beside it.
 pub struct FileStorage<F: Fs> {
     dir: PathBuf,
+    /// The last `store_unsynced` snapshot not yet superseded by a `store`, when the
+    /// filesystem loses unsynced writes with the process: it lives in this value, which
+    /// lives in the node's incarnation, so a crash drops it and recovery reads the
+    /// synced file.
+    unsynced: Option<Vec<u8>>,
     fs: PhantomData<F>,
 }
 
@@ -77,6 +91,7 @@ impl<F: Fs> FileStorage<F> {
         }
         Ok(FileStorage {
             dir,
+            unsynced: None,
             fs: PhantomData,
         })
     }
@@ -121,11 +136,31 @@ impl<F: Fs> FileStorage<F> {
 
 impl<F: Fs> Storage for FileStorage<F> {
     fn load(&mut self) -> Result<Option<Vec<u8>>> {
+        if let Some(bytes) = &self.unsynced {
+            return Ok(Some(bytes.clone()));
+        }
         self.load_record(STATE_FILE)
     }
 
     fn store(&mut self, snapshot: &[u8]) -> Result<()> {
-        self.store_record(STATE_FILE, snapshot)
+        self.store_record(STATE_FILE, snapshot)?;
+        self.unsynced = None;
+        Ok(())
+    }
+
+    fn store_unsynced(&mut self, snapshot: &[u8]) -> Result<()> {
+        assert!(
+            snapshot.len() <= super::RECORD_BYTES_MAX,
+            "snapshot over {} bytes",
+            super::RECORD_BYTES_MAX
+        );
+        if F::UNSYNCED_DIES_WITH_PROCESS {
+            self.unsynced = Some(snapshot.to_vec());
+            return Ok(());
+        }
+        // The page cache outlives the process: overwrite the record in place, unsynced.
+        let path = self.dir.join(STATE_FILE);
+        F::write_unsynced(&path, &encode_record(snapshot)).map_err(io_err(&path))
     }
 
     fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()> {

@@ -40,6 +40,11 @@ pub trait Storage {
     fn load(&mut self) -> Result<Option<Vec<u8>>>;
     /// Replace the snapshot. Durable when this returns `Ok`.
     fn store(&mut self, snapshot: &[u8]) -> Result<()>;
+    /// Overwrite the snapshot in place without fsync: the write a node makes when it
+    /// forgets to sync. A crash before the next [`Storage::store`] loses it and recovery
+    /// finds the last synced snapshot. Correct code never calls this; it exists so the
+    /// planted bug `acceptor_skips_fsync` has real unsynced-write semantics.
+    fn store_unsynced(&mut self, snapshot: &[u8]) -> Result<()>;
     /// Write a plain, human-readable file beside the state (the learner's chosen
     /// value, as the lab's servers write it), durably.
     fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()>;

@@ -16,6 +16,12 @@ pub type StdFileStorage = FileStorage<StdFs>;
 impl Fs for StdFs {
     fs_ops_from_module!(fs);
 
+    /// A process killed with kill -9 leaves its unsynced writes in the operating
+    /// system's page cache, where the next incarnation reads them: only a power loss
+    /// would lose them, and real mode does not cut power. So real processes cannot
+    /// catch a missing fsync; the simulation can.
+    const UNSYNCED_DIES_WITH_PROCESS: bool = false;
+
     fn exists(path: &Path) -> io::Result<bool> {
         path.try_exists()
     }

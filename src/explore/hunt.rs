@@ -1,0 +1,158 @@
+//! Measuring the generator against the planted-bug catalog: how many runs, and how much
+//! wall time, a campaign needs before it first sees a bug, over several campaign seeds.
+//! A campaign here is exactly `gauntlet explore --seed S` with the bug switched on (run
+//! `i` has seed `run_seed(S, i)`), played one run at a time on one thread, stopped at
+//! the first run that violates a property. The failure is then shrunk in the same lane,
+//! and a fast-lane find is re-run in the turmoil lane, the reference.
+//!
+//! The clock is handed in by the caller: the library never reads wall time, so hunts
+//! are as deterministic as everything else apart from the durations they report.
+
+use super::{campaign_scenario, run_and_check, run_and_check_in, Lane};
+use crate::paxos::Bugs;
+use crate::protocol::Builtin;
+use crate::sim::rng::run_seed;
+use crate::sim::shrink::{shrink, Shrunk};
+use crate::sim::Scenario;
+
+/// What one hunt looks for, and how hard.
+#[derive(Debug, Clone)]
+pub struct HuntConfig {
+    pub bugs: Bugs,
+    pub lane: Lane,
+    /// Most runs one campaign may spend before giving up.
+    pub runs_max: u64,
+    /// Candidate runs the shrinker may spend on the failure found (0: no shrinking).
+    pub shrink_budget: usize,
+}
+
+/// The first failure one campaign found.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    /// Runs played up to and including the failing one (its index + 1).
+    pub runs: u64,
+    /// Wall seconds from the campaign's start to the verdict on the failing run.
+    pub wall_s: f64,
+    /// The seed of the failing run (replay it with `gauntlet replay --seed`).
+    pub seed: u64,
+    /// The first property it violated.
+    pub property: &'static str,
+    pub scenario: Scenario,
+    /// Fault events in the failing scenario, and after shrinking.
+    pub fault_events: usize,
+    pub shrunk: Option<Shrunk>,
+    /// For a fast-lane find: whether the turmoil lane fails the same property on the
+    /// shrunk scenario (or on the original when not shrunk).
+    pub reproduced_in_turmoil: Option<bool>,
+}
+
+/// One campaign's outcome.
+#[derive(Debug, Clone)]
+pub struct HuntRun {
+    pub campaign_seed: u64,
+    /// `None`: not found within `runs_max`.
+    pub detection: Option<Detection>,
+    /// Wall seconds the campaign ran (to detection, or all `runs_max` runs).
+    pub wall_s: f64,
+}
+
+/// Run one campaign with base seed `campaign_seed` until its first violation.
+/// `now_s` reads a clock in seconds (only differences are used).
+pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) -> HuntRun {
+    let started = now_s();
+    for index in 0..config.runs_max {
+        let seed = run_seed(campaign_seed, index);
+        let scenario = campaign_scenario(Builtin::Paxos, seed, &config.bugs);
+        let judged = run_and_check_in(config.lane, &scenario);
+        let Some(first) = judged.verdict.violations.first() else {
+            continue;
+        };
+        let wall_s = now_s() - started;
+        let property = first.property;
+        let shrunk = (config.shrink_budget > 0)
+            .then(|| shrink_in(config.lane, &scenario, property, config.shrink_budget));
+        let reproduced_in_turmoil = (config.lane == Lane::Fast).then(|| {
+            let target = shrunk.as_ref().map_or(&scenario, |s| &s.scenario);
+            fails(Lane::Turmoil, target, property)
+        });
+        return HuntRun {
+            campaign_seed,
+            detection: Some(Detection {
+                runs: index + 1,
+                wall_s,
+                seed,
+                property,
+                fault_events: scenario.faults.events.len(),
+                scenario,
+                shrunk,
+                reproduced_in_turmoil,
+            }),
+            wall_s,
+        };
+    }
+    HuntRun {
+        campaign_seed,
+        detection: None,
+        wall_s: now_s() - started,
+    }
+}
+
+fn fails(lane: Lane, scenario: &Scenario, property: &str) -> bool {
+    let judged = match lane {
+        Lane::Turmoil => run_and_check(scenario),
+        Lane::Fast => run_and_check_in(Lane::Fast, scenario),
+    };
+    judged
+        .verdict
+        .violations
+        .iter()
+        .any(|v| v.property == property)
+}
+
+/// Shrink a failing scenario while `property` still fails in `lane`.
+pub fn shrink_in(lane: Lane, scenario: &Scenario, property: &str, budget: usize) -> Shrunk {
+    shrink(scenario, budget, |candidate| {
+        fails(lane, candidate, property)
+    })
+}
+
+/// The median of `values` (the upper middle one for an even count); `None` if empty.
+/// `None` entries (not found) count as larger than any number, so a median that lands
+/// on one is itself `None`: "not found within the budget".
+pub fn median(values: &[Option<f64>]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<Option<f64>> = values.to_vec();
+    sorted.sort_by(|a, b| match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    sorted[sorted.len() / 2]
+}
+
+/// Campaign seeds for a hunt of `count` campaigns starting at `first`.
+pub fn campaign_seeds(first: u64, count: u64) -> Vec<u64> {
+    (0..count).map(|i| first.wrapping_add(i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The median treats "not found" as larger than every number, and takes the upper
+    /// middle of an even count (so 10 seeds report the 6th-smallest value).
+    #[test]
+    fn median_orders_not_found_last() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[Some(3.0), Some(1.0), Some(2.0)]), Some(2.0));
+        assert_eq!(
+            median(&[Some(1.0), Some(4.0), Some(2.0), Some(3.0)]),
+            Some(3.0)
+        );
+        assert_eq!(median(&[Some(1.0), None, None]), None);
+        assert_eq!(median(&[Some(1.0), Some(2.0), None]), Some(2.0));
+    }
+}
