@@ -64,6 +64,10 @@ impl Protocol for Naive {
         Naive::NAME
     }
 
+    fn message_kinds(&self) -> &'static [&'static str] {
+        &[VOTE_KIND]
+    }
+
     /// 3 to 7 nodes, each proposing `Value_<letter>` at the start, as in the notes (two
     /// nodes may propose the same value, so votes can start above 1), under the
     /// harness's fault schedule. With every proposal made at once, a quiet network

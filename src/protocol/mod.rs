@@ -72,6 +72,13 @@ pub trait Protocol {
     /// The nodes that must decide once the faults heal.
     fn deciders(&self, scenario: &Scenario) -> Vec<NodeId>;
 
+    /// The labels of this protocol's message kinds, which targeted faults name (and
+    /// scenario validation checks them against). Default: none, so a scenario may hold
+    /// no targeted message faults.
+    fn message_kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// When a run in its liveness phase is over before its bound. Default: once every
     /// decider has decided.
     fn settle(&self, scenario: &Scenario) -> Box<dyn Settle> {
@@ -195,6 +202,14 @@ impl Builtin {
         match self {
             Builtin::Paxos => Paxos.check(history, scenario),
             Builtin::Naive => Naive.check(history, scenario),
+        }
+    }
+
+    /// See [`Protocol::message_kinds`].
+    pub fn message_kinds(self) -> &'static [&'static str] {
+        match self {
+            Builtin::Paxos => Paxos.message_kinds(),
+            Builtin::Naive => Naive.message_kinds(),
         }
     }
 

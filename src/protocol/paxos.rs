@@ -7,6 +7,7 @@ use crate::history::{Event, History};
 use crate::ids::NodeId;
 use crate::net::Transport;
 use crate::node::{run_node, NodeEnv, NodeError, NodeSetup};
+use crate::paxos::MsgKind;
 use crate::sim::{Scenario, SettleTracker, DEFAULT_PROTOCOL};
 use crate::storage::Storage;
 use std::future::Future;
@@ -20,6 +21,10 @@ impl Protocol for Paxos {
 
     fn name(&self) -> &'static str {
         DEFAULT_PROTOCOL
+    }
+
+    fn message_kinds(&self) -> &'static [&'static str] {
+        &MsgKind::NAMES
     }
 
     fn generate(&self, seed: u64) -> Scenario {

@@ -334,7 +334,14 @@ impl Scenario {
         }
         self.faults
             .validate(&ids)
-            .and_then(|()| self.faults.validate_kinds(&MsgKind::NAMES))
+            .and_then(
+                |()| match crate::protocol::Builtin::from_name(&self.protocol) {
+                    Some(protocol) => self.faults.validate_kinds(protocol.message_kinds()),
+                    // A plug-in protocol's labels are its own business: its run ignores any
+                    // label its core never sends.
+                    None => Ok(()),
+                },
+            )
             .map_err(|(field, reason)| err(field, reason))?;
         let t = &self.timing;
         if t.backoff_ms_min > t.backoff_ms_max {
