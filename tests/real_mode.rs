@@ -451,6 +451,24 @@ fn nemesis(seed: u64, bugs: &[&str]) -> NemesisReport {
             .iter()
             .all(|&id| cluster.chosen_value(id).is_some())
     });
+    // Then every client must get its answer, as the liveness checker requires of
+    // every proposer that took a client value: stop relaunching the ones that decided,
+    // relaunch the ones that timed out (bounded), and wait for all to exit 0.
+    let mut answered = vec![false; proposers.len()];
+    let all_answered = wait_until(|| {
+        for (k, &id) in cluster.proposers.iter().enumerate() {
+            if answered[k] {
+                continue;
+            }
+            match proposers[k].try_wait().map(|status| status.code()) {
+                Some(Some(0)) => answered[k] = true,
+                Some(Some(3)) => proposers[k] = cluster.propose(id, &value(id), bugs),
+                Some(other) => panic!("proposer n{id} exited {other:?}\n{}", cluster.logs()),
+                None => {}
+            }
+        }
+        answered.iter().all(|&a| a)
+    });
     for p in &mut proposers {
         p.terminate();
     }
@@ -466,8 +484,9 @@ fn nemesis(seed: u64, bugs: &[&str]) -> NemesisReport {
     let (check_code, check_out) = cluster.check();
     eprintln!("gauntlet check exited {check_code}:\n{check_out}");
     assert!(
-        learned || check_code != 0,
-        "some learner never learned, yet check passed:\n{check_out}\n{}",
+        (learned && all_answered) || check_code != 0,
+        "some learner never learned or some client never got its answer, yet check \
+         passed:\n{check_out}\n{}",
         cluster.logs()
     );
     NemesisReport {
