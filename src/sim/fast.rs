@@ -26,7 +26,10 @@
 //!   fault-delayed copies are discarded; a datagram that arrives while it is down is
 //!   lost without a trace (turmoil: no socket bound). Datagrams it sent before the crash
 //!   stay in flight. Its disk is the last `Persist`, which the shell writes and fsyncs
-//!   before executing any later output, so nothing persisted is ever lost.
+//!   before executing any later output, so nothing persisted is ever lost; a
+//!   `WriteUnsynced` since then (planted bug only) is lost, as in `SimFileStorage`.
+//! - **Protocol-timed crashes.** A crash trigger that fires on a send crashes the node
+//!   at the start of the next millisecond and schedules its restart, as the runner does.
 //! - **Restart.** A new incarnation (one more than the last one spawned, counting a
 //!   start that a crash at the same instant pre-empted, as turmoil's `bounce` calls the
 //!   host closure again), `Started` with the recovered state, a fresh
