@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 use gauntlet::check::Expectation;
 use gauntlet::explore::corpus::{meets_expectation, CorpusEntry, Expect};
 use gauntlet::explore::{
-    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged, Lane,
+    explore, run_and_check, run_and_check_in, shrink_failure, CampaignConfig, CampaignSummary,
+    Failure, Judged, Lane,
 };
 use gauntlet::paxos::{Bug, Bugs};
 use gauntlet::protocol::Builtin;
@@ -511,7 +512,10 @@ fn cmd_explore(config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
     // A safety failure is the one worth shrinking first: it needs no time bound.
     let first = (summary.failures.iter())
         .find(|f| reproducible(f) && f.is_safety())
-        .or_else(|| summary.failures.iter().find(reproducible));
+        .or_else(|| summary.failures.iter().find(reproducible))
+        // Else a fast-lane find the turmoil lane did not reproduce: shrunk in the
+        // fast lane, where it fails.
+        .or_else(|| summary.failures.iter().find(|f| !f.violations.is_empty()));
     if let Some(first) = first {
         match (&first.saved, shrink_budget) {
             (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
@@ -733,7 +737,13 @@ fn cmd_replay(
         (None, None) => unreachable!("clap requires a file or --seed"),
     };
     println!("seed: {}", scenario.seed);
-    let judged = run_and_check(&scenario);
+    let lane = saved
+        .as_ref()
+        .map_or(Lane::Turmoil, CorpusEntry::replay_lane);
+    if lane == Lane::Fast {
+        println!("lane: fast (this failure was found in the fast lane and does not reproduce in the turmoil lane)");
+    }
+    let judged = run_and_check_in(lane, &scenario);
     let history = &judged.report.history;
     if json {
         print!("{}", history.to_json_lines());
@@ -780,16 +790,24 @@ fn shrink_file(path: &Path, budget: usize) -> Result<(), String> {
         ));
     };
     let shrunk_path = path.with_extension("shrunk.json");
-    shrink_and_save(&entry.scenario, property, budget, &shrunk_path)
+    shrink_and_save(
+        entry.replay_lane(),
+        &entry.scenario,
+        property,
+        budget,
+        &shrunk_path,
+    )
 }
 
+/// Shrink `scenario` while `property` still fails in `lane`; save the result to `out`.
 fn shrink_and_save(
+    lane: Lane,
     scenario: &Scenario,
     property: &str,
     budget: usize,
     out: &Path,
 ) -> Result<(), String> {
-    let before = run_and_check(scenario);
+    let before = run_and_check_in(lane, scenario);
     if !before
         .verdict
         .violations
@@ -800,8 +818,8 @@ fn shrink_and_save(
             "the scenario does not fail {property}; nothing to shrink"
         ));
     }
-    let shrunk = shrink_failure(scenario, property, budget);
-    let after = run_and_check(&shrunk.scenario);
+    let shrunk = shrink_failure(lane, scenario, property, budget);
+    let after = run_and_check_in(lane, &shrunk.scenario);
     let (b, a) = (Size::of(scenario), Size::of(&shrunk.scenario));
     println!(
         "shrink {property}: {} candidate runs, {} accepted{}",
@@ -824,7 +842,11 @@ fn shrink_and_save(
         before.report.history.len(),
         after.report.history.len()
     );
-    let entry = CorpusEntry::from_judged(&shrunk.scenario, &after);
+    let mut entry = CorpusEntry::from_judged(&shrunk.scenario, &after);
+    if lane == Lane::Fast {
+        entry.lane = Lane::Fast;
+        entry.reproduced_in_turmoil = Some(false);
+    }
     let dir = out.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut text = serde_json::to_string_pretty(&entry).expect("entries serialize");
@@ -853,7 +875,7 @@ fn cmd_shrink(
                 Some(v) => {
                     let entry = CorpusEntry::from_judged(&scenario, &judged);
                     let out = dir.join(entry.file_name()).with_extension("shrunk.json");
-                    shrink_and_save(&scenario, v.property, budget, &out)
+                    shrink_and_save(Lane::Turmoil, &scenario, v.property, budget, &out)
                 }
             }
         }

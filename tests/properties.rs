@@ -6,6 +6,7 @@
 //! and the command that replays it.
 
 use crate::support::{assert_all_properties_hold, seed_override};
+use gauntlet::explore::Lane;
 use gauntlet::sim::{scenario_strategy, Scenario};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -137,7 +138,7 @@ fn proptest_shrinks_the_fault_schedule() {
         other => panic!("the planted bug was not found in 256 cases: {other:?}"),
     };
     assert!(fails(&minimal), "the reported minimum must still fail");
-    let shrunk = gauntlet::explore::shrink_failure(&minimal, "agreement", 2_000);
+    let shrunk = gauntlet::explore::shrink_failure(Lane::Turmoil, &minimal, "agreement", 2_000);
     assert!(!shrunk.stopped_early);
     let done = shrunk.scenario;
     assert!(fails(&done));

@@ -39,8 +39,8 @@ pub struct CorpusEntry {
     /// The first violation's witness events, rendered.
     #[serde(default)]
     pub witness: Vec<String>,
-    /// The trace digest (turmoil lane) when saved, in hex: a replay that differs means
-    /// the code changed.
+    /// The trace digest when saved, in hex, from the lane `replay` re-runs (see
+    /// [`CorpusEntry::replay_lane`]): a replay that differs means the code changed.
     pub digest: String,
     /// The lane that found it.
     #[serde(default)]
@@ -101,6 +101,19 @@ impl CorpusEntry {
             lane: super::Lane::Turmoil,
             reproduced_in_turmoil: None,
             scenario: scenario.clone(),
+        }
+    }
+
+    /// The lane this entry is replayed and checked in: the turmoil lane (the
+    /// reference), except for a fast-lane find the turmoil lane did not reproduce,
+    /// which is replayed where it fails. Such an entry still names a real bug in the
+    /// cores (the fast lane drives the same cores); the turmoil lane's different
+    /// latencies just do not hit the same race.
+    pub fn replay_lane(&self) -> super::Lane {
+        if self.lane == super::Lane::Fast && self.reproduced_in_turmoil == Some(false) {
+            super::Lane::Fast
+        } else {
+            super::Lane::Turmoil
         }
     }
 
@@ -231,7 +244,7 @@ pub fn meets_expectation(entry: &CorpusEntry, judged: &Judged) -> Result<(), Str
 /// file and field, or an unmet expectation), prefixed with the file's path.
 pub fn check_file(path: &Path) -> Result<(), String> {
     let entry = CorpusEntry::load(path).map_err(|e| e.to_string())?;
-    let judged = super::run_and_check(&entry.scenario);
+    let judged = super::run_and_check_in(entry.replay_lane(), &entry.scenario);
     meets_expectation(&entry, &judged).map_err(|why| {
         format!(
             "{}: {why}\n  replay: cargo run --release -- replay {}",

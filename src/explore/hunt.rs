@@ -8,11 +8,11 @@
 //! The clock is handed in by the caller: the library never reads wall time, so hunts
 //! are as deterministic as everything else apart from the durations they report.
 
-use super::{campaign_scenario, run_and_check, run_and_check_in, Lane};
+use super::{campaign_scenario, run_and_check_in, shrink_failure, Lane};
 use crate::paxos::Bugs;
 use crate::protocol::Builtin;
 use crate::sim::rng::run_seed;
-use crate::sim::shrink::{shrink, Shrunk};
+use crate::sim::shrink::Shrunk;
 use crate::sim::Scenario;
 
 /// What one hunt looks for, and how hard.
@@ -70,7 +70,7 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
         let wall_s = now_s() - started;
         let property = first.property;
         let shrunk = (config.shrink_budget > 0)
-            .then(|| shrink_in(config.lane, &scenario, property, config.shrink_budget));
+            .then(|| shrink_failure(config.lane, &scenario, property, config.shrink_budget));
         let reproduced_in_turmoil = (config.lane == Lane::Fast).then(|| {
             let target = shrunk.as_ref().map_or(&scenario, |s| &s.scenario);
             fails(Lane::Turmoil, target, property)
@@ -98,22 +98,11 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
 }
 
 fn fails(lane: Lane, scenario: &Scenario, property: &str) -> bool {
-    let judged = match lane {
-        Lane::Turmoil => run_and_check(scenario),
-        Lane::Fast => run_and_check_in(Lane::Fast, scenario),
-    };
-    judged
+    run_and_check_in(lane, scenario)
         .verdict
         .violations
         .iter()
         .any(|v| v.property == property)
-}
-
-/// Shrink a failing scenario while `property` still fails in `lane`.
-pub fn shrink_in(lane: Lane, scenario: &Scenario, property: &str, budget: usize) -> Shrunk {
-    shrink(scenario, budget, |candidate| {
-        fails(lane, candidate, property)
-    })
 }
 
 /// The median of `values` (the upper middle one for an even count); `None` if empty.

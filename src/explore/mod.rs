@@ -155,8 +155,9 @@ fn campaign_run(index: u64, seed: u64, config: &CampaignConfig) -> (u64, RunOutc
                 let mut entry = CorpusEntry::from_judged(&scenario, &judged);
                 entry.lane = config.lane;
                 entry.reproduced_in_turmoil = reproduced;
-                if let Some(r) = &reference {
-                    // The saved digest is the reference lane's, which `replay` re-runs.
+                if let (Some(r), Some(true)) = (&reference, reproduced) {
+                    // The saved digest is the lane's `replay` re-runs: the reference
+                    // lane's when it reproduced the failure, the fast lane's otherwise.
                     entry.digest = format!("{:016x}", r.report.history.digest());
                 }
                 Some(
@@ -272,12 +273,13 @@ pub fn explore(
 
 /// Shrink a failing scenario while `property` still fails, in at most `budget` runs.
 pub fn shrink_failure(
+    lane: Lane,
     scenario: &Scenario,
     property: &str,
     budget: usize,
 ) -> crate::sim::shrink::Shrunk {
     crate::sim::shrink::shrink(scenario, budget, |candidate| {
-        run_and_check(candidate)
+        run_and_check_in(lane, candidate)
             .verdict
             .violations
             .iter()
