@@ -924,7 +924,7 @@ fn cmd_keep(file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
         }
     };
     // Re-check the expectation now, so the corpus never holds an entry that fails on day one.
-    let judged = run_and_check(&entry.scenario);
+    let judged = run_and_check_in(entry.replay_lane(), &entry.scenario);
     if let Err(why) = meets_expectation(&entry, &judged) {
         eprintln!("error: {}: not kept: {why}", file.display());
         return exit::HARNESS;
