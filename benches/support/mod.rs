@@ -15,12 +15,10 @@
 
 use gauntlet::check::check_run;
 use gauntlet::explore::roster;
-use gauntlet::fault::{
-    generate_schedule, Fault, FaultEvent, FaultSchedule, GeneratorLimits, LinkFaults,
-};
+use gauntlet::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use gauntlet::history::EventKind;
 use gauntlet::ids::NodeId;
-use gauntlet::paxos::{Bugs, MsgKind, Roles, TimingConfig, Value};
+use gauntlet::paxos::{Bugs, Roles, TimingConfig, Value};
 use gauntlet::sim::rng::{run_seed, stream_rng, Draw, Stream};
 use gauntlet::sim::{
     Cluster, NetworkConfig, NodeSpec, Proposal, RunReport, Scenario, DEFAULT_PROTOCOL,
@@ -86,50 +84,10 @@ pub fn cluster(servers: u16, proposers: u16) -> Cluster {
 }
 
 /// The standard scenario of `seed`: the cluster is pinned to 5 acceptor-learners and 3
-/// proposers; the rest is drawn as `Scenario::generate` draws it (a horizon of 0.3 to
-/// 3 s, each proposer's request time, then `generate_schedule` with its swarm choice of
-/// fault kinds, rates and times over the pinned nodes), from the same scenario stream.
+/// proposers; the rest (horizon, workload, swarm fault schedule) is drawn exactly as
+/// `Scenario::generate` draws it, by the same library code.
 pub fn standard(seed: u64) -> Scenario {
-    let cluster = cluster(5, 3);
-    let mut rng = stream_rng(seed, Stream::Scenario);
-    let horizon_ms = rng.between(300, 3_000);
-    let workload = cluster
-        .membership()
-        .proposers
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| Proposal {
-            proposer: p,
-            value: Value::new(format!("Value_{}", (b'A' + i as u8) as char)),
-            at_ms: if rng.chance(0.3) {
-                0
-            } else {
-                rng.between(0, horizon_ms / 2)
-            },
-        })
-        .collect::<Vec<Proposal>>();
-    let request_times: Vec<u64> = workload.iter().map(|p| p.at_ms).collect();
-    let faults = generate_schedule(
-        &mut rng,
-        &cluster.ids(),
-        &MsgKind::NAMES,
-        &request_times,
-        GeneratorLimits {
-            horizon_ms,
-            events_max: 12,
-        },
-    );
-    Scenario {
-        seed,
-        cluster,
-        timing: TimingConfig::default(),
-        network: NetworkConfig::default(),
-        workload,
-        faults,
-        liveness_bound_ms: 10_000,
-        bugs: Bugs::default(),
-        protocol: DEFAULT_PROTOCOL.to_string(),
-    }
+    Scenario::generate_on(seed, cluster(5, 3))
 }
 
 /// A scenario of `nodes` acceptor-learners and 3 proposers (so `nodes + 3` hosts, as

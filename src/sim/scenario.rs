@@ -6,6 +6,7 @@ use super::rng::{stream_rng, Draw, Stream};
 use crate::fault::{generate_schedule, FaultSchedule, GeneratorLimits};
 use crate::ids::NodeId;
 use crate::paxos::{Bugs, Membership, MsgKind, Roles, TimingConfig, Value, VALUE_BYTES_MAX};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -221,7 +222,18 @@ impl Scenario {
                 },
             });
         }
-        let cluster = Cluster { nodes };
+        Self::draw_on(seed, &mut rng, Cluster { nodes })
+    }
+
+    /// The scenario of `seed` on a given cluster: workload, horizon and fault schedule
+    /// drawn as [`Scenario::generate`] draws them (the benchmarks pin their cluster this
+    /// way and get the generator's full fault mix on it).
+    pub fn generate_on(seed: u64, cluster: Cluster) -> Scenario {
+        Self::draw_on(seed, &mut stream_rng(seed, Stream::Scenario), cluster)
+    }
+
+    /// Everything of a generated scenario after its cluster, from `rng`.
+    fn draw_on(seed: u64, rng: &mut ChaCha8Rng, cluster: Cluster) -> Scenario {
         let horizon_ms = rng.between(300, 3_000);
         // Swarm over the workload too: in a burst every client asks within a few
         // milliseconds of the others, so ballots race while messages are in flight;
@@ -246,7 +258,7 @@ impl Scenario {
             .collect::<Vec<Proposal>>();
         let request_times: Vec<u64> = workload.iter().map(|p| p.at_ms).collect();
         let faults = generate_schedule(
-            &mut rng,
+            rng,
             &cluster.ids(),
             &MsgKind::NAMES,
             &request_times,
