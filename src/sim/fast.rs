@@ -61,6 +61,7 @@
 //! - **Limits.** More than [`EVENT_QUEUE_MAX`] pending events, or a node asking for more
 //!   than [`TIMERS_MAX`] timers (the shell's assert), ends the run as `HarnessError`.
 
+use super::layer_faults::{apply_layer_fault, is_layer_fault};
 use super::rng::{stream_rng, Draw, Stream};
 use super::runner::{RunEnd, RunReport};
 use super::scenario::Scenario;
@@ -692,12 +693,8 @@ impl Fast<'_> {
                 self.repair_all();
                 EventKind::Healed
             }
-            Fault::LinkFaults {
-                link,
-                faults: rates,
-            } => {
-                self.faults.set(*link, *rates);
-                EventKind::link_faults_set(*link, rates)
+            layer_fault if is_layer_fault(layer_fault) => {
+                apply_layer_fault(&mut self.faults, layer_fault, self.now_ms)
             }
             Fault::Crash { node } => {
                 if !crashed.insert(*node) {
@@ -718,30 +715,7 @@ impl Fast<'_> {
                 }
                 EventKind::Restarted { node: *node }
             }
-            Fault::MessageFaults {
-                kinds,
-                link,
-                faults: rates,
-                duration_ms,
-            } => {
-                let until_ms = self.now_ms + duration_ms;
-                self.faults.set_targeted(kinds, *link, *rates, until_ms);
-                EventKind::message_faults_set(kinds, *link, rates, until_ms)
-            }
-            Fault::CrashAfterSend {
-                node,
-                kind,
-                nth,
-                down_ms,
-            } => {
-                self.faults.arm_crash(*node, kind, *nth, *down_ms);
-                EventKind::CrashArmed {
-                    node: *node,
-                    kind: kind.clone(),
-                    nth: *nth,
-                    down_ms: *down_ms,
-                }
-            }
+            _ => unreachable!("every other fault is a layer fault"),
         };
         self.history.push(self.now_ms, None, kind);
     }

@@ -2,6 +2,7 @@
 //! streams, phases (safety with faults, then liveness), and the run's end.
 
 pub mod fast;
+mod layer_faults;
 pub mod rng;
 mod runner;
 mod scenario;

@@ -2,6 +2,7 @@
 //! async node shell on simulated UDP and the simulated filesystem, the fault schedule
 //! applied at its simulated times, then the liveness phase.
 
+use super::layer_faults::{apply_layer_fault, is_layer_fault};
 use super::rng::{stream_rng, turmoil_seed, Stream};
 use super::scenario::Scenario;
 use crate::fault::{
@@ -274,12 +275,8 @@ fn apply(
             repair_all(sim, ids);
             EventKind::Healed
         }
-        Fault::LinkFaults {
-            link,
-            faults: rates,
-        } => {
-            faults.borrow_mut().set(*link, *rates);
-            EventKind::link_faults_set(*link, rates)
+        layer_fault if is_layer_fault(layer_fault) => {
+            apply_layer_fault(&mut faults.borrow_mut(), layer_fault, now_ms)
         }
         Fault::Crash { node } => {
             if !crashed.insert(*node) {
@@ -295,32 +292,7 @@ fn apply(
             sim.bounce(node.host_name());
             EventKind::Restarted { node: *node }
         }
-        Fault::MessageFaults {
-            kinds,
-            link,
-            faults: rates,
-            duration_ms,
-        } => {
-            let until_ms = now_ms + duration_ms;
-            faults
-                .borrow_mut()
-                .set_targeted(kinds, *link, *rates, until_ms);
-            EventKind::message_faults_set(kinds, *link, rates, until_ms)
-        }
-        Fault::CrashAfterSend {
-            node,
-            kind,
-            nth,
-            down_ms,
-        } => {
-            faults.borrow_mut().arm_crash(*node, kind, *nth, *down_ms);
-            EventKind::CrashArmed {
-                node: *node,
-                kind: kind.clone(),
-                nth: *nth,
-                down_ms: *down_ms,
-            }
-        }
+        _ => unreachable!("every other fault is a layer fault"),
     };
     history.borrow_mut().push(now_ms, None, kind);
 }
