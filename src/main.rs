@@ -47,6 +47,24 @@ struct Cli {
     command: Command,
 }
 
+/// Which failure `replay` and `shrink` work on: a saved corpus file, or the scenario a
+/// seed generates (with its protocol and planted bugs).
+#[derive(clap::Args)]
+struct FailureSource {
+    /// A corpus file (JSON) holding the failure.
+    #[arg(conflicts_with = "seed", required_unless_present = "seed")]
+    file: Option<PathBuf>,
+    /// Use the scenario generated from this seed instead.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Planted bugs, with --seed.
+    #[arg(long = "bug", requires = "seed")]
+    bugs: Vec<Bug>,
+    /// The protocol of the seed's scenario, with --seed (a file names its own).
+    #[arg(long, value_enum, default_value_t = Builtin::Paxos, requires = "seed")]
+    protocol: Builtin,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run many seeded scenarios on all cores and summarise violations and coverage.
@@ -84,18 +102,8 @@ enum Command {
     /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
     /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
     Replay {
-        /// A corpus file (JSON) to replay.
-        #[arg(conflicts_with = "seed", required_unless_present = "seed")]
-        file: Option<PathBuf>,
-        /// Replay the scenario generated from this seed instead.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Planted bugs, with --seed.
-        #[arg(long = "bug", requires = "seed")]
-        bugs: Vec<Bug>,
-        /// The protocol of the seed's scenario, with --seed (a file names its own).
-        #[arg(long, value_enum, default_value_t = Builtin::Paxos, requires = "seed")]
-        protocol: Builtin,
+        #[command(flatten)]
+        failure: FailureSource,
         /// Print the trace as JSON lines.
         #[arg(long)]
         json: bool,
@@ -103,18 +111,8 @@ enum Command {
     /// Shrink a failing scenario to a smaller one that fails the same property, and
     /// save it beside the original as `<name>.shrunk.json`.
     Shrink {
-        /// A corpus file (JSON) holding the failure.
-        #[arg(conflicts_with = "seed", required_unless_present = "seed")]
-        file: Option<PathBuf>,
-        /// Shrink the scenario generated from this seed instead.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Planted bugs, with --seed.
-        #[arg(long = "bug", requires = "seed")]
-        bugs: Vec<Bug>,
-        /// The protocol of the seed's scenario, with --seed (a file names its own).
-        #[arg(long, value_enum, default_value_t = Builtin::Paxos, requires = "seed")]
-        protocol: Builtin,
+        #[command(flatten)]
+        failure: FailureSource,
         /// Step budget (candidate runs).
         #[arg(long, default_value_t = 2_000)]
         budget: usize,
@@ -313,25 +311,18 @@ fn main() -> ExitCode {
             Ok(()) => cmd_run(seed, scenario, protocol, bugs, trace || json, json),
             Err(e) => usage_error(&e),
         },
-        Command::Replay {
-            file,
-            seed,
-            bugs,
-            protocol,
-            json,
-        } => match protocol_flags(protocol, &bugs, Lane::Turmoil) {
-            Ok(()) => cmd_replay(file, seed, protocol, bugs, json),
-            Err(e) => usage_error(&e),
-        },
+        Command::Replay { failure, json } => {
+            match protocol_flags(failure.protocol, &failure.bugs, Lane::Turmoil) {
+                Ok(()) => cmd_replay(failure, json),
+                Err(e) => usage_error(&e),
+            }
+        }
         Command::Shrink {
-            file,
-            seed,
-            bugs,
-            protocol,
+            failure,
             budget,
             failures_dir,
-        } => match protocol_flags(protocol, &bugs, Lane::Turmoil) {
-            Ok(()) => cmd_shrink(file, seed, protocol, bugs, budget, &failures_dir),
+        } => match protocol_flags(failure.protocol, &failure.bugs, Lane::Turmoil) {
+            Ok(()) => cmd_shrink(failure, budget, &failures_dir),
             Err(e) => usage_error(&e),
         },
         Command::Keep { file, kind, corpus } => cmd_keep(&file, kind, &corpus),
@@ -718,13 +709,13 @@ fn cmd_run(
     code
 }
 
-fn cmd_replay(
-    file: Option<PathBuf>,
-    seed: Option<u64>,
-    protocol: Builtin,
-    bugs: Vec<Bug>,
-    json: bool,
-) -> u8 {
+fn cmd_replay(failure: FailureSource, json: bool) -> u8 {
+    let FailureSource {
+        file,
+        seed,
+        bugs,
+        protocol,
+    } = failure;
     let (scenario, saved) = match (&file, seed) {
         (Some(path), _) => match CorpusEntry::load(path) {
             Ok(entry) => (entry.scenario.clone(), Some(entry)),
@@ -857,14 +848,13 @@ fn shrink_and_save(
     Ok(())
 }
 
-fn cmd_shrink(
-    file: Option<PathBuf>,
-    seed: Option<u64>,
-    protocol: Builtin,
-    bugs: Vec<Bug>,
-    budget: usize,
-    dir: &Path,
-) -> u8 {
+fn cmd_shrink(failure: FailureSource, budget: usize, dir: &Path) -> u8 {
+    let FailureSource {
+        file,
+        seed,
+        bugs,
+        protocol,
+    } = failure;
     let result = match (&file, seed) {
         (Some(path), _) => shrink_file(path, budget),
         (None, Some(seed)) => {
