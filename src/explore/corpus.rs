@@ -4,15 +4,15 @@
 //! `corpus/known-failures/` (must fail with the recorded property); `cargo test`
 //! replays both directories.
 
-use super::Judged;
-use crate::history::render_event;
-use crate::sim::{Scenario, ScenarioError};
+use super::{Judged, ProtocolRef};
+use crate::scenario::{Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Version of the corpus file format.
-pub const FORMAT: u32 = 1;
+/// Version of the corpus file format. Format 2: protocol-neutral scenarios (roles and
+/// timing moved into the protocol's `params` section, `protocol` always named).
+pub const FORMAT: u32 = 2;
 /// Largest corpus file accepted.
 pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 /// Witness events kept in a saved file (the full trace is one `replay` away).
@@ -71,7 +71,7 @@ impl CorpusEntry {
     /// The entry for a judged run: expect it to fail with its first violated property,
     /// or to pass if nothing was violated.
     pub fn from_judged(scenario: &Scenario, judged: &Judged) -> Self {
-        let history = &judged.report.history;
+        let trace = &judged.trace;
         let first = judged.verdict.violations.first();
         CorpusEntry {
             format: FORMAT,
@@ -93,11 +93,11 @@ impl CorpusEntry {
                     v.witness
                         .iter()
                         .take(WITNESS_LINES_MAX)
-                        .map(|&i| format!("{i:>5} {}", render_event(&history.events[i])))
+                        .filter_map(|&i| trace.line(i).map(|line| format!("{i:>5} {line}")))
                         .collect()
                 })
                 .unwrap_or_default(),
-            digest: format!("{:016x}", history.digest()),
+            digest: format!("{:016x}", trace.digest()),
             lane: super::Lane::Turmoil,
             reproduced_in_turmoil: None,
             scenario: scenario.clone(),
@@ -118,29 +118,27 @@ impl CorpusEntry {
     }
 
     /// A stable file name: the same failure (protocol, property, seed, bugs) always
-    /// maps to the same name, so re-finding it never duplicates it. Paxos, the default
-    /// protocol, is not named.
+    /// maps to the same name, so re-finding it never duplicates it.
     pub fn file_name(&self) -> String {
         let what = match &self.expect {
             Expect::Pass => "pass".to_string(),
             Expect::Fail { property } => property.clone(),
         };
-        let bugs: Vec<&str> = self.scenario.bugs.0.iter().map(|b| b.name()).collect();
-        let bugs = if bugs.is_empty() {
+        let bugs = if self.scenario.bugs.is_empty() {
             String::new()
         } else {
-            format!("-{}", bugs.join("+"))
+            format!("-{}", self.scenario.bugs.join("+"))
         };
-        let protocol = if self.scenario.protocol == crate::sim::DEFAULT_PROTOCOL {
-            String::new()
-        } else {
-            format!("{}-", self.scenario.protocol)
-        };
-        format!("{protocol}{what}{bugs}-{:016x}.json", self.scenario.seed)
+        let protocol = &self.scenario.protocol;
+        format!("{protocol}-{what}{bugs}-{:016x}.json", self.scenario.seed)
     }
 
-    /// Load and validate a corpus file. Errors name the file and the field.
-    pub fn load(path: &Path) -> Result<Self, CorpusError> {
+    /// Load a corpus file and check its scenario against the protocol it names, found
+    /// by `lookup`. Errors name the file and the field.
+    pub fn load(
+        path: &Path,
+        lookup: &dyn Fn(&str) -> Option<ProtocolRef>,
+    ) -> Result<(Self, ProtocolRef), CorpusError> {
         let io = |source| CorpusError::Io {
             path: path.to_path_buf(),
             source,
@@ -168,16 +166,19 @@ impl CorpusEntry {
                 reason: format!("format {} is not {FORMAT}", entry.format),
             });
         }
-        entry
-            .scenario
-            .validate()
-            .and_then(|()| crate::protocol::Builtin::of(&entry.scenario).map(|_| ()))
-            .map_err(|ScenarioError { field, reason }| CorpusError::Invalid {
-                path: path.to_path_buf(),
-                field: format!("scenario.{field}"),
-                reason,
-            })?;
-        Ok(entry)
+        let invalid = |ScenarioError { field, reason }| CorpusError::Invalid {
+            path: path.to_path_buf(),
+            field: format!("scenario.{field}"),
+            reason,
+        };
+        let protocol = lookup(&entry.scenario.protocol).ok_or_else(|| {
+            invalid(ScenarioError::new(
+                "protocol",
+                format!("`{}` is not a known protocol", entry.scenario.protocol),
+            ))
+        })?;
+        protocol.check(&entry.scenario).map_err(invalid)?;
+        Ok((entry, protocol))
     }
 
     /// Write to `dir/<file_name>` atomically (temp file, then rename), unless a file of
@@ -242,12 +243,15 @@ pub fn meets_expectation(entry: &CorpusEntry, judged: &Judged) -> Result<(), Str
 
 /// The verdict on one corpus file: `Err` says why it failed (load error naming the
 /// file and field, or an unmet expectation), prefixed with the file's path.
-pub fn check_file(path: &Path) -> Result<(), String> {
-    let entry = CorpusEntry::load(path).map_err(|e| e.to_string())?;
-    let judged = super::run_and_check_in(entry.replay_lane(), &entry.scenario);
+pub fn check_file(
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<ProtocolRef>,
+) -> Result<(), String> {
+    let (entry, protocol) = CorpusEntry::load(path, lookup).map_err(|e| e.to_string())?;
+    let judged = super::run_and_check(protocol, entry.replay_lane(), &entry.scenario);
     meets_expectation(&entry, &judged).map_err(|why| {
         format!(
-            "{}: {why}\n  replay: cargo run --release -- replay {}",
+            "{}: {why}\n  replay: gauntlet replay {}",
             path.display(),
             path.display()
         )
@@ -255,11 +259,14 @@ pub fn check_file(path: &Path) -> Result<(), String> {
 }
 
 /// Check every file of a corpus directory; one bad file does not stop the others.
-pub fn check_dir(dir: &Path) -> Vec<(PathBuf, Result<(), String>)> {
+pub fn check_dir(
+    dir: &Path,
+    lookup: &dyn Fn(&str) -> Option<ProtocolRef>,
+) -> Vec<(PathBuf, Result<(), String>)> {
     corpus_files(dir)
         .into_iter()
         .map(|path| {
-            let verdict = check_file(&path);
+            let verdict = check_file(&path, lookup);
             (path, verdict)
         })
         .collect()

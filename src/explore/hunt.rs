@@ -8,17 +8,16 @@
 //! The clock is handed in by the caller: the library never reads wall time, so hunts
 //! are as deterministic as everything else apart from the durations they report.
 
-use super::{campaign_scenario, run_and_check_in, shrink_failure, Lane};
-use crate::paxos::Bugs;
-use crate::protocol::Builtin;
-use crate::sim::rng::run_seed;
+use super::{campaign_scenario, run_and_check, shrink_failure, Lane, ProtocolRef};
+use crate::rng::run_seed;
+use crate::scenario::Scenario;
 use crate::sim::shrink::Shrunk;
-use crate::sim::Scenario;
 
 /// What one hunt looks for, and how hard.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HuntConfig {
-    pub bugs: Bugs,
+    pub protocol: ProtocolRef,
+    pub bugs: Vec<String>,
     pub lane: Lane,
     /// Most runs one campaign may spend before giving up.
     pub runs_max: u64,
@@ -62,18 +61,26 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
     let started = now_s();
     for index in 0..config.runs_max {
         let seed = run_seed(campaign_seed, index);
-        let scenario = campaign_scenario(Builtin::Paxos, seed, &config.bugs);
-        let judged = run_and_check_in(config.lane, &scenario);
+        let scenario = campaign_scenario(config.protocol, seed, &config.bugs);
+        let judged = run_and_check(config.protocol, config.lane, &scenario);
         let Some(first) = judged.verdict.violations.first() else {
             continue;
         };
         let wall_s = now_s() - started;
         let property = first.property;
         let shrunk = (config.shrink_budget > 0)
-            .then(|| shrink_failure(config.lane, &scenario, property, config.shrink_budget));
+            .then(|| {
+                shrink_failure(
+                    config.protocol,
+                    config.lane,
+                    &scenario,
+                    property,
+                    config.shrink_budget,
+                )
+            });
         let reproduced_in_turmoil = (config.lane == Lane::Fast).then(|| {
             let target = shrunk.as_ref().map_or(&scenario, |s| &s.scenario);
-            fails(Lane::Turmoil, target, property)
+            run_and_check(config.protocol, Lane::Turmoil, target).violates(property)
         });
         return HuntRun {
             campaign_seed,
@@ -95,14 +102,6 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
         detection: None,
         wall_s: now_s() - started,
     }
-}
-
-fn fails(lane: Lane, scenario: &Scenario, property: &str) -> bool {
-    run_and_check_in(lane, scenario)
-        .verdict
-        .violations
-        .iter()
-        .any(|v| v.property == property)
 }
 
 /// The median of `values` (the upper middle one for an even count); `None` if empty.

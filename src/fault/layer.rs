@@ -5,7 +5,7 @@
 
 use super::LinkFaults;
 use crate::ids::NodeId;
-use crate::sim::rng::Draw;
+use crate::rng::Draw;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
@@ -237,7 +237,7 @@ impl FaultLayer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::{stream_rng, Stream};
+    use crate::rng::{stream_rng, Stream};
 
     fn layer() -> FaultLayer {
         FaultLayer::new(stream_rng(5, Stream::Network))

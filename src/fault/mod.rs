@@ -1,4 +1,4 @@
-//! Faults as data (ARCHITECTURE.md principle 3): typed, timed events that the runner
+//! Faults as data (docs/architecture.md, principle 3): typed, timed events that the runner
 //! applies, plus the per-message layer that drops, duplicates and delays datagrams.
 //! Nothing here knows a protocol rule.
 
@@ -7,7 +7,10 @@ mod layer;
 mod shrink;
 pub mod strategy;
 
-pub use generate::{generate_schedule, GeneratorLimits};
+pub use generate::{
+    generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
+    SCENARIO_FAULT_EVENTS_MAX,
+};
 pub use layer::{CrashRequest, FaultLayer, PendingRestarts, Verdict};
 pub use shrink::{schedule_candidates, without_node};
 

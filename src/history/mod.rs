@@ -1,7 +1,12 @@
 //! The record of a run: typed events with simulated time and node, in the order they
-//! happened. Nodes and the runner append; checkers only read. The canonical text
+//! happened. Nodes and the director append; judges only read. The canonical text
 //! rendering (one line per event) is what trace snapshots hold and what the digest
 //! hashes, so two runs with equal digests printed the same trace.
+//!
+//! A history is generic over the protocol's [`Trace`] types: its messages, durable
+//! state and trace events are recorded as the protocol's own typed values, so nothing
+//! is formatted while a run runs (text is rendered only when asked), and the harness
+//! needs no knowledge of any protocol to record, render, serialize or hash them.
 
 mod render;
 
@@ -9,21 +14,47 @@ pub use render::render_event;
 
 use crate::fault::LinkFaults;
 use crate::ids::NodeId;
-use crate::paxos::{DurableState, Msg, Note, Value};
+use crate::value::Value;
+use derive_where::derive_where;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::fmt::{Debug, Display};
 
-/// Which half of a run an event belongs to (ARCHITECTURE.md principle 4).
+/// What a protocol's messages, durable state and trace events must be for the history
+/// to record them: comparable, printable (`Display` is the trace's form), and serde
+/// data (JSON lines of real-mode histories).
+pub trait Payload:
+    Clone + Debug + PartialEq + Display + Serialize + DeserializeOwned + 'static
+{
+}
+
+impl<T> Payload for T where
+    T: Clone + Debug + PartialEq + Display + Serialize + DeserializeOwned + 'static
+{
+}
+
+/// The protocol types a history records. Every `crate::protocol::Core` is one (a
+/// blanket impl there), so a protocol never implements this by hand.
+pub trait Trace: 'static {
+    type Msg: Payload;
+    type State: Payload;
+    type Event: Payload;
+}
+
+/// Which half of a run an event belongs to (principle 4: safety, then liveness).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Phase {
     /// Faults are injected; only safety is judged.
     Safety,
-    /// Faults healed; every learner must learn within the bound.
+    /// Faults healed; every decider must decide within the bound.
     Liveness,
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum EventKind {
+#[derive_where(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum EventKind<T: Trace> {
     // ---- harness events (node: None) ----
     PhaseStarted {
         phase: Phase,
@@ -69,19 +100,19 @@ pub enum EventKind {
         reason: String,
     },
     // ---- node events ----
-    /// The node's software (re)started with the state storage recovered.
+    /// The node's software (re)started with the state its storage recovered.
     Started {
         incarnation: u32,
-        recovered: Option<DurableState>,
+        recovered: Option<T::State>,
     },
-    /// A client request reached this node's proposer.
+    /// A client asked this node to propose `value`.
     ClientRequest {
         value: Value,
     },
     Sent {
         to: NodeId,
         msg_id: u64,
-        msg: Msg,
+        msg: T::Msg,
     },
     /// The fault layer dropped this send.
     Dropped {
@@ -102,85 +133,27 @@ pub enum EventKind {
     Delivered {
         from: NodeId,
         msg_id: u64,
-        msg: Msg,
+        msg: T::Msg,
     },
     /// A datagram that did not decode; counted and dropped.
     Malformed {
         bytes: usize,
         error: String,
     },
+    /// The node wrote and fsynced this state.
     Persisted {
-        state: DurableState,
+        state: T::State,
     },
-    /// A snapshot written without fsync (only a planted bug does this): a crash
+    /// The node wrote this state without fsync (only a planted bug does this): a crash
     /// before the next `Persisted` loses it.
     WrittenUnsynced {
-        state: DurableState,
+        state: T::State,
     },
-    /// A protocol event from the core (promise, acceptance, learned value, ...).
-    Protocol(Note),
-    // ---- events of plug-in protocols (crate::protocol), every protocol but Paxos ----
-    /// A node proposed `value`: the generic event validity is judged from.
-    Proposed {
-        value: Value,
-    },
-    /// A node decided `value`, for good: the generic event agreement, integrity and
-    /// liveness are judged from. Recorded once per node, never again after a restart.
-    Decided {
-        value: Value,
-    },
-    /// A plug-in node (re)started; `recovered` is its recovered state as the protocol
-    /// displays it (`None`: a fresh disk).
-    NodeStarted {
-        incarnation: u32,
-        recovered: Option<String>,
-    },
-    /// A plug-in protocol's message, sent; `msg` as the protocol displays it.
-    MsgSent {
-        to: NodeId,
-        msg_id: u64,
-        msg: String,
-    },
-    /// A plug-in protocol's message, received.
-    MsgDelivered {
-        from: NodeId,
-        msg_id: u64,
-        msg: String,
-    },
-    /// A plug-in node wrote and fsynced its state (as the protocol displays it).
-    StatePersisted {
-        state: String,
-    },
-    /// Anything else a plug-in protocol wants in the trace (an adoption, a new round).
-    Note {
-        text: String,
-    },
+    /// An event of the protocol's own (a promise, an adoption, a decision, ...).
+    Protocol(T::Event),
 }
 
-impl EventKind {
-    /// The value this event says a node proposed, in any protocol: the generic
-    /// checkers' view. Paxos records its proposals as client requests and `Proposed`
-    /// notes; plug-in protocols record client requests and [`EventKind::Proposed`].
-    pub fn proposed_value(&self) -> Option<&Value> {
-        match self {
-            EventKind::Proposed { value }
-            | EventKind::ClientRequest { value }
-            | EventKind::Protocol(Note::Proposed { value }) => Some(value),
-            _ => None,
-        }
-    }
-
-    /// The value this event says a node decided, in any protocol: a Paxos learner's
-    /// `Learned` note, or a plug-in protocol's [`EventKind::Decided`].
-    pub fn decided_value(&self) -> Option<&Value> {
-        match self {
-            EventKind::Decided { value } | EventKind::Protocol(Note::Learned { value, .. }) => {
-                Some(value)
-            }
-            _ => None,
-        }
-    }
-
+impl<T: Trace> EventKind<T> {
     /// The record of targeted rates for `kinds` on `link` (or every link) until `until_ms`.
     pub fn message_faults_set(
         kinds: &[String],
@@ -209,23 +182,33 @@ impl EventKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
+#[derive_where(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Event<T: Trace> {
     /// Simulated milliseconds since the run started.
     pub at_ms: u64,
     /// The node that did it; `None` for the harness (faults, phases).
     pub node: Option<NodeId>,
-    pub kind: EventKind,
+    pub kind: EventKind<T>,
 }
 
 /// An append-only list of events, with their index as a stable reference for witnesses.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    pub events: Vec<Event>,
+#[derive_where(Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct History<T: Trace> {
+    pub events: Vec<Event<T>>,
 }
 
-impl History {
-    pub fn push(&mut self, at_ms: u64, node: Option<NodeId>, kind: EventKind) {
+impl<T: Trace> History<T> {
+    pub fn with_capacity(events: usize) -> Self {
+        History {
+            events: Vec::with_capacity(events),
+        }
+    }
+
+    pub fn push(&mut self, at_ms: u64, node: Option<NodeId>, kind: EventKind<T>) {
         self.events.push(Event { at_ms, node, kind });
     }
 
@@ -271,7 +254,7 @@ impl History {
     /// past the end of the shorter one). `None` overall if they are identical.
     pub fn first_divergence(
         &self,
-        other: &History,
+        other: &History<T>,
     ) -> Option<(usize, Option<String>, Option<String>)> {
         let n = self.len().max(other.len());
         (0..n).find_map(|i| {
@@ -279,6 +262,25 @@ impl History {
             let b = other.events.get(i).map(render_event);
             (a != b).then_some((i, a, b))
         })
+    }
+
+    /// The index of the event that started the liveness phase, if the run reached it.
+    pub fn liveness_start(&self) -> Option<usize> {
+        self.events.iter().position(|e| {
+            matches!(
+                e.kind,
+                EventKind::PhaseStarted {
+                    phase: Phase::Liveness
+                }
+            )
+        })
+    }
+
+    /// The index of the run's `RunEnded` event, if it has one.
+    pub fn run_end(&self) -> Option<usize> {
+        self.events
+            .iter()
+            .rposition(|e| matches!(e.kind, EventKind::RunEnded { .. }))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Event, EventKind};
 use crate::ids::NodeId;
-use crate::paxos::{DurableState, Note};
+use super::Trace;
 use std::fmt::Write;
 
 fn list(nodes: &[NodeId]) -> String {
@@ -11,31 +11,8 @@ fn list(nodes: &[NodeId]) -> String {
     format!("[{}]", names.join(","))
 }
 
-fn state(s: &Option<DurableState>) -> String {
-    let Some(s) = s else {
-        return "empty disk".into();
-    };
-    let mut parts = Vec::new();
-    if let Some(a) = &s.acceptor {
-        let promised = a.promised.map_or("-".into(), |b| b.to_string());
-        let accepted = a
-            .accepted
-            .as_ref()
-            .map_or("-".into(), |(b, v)| format!("{b}:{v}"));
-        parts.push(format!("promised={promised} accepted={accepted}"));
-    }
-    if let Some(p) = &s.proposer {
-        let value = p.value.as_ref().map_or("-".into(), |v| v.to_string());
-        parts.push(format!("round={} value={value}", p.round));
-    }
-    if let Some(l) = &s.learner {
-        let learned = l.learned.as_ref().map_or("-".into(), |v| v.to_string());
-        parts.push(format!("learned={learned}"));
-    }
-    parts.join(" ")
-}
-
-pub fn render_event(e: &Event) -> String {
+/// One event as one line of the canonical trace.
+pub fn render_event<T: Trace>(e: &Event<T>) -> String {
     let mut line = format!("{:>6}ms ", e.at_ms);
     match e.node {
         Some(n) => write!(line, "{n:<4}").unwrap(),
@@ -92,7 +69,10 @@ pub fn render_event(e: &Event) -> String {
         EventKind::Started {
             incarnation,
             recovered,
-        } => format!("start #{incarnation} ({})", state(recovered)),
+        } => match recovered {
+            Some(state) => format!("start #{incarnation} ({state})"),
+            None => format!("start #{incarnation} (empty disk)"),
+        },
         EventKind::ClientRequest { value } => format!("client asks to propose {value}"),
         EventKind::Sent { to, msg_id, msg } => format!("send -> {to} #{msg_id} {msg}"),
         EventKind::Dropped { to, msg_id } => format!("!! drop -> {to} #{msg_id}"),
@@ -106,40 +86,9 @@ pub fn render_event(e: &Event) -> String {
         EventKind::Malformed { bytes, error } => {
             format!("!! malformed datagram ({bytes} bytes): {error}")
         }
-        EventKind::Persisted { state: s } => format!("persist {}", state(&Some(s.clone()))),
-        EventKind::WrittenUnsynced { state: s } => {
-            format!("write WITHOUT fsync {}", state(&Some(s.clone())))
-        }
-        EventKind::Protocol(note) => match note {
-            Note::Proposed { value } => format!("propose {value}"),
-            Note::Promised { ballot } => format!("promise {ballot}"),
-            Note::Accepted { ballot, value } => format!("accept {ballot}:{value}"),
-            Note::Rejected { ballot, promised } => format!("reject {ballot} (promised {promised})"),
-            Note::Adopted {
-                ballot,
-                value,
-                from_ballot,
-            } => format!("adopt {value} from {from_ballot} for {ballot}"),
-            Note::Decided { ballot, value } => format!("decided {value} at {ballot}"),
-            Note::BackingOff { next_round } => format!("back off, next round {next_round}"),
-            Note::GaveUp { attempts } => format!("give up after {attempts} ballots"),
-            Note::Learned { ballot, value } => format!("LEARN {value} (at {ballot})"),
-        },
-        EventKind::Proposed { value } => format!("propose {value}"),
-        EventKind::Decided { value } => format!("DECIDE {value}"),
-        EventKind::NodeStarted {
-            incarnation,
-            recovered,
-        } => format!(
-            "start #{incarnation} ({})",
-            recovered.as_deref().unwrap_or("empty disk")
-        ),
-        EventKind::MsgSent { to, msg_id, msg } => format!("send -> {to} #{msg_id} {msg}"),
-        EventKind::MsgDelivered { from, msg_id, msg } => {
-            format!("recv <- {from} #{msg_id} {msg}")
-        }
-        EventKind::StatePersisted { state } => format!("persist {state}"),
-        EventKind::Note { text } => text.clone(),
+        EventKind::Persisted { state } => format!("persist {state}"),
+        EventKind::WrittenUnsynced { state } => format!("write WITHOUT fsync {state}"),
+        EventKind::Protocol(event) => event.to_string(),
     };
     line.push_str(&body);
     line

@@ -3,11 +3,11 @@
 //! here; the fault layer in `crate::fault` tells the node shell what to do with each
 //! message.
 
-mod codec;
+mod wire;
 mod turmoil_udp;
 mod udp;
 
-pub use codec::{decode, encode, DecodeError, Envelope, DATAGRAM_BYTES_MAX, WIRE_VERSION};
+pub use wire::{begin, split, DecodeError, Header, DATAGRAM_BYTES_MAX, HEADER_BYTES, WIRE_VERSION};
 pub use turmoil_udp::TurmoilUdp;
 pub use udp::{UdpCounters, UdpTransport};
 

@@ -3,7 +3,7 @@
 //! the message), then hands it here with the encoded datagram.
 
 use crate::fault::Verdict;
-use crate::history::EventKind;
+use crate::history::{EventKind, Trace};
 use crate::ids::NodeId;
 use crate::net::Transport;
 use std::rc::Rc;
@@ -14,13 +14,13 @@ use std::time::Duration;
 /// `record`. A late copy is sent by a spawned local task, so it dies with the node
 /// (a crash drops what the node had not yet handed to the network). `datagram` is only
 /// built for a message that is not dropped.
-pub async fn send_with_verdict<T: Transport + 'static>(
+pub async fn send_with_verdict<C: Trace, T: Transport + 'static>(
     transport: &Rc<T>,
     to: NodeId,
     msg_id: u64,
     verdict: Verdict,
     datagram: impl FnOnce() -> Vec<u8>,
-    record: &dyn Fn(EventKind),
+    record: &dyn Fn(EventKind<C>),
 ) {
     let delays_ms = match verdict {
         Verdict::Drop => {

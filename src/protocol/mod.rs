@@ -1,105 +1,252 @@
-//! The plug-in contract (ARCHITECTURE.md, "Plug-in contract"): what a protocol supplies
-//! so gauntlet can test it, and nothing more.
+//! The contract (docs/architecture.md, "The contract"): what a protocol supplies so
+//! gauntlet can test it, and nothing more. Every built-in protocol (`crate::protocols`)
+//! and every user's protocol comes through this door, and gets the same harness: both
+//! lanes, real mode, explore, hunt, shrink, replay, the corpus and the command line.
 //!
 //! A protocol supplies
-//! - its **name** (`--protocol NAME`, the scenario's `protocol` field);
-//! - its **cluster shape and workload** for a campaign seed ([`Protocol::generate`]),
-//!   around the harness's fault schedule ([`Peers`] draws both for a cluster of
-//!   peers);
-//! - **how to start each node** as an async task on a [`Transport`] and a [`Storage`],
-//!   with the harness's clock, recorder, fault layer and random stream in [`NodeEnv`]
-//!   ([`Protocol::node`], [`Protocol::run_node`]). A protocol written as a sans-IO
-//!   [`Core`] gets its node from [`run_core`] in one line;
-//! - **which nodes must decide** ([`Protocol::deciders`]);
-//! - **its properties** ([`Protocol::properties`], [`Protocol::check`]). By default
-//!   these are the generic ones ([`crate::check::generic`]): agreement, validity,
-//!   decision integrity and liveness over the `Proposed`/`Decided` events every
-//!   protocol records.
+//! - a sans-IO [`Core`]: its messages, durable state, timers and trace events, and a
+//!   `step` from one input to a list of outputs. No I/O, no clock, no randomness;
+//! - a [`Protocol`]: its name, its own scenario section ([`Protocol::Params`]), how to
+//!   draw a cluster and workload from a seed ([`Protocol::draft`]), how to build each
+//!   node's core, which nodes must decide, its message kinds (for targeted faults),
+//!   its planted bugs, and its properties ([`Judge`]s over the history).
 //!
-//! The harness supplies everything else: the simulated network and disks, the fault
-//! schedule and the per-message fault layer, the two phases, the seeds, exploration,
-//! shrinking, the corpus and the traces. Both built-in protocols, [`Paxos`] and
-//! [`Naive`], go through [`crate::sim::run_protocol`] by exactly this contract.
-//!
-//! The fast lane (`crate::sim::run_fast`) drives the Paxos cores directly and is not
-//! part of the contract: a plug-in protocol runs in the turmoil lane only.
+//! The harness supplies everything else: the one node shell, the worlds, the fault
+//! schedule and decorators, the phases, the seeds, the judges of each decision shape
+//! ([`Observation`]), exploration, shrinking, the corpus and the traces.
 
-mod paxos;
+mod judge;
 mod peers;
+mod setup;
+pub mod shapes;
 
-pub use crate::naive::Naive;
-pub use crate::node::{run_core, Core, CoreInput, CoreNode, CoreOutput, NodeEnv, NodeError};
-pub use crate::paxos::Value;
-pub use paxos::Paxos;
+pub use judge::{node_list, Expectation, Judge, JudgeFn, Judging, Property, Verdict, Violation};
 pub use peers::Peers;
+pub use setup::{prepare, PlantedBug, RunSetup};
 
-use crate::check::generic::{check_generic, GENERIC_PROPERTIES};
-use crate::check::{Property, Verdict};
-use crate::history::{Event, History};
+use crate::history::{Event, Payload, Trace};
 use crate::ids::NodeId;
-use crate::net::Transport;
-use crate::sim::{run_protocol, RunReport, Scenario, ScenarioError};
-use crate::storage::Storage;
+use crate::scenario::{Cluster, Proposal, Scenario, ScenarioError};
+use crate::value::Value;
+use rand_chacha::ChaCha8Rng;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::future::Future;
+use std::fmt::{self, Debug};
+
+/// A protocol's node as a pure state machine: input in, outputs out, no I/O, no clock,
+/// no randomness (principle 1). Time, incarnation and random draws reach it as inputs
+/// (a timer's delay is drawn by the shell from the node's own stream).
+pub trait Core: Clone + 'static {
+    /// The messages nodes exchange. `Display` is how a trace shows one.
+    type Msg: Payload + Send;
+    /// What the node keeps on disk. `Display` is how a trace shows it.
+    type State: Payload + Send;
+    /// The protocol's own trace events (a promise, an adoption, a decision).
+    type Event: Payload + Send;
+    /// The timers the core asks for.
+    type Timer: Clone + Debug + 'static;
+
+    /// Feed one input; append what the node wants done to `out`, in order.
+    fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>);
+
+    /// The kind of `msg`: a short label that targeted faults name and filter on (list
+    /// every label in [`Protocol::message_kinds`]).
+    fn msg_kind(_msg: &Self::Msg) -> &'static str {
+        "msg"
+    }
+
+    /// What `event` means to the judges of the protocol's decision shape: a value
+    /// proposed or decided, a log slot decided, a chain tip or a finalized block.
+    /// `None` for everything else (the default).
+    fn observe(_event: &Self::Event) -> Option<Observation> {
+        None
+    }
+
+    /// The message's bytes on the wire (after the harness's envelope). Default: JSON.
+    fn encode_msg(msg: &Self::Msg, out: &mut Vec<u8>) {
+        serde_json::to_writer(out, msg).expect("messages serialize");
+    }
+
+    /// The message from its bytes; any malformed input is an `Err`, never a panic.
+    /// Default: JSON.
+    fn decode_msg(bytes: &[u8]) -> Result<Self::Msg, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+}
+
+impl<C: Core> Trace for C {
+    type Msg = C::Msg;
+    type State = C::State;
+    type Event = C::Event;
+}
+
+/// An input to a [`Core`].
+pub enum CoreInput<C: Core + ?Sized> {
+    /// The node (re)starts with what its storage recovered (`None`: a fresh disk).
+    Start { recovered: Option<C::State> },
+    /// A client asks this node to propose `value`.
+    ClientRequest { value: Value },
+    Receive { from: NodeId, msg: C::Msg },
+    TimerFired { timer: C::Timer },
+}
+
+/// What a [`Core`] asks its shell to do, executed in order.
+pub enum CoreOutput<C: Core + ?Sized> {
+    /// Send `msg` to `to` through the fault layer (a core handles messages to itself
+    /// internally; the shell sends these over the network like any other).
+    Send { to: NodeId, msg: C::Msg },
+    /// Write and fsync this state before executing the outputs after it.
+    Persist(C::State),
+    /// Write this state without fsync: a crash before a later `Persist` loses it.
+    /// Correct protocols never ask for this; planted bugs do.
+    PersistUnsynced(C::State),
+    /// Fire `timer` after a delay drawn uniformly from the range by the node's stream.
+    SetTimer {
+        timer: C::Timer,
+        delay_ms_min: u64,
+        delay_ms_max: u64,
+    },
+    /// A protocol event for the history ([`Core::observe`] says what judges read).
+    Event(C::Event),
+}
+
+/// What a protocol event means to the generic judges, by decision shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observation {
+    /// Single value: the node proposed `0` (a client request counts too).
+    Proposed(Value),
+    /// Single value: the node decided `0`, for good (once per node, ever).
+    Decided(Value),
+    /// Single value: the client request this node took got its answer, `0` (a Paxos
+    /// proposer that saw its ballot accepted by a majority). Real mode's `propose`
+    /// waits for this or a decision.
+    Answered(Value),
+    /// Log: a client submitted `request` at this node.
+    Submitted { request: Value },
+    /// Log: the node decided `value` for `slot` (once per node per slot, for good).
+    SlotDecided { slot: u64, value: Value },
+    /// Chain: the node's best chain changed; block ids from genesis to tip.
+    Tip { chain: Vec<Value> },
+    /// Chain: the node finalized `block` at `height` (never to be reverted).
+    Finalized { height: u64, block: Value },
+}
+
+/// The trace events of a simple single-value protocol: enough for the generic
+/// judges, with free-text notes for everything else. A protocol with richer events
+/// defines its own enum and maps it in [`Core::observe`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BasicEvent {
+    Proposed(Value),
+    Decided(Value),
+    Note(String),
+}
+
+impl fmt::Display for BasicEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BasicEvent::Proposed(value) => write!(f, "propose {value}"),
+            BasicEvent::Decided(value) => write!(f, "DECIDE {value}"),
+            BasicEvent::Note(text) => f.write_str(text),
+        }
+    }
+}
+
+impl BasicEvent {
+    /// The [`Core::observe`] of a core whose events are `BasicEvent`s.
+    pub fn observe(&self) -> Option<Observation> {
+        match self {
+            BasicEvent::Proposed(value) => Some(Observation::Proposed(value.clone())),
+            BasicEvent::Decided(value) => Some(Observation::Decided(value.clone())),
+            BasicEvent::Note(_) => None,
+        }
+    }
+}
+
+/// What a protocol draws for one campaign seed; the harness adds the fault schedule
+/// (aimed at `horizon_ms`) and assembles the [`Scenario`].
+#[derive(Debug, Clone)]
+pub struct Draft<Params> {
+    pub cluster: Cluster,
+    pub workload: Vec<Proposal>,
+    pub params: Params,
+    /// Faults are placed within `0..=horizon_ms`: where the protocol decides.
+    pub horizon_ms: u64,
+    pub liveness_bound_ms: u64,
+}
 
 /// A protocol gauntlet can test. See the module docs for who supplies what.
-pub trait Protocol {
-    /// What one node needs to start, the same for every incarnation: the runner
-    /// clones it for each start and restart.
-    type Node: Clone + 'static;
+pub trait Protocol: Send + Sync + 'static {
+    type Core: Core;
+    /// The protocol's own section of a scenario (`Scenario::params`): roles, timing,
+    /// sizes. `Default` is what a scenario without the section gets.
+    type Params: Clone + Debug + Default + Serialize + DeserializeOwned + Send + Sync + 'static;
 
-    /// The protocol's name: lowercase letters, digits and `_`, at most 32 bytes.
+    /// The protocol's name: 1 to 32 bytes of `a-z`, `0-9` and `_` (checked by the
+    /// registry when the protocol is registered).
     fn name(&self) -> &'static str;
 
-    /// The scenario of campaign run `seed`: this protocol's cluster and workload, with
-    /// a fault schedule from the harness's generator (`crate::fault::generate_schedule`)
-    /// and `protocol` set to [`Protocol::name`].
-    fn generate(&self, seed: u64) -> Scenario;
+    /// The cluster, workload and parameters of campaign run `seed`, drawn from `rng`
+    /// (the scenario stream; the harness draws the fault schedule after this).
+    fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<Self::Params>;
 
-    /// What node `id` of `scenario` needs to start.
-    fn node(&self, scenario: &Scenario, id: NodeId) -> Self::Node;
+    /// The smallest cluster this protocol can run; the shrinker never offers a smaller
+    /// one. Default 1.
+    fn nodes_min(&self) -> usize {
+        1
+    }
 
-    /// Run one incarnation of a node until the harness crashes it (drops the future)
-    /// or it fails. Everything it does goes through `transport`, `storage` and `env`.
-    fn run_node<T: Transport + 'static, S: Storage + 'static>(
-        node: Self::Node,
-        transport: T,
-        storage: S,
-        env: NodeEnv,
-    ) -> impl Future<Output = Result<(), NodeError>> + 'static;
+    /// Check the protocol's own section against the rest of the scenario; the error
+    /// names the field (`params.timing.backoff_ms_min`). Default: anything parses.
+    fn check_params(
+        &self,
+        _params: &Self::Params,
+        _scenario: &Scenario,
+    ) -> Result<(), ScenarioError> {
+        Ok(())
+    }
+
+    /// The parameters of the same scenario without node `id`, for the shrinker;
+    /// `None` if the protocol cannot lose that node (the last acceptor). Default: the
+    /// same parameters.
+    fn without_node(&self, params: &Self::Params, _id: NodeId) -> Option<Self::Params> {
+        Some(params.clone())
+    }
+
+    /// The core node `id` starts with, for every incarnation (fresh each start).
+    fn core(&self, setup: &RunSetup<Self>, id: NodeId) -> Self::Core;
 
     /// The nodes that must decide once the faults heal.
-    fn deciders(&self, scenario: &Scenario) -> Vec<NodeId>;
+    fn deciders(&self, setup: &RunSetup<Self>) -> Vec<NodeId>;
 
-    /// The labels of this protocol's message kinds, which targeted faults name (and
-    /// scenario validation checks them against). Default: none, so a scenario may hold
-    /// no targeted message faults.
+    /// The labels of this protocol's message kinds ([`Core::msg_kind`]), which
+    /// targeted faults name and scenario validation checks. Default: none.
     fn message_kinds(&self) -> &'static [&'static str] {
         &[]
     }
 
-    /// When a run in its liveness phase is over before its bound. Default: once every
-    /// decider has decided.
-    fn settle(&self, scenario: &Scenario) -> Box<dyn Settle> {
-        Box::new(AllDecided::new(&self.deciders(scenario)))
+    /// The planted bugs this protocol carries (off unless a scenario names them).
+    fn bugs(&self) -> &'static [PlantedBug] {
+        &[]
     }
 
-    /// The properties [`Protocol::check`] judges, for campaign summaries.
-    fn properties(&self) -> Vec<&'static Property> {
-        GENERIC_PROPERTIES.to_vec()
+    /// When a run in its liveness phase is over before its bound. Default: once
+    /// every decider has decided.
+    fn settle(&self, setup: &RunSetup<Self>) -> Box<dyn Settle<Self::Core>> {
+        Box::new(AllDecided::new(&self.deciders(setup)))
     }
 
-    /// Judge one run's history. Default: the generic checkers.
-    fn check(&self, history: &History, scenario: &Scenario) -> Verdict {
-        check_generic(history, &self.deciders(scenario))
+    /// The properties judged on every run: safety, liveness and coverage, by name.
+    /// Default: the single-value shape's generic judges ([`shapes::value::judges`]).
+    fn properties(&self) -> Vec<Judge<Self>> {
+        shapes::value::judges()
     }
 }
 
 /// Reads a run's history as it grows and says when the run may stop early.
-pub trait Settle {
+pub trait Settle<C: Core> {
     /// Read the events appended since the last call (`events` is the whole history).
-    fn observe(&mut self, events: &[Event]);
+    fn observe(&mut self, events: &[Event<C>]);
     /// Whether nothing more is owed: the run may end (in its liveness phase).
     fn settled(&self) -> bool;
     /// The reason the trace's last line gives for a settled run.
@@ -122,11 +269,13 @@ impl AllDecided {
     }
 }
 
-impl Settle for AllDecided {
-    fn observe(&mut self, events: &[Event]) {
+impl<C: Core> Settle<C> for AllDecided {
+    fn observe(&mut self, events: &[Event<C>]) {
         for e in &events[self.scanned.min(events.len())..] {
-            if let (Some(node), Some(_)) = (e.node, e.kind.decided_value()) {
-                self.waiting.remove(&node);
+            if let (Some(node), crate::history::EventKind::Protocol(event)) = (e.node, &e.kind) {
+                if matches!(C::observe(event), Some(Observation::Decided(_))) {
+                    self.waiting.remove(&node);
+                }
             }
         }
         self.scanned = events.len();
@@ -138,92 +287,5 @@ impl Settle for AllDecided {
 
     fn reason(&self) -> &'static str {
         "every decider decided"
-    }
-}
-
-/// The protocols built into gauntlet, by name: what a scenario's `protocol` field and
-/// `--protocol` may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Builtin {
-    /// Basic Paxos (`crate::paxos`): the reference.
-    #[default]
-    Paxos,
-    /// The naive highest-value vote (`crate::naive`): unsafe under faults, on purpose.
-    Naive,
-}
-
-impl Builtin {
-    pub const ALL: [Builtin; 2] = [Builtin::Paxos, Builtin::Naive];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Paxos => Paxos.name(),
-            Builtin::Naive => Naive.name(),
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name)
-    }
-
-    /// The built-in protocol `scenario` names; the error names the field.
-    pub fn of(scenario: &Scenario) -> Result<Builtin, ScenarioError> {
-        Builtin::from_name(&scenario.protocol).ok_or_else(|| {
-            let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-            ScenarioError {
-                field: "protocol".into(),
-                reason: format!(
-                    "`{}` is not a built-in protocol ({})",
-                    scenario.protocol,
-                    names.join(", ")
-                ),
-            }
-        })
-    }
-
-    /// See [`Protocol::generate`].
-    pub fn generate(self, seed: u64) -> Scenario {
-        match self {
-            Builtin::Paxos => Paxos.generate(seed),
-            Builtin::Naive => Naive.generate(seed),
-        }
-    }
-
-    /// Run `scenario` in the turmoil lane with this protocol.
-    pub fn run(self, scenario: &Scenario) -> RunReport {
-        match self {
-            Builtin::Paxos => run_protocol(&Paxos, scenario),
-            Builtin::Naive => run_protocol(&Naive, scenario),
-        }
-    }
-
-    /// See [`Protocol::check`].
-    pub fn check(self, history: &History, scenario: &Scenario) -> Verdict {
-        match self {
-            Builtin::Paxos => Paxos.check(history, scenario),
-            Builtin::Naive => Naive.check(history, scenario),
-        }
-    }
-
-    /// See [`Protocol::message_kinds`].
-    pub fn message_kinds(self) -> &'static [&'static str] {
-        match self {
-            Builtin::Paxos => Paxos.message_kinds(),
-            Builtin::Naive => Naive.message_kinds(),
-        }
-    }
-
-    /// See [`Protocol::properties`].
-    pub fn properties(self) -> Vec<&'static Property> {
-        match self {
-            Builtin::Paxos => Paxos.properties(),
-            Builtin::Naive => Naive.properties(),
-        }
-    }
-}
-
-impl std::fmt::Display for Builtin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }

@@ -10,7 +10,7 @@ use crate::ids::NodeId;
 use crate::net::UdpTransport;
 use crate::node::{run_node, NodeEnv, NodeError, NodeSetup};
 use crate::paxos::{Bugs, DurableState, Value};
-use crate::sim::rng::{stream_rng, Stream};
+use crate::rng::{stream_rng, Stream};
 use crate::storage::{StdFileStorage, Storage, StorageError};
 use std::io;
 use std::net::UdpSocket as StdUdpSocket;

@@ -61,21 +61,18 @@
 //! - **Limits.** More than [`EVENT_QUEUE_MAX`] pending events, or a node asking for more
 //!   than [`TIMERS_MAX`] timers (the shell's assert), ends the run as `HarnessError`.
 
-use super::layer_faults::{apply_layer_fault, is_layer_fault};
-use super::rng::{stream_rng, Draw, Stream};
-use super::runner::{RunEnd, RunReport};
-use super::scenario::Scenario;
-use super::settle::SettleTracker;
-use crate::fault::{
-    pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, PendingRestarts, Verdict,
-};
-use crate::history::{EventKind, History, Phase};
+use super::director::{direct, RunReport, World};
+use crate::fault::{FaultLayer, Verdict};
+use crate::history::{EventKind, History};
 use crate::ids::NodeId;
-use crate::node::TIMERS_MAX;
-use crate::paxos::{DurableState, Input, Msg, Node, Output, Roles, Timer, Value};
+use crate::node::{CoreNode, TIMERS_MAX};
+use crate::protocol::{Core, CoreInput, CoreOutput, Protocol, RunSetup, Settle};
+use crate::rng::{stream_rng, Draw, Stream};
+use crate::value::Value;
 use rand_chacha::ChaCha8Rng;
+use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Most events the queue may hold at once; beyond it the run ends as a harness error.
 pub const EVENT_QUEUE_MAX: usize = 1_000_000;
@@ -84,8 +81,7 @@ pub const EVENT_QUEUE_MAX: usize = 1_000_000;
 const HISTORY_EVENTS_RESERVED: usize = 512;
 
 /// Something that happens to one node at a simulated time.
-#[derive(Debug)]
-enum Action {
+enum Action<C: Core> {
     /// Incarnation `incarnation` of node `node` (an index) begins to run.
     Start { node: usize, incarnation: u32 },
     /// The node's client request arrives (in this incarnation).
@@ -93,7 +89,7 @@ enum Action {
     TimerFired {
         node: usize,
         incarnation: u32,
-        timer: Timer,
+        timer: C::Timer,
     },
     /// A copy the fault layer held back is handed to the network now.
     DelayEnds {
@@ -101,14 +97,14 @@ enum Action {
         incarnation: u32,
         to: usize,
         msg_id: u64,
-        msg: Msg,
+        msg: C::Msg,
     },
     /// A datagram reaches `to`, if its link was not cut since it was sent.
     Deliver {
         from: usize,
         to: usize,
         msg_id: u64,
-        msg: Msg,
+        msg: C::Msg,
         link_epoch: u64,
     },
 }
@@ -120,46 +116,48 @@ enum Action {
 type Scheduled = Reverse<(u64, u64, u32)>;
 
 /// Whether a node's software runs.
-enum Life {
+enum Life<C> {
     /// Crashed (or never started).
     Down,
     /// Spawned; its `Start` event is queued.
     Spawned { incarnation: u32 },
     Up {
         incarnation: u32,
-        core: Box<Node>,
+        core: Box<C>,
         rng: Box<ChaCha8Rng>,
         msg_seq: u64,
         timers_pending: usize,
     },
 }
 
-struct Slot {
-    id: NodeId,
-    roles: Roles,
-    client_request: Option<(u64, Value)>,
-    /// What the last `Output::Persist` stored (fsynced: survives any crash).
-    disk: Option<DurableState>,
-    /// A snapshot written without fsync since then (`Output::WriteUnsynced`): what a
-    /// read sees while the node runs, and what a crash discards, as turmoil's fs does.
-    unsynced: Option<DurableState>,
+struct Slot<C: Core> {
+    /// The node as every incarnation starts it.
+    node: CoreNode<C>,
+    /// What the last `Persist` stored (fsynced: survives any crash).
+    disk: Option<C::State>,
+    /// A state written without fsync since then (`PersistUnsynced`): what a read sees
+    /// while the node runs, and what a crash discards, as turmoil's fs does.
+    unsynced: Option<C::State>,
     /// The incarnation the next spawn gets.
     incarnation_next: u32,
-    life: Life,
+    life: Life<C>,
 }
 
-struct Fast<'a> {
-    scenario: &'a Scenario,
+/// The fast world: the event heap, the nodes and their disks, the links.
+struct Fast<C: Core> {
+    seed: u64,
+    latency_ms_min: u64,
+    latency_ms_max: u64,
     now_ms: u64,
     seq: u64,
     queue: BinaryHeap<Scheduled>,
     /// The actions the queue's entries point at; a slot is reused once its action ran.
-    actions: Vec<Option<Action>>,
+    actions: Vec<Option<Action<C>>>,
     actions_free: Vec<u32>,
-    slots: Vec<Slot>,
+    slots: Vec<Slot<C>>,
     index: BTreeMap<NodeId, usize>,
-    history: History,
-    faults: FaultLayer,
+    history: History<C>,
+    faults: RefCell<FaultLayer>,
     latency_rng: ChaCha8Rng,
     /// Per directed link `from * n + to`: cut or not, and how often it was cut. A
     /// datagram carries the count from when it entered the network; a changed count at
@@ -169,28 +167,23 @@ struct Fast<'a> {
     /// The first harness error, which ends the run.
     error: Option<String>,
     /// A step's outputs, kept between steps so a step allocates nothing for them.
-    outputs: Vec<Output>,
+    outputs: Vec<CoreOutput<C>>,
 }
 
-/// Run `scenario` in the fast lane to its end. Panics if the scenario is invalid:
-/// callers validate (as for [`super::run`]).
-pub fn run_fast(scenario: &Scenario) -> RunReport {
-    if let Err(e) = scenario.validate() {
-        panic!("invalid scenario: {e}");
-    }
+/// Run a prepared scenario of `protocol` in the fast lane to its end.
+pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Core> {
+    let scenario = &setup.scenario;
     let seed = scenario.seed;
-    let slots: Vec<Slot> = scenario
+    let slots: Vec<Slot<P::Core>> = scenario
         .cluster
-        .nodes
-        .iter()
-        .map(|spec| Slot {
-            id: spec.id,
-            roles: spec.roles,
-            client_request: scenario
-                .workload
-                .iter()
-                .find(|p| p.proposer == spec.id)
-                .map(|p| (p.at_ms, p.value.clone())),
+        .ids()
+        .into_iter()
+        .map(|id| Slot {
+            node: CoreNode {
+                id,
+                core: protocol.core(setup, id),
+                client_request: scenario.request_of(id),
+            },
             disk: None,
             unsynced: None,
             incarnation_next: 0,
@@ -198,141 +191,114 @@ pub fn run_fast(scenario: &Scenario) -> RunReport {
         })
         .collect();
     let n = slots.len();
-    let mut sim = Fast {
-        scenario,
+    let mut world = Fast {
+        seed,
+        latency_ms_min: scenario.network.latency_ms_min,
+        latency_ms_max: scenario.network.latency_ms_max,
         now_ms: 0,
         seq: 0,
         queue: BinaryHeap::new(),
         actions: Vec::new(),
         actions_free: Vec::new(),
-        index: slots.iter().enumerate().map(|(i, s)| (s.id, i)).collect(),
+        index: slots.iter().enumerate().map(|(i, s)| (s.node.id, i)).collect(),
         slots,
-        // Room for a typical run's events (about 500), so the history is not copied
-        // while it grows.
-        history: History {
-            events: Vec::with_capacity(HISTORY_EVENTS_RESERVED),
-        },
-        faults: FaultLayer::new(stream_rng(seed, Stream::Network)),
+        // Room for a typical run's events, so the history is not copied while it grows.
+        history: History::with_capacity(HISTORY_EVENTS_RESERVED),
+        faults: RefCell::new(FaultLayer::new(stream_rng(seed, Stream::Network))),
         latency_rng: stream_rng(seed, Stream::Turmoil),
         cut: vec![false; n * n],
         cut_epoch: vec![0; n * n],
         error: None,
         outputs: Vec::new(),
     };
-    let members = scenario.cluster.membership();
-    let ids = scenario.cluster.ids();
-    let safety_end_ms = scenario.safety_phase_end_ms();
-    let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
-    let mut settle = SettleTracker::new(&members.learners);
-    let mut crashed: BTreeSet<NodeId> = BTreeSet::new();
-    let mut restarts = PendingRestarts::default();
-    let mut next_fault = 0;
-    let mut phase = Phase::Safety;
-
     // turmoil spawns every host's software when the simulation is built.
     for node in 0..n {
-        sim.spawn(node);
+        world.spawn(node);
     }
-    sim.history.push(0, None, EventKind::PhaseStarted { phase });
+    let mut settle = protocol.settle(setup);
+    direct(world, scenario, settle.as_mut())
+}
 
-    let end = loop {
-        let now_ms = sim.now_ms;
-        // Harness first, as the turmoil runner acts between steps: faults, phase.
-        while phase == Phase::Safety && next_fault < scenario.faults.events.len() {
-            let event = &scenario.faults.events[next_fault];
-            if event.at_ms > now_ms {
-                break;
-            }
-            next_fault += 1;
-            sim.apply(&event.fault, &ids, &mut crashed);
-        }
-        if phase == Phase::Safety {
-            sim.crash_on_request(&ids, &mut crashed, &mut restarts);
-        }
-        if phase == Phase::Safety
-            && now_ms > safety_end_ms
-            && next_fault == scenario.faults.events.len()
-        {
-            phase = Phase::Liveness;
-            sim.history
-                .push(now_ms, None, EventKind::PhaseStarted { phase });
-            restarts.clear();
-            sim.heal_all(&mut crashed);
-        }
-        if phase == Phase::Liveness && settle.settled() {
-            break RunEnd::Settled;
-        }
-        if now_ms >= deadline_ms {
-            break RunEnd::LivenessBoundReached;
-        }
+impl<C: Core> World<C> for Fast<C> {
+    fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
 
-        // Then every node event of this millisecond, including ones it schedules.
-        while sim.queue.peek().is_some_and(|e| e.0 .0 <= now_ms) {
-            let Reverse((at_ms, _, slot)) = sim.queue.pop().expect("peeked");
+    fn record(&mut self, kind: EventKind<C>) {
+        self.history.push(self.now_ms, None, kind);
+    }
+
+    fn observe(&self, settle: &mut dyn Settle<C>) {
+        settle.observe(&self.history.events);
+    }
+
+    fn fault_layer(&self) -> &RefCell<FaultLayer> {
+        &self.faults
+    }
+
+    fn partition(&mut self, a: NodeId, b: NodeId) {
+        self.cut_link(a, b);
+        self.cut_link(b, a);
+    }
+
+    fn partition_one_way(&mut self, from: NodeId, to: NodeId) {
+        self.cut_link(from, to);
+    }
+
+    fn repair_all(&mut self) {
+        self.cut.iter_mut().for_each(|c| *c = false);
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        if let Some(&i) = self.index.get(&node) {
+            self.slots[i].life = Life::Down;
+            self.slots[i].unsynced = None;
+        }
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        if let Some(&i) = self.index.get(&node) {
+            self.spawn(i);
+        }
+    }
+
+    fn run_due(&mut self) -> Result<(), String> {
+        let now_ms = self.now_ms;
+        while self.queue.peek().is_some_and(|e| e.0 .0 <= now_ms) {
+            let Reverse((at_ms, _, slot)) = self.queue.pop().expect("peeked");
             debug_assert_eq!(at_ms, now_ms, "an event was scheduled in the past");
-            let action = sim.actions[slot as usize]
+            let action = self.actions[slot as usize]
                 .take()
                 .expect("a queued slot holds its action");
-            sim.actions_free.push(slot);
-            sim.execute(action);
-            if sim.error.is_none() && sim.queue.len() > EVENT_QUEUE_MAX {
-                sim.error = Some(format!(
+            self.actions_free.push(slot);
+            self.execute(action);
+            if self.error.is_none() && self.queue.len() > EVENT_QUEUE_MAX {
+                self.error = Some(format!(
                     "event queue exceeded {EVENT_QUEUE_MAX} entries at {now_ms} ms"
                 ));
             }
-            if sim.error.is_some() {
-                break;
+            if let Some(e) = self.error.take() {
+                return Err(e);
             }
         }
-        if let Some(e) = sim.error.take() {
-            break RunEnd::HarnessError(e);
-        }
+        Ok(())
+    }
 
-        settle.observe(&sim.history.events);
-
-        // Jump to the next millisecond at which anything can happen.
-        let mut next_ms = deadline_ms;
-        if let Some(e) = sim.queue.peek() {
+    fn jump(&mut self, next_ms: u64) {
+        let mut next_ms = next_ms;
+        if let Some(e) = self.queue.peek() {
             next_ms = next_ms.min(e.0 .0);
         }
-        if phase == Phase::Safety {
-            if let Some(e) = scenario.faults.events.get(next_fault) {
-                next_ms = next_ms.min(e.at_ms);
-            }
-            if let Some(at_ms) = restarts.next_ms() {
-                next_ms = next_ms.min(at_ms);
-            }
-            if sim.faults.crash_requested() {
-                next_ms = now_ms + 1;
-            }
-            next_ms = next_ms.min((safety_end_ms + 1).max(now_ms + 1));
-        }
-        if phase == Phase::Liveness && settle.settled() {
-            next_ms = now_ms + 1;
-        }
-        sim.now_ms = next_ms.max(now_ms + 1);
-    };
+        self.now_ms = next_ms.max(self.now_ms + 1);
+    }
 
-    let sim_ms = sim.now_ms;
-    let reason = match &end {
-        RunEnd::Settled => "every learner learned".to_string(),
-        RunEnd::LivenessBoundReached => format!(
-            "liveness bound of {} ms reached",
-            scenario.liveness_bound_ms
-        ),
-        RunEnd::HarnessError(e) => format!("harness error: {e}"),
-    };
-    sim.history
-        .push(sim_ms, None, EventKind::RunEnded { reason });
-    RunReport {
-        history: sim.history,
-        end,
-        sim_ms,
+    fn into_history(self) -> History<C> {
+        self.history
     }
 }
 
-impl Fast<'_> {
-    fn schedule(&mut self, at_ms: u64, action: Action) {
+impl<C: Core> Fast<C> {
+    fn schedule(&mut self, at_ms: u64, action: Action<C>) {
         self.seq += 1;
         let slot = match self.actions_free.pop() {
             Some(slot) => {
@@ -347,8 +313,8 @@ impl Fast<'_> {
         self.queue.push(Reverse((at_ms, self.seq, slot)));
     }
 
-    fn record(&mut self, node: usize, kind: EventKind) {
-        let id = self.slots[node].id;
+    fn record_node(&mut self, node: usize, kind: EventKind<C>) {
+        let id = self.slots[node].node.id;
         self.history.push(self.now_ms, Some(id), kind);
     }
 
@@ -373,44 +339,39 @@ impl Fast<'_> {
         from * self.slots.len() + to
     }
 
-    fn execute(&mut self, action: Action) {
+    fn execute(&mut self, action: Action<C>) {
         match action {
             Action::Start { node, incarnation } => {
                 if !matches!(self.slots[node].life, Life::Spawned { incarnation: i } if i == incarnation)
                 {
                     return; // crashed before it ran
                 }
+                let seed = self.seed;
                 let slot = &mut self.slots[node];
                 let recovered = slot.unsynced.clone().or_else(|| slot.disk.clone());
-                let members = self.scenario.cluster.membership();
+                let id = slot.node.id;
                 slot.life = Life::Up {
                     incarnation,
-                    core: Box::new(Node::with_bugs(
-                        slot.id,
-                        slot.roles,
-                        members,
-                        self.scenario.timing.clone(),
-                        self.scenario.bugs.clone(),
-                    )),
+                    core: Box::new(slot.node.core.clone()),
                     rng: Box::new(stream_rng(
-                        self.scenario.seed,
+                        seed,
                         Stream::Node {
-                            node: slot.id,
+                            node: id,
                             incarnation,
                         },
                     )),
                     msg_seq: (incarnation as u64) << 32,
                     timers_pending: 0,
                 };
-                let request_at = slot.client_request.as_ref().map(|(at, _)| *at);
-                self.record(
+                let request_at = slot.node.client_request.as_ref().map(|(at, _)| *at);
+                self.record_node(
                     node,
                     EventKind::Started {
                         incarnation,
                         recovered: recovered.clone(),
                     },
                 );
-                self.step(node, Input::Start { recovered });
+                self.step(node, CoreInput::Start { recovered });
                 if let Some(at_ms) = request_at {
                     self.schedule(
                         at_ms.max(self.now_ms),
@@ -422,17 +383,19 @@ impl Fast<'_> {
                 if self.running(node) != Some(incarnation) {
                     return;
                 }
-                let (_, value) = self.slots[node]
+                let value: Value = self.slots[node]
+                    .node
                     .client_request
-                    .clone()
+                    .as_ref()
+                    .map(|(_, v)| v.clone())
                     .expect("scheduled only for a node with a request");
-                self.record(
+                self.record_node(
                     node,
                     EventKind::ClientRequest {
                         value: value.clone(),
                     },
                 );
-                self.step(node, Input::ClientRequest { value });
+                self.step(node, CoreInput::ClientRequest { value });
             }
             Action::TimerFired {
                 node,
@@ -445,7 +408,7 @@ impl Fast<'_> {
                 if let Life::Up { timers_pending, .. } = &mut self.slots[node].life {
                     *timers_pending -= 1;
                 }
-                self.step(node, Input::TimerFired { timer });
+                self.step(node, CoreInput::TimerFired { timer });
             }
             Action::DelayEnds {
                 from,
@@ -468,8 +431,8 @@ impl Fast<'_> {
                 if self.cut_epoch[self.link(from, to)] != link_epoch || self.running(to).is_none() {
                     return; // cut in flight, or nobody listening
                 }
-                let from = self.slots[from].id;
-                self.record(
+                let from = self.slots[from].node.id;
+                self.record_node(
                     to,
                     EventKind::Delivered {
                         from,
@@ -477,13 +440,13 @@ impl Fast<'_> {
                         msg: msg.clone(),
                     },
                 );
-                self.step(to, Input::Receive { from, msg });
+                self.step(to, CoreInput::Receive { from, msg });
             }
         }
     }
 
     /// Step the node's core and execute its outputs in order, as the shell does.
-    fn step(&mut self, node: usize, input: Input) {
+    fn step(&mut self, node: usize, input: CoreInput<C>) {
         let mut outputs = std::mem::take(&mut self.outputs);
         match &mut self.slots[node].life {
             Life::Up { core, .. } => core.step(input, &mut outputs),
@@ -491,57 +454,59 @@ impl Fast<'_> {
         }
         for output in outputs.drain(..) {
             match output {
-                Output::Persist(state) => {
+                CoreOutput::Persist(state) => {
                     self.slots[node].disk = Some(state.clone());
                     self.slots[node].unsynced = None;
-                    self.record(node, EventKind::Persisted { state });
+                    self.record_node(node, EventKind::Persisted { state });
                 }
-                Output::WriteUnsynced(state) => {
+                CoreOutput::PersistUnsynced(state) => {
                     self.slots[node].unsynced = Some(state.clone());
-                    self.record(node, EventKind::WrittenUnsynced { state });
+                    self.record_node(node, EventKind::WrittenUnsynced { state });
                 }
-                Output::Send { to, msg } => self.send(node, to, msg),
-                Output::SetTimer {
+                CoreOutput::Send { to, msg } => self.send(node, to, msg),
+                CoreOutput::SetTimer {
                     timer,
                     delay_ms_min,
                     delay_ms_max,
-                } => {
-                    let Life::Up {
-                        incarnation,
-                        rng,
-                        timers_pending,
-                        ..
-                    } = &mut self.slots[node].life
-                    else {
-                        unreachable!("only a running node is stepped")
-                    };
-                    let delay_ms = rng.between(delay_ms_min, delay_ms_max);
-                    *timers_pending += 1;
-                    let (incarnation, pending) = (*incarnation, *timers_pending);
-                    if pending > TIMERS_MAX && self.error.is_none() {
-                        self.error = Some(format!(
-                            "{} asked for over {TIMERS_MAX} timers",
-                            self.slots[node].id
-                        ));
-                    }
-                    self.schedule(
-                        self.now_ms + delay_ms,
-                        Action::TimerFired {
-                            node,
-                            incarnation,
-                            timer,
-                        },
-                    );
-                }
-                Output::Note(note) => self.record(node, EventKind::Protocol(note)),
+                } => self.set_timer(node, timer, delay_ms_min, delay_ms_max),
+                CoreOutput::Event(event) => self.record_node(node, EventKind::Protocol(event)),
             }
         }
         self.outputs = outputs;
     }
 
+    fn set_timer(&mut self, node: usize, timer: C::Timer, delay_ms_min: u64, delay_ms_max: u64) {
+        let Life::Up {
+            incarnation,
+            rng,
+            timers_pending,
+            ..
+        } = &mut self.slots[node].life
+        else {
+            unreachable!("only a running node is stepped")
+        };
+        let delay_ms = rng.between(delay_ms_min, delay_ms_max);
+        *timers_pending += 1;
+        let (incarnation, pending) = (*incarnation, *timers_pending);
+        if pending > TIMERS_MAX && self.error.is_none() {
+            self.error = Some(format!(
+                "{} asked for over {TIMERS_MAX} timers",
+                self.slots[node].node.id
+            ));
+        }
+        self.schedule(
+            self.now_ms + delay_ms,
+            Action::TimerFired {
+                node,
+                incarnation,
+                timer,
+            },
+        );
+    }
+
     /// Send through the fault layer: dropped, or handed to the network once or twice,
     /// each copy at once or after its extra delay.
-    fn send(&mut self, from: usize, to_id: NodeId, mut msg: Msg) {
+    fn send(&mut self, from: usize, to_id: NodeId, msg: C::Msg) {
         let Life::Up {
             incarnation,
             msg_seq,
@@ -552,7 +517,12 @@ impl Fast<'_> {
         };
         *msg_seq += 1;
         let (msg_id, incarnation) = (*msg_seq, *incarnation);
-        self.record(
+        let from_id = self.slots[from].node.id;
+        let verdict = self
+            .faults
+            .get_mut()
+            .verdict(from_id, to_id, C::msg_kind(&msg), self.now_ms);
+        self.record_node(
             from,
             EventKind::Sent {
                 to: to_id,
@@ -560,34 +530,32 @@ impl Fast<'_> {
                 msg: msg.clone(),
             },
         );
-        let verdict = self
-            .faults
-            .verdict(self.slots[from].id, to_id, msg.kind_name(), self.now_ms);
         let delays_ms = match verdict {
             Verdict::Drop => {
-                self.record(from, EventKind::Dropped { to: to_id, msg_id });
+                self.record_node(from, EventKind::Dropped { to: to_id, msg_id });
                 return;
             }
             Verdict::Deliver { delays_ms } => delays_ms,
         };
         if delays_ms.len() > 1 {
-            self.record(from, EventKind::Duplicated { to: to_id, msg_id });
+            self.record_node(from, EventKind::Duplicated { to: to_id, msg_id });
         }
         let Some(&to) = self.index.get(&to_id) else {
             return; // no such host: UDP loses it
         };
         let copies = delays_ms.len();
+        let mut msg = Some(msg);
         for (i, delay_ms) in delays_ms.into_iter().enumerate() {
             // The last copy takes the message itself; only a duplicate needs a clone.
             let msg = if i + 1 == copies {
-                std::mem::replace(&mut msg, Msg::Nudge)
+                msg.take().expect("the last copy takes it")
             } else {
-                msg.clone()
+                msg.clone().expect("not taken yet")
             };
             if delay_ms == 0 {
                 self.enter_network(from, to, msg_id, msg);
             } else {
-                self.record(
+                self.record_node(
                     from,
                     EventKind::Delayed {
                         to: to_id,
@@ -611,16 +579,15 @@ impl Fast<'_> {
 
     /// A datagram enters the network: lost if its link is cut, else delivered after a
     /// latency drawn as turmoil draws it ([`latency_ms`]).
-    fn enter_network(&mut self, from: usize, to: usize, msg_id: u64, msg: Msg) {
+    fn enter_network(&mut self, from: usize, to: usize, msg_id: u64, msg: C::Msg) {
         let link = self.link(from, to);
         if self.cut[link] {
             return;
         }
-        let net = &self.scenario.network;
         let latency_ms = latency_ms(
             &mut self.latency_rng,
-            net.latency_ms_min,
-            net.latency_ms_max,
+            self.latency_ms_min,
+            self.latency_ms_max,
         );
         let link_epoch = self.cut_epoch[link];
         self.schedule(
@@ -644,96 +611,6 @@ impl Fast<'_> {
         self.cut[link] = true;
         self.cut_epoch[link] += 1;
     }
-
-    fn repair_all(&mut self) {
-        self.cut.iter_mut().for_each(|c| *c = false);
-    }
-
-    /// Crash the nodes whose crash triggers fired (in the previous millisecond), and
-    /// restart those whose time has come, as `runner::crash_on_request` does.
-    fn crash_on_request(
-        &mut self,
-        ids: &[NodeId],
-        crashed: &mut BTreeSet<NodeId>,
-        restarts: &mut PendingRestarts,
-    ) {
-        for request in self.faults.take_crash_requests() {
-            let was_up = !crashed.contains(&request.node);
-            self.apply(&Fault::Crash { node: request.node }, ids, crashed);
-            if let (true, Some(down_ms)) = (was_up, request.down_ms) {
-                restarts.push(self.now_ms + down_ms, request.node);
-            }
-        }
-        for node in restarts.take_due(self.now_ms) {
-            self.apply(&Fault::Restart { node }, ids, crashed);
-        }
-    }
-
-    /// Apply one fault and record it, as `runner::apply` does.
-    fn apply(&mut self, fault: &Fault, ids: &[NodeId], crashed: &mut BTreeSet<NodeId>) {
-        let kind = match fault {
-            Fault::Partition { groups } => {
-                let groups = partition_groups(groups, ids);
-                for (x, y) in pairs_across(&groups) {
-                    self.cut_link(x, y);
-                    self.cut_link(y, x);
-                }
-                EventKind::Partitioned { groups }
-            }
-            Fault::PartitionOneWay { from, to } => {
-                for (x, y) in pairs_one_way(from, to) {
-                    self.cut_link(x, y);
-                }
-                EventKind::PartitionedOneWay {
-                    from: from.clone(),
-                    to: to.clone(),
-                }
-            }
-            Fault::Heal => {
-                self.repair_all();
-                EventKind::Healed
-            }
-            layer_fault if is_layer_fault(layer_fault) => {
-                apply_layer_fault(&mut self.faults, layer_fault, self.now_ms)
-            }
-            Fault::Crash { node } => {
-                if !crashed.insert(*node) {
-                    return;
-                }
-                if let Some(&i) = self.index.get(node) {
-                    self.slots[i].life = Life::Down;
-                    self.slots[i].unsynced = None;
-                }
-                EventKind::Crashed { node: *node }
-            }
-            Fault::Restart { node } => {
-                if !crashed.remove(node) {
-                    return;
-                }
-                if let Some(&i) = self.index.get(node) {
-                    self.spawn(i);
-                }
-                EventKind::Restarted { node: *node }
-            }
-            _ => unreachable!("every other fault is a layer fault"),
-        };
-        self.history.push(self.now_ms, None, kind);
-    }
-
-    /// Phase 2 begins: every link repaired, every fault rate zero, every crashed node
-    /// back (in node order, as the runner does).
-    fn heal_all(&mut self, crashed: &mut BTreeSet<NodeId>) {
-        self.repair_all();
-        self.history.push(self.now_ms, None, EventKind::Healed);
-        self.faults.clear();
-        for node in std::mem::take(crashed) {
-            if let Some(&i) = self.index.get(&node) {
-                self.spawn(i);
-            }
-            self.history
-                .push(self.now_ms, None, EventKind::Restarted { node });
-        }
-    }
 }
 
 /// The rate of turmoil 0.7's default latency distribution, `Exp(5)`.
@@ -753,7 +630,7 @@ fn latency_ms(rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::{stream_rng, Stream};
+    use crate::rng::{stream_rng, Stream};
 
     /// The fast lane's latency has turmoil's distribution: for 1..=10 ms, the chance
     /// of `min + k` is `e^(-5k/9) - e^(-5(k+1)/9)` for k < 9, and `e^-5` at the cap.

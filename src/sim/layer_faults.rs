@@ -4,7 +4,7 @@
 //! differ per lane (turmoil's links and hosts, or the fast lane's own) and stay there.
 
 use crate::fault::{Fault, FaultLayer};
-use crate::history::EventKind;
+use crate::history::{EventKind, Trace};
 
 /// Whether `fault` is one the fault layer carries by itself.
 pub(super) fn is_layer_fault(fault: &Fault) -> bool {
@@ -15,7 +15,11 @@ pub(super) fn is_layer_fault(fault: &Fault) -> bool {
 }
 
 /// Apply a layer fault (see [`is_layer_fault`]) at `now_ms`; the event that records it.
-pub(super) fn apply_layer_fault(layer: &mut FaultLayer, fault: &Fault, now_ms: u64) -> EventKind {
+pub(super) fn apply_layer_fault<T: Trace>(
+    layer: &mut FaultLayer,
+    fault: &Fault,
+    now_ms: u64,
+) -> EventKind<T> {
     match fault {
         Fault::LinkFaults { link, faults } => {
             layer.set(*link, *faults);

@@ -1,18 +1,46 @@
-//! Scenarios and the runner that plays one in a turmoil simulation: seeds and random
-//! streams, phases (safety with faults, then liveness), and the run's end.
+//! The worlds a scenario runs in, and the one phase driver over them: the fast event
+//! heap ([`run_fast`]) and turmoil ([`run_turmoil`]), both generic over any protocol,
+//! both driven by the same director (safety with faults, then liveness).
 
+mod director;
 pub mod fast;
 mod layer_faults;
-pub mod rng;
-mod runner;
-mod scenario;
-mod settle;
 pub mod shrink;
+mod turmoil_world;
 
+pub use director::{RunEnd, RunReport};
 pub use fast::run_fast;
-pub use runner::{run, run_protocol, RunEnd, RunReport, TICK_MS};
-pub use scenario::{
-    scenario_strategy, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
-    DEFAULT_PROTOCOL, NODES_MAX, SIM_MS_MAX,
-};
-pub use settle::SettleTracker;
+pub use turmoil_world::{run_turmoil, TICK_MS};
+
+use crate::protocol::{prepare, Protocol, RunSetup};
+use crate::scenario::{Scenario, ScenarioError};
+use serde::{Deserialize, Serialize};
+
+/// Which world runs a scenario (docs/architecture.md, "Two lanes, one semantics").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// The real async nodes on turmoil: the reference.
+    #[default]
+    Turmoil,
+    /// The discrete-event loop over the same cores, much faster.
+    Fast,
+}
+
+/// Run a prepared scenario in `lane`.
+pub fn run_setup<P: Protocol>(protocol: &P, setup: &RunSetup<P>, lane: Lane) -> RunReport<P::Core> {
+    match lane {
+        Lane::Turmoil => run_turmoil(protocol, setup),
+        Lane::Fast => run_fast(protocol, setup),
+    }
+}
+
+/// Check `scenario` for `protocol` and run it in `lane`.
+pub fn run<P: Protocol>(
+    protocol: &P,
+    scenario: &Scenario,
+    lane: Lane,
+) -> Result<RunReport<P::Core>, ScenarioError> {
+    let setup = prepare(protocol, scenario)?;
+    Ok(run_setup(protocol, &setup, lane))
+}

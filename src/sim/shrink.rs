@@ -1,10 +1,13 @@
 //! Shrinking a failing scenario: greedily take the first smaller candidate that still
 //! fails the same way, until no candidate does or the step budget runs out. Each step is
 //! one deterministic run, so shrinking the same failure twice gives the same result.
+//! Every candidate is one the protocol accepts ([`crate::protocol::prepare`]: its
+//! minimum cluster, its own parameters), so the shrinker never offers a scenario the
+//! protocol cannot run.
 
-use super::scenario::Scenario;
 use crate::fault::{schedule_candidates, without_node};
-use crate::ids::NodeId;
+use crate::protocol::{prepare, Protocol};
+use crate::scenario::Scenario;
 
 /// How much a scenario weighs, for before/after reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +39,10 @@ pub struct Shrunk {
 }
 
 /// Smaller variants of `s`, biggest reductions first: schedule reductions, then
-/// dropping nodes (never the last acceptor, learner or proposer), then earlier client
-/// requests. Invalid candidates are filtered out.
-pub fn candidates(s: &Scenario) -> Vec<Scenario> {
+/// dropping nodes (the protocol says how its parameters lose one, and whether they
+/// can: [`Protocol::without_node`]), then earlier client requests. Candidates the
+/// protocol does not accept are filtered out.
+pub fn candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<Scenario> {
     let mut out = Vec::new();
     for faults in schedule_candidates(&s.faults) {
         out.push(Scenario {
@@ -46,21 +50,18 @@ pub fn candidates(s: &Scenario) -> Vec<Scenario> {
             ..s.clone()
         });
     }
-    let m = s.cluster.membership();
-    for spec in &s.cluster.nodes {
-        let r = spec.roles;
-        let last = |list: &[NodeId], has: bool| has && list.len() == 1;
-        if last(&m.acceptors, r.acceptor)
-            || last(&m.learners, r.learner)
-            || last(&m.proposers, r.proposer)
-        {
-            continue;
+    if let Ok(setup) = prepare(protocol, s) {
+        for id in s.cluster.ids() {
+            let Some(params) = protocol.without_node(&setup.params, id) else {
+                continue;
+            };
+            let mut smaller = s.clone();
+            smaller.cluster.nodes.retain(|n| n.id != id);
+            smaller.workload.retain(|p| p.proposer != id);
+            smaller.faults = without_node(&s.faults, id);
+            smaller.params = serde_json::to_value(&params).expect("params serialize");
+            out.push(smaller);
         }
-        let mut smaller = s.clone();
-        smaller.cluster.nodes.retain(|n| n.id != spec.id);
-        smaller.workload.retain(|p| p.proposer != spec.id);
-        smaller.faults = without_node(&s.faults, spec.id);
-        out.push(smaller);
     }
     for (i, p) in s.workload.iter().enumerate() {
         if p.at_ms > 0 {
@@ -69,12 +70,13 @@ pub fn candidates(s: &Scenario) -> Vec<Scenario> {
             out.push(earlier);
         }
     }
-    out.retain(|c| c.validate().is_ok() && c != s);
+    out.retain(|c| c != s && prepare(protocol, c).is_ok());
     out
 }
 
 /// Shrink `scenario` while `still_fails` holds, trying at most `budget` candidates.
-pub fn shrink(
+pub fn shrink<P: Protocol + ?Sized>(
+    protocol: &P,
     scenario: &Scenario,
     budget: usize,
     mut still_fails: impl FnMut(&Scenario) -> bool,
@@ -83,7 +85,7 @@ pub fn shrink(
     let mut steps = 0;
     let mut accepted = 0;
     'outer: loop {
-        for candidate in candidates(&current) {
+        for candidate in candidates(protocol, &current) {
             if steps >= budget {
                 return Shrunk {
                     scenario: current,

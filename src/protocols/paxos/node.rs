@@ -9,6 +9,7 @@ use super::majority;
 use super::msg::{Ballot, Msg, Value};
 use super::proposer::{Proposer, ProposerRules, ProposerState};
 use crate::ids::NodeId;
+use crate::protocol::{Core, CoreInput, CoreOutput, Observation};
 use serde::{Deserialize, Serialize};
 
 /// Which roles a node plays.
@@ -64,47 +65,13 @@ pub enum Timer {
     LearnerPoll,
 }
 
-/// An input to a node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// The node (re)starts with the state its storage recovered (`None`: a fresh disk).
-    Start {
-        recovered: Option<DurableState>,
-    },
-    /// A client asks this node's proposer to propose `value`.
-    ClientRequest {
-        value: Value,
-    },
-    Receive {
-        from: NodeId,
-        msg: Msg,
-    },
-    TimerFired {
-        timer: Timer,
-    },
-}
+/// An input to a node: the contract's input with Paxos's types.
+pub type Input = CoreInput<Node>;
 
-/// What a node asks its shell to do, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    Send {
-        to: NodeId,
-        msg: Msg,
-    },
-    /// Write and fsync this snapshot before executing the outputs after it.
-    Persist(DurableState),
-    /// Write this snapshot without fsync: a crash before a later `Persist` loses it.
-    /// Correct Paxos never asks for this; only `Bug::AcceptorSkipsFsync` does.
-    WriteUnsynced(DurableState),
-    /// Fire `timer` after a delay drawn uniformly from the range by the shell's seeded RNG.
-    SetTimer {
-        timer: Timer,
-        delay_ms_min: u64,
-        delay_ms_max: u64,
-    },
-    /// A protocol event worth recording in the history.
-    Note(Note),
-}
+/// What a node asks its shell to do, in order: the contract's output with Paxos's
+/// types. Correct Paxos never asks for `PersistUnsynced`; only
+/// `Bug::AcceptorSkipsFsync` does.
+pub type Output = CoreOutput<Node>;
 
 /// Protocol events the history records and the checkers read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,7 +243,7 @@ impl Node {
         let after = self.durable();
         if after != before {
             if self.bugs.has(Bug::AcceptorSkipsFsync) && after.acceptor != before.acceptor {
-                out.push(Output::WriteUnsynced(after));
+                out.push(Output::PersistUnsynced(after));
             } else {
                 out.push(Output::Persist(after));
             }
@@ -389,6 +356,85 @@ impl Node {
                     }
                 }
             },
+        }
+    }
+}
+
+impl Core for Node {
+    type Msg = Msg;
+    type State = DurableState;
+    type Event = Note;
+    type Timer = Timer;
+
+    fn step(&mut self, input: Input, out: &mut Vec<Output>) {
+        Node::step(self, input, out)
+    }
+
+    fn msg_kind(msg: &Msg) -> &'static str {
+        msg.kind_name()
+    }
+
+    /// A proposer's `Proposed` note is a proposal and a learner's `Learned` note a
+    /// decision, for the single-value judges.
+    fn observe(note: &Note) -> Option<Observation> {
+        match note {
+            Note::Proposed { value } => Some(Observation::Proposed(value.clone())),
+            Note::Learned { value, .. } => Some(Observation::Decided(value.clone())),
+            Note::Decided { value, .. } => Some(Observation::Answered(value.clone())),
+            _ => None,
+        }
+    }
+
+    fn encode_msg(msg: &Msg, out: &mut Vec<u8>) {
+        super::codec::encode_msg(msg, out)
+    }
+
+    fn decode_msg(bytes: &[u8]) -> Result<Msg, String> {
+        super::codec::decode_msg(bytes).map_err(|e| e.to_string())
+    }
+}
+
+impl std::fmt::Display for DurableState {
+    /// The trace's form: each role's part, `promised=1.4 accepted=1.4:Value_A round=2
+    /// value=Value_B learned=-`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(a) = &self.acceptor {
+            let promised = a.promised.map_or("-".into(), |b| b.to_string());
+            let accepted = a
+                .accepted
+                .as_ref()
+                .map_or("-".into(), |(b, v)| format!("{b}:{v}"));
+            parts.push(format!("promised={promised} accepted={accepted}"));
+        }
+        if let Some(p) = &self.proposer {
+            let value = p.value.as_ref().map_or("-".into(), |v| v.to_string());
+            parts.push(format!("round={} value={value}", p.round));
+        }
+        if let Some(l) = &self.learner {
+            let learned = l.learned.as_ref().map_or("-".into(), |v| v.to_string());
+            parts.push(format!("learned={learned}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Proposed { value } => write!(f, "propose {value}"),
+            Note::Promised { ballot } => write!(f, "promise {ballot}"),
+            Note::Accepted { ballot, value } => write!(f, "accept {ballot}:{value}"),
+            Note::Rejected { ballot, promised } => write!(f, "reject {ballot} (promised {promised})"),
+            Note::Adopted {
+                ballot,
+                value,
+                from_ballot,
+            } => write!(f, "adopt {value} from {from_ballot} for {ballot}"),
+            Note::Decided { ballot, value } => write!(f, "decided {value} at {ballot}"),
+            Note::BackingOff { next_round } => write!(f, "back off, next round {next_round}"),
+            Note::GaveUp { attempts } => write!(f, "give up after {attempts} ballots"),
+            Note::Learned { ballot, value } => write!(f, "LEARN {value} (at {ballot})"),
         }
     }
 }

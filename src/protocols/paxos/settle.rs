@@ -2,9 +2,11 @@
 //! learner learned, and every proposer holding a client value finished its ballots
 //! (decided or gave up), so a late proposer's adoption shows in the trace.
 
+use super::Node;
 use crate::history::{Event, EventKind};
+use crate::protocol::Settle;
 use crate::ids::NodeId;
-use crate::paxos::Note;
+use super::Note;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Default)]
@@ -25,7 +27,7 @@ impl SettleTracker {
     }
 
     /// Read the events appended since the last call.
-    pub fn observe(&mut self, events: &[Event]) {
+    pub fn observe(&mut self, events: &[Event<Node>]) {
         for e in &events[self.scanned.min(events.len())..] {
             let Some(node) = e.node else { continue };
             match &e.kind {
@@ -54,5 +56,19 @@ impl SettleTracker {
 
     pub fn settled(&self) -> bool {
         self.learned.is_superset(&self.learners) && self.busy_proposers.is_empty()
+    }
+}
+
+impl Settle<Node> for SettleTracker {
+    fn observe(&mut self, events: &[Event<Node>]) {
+        SettleTracker::observe(self, events)
+    }
+
+    fn settled(&self) -> bool {
+        SettleTracker::settled(self)
+    }
+
+    fn reason(&self) -> &'static str {
+        "every learner learned"
     }
 }

@@ -5,9 +5,10 @@
 //! exactly what is being checked, so they cannot also be the ground truth.
 
 use super::{node_list, Roster, Violation, AGREEMENT, LEARNER_INTEGRITY, VALIDITY};
-use crate::history::{EventKind, History};
+use super::History;
+use crate::history::EventKind;
 use crate::ids::NodeId;
-use crate::paxos::{majority, Ballot, Note, Value};
+use crate::protocols::paxos::{majority, Ballot, Note, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A value becoming chosen: a majority of distinct roster acceptors accepted `value` at
@@ -83,7 +84,7 @@ fn describe(c: &Choice) -> String {
 /// At most one value is chosen. Choosing the same value at several ballots is normal
 /// Paxos (a later proposer re-drives the adopted value); two different values is the
 /// breach. Only the first conflict is reported: everything after it is consequence.
-fn agreement(choices: &[Choice]) -> Option<Violation> {
+pub(super) fn agreement(choices: &[Choice]) -> Option<Violation> {
     let first = choices.first()?;
     let second = choices.iter().find(|c| c.value != first.value)?;
     let nodes = first
@@ -119,7 +120,7 @@ fn agreement(choices: &[Choice]) -> Option<Violation> {
 /// One violation per offending value, so a corrupted value that is chosen and then
 /// learned by every learner reads as one problem. Its witness is the quorum that first
 /// chose it (if it was chosen) and the first event that learned it (if any).
-fn validity(history: &History, choices: &[Choice]) -> Vec<Violation> {
+pub(super) fn validity(history: &History, choices: &[Choice]) -> Vec<Violation> {
     let mut proposed: BTreeSet<&Value> = BTreeSet::new();
     for e in &history.events {
         match &e.kind {
@@ -229,7 +230,7 @@ enum Prior {
 /// *different* value is reported, since re-announcing the recovered value is harmless.
 /// This keeps the rule simple at the cost of not flagging a same-value re-learn that
 /// follows a recovery with no `Learned` event in the history.
-fn learner_integrity(history: &History, choices: &[Choice]) -> Vec<Violation> {
+pub(super) fn learner_integrity(history: &History, choices: &[Choice]) -> Vec<Violation> {
     let chosen: BTreeSet<&Value> = choices.iter().map(|c| &c.value).collect();
     let mut prior: BTreeMap<NodeId, Prior> = BTreeMap::new();
     let mut out = Vec::new();

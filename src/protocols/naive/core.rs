@@ -2,8 +2,8 @@
 //! for the rules and why they are unsafe).
 
 use crate::ids::NodeId;
-use crate::node::{Core, CoreInput, CoreOutput};
-use crate::paxos::Value;
+use crate::protocol::{BasicEvent, Core, CoreInput, CoreOutput, Observation};
+use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -129,10 +129,10 @@ impl NaiveNode {
                         .held
                         .as_ref()
                         .map_or("nothing".to_string(), |h| h.value.to_string());
-                    out.push(CoreOutput::Note(format!(
+                    out.push(CoreOutput::Event(BasicEvent::Note(format!(
                         "adopt {} (votes={}) from {from} over {over}",
                         c.value, c.votes
-                    )));
+                    ))));
                 }
                 self.held = Some(c.clone());
             }
@@ -148,16 +148,16 @@ impl NaiveNode {
             if self.decided.is_none() && held.votes as usize >= needed {
                 let mut names: Vec<String> = backers.iter().map(|n| n.to_string()).collect();
                 names.insert(0, format!("{} (self)", self.id));
-                out.push(CoreOutput::Note(format!(
+                out.push(CoreOutput::Event(BasicEvent::Note(format!(
                     "round {}: {} held by {} of {} nodes [{}], majority is {needed}",
                     self.round,
                     held.value,
                     held.votes,
                     self.cluster_size,
                     names.join(",")
-                )));
+                ))));
                 self.decided = Some(held.value.clone());
-                out.push(CoreOutput::Decided(held.value.clone()));
+                out.push(CoreOutput::Event(BasicEvent::Decided(held.value.clone())));
             }
         }
         self.round += 1;
@@ -184,10 +184,15 @@ impl NaiveNode {
 impl Core for NaiveNode {
     type Msg = Vote;
     type State = NaiveState;
+    type Event = BasicEvent;
     type Timer = RoundEnd;
 
     fn msg_kind(_msg: &Vote) -> &'static str {
         VOTE_KIND
+    }
+
+    fn observe(event: &BasicEvent) -> Option<Observation> {
+        event.observe()
     }
 
     /// Every change of [`NaiveState`] is persisted ahead of the outputs it caused, so
@@ -208,7 +213,7 @@ impl Core for NaiveNode {
                 });
             }
             CoreInput::ClientRequest { value } => {
-                effects.push(CoreOutput::Proposed(value.clone()));
+                effects.push(CoreOutput::Event(BasicEvent::Proposed(value.clone())));
                 let mine = Candidate { value, votes: 1 };
                 // A decision is final; otherwise the proposal competes like any vote.
                 if self.decided.is_none() && self.held.as_ref().is_none_or(|h| mine > *h) {

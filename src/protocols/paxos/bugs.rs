@@ -72,7 +72,7 @@ impl Bug {
         Bug::LearnerQuorumOneShort,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Bug::AcceptorSkipsFsync => "acceptor_skips_fsync",
             Bug::AcceptorForgetsPromise => "acceptor_forgets_promise",
@@ -91,7 +91,7 @@ impl Bug {
         }
     }
 
-    pub fn description(self) -> &'static str {
+    pub const fn description(self) -> &'static str {
         match self {
             Bug::AcceptorSkipsFsync => {
                 "acceptor replies before its state is fsynced, so a crash loses its promise"

@@ -4,9 +4,7 @@ use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Largest value a client may propose, in bytes. Keeps every message far below the
-/// wire codec's datagram limit.
-pub const VALUE_BYTES_MAX: usize = 256;
+pub use crate::value::{Value, VALUE_BYTES_MAX};
 
 /// A proposal number. Unique per proposer because it carries the proposer's id, and
 /// totally ordered: by round first, then by proposer id.
@@ -30,24 +28,7 @@ impl fmt::Display for Ballot {
     }
 }
 
-/// A proposed value (the lab's `Value_A`, `Value_B`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Value(pub String);
-
-impl Value {
-    pub fn new(s: impl Into<String>) -> Self {
-        Value(s.into())
-    }
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A Paxos message. Which role handles it is decided by [`crate::paxos::Node`].
+/// A Paxos message. Which role handles it is decided by [`crate::protocols::paxos::Node`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// Phase 1a: proposer asks acceptors to promise `ballot`.

@@ -1,36 +1,20 @@
-//! The wire format: a small, versioned, length-checked binary encoding. Every field is
+//! Paxos's messages on the wire: a small, length-checked binary encoding after the
+//! harness's envelope (`crate::net`: version, sender, message id). Every field is
 //! bounded, trailing bytes are an error, and decoding never panics, so a malformed
 //! datagram is counted and dropped by the receiver.
 //!
-//! Layout (big-endian): `version u8 | from u16 | msg_id u64 | tag u8 | payload`.
+//! Layout (big-endian): `tag u8 | fields`.
 //! Ballot = `round u64 | proposer u16`; Value = `len u16 | utf-8 bytes`;
 //! Option = `0` or `1` followed by the item.
 
 use crate::ids::NodeId;
-use crate::paxos::{Ballot, Msg, Value, VALUE_BYTES_MAX};
+use super::{Ballot, Msg, Value, VALUE_BYTES_MAX};
 use thiserror::Error;
-
-pub const WIRE_VERSION: u8 = 1;
-/// Largest datagram a node sends or accepts.
-pub const DATAGRAM_BYTES_MAX: usize = 1024;
-
-/// A message with its sender and a per-sender id. A duplicated datagram carries the same
-/// id twice, which is how the history tells a duplicate from a resend.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
-    pub from: NodeId,
-    pub msg_id: u64,
-    pub msg: Msg,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
-    #[error("datagram of {0} bytes exceeds the {DATAGRAM_BYTES_MAX}-byte limit")]
-    TooLarge(usize),
     #[error("datagram ends early, inside {0}")]
     Truncated(&'static str),
-    #[error("wire version {0} is not {WIRE_VERSION}")]
-    WrongVersion(u8),
     #[error("unknown message tag {0}")]
     UnknownTag(u8),
     #[error("option marker {0} is neither 0 nor 1")]
@@ -50,52 +34,44 @@ const TAG_ACCEPT: u8 = 4;
 const TAG_ACCEPTED: u8 = 5;
 const TAG_NUDGE: u8 = 6;
 
-/// Encode an envelope. Panics only on a value over [`VALUE_BYTES_MAX`], which the
-/// scenario validation rules out before any node runs.
-pub fn encode(env: &Envelope) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    out.push(WIRE_VERSION);
-    out.extend_from_slice(&env.from.0.to_be_bytes());
-    out.extend_from_slice(&env.msg_id.to_be_bytes());
-    match &env.msg {
+/// Append `msg`'s bytes to `out`. Panics only on a value over [`VALUE_BYTES_MAX`],
+/// which the scenario validation rules out before any node runs.
+pub fn encode_msg(msg: &Msg, out: &mut Vec<u8>) {
+    let out = &mut *out;
+    match msg {
         Msg::Prepare { ballot } => {
             out.push(TAG_PREPARE);
-            put_ballot(&mut out, ballot);
+            put_ballot(out, ballot);
         }
         Msg::Promise { ballot, accepted } => {
             out.push(TAG_PROMISE);
-            put_ballot(&mut out, ballot);
+            put_ballot(out, ballot);
             match accepted {
                 None => out.push(0),
                 Some((b, v)) => {
                     out.push(1);
-                    put_ballot(&mut out, b);
-                    put_value(&mut out, v);
+                    put_ballot(out, b);
+                    put_value(out, v);
                 }
             }
         }
         Msg::Nack { ballot, promised } => {
             out.push(TAG_NACK);
-            put_ballot(&mut out, ballot);
-            put_ballot(&mut out, promised);
+            put_ballot(out, ballot);
+            put_ballot(out, promised);
         }
         Msg::Accept { ballot, value } => {
             out.push(TAG_ACCEPT);
-            put_ballot(&mut out, ballot);
-            put_value(&mut out, value);
+            put_ballot(out, ballot);
+            put_value(out, value);
         }
         Msg::Accepted { ballot, value } => {
             out.push(TAG_ACCEPTED);
-            put_ballot(&mut out, ballot);
-            put_value(&mut out, value);
+            put_ballot(out, ballot);
+            put_value(out, value);
         }
         Msg::Nudge => out.push(TAG_NUDGE),
     }
-    assert!(
-        out.len() <= DATAGRAM_BYTES_MAX,
-        "encoded message over the datagram limit"
-    );
-    out
 }
 
 fn put_ballot(out: &mut Vec<u8>, b: &Ballot) {
@@ -104,7 +80,7 @@ fn put_ballot(out: &mut Vec<u8>, b: &Ballot) {
 }
 
 fn put_value(out: &mut Vec<u8>, v: &Value) {
-    let bytes = v.0.as_bytes();
+    let bytes = v.as_str().as_bytes();
     assert!(
         bytes.len() <= VALUE_BYTES_MAX,
         "value over {VALUE_BYTES_MAX} bytes"
@@ -113,18 +89,9 @@ fn put_value(out: &mut Vec<u8>, v: &Value) {
     out.extend_from_slice(bytes);
 }
 
-/// Decode one datagram. Any malformed input is an `Err`, never a panic.
-pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
-    if bytes.len() > DATAGRAM_BYTES_MAX {
-        return Err(DecodeError::TooLarge(bytes.len()));
-    }
+/// Decode one message's bytes. Any malformed input is an `Err`, never a panic.
+pub fn decode_msg(bytes: &[u8]) -> Result<Msg, DecodeError> {
     let mut r = Reader { bytes, pos: 0 };
-    let version = r.u8("version")?;
-    if version != WIRE_VERSION {
-        return Err(DecodeError::WrongVersion(version));
-    }
-    let from = NodeId(r.u16("from")?);
-    let msg_id = r.u64("msg_id")?;
     let msg = match r.u8("tag")? {
         TAG_PREPARE => Msg::Prepare {
             ballot: r.ballot()?,
@@ -156,7 +123,7 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     if r.pos != bytes.len() {
         return Err(DecodeError::TrailingBytes(bytes.len() - r.pos));
     }
-    Ok(Envelope { from, msg_id, msg })
+    Ok(msg)
 }
 
 struct Reader<'a> {
@@ -240,63 +207,53 @@ mod tests {
         ]
     }
 
+    fn encode(msg: &Msg) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_msg(msg, &mut out);
+        out
+    }
+
     /// Every message kind survives encode then decode unchanged.
     #[test]
     fn round_trips_every_message() {
         for msg in samples() {
-            let env = Envelope {
-                from: NodeId(2),
-                msg_id: 99,
-                msg,
-            };
-            assert_eq!(decode(&encode(&env)), Ok(env));
+            assert_eq!(decode_msg(&encode(&msg)), Ok(msg));
         }
     }
 
-    /// Every proper prefix of a valid datagram is rejected as truncated, not a panic,
+    /// Every proper prefix of a valid message is rejected as truncated, not a panic,
     /// and a byte appended at the end is rejected as trailing.
     #[test]
     fn rejects_truncated_and_trailing_bytes() {
         for msg in samples() {
-            let bytes = encode(&Envelope {
-                from: NodeId(1),
-                msg_id: 1,
-                msg,
-            });
+            let bytes = encode(&msg);
             for cut in 0..bytes.len() {
                 assert!(matches!(
-                    decode(&bytes[..cut]),
+                    decode_msg(&bytes[..cut]),
                     Err(DecodeError::Truncated(_))
                 ));
             }
             let mut longer = bytes.clone();
             longer.push(0);
-            assert_eq!(decode(&longer), Err(DecodeError::TrailingBytes(1)));
+            assert_eq!(decode_msg(&longer), Err(DecodeError::TrailingBytes(1)));
         }
     }
 
-    /// Wrong version, unknown tag, oversized datagrams and overlong values are refused.
+    /// Unknown tags, bad option markers and overlong values are refused.
     #[test]
-    fn rejects_malformed_headers_and_values() {
-        let mut bytes = encode(&Envelope {
-            from: NodeId(1),
-            msg_id: 1,
-            msg: Msg::Nudge,
+    fn rejects_malformed_tags_and_values() {
+        assert_eq!(decode_msg(&[200]), Err(DecodeError::UnknownTag(200)));
+        let mut promise = encode(&Msg::Promise {
+            ballot: Ballot::new(1, NodeId(1)),
+            accepted: None,
         });
-        bytes[0] = 9;
-        assert_eq!(decode(&bytes), Err(DecodeError::WrongVersion(9)));
-        bytes[0] = WIRE_VERSION;
-        bytes[11] = 200;
-        assert_eq!(decode(&bytes), Err(DecodeError::UnknownTag(200)));
-        assert_eq!(
-            decode(&vec![1u8; DATAGRAM_BYTES_MAX + 1]),
-            Err(DecodeError::TooLarge(DATAGRAM_BYTES_MAX + 1))
-        );
-        let mut long = vec![WIRE_VERSION, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, TAG_ACCEPT];
+        *promise.last_mut().unwrap() = 7;
+        assert_eq!(decode_msg(&promise), Err(DecodeError::BadOption(7)));
+        let mut long = vec![TAG_ACCEPT];
         long.extend_from_slice(&[0; 10]);
         long.extend_from_slice(&((VALUE_BYTES_MAX as u16) + 1).to_be_bytes());
         assert_eq!(
-            decode(&long),
+            decode_msg(&long),
             Err(DecodeError::ValueTooLong(VALUE_BYTES_MAX + 1))
         );
     }

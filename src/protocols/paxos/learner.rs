@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const TALLIES_MAX: usize = 256;
 
 /// How a learner tallies acceptances: all false for correct Paxos; each flag plants a
-/// learner bug ([`crate::paxos::Bug`]).
+/// learner bug ([`crate::protocols::paxos::Bug`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TallyRules {
     /// Count every message, duplicates included (`LearnerCountsDuplicates`).
@@ -34,7 +34,7 @@ pub struct Learner {
     /// from the same acceptor is never counted twice.
     tallies: BTreeMap<(Ballot, Value), BTreeSet<NodeId>>,
     /// Messages per (ballot, value), duplicates included: only consulted under the
-    /// planted bug [`crate::paxos::Bug::LearnerCountsDuplicates`].
+    /// planted bug [`crate::protocols::paxos::Bug::LearnerCountsDuplicates`].
     raw_counts: BTreeMap<(Ballot, Value), usize>,
 }
 
@@ -84,7 +84,7 @@ impl Learner {
             self.state.learned = Some(value.clone());
             self.tallies.clear();
             self.raw_counts.clear();
-            out.push(Output::Note(Note::Learned { ballot, value }));
+            out.push(Output::Event(Note::Learned { ballot, value }));
         }
     }
 

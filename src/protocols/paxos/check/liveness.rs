@@ -8,9 +8,10 @@
 //! phase says nothing about progress, so it is not judged at all rather than failed.
 
 use super::{node_list, Roster, Violation, LIVENESS};
-use crate::history::{EventKind, History, Phase};
+use super::History;
+use crate::history::{EventKind, Phase};
 use crate::ids::NodeId;
-use crate::paxos::Note;
+use crate::protocols::paxos::Note;
 use std::collections::BTreeSet;
 
 /// Reports one violation naming every roster learner that never recorded a `Learned`

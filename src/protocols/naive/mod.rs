@@ -1,5 +1,5 @@
 //! The naive vote: the consensus protocol from the notes this project started from,
-//! tested by gauntlet through the plug-in contract (`crate::protocol`) like any
+//! tested by gauntlet through the contract (`crate::protocol`) like any
 //! user's protocol. It is not safe under faults, and gauntlet shows it
 //! (`docs/naive.md` tells why, next to how Paxos avoids it).
 //!
@@ -31,8 +31,8 @@
 //! like Paxos. It still is not: nothing stops a higher value, unseen by the nodes that
 //! decided, from winning later.
 //!
-//! Every node is a voter and must decide; the scenario's roles are not read. The fast
-//! lane does not run this protocol (it drives Paxos cores only).
+//! Every node is a voter and must decide; the protocol has no parameters. Both lanes
+//! run it, like every protocol.
 
 mod core;
 
@@ -41,14 +41,10 @@ pub use self::core::{
 };
 
 use crate::ids::NodeId;
-use crate::net::Transport;
-use crate::node::{run_core, CoreNode, NodeEnv, NodeError};
-use crate::protocol::{Peers, Protocol};
-use crate::sim::Scenario;
-use crate::storage::Storage;
-use std::future::Future;
+use crate::protocol::{Draft, Peers, Protocol, RunSetup};
+use rand_chacha::ChaCha8Rng;
 
-/// The naive vote, as a plug-in protocol.
+/// The naive vote, as a protocol.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Naive;
 
@@ -58,7 +54,9 @@ impl Naive {
 }
 
 impl Protocol for Naive {
-    type Node = CoreNode<NaiveNode>;
+    type Core = NaiveNode;
+    /// The naive vote has no parameters: every node is a voter.
+    type Params = ();
 
     fn name(&self) -> &'static str {
         Naive::NAME
@@ -72,42 +70,29 @@ impl Protocol for Naive {
     /// nodes may propose the same value, so votes can start above 1), under the
     /// harness's fault schedule. With every proposal made at once, a quiet network
     /// always converges: whatever goes wrong, a fault made it go wrong.
-    fn generate(&self, seed: u64) -> Scenario {
+    fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<()> {
         Peers {
             sizes: &[3, 3, 3, 4, 5, 5, 7],
             // A quiet run decides within three rounds: faults after that test nothing.
             horizon_ms: (ROUND_MS, 8 * ROUND_MS),
             propose_at_start: true,
             liveness_bound_ms: 10_000,
-            message_kinds: &[VOTE_KIND],
         }
-        .generate(Naive::NAME, seed)
+        .draft(rng, ())
     }
 
-    fn node(&self, scenario: &Scenario, id: NodeId) -> CoreNode<NaiveNode> {
-        CoreNode {
-            id,
-            core: NaiveNode::new(id, &scenario.cluster.ids()),
-            client_request: scenario
-                .workload
-                .iter()
-                .find(|p| p.proposer == id)
-                .map(|p| (p.at_ms, p.value.clone())),
-        }
+    /// A vote needs somebody to vote with.
+    fn nodes_min(&self) -> usize {
+        2
     }
 
-    fn run_node<T: Transport + 'static, S: Storage + 'static>(
-        node: CoreNode<NaiveNode>,
-        transport: T,
-        storage: S,
-        env: NodeEnv,
-    ) -> impl Future<Output = Result<(), NodeError>> + 'static {
-        run_core(node, transport, storage, env)
+    fn core(&self, setup: &RunSetup<Naive>, id: NodeId) -> NaiveNode {
+        NaiveNode::new(id, &setup.scenario.cluster.ids())
     }
 
     /// Every node votes, so every node must decide.
-    fn deciders(&self, scenario: &Scenario) -> Vec<NodeId> {
-        scenario.cluster.ids()
+    fn deciders(&self, setup: &RunSetup<Naive>) -> Vec<NodeId> {
+        setup.scenario.cluster.ids()
     }
 }
 

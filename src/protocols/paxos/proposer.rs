@@ -15,7 +15,7 @@ pub struct ProposerState {
 }
 
 /// How a proposer runs its ballots: all false for correct Paxos; each flag plants a
-/// proposer bug ([`crate::paxos::Bug`]).
+/// proposer bug ([`crate::protocols::paxos::Bug`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProposerRules {
     /// Always propose the client's value (`ProposerIgnoresAcceptedValue`).
@@ -110,7 +110,7 @@ impl Proposer {
             return;
         }
         self.state.value = Some(value.clone());
-        out.push(Output::Note(Note::Proposed { value }));
+        out.push(Output::Event(Note::Proposed { value }));
         self.start_ballot(acceptors, timing, out);
     }
 
@@ -127,7 +127,7 @@ impl Proposer {
     fn start_ballot(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
         if let Some(max) = timing.attempts_max {
             if self.attempts >= max {
-                out.push(Output::Note(Note::GaveUp {
+                out.push(Output::Event(Note::GaveUp {
                     attempts: self.attempts,
                 }));
                 self.phase = Phase::Idle;
@@ -210,7 +210,7 @@ impl Proposer {
         let value = match highest {
             Some((from_ballot, value)) => {
                 if value != own {
-                    out.push(Output::Note(Note::Adopted {
+                    out.push(Output::Event(Note::Adopted {
                         ballot,
                         value: value.clone(),
                         from_ballot,
@@ -263,7 +263,7 @@ impl Proposer {
         accepted_by.insert(from);
         if accepted_by.len() >= majority {
             let value = proposed.clone();
-            out.push(Output::Note(Note::Decided {
+            out.push(Output::Event(Note::Decided {
                 ballot,
                 value: value.clone(),
             }));
@@ -326,7 +326,7 @@ impl Proposer {
         } else {
             self.state.round.max(self.round_seen_max) + 1
         };
-        out.push(Output::Note(Note::BackingOff { next_round }));
+        out.push(Output::Event(Note::BackingOff { next_round }));
         out.push(Output::SetTimer {
             timer: Timer::Retry,
             delay_ms_min: timing.backoff_ms_min,

@@ -28,7 +28,7 @@ impl Acceptor {
 
     /// Phase 1b: promise a ballot above the current promise, re-answer the same ballot,
     /// nack a lower one. `round_only` plants
-    /// [`crate::paxos::Bug::AcceptorPromisesEqualRound`]: ballots are compared by round
+    /// [`crate::protocols::paxos::Bug::AcceptorPromisesEqualRound`]: ballots are compared by round
     /// alone, so a different proposer's ballot of the same round is promised.
     pub fn on_prepare(
         &mut self,
@@ -46,7 +46,7 @@ impl Acceptor {
         };
         match self.state.promised {
             Some(promised) if lower(promised) => {
-                out.push(Output::Note(Note::Rejected { ballot, promised }));
+                out.push(Output::Event(Note::Rejected { ballot, promised }));
                 out.push(Output::Send {
                     to: from,
                     msg: Msg::Nack { ballot, promised },
@@ -65,7 +65,7 @@ impl Acceptor {
             }
             _ => {
                 self.state.promised = Some(ballot);
-                out.push(Output::Note(Note::Promised { ballot }));
+                out.push(Output::Event(Note::Promised { ballot }));
                 out.push(Output::Send {
                     to: from,
                     msg: Msg::Promise {
@@ -79,7 +79,7 @@ impl Acceptor {
 
     /// Phase 2b. Accepts when `ballot` is at least the promise; otherwise nacks.
     /// `learners` receive the acceptance along with the ballot's proposer.
-    /// `accept_below_promise` plants [`crate::paxos::Bug::AcceptorAcceptsBelowPromise`].
+    /// `accept_below_promise` plants [`crate::protocols::paxos::Bug::AcceptorAcceptsBelowPromise`].
     pub fn on_accept(
         &mut self,
         from: NodeId,
@@ -91,7 +91,7 @@ impl Acceptor {
     ) {
         if let Some(promised) = self.state.promised {
             if ballot < promised && !accept_below_promise {
-                out.push(Output::Note(Note::Rejected { ballot, promised }));
+                out.push(Output::Event(Note::Rejected { ballot, promised }));
                 out.push(Output::Send {
                     to: from,
                     msg: Msg::Nack { ballot, promised },
@@ -105,7 +105,7 @@ impl Acceptor {
         self.state.promised = promised;
         self.state.accepted = accepted;
         if changed {
-            out.push(Output::Note(Note::Accepted {
+            out.push(Output::Event(Note::Accepted {
                 ballot,
                 value: value.clone(),
             }));

@@ -2,15 +2,19 @@
 //! machines. Nothing here does I/O, reads a clock or draws random numbers: every input
 //! (a message, a timer firing, a client request, a restart with recovered state) comes in
 //! through [`Node::step`], and everything the node wants done (send, persist, set a
-//! timer, record an event) goes out as an [`Output`]. The async shell in `crate::node`
-//! and any future event loop execute those outputs.
+//! timer, record an event) goes out as an [`Output`]. The harness's node shell and
+//! both worlds execute those outputs; [`Paxos`] plugs it into the contract.
 
 mod acceptor;
 mod bugs;
+pub mod check;
+mod codec;
 mod learner;
 mod msg;
 mod node;
 mod proposer;
+mod protocol;
+mod settle;
 
 pub use acceptor::{Acceptor, AcceptorState};
 pub use bugs::{Bug, Bugs};
@@ -18,6 +22,8 @@ pub use learner::{Learner, LearnerState, TallyRules};
 pub use msg::{Ballot, Msg, MsgKind, Value, VALUE_BYTES_MAX};
 pub use node::{DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig};
 pub use proposer::{Proposer, ProposerRules, ProposerState};
+pub use protocol::{generate_on, lab, Paxos, PaxosParams};
+pub use settle::SettleTracker;
 
 /// The smallest number of acceptors that forms a majority of `acceptor_count`.
 ///

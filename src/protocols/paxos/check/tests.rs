@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::history::{Event, EventKind, History, Phase};
-use crate::paxos::{Ballot, DurableState, LearnerState, Msg, Note, Value};
+use crate::protocols::paxos::{Ballot, DurableState, LearnerState, Msg, Note, Value};
 
 fn n(i: u16) -> NodeId {
     NodeId(i)
@@ -424,8 +424,8 @@ fn proposer_that_never_finishes_breaks_liveness() {
     );
     assert_eq!(check_liveness(&gave_up, &roster3()), vec![]);
     let mut restarted = correct_history();
-    let recovered = crate::paxos::DurableState {
-        proposer: Some(crate::paxos::ProposerState {
+    let recovered = crate::protocols::paxos::DurableState {
+        proposer: Some(crate::protocols::paxos::ProposerState {
             round: 1,
             value: Some(v("Value_A")),
         }),

@@ -102,7 +102,7 @@ fn persists(out: &[Output]) -> Vec<DurableState> {
 fn notes(out: &[Output]) -> Vec<Note> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Note(note) => Some(note.clone()),
+            Output::Event(note) => Some(note.clone()),
             _ => None,
         })
         .collect()

@@ -1,0 +1,171 @@
+//! [`AnyProtocol`]: any protocol behind one object-safe interface, so campaigns, the
+//! corpus, hunt, shrink, replay and the command line are written once and take a
+//! protocol from the registry (or a user's `main_with`) at run time. Every
+//! [`Protocol`] is one, by a blanket impl: nothing to implement.
+
+use crate::check::{judge, Property, Verdict, Violation};
+use crate::history::{render_event, History};
+use crate::protocol::{prepare, Core, PlantedBug, Protocol};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::sim::shrink::{candidates, shrink, Shrunk};
+use crate::sim::{run_setup, Lane, RunEnd};
+
+/// A run's history with its protocol's types hidden: what reports, the corpus and the
+/// command line need of it.
+pub trait RunTrace: Send {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Event `i` in the canonical one-line format, if there is one.
+    fn line(&self, i: usize) -> Option<String>;
+    /// The canonical text rendering, one numbered line per event.
+    fn render(&self) -> String;
+    /// One event per line, as JSON.
+    fn json_lines(&self) -> String;
+    /// The digest of the canonical rendering.
+    fn digest(&self) -> u64;
+    /// A violation's witness events, rendered.
+    fn render_witness(&self, violation: &Violation) -> String;
+}
+
+impl<C: Core> RunTrace for History<C> {
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+    fn line(&self, i: usize) -> Option<String> {
+        self.events.get(i).map(render_event)
+    }
+    fn render(&self) -> String {
+        History::render(self)
+    }
+    fn json_lines(&self) -> String {
+        self.to_json_lines()
+    }
+    fn digest(&self) -> u64 {
+        History::digest(self)
+    }
+    fn render_witness(&self, violation: &Violation) -> String {
+        violation.render_witness(self)
+    }
+}
+
+/// The first index at which two traces differ, with both renderings (`None` past the
+/// end of the shorter one); `None` overall if they are identical.
+pub fn first_divergence(
+    a: &dyn RunTrace,
+    b: &dyn RunTrace,
+) -> Option<(usize, Option<String>, Option<String>)> {
+    (0..a.len().max(b.len())).find_map(|i| {
+        let (x, y) = (a.line(i), b.line(i));
+        (x != y).then_some((i, x, y))
+    })
+}
+
+/// The verdict on one finished run, with its trace.
+pub struct Judged {
+    pub seed: u64,
+    pub end: RunEnd,
+    /// Simulated time the run took.
+    pub sim_ms: u64,
+    pub verdict: Verdict,
+    pub trace: Box<dyn RunTrace>,
+}
+
+impl std::fmt::Debug for Judged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Judged")
+            .field("seed", &self.seed)
+            .field("end", &self.end)
+            .field("sim_ms", &self.sim_ms)
+            .field("verdict", &self.verdict)
+            .field("events", &self.trace.len())
+            .finish()
+    }
+}
+
+impl Judged {
+    /// Whether the run violated `property`.
+    pub fn violates(&self, property: &str) -> bool {
+        self.verdict.violations.iter().any(|v| v.property == property)
+    }
+}
+
+/// A protocol, type-erased. See the module docs.
+pub trait AnyProtocol: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// The scenario of campaign run `seed` ([`crate::fault::generate_scenario`]).
+    fn generate(&self, seed: u64) -> Scenario;
+    /// Whether this protocol can run `scenario`; the error names the field.
+    fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError>;
+    fn message_kinds(&self) -> &'static [&'static str];
+    fn bugs(&self) -> &'static [PlantedBug];
+    /// Every property judged on each run, in the protocol's order.
+    fn properties(&self) -> Vec<&'static Property>;
+    /// Run `scenario` in `lane` and judge it.
+    fn run(&self, scenario: &Scenario, lane: Lane) -> Result<Judged, ScenarioError>;
+    /// Smaller scenarios this protocol accepts ([`crate::sim::shrink::candidates`]).
+    fn shrink_candidates(&self, scenario: &Scenario) -> Vec<Scenario>;
+    /// Shrink `scenario` while `still_fails` holds, within `budget` runs.
+    fn shrink(
+        &self,
+        scenario: &Scenario,
+        budget: usize,
+        still_fails: &mut dyn FnMut(&Scenario) -> bool,
+    ) -> Shrunk;
+}
+
+impl<P: Protocol> AnyProtocol for P {
+    fn name(&self) -> &'static str {
+        Protocol::name(self)
+    }
+
+    fn generate(&self, seed: u64) -> Scenario {
+        crate::fault::generate_scenario(self, seed)
+    }
+
+    fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        prepare(self, scenario).map(|_| ())
+    }
+
+    fn message_kinds(&self) -> &'static [&'static str] {
+        Protocol::message_kinds(self)
+    }
+
+    fn bugs(&self) -> &'static [PlantedBug] {
+        Protocol::bugs(self)
+    }
+
+    fn properties(&self) -> Vec<&'static Property> {
+        Protocol::properties(self)
+            .iter()
+            .map(|j| j.property)
+            .collect()
+    }
+
+    fn run(&self, scenario: &Scenario, lane: Lane) -> Result<Judged, ScenarioError> {
+        let setup = prepare(self, scenario)?;
+        let report = run_setup(self, &setup, lane);
+        let verdict = judge(self, &setup, &report.history);
+        Ok(Judged {
+            seed: scenario.seed,
+            end: report.end,
+            sim_ms: report.sim_ms,
+            verdict,
+            trace: Box::new(report.history),
+        })
+    }
+
+    fn shrink_candidates(&self, scenario: &Scenario) -> Vec<Scenario> {
+        candidates(self, scenario)
+    }
+
+    fn shrink(
+        &self,
+        scenario: &Scenario,
+        budget: usize,
+        still_fails: &mut dyn FnMut(&Scenario) -> bool,
+    ) -> Shrunk {
+        shrink(self, scenario, budget, still_fails)
+    }
+}

@@ -1,0 +1,211 @@
+//! [`run_core`]: one incarnation of any protocol's node, as an async task.
+
+use super::{send_with_verdict, NodeEnv, NodeError, CHOSEN_VALUE_FILE, TIMERS_MAX};
+use crate::fault::Verdict;
+use crate::history::EventKind;
+use crate::ids::NodeId;
+use crate::net::{begin, split, Header, Transport, DATAGRAM_BYTES_MAX};
+use crate::protocol::{Core, CoreInput, CoreOutput, Observation};
+use crate::rng::Draw;
+use crate::storage::Storage;
+use crate::value::Value;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// One node of a [`Core`] protocol: everything it needs to start, the same for every
+/// incarnation (the world clones it for each start, so each starts with a fresh core).
+#[derive(Debug, Clone)]
+pub struct CoreNode<C> {
+    pub id: NodeId,
+    /// The core before [`CoreInput::Start`].
+    pub core: C,
+    /// The client request this node receives, and when (re-armed on every restart).
+    pub client_request: Option<(u64, Value)>,
+}
+
+/// Encode `msg` as a datagram from `from`. A core that builds a message too big for a
+/// datagram is broken, not the network: that is an assertion.
+pub fn encode<C: Core>(from: NodeId, msg_id: u64, msg: &C::Msg) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    begin(&mut out, Header { from, msg_id });
+    C::encode_msg(msg, &mut out);
+    assert!(
+        out.len() <= DATAGRAM_BYTES_MAX,
+        "{from} built a {}-byte message; the limit is {DATAGRAM_BYTES_MAX}",
+        out.len()
+    );
+    out
+}
+
+/// Decode a datagram: its sender, id and message, or why not.
+pub fn decode<C: Core>(bytes: &[u8]) -> Result<(NodeId, u64, C::Msg), String> {
+    let (header, payload) = split(bytes).map_err(|e| e.to_string())?;
+    let msg = C::decode_msg(payload)?;
+    Ok((header.from, header.msg_id, msg))
+}
+
+struct Shell<C: Core, T: Transport + 'static, S: Storage> {
+    id: NodeId,
+    core: C,
+    transport: Rc<T>,
+    storage: S,
+    env: NodeEnv<C>,
+    timers: BTreeMap<(u64, u64), C::Timer>,
+    timer_seq: u64,
+    msg_seq: u64,
+    outputs: Vec<CoreOutput<C>>,
+}
+
+/// Run one incarnation of a [`Core`] node until it is crashed (the future is dropped)
+/// or fails.
+pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
+    node: CoreNode<C>,
+    transport: T,
+    mut storage: S,
+    env: NodeEnv<C>,
+) -> Result<(), NodeError> {
+    let recovered: Option<C::State> = match storage.load()? {
+        Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(NodeError::BadSnapshot)?),
+        None => None,
+    };
+    let CoreNode {
+        id,
+        core,
+        client_request,
+    } = node;
+    let mut shell = Shell {
+        id,
+        core,
+        transport: Rc::new(transport),
+        storage,
+        timers: BTreeMap::new(),
+        timer_seq: 0,
+        msg_seq: (env.incarnation as u64) << 32,
+        env,
+        outputs: Vec::new(),
+    };
+    shell.record(EventKind::Started {
+        incarnation: shell.env.incarnation,
+        recovered: recovered.clone(),
+    });
+    shell.step(CoreInput::Start { recovered }).await?;
+
+    let mut pending_request = client_request;
+    let mut buf = vec![0u8; DATAGRAM_BYTES_MAX + 1];
+    loop {
+        let now = shell.now();
+        let next_timer = shell.timers.keys().next().map(|&(at, _)| at);
+        let request_at = pending_request.as_ref().map(|(at, _)| *at);
+        let wake_at = match (next_timer, request_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sleep_ms = wake_at.map_or(0, |at| at.saturating_sub(now));
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep(Duration::from_millis(sleep_ms)), if wake_at.is_some() => {
+                let now = shell.now();
+                if request_at.is_some_and(|at| at <= now) {
+                    let (_, value) = pending_request.take().expect("checked above");
+                    shell.record(EventKind::ClientRequest { value: value.clone() });
+                    shell.step(CoreInput::ClientRequest { value }).await?;
+                } else if let Some(key) = shell.timers.keys().next().copied().filter(|k| k.0 <= now) {
+                    let timer = shell.timers.remove(&key).expect("key just seen");
+                    shell.step(CoreInput::TimerFired { timer }).await?;
+                }
+            }
+            received = shell.transport.recv(&mut buf) => {
+                let len = received?;
+                match decode::<C>(&buf[..len]) {
+                    Ok((from, msg_id, msg)) => {
+                        shell.record(EventKind::Delivered { from, msg_id, msg: msg.clone() });
+                        shell.step(CoreInput::Receive { from, msg }).await?;
+                    }
+                    Err(error) => shell.record(EventKind::Malformed { bytes: len, error }),
+                }
+            }
+        }
+    }
+}
+
+impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
+    fn now(&self) -> u64 {
+        (self.env.clock)()
+    }
+
+    fn record(&self, kind: EventKind<C>) {
+        self.env.recorder.record(self.now(), Some(self.id), kind);
+    }
+
+    /// Step the core and execute its outputs in order.
+    async fn step(&mut self, input: CoreInput<C>) -> Result<(), NodeError> {
+        let mut outputs = std::mem::take(&mut self.outputs);
+        self.core.step(input, &mut outputs);
+        for output in outputs.drain(..) {
+            match output {
+                CoreOutput::Persist(state) => {
+                    let bytes = serde_json::to_vec(&state).expect("state serializes");
+                    self.storage.store(&bytes)?;
+                    self.record(EventKind::Persisted { state });
+                }
+                CoreOutput::PersistUnsynced(state) => {
+                    let bytes = serde_json::to_vec(&state).expect("state serializes");
+                    self.storage.store_unsynced(&bytes)?;
+                    self.record(EventKind::WrittenUnsynced { state });
+                }
+                CoreOutput::Send { to, msg } => self.send(to, msg).await,
+                CoreOutput::SetTimer {
+                    timer,
+                    delay_ms_min,
+                    delay_ms_max,
+                } => {
+                    let delay = self.env.rng.between(delay_ms_min, delay_ms_max);
+                    self.timer_seq += 1;
+                    self.timers
+                        .insert((self.now() + delay, self.timer_seq), timer);
+                    assert!(
+                        self.timers.len() <= TIMERS_MAX,
+                        "{} asked for over {TIMERS_MAX} timers",
+                        self.id
+                    );
+                }
+                CoreOutput::Event(event) => {
+                    if let Some(Observation::Decided(value)) = C::observe(&event) {
+                        self.storage
+                            .write_plain(CHOSEN_VALUE_FILE, value.as_str().as_bytes())?;
+                    }
+                    self.record(EventKind::Protocol(event));
+                }
+            }
+        }
+        self.outputs = outputs;
+        Ok(())
+    }
+
+    /// Send through the fault layer: dropped, delivered once or twice, maybe late.
+    async fn send(&mut self, to: NodeId, msg: C::Msg) {
+        self.msg_seq += 1;
+        let msg_id = self.msg_seq;
+        self.record(EventKind::Sent {
+            to,
+            msg_id,
+            msg: msg.clone(),
+        });
+        let verdict = match &self.env.faults {
+            Some(layer) => {
+                let now_ms = self.now();
+                layer
+                    .borrow_mut()
+                    .verdict(self.id, to, C::msg_kind(&msg), now_ms)
+            }
+            None => Verdict::Deliver { delays_ms: vec![0] },
+        };
+        let from = self.id;
+        let datagram = || encode::<C>(from, msg_id, &msg);
+        send_with_verdict(&self.transport, to, msg_id, verdict, datagram, &|kind| {
+            self.record(kind)
+        })
+        .await;
+    }
+}

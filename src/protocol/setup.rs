@@ -1,0 +1,108 @@
+//! From a scenario to a run: [`prepare`] checks everything a run needs, the harness's
+//! fields and the protocol's own, and parses the protocol's section once, so the
+//! worlds and the judges read typed parameters.
+
+use super::Protocol;
+use crate::scenario::{Scenario, ScenarioError};
+use std::collections::BTreeSet;
+
+/// One planted bug a protocol carries: compiled in, off unless a scenario names it.
+/// They prove the harness finds real bugs and give the failure workflow (save,
+/// shrink, replay, keep) something real to work on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlantedBug {
+    /// Stable snake_case name (`--bug NAME`, the scenario's `bugs` list).
+    pub name: &'static str,
+    /// What is wrong, in one line.
+    pub description: &'static str,
+}
+
+/// A scenario checked and parsed for protocol `P`: what the worlds build nodes from
+/// and what the judges read.
+pub struct RunSetup<P: Protocol + ?Sized> {
+    pub scenario: Scenario,
+    pub params: P::Params,
+    /// The planted bugs switched on (names from [`Protocol::bugs`]).
+    pub bugs: BTreeSet<&'static str>,
+}
+
+impl<P: Protocol + ?Sized> RunSetup<P> {
+    /// Whether planted bug `name` is switched on.
+    pub fn has_bug(&self, name: &str) -> bool {
+        self.bugs.contains(name)
+    }
+}
+
+/// Check `scenario` for `protocol`: the harness's fields, the protocol's name, the
+/// cluster's minimum size, the protocol's section (parsed, then checked by
+/// [`Protocol::check_params`]), the planted bugs and the message kinds targeted
+/// faults name. The error names the field.
+pub fn prepare<P: Protocol + ?Sized>(
+    protocol: &P,
+    scenario: &Scenario,
+) -> Result<RunSetup<P>, ScenarioError> {
+    scenario.validate()?;
+    if scenario.protocol != protocol.name() {
+        return Err(ScenarioError::new(
+            "protocol",
+            format!(
+                "`{}` is not the protocol under test (`{}`)",
+                scenario.protocol,
+                protocol.name()
+            ),
+        ));
+    }
+    if scenario.cluster.len() < protocol.nodes_min() {
+        return Err(ScenarioError::new(
+            "cluster.nodes",
+            format!(
+                "{} nodes; {} needs at least {}",
+                scenario.cluster.len(),
+                protocol.name(),
+                protocol.nodes_min()
+            ),
+        ));
+    }
+    let params: P::Params = if scenario.params.is_null() {
+        P::Params::default()
+    } else {
+        serde_path_to_error::deserialize(&scenario.params).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "params".to_string()
+            } else {
+                format!("params.{path}")
+            };
+            ScenarioError::new(field, e.into_inner().to_string())
+        })?
+    };
+    let mut bugs = BTreeSet::new();
+    for (i, name) in scenario.bugs.iter().enumerate() {
+        let Some(bug) = protocol.bugs().iter().find(|b| b.name == name) else {
+            let known: Vec<&str> = protocol.bugs().iter().map(|b| b.name).collect();
+            return Err(ScenarioError::new(
+                format!("bugs[{i}]"),
+                format!(
+                    "`{name}` is not a planted bug of {} (known: {})",
+                    protocol.name(),
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        };
+        bugs.insert(bug.name);
+    }
+    scenario
+        .faults
+        .validate_kinds(protocol.message_kinds())
+        .map_err(|(field, reason)| ScenarioError::new(field, reason))?;
+    protocol.check_params(&params, scenario)?;
+    Ok(RunSetup {
+        scenario: scenario.clone(),
+        params,
+        bugs,
+    })
+}

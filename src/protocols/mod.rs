@@ -1,0 +1,6 @@
+//! The built-in protocols, one folder each. Each imports only the contract
+//! (`crate::protocol`) and the leaves (ids, values, scenarios, history, rng), never the
+//! harness and never another protocol.
+
+pub mod naive;
+pub mod paxos;

@@ -1,0 +1,341 @@
+//! Basic Paxos through the contract: its parameters (who plays which role, and the
+//! timing), its scenario draft, its planted bugs, its settle rule and its judges.
+
+use super::check::judges;
+use super::settle::SettleTracker;
+use super::{Bug, Bugs, Membership, MsgKind, Node, Roles, TimingConfig};
+use crate::ids::NodeId;
+use crate::protocol::{Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
+use crate::rng::Draw;
+use crate::scenario::{Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError};
+use crate::value::Value;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Basic Paxos (`crate::protocols::paxos`): the reference protocol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Paxos;
+
+impl Paxos {
+    /// The protocol's name in scenarios and on the command line.
+    pub const NAME: &'static str = "paxos";
+}
+
+/// Paxos's section of a scenario: which nodes play which role, and the timing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaxosParams {
+    pub acceptors: Vec<NodeId>,
+    pub proposers: Vec<NodeId>,
+    pub learners: Vec<NodeId>,
+    #[serde(default)]
+    pub timing: TimingConfig,
+}
+
+impl PaxosParams {
+    /// The roles of node `id`.
+    pub fn roles(&self, id: NodeId) -> Roles {
+        Roles {
+            acceptor: self.acceptors.contains(&id),
+            proposer: self.proposers.contains(&id),
+            learner: self.learners.contains(&id),
+        }
+    }
+
+    pub fn membership(&self) -> Membership {
+        Membership {
+            acceptors: self.acceptors.clone(),
+            learners: self.learners.clone(),
+            proposers: self.proposers.clone(),
+        }
+    }
+
+    /// Parameters giving each node of `nodes` its roles.
+    pub fn from_roles(nodes: &[(NodeId, Roles)]) -> Self {
+        let with = |f: fn(&Roles) -> bool| -> Vec<NodeId> {
+            nodes.iter().filter(|(_, r)| f(r)).map(|(id, _)| *id).collect()
+        };
+        PaxosParams {
+            acceptors: with(|r| r.acceptor),
+            proposers: with(|r| r.proposer),
+            learners: with(|r| r.learner),
+            timing: TimingConfig::default(),
+        }
+    }
+}
+
+/// The planted bugs, from [`Bug`]'s catalog.
+static BUGS: [PlantedBug; 14] = {
+    let mut out = [PlantedBug {
+        name: "",
+        description: "",
+    }; 14];
+    let mut i = 0;
+    while i < 14 {
+        let bug = Bug::ALL[i];
+        out[i] = PlantedBug {
+            name: bug.name(),
+            description: bug.description(),
+        };
+        i += 1;
+    }
+    out
+};
+
+impl Protocol for Paxos {
+    type Core = Node;
+    type Params = PaxosParams;
+
+    fn name(&self) -> &'static str {
+        Paxos::NAME
+    }
+
+    /// Swarm over the cluster shape (3 to 9 servers, 1 to 5 proposers, sometimes a
+    /// proposer on a server, sometimes extra learners) and the workload (a burst
+    /// where every client asks within a few milliseconds, or spread requests).
+    fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<PaxosParams> {
+        // Small clusters are where bugs are cheapest to see; larger and even ones
+        // still come up often.
+        let servers = [3, 3, 3, 4, 5, 5, 6, 7, 9][rng.between(0, 8) as usize] as u16;
+        let proposers = [1, 2, 2, 2, 3, 3, 4, 5][rng.between(0, 7) as usize] as u16;
+        let extra_learners = if rng.chance(0.2) {
+            rng.between(1, 2) as u16
+        } else {
+            0
+        };
+        let colocate = rng.chance(0.2);
+        let mut nodes = Vec::new();
+        for i in 1..=servers {
+            let roles = Roles {
+                acceptor: true,
+                learner: true,
+                // A proposer may live on the first server, as in many deployments.
+                proposer: colocate && i == 1,
+            };
+            nodes.push((NodeId(i), roles));
+        }
+        let client_count = if colocate { proposers - 1 } else { proposers };
+        for i in 0..client_count {
+            let roles = Roles {
+                proposer: true,
+                ..Roles::default()
+            };
+            nodes.push((NodeId(servers + 1 + i), roles));
+        }
+        for i in 0..extra_learners {
+            let roles = Roles {
+                learner: true,
+                ..Roles::default()
+            };
+            nodes.push((NodeId(servers + 1 + client_count + i), roles));
+        }
+        draft_on(rng, &nodes)
+    }
+
+    fn nodes_min(&self) -> usize {
+        1
+    }
+
+    fn check_params(&self, params: &PaxosParams, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let ids = scenario.cluster.ids();
+        for (field, list) in [
+            ("acceptors", &params.acceptors),
+            ("proposers", &params.proposers),
+            ("learners", &params.learners),
+        ] {
+            for (i, id) in list.iter().enumerate() {
+                if !ids.contains(id) {
+                    return Err(ScenarioError::new(
+                        format!("params.{field}[{i}]"),
+                        format!("{id} is not a node of the cluster"),
+                    ));
+                }
+                if list[..i].contains(id) {
+                    return Err(ScenarioError::new(
+                        format!("params.{field}[{i}]"),
+                        format!("{id} appears twice"),
+                    ));
+                }
+            }
+        }
+        if params.acceptors.is_empty() {
+            return Err(ScenarioError::new("params.acceptors", "no node is an acceptor"));
+        }
+        if params.learners.is_empty() {
+            return Err(ScenarioError::new("params.learners", "no node is a learner"));
+        }
+        for (i, p) in scenario.workload.iter().enumerate() {
+            if !params.proposers.contains(&p.proposer) {
+                return Err(ScenarioError::new(
+                    format!("workload[{i}].proposer"),
+                    format!("{} is not a proposer", p.proposer),
+                ));
+            }
+        }
+        let t = &params.timing;
+        if t.backoff_ms_min > t.backoff_ms_max {
+            return Err(ScenarioError::new(
+                "params.timing.backoff_ms_min",
+                "exceeds params.timing.backoff_ms_max",
+            ));
+        }
+        if t.phase_timeout_ms == 0 || t.learner_poll_ms == 0 {
+            return Err(ScenarioError::new(
+                "params.timing",
+                "timeouts must be at least 1 ms",
+            ));
+        }
+        for (field, ms) in [
+            ("phase_timeout_ms", t.phase_timeout_ms),
+            ("backoff_ms_max", t.backoff_ms_max),
+            ("learner_poll_ms", t.learner_poll_ms),
+        ] {
+            if ms > crate::scenario::SIM_MS_MAX {
+                return Err(ScenarioError::new(
+                    format!("params.timing.{field}"),
+                    format!("over {} ms", crate::scenario::SIM_MS_MAX),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A node leaves every role list; the last acceptor or the last learner cannot
+    /// leave (the scenario would not be Paxos any more).
+    fn without_node(&self, params: &PaxosParams, id: NodeId) -> Option<PaxosParams> {
+        let last = |list: &[NodeId]| list == [id];
+        if last(&params.acceptors) || last(&params.learners) || last(&params.proposers) {
+            return None;
+        }
+        let mut out = params.clone();
+        out.acceptors.retain(|&n| n != id);
+        out.proposers.retain(|&n| n != id);
+        out.learners.retain(|&n| n != id);
+        Some(out)
+    }
+
+    fn core(&self, setup: &RunSetup<Paxos>, id: NodeId) -> Node {
+        let params = &setup.params;
+        let bugs = Bugs(
+            Bug::ALL
+                .into_iter()
+                .filter(|b| setup.has_bug(b.name()))
+                .collect(),
+        );
+        Node::with_bugs(
+            id,
+            params.roles(id),
+            params.membership(),
+            params.timing.clone(),
+            bugs,
+        )
+    }
+
+    /// Every learner must learn.
+    fn deciders(&self, setup: &RunSetup<Paxos>) -> Vec<NodeId> {
+        setup.params.learners.clone()
+    }
+
+    fn message_kinds(&self) -> &'static [&'static str] {
+        &MsgKind::NAMES
+    }
+
+    fn bugs(&self) -> &'static [PlantedBug] {
+        &BUGS
+    }
+
+    /// Every learner learned and every proposer with a client value finished.
+    fn settle(&self, setup: &RunSetup<Paxos>) -> Box<dyn Settle<Node>> {
+        Box::new(SettleTracker::new(&setup.params.learners))
+    }
+
+    fn properties(&self) -> Vec<Judge<Paxos>> {
+        judges()
+    }
+}
+
+/// Everything of a drafted run after its roles, from `rng`: horizon and workload.
+fn draft_on(rng: &mut ChaCha8Rng, nodes: &[(NodeId, Roles)]) -> Draft<PaxosParams> {
+    let params = PaxosParams::from_roles(nodes);
+    let cluster = Cluster {
+        nodes: nodes.iter().map(|&(id, _)| NodeSpec { id }).collect(),
+    };
+    let horizon_ms = rng.between(300, 3_000);
+    // Swarm over the workload too: in a burst every client asks within a few
+    // milliseconds of the others, so ballots race while messages are in flight;
+    // otherwise requests are spread out, so later proposers meet accepted values.
+    let burst_at_ms = rng
+        .chance(0.4)
+        .then(|| [0, rng.between(0, horizon_ms / 2)][rng.between(0, 1) as usize]);
+    let workload = params
+        .proposers
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| Proposal {
+            proposer: p,
+            value: Value::new(format!("Value_{}", (b'A' + i as u8) as char)),
+            at_ms: match burst_at_ms {
+                Some(at_ms) => at_ms + rng.between(0, 5),
+                None if rng.chance(0.3) => 0,
+                None => rng.between(0, horizon_ms / 2),
+            },
+        })
+        .collect();
+    Draft {
+        cluster,
+        workload,
+        params,
+        horizon_ms,
+        liveness_bound_ms: 10_000,
+    }
+}
+
+/// The scenario of campaign seed `seed` on a given cluster of roles: workload, horizon
+/// and fault schedule drawn as the generator draws them (the benchmarks pin their
+/// cluster this way and get the generator's full fault mix on it).
+pub fn generate_on(seed: u64, nodes: &[(NodeId, Roles)]) -> Scenario {
+    let mut rng = crate::rng::stream_rng(seed, crate::rng::Stream::Scenario);
+    let draft = draft_on(&mut rng, nodes);
+    crate::fault::scenario_from_draft(&Paxos, seed, &mut rng, draft)
+}
+
+/// The classic lab cluster: servers n1..n3 are acceptors and learners; n4 is client A
+/// proposing `Value_A`, n5 is client B proposing `Value_B`, at the given times. No
+/// faults.
+pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
+    let server = Roles {
+        acceptor: true,
+        learner: true,
+        proposer: false,
+    };
+    let client = Roles {
+        proposer: true,
+        ..Roles::default()
+    };
+    let nodes = [
+        (NodeId(1), server),
+        (NodeId(2), server),
+        (NodeId(3), server),
+        (NodeId(4), client),
+        (NodeId(5), client),
+    ];
+    let params = PaxosParams::from_roles(&nodes);
+    Scenario {
+        seed,
+        protocol: Paxos::NAME.to_string(),
+        cluster: Cluster::of_size(5),
+        network: NetworkConfig::default(),
+        workload: workload
+            .iter()
+            .map(|&(who, at_ms)| Proposal {
+                proposer: if who == 'A' { NodeId(4) } else { NodeId(5) },
+                value: Value::new(format!("Value_{who}")),
+                at_ms,
+            })
+            .collect(),
+        faults: crate::fault::FaultSchedule::default(),
+        liveness_bound_ms: 10_000,
+        params: serde_json::to_value(&params).expect("params serialize"),
+        bugs: Vec::new(),
+    }
+}

@@ -1,0 +1,263 @@
+//! The one phase driver, written once for every world (principle 4): it applies the
+//! fault schedule at its times, crashes nodes when a crash armed on a send fires and
+//! restarts them when their time comes, switches to the liveness phase (heal every
+//! link, zero every rate, restart every crashed node), and ends the run when the
+//! protocol's settle rule says nothing more is owed, or at the liveness bound.
+//!
+//! A [`World`] is what the director drives: the fast event heap or turmoil. The
+//! director decides *what* happens at each millisecond; the world decides *how*
+//! (cutting a turmoil link, or marking a link cut in the heap's table).
+
+use super::layer_faults::{apply_layer_fault, is_layer_fault};
+use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, PendingRestarts};
+use crate::history::{EventKind, History, Phase};
+use crate::ids::NodeId;
+use crate::protocol::{Core, Settle};
+use crate::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunEnd {
+    /// Phase 1 is over and the protocol's settle rule holds (every decider decided,
+    /// and whatever else the protocol owes).
+    Settled,
+    /// The liveness bound passed with something still owed.
+    LivenessBoundReached,
+    /// The harness or a node's software failed (not a protocol verdict).
+    HarnessError(String),
+}
+
+/// One finished run.
+#[derive(Debug, Clone)]
+pub struct RunReport<C: Core> {
+    pub history: History<C>,
+    pub end: RunEnd,
+    /// Simulated time the run took.
+    pub sim_ms: u64,
+}
+
+/// What the director drives. Times are simulated milliseconds since the run started.
+pub(crate) trait World<C: Core> {
+    fn now_ms(&self) -> u64;
+    /// Record a harness event at the current time.
+    fn record(&mut self, kind: EventKind<C>);
+    /// Let `settle` read the events recorded since it last looked.
+    fn observe(&self, settle: &mut dyn Settle<C>);
+    /// The message-level fault layer every node's sends go through.
+    fn fault_layer(&self) -> &RefCell<FaultLayer>;
+    /// Cut the link between `a` and `b` in both directions, dropping what is in flight.
+    fn partition(&mut self, a: NodeId, b: NodeId);
+    /// Cut the link from `from` to `to` only, dropping what is in flight on it.
+    fn partition_one_way(&mut self, from: NodeId, to: NodeId);
+    /// Repair every link (what is in flight stays lost).
+    fn repair_all(&mut self);
+    /// Stop the node's software at once; its disk keeps what was fsynced.
+    fn crash(&mut self, node: NodeId);
+    /// Start the node's next incarnation on its disk.
+    fn restart(&mut self, node: NodeId);
+    /// Run every node event of the current millisecond (turmoil: one tick).
+    fn run_due(&mut self) -> Result<(), String>;
+    /// Move to the next millisecond at which anything can happen, at most `next_ms`
+    /// (and at least one later). Turmoil's tick has moved already: nothing to do.
+    fn jump(&mut self, next_ms: u64);
+    /// The history, once the run is over.
+    fn into_history(self) -> History<C>;
+}
+
+/// Play `scenario`'s phases in `world` to the end of the run.
+pub(crate) fn direct<C: Core, W: World<C>>(
+    mut world: W,
+    scenario: &Scenario,
+    settle: &mut dyn Settle<C>,
+) -> RunReport<C> {
+    let mut director = Director {
+        scenario,
+        ids: scenario.cluster.ids(),
+        crashed: BTreeSet::new(),
+        restarts: PendingRestarts::default(),
+        next_fault: 0,
+        phase: Phase::Safety,
+    };
+    let safety_end_ms = scenario.safety_phase_end_ms();
+    let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
+    world.record(EventKind::PhaseStarted {
+        phase: Phase::Safety,
+    });
+    let end = loop {
+        let now_ms = world.now_ms();
+        world.observe(settle);
+        if director.phase == Phase::Safety {
+            director.apply_due_faults(&mut world);
+            director.crash_on_request(&mut world);
+            // Phase 1 ends one millisecond after its last event, so that event's
+            // effects (a client request at that very time) happen under phase 1.
+            if now_ms > safety_end_ms && director.faults_done() {
+                director.start_liveness(&mut world);
+            }
+        }
+        if director.phase == Phase::Liveness && settle.settled() {
+            break RunEnd::Settled;
+        }
+        if now_ms >= deadline_ms {
+            break RunEnd::LivenessBoundReached;
+        }
+        if let Err(e) = world.run_due() {
+            break RunEnd::HarnessError(e);
+        }
+        world.observe(settle);
+        let next_ms = director.next_ms(&world, settle, safety_end_ms, deadline_ms);
+        world.jump(next_ms);
+    };
+    let sim_ms = world.now_ms();
+    let reason = match &end {
+        RunEnd::Settled => settle.reason().to_string(),
+        RunEnd::LivenessBoundReached => format!(
+            "liveness bound of {} ms reached",
+            scenario.liveness_bound_ms
+        ),
+        RunEnd::HarnessError(e) => format!("harness error: {e}"),
+    };
+    world.record(EventKind::RunEnded { reason });
+    RunReport {
+        history: world.into_history(),
+        end,
+        sim_ms,
+    }
+}
+
+struct Director<'a> {
+    scenario: &'a Scenario,
+    ids: Vec<NodeId>,
+    crashed: BTreeSet<NodeId>,
+    restarts: PendingRestarts,
+    next_fault: usize,
+    phase: Phase,
+}
+
+impl Director<'_> {
+    fn faults_done(&self) -> bool {
+        self.next_fault == self.scenario.faults.events.len()
+    }
+
+    fn apply_due_faults<C: Core>(&mut self, world: &mut impl World<C>) {
+        while let Some(event) = self.scenario.faults.events.get(self.next_fault) {
+            if event.at_ms > world.now_ms() {
+                break;
+            }
+            self.next_fault += 1;
+            self.apply(world, &event.fault);
+        }
+    }
+
+    /// Crash the nodes whose crash triggers fired since the last look, and restart
+    /// those whose time has come. A request for a node already down changes nothing
+    /// and schedules no restart.
+    fn crash_on_request<C: Core>(&mut self, world: &mut impl World<C>) {
+        let requests = world.fault_layer().borrow_mut().take_crash_requests();
+        let now_ms = world.now_ms();
+        for request in requests {
+            let was_up = !self.crashed.contains(&request.node);
+            self.apply(world, &Fault::Crash { node: request.node });
+            if let (true, Some(down_ms)) = (was_up, request.down_ms) {
+                self.restarts.push(now_ms + down_ms, request.node);
+            }
+        }
+        for node in self.restarts.take_due(now_ms) {
+            self.apply(world, &Fault::Restart { node });
+        }
+    }
+
+    /// Apply one fault to the world and record it.
+    fn apply<C: Core>(&mut self, world: &mut impl World<C>, fault: &Fault) {
+        let kind = match fault {
+            Fault::Partition { groups } => {
+                let groups = partition_groups(groups, &self.ids);
+                for (x, y) in pairs_across(&groups) {
+                    world.partition(x, y);
+                }
+                EventKind::Partitioned { groups }
+            }
+            Fault::PartitionOneWay { from, to } => {
+                for (x, y) in pairs_one_way(from, to) {
+                    world.partition_one_way(x, y);
+                }
+                EventKind::PartitionedOneWay {
+                    from: from.clone(),
+                    to: to.clone(),
+                }
+            }
+            Fault::Heal => {
+                world.repair_all();
+                EventKind::Healed
+            }
+            layer_fault if is_layer_fault(layer_fault) => {
+                let now_ms = world.now_ms();
+                apply_layer_fault(&mut world.fault_layer().borrow_mut(), layer_fault, now_ms)
+            }
+            Fault::Crash { node } => {
+                if !self.crashed.insert(*node) {
+                    return;
+                }
+                world.crash(*node);
+                EventKind::Crashed { node: *node }
+            }
+            Fault::Restart { node } => {
+                if !self.crashed.remove(node) {
+                    return;
+                }
+                world.restart(*node);
+                EventKind::Restarted { node: *node }
+            }
+            _ => unreachable!("every other fault is a layer fault"),
+        };
+        world.record(kind);
+    }
+
+    /// Phase 2 begins: every link repaired, every fault rate zero, every crashed node
+    /// back (in node order).
+    fn start_liveness<C: Core>(&mut self, world: &mut impl World<C>) {
+        self.phase = Phase::Liveness;
+        world.record(EventKind::PhaseStarted {
+            phase: Phase::Liveness,
+        });
+        self.restarts.clear();
+        world.repair_all();
+        world.record(EventKind::Healed);
+        world.fault_layer().borrow_mut().clear();
+        for node in std::mem::take(&mut self.crashed) {
+            world.restart(node);
+            world.record(EventKind::Restarted { node });
+        }
+    }
+
+    /// The next millisecond at which the director has something to do.
+    fn next_ms<C: Core>(
+        &self,
+        world: &impl World<C>,
+        settle: &dyn Settle<C>,
+        safety_end_ms: u64,
+        deadline_ms: u64,
+    ) -> u64 {
+        let now_ms = world.now_ms();
+        let mut next_ms = deadline_ms;
+        if self.phase == Phase::Safety {
+            if let Some(e) = self.scenario.faults.events.get(self.next_fault) {
+                next_ms = next_ms.min(e.at_ms);
+            }
+            if let Some(at_ms) = self.restarts.next_ms() {
+                next_ms = next_ms.min(at_ms);
+            }
+            if world.fault_layer().borrow().crash_requested() {
+                next_ms = now_ms + 1;
+            }
+            next_ms = next_ms.min((safety_end_ms + 1).max(now_ms + 1));
+        }
+        if self.phase == Phase::Liveness && settle.settled() {
+            next_ms = now_ms + 1;
+        }
+        next_ms
+    }
+}

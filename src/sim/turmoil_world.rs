@@ -1,0 +1,163 @@
+//! The turmoil world: one turmoil host per node running the real async node shell
+//! ([`crate::node::run_core`]) on simulated UDP and the simulated filesystem. The
+//! director ([`super::director`]) applies the faults between turmoil steps.
+
+use super::director::{direct, RunReport, World};
+use crate::fault::FaultLayer;
+use crate::history::{EventKind, History};
+use crate::ids::NodeId;
+use crate::net::TurmoilUdp;
+use crate::node::{run_core, CoreNode, NodeEnv, Recorder};
+use crate::protocol::{Core, Protocol, RunSetup, Settle};
+use crate::rng::{stream_rng, turmoil_seed, Stream};
+use crate::storage::SimFileStorage;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Length of one turmoil step. Every host's runtime is polled once per tick whatever
+/// the traffic, so a run costs about (hosts × simulated time / tick).
+pub const TICK_MS: u64 = 1;
+
+/// The fixed simulated wall-clock start, so nothing depends on when a run happens.
+const EPOCH_SECS: u64 = 1_700_000_000;
+
+impl<C: Core> Recorder<C> for RefCell<History<C>> {
+    fn record(&self, at_ms: u64, node: Option<NodeId>, kind: EventKind<C>) {
+        self.borrow_mut().push(at_ms, node, kind);
+    }
+}
+
+fn sim_now_ms() -> u64 {
+    turmoil::sim_elapsed()
+        .expect("the node clock is read inside the simulation")
+        .as_millis() as u64
+}
+
+struct Turmoil<'a, C: Core> {
+    sim: turmoil::Sim<'a>,
+    ids: Vec<NodeId>,
+    history: Rc<RefCell<History<C>>>,
+    faults: Rc<RefCell<FaultLayer>>,
+}
+
+/// Run a prepared scenario of `protocol` in the turmoil lane to its end.
+pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Core> {
+    let scenario = &setup.scenario;
+    let seed = scenario.seed;
+    let history: Rc<RefCell<History<P::Core>>> = Rc::new(RefCell::new(History::default()));
+    let faults = Rc::new(RefCell::new(FaultLayer::new(stream_rng(
+        seed,
+        Stream::Network,
+    ))));
+    let deadline_ms = scenario.safety_phase_end_ms() + scenario.liveness_bound_ms;
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(turmoil_seed(seed))
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .tick_duration(Duration::from_millis(TICK_MS))
+        .min_message_latency(Duration::from_millis(scenario.network.latency_ms_min))
+        .max_message_latency(Duration::from_millis(scenario.network.latency_ms_max))
+        // The director ends runs itself; this only has to be beyond any deadline.
+        .simulation_duration(Duration::from_millis(deadline_ms + 1_000))
+        .udp_capacity(1_024)
+        .build();
+
+    for id in scenario.cluster.ids() {
+        let node = CoreNode {
+            id,
+            core: protocol.core(setup, id),
+            client_request: scenario.request_of(id),
+        };
+        let history = Rc::clone(&history);
+        let faults = Rc::clone(&faults);
+        let incarnations = Rc::new(Cell::new(0u32));
+        sim.host(id.host_name(), move || {
+            let incarnation = incarnations.get();
+            incarnations.set(incarnation + 1);
+            let env = NodeEnv {
+                clock: Rc::new(sim_now_ms),
+                recorder: history.clone(),
+                faults: Some(Rc::clone(&faults)),
+                rng: stream_rng(
+                    seed,
+                    Stream::Node {
+                        node: id,
+                        incarnation,
+                    },
+                ),
+                incarnation,
+            };
+            let node = node.clone();
+            async move {
+                let storage = SimFileStorage::open("/data")?;
+                let transport = TurmoilUdp::bind().await?;
+                run_core(node, transport, storage, env).await?;
+                Ok(())
+            }
+        });
+    }
+    let mut settle = protocol.settle(setup);
+    let world = Turmoil {
+        sim,
+        ids: scenario.cluster.ids(),
+        history,
+        faults,
+    };
+    direct(world, scenario, settle.as_mut())
+}
+
+impl<C: Core> World<C> for Turmoil<'_, C> {
+    fn now_ms(&self) -> u64 {
+        self.sim.elapsed().as_millis() as u64
+    }
+
+    fn record(&mut self, kind: EventKind<C>) {
+        let now_ms = self.now_ms();
+        self.history.borrow_mut().push(now_ms, None, kind);
+    }
+
+    fn observe(&self, settle: &mut dyn Settle<C>) {
+        settle.observe(&self.history.borrow().events);
+    }
+
+    fn fault_layer(&self) -> &RefCell<FaultLayer> {
+        &self.faults
+    }
+
+    fn partition(&mut self, a: NodeId, b: NodeId) {
+        self.sim.partition(a.host_name(), b.host_name());
+    }
+
+    fn partition_one_way(&mut self, from: NodeId, to: NodeId) {
+        self.sim.partition_oneway(from.host_name(), to.host_name());
+    }
+
+    fn repair_all(&mut self) {
+        for (i, a) in self.ids.iter().enumerate() {
+            for b in &self.ids[i + 1..] {
+                self.sim.repair(a.host_name(), b.host_name());
+            }
+        }
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        self.sim.crash(node.host_name());
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        self.sim.bounce(node.host_name());
+    }
+
+    fn run_due(&mut self) -> Result<(), String> {
+        self.sim.step().map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn jump(&mut self, _next_ms: u64) {}
+
+    fn into_history(self) -> History<C> {
+        drop(self.sim);
+        Rc::try_unwrap(self.history)
+            .map(RefCell::into_inner)
+            .unwrap_or_else(|rc| rc.borrow().clone())
+    }
+}
