@@ -1,40 +1,25 @@
 //! The bodies of the fuzz targets, as library functions: `fuzz/` only forwards bytes
 //! here, and `cargo test` runs the same functions over the checked-in inputs in
-//! `fuzz/corpus/<target>/`, so every target is exercised on stable Rust.
+//! `fuzz/corpus/<target>/`, so every target is exercised on stable Rust. The
+//! protocol-specific targets (the Paxos wire codec, the Paxos cores without a
+//! simulator) live with their protocol (`crate::protocols::paxos::fuzz`).
 //!
 //! Each function panics on a finding (a property violation, a codec mismatch), which
 //! is what libFuzzer reports as a crash.
 
-use crate::check::{check_safety, Roster};
+use crate::explore::{run_and_check, Lane, ProtocolRef};
 use crate::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
-use crate::history::{EventKind, History};
 use crate::ids::NodeId;
-use crate::net::{decode, encode};
-use crate::paxos::{
-    DurableState, Input, Membership, Msg, Node, Output, Roles, Timer, TimingConfig, Value,
-};
-use crate::sim::Scenario;
+use crate::scenario::Scenario;
 use arbitrary::Unstructured;
-
-/// `wire`: any bytes either fail to decode (never a panic), or decode to a message that
-/// re-encodes to exactly the same bytes.
-pub fn wire(data: &[u8]) {
-    if let Ok(envelope) = decode(data) {
-        assert_eq!(
-            encode(&envelope),
-            data,
-            "decode then encode changed the bytes"
-        );
-    }
-}
 
 /// A scenario from fuzz bytes: cluster and workload from a seed, then a fault schedule
 /// read field by field, so the fuzzer steers the faults directly. Missing bytes read
 /// as zeros (so every input makes a scenario); `None` only if the result is invalid.
-pub fn scenario_from_bytes(data: &[u8]) -> Option<Scenario> {
+pub fn scenario_from_bytes(protocol: ProtocolRef, data: &[u8]) -> Option<Scenario> {
     let mut u = Unstructured::new(data);
     let seed: u64 = u.arbitrary().ok()?;
-    let mut scenario = Scenario::generate(seed);
+    let mut scenario = protocol.generate(seed);
     let nodes = scenario.cluster.ids();
     let pick = |u: &mut Unstructured| -> NodeId { nodes[u.choose_index(nodes.len()).unwrap_or(0)] };
     let mut events = Vec::new();
@@ -71,28 +56,28 @@ pub fn scenario_from_bytes(data: &[u8]) -> Option<Scenario> {
         events.push(FaultEvent { at_ms, fault });
     }
     scenario.faults = FaultSchedule { events }.sorted();
-    scenario.validate().ok()?;
+    protocol.check(&scenario).ok()?;
     Some(scenario)
 }
 
-/// `scenario`: the bytes become a scenario, which runs in the turmoil lane; any
-/// property violation is a crash, printed with the scenario to keep.
-pub fn scenario(data: &[u8]) {
-    scenario_in(crate::explore::Lane::Turmoil, data)
+/// `scenario`: the bytes become a scenario of `protocol`, which runs in the turmoil
+/// lane; any property violation is a crash, printed with the scenario to keep.
+pub fn scenario(protocol: ProtocolRef, data: &[u8]) {
+    scenario_in(protocol, Lane::Turmoil, data)
 }
 
 /// `scenario_fast`: the same, in the fast lane: the same bytes mean the same scenario,
 /// at thousands of executions per second, so coverage guidance has room to work.
 /// A crash found here replays in the turmoil lane with `gauntlet replay`.
-pub fn scenario_fast(data: &[u8]) {
-    scenario_in(crate::explore::Lane::Fast, data)
+pub fn scenario_fast(protocol: ProtocolRef, data: &[u8]) {
+    scenario_in(protocol, Lane::Fast, data)
 }
 
-fn scenario_in(lane: crate::explore::Lane, data: &[u8]) {
-    let Some(scenario) = scenario_from_bytes(data) else {
+fn scenario_in(protocol: ProtocolRef, lane: Lane, data: &[u8]) {
+    let Some(scenario) = scenario_from_bytes(protocol, data) else {
         return;
     };
-    let judged = crate::explore::run_and_check_in(lane, &scenario);
+    let judged = run_and_check(protocol, lane, &scenario);
     if let Some(v) = judged.verdict.violations.first() {
         panic!(
             "{v}\nscenario: {}",
@@ -101,154 +86,3 @@ fn scenario_in(lane: crate::explore::Lane, data: &[u8]) {
     }
 }
 
-/// The Paxos cores wired together with no simulator: messages wait in a bag until the
-/// fuzzer delivers, duplicates or drops them; timers wait until it fires them.
-struct CoreNet {
-    ids: Vec<NodeId>,
-    nodes: Vec<Node>,
-    /// What each node last persisted: all a restart keeps.
-    disks: Vec<Option<DurableState>>,
-    timers: Vec<Vec<Timer>>,
-    in_flight: Vec<(NodeId, NodeId, Msg)>,
-    history: History,
-    /// Bounds, so a long input cannot grow memory without limit.
-    in_flight_max: usize,
-    timers_max: usize,
-}
-
-impl CoreNet {
-    /// Step node `i` with `input` at fuzz step `step`; true if it recorded a note (only
-    /// then can a safety property newly fail).
-    fn step(&mut self, i: usize, input: Input, step: u64) -> bool {
-        let mut out = Vec::new();
-        self.nodes[i].step(input, &mut out);
-        let mut noted = false;
-        for o in out {
-            match o {
-                Output::Send { to, msg } => {
-                    if self.in_flight.len() < self.in_flight_max {
-                        self.in_flight.push((self.ids[i], to, msg));
-                    }
-                }
-                Output::Persist(state) => self.disks[i] = Some(state),
-                // Correct cores never write unsynced; no bug is planted here.
-                Output::WriteUnsynced(_) => {}
-                Output::SetTimer { timer, .. } => {
-                    if self.timers[i].len() < self.timers_max {
-                        self.timers[i].push(timer);
-                    }
-                }
-                Output::Note(note) => {
-                    noted = true;
-                    self.history
-                        .push(step, Some(self.ids[i]), EventKind::Protocol(note));
-                }
-            }
-        }
-        noted
-    }
-}
-
-/// `paxos_core`: the Paxos cores stepped directly, with no simulator: the bytes choose,
-/// step by step, which in-flight message to deliver, duplicate or drop, which timer to
-/// fire, which node to restart (from what it last persisted) and when clients ask.
-/// Agreement, validity and learner integrity are checked after every step that
-/// recorded a protocol event.
-pub fn paxos_core(data: &[u8]) {
-    let mut u = Unstructured::new(data);
-    let acceptors = 1 + u16::from(u.arbitrary::<u8>().unwrap_or(0) % 5);
-    let proposers = 1 + u16::from(u.arbitrary::<u8>().unwrap_or(0) % 3);
-    let acceptor_ids: Vec<NodeId> = (1..=acceptors).map(NodeId).collect();
-    let proposer_ids: Vec<NodeId> = (acceptors + 1..=acceptors + proposers)
-        .map(NodeId)
-        .collect();
-    let members = Membership {
-        acceptors: acceptor_ids.clone(),
-        learners: acceptor_ids.clone(),
-        proposers: proposer_ids.clone(),
-    };
-    let roster = Roster {
-        acceptors: acceptor_ids.clone(),
-        learners: acceptor_ids.clone(),
-        proposers: proposer_ids.clone(),
-    };
-    let roles = |id: NodeId| {
-        let server = acceptor_ids.contains(&id);
-        Roles {
-            acceptor: server,
-            learner: server,
-            proposer: !server,
-        }
-    };
-    let new_node = |id: NodeId| Node::new(id, roles(id), members.clone(), TimingConfig::default());
-    let ids: Vec<NodeId> = acceptor_ids.iter().chain(&proposer_ids).copied().collect();
-    let mut net = CoreNet {
-        nodes: ids.iter().map(|&id| new_node(id)).collect(),
-        disks: vec![None; ids.len()],
-        timers: vec![Vec::new(); ids.len()],
-        in_flight: Vec::new(),
-        history: History::default(),
-        in_flight_max: 4_096,
-        timers_max: 64,
-        ids,
-    };
-    for i in 0..net.ids.len() {
-        net.step(i, Input::Start { recovered: None }, 0);
-    }
-    let pick = |u: &mut Unstructured, len: usize| u.choose_index(len.max(1)).unwrap_or(0);
-    let mut step = 0u64;
-    while !u.is_empty() && step < 2_000 {
-        step += 1;
-        let op = u.arbitrary::<u8>().unwrap_or(0) % 6;
-        let noted = match op {
-            // Deliver (0), duplicate: deliver but keep (1), or drop (2) an in-flight message.
-            0..=2 if !net.in_flight.is_empty() => {
-                let k = pick(&mut u, net.in_flight.len());
-                let (from, to, msg) = if op == 1 {
-                    net.in_flight[k].clone()
-                } else {
-                    net.in_flight.swap_remove(k)
-                };
-                match net.ids.iter().position(|&n| n == to) {
-                    Some(i) if op != 2 => net.step(i, Input::Receive { from, msg }, step),
-                    _ => false,
-                }
-            }
-            3 => {
-                let i = pick(&mut u, net.ids.len());
-                if net.timers[i].is_empty() {
-                    continue;
-                }
-                let t = pick(&mut u, net.timers[i].len());
-                let timer = net.timers[i].swap_remove(t);
-                net.step(i, Input::TimerFired { timer }, step)
-            }
-            4 => {
-                // Crash and restart: memory and timers are lost, the disk survives.
-                let i = pick(&mut u, net.ids.len());
-                net.nodes[i] = new_node(net.ids[i]);
-                net.timers[i].clear();
-                let recovered = net.disks[i].clone();
-                net.step(i, Input::Start { recovered }, step)
-            }
-            _ => {
-                let p = pick(&mut u, proposer_ids.len());
-                let i = acceptor_ids.len() + p;
-                let value = Value::new(format!("Value_{}", (b'A' + p as u8) as char));
-                net.history.push(
-                    step,
-                    Some(net.ids[i]),
-                    EventKind::ClientRequest {
-                        value: value.clone(),
-                    },
-                );
-                net.step(i, Input::ClientRequest { value }, step)
-            }
-        };
-        if noted {
-            if let Some(v) = check_safety(&net.history, &roster).first() {
-                panic!("after step {step}: {v}\n{}", v.render_witness(&net.history));
-            }
-        }
-    }
-}

@@ -13,8 +13,10 @@
 //! - the roof: [`registry`], [`cli`].
 
 pub mod check;
+pub mod cli;
 pub mod explore;
 pub mod fault;
+pub mod fuzz;
 pub mod history;
 pub mod ids;
 pub mod net;

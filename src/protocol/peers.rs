@@ -3,7 +3,6 @@
 //! harness draws the rest and the fault schedule from the seed.
 
 use super::Draft;
-use crate::ids::NodeId;
 use crate::rng::Draw;
 use crate::scenario::{Cluster, Proposal};
 use crate::value::Value;

@@ -9,6 +9,7 @@ mod acceptor;
 mod bugs;
 pub mod check;
 mod codec;
+pub mod fuzz;
 mod learner;
 mod msg;
 mod node;

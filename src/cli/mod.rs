@@ -1,0 +1,1225 @@
+//! The `gauntlet` command line, for any registry of protocols: the built-in binary
+//! calls [`main_with`] with [`Registry::builtin`], and a user's binary calls it with
+//! their own protocol, so both get every command. Logic lives in the library; this
+//! module parses arguments, prints, and maps outcomes to exit codes.
+
+use crate::check::Expectation;
+use crate::explore::corpus::{meets_expectation, CorpusEntry, Expect};
+use crate::explore::{
+    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged,
+    Lane, ProtocolRef,
+};
+use crate::protocol::Protocol;
+use crate::registry::Registry;
+use crate::scenario::Scenario;
+use crate::sim::shrink::Size;
+use crate::sim::RunEnd;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Exit codes: what kind of failure, at a glance (and for scripts).
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// An Always (safety) property was violated.
+    pub const SAFETY: u8 = 1;
+    /// A usage error (clap uses the same code for the ones it finds).
+    pub const USAGE: u8 = 2;
+    /// An Eventually (liveness) property failed, and no safety property did.
+    pub const LIVENESS: u8 = 3;
+    /// The harness itself failed (bad input, a node's software erroring, a panic).
+    pub const HARNESS: u8 = 4;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "gauntlet",
+    version,
+    about = "Deterministic fault-injection testing for consensus protocols",
+    long_about = "Runs consensus protocols as sans-IO cores in a seeded world (a fast event heap, \
+or real async nodes on turmoil) that partitions, drops, duplicates, delays and crashes, then \
+judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
+properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Which failure `replay` and `shrink` work on: a saved corpus file, or the scenario a
+/// seed generates (with its protocol and planted bugs).
+#[derive(clap::Args)]
+struct FailureSource {
+    /// A corpus file (JSON) holding the failure.
+    #[arg(conflicts_with = "seed", required_unless_present = "seed")]
+    file: Option<PathBuf>,
+    /// Use the scenario generated from this seed instead.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Planted bugs, with --seed (see `bugs`).
+    #[arg(long = "bug", requires = "seed")]
+    bugs: Vec<String>,
+    /// The protocol of the seed's scenario, with --seed (a file names its own;
+    /// default: the first protocol `bugs` lists).
+    #[arg(long, requires = "seed")]
+    protocol: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run many seeded scenarios on all cores and summarise violations and coverage.
+    Explore {
+        /// Number of runs.
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
+        /// Base seed of the campaign (default: a fresh one, printed first).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Switch on a planted bug in every run (repeatable; see `gauntlet bugs`).
+        #[arg(long = "bug")]
+        bugs: Vec<String>,
+        /// Directory failing scenarios are saved to as they are found.
+        #[arg(long, default_value = "corpus/failures")]
+        failures_dir: PathBuf,
+        /// Do not shrink the first failure at the end of the campaign.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Shrinking's step budget (candidate runs).
+        #[arg(long, default_value_t = 2_000)]
+        shrink_budget: usize,
+        /// Simulator: `turmoil` (real async nodes, the reference) or `fast` (the same
+        /// cores in a discrete-event loop; failures are re-run in turmoil).
+        #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
+        lane: Lane,
+        /// The protocol under test (default: the first `bugs` lists).
+        #[arg(long)]
+        protocol: Option<String>,
+    },
+    /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
+    /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
+    Replay {
+        #[command(flatten)]
+        failure: FailureSource,
+        /// Print the trace as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shrink a failing scenario to a smaller one that fails the same property, and
+    /// save it beside the original as `<name>.shrunk.json`.
+    Shrink {
+        #[command(flatten)]
+        failure: FailureSource,
+        /// Step budget (candidate runs).
+        #[arg(long, default_value_t = 2_000)]
+        budget: usize,
+        /// Where to save a shrunk seed failure.
+        #[arg(long, default_value = "corpus/failures")]
+        failures_dir: PathBuf,
+    },
+    /// Promote a saved scenario into the corpus that `cargo test` replays.
+    Keep {
+        /// The corpus file to promote.
+        file: PathBuf,
+        /// `regression` (must pass from now on) or `known-failure` (must keep failing
+        /// with the recorded property).
+        #[arg(long = "as", value_enum)]
+        kind: KeepAs,
+        /// Corpus root.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
+    /// Turn a `scenario`/`scenario_fast` fuzz crash (the artifact's bytes) into a
+    /// saved failure in the corpus, ready for replay, shrink and keep.
+    ImportCrash {
+        /// The crash artifact written by cargo fuzz (fuzz/artifacts/<target>/crash-...).
+        artifact: PathBuf,
+        /// The protocol the fuzz target ran.
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Directory to save the failure to.
+        #[arg(long, default_value = "corpus/failures")]
+        failures_dir: PathBuf,
+    },
+    /// List each protocol's planted bugs (that --bug switches on) and properties.
+    Bugs {
+        /// Only this protocol.
+        #[arg(long)]
+        protocol: Option<String>,
+    },
+    /// Measure how fast campaigns find planted bugs: from each of --seeds campaign
+    /// seeds, run `explore`'s runs one at a time until the first violation; print the
+    /// median runs and wall time to first detection, the property that caught it and
+    /// the shrunk schedule size.
+    Hunt {
+        /// The bug to hunt (repeatable: all of them switched on together).
+        #[arg(long = "bug", required_unless_present = "all", conflicts_with = "all")]
+        bugs: Vec<String>,
+        /// Hunt every bug of the protocol, one after another, and print a table.
+        #[arg(long)]
+        all: bool,
+        /// The protocol whose bugs to hunt.
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Number of campaign seeds (campaigns) per bug.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        /// The first campaign seed; the others follow it (S, S+1, ...).
+        #[arg(long, default_value_t = 1)]
+        first_seed: u64,
+        /// Simulator: `fast` or `turmoil`.
+        #[arg(long, value_enum, default_value_t = Lane::Fast)]
+        lane: Lane,
+        /// Campaigns run in parallel (1: the one-core figures the docs quote).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Most runs per campaign (default: 100000 in the fast lane, 3000 in turmoil).
+        #[arg(long)]
+        runs_max: Option<u64>,
+        /// Shrinking's step budget per detection (candidate runs in the same lane).
+        #[arg(long, default_value_t = 500)]
+        shrink_budget: usize,
+    },
+    /// Run one scenario: print it, its outcome and, with --trace, its event trace.
+    Run {
+        /// Generate the scenario from this seed.
+        #[arg(
+            long,
+            conflicts_with = "scenario",
+            required_unless_present = "scenario"
+        )]
+        seed: Option<u64>,
+        /// Read the scenario from this JSON file instead.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Print the canonical event trace.
+        #[arg(long)]
+        trace: bool,
+        /// Print the trace as JSON lines instead of text (implies --trace).
+        #[arg(long)]
+        json: bool,
+        /// Planted bugs, with --seed.
+        #[arg(long = "bug")]
+        bugs: Vec<String>,
+        /// The protocol of the seed's scenario, with --seed (a file names its own).
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Simulator.
+        #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
+        lane: Lane,
+    },
+    /// Real mode: run one node of cluster.toml as this process.
+    Node(real::NodeArgs),
+    /// Real mode: ask a proposer of cluster.toml to propose a value.
+    Propose(real::ProposeArgs),
+    /// Real mode: merge the history.jsonl files of a cluster's nodes and judge them.
+    Check(real::CheckArgs),
+    /// Real mode: write a working, commented cluster.toml.
+    InitCluster(real::InitClusterArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KeepAs {
+    Regression,
+    KnownFailure,
+}
+
+/// What every command needs besides its arguments: the protocols it may name, and
+/// how to name this program in the replay commands it prints.
+pub struct Ctx {
+    pub registry: Registry,
+    /// The program as invoked (`target/release/gauntlet`), so a printed command runs.
+    pub program: String,
+}
+
+impl Ctx {
+    /// The protocol `name` names (default: the registry's first), or a usage error
+    /// listing the names there are.
+    fn protocol(&self, name: Option<&str>) -> Result<ProtocolRef, String> {
+        match name {
+            None => Ok(self.registry.default_protocol()),
+            Some(name) => self.registry.get(name).ok_or_else(|| {
+                format!(
+                    "`{name}` is not a protocol here (known: {})",
+                    self.registry.names().join(", ")
+                )
+            }),
+        }
+    }
+
+    /// The protocol and its planted bugs, checked: a usage error names what is wrong.
+    fn protocol_with_bugs(
+        &self,
+        name: Option<&str>,
+        bugs: &[String],
+    ) -> Result<ProtocolRef, String> {
+        let protocol = self.protocol(name)?;
+        for bug in bugs {
+            if !protocol.bugs().iter().any(|b| b.name == bug) {
+                let known: Vec<&str> = protocol.bugs().iter().map(|b| b.name).collect();
+                return Err(format!(
+                    "`{bug}` is not a planted bug of {} (known: {})",
+                    protocol.name(),
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
+            }
+        }
+        Ok(protocol)
+    }
+
+    fn lookup(&self) -> impl Fn(&str) -> Option<ProtocolRef> + '_ {
+        |name| self.registry.get(name)
+    }
+}
+
+/// The whole `gauntlet` command line for `protocol` alone: a user's binary is
+/// `fn main() -> ExitCode { gauntlet::cli::main_with(MyProtocol) }`.
+pub fn main_with<P: Protocol>(protocol: P) -> ExitCode {
+    let leaked: &'static P = Box::leak(Box::new(protocol));
+    main_with_registry(Registry::new(vec![leaked]))
+}
+
+/// The whole command line for every protocol of `registry`.
+pub fn main_with_registry(registry: Registry) -> ExitCode {
+    let program = std::env::args().next().unwrap_or_else(|| "gauntlet".into());
+    let cli = Cli::parse();
+    let ctx = Ctx { registry, program };
+    ExitCode::from(dispatch(&ctx, cli.command))
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> u8 {
+    match command {
+        Command::Explore {
+            runs,
+            seed,
+            jobs,
+            bugs,
+            failures_dir,
+            no_shrink,
+            shrink_budget,
+            lane,
+            protocol,
+        } => {
+            let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
+                Ok(p) => p,
+                Err(e) => return usage_error(&e),
+            };
+            let config = CampaignConfig {
+                runs,
+                base_seed: seed.unwrap_or_else(fresh_seed),
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                bugs,
+                failures_dir: Some(failures_dir),
+                lane,
+                protocol,
+            };
+            cmd_explore(ctx, config, (!no_shrink).then_some(shrink_budget))
+        }
+        Command::Run {
+            seed,
+            scenario,
+            trace,
+            json,
+            bugs,
+            protocol,
+            lane,
+        } => match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
+            Ok(p) => cmd_run(ctx, seed, scenario, p, bugs, lane, trace || json, json),
+            Err(e) => usage_error(&e),
+        },
+        Command::Replay { failure, json } => {
+            match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
+                Ok(p) => cmd_replay(ctx, p, failure, json),
+                Err(e) => usage_error(&e),
+            }
+        }
+        Command::Shrink {
+            failure,
+            budget,
+            failures_dir,
+        } => match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
+            Ok(p) => cmd_shrink(ctx, p, failure, budget, &failures_dir),
+            Err(e) => usage_error(&e),
+        },
+        Command::Keep { file, kind, corpus } => cmd_keep(ctx, &file, kind, &corpus),
+        Command::ImportCrash {
+            artifact,
+            protocol,
+            failures_dir,
+        } => match ctx.protocol(protocol.as_deref()) {
+            Ok(p) => cmd_import_crash(ctx, p, &artifact, &failures_dir),
+            Err(e) => usage_error(&e),
+        },
+        Command::Hunt {
+            bugs,
+            all,
+            protocol,
+            seeds,
+            first_seed,
+            lane,
+            jobs,
+            runs_max,
+            shrink_budget,
+        } => {
+            let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
+                Ok(p) => p,
+                Err(e) => return usage_error(&e),
+            };
+            let targets: Vec<Vec<String>> = if all {
+                protocol
+                    .bugs()
+                    .iter()
+                    .map(|b| vec![b.name.to_string()])
+                    .collect()
+            } else {
+                vec![bugs]
+            };
+            if targets.is_empty() {
+                return usage_error(&format!("{} has no planted bugs", protocol.name()));
+            }
+            let runs_max = runs_max.unwrap_or(match lane {
+                Lane::Fast => 100_000,
+                Lane::Turmoil => 3_000,
+            });
+            cmd_hunt(
+                protocol,
+                &targets,
+                seeds,
+                first_seed,
+                lane,
+                jobs,
+                runs_max,
+                shrink_budget,
+            )
+        }
+        Command::Bugs { protocol } => {
+            let protocols = match protocol {
+                Some(name) => match ctx.protocol(Some(&name)) {
+                    Ok(p) => vec![p],
+                    Err(e) => return usage_error(&e),
+                },
+                None => ctx.registry.all().to_vec(),
+            };
+            for p in protocols {
+                cmd_bugs(p);
+            }
+            exit::OK
+        }
+        Command::Node(args) => real::cmd_node(&ctx.registry, args),
+        Command::Propose(args) => real::cmd_propose(&ctx.registry, args),
+        Command::Check(args) => real::cmd_check(&ctx.registry, args),
+        Command::InitCluster(args) => real::cmd_init_cluster(&ctx.registry, args),
+    }
+}
+
+/// One protocol's planted bugs and properties.
+fn cmd_bugs(protocol: ProtocolRef) {
+    println!("{}", protocol.name());
+    if protocol.bugs().is_empty() {
+        println!("  planted bugs: none");
+    }
+    for bug in protocol.bugs() {
+        println!("  {:<34} {}", bug.name, bug.description);
+    }
+    println!("  properties:");
+    for p in protocol.properties() {
+        println!(
+            "    {:<36} {:<10} {}",
+            p.name,
+            format!("{:?}", p.expectation),
+            p.description
+        );
+    }
+}
+
+/// A campaign's base seed when none is given: the one deliberate source of entropy,
+/// printed first so the campaign can be repeated exactly.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
+fn lane_name(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Turmoil => "turmoil",
+        Lane::Fast => "fast",
+    }
+}
+
+fn usage_error(e: &str) -> u8 {
+    eprintln!("error: {e}");
+    exit::USAGE
+}
+
+/// The command that replays a generated run, with its protocol and planted bugs.
+fn replay_command(ctx: &Ctx, protocol: ProtocolRef, seed: u64, bugs: &[String]) -> String {
+    let mut cmd = format!(
+        "{} replay --seed {seed} --protocol {}",
+        ctx.program,
+        protocol.name()
+    );
+    for bug in bugs {
+        cmd.push_str(&format!(" --bug {bug}"));
+    }
+    cmd
+}
+
+fn file_replay_command(ctx: &Ctx, path: &Path) -> String {
+    format!("{} replay {}", ctx.program, path.display())
+}
+
+fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
+    println!("seed: {}", config.base_seed);
+    let bugs = &config.bugs;
+    println!(
+        "explore: {} {} runs in the {:?} lane on {} worker(s){}; repeat the campaign with --seed {}",
+        config.runs,
+        config.protocol.name(),
+        config.lane,
+        config.jobs,
+        if bugs.is_empty() {
+            String::new()
+        } else {
+            format!(" with planted bug(s) {}", bugs.join(", "))
+        },
+        config.base_seed
+    );
+    let bar = ProgressBar::new(config.runs);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}  {msg}")
+            .expect("static template"),
+    );
+    // Ctrl-C stops the campaign after the runs in flight; every failure found is
+    // already on disk (workers save before reporting), and the summary still prints.
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed: {e}");
+    }
+    // Wall time measures throughput for the report only; it never steers a run.
+    #[allow(clippy::disallowed_methods)]
+    let started = std::time::Instant::now();
+    let mut failing = 0;
+    let summary = explore(&config, &stop, |summary, failure| {
+        bar.set_position(summary.runs_done);
+        if let Some(f) = failure {
+            failing += 1;
+            bar.suspend(|| print_failure(ctx, f, config.protocol, &config.bugs));
+            bar.set_message(format!("{failing} failing"));
+        }
+    });
+    bar.finish_and_clear();
+    let wall_s = started.elapsed().as_secs_f64();
+    if stop.load(Ordering::Relaxed) {
+        println!(
+            "interrupted: {} of {} runs done; every failure found is saved",
+            summary.runs_done, config.runs
+        );
+    }
+    print_summary(&summary, wall_s, config.jobs, config.protocol);
+    let code = if summary.failures.iter().any(Failure::is_safety) {
+        exit::SAFETY
+    } else if summary.failures.iter().any(|f| !f.violations.is_empty()) {
+        exit::LIVENESS
+    } else if summary.harness_errors > 0 {
+        exit::HARNESS
+    } else {
+        exit::OK
+    };
+    let reproducible =
+        |f: &&Failure| !f.violations.is_empty() && f.reproduced_in_turmoil != Some(false);
+    // A safety failure is the one worth shrinking first: it needs no time bound.
+    let first = (summary.failures.iter())
+        .find(|f| reproducible(f) && f.is_safety())
+        .or_else(|| summary.failures.iter().find(reproducible))
+        // Else a fast-lane find the turmoil lane did not reproduce: shrunk in the
+        // fast lane, where it fails.
+        .or_else(|| summary.failures.iter().find(|f| !f.violations.is_empty()));
+    if let Some(first) = first {
+        match (&first.saved, shrink_budget) {
+            (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
+                println!();
+                println!("shrinking the first failure ({})", path.display());
+                if let Err(e) = shrink_file(ctx, path, budget) {
+                    eprintln!("error: {e}");
+                }
+            }
+            (Some(Ok(path)), _) => {
+                println!("replay the first failure: {}", file_replay_command(ctx, path))
+            }
+            _ => println!(
+                "replay the first failure: {}",
+                replay_command(ctx, config.protocol, first.seed, &config.bugs)
+            ),
+        }
+    }
+    code
+}
+
+fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String]) {
+    println!("FAIL run {} seed {}", f.index, f.seed);
+    if let Some(e) = &f.harness_error {
+        println!("  harness error: {e}");
+    }
+    for v in &f.violations {
+        println!("  {v}");
+    }
+    match f.reproduced_in_turmoil {
+        Some(true) => println!("  reproduced in the turmoil lane: yes"),
+        Some(false) => println!("  reproduced in the turmoil lane: NO (a fast-lane-only finding)"),
+        None => {}
+    }
+    match &f.saved {
+        Some(Ok(path)) => {
+            println!("  saved: {}", path.display());
+            println!("  replay: {}", file_replay_command(ctx, path));
+        }
+        Some(Err(e)) => {
+            println!("  NOT SAVED: {e}");
+            println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs));
+        }
+        None => println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs)),
+    }
+}
+
+fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize, protocol: ProtocolRef) {
+    let judged: Vec<&str> = protocol.properties().iter().map(|p| p.name).collect();
+    let runs_per_s = s.runs_done as f64 / wall_s.max(1e-9);
+    println!();
+    println!("runs                {:>10}", s.runs_done);
+    println!("wall time           {:>10.1} s", wall_s);
+    println!(
+        "runs/s              {:>10.1}  ({:.1} per core)",
+        runs_per_s,
+        runs_per_s / jobs as f64
+    );
+    println!(
+        "simulated time      {:>10.1} s",
+        s.sim_ms_total as f64 / 1000.0
+    );
+    println!("events recorded     {:>10}", s.events_total);
+    println!("failing runs        {:>10}", s.failures.len());
+    println!("harness errors      {:>10}", s.harness_errors);
+    println!();
+    println!("violations by property");
+    for p in protocol
+        .properties()
+        .into_iter()
+        .filter(|p| p.expectation != Expectation::Sometimes)
+    {
+        let n = s.violations_by_property.get(p.name).copied().unwrap_or(0);
+        println!(
+            "  {:<28} {:<10} {:>8}",
+            p.name,
+            format!("{:?}", p.expectation),
+            n
+        );
+    }
+    println!();
+    println!("coverage (Sometimes: runs that reached it)");
+    for (name, count) in s.coverage.entries() {
+        if !judged.contains(&name) {
+            continue;
+        }
+        let mark = if count == 0 {
+            "  <-- never reached"
+        } else {
+            ""
+        };
+        println!("  {name:<36} {count:>8}{mark}");
+    }
+}
+
+fn load_scenario(ctx: &Ctx, path: &Path) -> Result<(Scenario, ProtocolRef), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let scenario: Scenario = serde_path_to_error::deserialize(de)
+        .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;
+    let protocol = ctx
+        .protocol(Some(&scenario.protocol))
+        .map_err(|e| format!("{}: field protocol: {e}", path.display()))?;
+    protocol
+        .check(&scenario)
+        .map_err(|e| format!("{}: field {}: {}", path.display(), e.field, e.reason))?;
+    Ok((scenario, protocol))
+}
+
+fn seeded(protocol: ProtocolRef, seed: u64, bugs: Vec<String>) -> Scenario {
+    let mut scenario = protocol.generate(seed);
+    scenario.bugs = bugs;
+    scenario
+}
+
+/// Exit code for one judged run.
+fn verdict_code(judged: &Judged) -> u8 {
+    if judged
+        .verdict
+        .violations
+        .iter()
+        .any(|v| v.expectation == Expectation::Always)
+    {
+        exit::SAFETY
+    } else if !judged.verdict.violations.is_empty() {
+        exit::LIVENESS
+    } else if matches!(judged.end, RunEnd::HarnessError(_)) {
+        exit::HARNESS
+    } else {
+        exit::OK
+    }
+}
+
+fn print_outcome(judged: &Judged) {
+    let trace = &judged.trace;
+    println!(
+        "outcome: {:?} after {} simulated ms, {} events, digest {:016x}",
+        judged.end,
+        judged.sim_ms,
+        trace.len(),
+        trace.digest()
+    );
+    for v in &judged.verdict.violations {
+        println!("VIOLATION {v}");
+        print!("{}", trace.render_witness(v));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_run(
+    ctx: &Ctx,
+    seed: Option<u64>,
+    file: Option<PathBuf>,
+    protocol: ProtocolRef,
+    bugs: Vec<String>,
+    lane: Lane,
+    trace: bool,
+    json: bool,
+) -> u8 {
+    let (scenario, protocol) = match (seed, &file) {
+        (Some(seed), _) => (seeded(protocol, seed, bugs), protocol),
+        (None, Some(path)) => match load_scenario(ctx, path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::HARNESS;
+            }
+        },
+        (None, None) => unreachable!("clap requires --seed or --scenario"),
+    };
+    println!("seed: {}", scenario.seed);
+    println!(
+        "scenario: {}",
+        serde_json::to_string(&scenario).expect("scenarios serialize")
+    );
+    let judged = run_and_check(protocol, lane, &scenario);
+    if trace {
+        if json {
+            print!("{}", judged.trace.json_lines());
+        } else {
+            println!("trace:");
+            print!("{}", judged.trace.render());
+        }
+    }
+    print_outcome(&judged);
+    let code = verdict_code(&judged);
+    if code == exit::OK {
+        println!("all properties held");
+    } else {
+        match &file {
+            Some(p) => println!(
+                "replay: {} run --scenario {} --lane {} --trace",
+                ctx.program,
+                p.display(),
+                lane_name(lane)
+            ),
+            None => println!(
+                "replay: {} run --seed {} --protocol {}{} --lane {} --trace",
+                ctx.program,
+                scenario.seed,
+                protocol.name(),
+                scenario
+                    .bugs
+                    .iter()
+                    .map(|b| format!(" --bug {b}"))
+                    .collect::<String>(),
+                lane_name(lane)
+            ),
+        }
+    }
+    code
+}
+
+fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bool) -> u8 {
+    let FailureSource {
+        file, seed, bugs, ..
+    } = failure;
+    let (scenario, saved, protocol) = match (&file, seed) {
+        (Some(path), _) => match CorpusEntry::load(path, &ctx.lookup()) {
+            Ok((entry, protocol)) => (entry.scenario.clone(), Some(entry), protocol),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::HARNESS;
+            }
+        },
+        (None, Some(seed)) => (seeded(protocol, seed, bugs), None, protocol),
+        (None, None) => unreachable!("clap requires a file or --seed"),
+    };
+    println!("seed: {}", scenario.seed);
+    let lane = saved
+        .as_ref()
+        .map_or(Lane::Turmoil, CorpusEntry::replay_lane);
+    if lane == Lane::Fast {
+        println!("lane: fast (this failure was found in the fast lane and does not reproduce in the turmoil lane)");
+    }
+    let judged = run_and_check(protocol, lane, &scenario);
+    let trace = &judged.trace;
+    if json {
+        print!("{}", trace.json_lines());
+    } else {
+        let witness: std::collections::BTreeSet<usize> = judged
+            .verdict
+            .violations
+            .iter()
+            .flat_map(|v| v.witness.iter().copied())
+            .collect();
+        println!("trace (witness events marked >>):");
+        for i in 0..trace.len() {
+            let mark = if witness.contains(&i) { ">>" } else { "  " };
+            println!("{mark}{i:>5} {}", trace.line(i).unwrap_or_default());
+        }
+    }
+    print_outcome(&judged);
+    if let Some(entry) = &saved {
+        let now = format!("{:016x}", trace.digest());
+        if now == entry.digest {
+            println!("digest matches the saved failure ({now}): identical trace");
+        } else {
+            println!(
+                "DIGEST CHANGED: saved {}, now {now}. The code changed since this was saved \
+                 (saved by gauntlet {}); the trace above is today's.",
+                entry.digest, entry.gauntlet_version
+            );
+        }
+        match meets_expectation(entry, &judged) {
+            Ok(()) => println!("as expected: {:?}", entry.expect),
+            Err(why) => println!("NOT AS EXPECTED: {why}"),
+        }
+    }
+    verdict_code(&judged)
+}
+
+/// Shrink the failure saved in `path`; save the result beside it.
+fn shrink_file(ctx: &Ctx, path: &Path, budget: usize) -> Result<(), String> {
+    let (entry, protocol) = CorpusEntry::load(path, &ctx.lookup()).map_err(|e| e.to_string())?;
+    let Expect::Fail { property } = &entry.expect else {
+        return Err(format!(
+            "{}: expects a pass; nothing to shrink",
+            path.display()
+        ));
+    };
+    let shrunk_path = path.with_extension("shrunk.json");
+    shrink_and_save(
+        ctx,
+        protocol,
+        entry.replay_lane(),
+        &entry.scenario,
+        property,
+        budget,
+        &shrunk_path,
+    )
+}
+
+/// Shrink `scenario` while `property` still fails in `lane`; save the result to `out`.
+fn shrink_and_save(
+    ctx: &Ctx,
+    protocol: ProtocolRef,
+    lane: Lane,
+    scenario: &Scenario,
+    property: &str,
+    budget: usize,
+    out: &Path,
+) -> Result<(), String> {
+    let before = run_and_check(protocol, lane, scenario);
+    if !before.violates(property) {
+        return Err(format!(
+            "the scenario does not fail {property}; nothing to shrink"
+        ));
+    }
+    let shrunk = shrink_failure(protocol, lane, scenario, property, budget);
+    let after = run_and_check(protocol, lane, &shrunk.scenario);
+    let (b, a) = (Size::of(scenario), Size::of(&shrunk.scenario));
+    println!(
+        "shrink {property}: {} candidate runs, {} accepted{}",
+        shrunk.steps,
+        shrunk.accepted,
+        if shrunk.stopped_early {
+            ", STOPPED EARLY at the step budget"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  fault events   {:>6} -> {}",
+        b.fault_events, a.fault_events
+    );
+    println!("  nodes          {:>6} -> {}", b.nodes, a.nodes);
+    println!("  proposals      {:>6} -> {}", b.proposals, a.proposals);
+    println!(
+        "  trace events   {:>6} -> {}",
+        before.trace.len(),
+        after.trace.len()
+    );
+    let mut entry = CorpusEntry::from_judged(&shrunk.scenario, &after);
+    if lane == Lane::Fast {
+        entry.lane = Lane::Fast;
+        entry.reproduced_in_turmoil = Some(false);
+    }
+    let dir = out.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut text = serde_json::to_string_pretty(&entry).expect("entries serialize");
+    text.push('\n');
+    std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("saved: {}", out.display());
+    println!("replay: {}", file_replay_command(ctx, out));
+    Ok(())
+}
+
+fn cmd_shrink(
+    ctx: &Ctx,
+    protocol: ProtocolRef,
+    failure: FailureSource,
+    budget: usize,
+    dir: &Path,
+) -> u8 {
+    let FailureSource {
+        file, seed, bugs, ..
+    } = failure;
+    let result = match (&file, seed) {
+        (Some(path), _) => shrink_file(ctx, path, budget),
+        (None, Some(seed)) => {
+            let scenario = seeded(protocol, seed, bugs);
+            let judged = run_and_check(protocol, Lane::Turmoil, &scenario);
+            match judged.verdict.violations.first() {
+                None => Err(format!("seed {seed} fails no property; nothing to shrink")),
+                Some(v) => {
+                    let entry = CorpusEntry::from_judged(&scenario, &judged);
+                    let out = dir.join(entry.file_name()).with_extension("shrunk.json");
+                    shrink_and_save(
+                        ctx,
+                        protocol,
+                        Lane::Turmoil,
+                        &scenario,
+                        v.property,
+                        budget,
+                        &out,
+                    )
+                }
+            }
+        }
+        (None, None) => unreachable!("clap requires a file or --seed"),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
+}
+
+fn cmd_keep(ctx: &Ctx, file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
+    let (mut entry, protocol) = match CorpusEntry::load(file, &ctx.lookup()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    };
+    let dir = match kind {
+        KeepAs::Regression => {
+            entry.expect = Expect::Pass;
+            if !entry.scenario.bugs.is_empty() {
+                // A planted bug stands for the code under test: the regression checks
+                // the fixed code, so the bug is switched off.
+                println!(
+                    "planted bugs switched off for the regression: {}",
+                    entry.scenario.bugs.join(", ")
+                );
+                entry.scenario.bugs = Vec::new();
+            }
+            corpus.join("regressions")
+        }
+        KeepAs::KnownFailure => {
+            if entry.expect == Expect::Pass {
+                eprintln!(
+                    "error: {}: expects a pass; a known failure must name its property",
+                    file.display()
+                );
+                return exit::HARNESS;
+            }
+            corpus.join("known-failures")
+        }
+    };
+    // Re-check the expectation now, so the corpus never holds an entry that fails on day one.
+    let judged = run_and_check(protocol, entry.replay_lane(), &entry.scenario);
+    if let Err(why) = meets_expectation(&entry, &judged) {
+        eprintln!("error: {}: not kept: {why}", file.display());
+        return exit::HARNESS;
+    }
+    entry.digest = format!("{:016x}", judged.trace.digest());
+    match entry.save(&dir) {
+        Ok((path, true)) => {
+            println!("kept: {} (cargo test replays it)", path.display());
+            exit::OK
+        }
+        Ok((path, false)) => {
+            println!("already kept: {}", path.display());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
+}
+
+fn cmd_import_crash(ctx: &Ctx, protocol: ProtocolRef, artifact: &Path, dir: &Path) -> u8 {
+    let bytes = match std::fs::read(artifact) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {}: {e}", artifact.display());
+            return exit::HARNESS;
+        }
+    };
+    let Some(scenario) = crate::fuzz::scenario_from_bytes(protocol, &bytes) else {
+        eprintln!(
+            "error: {}: the bytes do not make a valid scenario (too short, or invalid)",
+            artifact.display()
+        );
+        return exit::HARNESS;
+    };
+    println!("seed: {}", scenario.seed);
+    // Judge in the reference lane; say so if only the fast lane fails it.
+    let mut judged = run_and_check(protocol, Lane::Turmoil, &scenario);
+    let mut lane = Lane::Turmoil;
+    if judged.verdict.violations.is_empty() {
+        let fast = run_and_check(protocol, Lane::Fast, &scenario);
+        if fast.verdict.violations.is_empty() {
+            println!("no property fails for this input in either lane; nothing to import");
+            return exit::OK;
+        }
+        println!("fails in the fast lane only; saved with reproduced_in_turmoil: false");
+        judged = fast;
+        lane = Lane::Fast;
+    }
+    print_outcome(&judged);
+    let mut entry = CorpusEntry::from_judged(&scenario, &judged);
+    entry.lane = lane;
+    if lane == Lane::Fast {
+        entry.reproduced_in_turmoil = Some(false);
+    }
+    match entry.save(dir) {
+        Ok((path, _)) => {
+            println!("saved: {}", path.display());
+            println!(
+                "next: {}, then gauntlet shrink / keep",
+                file_replay_command(ctx, &path)
+            );
+            verdict_code(&judged)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
+}
+
+/// Seconds on the wall clock since the first call: hunts report time to detection.
+/// Only differences are used, and nothing a run does depends on it.
+#[allow(clippy::disallowed_methods)]
+fn wall_s() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_hunt(
+    protocol: ProtocolRef,
+    targets: &[Vec<String>],
+    seeds: u64,
+    first_seed: u64,
+    lane: Lane,
+    jobs: usize,
+    runs_max: u64,
+    shrink_budget: usize,
+) -> u8 {
+    use crate::explore::hunt::{campaign_seeds, hunt, median, HuntConfig, HuntRun};
+    let lane_name = format!("{lane:?}").to_lowercase();
+    println!(
+        "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {jobs} job(s), \
+         at most {runs_max} runs per campaign, shrink budget {shrink_budget}"
+    );
+    let mut rows = Vec::new();
+    for bugs in targets {
+        let name = bugs.join("+");
+        println!();
+        println!("== {name}");
+        let config = HuntConfig {
+            protocol,
+            bugs: bugs.clone(),
+            lane,
+            runs_max,
+            shrink_budget,
+        };
+        let all_seeds = campaign_seeds(first_seed, seeds);
+        let mut runs: Vec<HuntRun> = Vec::new();
+        std::thread::scope(|scope| {
+            let chunks: Vec<Vec<u64>> = (0..jobs.max(1))
+                .map(|j| {
+                    all_seeds
+                        .iter()
+                        .copied()
+                        .skip(j)
+                        .step_by(jobs.max(1))
+                        .collect()
+                })
+                .collect();
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    let config = &config;
+                    scope.spawn(move || {
+                        chunk
+                            .into_iter()
+                            .map(|seed| hunt(config, seed, &wall_s))
+                            .collect::<Vec<HuntRun>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                runs.extend(h.join().expect("a hunt thread panicked"));
+            }
+        });
+        runs.sort_by_key(|r| r.campaign_seed);
+        for r in &runs {
+            match &r.detection {
+                Some(d) => {
+                    let shrunk = d
+                        .shrunk
+                        .as_ref()
+                        .map_or("-".into(), |s| s.scenario.faults.events.len().to_string());
+                    let repro = match d.reproduced_in_turmoil {
+                        Some(true) => ", reproduced in turmoil",
+                        Some(false) => ", NOT reproduced in turmoil",
+                        None => "",
+                    };
+                    println!(
+                        "  seed {:>4}: {} after {:>6} runs, {:>9.1} ms; run seed {}; \
+                         fault events {} -> {shrunk}{repro}",
+                        r.campaign_seed,
+                        d.property,
+                        d.runs,
+                        d.wall_s * 1e3,
+                        d.seed,
+                        d.fault_events
+                    );
+                }
+                None => println!(
+                    "  seed {:>4}: not found in {runs_max} runs ({:.1} s)",
+                    r.campaign_seed, r.wall_s
+                ),
+            }
+        }
+        let found: Vec<_> = runs.iter().filter_map(|r| r.detection.as_ref()).collect();
+        let med_runs = median(
+            &runs
+                .iter()
+                .map(|r| r.detection.as_ref().map(|d| d.runs as f64))
+                .collect::<Vec<_>>(),
+        );
+        let med_ms = median(
+            &runs
+                .iter()
+                .map(|r| r.detection.as_ref().map(|d| d.wall_s * 1e3))
+                .collect::<Vec<_>>(),
+        );
+        let med_shrunk = median(
+            &found
+                .iter()
+                .map(|d| {
+                    d.shrunk
+                        .as_ref()
+                        .map(|s| s.scenario.faults.events.len() as f64)
+                })
+                .collect::<Vec<_>>(),
+        );
+        let mut properties: Vec<&str> = found.iter().map(|d| d.property).collect();
+        properties.sort();
+        properties.dedup();
+        let repro = found
+            .iter()
+            .filter(|d| d.reproduced_in_turmoil == Some(true))
+            .count();
+        let fmt = |m: Option<f64>, unit: &str| match m {
+            Some(x) if unit == "ms" => format!("{x:.1} ms"),
+            Some(x) => format!("{x:.0}{unit}"),
+            None => format!("> budget ({runs_max} runs)"),
+        };
+        let row = format!(
+            "| `{name}` | {} | {} | {} | {}/{} | {} | {} |",
+            if properties.is_empty() {
+                "-".to_string()
+            } else {
+                properties.join(", ")
+            },
+            fmt(med_runs, ""),
+            fmt(med_ms, "ms"),
+            found.len(),
+            runs.len(),
+            med_shrunk.map_or("-".into(), |x| format!("{x:.0}")),
+            if lane == Lane::Fast {
+                format!("{repro}/{}", found.len())
+            } else {
+                "-".into()
+            },
+        );
+        println!(
+            "  median: {} runs, {}",
+            fmt(med_runs, ""),
+            fmt(med_ms, "ms")
+        );
+        rows.push(row);
+    }
+    println!();
+    println!(
+        "| bug | property | median runs | median wall time | found | median shrunk fault events | shrunk reproduced in turmoil |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    exit::OK
+}
+
+pub mod real;
