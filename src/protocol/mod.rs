@@ -28,6 +28,7 @@ use crate::history::{Event, Payload, Trace};
 use crate::ids::NodeId;
 use crate::scenario::{Cluster, Proposal, Scenario, ScenarioError};
 use crate::value::Value;
+use derive_where::derive_where;
 use rand_chacha::ChaCha8Rng;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -82,6 +83,7 @@ impl<C: Core> Trace for C {
 }
 
 /// An input to a [`Core`].
+#[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer)]
 pub enum CoreInput<C: Core + ?Sized> {
     /// The node (re)starts with what its storage recovered (`None`: a fresh disk).
     Start { recovered: Option<C::State> },
@@ -92,6 +94,7 @@ pub enum CoreInput<C: Core + ?Sized> {
 }
 
 /// What a [`Core`] asks its shell to do, executed in order.
+#[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer, C::Event)]
 pub enum CoreOutput<C: Core + ?Sized> {
     /// Send `msg` to `to` through the fault layer (a core handles messages to itself
     /// internally; the shell sends these over the network like any other).
