@@ -9,7 +9,7 @@ mod send;
 mod shell;
 
 pub use send::send_with_verdict;
-pub use shell::{run_core, CoreNode};
+pub use shell::{decode as decode_datagram, encode as encode_datagram, run_core, CoreNode};
 
 use crate::fault::FaultLayer;
 use crate::history::{EventKind, Trace};
