@@ -18,6 +18,7 @@ mod coverage;
 pub mod generic;
 mod liveness;
 mod safety;
+pub mod shapes;
 #[cfg(test)]
 mod tests;
 
