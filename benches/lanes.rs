@@ -9,6 +9,8 @@
 //! Sections (each runs when FILTER is empty or names it):
 //! - `standard`: the standard scenario (`support::standard`) in each lane, with
 //!   runs/s and µs per delivered message, against the plain loop and bare turmoil.
+//! - `naive`: the naive vote's generated scenarios in each lane (runs/s, and the
+//!   fast lane's speed-up over turmoil): any protocol gets the fast lane.
 //! - `nodes`: the scaling sweep over node counts (2 s of simulated time each).
 //! - `duration`: the scaling sweep over simulated duration (5 nodes).
 //! - `profile-fast SECONDS`, `profile-turmoil SECONDS` (only when named): loop over the
@@ -20,7 +22,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use gauntlet::sim::{run, run_fast, Scenario, TICK_MS};
+use gauntlet::scenario::Scenario;
+use gauntlet::sim::TICK_MS;
 use support::*;
 
 /// Standard-scenario sizes: scenarios per sample, and samples, per lane.
@@ -52,6 +55,9 @@ fn main() {
             wants("standard") || wants("fast"),
             wants("standard") || wants("turmoil"),
         );
+    }
+    if wants("naive") {
+        naive_section();
     }
     if wants("nodes") {
         println!(
@@ -129,14 +135,14 @@ fn standard_section(with_fast: bool, with_turmoil: bool) {
     println!("## Standard scenario (5 acceptor-learners + 3 proposers, full fault mix, swarm)\n");
     let fast_scenarios: Vec<Scenario> = (0..FAST_SEEDS).map(|i| standard(bench_seed(i))).collect();
     let fast = with_fast.then(|| {
-        measure_lane(&fast_scenarios, run_fast, FAST_SAMPLES, |s, shape| {
+        measure_lane(&fast_scenarios, fast, FAST_SAMPLES, |s, shape| {
             plain_loop(shape.hosts, shape.delivered, &s.network, s.seed);
         })
     });
     let turmoil = with_turmoil.then(|| {
         measure_lane(
             &fast_scenarios[..TURMOIL_SEEDS as usize],
-            run,
+            turmoil,
             TURMOIL_SAMPLES,
             |s, shape| {
                 bare_turmoil(
@@ -176,8 +182,8 @@ fn standard_section(with_fast: bool, with_turmoil: bool) {
 /// Loop over the standard scenarios in one lane for `seconds`, for a profiler.
 fn profile(which: &str, seconds: f64) {
     let run: Lane = match which {
-        "profile-fast" => run_fast,
-        "profile-turmoil" => run,
+        "profile-fast" => fast,
+        "profile-turmoil" => turmoil,
         other => panic!("unknown section {other}"),
     };
     let scenarios: Vec<Scenario> = (0..FAST_SEEDS).map(|i| standard(bench_seed(i))).collect();
@@ -197,4 +203,40 @@ fn profile(which: &str, seconds: f64) {
         "{which}: {runs} runs in {s:.1} s = {:.1} runs/s",
         runs as f64 / s
     );
+}
+
+/// Scenarios and samples of the naive-vote section, per lane.
+const NAIVE_FAST_SEEDS: u64 = 2_000;
+const NAIVE_TURMOIL_SEEDS: u64 = 40;
+const NAIVE_SAMPLES: usize = 5;
+
+/// The naive vote's generated scenarios in both lanes: runs/s per core of each, and
+/// their ratio, medians of the samples.
+fn naive_section() {
+    use gauntlet::protocols::naive::Naive;
+    use gauntlet::sim::Lane as World;
+    println!("## The naive vote, generated scenarios ({NAIVE_SAMPLES} samples)\n");
+    let scenarios: Vec<Scenario> = (0..NAIVE_FAST_SEEDS)
+        .map(|i| gauntlet::fault::generate_scenario(&Naive, bench_seed(i)))
+        .collect();
+    let runs_per_s = |lane: World, count: u64| -> f64 {
+        let mut samples = Vec::new();
+        for _ in 0..NAIVE_SAMPLES {
+            let (secs, ()) = time(|| {
+                for s in &scenarios[..count as usize] {
+                    let report = gauntlet::sim::run(&Naive, s, lane).expect("valid");
+                    std::hint::black_box(report.history.len());
+                }
+            });
+            samples.push(count as f64 / secs);
+        }
+        median(&samples)
+    };
+    let fast = runs_per_s(World::Fast, NAIVE_FAST_SEEDS);
+    let turmoil = runs_per_s(World::Turmoil, NAIVE_TURMOIL_SEEDS);
+    println!("| lane | runs × samples | runs/s per core |");
+    println!("|---|---|---|");
+    println!("| fast | {NAIVE_FAST_SEEDS} × {NAIVE_SAMPLES} | {fast:.0} |");
+    println!("| turmoil | {NAIVE_TURMOIL_SEEDS} × {NAIVE_SAMPLES} | {turmoil:.1} |");
+    println!("\nfast / turmoil: {:.0}x\n", fast / turmoil);
 }

@@ -1,34 +1,42 @@
-//! Test your own protocol with gauntlet, in four steps.
+//! Test your own protocol with gauntlet, in three steps.
 //!
 //! The protocol here is "leader echo", small on purpose: the node with the lowest id
-//! is the leader; every
-//! other node forwards its client's value to the leader; the leader decides the first
-//! value it gets (its own or a forwarded one) and echoes the decision to everyone,
-//! who decide it too. The impatient variant adds one plausible-looking shortcut, a
-//! follower that has waited long enough decides its own value, and gauntlet catches it.
-//!
-//! Run it with `cargo run --release --example own_protocol`; `cargo test` runs the
-//! tests at the bottom.
+//! is the leader; every other node forwards its client's value to the leader; the
+//! leader decides the first value it gets (its own or a forwarded one) and echoes the
+//! decision to everyone, who decide it too. It carries one planted bug,
+//! `impatient_follower`: a follower that has waited long enough decides its own value,
+//! a plausible-looking shortcut that gauntlet catches.
 //!
 //! 1. Write the protocol as a sans-IO core (`Core`): messages, durable state, timers,
-//!    and a `step` from one input to a list of outputs. No I/O, no clock, no randomness.
-//! 2. Plug it in (`Protocol`): a name, a scenario generator, and how to start a node.
-//!    `run_core` is the async node; the harness supplies network, disk and faults.
-//! 3. Run one scenario and judge it: agreement, validity, decision integrity and
-//!    liveness come for free from the `Proposed`/`Decided` outputs.
-//! 4. Explore many seeds, then shrink the first failure to a small replayable scenario.
+//!    trace events, and a `step` from one input to a list of outputs. No I/O, no
+//!    clock, no randomness.
+//! 2. Plug it in (`Protocol`): a name, a draft of cluster and workload per seed, how
+//!    to build each node's core, who must decide, its planted bugs. Agreement,
+//!    validity, decision integrity and liveness come for free from the events the
+//!    core observes as `Proposed`/`Decided`.
+//! 3. Hand it to gauntlet's command line: `main` is one line, and every command
+//!    works for this protocol, in both lanes:
+//!
+//! ```text
+//! cargo run --release --example own_protocol -- explore --lane fast --runs 2000
+//! cargo run --release --example own_protocol -- explore --lane fast --bug impatient_follower
+//! cargo run --release --example own_protocol -- replay <the saved failure>
+//! cargo run --release --example own_protocol -- shrink <the saved failure>
+//! ```
+//!
+//! `cargo test` runs the tests at the bottom: a campaign, a shrink, a replay and a
+//! corpus check, each one library call.
 
-use gauntlet::check::Verdict;
 use gauntlet::ids::NodeId;
-use gauntlet::net::Transport;
 use gauntlet::protocol::{
-    run_core, Core, CoreInput, CoreNode, CoreOutput, NodeEnv, NodeError, Peers, Protocol, Value,
+    BasicEvent, Core, CoreInput, CoreOutput, Draft, Observation, Peers, PlantedBug, Protocol,
+    RunSetup,
 };
-use gauntlet::sim::{run_protocol, shrink::shrink, Scenario};
-use gauntlet::storage::Storage;
+use gauntlet::value::Value;
+use gauntlet::rng::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::future::Future;
+use std::process::ExitCode;
 
 // ---- 1. The core -------------------------------------------------------------------
 
@@ -36,7 +44,7 @@ const TICK_MS: u64 = 20;
 /// Ticks an impatient follower waits before deciding its own value.
 const PATIENCE_TICKS: u32 = 3;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Msg {
     /// Follower to leader: "my client proposes this".
     Forward(Value),
@@ -54,7 +62,7 @@ impl fmt::Display for Msg {
 }
 
 /// What a node keeps on disk: its decision.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Disk {
     decided: Option<Value>,
 }
@@ -68,7 +76,7 @@ impl fmt::Display for Disk {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Tick;
 
 #[derive(Debug, Clone)]
@@ -90,7 +98,7 @@ impl EchoNode {
             out.push(CoreOutput::Persist(Disk {
                 decided: Some(value.clone()),
             }));
-            out.push(CoreOutput::Decided(value));
+            out.push(CoreOutput::Event(BasicEvent::Decided(value)));
         }
     }
 }
@@ -98,7 +106,13 @@ impl EchoNode {
 impl Core for EchoNode {
     type Msg = Msg;
     type State = Disk;
+    type Event = BasicEvent;
     type Timer = Tick;
+
+    /// What the generic judges read: `Proposed` and `Decided` events.
+    fn observe(event: &BasicEvent) -> Option<Observation> {
+        event.observe()
+    }
 
     fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>) {
         let tick = CoreOutput::SetTimer {
@@ -112,7 +126,7 @@ impl Core for EchoNode {
                 out.push(tick);
             }
             CoreInput::ClientRequest { value } => {
-                out.push(CoreOutput::Proposed(value.clone()));
+                out.push(CoreOutput::Event(BasicEvent::Proposed(value.clone())));
                 self.proposal = Some(value.clone());
                 if self.id == self.leader {
                     self.decide(value, out);
@@ -156,12 +170,20 @@ impl Core for EchoNode {
 
 // ---- 2. The protocol ---------------------------------------------------------------
 
-struct LeaderEcho {
-    impatient: bool,
-}
+/// Leader echo, as gauntlet sees it.
+#[derive(Debug, Clone, Copy, Default)]
+struct LeaderEcho;
+
+/// The planted bug: an impatient follower decides its own value.
+const IMPATIENT: PlantedBug = PlantedBug {
+    name: "impatient_follower",
+    description: "a follower that waited long enough decides its own value",
+};
 
 impl Protocol for LeaderEcho {
-    type Node = CoreNode<EchoNode>;
+    type Core = EchoNode;
+    /// Leader echo has no parameters of its own.
+    type Params = ();
 
     fn name(&self) -> &'static str {
         "leader_echo"
@@ -169,141 +191,119 @@ impl Protocol for LeaderEcho {
 
     /// 3 to 5 peers, proposing at random times in the first half of a fault horizon of
     /// 0.1 to 1 s (about where this protocol decides).
-    fn generate(&self, seed: u64) -> Scenario {
+    fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<()> {
         let peers = Peers {
             sizes: &[3, 4, 5],
             horizon_ms: (100, 1_000),
             propose_at_start: false,
             liveness_bound_ms: 5_000,
-            // No message kinds named (`Core::msg_kind` is left at its default), so the
-            // generator aims no faults at one kind of message; the rest all apply.
-            message_kinds: &[],
         };
-        peers.generate(self.name(), seed)
+        peers.draft(rng, ())
     }
 
-    fn node(&self, scenario: &Scenario, id: NodeId) -> CoreNode<EchoNode> {
-        let members = scenario.cluster.ids();
-        let core = EchoNode {
+    /// A leader and somebody to echo to.
+    fn nodes_min(&self) -> usize {
+        2
+    }
+
+    fn core(&self, setup: &RunSetup<Self>, id: NodeId) -> EchoNode {
+        let members = setup.scenario.cluster.ids();
+        EchoNode {
             id,
             leader: *members.iter().min().expect("a cluster has nodes"),
             members,
-            impatient: self.impatient,
+            impatient: setup.has_bug(IMPATIENT.name),
             proposal: None,
             decided: None,
             ticks_waited: 0,
-        };
-        let request = scenario.workload.iter().find(|p| p.proposer == id);
-        CoreNode {
-            id,
-            core,
-            client_request: request.map(|p| (p.at_ms, p.value.clone())),
         }
     }
 
-    fn run_node<T: Transport + 'static, S: Storage + 'static>(
-        node: CoreNode<EchoNode>,
-        transport: T,
-        storage: S,
-        env: NodeEnv,
-    ) -> impl Future<Output = Result<(), NodeError>> + 'static {
-        run_core(node, transport, storage, env)
-    }
-
     /// Every node must decide once the faults heal.
-    fn deciders(&self, scenario: &Scenario) -> Vec<NodeId> {
-        scenario.cluster.ids()
+    fn deciders(&self, setup: &RunSetup<Self>) -> Vec<NodeId> {
+        setup.scenario.cluster.ids()
+    }
+
+    fn bugs(&self) -> &'static [PlantedBug] {
+        &[IMPATIENT]
     }
 }
 
-// ---- 3. One run, judged ------------------------------------------------------------
+// ---- 3. The whole command line -----------------------------------------------------
 
-fn judge(protocol: &LeaderEcho, scenario: &Scenario) -> (Verdict, String) {
-    let report = run_protocol(protocol, scenario);
-    let verdict = protocol.check(&report.history, scenario);
-    (verdict, report.history.render())
-}
-
-// ---- 4. Explore, then shrink -------------------------------------------------------
-
-/// The first seed in `seeds` whose scenario breaks a property, with its verdict.
-fn explore(protocol: &LeaderEcho, seeds: std::ops::Range<u64>) -> Option<(Scenario, Verdict)> {
-    seeds.map(|seed| protocol.generate(seed)).find_map(|s| {
-        let (verdict, _) = judge(protocol, &s);
-        (!verdict.is_ok()).then_some((s, verdict))
-    })
-}
-
-/// The smallest scenario (fault events, nodes, request times) that still breaks
-/// `property`, trying at most `budget` candidates.
-fn shrink_failure(protocol: &LeaderEcho, scenario: &Scenario, property: &str) -> Scenario {
-    let still_fails = |candidate: &Scenario| {
-        let (verdict, _) = judge(protocol, candidate);
-        verdict.violations.iter().any(|v| v.property == property)
-    };
-    shrink(scenario, 500, still_fails).scenario
-}
-
-fn main() {
-    let correct = LeaderEcho { impatient: false };
-    let (verdict, trace) = judge(&correct, &correct.generate(1));
-    println!("one run of leader_echo (seed 1):\n{trace}");
-    println!("properties held: {}", verdict.is_ok());
-    match explore(&correct, 0..200) {
-        None => println!("leader_echo: 200 seeds, no violation"),
-        Some((s, v)) => println!("leader_echo broke: seed {}: {:?}", s.seed, v.violations),
-    }
-
-    let impatient = LeaderEcho { impatient: true };
-    let Some((scenario, verdict)) = explore(&impatient, 0..200) else {
-        println!("impatient leader_echo: 200 seeds, no violation");
-        return;
-    };
-    let first = &verdict.violations[0];
-    println!("impatient leader_echo, seed {}: {first}", scenario.seed);
-    let small = shrink_failure(&impatient, &scenario, first.property);
-    let (verdict, trace) = judge(&impatient, &small);
-    println!(
-        "shrunk from {} to {} fault events; its trace:\n{trace}",
-        scenario.faults.events.len(),
-        small.faults.events.len()
-    );
-    for v in &verdict.violations {
-        println!("VIOLATION {v}");
-    }
-    // Save `small` as JSON (serde) to replay it later: `run_protocol` with the same
-    // scenario gives the same trace, byte for byte.
-    println!(
-        "{}",
-        serde_json::to_string(&small).expect("scenarios serialize")
-    );
+fn main() -> ExitCode {
+    gauntlet::cli::main_with(LeaderEcho)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gauntlet::explore::corpus::{check_corpus, CorpusEntry};
+    use gauntlet::explore::{
+        explore, run_and_check, shrink_failure, CampaignConfig, Lane, ProtocolRef,
+    };
+    use std::sync::atomic::AtomicBool;
 
-    /// The correct protocol holds every property over 100 generated scenarios with the
-    /// full fault mix: the contract judges a user's protocol like a built-in one.
-    #[test]
-    fn leader_echo_holds_under_faults() {
-        let correct = LeaderEcho { impatient: false };
-        if let Some((s, v)) = explore(&correct, 0..100) {
-            panic!("seed {}: {:?}", s.seed, v.violations);
+    const ECHO: ProtocolRef = &LeaderEcho;
+
+    fn campaign(bugs: &[&str], runs: u64, dir: Option<std::path::PathBuf>) -> CampaignConfig {
+        CampaignConfig {
+            runs,
+            base_seed: 7,
+            jobs: 1,
+            bugs: bugs.iter().map(|b| b.to_string()).collect(),
+            failures_dir: dir,
+            lane: Lane::Fast,
+            protocol: ECHO,
         }
     }
 
-    /// The impatient variant breaks agreement within 200 seeds, and shrinking keeps the
-    /// breach while the scenario gets no bigger; a replay gives the same trace.
+    /// The correct protocol holds every property over 2,000 fast-lane runs with the
+    /// full fault mix, and reaches its coverage states: the contract judges a user's
+    /// protocol like a built-in one.
     #[test]
-    fn impatient_leader_echo_is_caught_and_shrunk() {
-        let impatient = LeaderEcho { impatient: true };
-        let (scenario, verdict) = explore(&impatient, 0..200).expect("a violation");
-        assert!(verdict.violations.iter().any(|v| v.property == "agreement"));
-        let small = shrink_failure(&impatient, &scenario, "agreement");
-        assert!(small.faults.events.len() <= scenario.faults.events.len());
-        let (verdict, trace) = judge(&impatient, &small);
-        assert!(verdict.violations.iter().any(|v| v.property == "agreement"));
-        assert_eq!(trace, judge(&impatient, &small).1, "replays exactly");
+    fn leader_echo_holds_under_faults() {
+        let summary = explore(&campaign(&[], 2_000, None), &AtomicBool::new(false), |_, _| {});
+        assert_eq!(summary.runs_done, 2_000);
+        assert!(
+            summary.failures.is_empty(),
+            "{:?}",
+            summary.failures.first()
+        );
+        assert!(summary.coverage.get("value_chosen") > 0);
+    }
+
+    /// The planted bug breaks agreement in a fast-lane campaign; the saved failure
+    /// shrinks (never growing), replays to the same trace in its lane, and a corpus
+    /// of it is checked in one call, the way a user's `cargo test` keeps it.
+    #[test]
+    fn impatient_follower_is_caught_shrunk_replayed_and_kept() {
+        let dir = std::env::temp_dir().join(format!("leader-echo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = campaign(&["impatient_follower"], 2_000, Some(dir.join("failures")));
+        let summary = explore(&config, &AtomicBool::new(false), |_, _| {});
+        let failure = summary
+            .failures
+            .iter()
+            .find(|f| f.violations.iter().any(|v| v.property == "agreement"))
+            .expect("agreement broken within 2,000 runs");
+        let path = failure.saved.clone().expect("saved").expect("saved ok");
+        let (entry, protocol) =
+            CorpusEntry::load(&path, &|name| (name == "leader_echo").then_some(ECHO))
+                .expect("loads");
+        let shrunk = shrink_failure(protocol, Lane::Fast, &entry.scenario, "agreement", 300);
+        let small = &shrunk.scenario;
+        assert!(small.faults.events.len() <= entry.scenario.faults.events.len());
+        let once = run_and_check(ECHO, Lane::Fast, small);
+        let twice = run_and_check(ECHO, Lane::Fast, small);
+        assert!(once.violates("agreement"));
+        assert_eq!(once.trace.render(), twice.trace.render(), "replays exactly");
+        // Keep it as a known failure and check the corpus in one call.
+        let mut kept = CorpusEntry::from_judged(small, &once);
+        kept.lane = Lane::Fast;
+        kept.reproduced_in_turmoil = Some(false);
+        kept.save(&dir.join("corpus/known-failures")).expect("saved");
+        assert_eq!(check_corpus(&[ECHO], &dir.join("corpus")), Ok(1));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

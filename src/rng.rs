@@ -5,7 +5,7 @@
 //! gets a plain `u64` (it uses a different rand version internally).
 
 use crate::ids::NodeId;
-use rand_chacha::ChaCha8Rng;
+pub use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
 /// The independent random streams of a run.

@@ -13,17 +13,16 @@
 
 #![allow(dead_code)] // each including target uses a different part
 
-use gauntlet::check::check_run;
-use gauntlet::explore::roster;
+use gauntlet::check::judge;
 use gauntlet::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use gauntlet::history::EventKind;
 use gauntlet::ids::NodeId;
-use gauntlet::paxos::{Bugs, Roles, TimingConfig, Value};
-use gauntlet::sim::rng::{run_seed, stream_rng, Draw, Stream};
-use gauntlet::sim::{
-    Cluster, NetworkConfig, NodeSpec, Proposal, RunReport, Scenario, DEFAULT_PROTOCOL,
-};
-use rand_chacha::ChaCha8Rng;
+use gauntlet::protocol::{prepare, Protocol};
+use gauntlet::protocols::paxos::{generate_on, Node, Paxos, PaxosParams, Roles};
+use gauntlet::rng::{run_seed, stream_rng, ChaCha8Rng, Draw, Stream};
+use gauntlet::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
+use gauntlet::sim::{run_setup, RunReport};
+use gauntlet::value::Value;
 use rand_core::SeedableRng;
 use std::cell::Cell;
 use std::cmp::Reverse;
@@ -64,7 +63,7 @@ pub fn bench_seed(i: u64) -> u64 {
 }
 
 /// `servers` acceptor-learner nodes n1.. and `proposers` more nodes that only propose.
-pub fn cluster(servers: u16, proposers: u16) -> Cluster {
+pub fn cluster(servers: u16, proposers: u16) -> Vec<(NodeId, Roles)> {
     let server = Roles {
         acceptor: true,
         learner: true,
@@ -74,20 +73,16 @@ pub fn cluster(servers: u16, proposers: u16) -> Cluster {
         proposer: true,
         ..Roles::default()
     };
-    let nodes = (1..=servers + proposers)
-        .map(|i| NodeSpec {
-            id: NodeId(i),
-            roles: if i <= servers { server } else { client },
-        })
-        .collect();
-    Cluster { nodes }
+    (1..=servers + proposers)
+        .map(|i| (NodeId(i), if i <= servers { server } else { client }))
+        .collect()
 }
 
 /// The standard scenario of `seed`: the cluster is pinned to 5 acceptor-learners and 3
 /// proposers; the rest (horizon, workload, swarm fault schedule) is drawn exactly as
-/// `Scenario::generate` draws it, by the same library code.
+/// Paxos's generator draws it, by the same library code.
 pub fn standard(seed: u64) -> Scenario {
-    Scenario::generate_on(seed, cluster(5, 3))
+    generate_on(seed, &cluster(5, 3))
 }
 
 /// A scenario of `nodes` acceptor-learners and 3 proposers (so `nodes + 3` hosts, as
@@ -103,8 +98,9 @@ pub fn scaling(nodes: u16, duration_ms: u64, seed: u64) -> Scenario {
         nodes >= 1 && duration_ms >= 1,
         "scaling({nodes}, {duration_ms})"
     );
-    let cluster = cluster(nodes, 3);
-    let proposers = cluster.membership().proposers;
+    let roles = cluster(nodes, 3);
+    let params = PaxosParams::from_roles(&roles);
+    let proposers = params.proposers.clone();
     let mut rng = stream_rng(seed, Stream::Scenario);
     let workload = proposers
         .iter()
@@ -137,19 +133,31 @@ pub fn scaling(nodes: u16, duration_ms: u64, seed: u64) -> Scenario {
     });
     Scenario {
         seed,
-        cluster,
-        timing: TimingConfig::default(),
+        protocol: Paxos.name().to_string(),
+        cluster: Cluster::of_size(nodes + 3),
         network: NetworkConfig::default(),
         workload,
         faults: FaultSchedule { events },
         liveness_bound_ms: 10_000,
-        bugs: Bugs::default(),
-        protocol: DEFAULT_PROTOCOL.to_string(),
+        params: serde_json::to_value(&params).expect("params serialize"),
+        bugs: Vec::new(),
     }
 }
 
-/// A lane: runs one scenario to its end.
-pub type Lane = fn(&Scenario) -> RunReport;
+/// A lane: runs one Paxos scenario to its end.
+pub type Lane = fn(&Scenario) -> RunReport<Node>;
+
+/// The fast lane, on a Paxos scenario.
+pub fn fast(scenario: &Scenario) -> RunReport<Node> {
+    let setup = prepare(&Paxos, scenario).expect("a valid scenario");
+    run_setup(&Paxos, &setup, gauntlet::sim::Lane::Fast)
+}
+
+/// The turmoil lane, on a Paxos scenario.
+pub fn turmoil(scenario: &Scenario) -> RunReport<Node> {
+    let setup = prepare(&Paxos, scenario).expect("a valid scenario");
+    run_setup(&Paxos, &setup, gauntlet::sim::Lane::Turmoil)
+}
 
 /// What one lane run did, for sizing its floor.
 #[derive(Debug, Clone, Copy, Default)]
@@ -160,7 +168,7 @@ pub struct RunShape {
 }
 
 /// Datagrams delivered to a node in a run (self-sends never touch the network).
-pub fn delivered(report: &RunReport) -> u64 {
+pub fn delivered<C: gauntlet::protocol::Core>(report: &RunReport<C>) -> u64 {
     report
         .history
         .events
@@ -172,7 +180,8 @@ pub fn delivered(report: &RunReport) -> u64 {
 /// One campaign step: run `scenario` in a lane and judge it, as `explore` does.
 pub fn run_and_judge(run: Lane, scenario: &Scenario) -> RunShape {
     let report = run(scenario);
-    let verdict = check_run(&report.history, &roster(scenario));
+    let setup = prepare(&Paxos, scenario).expect("a valid scenario");
+    let verdict = judge(&Paxos, &setup, &report.history);
     assert!(
         verdict.is_ok(),
         "seed {} failed in a benchmark: {:?}",
@@ -311,8 +320,8 @@ pub struct ScalingRow {
 /// Measure one scaling point: `samples` times each of the fast lane, the plain loop,
 /// the turmoil lane and bare turmoil, interleaved so that noise hits all four alike.
 pub fn scaling_point(nodes: u16, duration_ms: u64, samples: usize, tick_ms: u64) -> ScalingRow {
-    let run_fast: Lane = gauntlet::sim::run_fast;
-    let run_turmoil: Lane = gauntlet::sim::run;
+    let run_fast: Lane = fast;
+    let run_turmoil: Lane = turmoil;
     let scenario = scaling(
         nodes,
         duration_ms,

@@ -271,3 +271,30 @@ pub fn check_dir(
         })
         .collect()
 }
+
+/// Check a whole corpus (`<root>/regressions` and `<root>/known-failures`) against
+/// `protocols` in one call: the line a user's `cargo test` needs to keep every saved
+/// failure replaying. `Ok(n)`: all `n` files met their expectation; `Err` lists every
+/// file that did not, each with why and the command that replays it.
+pub fn check_corpus(protocols: &[ProtocolRef], root: &Path) -> Result<usize, String> {
+    let lookup = |name: &str| protocols.iter().copied().find(|p| p.name() == name);
+    let mut checked = 0;
+    let mut failed = Vec::new();
+    for dir in ["regressions", "known-failures"] {
+        for (_, verdict) in check_dir(&root.join(dir), &lookup) {
+            checked += 1;
+            if let Err(why) = verdict {
+                failed.push(why);
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(checked)
+    } else {
+        Err(format!(
+            "{} of {checked} corpus files failed:\n{}",
+            failed.len(),
+            failed.join("\n")
+        ))
+    }
+}

@@ -3,7 +3,7 @@
 
 use super::super::tests::{n, names, only, rec, v};
 use super::*;
-use crate::check::shapes::Record;
+use crate::protocol::shapes::Record;
 
 fn submit(index: usize, node: u16, request: &str) -> Record {
     rec(
