@@ -32,8 +32,8 @@ use gauntlet::protocol::{
     BasicEvent, Core, CoreInput, CoreOutput, Draft, Observation, Peers, PlantedBug, Protocol,
     RunSetup,
 };
-use gauntlet::value::Value;
 use gauntlet::rng::ChaCha8Rng;
+use gauntlet::value::Value;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::process::ExitCode;
@@ -263,7 +263,11 @@ mod tests {
     /// protocol like a built-in one.
     #[test]
     fn leader_echo_holds_under_faults() {
-        let summary = explore(&campaign(&[], 2_000, None), &AtomicBool::new(false), |_, _| {});
+        let summary = explore(
+            &campaign(&[], 2_000, None),
+            &AtomicBool::new(false),
+            |_, _| {},
+        );
         assert_eq!(summary.runs_done, 2_000);
         assert!(
             summary.failures.is_empty(),
@@ -302,7 +306,8 @@ mod tests {
         let mut kept = CorpusEntry::from_judged(small, &once);
         kept.lane = Lane::Fast;
         kept.reproduced_in_turmoil = Some(false);
-        kept.save(&dir.join("corpus/known-failures")).expect("saved");
+        kept.save(&dir.join("corpus/known-failures"))
+            .expect("saved");
         assert_eq!(check_corpus(&[ECHO], &dir.join("corpus")), Ok(1));
         let _ = std::fs::remove_dir_all(&dir);
     }

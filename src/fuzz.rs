@@ -85,4 +85,3 @@ fn scenario_in(protocol: ProtocolRef, lane: Lane, data: &[u8]) {
         );
     }
 }
-

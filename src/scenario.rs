@@ -218,7 +218,11 @@ impl Scenario {
                 format!("over {} ms", crate::fault::DELAY_MS_MAX),
             ));
         }
-        if self.safety_phase_end_ms().saturating_add(self.liveness_bound_ms) > SIM_MS_MAX {
+        if self
+            .safety_phase_end_ms()
+            .saturating_add(self.liveness_bound_ms)
+            > SIM_MS_MAX
+        {
             return Err(err(
                 "liveness_bound_ms",
                 format!("phase 1 plus the liveness bound exceeds {SIM_MS_MAX} ms"),

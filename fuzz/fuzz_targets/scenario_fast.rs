@@ -2,4 +2,4 @@
 //! `cargo test` also runs over the checked-in inputs in `fuzz/corpus/scenario_fast/`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| gauntlet::fuzz::scenario_fast(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| gauntlet::fuzz::scenario_fast(&gauntlet::protocols::paxos::Paxos, data));

@@ -6,8 +6,8 @@
 use crate::check::Expectation;
 use crate::explore::corpus::{meets_expectation, CorpusEntry, Expect};
 use crate::explore::{
-    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged,
-    Lane, ProtocolRef,
+    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged, Lane,
+    ProtocolRef,
 };
 use crate::protocol::Protocol;
 use crate::registry::Registry;
@@ -564,7 +564,10 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
                 }
             }
             (Some(Ok(path)), _) => {
-                println!("replay the first failure: {}", file_replay_command(ctx, path))
+                println!(
+                    "replay the first failure: {}",
+                    file_replay_command(ctx, path)
+                )
             }
             _ => println!(
                 "replay the first failure: {}",

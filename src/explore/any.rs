@@ -87,7 +87,10 @@ impl std::fmt::Debug for Judged {
 impl Judged {
     /// Whether the run violated `property`.
     pub fn violates(&self, property: &str) -> bool {
-        self.verdict.violations.iter().any(|v| v.property == property)
+        self.verdict
+            .violations
+            .iter()
+            .any(|v| v.property == property)
     }
 }
 

@@ -243,10 +243,7 @@ pub fn meets_expectation(entry: &CorpusEntry, judged: &Judged) -> Result<(), Str
 
 /// The verdict on one corpus file: `Err` says why it failed (load error naming the
 /// file and field, or an unmet expectation), prefixed with the file's path.
-pub fn check_file(
-    path: &Path,
-    lookup: &dyn Fn(&str) -> Option<ProtocolRef>,
-) -> Result<(), String> {
+pub fn check_file(path: &Path, lookup: &dyn Fn(&str) -> Option<ProtocolRef>) -> Result<(), String> {
     let (entry, protocol) = CorpusEntry::load(path, lookup).map_err(|e| e.to_string())?;
     let judged = super::run_and_check(protocol, entry.replay_lane(), &entry.scenario);
     meets_expectation(&entry, &judged).map_err(|why| {

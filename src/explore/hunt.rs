@@ -68,16 +68,15 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
         };
         let wall_s = now_s() - started;
         let property = first.property;
-        let shrunk = (config.shrink_budget > 0)
-            .then(|| {
-                shrink_failure(
-                    config.protocol,
-                    config.lane,
-                    &scenario,
-                    property,
-                    config.shrink_budget,
-                )
-            });
+        let shrunk = (config.shrink_budget > 0).then(|| {
+            shrink_failure(
+                config.protocol,
+                config.lane,
+                &scenario,
+                property,
+                config.shrink_budget,
+            )
+        });
         let reproduced_in_turmoil = (config.lane == Lane::Fast).then(|| {
             let target = shrunk.as_ref().map_or(&scenario, |s| &s.scenario);
             run_and_check(config.protocol, Lane::Turmoil, target).violates(property)

@@ -5,8 +5,8 @@ mod any;
 pub mod corpus;
 pub mod hunt;
 
-pub use any::{first_divergence, AnyProtocol, Judged, RunTrace};
 pub use crate::sim::Lane;
+pub use any::{first_divergence, AnyProtocol, Judged, RunTrace};
 
 use crate::check::{CoverageCounts, Violation};
 use crate::rng::run_seed;
@@ -200,8 +200,9 @@ pub fn explore(
                 Ok((judged, saved, reproduced)) => {
                     summary.coverage.add(&judged.verdict);
                     summary.sim_ms_total = summary.sim_ms_total.saturating_add(judged.sim_ms);
-                    summary.events_total =
-                        summary.events_total.saturating_add(judged.trace.len() as u64);
+                    summary.events_total = summary
+                        .events_total
+                        .saturating_add(judged.trace.len() as u64);
                     let harness_error = match &judged.end {
                         RunEnd::HarnessError(e) => Some(e.clone()),
                         _ => None,

@@ -1,9 +1,9 @@
 //! Canonical one-line rendering of an event: `   123ms n1 ...`. Faults and crashes are
 //! marked with `!!` so they stand out when reading a trace.
 
+use super::Trace;
 use super::{Event, EventKind};
 use crate::ids::NodeId;
-use super::Trace;
 use std::fmt::Write;
 
 fn list(nodes: &[NodeId]) -> String {

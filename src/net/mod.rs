@@ -3,13 +3,13 @@
 //! here; the fault layer in `crate::fault` tells the node shell what to do with each
 //! message.
 
-mod wire;
 mod turmoil_udp;
 mod udp;
+mod wire;
 
-pub use wire::{begin, split, DecodeError, Header, DATAGRAM_BYTES_MAX, HEADER_BYTES, WIRE_VERSION};
 pub use turmoil_udp::TurmoilUdp;
 pub use udp::{UdpCounters, UdpTransport};
+pub use wire::{begin, split, DecodeError, Header, DATAGRAM_BYTES_MAX, HEADER_BYTES, WIRE_VERSION};
 
 use crate::ids::NodeId;
 use std::io;

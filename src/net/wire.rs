@@ -80,6 +80,9 @@ mod tests {
         wrong[0] = 9;
         assert_eq!(split(&wrong), Err(DecodeError::WrongVersion(9)));
         let big = vec![WIRE_VERSION; DATAGRAM_BYTES_MAX + 1];
-        assert_eq!(split(&big), Err(DecodeError::TooLarge(DATAGRAM_BYTES_MAX + 1)));
+        assert_eq!(
+            split(&big),
+            Err(DecodeError::TooLarge(DATAGRAM_BYTES_MAX + 1))
+        );
     }
 }

@@ -55,8 +55,16 @@ pub struct Judge<P: Protocol + ?Sized> {
 impl<P: Protocol + ?Sized> Judge<P> {
     /// A safety or liveness judge. Panics on a Sometimes property (a programming error
     /// in the protocol's property list, caught by its first run).
-    pub fn violations(property: &'static Property, judge: fn(&Judging<P>) -> Vec<Violation>) -> Self {
-        assert_ne!(property.expectation, Expectation::Sometimes, "{} is a coverage property", property.name);
+    pub fn violations(
+        property: &'static Property,
+        judge: fn(&Judging<P>) -> Vec<Violation>,
+    ) -> Self {
+        assert_ne!(
+            property.expectation,
+            Expectation::Sometimes,
+            "{} is a coverage property",
+            property.name
+        );
         Judge {
             property,
             judge: JudgeFn::Violations(judge),
@@ -65,7 +73,12 @@ impl<P: Protocol + ?Sized> Judge<P> {
 
     /// A coverage judge. Panics unless the property is a Sometimes property.
     pub fn reached(property: &'static Property, judge: fn(&Judging<P>) -> bool) -> Self {
-        assert_eq!(property.expectation, Expectation::Sometimes, "{} is not a coverage property", property.name);
+        assert_eq!(
+            property.expectation,
+            Expectation::Sometimes,
+            "{} is not a coverage property",
+            property.name
+        );
         Judge {
             property,
             judge: JudgeFn::Reached(judge),

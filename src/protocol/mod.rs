@@ -86,11 +86,20 @@ impl<C: Core> Trace for C {
 #[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer)]
 pub enum CoreInput<C: Core + ?Sized> {
     /// The node (re)starts with what its storage recovered (`None`: a fresh disk).
-    Start { recovered: Option<C::State> },
+    Start {
+        recovered: Option<C::State>,
+    },
     /// A client asks this node to propose `value`.
-    ClientRequest { value: Value },
-    Receive { from: NodeId, msg: C::Msg },
-    TimerFired { timer: C::Timer },
+    ClientRequest {
+        value: Value,
+    },
+    Receive {
+        from: NodeId,
+        msg: C::Msg,
+    },
+    TimerFired {
+        timer: C::Timer,
+    },
 }
 
 /// What a [`Core`] asks its shell to do, executed in order.

@@ -9,7 +9,9 @@
 //! (cutting a turmoil link, or marking a link cut in the heap's table).
 
 use super::layer_faults::{apply_layer_fault, is_layer_fault};
-use crate::fault::{pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, PendingRestarts};
+use crate::fault::{
+    pairs_across, pairs_one_way, partition_groups, Fault, FaultLayer, PendingRestarts,
+};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::protocol::{Core, Settle};

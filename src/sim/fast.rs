@@ -200,7 +200,11 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
         queue: BinaryHeap::new(),
         actions: Vec::new(),
         actions_free: Vec::new(),
-        index: slots.iter().enumerate().map(|(i, s)| (s.node.id, i)).collect(),
+        index: slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.node.id, i))
+            .collect(),
         slots,
         // Room for a typical run's events, so the history is not copied while it grows.
         history: History::with_capacity(HISTORY_EVENTS_RESERVED),

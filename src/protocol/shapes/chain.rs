@@ -5,8 +5,8 @@
 //! their chains agree below the confirmation depth `k` and grow past what was final.
 
 use super::{BlockId, Observation, Record, ShapeView, Window};
-use crate::protocol::{node_list, Expectation, Property, Violation};
 use crate::ids::NodeId;
+use crate::protocol::{node_list, Expectation, Property, Violation};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const FINALITY_AGREEMENT: Property = Property {

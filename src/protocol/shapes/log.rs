@@ -5,8 +5,8 @@
 //! hole in its log.
 
 use super::{capped, Observation, ShapeView, Value, Window};
-use crate::protocol::{node_list, Expectation, Property, Violation};
 use crate::ids::NodeId;
+use crate::protocol::{node_list, Expectation, Property, Violation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 

@@ -7,8 +7,8 @@
 //! Ballot = `round u64 | proposer u16`; Value = `len u16 | utf-8 bytes`;
 //! Option = `0` or `1` followed by the item.
 
-use crate::ids::NodeId;
 use super::{Ballot, Msg, Value, VALUE_BYTES_MAX};
+use crate::ids::NodeId;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

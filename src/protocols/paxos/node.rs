@@ -425,7 +425,9 @@ impl std::fmt::Display for Note {
             Note::Proposed { value } => write!(f, "propose {value}"),
             Note::Promised { ballot } => write!(f, "promise {ballot}"),
             Note::Accepted { ballot, value } => write!(f, "accept {ballot}:{value}"),
-            Note::Rejected { ballot, promised } => write!(f, "reject {ballot} (promised {promised})"),
+            Note::Rejected { ballot, promised } => {
+                write!(f, "reject {ballot} (promised {promised})")
+            }
             Note::Adopted {
                 ballot,
                 value,

@@ -53,7 +53,11 @@ impl PaxosParams {
     /// Parameters giving each node of `nodes` its roles.
     pub fn from_roles(nodes: &[(NodeId, Roles)]) -> Self {
         let with = |f: fn(&Roles) -> bool| -> Vec<NodeId> {
-            nodes.iter().filter(|(_, r)| f(r)).map(|(id, _)| *id).collect()
+            nodes
+                .iter()
+                .filter(|(_, r)| f(r))
+                .map(|(id, _)| *id)
+                .collect()
         };
         PaxosParams {
             acceptors: with(|r| r.acceptor),
@@ -159,10 +163,16 @@ impl Protocol for Paxos {
             }
         }
         if params.acceptors.is_empty() {
-            return Err(ScenarioError::new("params.acceptors", "no node is an acceptor"));
+            return Err(ScenarioError::new(
+                "params.acceptors",
+                "no node is an acceptor",
+            ));
         }
         if params.learners.is_empty() {
-            return Err(ScenarioError::new("params.learners", "no node is a learner"));
+            return Err(ScenarioError::new(
+                "params.learners",
+                "no node is a learner",
+            ));
         }
         for (i, p) in scenario.workload.iter().enumerate() {
             if !params.proposers.contains(&p.proposer) {

@@ -3,10 +3,10 @@
 //! (decided or gave up), so a late proposer's adoption shows in the trace.
 
 use super::Node;
-use crate::history::{Event, EventKind};
-use crate::protocol::Settle;
-use crate::ids::NodeId;
 use super::Note;
+use crate::history::{Event, EventKind};
+use crate::ids::NodeId;
+use crate::protocol::Settle;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Default)]

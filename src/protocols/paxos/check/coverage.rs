@@ -7,8 +7,8 @@
 //! rule), an acceptor losing its memory between promise and accept (durability), a
 //! duplicated message (idempotence), a majority cut off from a proposer (quorum logic).
 
-use super::Roster;
 use super::History;
+use super::Roster;
 use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::protocols::paxos::{majority, Note};

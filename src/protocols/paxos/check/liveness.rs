@@ -7,8 +7,8 @@
 //! healed, crashed nodes restarted, a time bound stated). A run cut short in the safety
 //! phase says nothing about progress, so it is not judged at all rather than failed.
 
-use super::{node_list, Roster, Violation, LIVENESS};
 use super::History;
+use super::{node_list, Roster, Violation, LIVENESS};
 use crate::history::{EventKind, Phase};
 use crate::ids::NodeId;
 use crate::protocols::paxos::Note;

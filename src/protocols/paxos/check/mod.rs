@@ -114,7 +114,9 @@ pub fn judges() -> Vec<Judge<Paxos>> {
             safety::learner_integrity(j.history, &safety::choices(j.history, &roster(j)))
         }),
         Judge::violations(&LIVENESS, |j| check_liveness(j.history, &roster(j))),
-        Judge::reached(&COMPETING_BALLOTS, |j| coverage::competing_ballots(j.history)),
+        Judge::reached(&COMPETING_BALLOTS, |j| {
+            coverage::competing_ballots(j.history)
+        }),
         Judge::reached(&ADOPTED_FOREIGN_VALUE, |j| {
             j.history.events.iter().any(|e| {
                 matches!(
@@ -126,7 +128,9 @@ pub fn judges() -> Vec<Judge<Paxos>> {
         Judge::reached(&RESTART_BETWEEN_PROMISE_AND_ACCEPT, |j| {
             coverage::restart_between_promise_and_accept(j.history)
         }),
-        Judge::reached(&DUPLICATE_DELIVERED, |j| coverage::duplicate_delivered(j.history)),
+        Judge::reached(&DUPLICATE_DELIVERED, |j| {
+            coverage::duplicate_delivered(j.history)
+        }),
         Judge::reached(&MAJORITY_ISOLATED, |j| {
             coverage::majority_isolated(j.history, &roster(j))
         }),
@@ -142,4 +146,3 @@ pub fn check_run(history: &History, roster: &Roster) -> Vec<Violation> {
     violations.extend(check_liveness(history, roster));
     violations
 }
-

@@ -4,8 +4,8 @@
 //! `Accepted` notes rather than from what learners or proposers claim: those claims are
 //! exactly what is being checked, so they cannot also be the ground truth.
 
-use super::{node_list, Roster, Violation, AGREEMENT, LEARNER_INTEGRITY, VALIDITY};
 use super::History;
+use super::{node_list, Roster, Violation, AGREEMENT, LEARNER_INTEGRITY, VALIDITY};
 use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::protocols::paxos::{majority, Ballot, Note, Value};
