@@ -1,4 +1,4 @@
-//! Seeds and per-subsystem random streams (ARCHITECTURE.md principle 2).
+//! Seeds and per-subsystem random streams (docs/architecture.md, principle 2).
 //!
 //! One root seed; each subsystem draws from its own ChaCha8 stream of that seed, so
 //! changing how many numbers one subsystem draws never reshuffles another. turmoil
@@ -13,20 +13,27 @@ use rand_core::{Rng, SeedableRng};
 pub enum Stream {
     /// Generating the scenario from a seed: cluster, workload, fault schedule.
     Scenario,
-    /// The per-message fault layer (drop, duplicate, delay draws).
-    Network,
-    /// turmoil's own latency sampling.
-    Turmoil,
-    /// One incarnation of one node (backoff jitter); a restart gets a fresh stream.
+    /// The fault layer's draws for messages `node` sends (drop, duplicate, delay).
+    /// One stream per sender, so the order in which *different* nodes act within a
+    /// millisecond never changes anybody's draws: what makes the two worlds agree.
+    Faults { node: NodeId },
+    /// The network latency of each datagram `node` sends, per sender for the same
+    /// reason.
+    Latency { node: NodeId },
+    /// One incarnation of one node (timer jitter); a restart gets a fresh stream.
     Node { node: NodeId, incarnation: u32 },
+    /// turmoil's own seed (nothing in a run depends on it: gauntlet's network is its
+    /// own, but turmoil wants one).
+    Turmoil,
 }
 
 impl Stream {
     fn id(self) -> u64 {
         match self {
             Stream::Scenario => 1,
-            Stream::Network => 2,
             Stream::Turmoil => 3,
+            Stream::Faults { node } => (2 << 40) | node.0 as u64,
+            Stream::Latency { node } => (3 << 40) | node.0 as u64,
             Stream::Node { node, incarnation } => {
                 (1 << 40) | ((node.0 as u64) << 20) | incarnation as u64
             }

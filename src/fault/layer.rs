@@ -1,11 +1,13 @@
-//! The per-message fault layer. turmoil can partition links and hold messages, but it
-//! cannot duplicate a datagram, and its `fail_rate` takes a whole link down rather than
-//! losing single messages; this layer decides each message's fate from the network's
-//! own seeded stream.
+//! The per-message layer of the simulated network: it decides each message's fate
+//! (dropped, delivered once or twice, held back) and each copy's network latency, from
+//! seeded streams of the *sender's* own (`Stream::Faults`, `Stream::Latency`), so the
+//! order in which different nodes act within one millisecond never changes a draw.
+//! Both worlds ask it once per send, so the same scenario gives the same delivery
+//! schedule in both.
 
 use super::LinkFaults;
 use crate::ids::NodeId;
-use crate::rng::Draw;
+use crate::rng::{stream_rng, Draw, Stream};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
@@ -13,11 +15,35 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Drop,
-    /// Deliver one copy per entry, each after that many extra milliseconds (0: at once).
-    /// Two entries mean the message is duplicated.
-    Deliver {
-        delays_ms: Vec<u64>,
-    },
+    /// Deliver one copy per entry. Two entries mean the message is duplicated.
+    Deliver { copies: Vec<Copy> },
+}
+
+/// One copy of a message on its way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copy {
+    /// Held back by the sender this long before it enters the network (0: at once).
+    pub delay_ms: u64,
+    /// Then in flight this long: it arrives `delay_ms + latency_ms` after the send.
+    pub latency_ms: u64,
+}
+
+impl Verdict {
+    /// One copy, at once, with no latency: a real network's verdict (it has its own).
+    pub fn deliver_now() -> Verdict {
+        Verdict::Deliver {
+            copies: vec![Copy {
+                delay_ms: 0,
+                latency_ms: 0,
+            }],
+        }
+    }
+}
+
+/// One sender's streams.
+struct SenderStreams {
+    faults: ChaCha8Rng,
+    latency: ChaCha8Rng,
 }
 
 /// Targeted rates (a [`super::Fault::MessageFaults`]) while its window lasts.
@@ -96,7 +122,11 @@ pub struct FaultLayer {
     targeted: Vec<Targeted>,
     triggers: Vec<Trigger>,
     fired: Vec<CrashRequest>,
-    rng: ChaCha8Rng,
+    seed: u64,
+    latency_ms_min: u64,
+    latency_ms_max: u64,
+    /// Each sender's streams, made on its first send.
+    senders: BTreeMap<NodeId, SenderStreams>,
 }
 
 /// Most targeted rules and armed triggers the layer holds; a schedule has at most
@@ -104,14 +134,24 @@ pub struct FaultLayer {
 const RULES_MAX: usize = super::EVENTS_MAX;
 
 impl FaultLayer {
-    pub fn new(rng: ChaCha8Rng) -> Self {
+    /// The layer of a run with root `seed`, whose datagrams take
+    /// `latency_ms_min..=latency_ms_max` in flight (turmoil 0.7's curve: see
+    /// [`latency_ms`]).
+    pub fn new(seed: u64, latency_ms_min: u64, latency_ms_max: u64) -> Self {
+        assert!(
+            latency_ms_min <= latency_ms_max,
+            "latency range {latency_ms_min}..={latency_ms_max}"
+        );
         FaultLayer {
             global: LinkFaults::default(),
             links: BTreeMap::new(),
             targeted: Vec::new(),
             triggers: Vec::new(),
             fired: Vec::new(),
-            rng,
+            seed,
+            latency_ms_min,
+            latency_ms_max,
+            senders: BTreeMap::new(),
         }
     }
 
@@ -184,8 +224,9 @@ impl FaultLayer {
 
     /// Decide the fate of a message of kind `kind` from `from` to `to`, sent at
     /// `now_ms`, and count it toward `from`'s crash triggers. Always draws the same four
-    /// numbers, whatever the rates, so changing one rate (as shrinking does) does not
-    /// shift the draws of every later message.
+    /// numbers from `from`'s fault stream and two from its latency stream, whatever the
+    /// rates, so changing one rate (as shrinking does) does not shift the draws of
+    /// every later message.
     pub fn verdict(&mut self, from: NodeId, to: NodeId, kind: &str, now_ms: u64) -> Verdict {
         self.count_send(from, kind);
         let f = self
@@ -200,18 +241,31 @@ impl FaultLayer {
             .map(|t| t.faults)
             .or_else(|| self.links.get(&(from, to)).copied())
             .unwrap_or(self.global);
-        let drop_roll = self.rng.unit();
-        let dup_roll = self.rng.unit();
-        let delay_a = self.rng.between(0, f.delay_ms_max);
-        let delay_b = self.rng.between(0, f.delay_ms_max);
+        let (seed, min, max) = (self.seed, self.latency_ms_min, self.latency_ms_max);
+        let streams = self.senders.entry(from).or_insert_with(|| SenderStreams {
+            faults: stream_rng(seed, Stream::Faults { node: from }),
+            latency: stream_rng(seed, Stream::Latency { node: from }),
+        });
+        let drop_roll = streams.faults.unit();
+        let dup_roll = streams.faults.unit();
+        let delay_a = streams.faults.between(0, f.delay_ms_max);
+        let delay_b = streams.faults.between(0, f.delay_ms_max);
+        let latency_a = latency_ms(&mut streams.latency, min, max);
+        let latency_b = latency_ms(&mut streams.latency, min, max);
         if drop_roll < f.drop_probability {
             return Verdict::Drop;
         }
-        let mut delays_ms = vec![delay_a];
+        let mut copies = vec![Copy {
+            delay_ms: delay_a,
+            latency_ms: latency_a,
+        }];
         if dup_roll < f.duplicate_probability {
-            delays_ms.push(delay_b);
+            copies.push(Copy {
+                delay_ms: delay_b,
+                latency_ms: latency_b,
+            });
         }
-        Verdict::Deliver { delays_ms }
+        Verdict::Deliver { copies }
     }
 
     fn count_send(&mut self, from: NodeId, kind: &str) {
@@ -234,13 +288,36 @@ impl FaultLayer {
     }
 }
 
+/// The rate of turmoil 0.7's default latency distribution, `Exp(5)`.
+const LATENCY_EXP_RATE: f64 = 5.0;
+
+/// One datagram's latency on turmoil 0.7's curve (`Link::delay` in its `top.rs`):
+/// `min + range * X` with `X ~ Exp(LATENCY_EXP_RATE)`, truncated to whole milliseconds,
+/// at most `max`, so latencies cluster near the minimum. `X` is drawn as `-ln(U) /
+/// rate` with `U` uniform in `(0, 1]`.
+pub fn latency_ms(rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64) -> u64 {
+    let range_ms = (max_ms - min_ms) as f64;
+    let u = 1.0 - rng.unit();
+    let x = -u.ln() / LATENCY_EXP_RATE;
+    // `as` saturates, so even `u` at its smallest cannot overflow.
+    min_ms.saturating_add((range_ms * x) as u64).min(max_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream_rng, Stream};
 
     fn layer() -> FaultLayer {
-        FaultLayer::new(stream_rng(5, Stream::Network))
+        FaultLayer::new(5, 1, 1)
+    }
+
+    fn once() -> Verdict {
+        Verdict::Deliver {
+            copies: vec![Copy {
+                delay_ms: 0,
+                latency_ms: 1,
+            }],
+        }
     }
 
     /// With no faults every message is delivered once, at once.
@@ -250,7 +327,7 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(
                 l.verdict(NodeId(1), NodeId(2), "M", 0),
-                Verdict::Deliver { delays_ms: vec![0] }
+                once()
             );
         }
     }
@@ -276,9 +353,9 @@ mod tests {
         );
         assert_eq!(l.verdict(NodeId(2), NodeId(1), "M", 0), Verdict::Drop);
         match l.verdict(NodeId(1), NodeId(2), "M", 0) {
-            Verdict::Deliver { delays_ms } => {
-                assert_eq!(delays_ms.len(), 2);
-                assert!(delays_ms.iter().all(|d| *d <= 5));
+            Verdict::Deliver { copies } => {
+                assert_eq!(copies.len(), 2);
+                assert!(copies.iter().all(|c| c.delay_ms <= 5 && c.latency_ms == 1));
             }
             v => panic!("expected a duplicate, got {v:?}"),
         }
@@ -299,7 +376,7 @@ mod tests {
         l.clear();
         assert_eq!(
             l.verdict(NodeId(1), NodeId(3), "M", 0),
-            Verdict::Deliver { delays_ms: vec![0] }
+            once()
         );
     }
 
@@ -326,7 +403,7 @@ mod tests {
             50,
         );
         let twice =
-            |v: Verdict| matches!(v, Verdict::Deliver { delays_ms } if delays_ms.len() == 2);
+            |v: Verdict| matches!(v, Verdict::Deliver { copies } if copies.len() == 2);
         assert!(twice(l.verdict(NodeId(1), NodeId(2), "Accepted", 10)));
         assert!(twice(l.verdict(NodeId(1), NodeId(2), "Accepted", 49)));
         // Outside the window, another kind, or another link: the global drop.
@@ -345,7 +422,7 @@ mod tests {
         l.clear();
         assert_eq!(
             l.verdict(NodeId(1), NodeId(2), "Accepted", 10),
-            Verdict::Deliver { delays_ms: vec![0] }
+            once()
         );
     }
 
@@ -385,5 +462,59 @@ mod tests {
         assert_eq!(r.take_due(9), vec![]);
         assert_eq!(r.take_due(30), vec![NodeId(1), NodeId(2)]);
         assert_eq!(r.next_ms(), None);
+    }
+
+    /// The latency follows turmoil's curve: for 1..=10 ms, the chance of `min + k` is
+    /// `e^(-5k/9) - e^(-5(k+1)/9)` for k < 9, and `e^-5` at the cap. 100,000 draws are
+    /// compared with those chances (each within 1% absolute), and every draw stays in
+    /// range.
+    #[test]
+    fn latency_matches_turmoils_truncated_exponential() {
+        let mut rng = crate::rng::stream_rng(11, crate::rng::Stream::Latency { node: NodeId(1) });
+        let draws = 100_000;
+        let mut counts = [0u64; 10];
+        for _ in 0..draws {
+            let ms = latency_ms(&mut rng, 1, 10);
+            assert!((1..=10).contains(&ms), "latency {ms} out of 1..=10");
+            counts[(ms - 1) as usize] += 1;
+        }
+        for (k, &count) in counts.iter().enumerate() {
+            let expected = if k < 9 {
+                (-5.0 * k as f64 / 9.0).exp() - (-5.0 * (k + 1) as f64 / 9.0).exp()
+            } else {
+                (-5.0f64).exp()
+            };
+            let seen = count as f64 / draws as f64;
+            assert!(
+                (seen - expected).abs() < 0.01,
+                "P(latency = {} ms) is {seen:.4}, turmoil's is {expected:.4}",
+                k + 1
+            );
+        }
+        assert_eq!(latency_ms(&mut rng, 4, 4), 4, "an empty range gives its bound");
+    }
+
+    /// A sender's draws depend on its own messages only: another node sending in
+    /// between (in either order) changes nothing, which is what lets both worlds order
+    /// different nodes' work within a millisecond as they like.
+    #[test]
+    fn draws_are_per_sender() {
+        let mut rates = LinkFaults::default();
+        rates.drop_probability = 0.3;
+        rates.duplicate_probability = 0.3;
+        rates.delay_ms_max = 20;
+        let run = |interleave: bool| {
+            let mut l = FaultLayer::new(9, 1, 10);
+            l.set(None, rates);
+            let mut mine = Vec::new();
+            for i in 0..200 {
+                if interleave && i % 3 == 0 {
+                    l.verdict(NodeId(2), NodeId(1), "M", i);
+                }
+                mine.push(l.verdict(NodeId(1), NodeId(2), "M", i));
+            }
+            mine
+        };
+        assert_eq!(run(false), run(true));
     }
 }

@@ -1,13 +1,11 @@
-//! How nodes reach each other: the [`Transport`] trait, its turmoil UDP and real tokio
-//! UDP implementations, and the wire codec with its size limits. Faults are not decided
+//! How nodes reach each other: the [`Transport`] trait, its real tokio UDP
+//! implementation, and the wire envelope with its size limits. Faults are not decided
 //! here; the fault layer in `crate::fault` tells the node shell what to do with each
 //! message.
 
-mod turmoil_udp;
 mod udp;
 mod wire;
 
-pub use turmoil_udp::TurmoilUdp;
 pub use udp::{UdpCounters, UdpTransport};
 pub use wire::{begin, split, DecodeError, Header, DATAGRAM_BYTES_MAX, HEADER_BYTES, WIRE_VERSION};
 
@@ -17,12 +15,21 @@ use std::io;
 /// The UDP port every node listens on.
 pub const PORT: u16 = 5000;
 
-/// Moves datagrams between nodes. Implementations: turmoil's simulated UDP here; real
-/// tokio sockets are the same trait with an address book.
+/// Moves datagrams between nodes: the simulated network of the turmoil world
+/// (`crate::sim`), or real tokio UDP sockets with an address book ([`UdpTransport`]).
+///
+/// Receiving is split in two so the node shell decides the order of everything due at
+/// one instant (its client request, then its timers, then its datagrams) whatever
+/// woke it: [`Transport::try_recv`] takes a datagram that is due now without waiting,
+/// and [`Transport::ready`] waits until one may be.
 #[allow(async_fn_in_trait)] // used only with concrete, single-threaded impls
 pub trait Transport {
-    /// Send one datagram to `to`. Loss is not an error: UDP may drop silently.
-    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()>;
-    /// Receive one datagram into `buf`; returns its length (truncated to `buf`).
-    async fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Send one datagram to `to`. A simulated network holds it `latency_ms` in flight
+    /// (the fault layer drew it); a real one ignores that and takes its own time. Loss
+    /// is not an error: UDP may drop silently.
+    async fn send(&self, to: NodeId, datagram: &[u8], latency_ms: u64) -> io::Result<()>;
+    /// A datagram due now, into `buf` (its length, truncated to `buf`), or `None`.
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>>;
+    /// Wait until [`Transport::try_recv`] may have a datagram.
+    async fn ready(&self) -> io::Result<()>;
 }

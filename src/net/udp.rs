@@ -86,7 +86,8 @@ fn is_transient(e: &io::Error) -> bool {
 }
 
 impl Transport for UdpTransport {
-    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
+    /// A real network takes its own time: `_latency_ms` is the simulation's.
+    async fn send(&self, to: NodeId, datagram: &[u8], _latency_ms: u64) -> io::Result<()> {
         if datagram.len() > DATAGRAM_BYTES_MAX {
             self.count(|c| c.oversized_unsent += 1);
             return Err(io::Error::new(
@@ -108,30 +109,32 @@ impl Transport for UdpTransport {
         Ok(())
     }
 
-    async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            self.socket.readable().await?;
-            // Borrowed only between awaits: `recv` has one caller, the node loop.
-            let mut whole = self.scratch.borrow_mut();
-            match self.socket.try_recv_from(&mut whole) {
-                Ok((len, from)) => {
-                    if len > DATAGRAM_BYTES_MAX {
-                        self.count(|c| c.oversized_received += 1);
-                        tracing::warn!(
-                            "oversized datagram of {len} bytes from {from} (limit {DATAGRAM_BYTES_MAX}): dropped"
-                        );
-                    }
-                    let kept = len.min(buf.len());
-                    buf[..kept].copy_from_slice(&whole[..kept]);
-                    return Ok(kept);
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        // Borrowed only inside this call: the node loop is the one caller.
+        let mut whole = self.scratch.borrow_mut();
+        match self.socket.try_recv_from(&mut whole) {
+            Ok((len, from)) => {
+                if len > DATAGRAM_BYTES_MAX {
+                    self.count(|c| c.oversized_received += 1);
+                    tracing::warn!(
+                        "oversized datagram of {len} bytes from {from} (limit {DATAGRAM_BYTES_MAX}): dropped"
+                    );
                 }
-                Err(e) if is_transient(&e) => {
-                    if e.kind() != io::ErrorKind::WouldBlock {
-                        self.count(|c| c.transient_errors += 1);
-                    }
-                }
-                Err(e) => return Err(e),
+                let kept = len.min(buf.len());
+                buf[..kept].copy_from_slice(&whole[..kept]);
+                Ok(Some(kept))
             }
+            Err(e) if is_transient(&e) => {
+                if e.kind() != io::ErrorKind::WouldBlock {
+                    self.count(|c| c.transient_errors += 1);
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
+    }
+
+    async fn ready(&self) -> io::Result<()> {
+        self.socket.readable().await
     }
 }

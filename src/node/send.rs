@@ -10,10 +10,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// Send message `msg_id` to `to` as `verdict` says: dropped, delivered once or twice,
-/// each copy maybe late. Records the drop, the duplicate and each delay through
-/// `record`. A late copy is sent by a spawned local task, so it dies with the node
-/// (a crash drops what the node had not yet handed to the network). `datagram` is only
-/// built for a message that is not dropped.
+/// each copy maybe late, each with its network latency. Records the drop, the
+/// duplicate and each delay through `record`. A late copy is sent by a spawned local
+/// task, so it dies with the node (a crash drops what the node had not yet handed to
+/// the network). `datagram` is only built for a message that is not dropped.
 pub async fn send_with_verdict<C: Trace, T: Transport + 'static>(
     transport: &Rc<T>,
     to: NodeId,
@@ -22,32 +22,32 @@ pub async fn send_with_verdict<C: Trace, T: Transport + 'static>(
     datagram: impl FnOnce() -> Vec<u8>,
     record: &dyn Fn(EventKind<C>),
 ) {
-    let delays_ms = match verdict {
+    let copies = match verdict {
         Verdict::Drop => {
             record(EventKind::Dropped { to, msg_id });
             return;
         }
-        Verdict::Deliver { delays_ms } => delays_ms,
+        Verdict::Deliver { copies } => copies,
     };
-    if delays_ms.len() > 1 {
+    if copies.len() > 1 {
         record(EventKind::Duplicated { to, msg_id });
     }
     let datagram = datagram();
-    for delay_ms in delays_ms {
-        if delay_ms == 0 {
+    for copy in copies {
+        if copy.delay_ms == 0 {
             // UDP semantics: a failed send is a lost message, not an error.
-            let _ = transport.send(to, &datagram).await;
+            let _ = transport.send(to, &datagram, copy.latency_ms).await;
         } else {
             record(EventKind::Delayed {
                 to,
                 msg_id,
-                delay_ms,
+                delay_ms: copy.delay_ms,
             });
             let transport = Rc::clone(transport);
             let datagram = datagram.clone();
             tokio::task::spawn_local(async move {
-                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                let _ = transport.send(to, &datagram).await;
+                tokio::time::sleep(Duration::from_millis(copy.delay_ms)).await;
+                let _ = transport.send(to, &datagram, copy.latency_ms).await;
             });
         }
     }

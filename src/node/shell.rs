@@ -94,7 +94,32 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
     let mut pending_request = client_request;
     let mut buf = vec![0u8; DATAGRAM_BYTES_MAX + 1];
     loop {
+        // Everything due now, in one order whatever woke the node: the client request,
+        // then the timers (by due time, then the order they were set), then the
+        // datagrams. The fast world orders a node's work within a millisecond the same.
         let now = shell.now();
+        if pending_request.as_ref().is_some_and(|(at, _)| *at <= now) {
+            let (_, value) = pending_request.take().expect("checked above");
+            shell.record(EventKind::ClientRequest { value: value.clone() });
+            shell.step(CoreInput::ClientRequest { value }).await?;
+            continue;
+        }
+        if let Some(key) = shell.timers.keys().next().copied().filter(|k| k.0 <= now) {
+            let timer = shell.timers.remove(&key).expect("key just seen");
+            shell.step(CoreInput::TimerFired { timer }).await?;
+            continue;
+        }
+        if let Some(len) = shell.transport.try_recv(&mut buf)? {
+            match decode::<C>(&buf[..len]) {
+                Ok((from, msg_id, msg)) => {
+                    shell.record(EventKind::Delivered { from, msg_id, msg: msg.clone() });
+                    shell.step(CoreInput::Receive { from, msg }).await?;
+                }
+                Err(error) => shell.record(EventKind::Malformed { bytes: len, error }),
+            }
+            continue;
+        }
+        // Nothing is due: wait for the next timer or request, or a datagram.
         let next_timer = shell.timers.keys().next().map(|&(at, _)| at);
         let request_at = pending_request.as_ref().map(|(at, _)| *at);
         let wake_at = match (next_timer, request_at) {
@@ -104,27 +129,8 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
         let sleep_ms = wake_at.map_or(0, |at| at.saturating_sub(now));
         tokio::select! {
             biased;
-            _ = tokio::time::sleep(Duration::from_millis(sleep_ms)), if wake_at.is_some() => {
-                let now = shell.now();
-                if request_at.is_some_and(|at| at <= now) {
-                    let (_, value) = pending_request.take().expect("checked above");
-                    shell.record(EventKind::ClientRequest { value: value.clone() });
-                    shell.step(CoreInput::ClientRequest { value }).await?;
-                } else if let Some(key) = shell.timers.keys().next().copied().filter(|k| k.0 <= now) {
-                    let timer = shell.timers.remove(&key).expect("key just seen");
-                    shell.step(CoreInput::TimerFired { timer }).await?;
-                }
-            }
-            received = shell.transport.recv(&mut buf) => {
-                let len = received?;
-                match decode::<C>(&buf[..len]) {
-                    Ok((from, msg_id, msg)) => {
-                        shell.record(EventKind::Delivered { from, msg_id, msg: msg.clone() });
-                        shell.step(CoreInput::Receive { from, msg }).await?;
-                    }
-                    Err(error) => shell.record(EventKind::Malformed { bytes: len, error }),
-                }
-            }
+            _ = tokio::time::sleep(Duration::from_millis(sleep_ms)), if wake_at.is_some() => {}
+            ready = shell.transport.ready() => ready?,
         }
     }
 }
@@ -160,7 +166,9 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
                     delay_ms_min,
                     delay_ms_max,
                 } => {
-                    let delay = self.env.rng.between(delay_ms_min, delay_ms_max);
+                    // A timer fires no earlier than the next millisecond, so what a node
+                    // does within one millisecond is fixed when that millisecond begins.
+                    let delay = self.env.rng.between(delay_ms_min, delay_ms_max).max(1);
                     self.timer_seq += 1;
                     self.timers
                         .insert((self.now() + delay, self.timer_seq), timer);
@@ -199,7 +207,7 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
                     .borrow_mut()
                     .verdict(self.id, to, C::msg_kind(&msg), now_ms)
             }
-            None => Verdict::Deliver { delays_ms: vec![0] },
+            None => Verdict::deliver_now(),
         };
         let from = self.id;
         let datagram = || encode::<C>(from, msg_id, &msg);

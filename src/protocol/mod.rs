@@ -113,7 +113,8 @@ pub enum CoreOutput<C: Core + ?Sized> {
     /// Write this state without fsync: a crash before a later `Persist` loses it.
     /// Correct protocols never ask for this; planted bugs do.
     PersistUnsynced(C::State),
-    /// Fire `timer` after a delay drawn uniformly from the range by the node's stream.
+    /// Fire `timer` after a delay drawn uniformly from the range by the node's stream,
+    /// and never sooner than the next millisecond (a 0 ms delay means 1 ms).
     SetTimer {
         timer: C::Timer,
         delay_ms_min: u64,

@@ -123,11 +123,27 @@ pub(crate) fn direct<C: Core, W: World<C>>(
         RunEnd::HarnessError(e) => format!("harness error: {e}"),
     };
     world.record(EventKind::RunEnded { reason });
+    let mut history = world.into_history();
+    canonical_order(&mut history);
     RunReport {
-        history: world.into_history(),
+        history,
         end,
         sim_ms,
     }
+}
+
+/// Put a finished history in its canonical order: by time; within a millisecond the
+/// harness's events first (the director acts at the start of each millisecond), then
+/// each node's, by node id, each node's in the order it recorded them. What different
+/// nodes did within one millisecond cannot depend on each other (a datagram takes at
+/// least a millisecond, and every node draws from its own streams), so this order
+/// loses nothing, and it is the same in both worlds, whose schedulers interleave
+/// nodes differently: equal runs get equal traces and digests.
+fn canonical_order<C: Core>(history: &mut History<C>) {
+    // A stable sort: each node's own order, and the harness's, are kept.
+    history
+        .events
+        .sort_by_key(|e| (e.at_ms, e.node.map_or(0, |n| u32::from(n.0) + 1)));
 }
 
 struct Director<'a> {

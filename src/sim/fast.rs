@@ -62,7 +62,8 @@
 //!   than [`TIMERS_MAX`] timers (the shell's assert), ends the run as `HarnessError`.
 
 use super::director::{direct, RunReport, World};
-use crate::fault::{FaultLayer, Verdict};
+use super::wires::Wires;
+use crate::fault::{Copy, FaultLayer, Verdict};
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
 use crate::node::{CoreNode, TIMERS_MAX};
@@ -90,6 +91,8 @@ enum Action<C: Core> {
         node: usize,
         incarnation: u32,
         timer: C::Timer,
+        /// The order it was set in, within its incarnation (ties at one instant).
+        seq: u64,
     },
     /// A copy the fault layer held back is handed to the network now.
     DelayEnds {
@@ -98,15 +101,48 @@ enum Action<C: Core> {
         to: usize,
         msg_id: u64,
         msg: C::Msg,
+        copy: Copy,
+        copy_index: u8,
     },
-    /// A datagram reaches `to`, if its link was not cut since it was sent.
+    /// A datagram reaches `to`, if its link was not cut since it entered the network.
     Deliver {
         from: usize,
         to: usize,
         msg_id: u64,
         msg: C::Msg,
-        link_epoch: u64,
+        entry_ms: u64,
+        copy_index: u8,
+        cut_count: u64,
     },
+}
+
+impl<C: Core> Action<C> {
+    /// The order of actions due at the same millisecond, as the node shell takes
+    /// them: by node; for one node its start, then its client request, then its
+    /// timers (in the order set), then its datagrams (by sender, message id, when
+    /// they entered the network, copy). A held-back copy entering the network draws
+    /// nothing and orders nothing: it goes last.
+    fn order(&self) -> (usize, u8, u64, u64, u64, u8) {
+        match *self {
+            Action::Start { node, .. } => (node, 0, 0, 0, 0, 0),
+            Action::ClientRequest { node, .. } => (node, 1, 0, 0, 0, 0),
+            Action::TimerFired { node, seq, .. } => (node, 2, seq, 0, 0, 0),
+            Action::Deliver {
+                from,
+                to,
+                msg_id,
+                entry_ms,
+                copy_index,
+                ..
+            } => (to, 3, from as u64, msg_id, entry_ms, copy_index),
+            Action::DelayEnds {
+                from,
+                msg_id,
+                copy_index,
+                ..
+            } => (from, 4, msg_id, 0, 0, copy_index),
+        }
+    }
 }
 
 /// A heap entry: `(at_ms, seq, slot)`, reversed for a min-heap. `seq` is unique, so the
@@ -126,6 +162,7 @@ enum Life<C> {
         core: Box<C>,
         rng: Box<ChaCha8Rng>,
         msg_seq: u64,
+        timer_seq: u64,
         timers_pending: usize,
     },
 }
@@ -146,8 +183,6 @@ struct Slot<C: Core> {
 /// The fast world: the event heap, the nodes and their disks, the links.
 struct Fast<C: Core> {
     seed: u64,
-    latency_ms_min: u64,
-    latency_ms_max: u64,
     now_ms: u64,
     seq: u64,
     queue: BinaryHeap<Scheduled>,
@@ -158,16 +193,13 @@ struct Fast<C: Core> {
     index: BTreeMap<NodeId, usize>,
     history: History<C>,
     faults: RefCell<FaultLayer>,
-    latency_rng: ChaCha8Rng,
-    /// Per directed link `from * n + to`: cut or not, and how often it was cut. A
-    /// datagram carries the count from when it entered the network; a changed count at
-    /// delivery means the link was cut while it was in flight.
-    cut: Vec<bool>,
-    cut_epoch: Vec<u64>,
+    wires: Wires,
     /// The first harness error, which ends the run.
     error: Option<String>,
     /// A step's outputs, kept between steps so a step allocates nothing for them.
     outputs: Vec<CoreOutput<C>>,
+    /// The actions due in one millisecond, kept between milliseconds likewise.
+    batch: Vec<Action<C>>,
 }
 
 /// Run a prepared scenario of `protocol` in the fast lane to its end.
@@ -191,10 +223,9 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
         })
         .collect();
     let n = slots.len();
+    let network = &scenario.network;
     let mut world = Fast {
         seed,
-        latency_ms_min: scenario.network.latency_ms_min,
-        latency_ms_max: scenario.network.latency_ms_max,
         now_ms: 0,
         seq: 0,
         queue: BinaryHeap::new(),
@@ -208,12 +239,15 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
         slots,
         // Room for a typical run's events, so the history is not copied while it grows.
         history: History::with_capacity(HISTORY_EVENTS_RESERVED),
-        faults: RefCell::new(FaultLayer::new(stream_rng(seed, Stream::Network))),
-        latency_rng: stream_rng(seed, Stream::Turmoil),
-        cut: vec![false; n * n],
-        cut_epoch: vec![0; n * n],
+        faults: RefCell::new(FaultLayer::new(
+            seed,
+            network.latency_ms_min,
+            network.latency_ms_max,
+        )),
+        wires: Wires::new(&scenario.cluster.ids()),
         error: None,
         outputs: Vec::new(),
+        batch: Vec::new(),
     };
     // turmoil spawns every host's software when the simulation is built.
     for node in 0..n {
@@ -241,16 +275,16 @@ impl<C: Core> World<C> for Fast<C> {
     }
 
     fn partition(&mut self, a: NodeId, b: NodeId) {
-        self.cut_link(a, b);
-        self.cut_link(b, a);
+        self.wires.cut(a, b);
+        self.wires.cut(b, a);
     }
 
     fn partition_one_way(&mut self, from: NodeId, to: NodeId) {
-        self.cut_link(from, to);
+        self.wires.cut(from, to);
     }
 
     fn repair_all(&mut self) {
-        self.cut.iter_mut().for_each(|c| *c = false);
+        self.wires.repair_all();
     }
 
     fn crash(&mut self, node: NodeId) {
@@ -266,8 +300,12 @@ impl<C: Core> World<C> for Fast<C> {
         }
     }
 
+    /// Every action due now, in the shell's order ([`Action::order`]). Nothing an
+    /// action does schedules another for the same millisecond (timers and latencies
+    /// are at least 1 ms; a restart's start is scheduled by the director, before).
     fn run_due(&mut self) -> Result<(), String> {
         let now_ms = self.now_ms;
+        let mut batch = std::mem::take(&mut self.batch);
         while self.queue.peek().is_some_and(|e| e.0 .0 <= now_ms) {
             let Reverse((at_ms, _, slot)) = self.queue.pop().expect("peeked");
             debug_assert_eq!(at_ms, now_ms, "an event was scheduled in the past");
@@ -275,17 +313,26 @@ impl<C: Core> World<C> for Fast<C> {
                 .take()
                 .expect("a queued slot holds its action");
             self.actions_free.push(slot);
+            batch.push(action);
+        }
+        batch.sort_by_key(Action::order);
+        for action in batch.drain(..) {
             self.execute(action);
             if self.error.is_none() && self.queue.len() > EVENT_QUEUE_MAX {
                 self.error = Some(format!(
                     "event queue exceeded {EVENT_QUEUE_MAX} entries at {now_ms} ms"
                 ));
             }
-            if let Some(e) = self.error.take() {
-                return Err(e);
+            if self.error.is_some() {
+                break;
             }
         }
-        Ok(())
+        batch.clear();
+        self.batch = batch;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn jump(&mut self, next_ms: u64) {
@@ -339,10 +386,6 @@ impl<C: Core> Fast<C> {
         }
     }
 
-    fn link(&self, from: usize, to: usize) -> usize {
-        from * self.slots.len() + to
-    }
-
     fn execute(&mut self, action: Action<C>) {
         match action {
             Action::Start { node, incarnation } => {
@@ -365,6 +408,7 @@ impl<C: Core> Fast<C> {
                         },
                     )),
                     msg_seq: (incarnation as u64) << 32,
+                    timer_seq: 0,
                     timers_pending: 0,
                 };
                 let request_at = slot.node.client_request.as_ref().map(|(at, _)| *at);
@@ -376,11 +420,14 @@ impl<C: Core> Fast<C> {
                     },
                 );
                 self.step(node, CoreInput::Start { recovered });
-                if let Some(at_ms) = request_at {
-                    self.schedule(
-                        at_ms.max(self.now_ms),
-                        Action::ClientRequest { node, incarnation },
-                    );
+                match request_at {
+                    // A request already due comes right after the start, as the shell
+                    // takes it at once.
+                    Some(at_ms) if at_ms <= self.now_ms => {
+                        self.execute(Action::ClientRequest { node, incarnation })
+                    }
+                    Some(at_ms) => self.schedule(at_ms, Action::ClientRequest { node, incarnation }),
+                    None => {}
                 }
             }
             Action::ClientRequest { node, incarnation } => {
@@ -405,6 +452,7 @@ impl<C: Core> Fast<C> {
                 node,
                 incarnation,
                 timer,
+                ..
             } => {
                 if self.running(node) != Some(incarnation) {
                     return;
@@ -420,9 +468,11 @@ impl<C: Core> Fast<C> {
                 to,
                 msg_id,
                 msg,
+                copy,
+                copy_index,
             } => {
                 if self.running(from) == Some(incarnation) {
-                    self.enter_network(from, to, msg_id, msg);
+                    self.enter_network(from, to, msg_id, msg, copy.latency_ms, copy_index);
                 }
             }
             Action::Deliver {
@@ -430,12 +480,14 @@ impl<C: Core> Fast<C> {
                 to,
                 msg_id,
                 msg,
-                link_epoch,
+                cut_count,
+                ..
             } => {
-                if self.cut_epoch[self.link(from, to)] != link_epoch || self.running(to).is_none() {
+                let from = self.slots[from].node.id;
+                let to_id = self.slots[to].node.id;
+                if !self.wires.intact(from, to_id, cut_count) || self.running(to).is_none() {
                     return; // cut in flight, or nobody listening
                 }
-                let from = self.slots[from].node.id;
                 self.record_node(
                     to,
                     EventKind::Delivered {
@@ -483,15 +535,18 @@ impl<C: Core> Fast<C> {
         let Life::Up {
             incarnation,
             rng,
+            timer_seq,
             timers_pending,
             ..
         } = &mut self.slots[node].life
         else {
             unreachable!("only a running node is stepped")
         };
-        let delay_ms = rng.between(delay_ms_min, delay_ms_max);
+        // Never sooner than the next millisecond, as in the shell.
+        let delay_ms = rng.between(delay_ms_min, delay_ms_max).max(1);
         *timers_pending += 1;
-        let (incarnation, pending) = (*incarnation, *timers_pending);
+        *timer_seq += 1;
+        let (incarnation, pending, seq) = (*incarnation, *timers_pending, *timer_seq);
         if pending > TIMERS_MAX && self.error.is_none() {
             self.error = Some(format!(
                 "{} asked for over {TIMERS_MAX} timers",
@@ -504,6 +559,7 @@ impl<C: Core> Fast<C> {
                 node,
                 incarnation,
                 timer,
+                seq,
             },
         );
     }
@@ -534,66 +590,71 @@ impl<C: Core> Fast<C> {
                 msg: msg.clone(),
             },
         );
-        let delays_ms = match verdict {
+        let copies = match verdict {
             Verdict::Drop => {
                 self.record_node(from, EventKind::Dropped { to: to_id, msg_id });
                 return;
             }
-            Verdict::Deliver { delays_ms } => delays_ms,
+            Verdict::Deliver { copies } => copies,
         };
-        if delays_ms.len() > 1 {
+        if copies.len() > 1 {
             self.record_node(from, EventKind::Duplicated { to: to_id, msg_id });
         }
         let Some(&to) = self.index.get(&to_id) else {
             return; // no such host: UDP loses it
         };
-        let copies = delays_ms.len();
+        let count = copies.len();
         let mut msg = Some(msg);
-        for (i, delay_ms) in delays_ms.into_iter().enumerate() {
+        for (i, copy) in copies.into_iter().enumerate() {
             // The last copy takes the message itself; only a duplicate needs a clone.
-            let msg = if i + 1 == copies {
+            let msg = if i + 1 == count {
                 msg.take().expect("the last copy takes it")
             } else {
                 msg.clone().expect("not taken yet")
             };
-            if delay_ms == 0 {
-                self.enter_network(from, to, msg_id, msg);
+            let copy_index = i as u8;
+            if copy.delay_ms == 0 {
+                self.enter_network(from, to, msg_id, msg, copy.latency_ms, copy_index);
             } else {
                 self.record_node(
                     from,
                     EventKind::Delayed {
                         to: to_id,
                         msg_id,
-                        delay_ms,
+                        delay_ms: copy.delay_ms,
                     },
                 );
                 self.schedule(
-                    self.now_ms + delay_ms,
+                    self.now_ms + copy.delay_ms,
                     Action::DelayEnds {
                         from,
                         incarnation,
                         to,
                         msg_id,
                         msg,
+                        copy,
+                        copy_index,
                     },
                 );
             }
         }
     }
 
-    /// A datagram enters the network: lost if its link is cut, else delivered after a
-    /// latency drawn as turmoil draws it ([`latency_ms`]).
-    fn enter_network(&mut self, from: usize, to: usize, msg_id: u64, msg: C::Msg) {
-        let link = self.link(from, to);
-        if self.cut[link] {
+    /// A datagram enters the network: lost if its link is cut, else delivered after
+    /// the latency the fault layer drew for it.
+    fn enter_network(
+        &mut self,
+        from: usize,
+        to: usize,
+        msg_id: u64,
+        msg: C::Msg,
+        latency_ms: u64,
+        copy_index: u8,
+    ) {
+        let (from_id, to_id) = (self.slots[from].node.id, self.slots[to].node.id);
+        let Some(cut_count) = self.wires.enter(from_id, to_id) else {
             return;
-        }
-        let latency_ms = latency_ms(
-            &mut self.latency_rng,
-            self.latency_ms_min,
-            self.latency_ms_max,
-        );
-        let link_epoch = self.cut_epoch[link];
+        };
         self.schedule(
             self.now_ms + latency_ms,
             Action::Deliver {
@@ -601,72 +662,10 @@ impl<C: Core> Fast<C> {
                 to,
                 msg_id,
                 msg,
-                link_epoch,
+                entry_ms: self.now_ms,
+                copy_index,
+                cut_count,
             },
-        );
-    }
-
-    /// Cut the directed link, dropping what is in flight on it.
-    fn cut_link(&mut self, from: NodeId, to: NodeId) {
-        let (Some(&a), Some(&b)) = (self.index.get(&from), self.index.get(&to)) else {
-            return;
-        };
-        let link = self.link(a, b);
-        self.cut[link] = true;
-        self.cut_epoch[link] += 1;
-    }
-}
-
-/// The rate of turmoil 0.7's default latency distribution, `Exp(5)`.
-const LATENCY_EXP_RATE: f64 = 5.0;
-
-/// One datagram's latency as turmoil 0.7 computes it (`Link::delay` in its `top.rs`):
-/// `min + range * X` with `X ~ Exp(LATENCY_EXP_RATE)`, truncated to whole milliseconds,
-/// at most `max`. `X` is drawn as `-ln(U) / rate` with `U` uniform in `(0, 1]`.
-fn latency_ms(rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64) -> u64 {
-    let range_ms = (max_ms - min_ms) as f64;
-    let u = 1.0 - rng.unit();
-    let x = -u.ln() / LATENCY_EXP_RATE;
-    // `as` saturates, so even `u` at its smallest cannot overflow.
-    min_ms.saturating_add((range_ms * x) as u64).min(max_ms)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rng::{stream_rng, Stream};
-
-    /// The fast lane's latency has turmoil's distribution: for 1..=10 ms, the chance
-    /// of `min + k` is `e^(-5k/9) - e^(-5(k+1)/9)` for k < 9, and `e^-5` at the cap.
-    /// 100,000 draws are compared with those chances (each within 1% absolute), and
-    /// every draw stays in range.
-    #[test]
-    fn latency_matches_turmoils_truncated_exponential() {
-        let mut rng = stream_rng(11, Stream::Turmoil);
-        let draws = 100_000;
-        let mut counts = [0u64; 10];
-        for _ in 0..draws {
-            let ms = latency_ms(&mut rng, 1, 10);
-            assert!((1..=10).contains(&ms), "latency {ms} out of 1..=10");
-            counts[(ms - 1) as usize] += 1;
-        }
-        for (k, &count) in counts.iter().enumerate() {
-            let expected = if k < 9 {
-                (-5.0 * k as f64 / 9.0).exp() - (-5.0 * (k + 1) as f64 / 9.0).exp()
-            } else {
-                (-5.0f64).exp()
-            };
-            let seen = count as f64 / draws as f64;
-            assert!(
-                (seen - expected).abs() < 0.01,
-                "P(latency = {} ms) is {seen:.4}, turmoil's is {expected:.4}",
-                k + 1
-            );
-        }
-        assert_eq!(
-            latency_ms(&mut rng, 4, 4),
-            4,
-            "an empty range gives its bound"
         );
     }
 }

@@ -6,7 +6,9 @@ mod director;
 pub mod fast;
 mod layer_faults;
 pub mod shrink;
+mod turmoil_net;
 mod turmoil_world;
+mod wires;
 
 pub use director::{RunEnd, RunReport};
 pub use fast::run_fast;

@@ -1,12 +1,13 @@
 //! The turmoil world: one turmoil host per node running the real async node shell
-//! ([`crate::node::run_core`]) on simulated UDP and the simulated filesystem. The
-//! director ([`super::director`]) applies the faults between turmoil steps.
+//! ([`crate::node::run_core`]) on gauntlet's simulated network
+//! ([`super::turmoil_net`]) and turmoil's simulated filesystem. The director
+//! ([`super::director`]) applies the faults between turmoil steps.
 
 use super::director::{direct, RunReport, World};
+use super::turmoil_net::{SimNet, SimTransport};
 use crate::fault::FaultLayer;
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
-use crate::net::TurmoilUdp;
 use crate::node::{run_core, CoreNode, NodeEnv, Recorder};
 use crate::protocol::{Core, Protocol, RunSetup, Settle};
 use crate::rng::{stream_rng, turmoil_seed, Stream};
@@ -36,7 +37,7 @@ fn sim_now_ms() -> u64 {
 
 struct Turmoil<'a, C: Core> {
     sim: turmoil::Sim<'a>,
-    ids: Vec<NodeId>,
+    net: Rc<RefCell<SimNet>>,
     history: Rc<RefCell<History<C>>>,
     faults: Rc<RefCell<FaultLayer>>,
 }
@@ -46,20 +47,20 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
     let scenario = &setup.scenario;
     let seed = scenario.seed;
     let history: Rc<RefCell<History<P::Core>>> = Rc::new(RefCell::new(History::default()));
-    let faults = Rc::new(RefCell::new(FaultLayer::new(stream_rng(
+    let network = &scenario.network;
+    let faults = Rc::new(RefCell::new(FaultLayer::new(
         seed,
-        Stream::Network,
-    ))));
+        network.latency_ms_min,
+        network.latency_ms_max,
+    )));
+    let net = Rc::new(RefCell::new(SimNet::new(&scenario.cluster.ids())));
     let deadline_ms = scenario.safety_phase_end_ms() + scenario.liveness_bound_ms;
     let mut sim = turmoil::Builder::new()
         .rng_seed(turmoil_seed(seed))
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
         .tick_duration(Duration::from_millis(TICK_MS))
-        .min_message_latency(Duration::from_millis(scenario.network.latency_ms_min))
-        .max_message_latency(Duration::from_millis(scenario.network.latency_ms_max))
         // The director ends runs itself; this only has to be beyond any deadline.
         .simulation_duration(Duration::from_millis(deadline_ms + 1_000))
-        .udp_capacity(1_024)
         .build();
 
     for id in scenario.cluster.ids() {
@@ -70,6 +71,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         };
         let history = Rc::clone(&history);
         let faults = Rc::clone(&faults);
+        let net = Rc::clone(&net);
         let incarnations = Rc::new(Cell::new(0u32));
         sim.host(id.host_name(), move || {
             let incarnation = incarnations.get();
@@ -88,9 +90,13 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
                 incarnation,
             };
             let node = node.clone();
+            let transport = SimTransport {
+                me: id,
+                net: Rc::clone(&net),
+                clock: sim_now_ms,
+            };
             async move {
                 let storage = SimFileStorage::open("/data")?;
-                let transport = TurmoilUdp::bind().await?;
                 run_core(node, transport, storage, env).await?;
                 Ok(())
             }
@@ -99,7 +105,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
     let mut settle = protocol.settle(setup);
     let world = Turmoil {
         sim,
-        ids: scenario.cluster.ids(),
+        net,
         history,
         faults,
     };
@@ -125,19 +131,17 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
     }
 
     fn partition(&mut self, a: NodeId, b: NodeId) {
-        self.sim.partition(a.host_name(), b.host_name());
+        let mut net = self.net.borrow_mut();
+        net.wires.cut(a, b);
+        net.wires.cut(b, a);
     }
 
     fn partition_one_way(&mut self, from: NodeId, to: NodeId) {
-        self.sim.partition_oneway(from.host_name(), to.host_name());
+        self.net.borrow_mut().wires.cut(from, to);
     }
 
     fn repair_all(&mut self) {
-        for (i, a) in self.ids.iter().enumerate() {
-            for b in &self.ids[i + 1..] {
-                self.sim.repair(a.host_name(), b.host_name());
-            }
-        }
+        self.net.borrow_mut().wires.repair_all();
     }
 
     fn crash(&mut self, node: NodeId) {
@@ -145,6 +149,8 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
     }
 
     fn restart(&mut self, node: NodeId) {
+        let now_ms = self.now_ms();
+        self.net.borrow_mut().restart(node, now_ms);
         self.sim.bounce(node.host_name());
     }
 

@@ -1,0 +1,167 @@
+//! The turmoil world's network: gauntlet's own, not turmoil's, so that a datagram
+//! arrives exactly when the fault layer's draw says, as in the fast world. Each node
+//! has an inbox ordered by (due time, sender, message id, arrival order); a node
+//! shell takes from it only what is due ([`Transport::try_recv`]), after its client
+//! request and timers of the same millisecond. turmoil still runs every node's async
+//! software on its own host, with its clock, crashes and filesystem.
+
+use super::wires::Wires;
+use crate::ids::NodeId;
+use crate::net::{split, Transport};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Most datagrams one inbox holds; beyond it new ones are lost (and counted), as a
+/// full socket buffer loses them.
+pub const INBOX_DATAGRAMS_MAX: usize = 65_536;
+
+/// Where a datagram waits: `(due_ms, from, msg_id, arrival)`.
+type InboxKey = (u64, NodeId, u64, u64);
+
+struct Queued {
+    datagram: Vec<u8>,
+    from: NodeId,
+    /// The link's cut count when the datagram entered the network.
+    cut_count: u64,
+}
+
+#[derive(Default)]
+struct Inbox {
+    queue: BTreeMap<InboxKey, Queued>,
+    /// Wakes the node when a datagram lands (it may be due before what it waits for).
+    notify: Rc<Notify>,
+}
+
+/// The network of one turmoil run: its links and every node's inbox.
+pub(crate) struct SimNet {
+    pub wires: Wires,
+    inboxes: BTreeMap<NodeId, Inbox>,
+    arrivals: u64,
+    /// Datagrams lost to a full inbox.
+    pub overflowed: u64,
+}
+
+impl SimNet {
+    pub fn new(ids: &[NodeId]) -> Self {
+        SimNet {
+            wires: Wires::new(ids),
+            inboxes: ids.iter().map(|&id| (id, Inbox::default())).collect(),
+            arrivals: 0,
+            overflowed: 0,
+        }
+    }
+
+    /// The node restarts at `now_ms`: what fell due while it was down was lost (it
+    /// had no socket then); what falls due from now on reaches the new incarnation,
+    /// as in the fast world, where a datagram is judged when it is due.
+    pub fn restart(&mut self, node: NodeId, now_ms: u64) {
+        if let Some(inbox) = self.inboxes.get_mut(&node) {
+            inbox.queue.retain(|&(due, ..), _| due >= now_ms);
+        }
+    }
+
+    fn enqueue(&mut self, from: NodeId, to: NodeId, datagram: &[u8], due_ms: u64, msg_id: u64) {
+        let Some(cut_count) = self.wires.enter(from, to) else {
+            return; // the link is cut: lost at once
+        };
+        self.arrivals += 1;
+        let arrival = self.arrivals;
+        let Some(inbox) = self.inboxes.get_mut(&to) else {
+            return; // no such node: UDP loses it
+        };
+        if inbox.queue.len() >= INBOX_DATAGRAMS_MAX {
+            self.overflowed = self.overflowed.saturating_add(1);
+            return;
+        }
+        inbox.queue.insert(
+            (due_ms, from, msg_id, arrival),
+            Queued {
+                datagram: datagram.to_vec(),
+                from,
+                cut_count,
+            },
+        );
+        inbox.notify.notify_one();
+    }
+
+    /// The first datagram due by `now_ms` whose link was not cut since it was sent.
+    fn take_due(&mut self, node: NodeId, now_ms: u64) -> Option<Vec<u8>> {
+        loop {
+            let inbox = self.inboxes.get_mut(&node)?;
+            let (&key, _) = inbox.queue.first_key_value()?;
+            if key.0 > now_ms {
+                return None;
+            }
+            let queued = inbox.queue.remove(&key).expect("key just seen");
+            if self.wires.intact(queued.from, node, queued.cut_count) {
+                return Some(queued.datagram);
+            }
+        }
+    }
+
+    fn next_due(&self, node: NodeId) -> Option<u64> {
+        self.inboxes
+            .get(&node)?
+            .queue
+            .first_key_value()
+            .map(|(k, _)| k.0)
+    }
+
+    fn notify(&self, node: NodeId) -> Option<Rc<Notify>> {
+        self.inboxes.get(&node).map(|i| Rc::clone(&i.notify))
+    }
+}
+
+/// One node's end of the [`SimNet`].
+pub(crate) struct SimTransport {
+    pub me: NodeId,
+    pub net: Rc<RefCell<SimNet>>,
+    pub clock: fn() -> u64,
+}
+
+impl Transport for SimTransport {
+    async fn send(&self, to: NodeId, datagram: &[u8], latency_ms: u64) -> io::Result<()> {
+        // The envelope names the sender and the message: the inbox orders by them.
+        let msg_id = split(datagram).map_or(0, |(header, _)| header.msg_id);
+        let due_ms = (self.clock)() + latency_ms;
+        self.net
+            .borrow_mut()
+            .enqueue(self.me, to, datagram, due_ms, msg_id);
+        Ok(())
+    }
+
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        let now_ms = (self.clock)();
+        let Some(datagram) = self.net.borrow_mut().take_due(self.me, now_ms) else {
+            return Ok(None);
+        };
+        let kept = datagram.len().min(buf.len());
+        buf[..kept].copy_from_slice(&datagram[..kept]);
+        Ok(Some(kept))
+    }
+
+    async fn ready(&self) -> io::Result<()> {
+        let Some(notify) = self.net.borrow().notify(self.me) else {
+            return std::future::pending().await;
+        };
+        loop {
+            let now_ms = (self.clock)();
+            let next = self.net.borrow().next_due(self.me);
+            match next {
+                Some(due) if due <= now_ms => return Ok(()),
+                Some(due) => {
+                    tokio::select! {
+                        biased;
+                        _ = tokio::time::sleep(Duration::from_millis(due - now_ms)) => {}
+                        _ = notify.notified() => {}
+                    }
+                }
+                None => notify.notified().await,
+            }
+        }
+    }
+}
