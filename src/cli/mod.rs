@@ -185,6 +185,10 @@ enum Command {
         /// Shrinking's step budget per detection (candidate runs in the same lane).
         #[arg(long, default_value_t = 500)]
         shrink_budget: usize,
+        /// Save each campaign's (shrunk) failure to this directory as a corpus file,
+        /// ready for `replay` and `keep`.
+        #[arg(long)]
+        save: Option<PathBuf>,
     },
     /// Run one scenario: print it, its outcome and, with --trace, its event trace.
     Run {
@@ -371,6 +375,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             jobs,
             runs_max,
             shrink_budget,
+            save,
         } => {
             let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
                 Ok(p) => p,
@@ -395,12 +400,15 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             cmd_hunt(
                 protocol,
                 &targets,
-                seeds,
-                first_seed,
-                lane,
-                jobs,
-                runs_max,
-                shrink_budget,
+                HuntPlan {
+                    seeds,
+                    first_seed,
+                    lane,
+                    jobs,
+                    runs_max,
+                    shrink_budget,
+                    save,
+                },
             )
         }
         Command::Bugs { protocol } => {
@@ -1066,18 +1074,46 @@ fn wall_s() -> f64 {
         .as_secs_f64()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_hunt(
-    protocol: ProtocolRef,
-    targets: &[Vec<String>],
+/// How hard `hunt` hunts, and where it keeps what it finds.
+struct HuntPlan {
     seeds: u64,
     first_seed: u64,
     lane: Lane,
     jobs: usize,
     runs_max: u64,
     shrink_budget: usize,
-) -> u8 {
+    save: Option<PathBuf>,
+}
+
+/// Save a hunt's detection (shrunk when it was) as a corpus file in `dir`.
+fn save_detection(
+    protocol: ProtocolRef,
+    lane: Lane,
+    d: &crate::explore::hunt::Detection,
+    dir: &Path,
+) -> Result<PathBuf, String> {
+    let scenario = d.shrunk.as_ref().map_or(&d.scenario, |s| &s.scenario);
+    let judged = run_and_check(protocol, lane, scenario);
+    let mut entry = CorpusEntry::from_judged(scenario, &judged);
+    entry.lane = lane;
+    entry.reproduced_in_turmoil = d.reproduced_in_turmoil;
+    entry
+        .save(dir)
+        .map(|(path, _)| path)
+        .map_err(|e| e.to_string())
+}
+
+fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u8 {
     use crate::explore::hunt::{campaign_seeds, hunt, median, HuntConfig, HuntRun};
+    let HuntPlan {
+        seeds,
+        first_seed,
+        lane,
+        jobs,
+        runs_max,
+        shrink_budget,
+        save,
+    } = plan;
     let lane_name = format!("{lane:?}").to_lowercase();
     println!(
         "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {jobs} job(s), \
@@ -1147,6 +1183,12 @@ fn cmd_hunt(
                         d.seed,
                         d.fault_events
                     );
+                    if let Some(dir) = &save {
+                        match save_detection(protocol, lane, d, dir) {
+                            Ok(path) => println!("             saved: {}", path.display()),
+                            Err(e) => println!("             NOT SAVED: {e}"),
+                        }
+                    }
                 }
                 None => println!(
                     "  seed {:>4}: not found in {runs_max} runs ({:.1} s)",
