@@ -1,10 +1,65 @@
-//! Hand-built histories for the generic checkers, each small enough to check by eye:
-//! every property fires on its breach with the right witness, and stays quiet on a
-//! correct run.
+//! Hand-built histories for the single-value shape's generic judges, each small enough
+//! to check by eye: every property fires on its breach with the right witness, and
+//! stays quiet on a correct run. The histories are over a tiny core whose events are
+//! [`BasicEvent`]s, judged by the shape's property list ([`judges`]), as the harness
+//! judges any protocol that keeps the default [`Protocol::properties`].
 
 use super::*;
-use crate::history::Event;
-use crate::paxos::{Ballot, Note};
+use crate::fault::FaultSchedule;
+use crate::history::{Event, Phase};
+use crate::protocol::{
+    prepare, BasicEvent, CoreInput, CoreOutput, Draft, Peers, RunSetup, Verdict,
+};
+use crate::scenario::{Cluster, NetworkConfig, Scenario};
+use rand_chacha::ChaCha8Rng;
+
+/// A core that does nothing: it only gives the history its types (messages and
+/// state are plain text, events are [`BasicEvent`]s).
+#[derive(Debug, Clone)]
+struct Tiny;
+
+impl Core for Tiny {
+    type Msg = String;
+    type State = String;
+    type Event = BasicEvent;
+    type Timer = ();
+
+    fn step(&mut self, _input: CoreInput<Self>, _out: &mut Vec<CoreOutput<Self>>) {}
+
+    fn observe(event: &BasicEvent) -> Option<Observation> {
+        event.observe()
+    }
+}
+
+/// Three peers running [`Tiny`], judged by the default property list.
+struct TinyProtocol;
+
+impl Protocol for TinyProtocol {
+    type Core = Tiny;
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        "tiny"
+    }
+
+    fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<()> {
+        Peers {
+            sizes: &[3],
+            horizon_ms: (100, 100),
+            propose_at_start: true,
+            liveness_bound_ms: 1_000,
+        }
+        .draft(rng, ())
+    }
+
+    fn core(&self, _setup: &RunSetup<Self>, _id: NodeId) -> Tiny {
+        Tiny
+    }
+
+    fn deciders(&self, setup: &RunSetup<Self>) -> Vec<NodeId> {
+        setup.scenario.cluster.ids()
+    }
+}
 
 fn n(i: u16) -> NodeId {
     NodeId(i)
@@ -15,7 +70,7 @@ fn v(s: &str) -> Value {
 }
 
 /// One event: `node` 0 means the harness.
-fn ev(at_ms: u64, node: u16, kind: EventKind) -> Event {
+fn ev(at_ms: u64, node: u16, kind: EventKind<Tiny>) -> Event<Tiny> {
     Event {
         at_ms,
         node: (node != 0).then_some(NodeId(node)),
@@ -23,19 +78,19 @@ fn ev(at_ms: u64, node: u16, kind: EventKind) -> Event {
     }
 }
 
-fn proposed(value: &str) -> EventKind {
-    EventKind::Proposed { value: v(value) }
+fn proposed(value: &str) -> EventKind<Tiny> {
+    EventKind::Protocol(BasicEvent::Proposed(v(value)))
 }
 
-fn decided(value: &str) -> EventKind {
-    EventKind::Decided { value: v(value) }
+fn decided(value: &str) -> EventKind<Tiny> {
+    EventKind::Protocol(BasicEvent::Decided(v(value)))
 }
 
-fn phase(phase: Phase) -> EventKind {
+fn phase(phase: Phase) -> EventKind<Tiny> {
     EventKind::PhaseStarted { phase }
 }
 
-fn end() -> EventKind {
+fn end() -> EventKind<Tiny> {
     EventKind::RunEnded {
         reason: "bound".into(),
     }
@@ -44,7 +99,7 @@ fn end() -> EventKind {
 const DECIDERS: [NodeId; 3] = [NodeId(1), NodeId(2), NodeId(3)];
 
 /// Three nodes propose A, B, B; all decide B; the liveness phase runs to its end.
-fn correct() -> Vec<Event> {
+fn correct() -> Vec<Event<Tiny>> {
     vec![
         ev(0, 0, phase(Phase::Safety)),
         ev(0, 1, proposed("Value_A")),
@@ -58,8 +113,33 @@ fn correct() -> Vec<Event> {
     ]
 }
 
-fn check(events: Vec<Event>) -> Verdict {
-    check_generic(&History { events }, &DECIDERS)
+/// A run of [`TinyProtocol`] on nodes n1..n3, no faults, no workload.
+fn setup() -> RunSetup<TinyProtocol> {
+    let scenario = Scenario {
+        seed: 1,
+        protocol: "tiny".into(),
+        cluster: Cluster::of_size(3),
+        network: NetworkConfig::default(),
+        workload: vec![],
+        faults: FaultSchedule::default(),
+        liveness_bound_ms: 1_000,
+        params: serde_json::Value::Null,
+        bugs: vec![],
+    };
+    prepare(&TinyProtocol, &scenario).expect("a valid scenario")
+}
+
+/// Every judge of the shape over `events`, with n1..n3 as deciders.
+fn check(events: Vec<Event<Tiny>>) -> Verdict {
+    let history = History { events };
+    let setup = setup();
+    assert_eq!(TinyProtocol.deciders(&setup), DECIDERS);
+    let judging = Judging {
+        history: &history,
+        setup: &setup,
+        deciders: &DECIDERS,
+    };
+    Verdict::of(&TinyProtocol.properties(), &judging)
 }
 
 fn only<'a>(verdict: &'a Verdict, property: &str) -> &'a Violation {
@@ -72,13 +152,45 @@ fn only<'a>(verdict: &'a Verdict, property: &str) -> &'a Violation {
     found[0]
 }
 
-/// A correct run breaks nothing and reaches `value_chosen`.
+/// The shape's property list: unique names, safety then liveness then coverage,
+/// and it is what a protocol that lists no properties of its own is judged by.
+#[test]
+fn the_property_list_is_ordered_and_is_the_default() {
+    let names: Vec<&str> = judges::<TinyProtocol>()
+        .iter()
+        .map(|j| j.property.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "agreement",
+            "validity",
+            "decision_integrity",
+            "liveness",
+            "value_chosen",
+            "duplicate_delivered"
+        ]
+    );
+    let expectations: Vec<Expectation> = judges::<TinyProtocol>()
+        .iter()
+        .map(|j| j.property.expectation)
+        .collect();
+    assert!(expectations.is_sorted(), "{expectations:?}");
+    let default: Vec<&str> = TinyProtocol
+        .properties()
+        .iter()
+        .map(|j| j.property.name)
+        .collect();
+    assert_eq!(default, names);
+}
+
+/// A correct run breaks nothing and reaches `value_chosen`, and only that.
 #[test]
 fn correct_run_passes() {
     let verdict = check(correct());
     assert_eq!(verdict.violations, vec![]);
-    assert!(verdict.coverage.value_chosen);
-    assert!(!verdict.coverage.duplicate_delivered);
+    assert!(verdict.is_ok());
+    assert_eq!(verdict.reached, vec!["value_chosen"]);
 }
 
 /// Two values decided: agreement names both nodes, with the first decision of each
@@ -92,7 +204,10 @@ fn two_decided_values_break_agreement() {
     assert_eq!(x.witness, vec![4, 5]);
     assert_eq!(x.nodes, vec![n(1), n(2)]);
     assert_eq!(x.at_ms, 120);
+    assert_eq!(x.expectation, Expectation::Always);
     assert_eq!(verdict.violations.len(), 1, "nothing else broke");
+    assert!(!verdict.safety_ok());
+    assert!(verdict.liveness_ok());
 }
 
 /// A decided value nobody proposed breaks validity, reported once per value with its
@@ -113,6 +228,7 @@ fn a_value_from_nowhere_breaks_validity() {
     let verdict = check(events);
     let x = only(&verdict, "validity");
     assert_eq!(x.witness, vec![4]);
+    assert_eq!(x.nodes, vec![n(1)]);
     assert!(x.message.contains("Value_Z"), "{}", x.message);
 }
 
@@ -126,6 +242,8 @@ fn deciding_twice_breaks_integrity() {
     let x = only(&verdict, "decision_integrity");
     assert_eq!(x.witness, vec![5, 7]);
     assert_eq!(x.nodes, vec![n(2)]);
+    assert_eq!(x.at_ms, 160);
+    assert_eq!(verdict.violations.len(), 1, "nothing else broke");
 }
 
 /// A decider that never decides breaks liveness in a run with a liveness phase, and
@@ -138,6 +256,9 @@ fn a_silent_decider_breaks_liveness() {
     let x = only(&verdict, "liveness");
     assert_eq!(x.nodes, vec![n(3)]);
     assert_eq!(x.witness, vec![6, 7]);
+    assert_eq!(x.at_ms, 300);
+    assert_eq!(x.expectation, Expectation::Eventually);
+    assert!(verdict.safety_ok() && !verdict.liveness_ok());
     events.retain(|e| {
         !matches!(
             e.kind,
@@ -149,67 +270,56 @@ fn a_silent_decider_breaks_liveness() {
     assert!(check(events).violations.is_empty());
 }
 
-/// Paxos histories read the same way: a `Learned` note is a decision, a `Proposed`
-/// note a proposal, so two learners learning different values break generic
-/// agreement.
+/// Only decisions are decisions: a proposal or a note from a node that never decided
+/// does not count for liveness, and none of them reaches `value_chosen`.
 #[test]
-fn paxos_notes_are_read_as_proposals_and_decisions() {
-    let b = Ballot::new(1, n(4));
+fn proposals_and_notes_are_not_decisions() {
     let events = vec![
+        ev(0, 1, proposed("Value_A")),
         ev(
-            0,
-            4,
-            EventKind::Protocol(Note::Proposed {
-                value: v("Value_A"),
-            }),
-        ),
-        ev(
-            0,
-            5,
-            EventKind::Protocol(Note::Proposed {
-                value: v("Value_B"),
-            }),
-        ),
-        ev(
-            9,
             1,
-            EventKind::Protocol(Note::Learned {
-                ballot: b,
-                value: v("Value_A"),
-            }),
-        ),
-        ev(
-            9,
             2,
-            EventKind::Protocol(Note::Learned {
-                ballot: b,
-                value: v("Value_B"),
-            }),
+            EventKind::Protocol(BasicEvent::Note("DECIDE Value_A".into())),
         ),
+        ev(2, 0, phase(Phase::Liveness)),
+        ev(3, 0, end()),
     ];
+    assert_eq!(
+        decisions(&History {
+            events: events.clone()
+        }),
+        vec![]
+    );
     let verdict = check(events);
-    assert_eq!(only(&verdict, "agreement").witness, vec![2, 3]);
-    assert!(verdict.violations.iter().all(|x| x.property == "agreement"));
+    assert_eq!(only(&verdict, "liveness").nodes, DECIDERS);
+    assert_eq!(verdict.reached, Vec::<&str>::new());
 }
 
 /// A message delivered twice (same sender and id) is the `duplicate_delivered`
-/// coverage state, for plug-in messages too.
+/// coverage state, for plug-in messages too; the same id from another sender is
+/// another message.
 #[test]
 fn duplicate_plug_in_delivery_is_covered() {
-    let recv = || {
+    let recv = |from: u16| {
         ev(
             5,
             2,
-            EventKind::MsgDelivered {
-                from: n(1),
+            EventKind::Delivered {
+                from: n(from),
                 msg_id: 7,
                 msg: "Vote".into(),
             },
         )
     };
     let mut events = correct();
-    events.push(recv());
-    assert!(!check(events.clone()).coverage.duplicate_delivered);
-    events.push(recv());
-    assert!(check(events).coverage.duplicate_delivered);
+    events.push(recv(1));
+    events.push(recv(3));
+    assert!(!check(events.clone())
+        .reached
+        .contains(&"duplicate_delivered"));
+    events.push(recv(1));
+    assert_eq!(
+        check(events).reached,
+        vec!["value_chosen", "duplicate_delivered"]
+    );
 }

@@ -2,8 +2,9 @@
 //! Each test feeds inputs to `NaiveNode::step` and reads the outputs.
 
 use super::*;
-use crate::node::{Core, CoreInput, CoreOutput};
-use crate::protocol::Value;
+use crate::fault::generate_scenario;
+use crate::protocol::{prepare, BasicEvent, Core, CoreInput, CoreOutput};
+use crate::value::Value;
 
 fn n(i: u16) -> NodeId {
     NodeId(i)
@@ -22,6 +23,7 @@ fn members(count: u16) -> Vec<NodeId> {
 enum Out {
     Send(NodeId, Vote),
     Persist(NaiveState),
+    PersistUnsynced(NaiveState),
     Timer(u64),
     Proposed(Value),
     Decided(Value),
@@ -35,6 +37,7 @@ fn step(node: &mut NaiveNode, input: CoreInput<NaiveNode>) -> Vec<Out> {
         .map(|o| match o {
             CoreOutput::Send { to, msg } => Out::Send(to, msg),
             CoreOutput::Persist(s) => Out::Persist(s),
+            CoreOutput::PersistUnsynced(s) => Out::PersistUnsynced(s),
             CoreOutput::SetTimer {
                 delay_ms_min,
                 delay_ms_max,
@@ -43,9 +46,9 @@ fn step(node: &mut NaiveNode, input: CoreInput<NaiveNode>) -> Vec<Out> {
                 assert_eq!(delay_ms_min, delay_ms_max, "rounds have a fixed length");
                 Out::Timer(delay_ms_min)
             }
-            CoreOutput::Proposed(v) => Out::Proposed(v),
-            CoreOutput::Decided(v) => Out::Decided(v),
-            CoreOutput::Note(_) => Out::Note,
+            CoreOutput::Event(BasicEvent::Proposed(v)) => Out::Proposed(v),
+            CoreOutput::Event(BasicEvent::Decided(v)) => Out::Decided(v),
+            CoreOutput::Event(BasicEvent::Note(_)) => Out::Note,
         })
         .collect()
 }
@@ -249,14 +252,18 @@ fn strangers_do_not_vote() {
 }
 
 /// The generator follows the notes: every node proposes at the start, the scenario
-/// names this protocol and is valid, and a seed always gives the same scenario.
+/// names this protocol and is valid (for the harness and for the protocol), and a
+/// seed always gives the same scenario.
 #[test]
 fn generated_scenarios_propose_everything_at_once() {
     for seed in 0..200 {
-        let s = Naive.generate(seed);
-        assert_eq!(s, Naive.generate(seed));
+        let s = generate_scenario(&Naive, seed);
+        assert_eq!(s, generate_scenario(&Naive, seed));
         assert_eq!(s.protocol, "naive");
         assert_eq!(s.validate(), Ok(()));
+        if let Err(e) = prepare(&Naive, &s) {
+            panic!("seed {seed}: {e}");
+        }
         assert_eq!(s.workload.len(), s.cluster.nodes.len());
         assert!(s.workload.iter().all(|p| p.at_ms == 0));
     }

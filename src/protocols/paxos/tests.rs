@@ -866,16 +866,17 @@ fn self_addressed_messages_are_delivered_within_the_step() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Findings: these fail against the current core and are ignored so the suite stays
-// green. Run them with `cargo test --lib paxos -- --ignored`.
+// Regressions: each pins a bug these tests found in the core (fixed in 658d37c, "Core
+// fixes found by the new core-rule tests").
 // ---------------------------------------------------------------------------------------
 
 /// Goal: only acceptors' promises count toward the phase-1 majority, as only
 /// acceptors' `Accepted` reports count in phase 2 (`Node` filters those by membership).
 /// Method: proposer n1 over acceptors n2..n4 gets a promise from n2 and one from n7,
-/// which is no acceptor; it must not start phase 2. Today it does: `Msg::Promise` (and
-/// `Msg::Nack`) reach the proposer without the membership check `Msg::Accepted` gets.
-/// Not reachable with honest nodes (only acceptors send promises), so a hardening gap.
+/// which is no acceptor; it must not start phase 2. The bug: `Msg::Promise` (and
+/// `Msg::Nack`) reached the proposer without the membership check `Msg::Accepted`
+/// gets, so a forged promise could complete a quorum. Not reachable with honest nodes
+/// (only acceptors send promises), so it was a hardening gap.
 #[test]
 fn promise_from_non_acceptor_does_not_count() {
     let mut p = fresh(1, PROPOSER, members(&[2, 3, 4], &[9], &[1]));
@@ -892,10 +893,10 @@ fn promise_from_non_acceptor_does_not_count() {
 /// Goal: a proposer that saw its value chosen keeps answering nudges, whatever
 /// `attempts_max` says, so a learner that lost its acceptances still learns.
 /// Method: `attempts_max: Some(2)`. Ballot 1.1 is decided; a nudge re-drives it as
-/// ballot 2.1, which is decided too; the next nudge must start ballot 3.1. Today the
-/// attempt counter is never reset on a decision, so that nudge emits `GaveUp` and
-/// drops the proposer to idle, after which it ignores every nudge: with
-/// `attempts_max` set, a learner that missed the acceptances can starve.
+/// ballot 2.1, which is decided too; the next nudge must start ballot 3.1. The bug:
+/// the attempt counter was never reset on a decision, so that nudge emitted `GaveUp`
+/// and dropped the proposer to idle, after which it ignored every nudge: with
+/// `attempts_max` set, a learner that missed the acceptances could starve.
 #[test]
 fn decided_proposer_keeps_answering_nudges() {
     let timing = TimingConfig {

@@ -1,9 +1,18 @@
 //! Hand-built histories, each small enough to check by eye, that pin down what every
-//! checker reports and, as importantly, what it does not.
+//! Paxos judge reports and, as importantly, what it does not; coverage is read by
+//! property name, as a campaign counts it.
 
 use super::*;
-use crate::history::{Event, EventKind, History, Phase};
-use crate::protocols::paxos::{Ballot, DurableState, LearnerState, Msg, Note, Value};
+use crate::check::{judge, CoverageCounts};
+use crate::history::Phase;
+use crate::protocol::{prepare, JudgeFn, Protocol, RunSetup, Verdict};
+use crate::protocols::paxos::{
+    lab, Ballot, DurableState, LearnerState, Msg, Note, PaxosParams, TimingConfig, Value,
+};
+use crate::scenario::Cluster;
+
+type Event = crate::history::Event<Node>;
+type EventKind = crate::history::EventKind<Node>;
 
 fn n(i: u16) -> NodeId {
     NodeId(i)
@@ -119,6 +128,47 @@ fn correct_history() -> History {
     ])
 }
 
+/// A prepared Paxos run on nodes n1..n<highest id>, whose roles are `roster`'s (the
+/// judges read the roster from the scenario's parameters).
+fn setup(roster: &Roster) -> RunSetup<Paxos> {
+    let highest = roster
+        .acceptors
+        .iter()
+        .chain(&roster.learners)
+        .chain(&roster.proposers)
+        .map(|id| id.0)
+        .max()
+        .expect("a roster with nodes");
+    let params = PaxosParams {
+        acceptors: roster.acceptors.clone(),
+        proposers: roster.proposers.clone(),
+        learners: roster.learners.clone(),
+        timing: TimingConfig::default(),
+    };
+    let mut scenario = lab(1, &[]);
+    scenario.cluster = Cluster::of_size(highest);
+    scenario.params = serde_json::to_value(&params).expect("params serialize");
+    let setup = prepare(&Paxos, &scenario).expect("a valid Paxos scenario");
+    let judging = Judging {
+        history: &History::default(),
+        setup: &setup,
+        deciders: &[],
+    };
+    assert_eq!(super::roster(&judging), *roster);
+    setup
+}
+
+/// Every Paxos property over `h`, as the harness judges a run.
+fn verdict(h: &History, roster: &Roster) -> Verdict {
+    judge(&Paxos, &setup(roster), h)
+}
+
+/// Whether `h` reached the coverage property `property`, by its name in the verdict.
+fn covers(h: &History, roster: &Roster, property: &Property) -> bool {
+    assert_eq!(property.expectation, Expectation::Sometimes);
+    verdict(h, roster).reached.contains(&property.name)
+}
+
 fn by_property<'a>(vs: &'a [Violation], property: &str) -> Vec<&'a Violation> {
     vs.iter().filter(|x| x.property == property).collect()
 }
@@ -127,15 +177,15 @@ fn by_property<'a>(vs: &'a [Violation], property: &str) -> Vec<&'a Violation> {
 
 /// A correct run (3 acceptors, 2 proposers, one value chosen, every learner learned,
 /// liveness phase present) produces no violation and reports that a value was chosen:
-/// the checkers do not cry wolf on the normal case.
+/// the judges do not cry wolf on the normal case, and reach no other coverage state.
 #[test]
 fn correct_history_has_no_violations() {
     let h = correct_history();
-    let verdict = check_run(&h, &roster3());
+    assert_eq!(check_run(&h, &roster3()), Vec::<Violation>::new());
+    let verdict = verdict(&h, &roster3());
     assert_eq!(verdict.violations, Vec::<Violation>::new());
     assert!(verdict.safety_ok() && verdict.liveness_ok() && verdict.is_ok());
-    assert!(verdict.coverage.value_chosen);
-    assert!(!verdict.coverage.competing_ballots);
+    assert_eq!(verdict.reached, vec![VALUE_CHOSEN.name]);
 }
 
 /// A learner may record `Learned` before the acceptors' `Accepted` notes appear in the
@@ -186,7 +236,13 @@ fn two_chosen_values_break_agreement_once() {
         x.message,
         "two values chosen: Value_A at 1.4 by [n1,n2], Value_B at 2.5 by [n2,n3]"
     );
-    let verdict = check_run(&h, &roster3());
+    assert_eq!(
+        check_run(&h, &roster3()),
+        vs,
+        "no liveness phase, nothing more"
+    );
+    let verdict = verdict(&h, &roster3());
+    assert_eq!(verdict.violations, vs);
     assert!(!verdict.safety_ok());
     assert!(!verdict.is_ok());
 }
@@ -344,7 +400,11 @@ fn missing_learn_after_liveness_phase_breaks_liveness() {
         ev(1200, 0, phase(Phase::Liveness)),     // 4
         ev(11200, 0, run_ended()),               // 5
     ];
-    let verdict = check_run(&hist(events.clone()), &roster3());
+    assert_eq!(
+        check_run(&hist(events.clone()), &roster3()),
+        check_liveness(&hist(events.clone()), &roster3())
+    );
+    let verdict = verdict(&hist(events.clone()), &roster3());
     assert_eq!(verdict.violations.len(), 1, "{:#?}", verdict.violations);
     let x = &verdict.violations[0];
     assert_eq!(x.property, "liveness");
@@ -467,11 +527,11 @@ fn four_acceptors_need_three() {
     let vs = check_safety(&h, &roster);
     assert_eq!(vs.len(), 1, "{vs:#?}");
     assert_eq!(vs[0].property, "learner_integrity");
-    assert!(!coverage(&h, &roster).value_chosen);
+    assert!(!covers(&h, &roster, &VALUE_CHOSEN));
 
     h.push(16, Some(n(3)), accepted(b(1, 1), "Value_A"));
     assert_eq!(check_safety(&h, &roster), vec![]);
-    assert!(coverage(&h, &roster).value_chosen);
+    assert!(covers(&h, &roster, &VALUE_CHOSEN));
 }
 
 /// Two disjoint halves of 4 acceptors accepting different values do not break
@@ -511,7 +571,7 @@ fn duplicate_or_foreign_accepted_does_not_count() {
     assert_eq!(vs.len(), 1, "{vs:#?}");
     assert_eq!(vs[0].property, "learner_integrity");
     assert_eq!(vs[0].witness, vec![4]);
-    assert!(!coverage(&h, &roster3()).value_chosen);
+    assert!(!covers(&h, &roster3(), &VALUE_CHOSEN));
 }
 
 // ---------------------------------------------------------------- 8. coverage
@@ -526,17 +586,17 @@ fn coverage_competing_ballots() {
         ev(1, 1, promised(b(1, 1))),
         ev(2, 1, promised(b(1, 2))),
     ]);
-    assert!(coverage(&yes, &r).competing_ballots);
+    assert!(covers(&yes, &r, &COMPETING_BALLOTS));
     let same_proposer = hist(vec![
         ev(1, 1, promised(b(1, 1))),
         ev(2, 1, promised(b(2, 1))),
     ]);
-    assert!(!coverage(&same_proposer, &r).competing_ballots);
+    assert!(!covers(&same_proposer, &r, &COMPETING_BALLOTS));
     let different_acceptors = hist(vec![
         ev(1, 1, promised(b(1, 1))),
         ev(2, 2, promised(b(1, 2))),
     ]);
-    assert!(!coverage(&different_acceptors, &r).competing_ballots);
+    assert!(!covers(&different_acceptors, &r, &COMPETING_BALLOTS));
 }
 
 /// `adopted_foreign_value` is set by an `Adopted` note and by nothing else.
@@ -552,8 +612,8 @@ fn coverage_adopted_foreign_value() {
             from_ballot: b(1, 1),
         }),
     )]);
-    assert!(coverage(&yes, &r).adopted_foreign_value);
-    assert!(!coverage(&correct_history(), &r).adopted_foreign_value);
+    assert!(covers(&yes, &r, &ADOPTED_FOREIGN_VALUE));
+    assert!(!covers(&correct_history(), &r, &ADOPTED_FOREIGN_VALUE));
 }
 
 /// `restart_between_promise_and_accept` needs Promised, then a crash of that same
@@ -568,19 +628,27 @@ fn coverage_restart_between_promise_and_accept() {
         ev(3, 0, EventKind::Restarted { node: n(1) }),
         ev(4, 1, accepted(b(1, 1), "Value_A")),
     ]);
-    assert!(coverage(&yes, &r).restart_between_promise_and_accept);
+    assert!(covers(&yes, &r, &RESTART_BETWEEN_PROMISE_AND_ACCEPT));
     let crash_before_promise = hist(vec![
         ev(1, 0, crash(1)),
         ev(2, 1, promised(b(1, 1))),
         ev(3, 1, accepted(b(1, 1), "Value_A")),
     ]);
-    assert!(!coverage(&crash_before_promise, &r).restart_between_promise_and_accept);
+    assert!(!covers(
+        &crash_before_promise,
+        &r,
+        &RESTART_BETWEEN_PROMISE_AND_ACCEPT
+    ));
     let other_node_crashed = hist(vec![
         ev(1, 1, promised(b(1, 1))),
         ev(2, 0, crash(2)),
         ev(3, 1, accepted(b(1, 1), "Value_A")),
     ]);
-    assert!(!coverage(&other_node_crashed, &r).restart_between_promise_and_accept);
+    assert!(!covers(
+        &other_node_crashed,
+        &r,
+        &RESTART_BETWEEN_PROMISE_AND_ACCEPT
+    ));
 }
 
 /// `duplicate_delivered` needs the same (receiver, sender, msg id) delivered twice; the
@@ -594,11 +662,11 @@ fn coverage_duplicate_delivered() {
         msg: Msg::Nudge,
     };
     let yes = hist(vec![ev(1, 1, recv(2, 7)), ev(2, 1, recv(2, 7))]);
-    assert!(coverage(&yes, &r).duplicate_delivered);
+    assert!(covers(&yes, &r, &DUPLICATE_DELIVERED));
     let other_sender = hist(vec![ev(1, 1, recv(2, 7)), ev(2, 1, recv(3, 7))]);
-    assert!(!coverage(&other_sender, &r).duplicate_delivered);
+    assert!(!covers(&other_sender, &r, &DUPLICATE_DELIVERED));
     let other_receiver = hist(vec![ev(1, 1, recv(2, 7)), ev(2, 3, recv(2, 7))]);
-    assert!(!coverage(&other_receiver, &r).duplicate_delivered);
+    assert!(!covers(&other_receiver, &r, &DUPLICATE_DELIVERED));
 }
 
 /// `majority_isolated` needs a partition group holding a majority of acceptors while
@@ -619,62 +687,98 @@ fn coverage_majority_isolated() {
             },
         )])
     };
-    assert!(coverage(&split(&[&[1], &[2, 3]]), &r).majority_isolated);
-    assert!(!coverage(&split(&[&[1, 2], &[3]]), &r).majority_isolated);
+    assert!(covers(&split(&[&[1], &[2, 3]]), &r, &MAJORITY_ISOLATED));
+    assert!(!covers(&split(&[&[1, 2], &[3]]), &r, &MAJORITY_ISOLATED));
 }
 
 /// `value_chosen` follows the majority rule: set by a full quorum, not by a minority.
 #[test]
 fn coverage_value_chosen() {
     let r = roster3();
-    assert!(coverage(&correct_history(), &r).value_chosen);
+    assert!(covers(&correct_history(), &r, &VALUE_CHOSEN));
     let minority = hist(vec![ev(10, 1, accepted(b(1, 1), "Value_A"))]);
-    assert!(!coverage(&minority, &r).value_chosen);
+    assert!(!covers(&minority, &r, &VALUE_CHOSEN));
 }
 
 // ---------------------------------------------------------------- reporting
 
-/// Campaign totals count runs per flag, list them in the fixed property order, and
-/// say "all reached" only once every flag was reached by some run.
+/// Campaign totals count runs per coverage property, by name: every Paxos coverage
+/// property starts at zero (so one that no run reached still shows), safety and
+/// liveness properties are not counted, "all reached" holds only once every one was
+/// reached by some run, and merging shards adds their counts.
 #[test]
 fn coverage_counts_accumulate() {
-    let mut counts = CoverageCounts::default();
+    let properties: Vec<&'static Property> = judges().iter().map(|j| j.property).collect();
+    let mut sometimes: Vec<&'static str> = properties
+        .iter()
+        .filter(|p| p.expectation == Expectation::Sometimes)
+        .map(|p| p.name)
+        .collect();
+    sometimes.sort_unstable();
+    let mut counts = CoverageCounts::for_properties(&properties);
+    let zeros: Vec<(&str, u64)> = sometimes.iter().map(|&name| (name, 0)).collect();
+    assert_eq!(counts.entries(), zeros);
     assert!(!counts.all_reached());
-    counts.add(&coverage(&correct_history(), &roster3()));
-    assert_eq!(counts.runs, 1);
-    assert_eq!(counts.get("value_chosen"), 1);
+
+    counts.add(&verdict(&correct_history(), &roster3()));
+    assert_eq!(counts.get(VALUE_CHOSEN.name), 1);
+    assert_eq!(counts.get(COMPETING_BALLOTS.name), 0);
     assert!(!counts.all_reached());
-    counts.add(&Coverage {
-        competing_ballots: true,
-        adopted_foreign_value: true,
-        restart_between_promise_and_accept: true,
-        duplicate_delivered: true,
-        majority_isolated: true,
-        value_chosen: true,
+    counts.add(&Verdict {
+        violations: vec![],
+        reached: sometimes.clone(),
     });
     assert!(counts.all_reached());
-    let names: Vec<&str> = counts.entries().iter().map(|e| e.0).collect();
-    let expected: Vec<&str> = COVERAGE_PROPERTIES.iter().map(|p| p.name).collect();
-    assert_eq!(names, expected);
-    assert_eq!(counts.entries()[5], ("value_chosen", 2));
-    let reached: Vec<&str> = Coverage::default().reached().iter().map(|e| e.0).collect();
-    assert_eq!(reached, expected);
+    assert_eq!(counts.get(VALUE_CHOSEN.name), 2);
+    assert_eq!(counts.get(MAJORITY_ISOLATED.name), 1);
+    assert_eq!(counts.get(AGREEMENT.name), 0);
+    assert_eq!(counts.entries().len(), sometimes.len());
+
+    let mut merged = CoverageCounts::for_properties(&properties);
+    merged.merge(&counts);
+    merged.merge(&counts);
+    assert_eq!(merged.get(VALUE_CHOSEN.name), 4);
+    assert_eq!(merged.get(COMPETING_BALLOTS.name), 2);
 }
 
-/// Property names are unique and each property list holds what its name says.
+/// The property list: names unique, safety first, then liveness, then coverage, each
+/// judged by its kind of judge (violations for Always and Eventually, reached for
+/// Sometimes), and the list is what `Paxos` is judged by.
 #[test]
-fn property_tables_are_consistent() {
-    let mut names: Vec<&str> = ALL_PROPERTIES.iter().map(|p| p.name).collect();
-    names.sort_unstable();
-    names.dedup();
-    assert_eq!(names.len(), ALL_PROPERTIES.len());
-    assert!(SAFETY_PROPERTIES
-        .iter()
-        .all(|p| p.expectation == Expectation::Always));
-    assert!(COVERAGE_PROPERTIES
-        .iter()
-        .all(|p| p.expectation == Expectation::Sometimes));
+fn property_list_is_consistent() {
+    let judges = judges();
+    let names: Vec<&str> = judges.iter().map(|j| j.property.name).collect();
+    assert_eq!(
+        names,
+        [
+            "agreement",
+            "validity",
+            "learner_integrity",
+            "liveness",
+            "competing_ballots",
+            "adopted_foreign_value",
+            "restart_between_promise_and_accept",
+            "duplicate_delivered",
+            "majority_isolated",
+            "value_chosen",
+        ]
+    );
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len());
+    let expectations: Vec<Expectation> = judges.iter().map(|j| j.property.expectation).collect();
+    assert!(expectations.is_sorted(), "{expectations:?}");
     assert_eq!(LIVENESS.expectation, Expectation::Eventually);
+    for j in &judges {
+        let sometimes = j.property.expectation == Expectation::Sometimes;
+        match j.judge {
+            JudgeFn::Violations(_) => assert!(!sometimes, "{}", j.property.name),
+            JudgeFn::Reached(_) => assert!(sometimes, "{}", j.property.name),
+        }
+    }
+    let listed: Vec<&str> = Paxos.properties().iter().map(|j| j.property.name).collect();
+    assert_eq!(listed, names);
 }
 
 /// A violation prints as one line naming property, time, nodes and message, and its
@@ -698,4 +802,83 @@ fn violation_display_and_witness_rendering() {
         format!("    2 {}\n", crate::history::render_event(&h.events[2]))
     );
     assert!(rendered.contains("LEARN Value_Z"), "{rendered}");
+}
+
+// ---------------------------------------------------------------- the generic judges
+
+/// The single-value shape's generic judges read a Paxos history through `Node`'s
+/// `Core::observe`: a learner's `Learned` note is a decision and a proposer's
+/// `Proposed` note a proposal, while an acceptor's `Accepted` and a proposer's
+/// `Decided` are neither. So two learners learning different values break generic
+/// agreement (witness: the two learns), a learner that never learned breaks generic
+/// liveness once a liveness phase ran, and a learned value nobody proposed breaks
+/// generic validity (witness: that learn).
+#[test]
+fn generic_judges_read_paxos_notes() {
+    use crate::protocol::shapes::value;
+    // The lab cluster: n1..n3 accept and learn, n4 and n5 propose.
+    let roster = Roster {
+        acceptors: nodes(&[1, 2, 3]),
+        learners: nodes(&[1, 2, 3]),
+        proposers: nodes(&[4, 5]),
+    };
+    let mut h = hist(vec![
+        ev(0, 4, proposed("Value_A")),          // 0
+        ev(0, 5, proposed("Value_B")),          // 1
+        ev(8, 1, accepted(b(1, 4), "Value_A")), // 2
+        ev(9, 1, learned(b(1, 4), "Value_A")),  // 3
+        ev(9, 2, learned(b(2, 5), "Value_B")),  // 4
+        ev(10, 4, decided(b(1, 4), "Value_A")), // 5
+        ev(1200, 0, phase(Phase::Liveness)),    // 6
+        ev(11200, 0, run_ended()),              // 7
+    ]);
+    assert_eq!(
+        value::decisions(&h),
+        vec![(3, n(1), v("Value_A")), (4, n(2), v("Value_B"))]
+    );
+    assert_eq!(
+        value::proposals(&h).into_iter().collect::<Vec<_>>(),
+        vec![v("Value_A"), v("Value_B")]
+    );
+
+    let setup = setup(&roster);
+    let deciders = Paxos.deciders(&setup);
+    let generic = |h: &History| {
+        Verdict::of(
+            &value::judges::<Paxos>(),
+            &Judging {
+                history: h,
+                setup: &setup,
+                deciders: &deciders,
+            },
+        )
+    };
+    let verdict = generic(&h);
+    let properties: Vec<&str> = verdict.violations.iter().map(|x| x.property).collect();
+    assert_eq!(
+        properties,
+        ["agreement", "liveness"],
+        "{:#?}",
+        verdict.violations
+    );
+    let agreement = &verdict.violations[0];
+    assert_eq!(agreement.witness, vec![3, 4]);
+    assert_eq!(agreement.nodes, nodes(&[1, 2]));
+    assert_eq!(agreement.at_ms, 9);
+    let liveness = &verdict.violations[1];
+    assert_eq!(liveness.nodes, nodes(&[3]));
+    assert_eq!(liveness.witness, vec![6, 7]);
+    assert_eq!(verdict.reached, vec![value::VALUE_CHOSEN.name]);
+
+    h.events[4] = ev(9, 2, learned(b(2, 5), "Value_X"));
+    let verdict = generic(&h);
+    let validity: Vec<&Violation> = by_property(&verdict.violations, "validity");
+    assert_eq!(validity.len(), 1, "{:#?}", verdict.violations);
+    assert_eq!(validity[0].witness, vec![4]);
+    assert_eq!(validity[0].nodes, nodes(&[2]));
+    assert!(
+        validity[0].message.contains("Value_X"),
+        "{}",
+        validity[0].message
+    );
 }
