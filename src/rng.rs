@@ -98,7 +98,7 @@ mod tests {
     /// same (seed, stream) always gives the same numbers.
     #[test]
     fn streams_are_independent_and_repeatable() {
-        let mut a = stream_rng(7, Stream::Network);
+        let mut a = stream_rng(7, Stream::Faults { node: NodeId(1) });
         let mut b = stream_rng(7, Stream::Scenario);
         let first_b = b.next_u64();
         for _ in 0..100 {
@@ -106,7 +106,21 @@ mod tests {
         }
         let mut b2 = stream_rng(7, Stream::Scenario);
         assert_eq!(b2.next_u64(), first_b);
-        assert_ne!(stream_rng(7, Stream::Network).next_u64(), first_b);
+        assert_ne!(
+            stream_rng(7, Stream::Faults { node: NodeId(1) }).next_u64(),
+            first_b
+        );
+        let ids = [
+            Stream::Faults { node: NodeId(1) },
+            Stream::Faults { node: NodeId(2) },
+            Stream::Latency { node: NodeId(1) },
+            Stream::Latency { node: NodeId(2) },
+        ];
+        for (i, x) in ids.iter().enumerate() {
+            for y in &ids[i + 1..] {
+                assert_ne!(stream_rng(7, *x).next_u64(), stream_rng(7, *y).next_u64());
+            }
+        }
         let n1 = Stream::Node {
             node: NodeId(1),
             incarnation: 0,
