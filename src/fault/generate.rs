@@ -246,6 +246,55 @@ fn split<R: Rng>(rng: &mut R, nodes: &[NodeId], groups: usize) -> Vec<Vec<NodeId
     out
 }
 
+/// Most fault events a generated scenario holds.
+pub const SCENARIO_FAULT_EVENTS_MAX: usize = 12;
+
+/// The scenario of campaign run `seed` for `protocol`: the protocol drafts its cluster,
+/// workload and parameters from the scenario stream, then the harness draws the fault
+/// schedule from the same stream, aimed at the protocol's horizon and message kinds,
+/// with half the faults near client requests.
+pub fn generate_scenario<P: crate::protocol::Protocol + ?Sized>(
+    protocol: &P,
+    seed: u64,
+) -> crate::scenario::Scenario {
+    use crate::rng::{stream_rng, Stream};
+    let mut rng = stream_rng(seed, Stream::Scenario);
+    let draft = protocol.draft(&mut rng);
+    scenario_from_draft(protocol, seed, &mut rng, draft)
+}
+
+/// The scenario of `draft` (drawn by `protocol` from `rng`): the fault schedule drawn
+/// next from the same stream, then everything assembled.
+pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
+    protocol: &P,
+    seed: u64,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    draft: crate::protocol::Draft<P::Params>,
+) -> crate::scenario::Scenario {
+    let request_times: Vec<u64> = draft.workload.iter().map(|p| p.at_ms).collect();
+    let faults = generate_schedule(
+        rng,
+        &draft.cluster.ids(),
+        protocol.message_kinds(),
+        &request_times,
+        GeneratorLimits {
+            horizon_ms: draft.horizon_ms,
+            events_max: SCENARIO_FAULT_EVENTS_MAX,
+        },
+    );
+    crate::scenario::Scenario {
+        seed,
+        protocol: protocol.name().to_string(),
+        cluster: draft.cluster,
+        network: crate::scenario::NetworkConfig::default(),
+        workload: draft.workload,
+        faults,
+        liveness_bound_ms: draft.liveness_bound_ms,
+        params: serde_json::to_value(&draft.params).expect("params serialize"),
+        bugs: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,54 +371,5 @@ mod tests {
                 Fault::MessageFaults { .. } | Fault::CrashAfterSend { .. }
             )));
         }
-    }
-}
-
-/// Most fault events a generated scenario holds.
-pub const SCENARIO_FAULT_EVENTS_MAX: usize = 12;
-
-/// The scenario of campaign run `seed` for `protocol`: the protocol drafts its cluster,
-/// workload and parameters from the scenario stream, then the harness draws the fault
-/// schedule from the same stream, aimed at the protocol's horizon and message kinds,
-/// with half the faults near client requests.
-pub fn generate_scenario<P: crate::protocol::Protocol + ?Sized>(
-    protocol: &P,
-    seed: u64,
-) -> crate::scenario::Scenario {
-    use crate::rng::{stream_rng, Stream};
-    let mut rng = stream_rng(seed, Stream::Scenario);
-    let draft = protocol.draft(&mut rng);
-    scenario_from_draft(protocol, seed, &mut rng, draft)
-}
-
-/// The scenario of `draft` (drawn by `protocol` from `rng`): the fault schedule drawn
-/// next from the same stream, then everything assembled.
-pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
-    protocol: &P,
-    seed: u64,
-    rng: &mut rand_chacha::ChaCha8Rng,
-    draft: crate::protocol::Draft<P::Params>,
-) -> crate::scenario::Scenario {
-    let request_times: Vec<u64> = draft.workload.iter().map(|p| p.at_ms).collect();
-    let faults = generate_schedule(
-        rng,
-        &draft.cluster.ids(),
-        protocol.message_kinds(),
-        &request_times,
-        GeneratorLimits {
-            horizon_ms: draft.horizon_ms,
-            events_max: SCENARIO_FAULT_EVENTS_MAX,
-        },
-    );
-    crate::scenario::Scenario {
-        seed,
-        protocol: protocol.name().to_string(),
-        cluster: draft.cluster,
-        network: crate::scenario::NetworkConfig::default(),
-        workload: draft.workload,
-        faults,
-        liveness_bound_ms: draft.liveness_bound_ms,
-        params: serde_json::to_value(&draft.params).expect("params serialize"),
-        bugs: Vec::new(),
     }
 }

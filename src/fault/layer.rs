@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 pub enum Verdict {
     Drop,
     /// Deliver one copy per entry. Two entries mean the message is duplicated.
-    Deliver { copies: Vec<Copy> },
+    Deliver {
+        copies: Vec<Copy>,
+    },
 }
 
 /// One copy of a message on its way.
@@ -325,10 +327,7 @@ mod tests {
     fn quiet_layer_delivers_everything_once() {
         let mut l = layer();
         for _ in 0..100 {
-            assert_eq!(
-                l.verdict(NodeId(1), NodeId(2), "M", 0),
-                once()
-            );
+            assert_eq!(l.verdict(NodeId(1), NodeId(2), "M", 0), once());
         }
     }
 
@@ -374,10 +373,7 @@ mod tests {
             "dropped {dropped} of 10000 at p=0.3"
         );
         l.clear();
-        assert_eq!(
-            l.verdict(NodeId(1), NodeId(3), "M", 0),
-            once()
-        );
+        assert_eq!(l.verdict(NodeId(1), NodeId(3), "M", 0), once());
     }
 
     /// A targeted rule hits only its message kinds (and link), only inside its window,
@@ -402,8 +398,7 @@ mod tests {
             dup,
             50,
         );
-        let twice =
-            |v: Verdict| matches!(v, Verdict::Deliver { copies } if copies.len() == 2);
+        let twice = |v: Verdict| matches!(v, Verdict::Deliver { copies } if copies.len() == 2);
         assert!(twice(l.verdict(NodeId(1), NodeId(2), "Accepted", 10)));
         assert!(twice(l.verdict(NodeId(1), NodeId(2), "Accepted", 49)));
         // Outside the window, another kind, or another link: the global drop.
@@ -420,10 +415,7 @@ mod tests {
             Verdict::Drop
         );
         l.clear();
-        assert_eq!(
-            l.verdict(NodeId(1), NodeId(2), "Accepted", 10),
-            once()
-        );
+        assert_eq!(l.verdict(NodeId(1), NodeId(2), "Accepted", 10), once());
     }
 
     /// A crash trigger fires on its node's n-th send of its kind (counted from arming),
@@ -491,7 +483,11 @@ mod tests {
                 k + 1
             );
         }
-        assert_eq!(latency_ms(&mut rng, 4, 4), 4, "an empty range gives its bound");
+        assert_eq!(
+            latency_ms(&mut rng, 4, 4),
+            4,
+            "an empty range gives its bound"
+        );
     }
 
     /// A sender's draws depend on its own messages only: another node sending in
@@ -499,10 +495,11 @@ mod tests {
     /// different nodes' work within a millisecond as they like.
     #[test]
     fn draws_are_per_sender() {
-        let mut rates = LinkFaults::default();
-        rates.drop_probability = 0.3;
-        rates.duplicate_probability = 0.3;
-        rates.delay_ms_max = 20;
+        let rates = LinkFaults {
+            drop_probability: 0.3,
+            duplicate_probability: 0.3,
+            delay_ms_max: 20,
+        };
         let run = |interleave: bool| {
             let mut l = FaultLayer::new(9, 1, 10);
             l.set(None, rates);

@@ -100,7 +100,9 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
         let now = shell.now();
         if pending_request.as_ref().is_some_and(|(at, _)| *at <= now) {
             let (_, value) = pending_request.take().expect("checked above");
-            shell.record(EventKind::ClientRequest { value: value.clone() });
+            shell.record(EventKind::ClientRequest {
+                value: value.clone(),
+            });
             shell.step(CoreInput::ClientRequest { value }).await?;
             continue;
         }
@@ -112,7 +114,11 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
         if let Some(len) = shell.transport.try_recv(&mut buf)? {
             match decode::<C>(&buf[..len]) {
                 Ok((from, msg_id, msg)) => {
-                    shell.record(EventKind::Delivered { from, msg_id, msg: msg.clone() });
+                    shell.record(EventKind::Delivered {
+                        from,
+                        msg_id,
+                        msg: msg.clone(),
+                    });
                     shell.step(CoreInput::Receive { from, msg }).await?;
                 }
                 Err(error) => shell.record(EventKind::Malformed { bytes: len, error }),

@@ -84,7 +84,7 @@ impl<C: Core> Trace for C {
 
 /// An input to a [`Core`].
 #[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer)]
-pub enum CoreInput<C: Core + ?Sized> {
+pub enum CoreInput<C: Core> {
     /// The node (re)starts with what its storage recovered (`None`: a fresh disk).
     Start {
         recovered: Option<C::State>,
@@ -104,7 +104,7 @@ pub enum CoreInput<C: Core + ?Sized> {
 
 /// What a [`Core`] asks its shell to do, executed in order.
 #[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer, C::Event)]
-pub enum CoreOutput<C: Core + ?Sized> {
+pub enum CoreOutput<C: Core> {
     /// Send `msg` to `to` through the fault layer (a core handles messages to itself
     /// internally; the shell sends these over the network like any other).
     Send { to: NodeId, msg: C::Msg },

@@ -426,7 +426,9 @@ impl<C: Core> Fast<C> {
                     Some(at_ms) if at_ms <= self.now_ms => {
                         self.execute(Action::ClientRequest { node, incarnation })
                     }
-                    Some(at_ms) => self.schedule(at_ms, Action::ClientRequest { node, incarnation }),
+                    Some(at_ms) => {
+                        self.schedule(at_ms, Action::ClientRequest { node, incarnation })
+                    }
                     None => {}
                 }
             }
