@@ -1,5 +1,5 @@
 //! Real mode: the same node shell as the simulation, as separate processes on real UDP
-//! sockets and real disks (ARCHITECTURE.md, "real mode"). Only the `Transport`
+//! sockets and real disks (docs/architecture.md). Only the `Transport`
 //! ([`crate::net::UdpTransport`]) and the `Storage` ([`crate::storage::StdFileStorage`])
 //! differ; the protocol cores and the shell are the ones the simulation tests.
 //!

@@ -1,4 +1,4 @@
-//! The fast lane (ARCHITECTURE.md "Two lanes, one semantics"): a single-threaded
+//! The fast lane (docs/architecture.md, "One network, two worlds"): a single-threaded
 //! discrete-event simulator that drives the same sans-IO [`Node`] cores as the turmoil
 //! lane, with no tokio, no turmoil and no codec. One min-heap of timed events (node
 //! starts, client requests, timer firings, fault-layer delays ending, datagram
