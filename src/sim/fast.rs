@@ -1,65 +1,34 @@
-//! The fast lane (docs/architecture.md, "One network, two worlds"): a single-threaded
-//! discrete-event simulator that drives the same sans-IO [`Node`] cores as the turmoil
-//! lane, with no tokio, no turmoil and no codec. One min-heap of timed events (node
-//! starts, client requests, timer firings, fault-layer delays ending, datagram
-//! deliveries), ordered by `(time_ms, seq)`; faults and phases are applied by the loop
-//! itself at the start of each simulated millisecond, before any node event of that
-//! millisecond, exactly as `runner.rs` applies them between turmoil steps.
+//! The fast world (docs/architecture.md, "One network, two worlds"): a
+//! single-threaded discrete-event simulator that drives the same sans-IO cores as the
+//! turmoil world, with no tokio, no turmoil and no codec. One min-heap of timed actions
+//! (node starts, client requests, timer firings, held-back copies entering the network,
+//! datagram deliveries); the director applies faults and phases at the start of each
+//! simulated millisecond, then [`World::run_due`] runs that millisecond's actions in
+//! the node shell's order ([`Action::order`]).
 //!
-//! What mirrors the turmoil lane (and the node shell in `crate::node`):
-//! - **Recording.** The same [`EventKind`]s in the same per-node order: `Started`, then
-//!   the start step's outputs; `ClientRequest` before its step; `Delivered` at the
-//!   receiver before its step; `Persisted` after the (synchronous, durable) store;
-//!   `Sent`, then `Dropped` or (`Duplicated`, then one `Delayed` per late copy).
-//! - **Message ids.** `(incarnation << 32) + n`, `n` counting this incarnation's sends
-//!   from 1.
-//! - **Fault layer.** One [`FaultLayer`] on `Stream::Network`, asked once per send, as
-//!   the shell asks it. A copy with extra delay enters the network only when its delay
-//!   ends, and only if its sender's incarnation is still running (the shell's spawned
-//!   delay task dies with the node).
-//! - **Links.** A datagram entering the network on a cut directed link is dropped
-//!   silently (turmoil drops at send time). Cutting a link drops what is in flight on
-//!   it: a symmetric partition both directions, a one-way partition only `from -> to`
-//!   (as turmoil's `explicit_partition` / `partition_oneway` clear their queues). A
-//!   heal repairs every link and releases nothing.
-//! - **Crash.** The node stops at once; its timers, its pending client request and its
-//!   fault-delayed copies are discarded; a datagram that arrives while it is down is
-//!   lost without a trace (turmoil: no socket bound). Datagrams it sent before the crash
-//!   stay in flight. Its disk is the last `Persist`, which the shell writes and fsyncs
-//!   before executing any later output, so nothing persisted is ever lost; a
-//!   `WriteUnsynced` since then (planted bug only) is lost, as in `SimFileStorage`.
-//! - **Protocol-timed crashes.** A crash trigger that fires on a send crashes the node
-//!   at the start of the next millisecond and schedules its restart, as the runner does.
-//! - **Restart.** A new incarnation (one more than the last one spawned, counting a
-//!   start that a crash at the same instant pre-empted, as turmoil's `bounce` calls the
-//!   host closure again), `Started` with the recovered state, a fresh
-//!   `Stream::Node { node, incarnation }`, and the node's client request again, at once
-//!   if its time has passed (the shell re-arms `client_request` in every incarnation).
-//! - **Phases and the end.** `PhaseStarted(Safety)` at 0; faults at their times; the
-//!   liveness phase at the first millisecond after `safety_phase_end_ms()` once every
-//!   fault is applied (heal, `FaultLayer::clear`, restart crashed nodes); the run ends
-//!   `Settled` at the first millisecond at whose start, in the liveness phase, every
-//!   learner has learned and no proposer is busy, or at the deadline; `RunEnded` with
-//!   the same reason strings.
-//! - **Latency** follows turmoil 0.7's model: `min + range * X` milliseconds with
-//!   `X ~ Exp(5)` (mean a fifth of the range), truncated to whole milliseconds and
-//!   capped at `max`, drawn per datagram copy when it enters the network. So latencies
-//!   cluster near the minimum in both lanes, and a race that needs a fast message
-//!   happens about as often in each.
+//! What it shares with the turmoil world, so both give a scenario the same trace:
+//! - **The network.** One [`FaultLayer`] (per-sender streams for each message's fate
+//!   and each copy's latency) and one [`Wires`] (links and their cut counts): a copy
+//!   enters the network on an uncut link, after its extra delay if the sender's
+//!   incarnation still runs, and is delivered at entry + latency if its link was not
+//!   cut since and its receiver runs.
+//! - **Recording.** The same events in the same per-node order: `Started`, then the
+//!   start step's outputs; `ClientRequest` before its step; `Delivered` before its
+//!   step; `Persisted` after the (synchronous, durable) store; `Sent`, then `Dropped`
+//!   or (`Duplicated`, then one `Delayed` per held-back copy).
+//! - **Message ids** `(incarnation << 32) + n`; **timers** drawn from the node's
+//!   incarnation stream, at least 1 ms.
+//! - **Crash.** The node stops at once; its timers, pending request and held-back copies
+//!   are discarded; its disk is the last `Persist`; a `PersistUnsynced` since then
+//!   (planted bugs only) is lost, as in `SimFileStorage`.
+//! - **Restart.** A new incarnation (one more than the last spawned, counting a start a
+//!   crash at the same instant pre-empted), `Started` with the recovered state, and the
+//!   client request again, at once if its time has passed.
 //!
-//! What differs (none of it semantic):
-//! - **Latency draws** come from `Stream::Turmoil` (turmoil is not used in this lane,
-//!   so its stream is free), by inverting the exponential's distribution function;
-//!   turmoil samples the same distribution from its own RNG by another method. The
-//!   same seed therefore gives other latencies in each lane, from one distribution.
-//! - **Intra-millisecond order.** Events at the same millisecond run in the order they
-//!   were scheduled; turmoil's order within a tick comes from its task scheduling.
-//! - **No codec.** Messages are passed as values, so no `Malformed` event can occur
-//!   (the turmoil lane's nodes only ever send well-formed datagrams too).
-//! - **No storage errors.** The disk is an in-memory `Option<DurableState>` per node;
-//!   the learner's plain `chosen_value` file is not written (nothing reads it here).
-//! - **Limits.** More than [`EVENT_QUEUE_MAX`] pending events, or a node asking for more
-//!   than [`TIMERS_MAX`] timers (the shell's assert), ends the run as `HarnessError`.
+//! What differs, none of it semantic: messages are passed as values (no codec, so no
+//! `Malformed`), the disk is an in-memory `Option<State>` per node, and more than
+//! [`EVENT_QUEUE_MAX`] pending actions or [`TIMERS_MAX`] timers end the run as a
+//! `HarnessError`.
 
 use super::director::{direct, RunReport, World};
 use super::wires::Wires;
