@@ -104,7 +104,16 @@ pub fn campaign_scenario(protocol: ProtocolRef, seed: u64, bugs: &[String]) -> S
 /// What a worker sends back for one run: the verdict, where a failure was saved (or
 /// why saving failed), and for a fast-lane failure whether turmoil reproduced it;
 /// `Err` is a panic's message.
-type RunOutcome = Result<(Judged, Option<Result<PathBuf, String>>, Option<bool>), String>;
+type RunOutcome = Result<(RunDigest, Option<Result<PathBuf, String>>, Option<bool>), String>;
+
+/// What the campaign's summary needs of one run: its verdict and sizes, not its trace
+/// (which stays, and is freed, on the worker's thread).
+struct RunDigest {
+    verdict: crate::check::Verdict,
+    end: RunEnd,
+    sim_ms: u64,
+    events: u64,
+}
 
 /// One run of a campaign, in a worker: never panics (a panic becomes a harness error).
 /// A run that violates a property is saved to `failures_dir` right here, before any
@@ -144,7 +153,13 @@ fn campaign_run(index: u64, seed: u64, config: &CampaignConfig) -> (u64, RunOutc
             }
             _ => None,
         };
-        (judged, saved, reproduced)
+        let digest = RunDigest {
+            events: judged.trace.len() as u64,
+            verdict: judged.verdict,
+            end: judged.end,
+            sim_ms: judged.sim_ms,
+        };
+        (digest, saved, reproduced)
     }));
     let outcome = outcome.map_err(|panic| {
         panic
@@ -200,9 +215,7 @@ pub fn explore(
                 Ok((judged, saved, reproduced)) => {
                     summary.coverage.add(&judged.verdict);
                     summary.sim_ms_total = summary.sim_ms_total.saturating_add(judged.sim_ms);
-                    summary.events_total = summary
-                        .events_total
-                        .saturating_add(judged.trace.len() as u64);
+                    summary.events_total = summary.events_total.saturating_add(judged.events);
                     let harness_error = match &judged.end {
                         RunEnd::HarnessError(e) => Some(e.clone()),
                         _ => None,

@@ -112,6 +112,9 @@ pub struct Node {
     acceptor: Option<Acceptor>,
     proposer: Option<Proposer>,
     learner: Option<Learner>,
+    /// [`Node::durable`] as of the end of the last step (or the restore): what a step
+    /// compares against to tell whether it must persist, without a second snapshot.
+    last_durable: DurableState,
 }
 
 /// The cluster as one node sees it.
@@ -153,8 +156,16 @@ impl Node {
                 .proposer
                 .then(|| Proposer::new(id, ProposerState::default())),
             learner: roles.learner.then(Learner::default),
+            last_durable: DurableState::default(),
         }
         .with_proposer_rules()
+        .with_snapshot()
+    }
+
+    /// Take the snapshot a first step compares against.
+    fn with_snapshot(mut self) -> Self {
+        self.last_durable = self.durable();
+        self
     }
 
     /// Install the proposer bugs switched on (a fresh or restored proposer).
@@ -220,8 +231,8 @@ impl Node {
             // What storage recovered is already durable: restore it before taking the
             // snapshot to compare against, so a restart does not rewrite it.
             self.restore(recovered.clone().unwrap_or_default());
+            self.last_durable = self.durable();
         }
-        let before = self.durable();
         let mut effects = Vec::new();
         self.dispatch(input, &mut effects);
         // Messages a node sends itself (an acceptor to its co-located learner) are
@@ -241,8 +252,11 @@ impl Node {
             i += 1;
         }
         let after = self.durable();
-        if after != before {
-            if self.bugs.has(Bug::AcceptorSkipsFsync) && after.acceptor != before.acceptor {
+        if after != self.last_durable {
+            let unsynced = self.bugs.has(Bug::AcceptorSkipsFsync)
+                && after.acceptor != self.last_durable.acceptor;
+            self.last_durable = after.clone();
+            if unsynced {
                 out.push(Output::PersistUnsynced(after));
             } else {
                 out.push(Output::Persist(after));
