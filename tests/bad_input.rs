@@ -1,44 +1,52 @@
-//! Bad input loses nothing: a malformed datagram is recorded as such and dropped, and
-//! the node goes on serving well-formed messages.
+//! Bad input is refused or dropped, never misread: a malformed datagram is recorded as
+//! such and dropped while the node goes on serving well-formed messages, and a
+//! scenario a protocol cannot run is refused with an error naming the field, both by
+//! the library (`prepare`) and by the command line.
 
-use crate::support::prepare_and_bad_datagrams;
+use crate::support::{prepare_and_bad_datagrams, run_gauntlet, TempDir, OVERSIZED_BYTES};
+use gauntlet::explore::AnyProtocol;
 use gauntlet::history::{EventKind, History};
 use gauntlet::ids::NodeId;
-use gauntlet::net::{decode, TurmoilUdp, PORT};
-use gauntlet::node::{run_node, NodeEnv, NodeSetup};
-use gauntlet::paxos::{Membership, Msg, Roles, TimingConfig};
-use gauntlet::sim::rng::{stream_rng, Stream};
+use gauntlet::net::{TurmoilUdp, DATAGRAM_BYTES_MAX, PORT};
+use gauntlet::node::{decode_datagram, run_core, CoreNode, NodeEnv};
+use gauntlet::protocol::prepare;
+use gauntlet::protocols::naive::Naive;
+use gauntlet::protocols::paxos::{self, Membership, Msg, Node, Paxos, Roles, TimingConfig};
+use gauntlet::rng::{stream_rng, Stream};
+use gauntlet::scenario::{Scenario, ScenarioError};
 use gauntlet::storage::SimFileStorage;
 use std::cell::RefCell;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use turmoil::net::UdpSocket;
 
+// The oversized datagram is oversized.
+const _: () = assert!(OVERSIZED_BYTES > DATAGRAM_BYTES_MAX);
+
 /// A rogue client sends garbage, a truncated message, an oversized datagram and a
 /// wrong-version one to an acceptor, then a valid Prepare: the acceptor records four
 /// `Malformed` events and still answers the Prepare with a Promise.
 #[test]
 fn malformed_datagrams_are_recorded_and_dropped() {
-    let history = Rc::new(RefCell::new(History::default()));
+    let history: Rc<RefCell<History<Node>>> = Rc::default();
     let mut sim = turmoil::Builder::new().rng_seed(3).build();
     let recorder = Rc::clone(&history);
     sim.host("n1", move || {
         let recorder = Rc::clone(&recorder);
         async move {
-            let setup = NodeSetup {
+            let acceptor = Roles {
+                acceptor: true,
+                ..Roles::default()
+            };
+            let members = Membership {
+                acceptors: vec![NodeId(1)],
+                learners: vec![],
+                proposers: vec![NodeId(2)],
+            };
+            let node = CoreNode {
                 id: NodeId(1),
-                roles: Roles {
-                    acceptor: true,
-                    ..Roles::default()
-                },
-                members: Membership {
-                    acceptors: vec![NodeId(1)],
-                    learners: vec![],
-                    proposers: vec![NodeId(2)],
-                },
-                timing: TimingConfig::default(),
+                core: Node::new(NodeId(1), acceptor, members, TimingConfig::default()),
                 client_request: None,
-                bugs: Default::default(),
             };
             let env = NodeEnv {
                 clock: Rc::new(|| turmoil::sim_elapsed().unwrap().as_millis() as u64),
@@ -54,7 +62,7 @@ fn malformed_datagrams_are_recorded_and_dropped() {
                 incarnation: 0,
             };
             let storage = SimFileStorage::open("/data")?;
-            run_node(setup, TurmoilUdp::bind().await?, storage, env).await?;
+            run_core(node, TurmoilUdp::bind().await?, storage, env).await?;
             Ok(())
         }
     });
@@ -67,31 +75,158 @@ fn malformed_datagrams_are_recorded_and_dropped() {
         socket.send_to(&prepare, ("n1", PORT)).await?;
         let mut buf = [0u8; 2048];
         let (len, _) = socket.recv_from(&mut buf).await?;
-        let reply = decode(&buf[..len]).expect("the node's reply decodes");
-        assert!(
-            matches!(reply.msg, Msg::Promise { .. }),
-            "got {:?}",
-            reply.msg
-        );
+        let (from, _, reply) =
+            decode_datagram::<Node>(&buf[..len]).expect("the node's reply decodes");
+        assert_eq!(from, NodeId(1));
+        assert!(matches!(reply, Msg::Promise { .. }), "got {reply:?}");
         Ok(())
     });
     sim.run().expect("the acceptor answers the valid prepare");
-    let malformed: Vec<String> = history
+    let malformed: Vec<(usize, String)> = history
         .borrow()
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Malformed { error, .. } => Some(error.clone()),
+            EventKind::Malformed { bytes, error } => Some((*bytes, error.clone())),
             _ => None,
         })
         .collect();
     assert_eq!(malformed.len(), 4, "{malformed:?}");
     assert!(
-        malformed.iter().any(|e| e.contains("exceeds")),
+        malformed
+            .iter()
+            .any(|(bytes, e)| *bytes > DATAGRAM_BYTES_MAX && e.contains("exceeds")),
         "{malformed:?}"
     );
     assert!(
-        malformed.iter().any(|e| e.contains("version")),
+        malformed.iter().any(|(_, e)| e.contains("version")),
         "{malformed:?}"
     );
+}
+
+/// The ways a scenario can be wrong for the protocol it names, each with the field its
+/// error must name: the lab scenario of Paxos and a generated naive one, edited.
+fn refused_scenarios() -> Vec<(&'static str, Scenario, &'static str)> {
+    let lab = paxos::lab(1, &[('A', 0)]);
+    let edit = |base: &Scenario, f: &dyn Fn(&mut Scenario)| {
+        let mut s = base.clone();
+        f(&mut s);
+        s
+    };
+    let naive = AnyProtocol::generate(&Naive, 1);
+    vec![
+        (
+            "unknown planted bug",
+            edit(&lab, &|s| s.bugs = vec!["no_such_bug".into()]),
+            "bugs[0]",
+        ),
+        (
+            "unknown planted bug after a known one",
+            edit(&lab, &|s| {
+                s.bugs = vec!["acceptor_skips_fsync".into(), "no_such_bug".into()]
+            }),
+            "bugs[1]",
+        ),
+        (
+            "a planted bug of another protocol",
+            edit(&naive, &|s| s.bugs = vec!["acceptor_skips_fsync".into()]),
+            "bugs[0]",
+        ),
+        (
+            "params field of the wrong type",
+            edit(&lab, &|s| {
+                s.params["timing"]["backoff_ms_min"] = "soon".into()
+            }),
+            "params.timing.backoff_ms_min",
+        ),
+        (
+            "params field out of range",
+            edit(&lab, &|s| {
+                s.params["timing"]["backoff_ms_min"] = 1_000_000u64.into()
+            }),
+            "params.timing.backoff_ms_min",
+        ),
+        (
+            "params field Paxos does not know",
+            edit(&lab, &|s| s.params["leader"] = 1.into()),
+            "params.leader",
+        ),
+        (
+            "paxos params in a naive scenario",
+            edit(&lab, &|s| s.protocol = "naive".into()),
+            "params",
+        ),
+    ]
+}
+
+/// `prepare` of the scenario's own protocol.
+fn prepare_named(scenario: &Scenario) -> Result<(), ScenarioError> {
+    match scenario.protocol.as_str() {
+        "paxos" => prepare(&Paxos, scenario).map(|_| ()),
+        "naive" => prepare(&Naive, scenario).map(|_| ()),
+        other => panic!("no protocol {other} here"),
+    }
+}
+
+/// `prepare` refuses a scenario of another protocol (naming `protocol`), an unknown
+/// planted bug or one of another protocol (naming `bugs[i]`), and a malformed,
+/// out-of-range or unknown `params` field (naming its path,
+/// `params.timing.backoff_ms_min`), and accepts the unedited ones.
+#[test]
+fn prepare_refuses_bad_scenarios_naming_the_field() {
+    let lab = paxos::lab(1, &[('A', 0)]);
+    assert!(prepare(&Paxos, &lab).is_ok());
+    assert!(prepare(&Naive, &AnyProtocol::generate(&Naive, 1)).is_ok());
+    let err = prepare(&Naive, &lab)
+        .err()
+        .expect("naive refuses a paxos scenario");
+    assert_eq!(err.field, "protocol", "{err}");
+    assert!(
+        err.reason.contains("paxos") && err.reason.contains("naive"),
+        "{err}"
+    );
+    for (what, scenario, field) in refused_scenarios() {
+        let err = prepare_named(&scenario)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: accepted"));
+        assert_eq!(err.field, field, "{what}: {err}");
+    }
+}
+
+/// `gauntlet run --scenario FILE` refuses the same scenarios with exit code 4 and an
+/// error naming the file and the field; a scenario naming an unknown protocol is
+/// refused the same way. The unedited file runs and passes (exit 0).
+#[test]
+fn command_line_refuses_bad_scenarios_naming_file_and_field() {
+    let dir = TempDir::new("bad-scenarios");
+    let write = |name: &str, scenario: &Scenario| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_string(scenario).unwrap()).unwrap();
+        path
+    };
+    let lab = paxos::lab(1, &[('A', 0)]);
+    let good = write("good.json", &lab);
+    let out = run_gauntlet(&["run", "--scenario", good.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let mut unknown = lab.clone();
+    unknown.protocol = "raft".into();
+    let mut cases = refused_scenarios();
+    cases.push(("unknown protocol", unknown, "protocol"));
+    for (i, (what, scenario, field)) in cases.into_iter().enumerate() {
+        let name = format!("bad{i}.json");
+        let path = write(&name, &scenario);
+        let out = run_gauntlet(&["run", "--scenario", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&name) && stderr.contains(&format!("field {field}:")),
+            "{what}: the error names {name} and {field}: {stderr}"
+        );
+    }
 }

@@ -11,12 +11,13 @@
 //! generator or the cores changed: re-measure with `gauntlet hunt --bug NAME` and say
 //! why in the commit.
 
+use crate::support::{lookup, repo};
+use gauntlet::check::Expectation;
 use gauntlet::explore::corpus::{corpus_files, CorpusEntry};
-use gauntlet::explore::{explore, CampaignConfig, Lane};
-use gauntlet::paxos::{Bug, Bugs};
-use gauntlet::protocol::Builtin;
-use std::path::Path;
+use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane};
+use gauntlet::protocols::paxos::{Bug, Paxos};
 use std::sync::atomic::{AtomicBool, Ordering};
+
 /// Run `explore` from campaign seed `seed` with `bug` switched on until its first
 /// violation, at most `runs` runs; return the property that failed, or `None` if the
 /// budget ran out.
@@ -25,10 +26,10 @@ fn first_violation(bug: Bug, lane: Lane, seed: u64, runs: u64) -> Option<String>
         runs,
         base_seed: seed,
         jobs: 2,
-        bugs: Bugs([bug].into()),
+        bugs: vec![bug.name().to_string()],
         failures_dir: None,
         lane,
-        protocol: Builtin::Paxos,
+        protocol: &Paxos,
     };
     let stop = AtomicBool::new(false);
     let mut found = None;
@@ -83,9 +84,13 @@ const NOT_FOUND_IN_CI_BUDGET: [Bug; 1] = [Bug::ProposerForgetsRound];
 
 /// Every bug of the catalog has a fast-lane budget (so a new bug cannot be added
 /// without one), and `explore` in the fast lane finds each within it, caught by the
-/// stated property.
+/// stated property. The catalog is the one the protocol registers
+/// (`Protocol::bugs`, what `--bug` and a scenario's `bugs` name), in `Bug::ALL`'s order.
 #[test]
 fn explore_finds_every_bug_in_the_fast_lane() {
+    let registered: Vec<&str> = AnyProtocol::bugs(&Paxos).iter().map(|b| b.name).collect();
+    let catalog: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+    assert_eq!(registered, catalog, "Paxos registers its whole catalog");
     for bug in Bug::ALL {
         let budgeted = FAST_BUDGETS.iter().any(|(b, ..)| *b == bug);
         let exempt = NOT_FOUND_IN_CI_BUDGET.contains(&bug);
@@ -122,10 +127,10 @@ fn correct_paxos_stays_clean_under_the_generator() {
         runs: 20_000,
         base_seed: 0xB065,
         jobs: 2,
-        bugs: Bugs::default(),
+        bugs: Vec::new(),
         failures_dir: None,
         lane: Lane::Fast,
-        protocol: Builtin::Paxos,
+        protocol: &Paxos,
     };
     let summary = explore(&config, &AtomicBool::new(false), |_, _| {});
     assert_eq!(summary.runs_done, 20_000);
@@ -135,6 +140,16 @@ fn correct_paxos_stays_clean_under_the_generator() {
         .map(|f| format!("seed {}: {:?} {:?}", f.seed, f.violations, f.harness_error))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let sometimes: Vec<&str> = AnyProtocol::properties(&Paxos)
+        .iter()
+        .filter(|p| p.expectation == Expectation::Sometimes)
+        .map(|p| p.name)
+        .collect();
+    let counted: Vec<&str> = summary.coverage.entries().iter().map(|e| e.0).collect();
+    assert!(!sometimes.is_empty());
+    for name in &sometimes {
+        assert!(counted.contains(name), "{name} is not counted: {counted:?}");
+    }
     assert!(
         summary.coverage.all_reached(),
         "coverage: {:?}",
@@ -153,15 +168,19 @@ const NOT_YET_KEPT: [Bug; 1] = [Bug::ProposerForgetsRound];
 /// fail), except the bugs of `NOT_YET_KEPT`.
 #[test]
 fn every_bug_has_a_kept_known_failure() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/known-failures");
+    let dir = repo("corpus/known-failures");
     let entries: Vec<CorpusEntry> = corpus_files(&dir)
         .iter()
-        .map(|p| CorpusEntry::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .map(|p| {
+            CorpusEntry::load(p, &lookup)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .0
+        })
         .collect();
     for bug in Bug::ALL {
         let kept = entries
             .iter()
-            .any(|e| e.scenario.bugs == Bugs([bug].into()));
+            .any(|e| e.scenario.protocol == "paxos" && e.scenario.bugs == [bug.name()]);
         if NOT_YET_KEPT.contains(&bug) {
             assert!(
                 !kept,

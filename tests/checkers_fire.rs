@@ -1,31 +1,33 @@
 //! Checkers must be able to fail on real runs, not only on hand-built histories (those
-//! are in `src/check/tests.rs`): take a genuine lab trace, tamper with it the way a
-//! broken node would, and the right property must fire with the tampered event as
-//! witness.
+//! are in `src/protocols/paxos/check/tests.rs`): take a genuine lab trace, tamper with
+//! it the way a broken node would, and the right property must fire, through the
+//! harness's judging (`gauntlet::check::judge`), with the tampered event as witness.
 
-use gauntlet::check::{check_run, Roster};
-use gauntlet::history::EventKind;
+use crate::support::run_typed;
+use gauntlet::check::{judge, Verdict};
+use gauntlet::explore::Lane;
+use gauntlet::history::{EventKind, History};
 use gauntlet::ids::NodeId;
-use gauntlet::paxos::{Ballot, Note, Value};
-use gauntlet::sim::{run, Scenario};
+use gauntlet::protocol::RunSetup;
+use gauntlet::protocols::paxos::{lab, Ballot, Node, Note, Paxos};
+use gauntlet::value::Value;
 
-fn lab_run() -> (gauntlet::history::History, Roster) {
-    let scenario = Scenario::lab(42, &[('A', 0), ('B', 1_000)]);
-    let m = scenario.cluster.membership();
-    let roster = Roster {
-        acceptors: m.acceptors,
-        learners: m.learners,
-        proposers: m.proposers,
-    };
-    (run(&scenario).history, roster)
+/// The lab run "A, then B a second later" (turmoil lane), which passes every property.
+fn lab_run() -> (RunSetup<Paxos>, History<Node>) {
+    let run = run_typed(&Paxos, Lane::Turmoil, &lab(42, &[('A', 0), ('B', 1_000)]));
+    assert!(run.verdict.is_ok(), "{:?}", run.verdict.violations);
+    (run.setup, run.report.history)
+}
+
+fn judged(setup: &RunSetup<Paxos>, history: &History<Node>) -> Verdict {
+    judge(&Paxos, setup, history)
 }
 
 /// A learner that "learns" a value nobody proposed breaks validity and learner
 /// integrity; the forged event is in the witness.
 #[test]
 fn forged_learn_is_caught() {
-    let (mut history, roster) = lab_run();
-    assert!(check_run(&history, &roster).is_ok());
+    let (setup, mut history) = lab_run();
     history.push(
         5_000,
         Some(NodeId(3)),
@@ -35,7 +37,7 @@ fn forged_learn_is_caught() {
         }),
     );
     let forged = history.len() - 1;
-    let verdict = check_run(&history, &roster);
+    let verdict = judged(&setup, &history);
     for property in ["validity", "learner_integrity"] {
         let v = verdict
             .violations
@@ -51,10 +53,10 @@ fn forged_learn_is_caught() {
 }
 
 /// Two acceptors accepting another value at a higher ballot makes two values chosen:
-/// agreement fires and names both quorums.
+/// agreement fires and names both values.
 #[test]
 fn second_chosen_value_breaks_agreement() {
-    let (mut history, roster) = lab_run();
+    let (setup, mut history) = lab_run();
     for n in [1, 2] {
         history.push(
             6_000,
@@ -65,7 +67,7 @@ fn second_chosen_value_breaks_agreement() {
             }),
         );
     }
-    let verdict = check_run(&history, &roster);
+    let verdict = judged(&setup, &history);
     let v = verdict
         .violations
         .iter()
@@ -83,11 +85,11 @@ fn second_chosen_value_breaks_agreement() {
 /// naming all three learners.
 #[test]
 fn missing_learns_break_liveness() {
-    let (mut history, roster) = lab_run();
+    let (setup, mut history) = lab_run();
     history
         .events
         .retain(|e| !matches!(e.kind, EventKind::Protocol(Note::Learned { .. })));
-    let verdict = check_run(&history, &roster);
+    let verdict = judged(&setup, &history);
     let v = verdict
         .violations
         .iter()

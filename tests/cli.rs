@@ -1,24 +1,14 @@
 //! The command line as a user runs it: the promises of the README.
 
-use std::process::Command;
-
-fn gauntlet(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(args)
-        .output()
-        .expect("gauntlet runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
+use crate::support::{gauntlet_out, run_gauntlet, TempDir};
+use gauntlet::rng::run_seed;
 
 /// `gauntlet run --seed 42 --trace` prints the identical output in two separate
 /// processes, and its first line is the seed.
 #[test]
 fn run_trace_is_identical_across_processes() {
-    let (code_a, a) = gauntlet(&["run", "--seed", "42", "--trace"]);
-    let (code_b, b) = gauntlet(&["run", "--seed", "42", "--trace"]);
+    let (code_a, a, _) = gauntlet_out(&["run", "--seed", "42", "--trace"]);
+    let (code_b, b, _) = gauntlet_out(&["run", "--seed", "42", "--trace"]);
     assert_eq!(code_a, 0, "{a}");
     assert_eq!(code_b, 0);
     assert_eq!(a, b);
@@ -26,14 +16,26 @@ fn run_trace_is_identical_across_processes() {
     assert!(a.contains("trace:") && a.contains("all properties held"));
 }
 
-/// A short campaign prints its seed first, exits 0 on correct Paxos, and reports
-/// runs per second and every coverage count.
+/// A short campaign prints its seed first, exits 0 on correct Paxos (the default
+/// protocol), and reports runs per second and every coverage count.
 #[test]
 fn explore_prints_seed_table_and_exits_zero() {
-    let (code, out) = gauntlet(&["explore", "--runs", "40", "--seed", "9", "--jobs", "2"]);
+    let failures = TempDir::new("cli-explore");
+    let (code, out, _) = gauntlet_out(&[
+        "explore",
+        "--runs",
+        "40",
+        "--seed",
+        "9",
+        "--jobs",
+        "2",
+        "--failures-dir",
+        failures.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("seed: 9\n"), "{out}");
     for needle in [
+        "40 paxos runs",
         "runs/s",
         "violations by property",
         "agreement",
@@ -48,19 +50,18 @@ fn explore_prints_seed_table_and_exits_zero() {
 /// and the field.
 #[test]
 fn bad_scenario_file_names_file_and_field() {
-    let dir = std::env::temp_dir().join(format!("gauntlet-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("bad.json");
-    let mut scenario: serde_json::Value = serde_json::from_str(
-        &gauntlet(&["run", "--seed", "1"]).1.lines().nth(1).unwrap()["scenario: ".len()..],
-    )
-    .unwrap();
+    let dir = TempDir::new("cli-bad-scenario");
+    let path = dir.path().join("bad.json");
+    let (_, printed, _) = gauntlet_out(&["run", "--seed", "1"]);
+    let line = printed
+        .lines()
+        .nth(1)
+        .and_then(|l| l.strip_prefix("scenario: "))
+        .unwrap_or_else(|| panic!("the second line is the scenario:\n{printed}"));
+    let mut scenario: serde_json::Value = serde_json::from_str(line).unwrap();
     scenario["workload"][0]["proposer"] = serde_json::json!(99);
     std::fs::write(&path, scenario.to_string()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(["run", "--scenario", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_gauntlet(&["run", "--scenario", path.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(
@@ -73,18 +74,37 @@ fn bad_scenario_file_names_file_and_field() {
 /// nothing to import (exit 0); a missing artifact is refused with its path (exit 4).
 #[test]
 fn import_crash_reads_fuzz_artifacts() {
-    let dir = std::env::temp_dir().join(format!("gauntlet-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ok = dir.join("ok");
+    let dir = TempDir::new("cli-import");
+    let ok = dir.path().join("ok");
     std::fs::write(&ok, 5u64.to_le_bytes()).unwrap();
-    let (code, out) = gauntlet(&["import-crash", ok.to_str().unwrap()]);
+    let failures = dir.path().join("failures");
+    let (code, out, _) = gauntlet_out(&[
+        "import-crash",
+        ok.to_str().unwrap(),
+        "--failures-dir",
+        failures.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("nothing to import"), "{out}");
-    let missing = dir.join("missing");
-    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(["import-crash", missing.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
+    let missing = dir.path().join("missing");
+    let (code, _, err) = gauntlet_out(&["import-crash", missing.to_str().unwrap()]);
+    assert_eq!(code, 4);
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+}
+
+/// The replay command a failing run prints starts with the program as invoked, so it
+/// can be pasted as it is. The run is the first of fast-lane campaign seed 1 with
+/// `acceptor_accepts_below_promise` planted, which fails at once (the budget table in
+/// `tests/bugs.rs`).
+#[test]
+fn printed_replay_command_names_the_program_as_invoked() {
+    let seed = run_seed(1, 0).to_string();
+    let bug = "acceptor_accepts_below_promise";
+    let (code, out, _) = gauntlet_out(&["run", "--seed", &seed, "--lane", "fast", "--bug", bug]);
+    assert_eq!(code, 1, "{out}");
+    let program = env!("CARGO_BIN_EXE_gauntlet");
+    let expected = format!(
+        "replay: {program} run --seed {seed} --protocol paxos --bug {bug} --lane fast --trace"
+    );
+    assert!(out.contains(&expected), "missing `{expected}`:\n{out}");
 }

@@ -1,13 +1,13 @@
 //! The corpus is part of the test suite: every scenario in `corpus/regressions/` must
-//! pass and every one in `corpus/known-failures/` must fail with its recorded property.
-//! A malformed file is reported with its name and field and does not stop the others.
+//! pass and every one in `corpus/known-failures/` must fail with its recorded property,
+//! each checked with the protocol its file names. A malformed file is reported with its
+//! name and field and does not stop the others.
 
+use crate::support::{lookup, repo, TempDir};
 use gauntlet::explore::corpus::{check_dir, corpus_files};
-use std::path::Path;
 
 fn check(dir: &str) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let results = check_dir(&dir);
+    let results = check_dir(&repo(dir), &lookup);
     let failures: Vec<String> = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().err().cloned())
@@ -41,45 +41,66 @@ fn known_failures_still_fail() {
     );
 }
 
-/// A malformed file (bad JSON field, invalid scenario) gives an error naming the file
-/// and the field, and the good file beside it is still checked.
+/// A malformed file (bad JSON field, invalid scenario, a protocol's bad parameter, an
+/// old format) gives an error naming the file and the field, and the good file beside
+/// it is still checked.
 #[test]
 fn malformed_corpus_files_are_named_and_do_not_stop_the_rest() {
-    let dir = std::env::temp_dir().join(format!("gauntlet-corpus-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = corpus_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/regressions"))
+    let dir = TempDir::new("corpus-malformed");
+    let good = corpus_files(&repo("corpus/regressions"))
         .into_iter()
         .next()
         .expect("a regression to copy");
     let text = std::fs::read_to_string(&good).unwrap();
-    std::fs::write(dir.join("b_good.json"), &text).unwrap();
-    let mut bad: serde_json::Value = serde_json::from_str(&text).unwrap();
-    bad["scenario"]["seed"] = serde_json::json!("not a number");
-    std::fs::write(dir.join("a_bad_type.json"), bad.to_string()).unwrap();
-    let mut invalid: serde_json::Value = serde_json::from_str(&text).unwrap();
-    invalid["scenario"]["cluster"]["nodes"][0]["id"] = serde_json::json!(0);
-    std::fs::write(dir.join("c_invalid.json"), invalid.to_string()).unwrap();
-    std::fs::write(dir.join("d_truncated.json"), &text[..text.len() / 2]).unwrap();
+    let edited = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        f(&mut v);
+        v.to_string()
+    };
+    let write = |name: &str, contents: &str| std::fs::write(dir.path().join(name), contents);
+    write("b_good.json", &text).unwrap();
+    write(
+        "a_bad_type.json",
+        &edited(&|v| v["scenario"]["seed"] = "not a number".into()),
+    )
+    .unwrap();
+    write(
+        "c_invalid.json",
+        &edited(&|v| v["scenario"]["cluster"]["nodes"][0]["id"] = 0.into()),
+    )
+    .unwrap();
+    write("d_truncated.json", &text[..text.len() / 2]).unwrap();
+    write(
+        "e_bad_params.json",
+        &edited(&|v| v["scenario"]["params"]["timing"]["backoff_ms_min"] = (-1).into()),
+    )
+    .unwrap();
+    write("f_format_1.json", &edited(&|v| v["format"] = 1.into())).unwrap();
 
-    let results = check_dir(&dir);
-    assert_eq!(results.len(), 4);
+    let results = check_dir(dir.path(), &lookup);
+    assert_eq!(results.len(), 6);
     let err = |i: usize| results[i].1.clone().unwrap_err();
-    assert!(
-        err(0).contains("a_bad_type.json") && err(0).contains("scenario.seed"),
-        "{}",
-        err(0)
-    );
+    let expect = [
+        (0, "a_bad_type.json", "scenario.seed"),
+        (2, "c_invalid.json", "scenario.cluster.nodes[0].id"),
+        (
+            4,
+            "e_bad_params.json",
+            "scenario.params.timing.backoff_ms_min",
+        ),
+        (5, "f_format_1.json", "format"),
+    ];
+    for (i, file, field) in expect {
+        assert!(
+            err(i).contains(file) && err(i).contains(&format!("field `{field}`")),
+            "{}",
+            err(i)
+        );
+    }
     assert!(
         results[1].1.is_ok(),
         "the good file is still checked: {:?}",
         results[1]
     );
-    assert!(
-        err(2).contains("c_invalid.json") && err(2).contains("cluster.nodes[0].id"),
-        "{}",
-        err(2)
-    );
     assert!(err(3).contains("d_truncated.json"), "{}", err(3));
-    std::fs::remove_dir_all(&dir).unwrap();
 }

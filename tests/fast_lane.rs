@@ -1,42 +1,42 @@
-//! The fast lane (`sim::run_fast`): the same Paxos cores driven by a discrete-event loop
+//! The fast lane (`sim::run_fast`): the same cores driven by a discrete-event loop
 //! instead of turmoil. These tests hold it to the turmoil lane's semantics: the lab
-//! scenarios choose the same values, runs replay exactly, the same checkers pass over
-//! thousands of generated scenarios and reach every coverage state, and crashes,
-//! partitions and the fault layer behave as the shell and turmoil make them behave.
+//! scenarios choose the same values, the same judges pass over thousands of generated
+//! Paxos scenarios and reach every coverage state, the lanes agree on how generated
+//! runs end (failing runs too, as far as they do today), and crashes, partitions and
+//! the fault layer behave as the shell and turmoil make them behave. That runs replay
+//! exactly in each lane is in `tests/determinism.rs`.
 
-use crate::support::seed_override;
-use gauntlet::check::{check_run, CoverageCounts, Verdict, COVERAGE_PROPERTIES};
-use gauntlet::explore::roster;
+use crate::support::{assert_typed_holds, run_typed, seed_override};
+use gauntlet::check::{CoverageCounts, Expectation, Verdict};
+use gauntlet::explore::{campaign_scenario, run_and_check, AnyProtocol, Judged, Lane, ProtocolRef};
 use gauntlet::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use gauntlet::history::{EventKind, History};
 use gauntlet::ids::NodeId;
-use gauntlet::paxos::{Msg, Note, Value};
-use gauntlet::sim::{run, run_fast, NetworkConfig, RunEnd, RunReport, Scenario};
+use gauntlet::protocols::naive::Naive;
+use gauntlet::protocols::paxos::{lab, Bug, Msg, Node, Note, Paxos};
+use gauntlet::rng::run_seed;
+use gauntlet::scenario::{NetworkConfig, Scenario};
+use gauntlet::sim::{RunEnd, RunReport};
+use gauntlet::value::Value;
 use std::collections::BTreeMap;
 
-/// Judge a fast-lane run; fail with the witnesses and the replay hint on any violation.
-fn fast_checked(test_name: &str, scenario: &Scenario) -> (RunReport, Verdict) {
-    let report = run_fast(scenario);
-    let verdict = check_run(&report.history, &roster(scenario));
-    if !verdict.violations.is_empty() || matches!(report.end, RunEnd::HarnessError(_)) {
-        let mut msg = format!(
-            "fast lane, seed {} failed ({:?}):\n",
-            scenario.seed, report.end
-        );
-        for v in &verdict.violations {
-            msg.push_str(&format!("  {v}\n{}", v.render_witness(&report.history)));
-        }
-        msg.push_str(&format!(
-            "replay: GAUNTLET_SEED={} cargo test {test_name}\n",
-            scenario.seed
-        ));
-        panic!("{msg}");
-    }
-    (report, verdict)
+/// A Paxos history.
+type PaxosHistory = History<Node>;
+
+/// Judge a fast-lane Paxos run; fail with the witnesses and the replay hint on any
+/// violation or harness error.
+fn fast_checked(test_name: &str, scenario: &Scenario) -> (RunReport<Node>, Verdict) {
+    let run = assert_typed_holds(test_name, &Paxos, Lane::Fast, scenario);
+    (run.report, run.verdict)
+}
+
+/// The turmoil lane's run of the same scenario, unjudged.
+fn turmoil_run(scenario: &Scenario) -> RunReport<Node> {
+    run_typed(&Paxos, Lane::Turmoil, scenario).report
 }
 
 /// Each learner's learned values, in history order.
-fn learned(history: &History) -> BTreeMap<NodeId, Vec<Value>> {
+fn learned(history: &PaxosHistory) -> BTreeMap<NodeId, Vec<Value>> {
     let mut out: BTreeMap<NodeId, Vec<Value>> = BTreeMap::new();
     for e in &history.events {
         if let EventKind::Protocol(Note::Learned { value, .. }) = &e.kind {
@@ -47,7 +47,7 @@ fn learned(history: &History) -> BTreeMap<NodeId, Vec<Value>> {
 }
 
 /// The one value every server of a lab run learned (each exactly once).
-fn lab_value(lane: &str, history: &History) -> Value {
+fn lab_value(lane: &str, history: &PaxosHistory) -> Value {
     let learned = learned(history);
     let servers: Vec<NodeId> = learned.keys().copied().collect();
     assert_eq!(
@@ -79,41 +79,19 @@ fn lab_scenarios_choose_the_same_value_in_both_lanes() {
         (&[('A', 0), ('B', 0)], None),
     ];
     for (workload, expected) in labs {
-        let scenario = Scenario::lab(42, workload);
+        let scenario = lab(42, workload);
         let (fast, _) = fast_checked(
             "lab_scenarios_choose_the_same_value_in_both_lanes",
             &scenario,
         );
         assert_eq!(fast.end, RunEnd::Settled, "{workload:?}");
-        let turmoil = run(&scenario);
+        let turmoil = turmoil_run(&scenario);
         let fast_value = lab_value("fast lane", &fast.history);
         let turmoil_value = lab_value("turmoil lane", &turmoil.history);
         assert_eq!(fast_value, turmoil_value, "lanes disagree on {workload:?}");
         if let Some(expected) = expected {
             assert_eq!(fast_value, Value::new(expected), "{workload:?}");
         }
-    }
-}
-
-/// The same seed twice in the fast lane gives the identical trace (equal digests), for
-/// 500 generated scenarios with the full fault mix; a divergence names the first event.
-#[test]
-fn fast_lane_same_seed_same_digest() {
-    let seeds: Vec<u64> = match seed_override() {
-        Some(s) => vec![s],
-        None => (0..500).map(|i| 0xFA57_0000 + i).collect(),
-    };
-    for seed in seeds {
-        let scenario = Scenario::generate(seed);
-        let a = run_fast(&scenario).history;
-        let b = run_fast(&scenario).history;
-        if let Some((i, x, y)) = a.first_divergence(&b) {
-            panic!(
-                "seed {seed} diverged at event {i}:\n  first run:  {x:?}\n  second run: {y:?}\n\
-                 replay: GAUNTLET_SEED={seed} cargo test fast_lane_same_seed_same_digest"
-            );
-        }
-        assert_eq!(a.digest(), b.digest());
     }
 }
 
@@ -128,16 +106,22 @@ fn fast_lane_generated_scenarios_hold_with_full_coverage() {
         None => (0..5_000).map(|i| 0x5EED_0000 + i).collect(),
     };
     let many = seeds.len() > 1;
-    let mut coverage = CoverageCounts::default();
+    let properties = AnyProtocol::properties(&Paxos);
+    let mut coverage = CoverageCounts::for_properties(&properties);
     for seed in seeds {
         let (_, verdict) = fast_checked(
             "fast_lane_generated_scenarios_hold_with_full_coverage",
-            &Scenario::generate(seed),
+            &AnyProtocol::generate(&Paxos, seed),
         );
-        coverage.add(&verdict.coverage);
+        coverage.add(&verdict);
     }
     if many {
-        for p in COVERAGE_PROPERTIES {
+        let sometimes = properties
+            .iter()
+            .filter(|p| p.expectation == Expectation::Sometimes);
+        let mut named = 0;
+        for p in sometimes {
+            named += 1;
             assert!(
                 coverage.get(p.name) > 0,
                 "no run reached {}: {:?}",
@@ -145,27 +129,198 @@ fn fast_lane_generated_scenarios_hold_with_full_coverage() {
                 coverage.entries()
             );
         }
+        assert!(named > 0, "Paxos lists coverage states");
     }
 }
 
-/// Both lanes agree on how generated runs end: over 200 seeds, each lane passes every
-/// property and settles (traces differ; outcomes may not).
+/// Generated runs of each planted Paxos bug the lane comparison plays (campaign seed
+/// `0x1A4E_5000`), and of the naive vote.
+const LANES_RUNS_PER_BUG: u64 = 50;
+const LANES_RUNS_NAIVE: u64 = 300;
+
+/// Both lanes agree on how generated runs end, failing runs included.
+///
+/// Correct Paxos, 200 seeds: each lane passes every property and the runs end the same
+/// way (traces differ; outcomes may not).
+///
+/// Failing runs: the same generated scenarios with each planted Paxos bug switched on
+/// ([`LANES_RUNS_PER_BUG`] per bug), and naive-vote scenarios, run in both lanes. The
+/// lanes draw latencies from different streams (`sim::fast` module docs), so a run
+/// that hits a narrow race in one lane may miss it in the other: they do not agree on
+/// every run today. Measured (300 runs per bug, 2,000 naive runs): the lanes agree on
+/// pass or fail in 4,070 of 4,200 bug runs and 1,991 of 2,000 naive runs; the turmoil
+/// lane reproduces 622 of the fast lane's 686 bug failures (91%) and 142 of 148 naive
+/// ones (96%); the fast lane reproduces 622 of turmoil's 688 (90%); and whenever both
+/// lanes fail a bug run they fail exactly the same properties (a naive run did not,
+/// three times in 2,000). On the CI-sized sample below (a prefix of those runs):
+/// 106 of the fast lane's 123 bug failures reproduced in turmoil (86%), 106 of
+/// turmoil's 117 in the fast lane (91%), and 18 of 19 and 18 of 18 naive ones. So this
+/// asserts what holds:
+/// - whenever both lanes fail a planted-bug run, they fail the same properties;
+/// - each lane reproduces (fails a property the other failed) at least 80% of the
+///   other's planted-bug failures, and at least 85% of its naive-vote failures;
+/// - both lanes fail a good number of runs, so none of this is vacuous.
+///
+/// Tighten this to exact agreement (same outcome, same properties, every run) once the
+/// lanes share one delivery schedule.
 #[test]
 fn lanes_agree_on_outcomes_of_generated_scenarios() {
     for seed in (0..200).map(|i| 0xC0DE_0000 + i) {
-        let scenario = Scenario::generate(seed);
+        let scenario = AnyProtocol::generate(&Paxos, seed);
         let (fast, _) = fast_checked("lanes_agree_on_outcomes_of_generated_scenarios", &scenario);
-        let turmoil = run(&scenario);
-        let verdict = check_run(&turmoil.history, &roster(&scenario));
-        assert!(verdict.violations.is_empty(), "turmoil lane, seed {seed}");
-        assert_eq!(fast.end, turmoil.end, "seed {seed}: lanes end differently");
+        let turmoil = run_typed(&Paxos, Lane::Turmoil, &scenario);
+        assert!(
+            turmoil.verdict.violations.is_empty(),
+            "turmoil lane, seed {seed}: {:?}",
+            turmoil.verdict.violations
+        );
+        assert_eq!(
+            fast.end, turmoil.report.end,
+            "seed {seed}: lanes end differently"
+        );
+    }
+
+    let mut bugs = LaneTally::default();
+    for bug in Bug::ALL {
+        let mut per_bug = LaneTally::default();
+        for i in 0..LANES_RUNS_PER_BUG {
+            let seed = run_seed(0x1A4E_5000, i);
+            let scenario = campaign_scenario(&Paxos, seed, &[bug.name().to_string()]);
+            let outcome = per_bug.compare(&Paxos, &scenario);
+            assert!(
+                outcome.both_failed_differently.is_none(),
+                "{bug}, seed {seed}: both lanes fail, but not the same properties: {:?}\n\
+                 replay: cargo run --release -- run --seed {seed} --bug {bug} --lane fast --trace \
+                 (and --lane turmoil)",
+                outcome.both_failed_differently
+            );
+        }
+        println!("{bug:<34} {per_bug}");
+        bugs.merge(&per_bug);
+    }
+    println!("{:<34} {bugs}", "all bugs");
+
+    let mut naive = LaneTally::default();
+    for i in 0..LANES_RUNS_NAIVE {
+        naive.compare(
+            &Naive,
+            &AnyProtocol::generate(&Naive, run_seed(0x4A1E_5000, i)),
+        );
+    }
+    println!("{:<34} {naive}", "naive");
+
+    for (what, tally, floor) in [("planted bugs", &bugs, 0.80), ("naive vote", &naive, 0.85)] {
+        assert!(
+            tally.fast_failed >= 10 && tally.turmoil_failed >= 10,
+            "{what}: too few failing runs to compare: {tally}"
+        );
+        for (lane, failed, reproduced) in [
+            ("fast", tally.fast_failed, tally.fast_reproduced),
+            ("turmoil", tally.turmoil_failed, tally.turmoil_reproduced),
+        ] {
+            assert!(
+                reproduced as f64 >= floor * failed as f64,
+                "{what}: the other lane reproduces {reproduced} of the {lane} lane's {failed} \
+                 failures, under {:.0}%: {tally}",
+                floor * 100.0
+            );
+        }
+    }
+}
+
+/// What comparing the lanes on one scenario found.
+struct Compared {
+    /// Both lanes failed, with these different property sets (fast, turmoil).
+    both_failed_differently: Option<(Vec<&'static str>, Vec<&'static str>)>,
+}
+
+/// The properties a run violated, sorted and deduplicated.
+fn failed_properties(judged: &Judged) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = judged
+        .verdict
+        .violations
+        .iter()
+        .map(|v| v.property)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// How the lanes' verdicts on the same scenarios compare.
+#[derive(Debug, Default, Clone, Copy)]
+struct LaneTally {
+    runs: u64,
+    /// Both pass, or both fail with exactly the same properties.
+    same_properties: u64,
+    /// Both pass, or both fail (whatever properties).
+    same_outcome: u64,
+    fast_failed: u64,
+    turmoil_failed: u64,
+    /// Failed in the fast lane, and the turmoil lane failed some property the fast lane failed.
+    fast_reproduced: u64,
+    /// Failed in turmoil, and the fast lane failed some property turmoil failed.
+    turmoil_reproduced: u64,
+}
+
+impl LaneTally {
+    /// Run `scenario` in both lanes and count how their verdicts compare.
+    fn compare(&mut self, protocol: ProtocolRef, scenario: &Scenario) -> Compared {
+        let fast = failed_properties(&run_and_check(protocol, Lane::Fast, scenario));
+        let turmoil = failed_properties(&run_and_check(protocol, Lane::Turmoil, scenario));
+        self.add(&fast, &turmoil);
+        let differ = !fast.is_empty() && !turmoil.is_empty() && fast != turmoil;
+        Compared {
+            both_failed_differently: differ.then_some((fast, turmoil)),
+        }
+    }
+
+    fn add(&mut self, fast: &[&'static str], turmoil: &[&'static str]) {
+        self.runs += 1;
+        let shared = fast.iter().any(|p| turmoil.contains(p));
+        self.same_properties += u64::from(fast == turmoil);
+        self.same_outcome += u64::from(fast.is_empty() == turmoil.is_empty());
+        if !fast.is_empty() {
+            self.fast_failed += 1;
+            self.fast_reproduced += u64::from(shared);
+        }
+        if !turmoil.is_empty() {
+            self.turmoil_failed += 1;
+            self.turmoil_reproduced += u64::from(shared);
+        }
+    }
+
+    fn merge(&mut self, o: &LaneTally) {
+        self.runs += o.runs;
+        self.same_properties += o.same_properties;
+        self.same_outcome += o.same_outcome;
+        self.fast_failed += o.fast_failed;
+        self.turmoil_failed += o.turmoil_failed;
+        self.fast_reproduced += o.fast_reproduced;
+        self.turmoil_reproduced += o.turmoil_reproduced;
+    }
+}
+
+impl std::fmt::Display for LaneTally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "runs {:>4}  same outcome {:>4}  same properties {:>4}  fast failed {:>4} (turmoil reproduced {:>4})  turmoil failed {:>4} (fast reproduced {:>4})",
+            self.runs,
+            self.same_outcome,
+            self.same_properties,
+            self.fast_failed,
+            self.fast_reproduced,
+            self.turmoil_failed,
+            self.turmoil_reproduced
+        )
     }
 }
 
 /// The lab cluster with every datagram taking exactly 5 ms: A's Prepare reaches the
 /// acceptors at 5, their promises reach A at 10, A's Accepts reach them at 15.
 fn fixed_latency_lab(faults: Vec<FaultEvent>) -> Scenario {
-    let mut scenario = Scenario::lab(7, &[('A', 0)]);
+    let mut scenario = lab(7, &[('A', 0)]);
     scenario.network = NetworkConfig {
         latency_ms_min: 5,
         latency_ms_max: 5,
@@ -191,10 +346,16 @@ fn crashed_acceptor_recovers_its_promise() {
         at(13, Fault::Restart { node: n1 }),
     ]);
     let (fast, verdict) = fast_checked("crashed_acceptor_recovers_its_promise", &scenario);
-    assert!(verdict.coverage.restart_between_promise_and_accept);
+    assert!(
+        verdict
+            .reached
+            .contains(&"restart_between_promise_and_accept"),
+        "{:?}",
+        verdict.reached
+    );
     for (lane, history) in [
         ("fast", &fast.history),
-        ("turmoil", &run(&scenario).history),
+        ("turmoil", &turmoil_run(&scenario).history),
     ] {
         let promised = history
             .events
@@ -240,7 +401,7 @@ fn crashed_acceptor_recovers_its_promise() {
 
 /// Ids of the messages `from` sent matching `pred`, and whether each was delivered.
 fn sent_and_delivered(
-    history: &History,
+    history: &PaxosHistory,
     from: NodeId,
     pred: impl Fn(&Msg) -> bool,
 ) -> Vec<(u64, usize)> {
@@ -364,7 +525,11 @@ fn fault_layer_duplicates_and_drops() {
         at(300, Fault::Heal),
     ]);
     let (fast, verdict) = fast_checked("fault_layer_duplicates_and_drops", &dup);
-    assert!(verdict.coverage.duplicate_delivered);
+    assert!(
+        verdict.reached.contains(&"duplicate_delivered"),
+        "{:?}",
+        verdict.reached
+    );
     let first_prepares = sent_and_delivered(
         &fast.history,
         NodeId(4),

@@ -1,8 +1,11 @@
 //! Every fuzz target's body runs on stable Rust over its checked-in inputs
 //! (`fuzz/corpus/<target>/`), and over a few thousand seeded random inputs, so a
 //! regression in a target is caught by `cargo test`, not only by a fuzzing campaign.
+//! The targets fuzz Paxos: its wire codec and cores (`protocols::paxos::fuzz`), and
+//! the generic scenario bodies (`gauntlet::fuzz`) given Paxos.
 
-use gauntlet::sim::rng::{stream_rng, Stream};
+use gauntlet::protocols::paxos::{fuzz, Paxos};
+use gauntlet::rng::{stream_rng, Stream};
 use rand_core::Rng;
 use std::path::Path;
 
@@ -44,28 +47,38 @@ fn random_inputs(seed: u64, count: usize, len_max: u64, body: fn(&[u8])) {
 /// decodes re-encodes identically.
 #[test]
 fn wire_target() {
-    assert!(run_corpus("wire", gauntlet::fuzz::wire) > 0);
-    random_inputs(1, 20_000, 64, gauntlet::fuzz::wire);
+    assert!(run_corpus("wire", fuzz::wire) > 0);
+    random_inputs(1, 20_000, 64, fuzz::wire);
 }
 
 /// `paxos_core`: checked-in inputs and 2,000 random schedules of deliveries,
 /// duplicates, drops, timers and restarts keep agreement, validity and integrity.
 #[test]
 fn paxos_core_target() {
-    assert!(run_corpus("paxos_core", gauntlet::fuzz::paxos_core) > 0);
-    random_inputs(2, 2_000, 2_048, gauntlet::fuzz::paxos_core);
+    assert!(run_corpus("paxos_core", fuzz::paxos_core) > 0);
+    random_inputs(2, 2_000, 2_048, fuzz::paxos_core);
+}
+
+/// The `scenario` target's body: Paxos scenarios from the bytes, turmoil lane.
+fn paxos_scenario(data: &[u8]) {
+    gauntlet::fuzz::scenario(&Paxos, data)
+}
+
+/// The `scenario_fast` target's body: the same scenarios, fast lane.
+fn paxos_scenario_fast(data: &[u8]) {
+    gauntlet::fuzz::scenario_fast(&Paxos, data)
 }
 
 /// `scenario`: checked-in inputs run in the turmoil lane with every property holding.
 #[test]
 fn scenario_target() {
-    assert!(run_corpus("scenario", gauntlet::fuzz::scenario) > 0);
-    random_inputs(3, 50, 96, gauntlet::fuzz::scenario);
+    assert!(run_corpus("scenario", paxos_scenario) > 0);
+    random_inputs(3, 50, 96, paxos_scenario);
 }
 
 /// `scenario_fast`: the same inputs in the fast lane, plus more random ones (it is cheap).
 #[test]
 fn scenario_fast_target() {
-    assert!(run_corpus("scenario_fast", gauntlet::fuzz::scenario_fast) > 0);
-    random_inputs(4, 2_000, 96, gauntlet::fuzz::scenario_fast);
+    assert!(run_corpus("scenario_fast", paxos_scenario_fast) > 0);
+    random_inputs(4, 2_000, 96, paxos_scenario_fast);
 }

@@ -2,17 +2,18 @@
 //! deterministic simulations, with insta snapshots of their full traces. The snapshots
 //! are the reviewed record of what each scenario does; the asserts pin the winner.
 
-use crate::support::assert_all_properties_hold;
+use crate::support::assert_typed_holds;
+use gauntlet::explore::Lane;
 use gauntlet::history::EventKind;
-use gauntlet::paxos::{Note, Value};
-use gauntlet::sim::Scenario;
+use gauntlet::protocols::paxos::{self, Note, Paxos};
+use gauntlet::value::Value;
 
-/// Run a lab scenario; return the value every learner learned (asserting they agree
-/// and that all three servers learned) and the trace.
+/// Run a lab scenario in the turmoil lane; return the value every learner learned
+/// (asserting they agree and that all three servers learned) and the trace.
 fn lab(workload: &[(char, u64)]) -> (Value, String) {
-    let scenario = Scenario::lab(42, workload);
-    let judged = assert_all_properties_hold("lab", &scenario);
-    let history = &judged.report.history;
+    let scenario = paxos::lab(42, workload);
+    let run = assert_typed_holds("lab", &Paxos, Lane::Turmoil, &scenario);
+    let history = &run.report.history;
     let learned: Vec<(u16, Value)> = history
         .events
         .iter()

@@ -6,10 +6,37 @@
 //! and the command that replays it.
 
 use crate::support::{assert_all_properties_hold, seed_override};
-use gauntlet::explore::Lane;
-use gauntlet::sim::{scenario_strategy, Scenario};
+use gauntlet::explore::{AnyProtocol, Lane};
+use gauntlet::fault::{strategy, SCENARIO_FAULT_EVENTS_MAX};
+use gauntlet::protocols::paxos::Paxos;
+use gauntlet::scenario::Scenario;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+
+/// The Paxos scenario generated from `seed` (what `explore` runs).
+fn generated(seed: u64) -> Scenario {
+    AnyProtocol::generate(&Paxos, seed)
+}
+
+/// Paxos scenarios with the full fault mix: the cluster and workload come from a seed,
+/// the fault schedule from `gauntlet::fault::strategy::schedule` (over Paxos's message
+/// kinds, within the generator's horizon and event limit), so shrinking works on the
+/// schedule (events removed, rates lowered, times earlier) before it touches the seed.
+fn scenario_strategy() -> impl Strategy<Value = Scenario> {
+    any::<u64>().prop_flat_map(|seed| {
+        let base = generated(seed);
+        let kinds = AnyProtocol::message_kinds(&Paxos)
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        strategy::schedule(base.cluster.ids(), kinds, 3_000, SCENARIO_FAULT_EVENTS_MAX).prop_map(
+            move |faults| Scenario {
+                faults,
+                ..base.clone()
+            },
+        )
+    })
+}
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -30,17 +57,17 @@ proptest! {
     #[test]
     fn every_property_holds_under_faults(scenario in scenario_strategy()) {
         let scenario = match seed_override() {
-            Some(seed) => Scenario::generate(seed),
+            Some(seed) => generated(seed),
             None => scenario,
         };
-        assert_all_properties_hold("every_property_holds_under_faults", &scenario);
+        assert_all_properties_hold("every_property_holds_under_faults", &Paxos, Lane::Turmoil, &scenario);
     }
 
     /// The seed-driven generator (what `explore` runs) holds too.
     #[test]
     fn every_property_holds_for_generated_seeds(seed in any::<u64>()) {
         let seed = seed_override().unwrap_or(seed);
-        assert_all_properties_hold("every_property_holds_for_generated_seeds", &Scenario::generate(seed));
+        assert_all_properties_hold("every_property_holds_for_generated_seeds", &Paxos, Lane::Turmoil, &generated(seed));
     }
 }
 
@@ -48,32 +75,35 @@ proptest! {
 /// 9 learners) run and decide under faults.
 #[test]
 fn large_and_even_clusters_hold() {
+    use gauntlet::fault::FaultSchedule;
     use gauntlet::ids::NodeId;
-    use gauntlet::paxos::{Roles, Value};
-    use gauntlet::sim::{Cluster, NodeSpec, Proposal};
+    use gauntlet::protocols::paxos::{PaxosParams, Roles};
+    use gauntlet::scenario::{Cluster, NodeSpec, Proposal};
+    use gauntlet::value::Value;
     for (acceptors, proposers) in [(2u16, 2u16), (4, 3), (6, 2), (9, 5)] {
         for seed in 0..10 {
-            let mut scenario = Scenario::generate(seed);
-            let mut nodes: Vec<NodeSpec> = (1..=acceptors)
-                .map(|i| NodeSpec {
-                    id: NodeId(i),
-                    roles: Roles {
+            let mut scenario = generated(seed);
+            let mut nodes: Vec<(NodeId, Roles)> = (1..=acceptors)
+                .map(|i| {
+                    let server = Roles {
                         acceptor: true,
                         learner: true,
                         proposer: false,
-                    },
+                    };
+                    (NodeId(i), server)
                 })
                 .collect();
             for i in 0..proposers {
-                nodes.push(NodeSpec {
-                    id: NodeId(acceptors + 1 + i),
-                    roles: Roles {
-                        proposer: true,
-                        ..Roles::default()
-                    },
-                });
+                let client = Roles {
+                    proposer: true,
+                    ..Roles::default()
+                };
+                nodes.push((NodeId(acceptors + 1 + i), client));
             }
-            scenario.cluster = Cluster { nodes };
+            scenario.cluster = Cluster {
+                nodes: nodes.iter().map(|&(id, _)| NodeSpec { id }).collect(),
+            };
+            scenario.params = serde_json::to_value(PaxosParams::from_roles(&nodes)).unwrap();
             scenario.workload = (0..proposers)
                 .map(|i| Proposal {
                     proposer: NodeId(acceptors + 1 + i),
@@ -84,12 +114,17 @@ fn large_and_even_clusters_hold() {
             // Keep only faults that name nodes of this cluster.
             let ids = scenario.cluster.ids();
             scenario.faults.events.retain(|e| {
-                let one = gauntlet::fault::FaultSchedule {
+                let one = FaultSchedule {
                     events: vec![e.clone()],
                 };
                 one.validate(&ids).is_ok()
             });
-            assert_all_properties_hold("large_and_even_clusters_hold", &scenario);
+            assert_all_properties_hold(
+                "large_and_even_clusters_hold",
+                &Paxos,
+                Lane::Turmoil,
+                &scenario,
+            );
         }
     }
 }
@@ -102,18 +137,12 @@ fn large_and_even_clusters_hold() {
 #[test]
 fn proptest_shrinks_the_fault_schedule() {
     use gauntlet::explore::run_and_check;
-    use gauntlet::paxos::{Bug, Bugs};
-    use gauntlet::sim::Scenario;
+    use gauntlet::protocols::paxos::Bug;
     use proptest::test_runner::{
         Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
     };
-    let fails = |scenario: &Scenario| {
-        run_and_check(scenario)
-            .verdict
-            .violations
-            .iter()
-            .any(|v| v.property == "agreement")
-    };
+    let fails =
+        |scenario: &Scenario| run_and_check(&Paxos, Lane::Turmoil, scenario).violates("agreement");
     let mut runner = TestRunner::new_with_rng(
         Config {
             cases: 256,
@@ -123,7 +152,7 @@ fn proptest_shrinks_the_fault_schedule() {
         TestRng::from_seed(RngAlgorithm::ChaCha, &[0; 32]),
     );
     let strategy = scenario_strategy().prop_map(|mut s| {
-        s.bugs = Bugs([Bug::AcceptorAcceptsBelowPromise].into_iter().collect());
+        s.bugs = vec![Bug::AcceptorAcceptsBelowPromise.name().to_string()];
         s
     });
     let result = runner.run(&strategy, |scenario| {
@@ -138,7 +167,8 @@ fn proptest_shrinks_the_fault_schedule() {
         other => panic!("the planted bug was not found in 256 cases: {other:?}"),
     };
     assert!(fails(&minimal), "the reported minimum must still fail");
-    let shrunk = gauntlet::explore::shrink_failure(Lane::Turmoil, &minimal, "agreement", 2_000);
+    let shrunk =
+        gauntlet::explore::shrink_failure(&Paxos, Lane::Turmoil, &minimal, "agreement", 2_000);
     assert!(!shrunk.stopped_early);
     let done = shrunk.scenario;
     assert!(fails(&done));

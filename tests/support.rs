@@ -1,10 +1,15 @@
 //! Shared helpers for the simulation tests.
 
-use gauntlet::explore::{run_and_check, Judged};
+use gauntlet::check::{judge, Verdict};
+use gauntlet::explore::{run_and_check, Judged, Lane, ProtocolRef};
 use gauntlet::ids::NodeId;
-use gauntlet::net::{encode, Envelope};
-use gauntlet::paxos::{Ballot, Msg};
-use gauntlet::sim::Scenario;
+use gauntlet::protocol::{prepare, Protocol, RunSetup};
+use gauntlet::protocols::paxos::{Ballot, Msg, Node};
+use gauntlet::registry::Registry;
+use gauntlet::scenario::Scenario;
+use gauntlet::sim::{run_setup, RunEnd, RunReport};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The seed override for a test that normally picks its own: `GAUNTLET_SEED=S`.
 pub fn seed_override() -> Option<u64> {
@@ -15,25 +20,177 @@ pub fn seed_override() -> Option<u64> {
     })
 }
 
-/// Run a scenario and fail the test, with the replay commands, if any property broke.
-pub fn assert_all_properties_hold(test_name: &str, scenario: &Scenario) -> Judged {
-    let judged = run_and_check(scenario);
-    if !judged.verdict.violations.is_empty() {
-        let mut msg = format!("seed {} failed:\n", scenario.seed);
-        for v in &judged.verdict.violations {
-            msg.push_str(&format!(
-                "  {v}\n{}",
-                v.render_witness(&judged.report.history)
-            ));
-        }
-        msg.push_str(&format!(
-            "replay: cargo run --release -- run --seed {seed} --trace\n\
-             or:     GAUNTLET_SEED={seed} cargo test {test_name}\n",
-            seed = scenario.seed
-        ));
-        panic!("{msg}");
+/// The protocol a corpus file names, from the built-in registry (what the `gauntlet`
+/// binary looks up).
+pub fn lookup(name: &str) -> Option<ProtocolRef> {
+    Registry::builtin().get(name)
+}
+
+/// `lane` as the command line spells it.
+pub fn lane_name(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Turmoil => "turmoil",
+        Lane::Fast => "fast",
+    }
+}
+
+/// The panic message for a run that broke a property or ended in a harness error: the
+/// violations with their witnesses, and how to replay the run.
+fn failure_report(
+    test_name: &str,
+    protocol: &str,
+    lane: Lane,
+    scenario: &Scenario,
+    end: &RunEnd,
+    violations: &[(String, String)],
+) -> String {
+    let mut msg = format!(
+        "{protocol}, {} lane, seed {} failed ({end:?}):\n",
+        lane_name(lane),
+        scenario.seed
+    );
+    for (v, witness) in violations {
+        msg.push_str(&format!("  {v}\n{witness}"));
+    }
+    msg.push_str(&format!(
+        "scenario: {}\n\
+         replay: save the scenario line to FILE, then \
+         `cargo run --release -- run --scenario FILE --lane {lane} --trace`\n\
+         or, for a generated seed: GAUNTLET_SEED={seed} cargo test {test_name}\n",
+        serde_json::to_string(scenario).expect("scenarios serialize"),
+        lane = lane_name(lane),
+        seed = scenario.seed,
+    ));
+    msg
+}
+
+/// Run a scenario through the erased API (what campaigns and the command line use) and
+/// fail the test, with the replay commands, if any property broke or the harness failed.
+pub fn assert_all_properties_hold(
+    test_name: &str,
+    protocol: ProtocolRef,
+    lane: Lane,
+    scenario: &Scenario,
+) -> Judged {
+    let judged = run_and_check(protocol, lane, scenario);
+    if !judged.verdict.violations.is_empty() || matches!(judged.end, RunEnd::HarnessError(_)) {
+        let violations: Vec<(String, String)> = judged
+            .verdict
+            .violations
+            .iter()
+            .map(|v| (v.to_string(), judged.trace.render_witness(v)))
+            .collect();
+        panic!(
+            "{}",
+            failure_report(
+                test_name,
+                protocol.name(),
+                lane,
+                scenario,
+                &judged.end,
+                &violations
+            )
+        );
     }
     judged
+}
+
+/// A run through the typed API: the prepared scenario, the report with the protocol's
+/// own typed history, and the verdict of the protocol's judges.
+pub struct Typed<P: Protocol> {
+    pub setup: RunSetup<P>,
+    pub report: RunReport<P::Core>,
+    pub verdict: Verdict,
+}
+
+/// Prepare, run and judge `scenario` in `lane` with the typed API. Panics if the
+/// protocol refuses the scenario (the tests build valid ones).
+pub fn run_typed<P: Protocol>(protocol: &P, lane: Lane, scenario: &Scenario) -> Typed<P> {
+    let setup = prepare(protocol, scenario).unwrap_or_else(|e| panic!("invalid scenario: {e}"));
+    let report = run_setup(protocol, &setup, lane);
+    let verdict = judge(protocol, &setup, &report.history);
+    Typed {
+        setup,
+        report,
+        verdict,
+    }
+}
+
+/// [`run_typed`], failing the test with the witnesses and the replay hint on any
+/// violation or harness error.
+pub fn assert_typed_holds<P: Protocol>(
+    test_name: &str,
+    protocol: &P,
+    lane: Lane,
+    scenario: &Scenario,
+) -> Typed<P> {
+    let typed = run_typed(protocol, lane, scenario);
+    if !typed.verdict.violations.is_empty() || matches!(typed.report.end, RunEnd::HarnessError(_)) {
+        let violations: Vec<(String, String)> = typed
+            .verdict
+            .violations
+            .iter()
+            .map(|v| (v.to_string(), v.render_witness(&typed.report.history)))
+            .collect();
+        panic!(
+            "{}",
+            failure_report(
+                test_name,
+                protocol.name(),
+                lane,
+                scenario,
+                &typed.report.end,
+                &violations
+            )
+        );
+    }
+    typed
+}
+
+/// The built `gauntlet` binary, run with `args` in the crate's root directory.
+pub fn run_gauntlet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("gauntlet runs")
+}
+
+/// Exit code, stdout and stderr of [`run_gauntlet`].
+pub fn gauntlet_out(args: &[&str]) -> (i32, String, String) {
+    let out = run_gauntlet(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A path in the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A fresh, empty temporary directory for one test, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("gauntlet-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Bytes of an oversized datagram in [`prepare_and_bad_datagrams`].
@@ -43,13 +200,13 @@ pub const OVERSIZED_BYTES: usize = 4_000;
 /// tests (simulated and real) send before it: garbage, the prepare cut short, an
 /// oversized datagram, and the prepare with wire version 99.
 pub fn prepare_and_bad_datagrams() -> (Vec<u8>, Vec<Vec<u8>>) {
-    let prepare = encode(&Envelope {
-        from: NodeId(2),
-        msg_id: 1,
-        msg: Msg::Prepare {
+    let prepare = gauntlet::node::encode_datagram::<Node>(
+        NodeId(2),
+        1,
+        &Msg::Prepare {
             ballot: Ballot::new(1, NodeId(2)),
         },
-    });
+    );
     let mut wrong_version = prepare.clone();
     wrong_version[0] = 99;
     let bad = vec![
