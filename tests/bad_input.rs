@@ -7,7 +7,7 @@ use crate::support::{prepare_and_bad_datagrams, run_gauntlet, TempDir, OVERSIZED
 use gauntlet::explore::AnyProtocol;
 use gauntlet::history::{EventKind, History};
 use gauntlet::ids::NodeId;
-use gauntlet::net::{TurmoilUdp, DATAGRAM_BYTES_MAX, PORT};
+use gauntlet::net::{Transport, DATAGRAM_BYTES_MAX};
 use gauntlet::node::{decode_datagram, run_core, CoreNode, NodeEnv};
 use gauntlet::protocol::prepare;
 use gauntlet::protocols::naive::Naive;
@@ -19,6 +19,44 @@ use std::cell::RefCell;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use turmoil::net::UdpSocket;
+
+/// The port the rogue-client test uses on turmoil's simulated hosts.
+const PORT: u16 = 5000;
+
+/// A [`Transport`] over turmoil's simulated UDP: the simulation's own network is
+/// gauntlet's, so a test that needs a rogue peer sending raw bytes brings its own,
+/// which also shows that the trait is all a node needs of a network.
+struct TurmoilUdp {
+    socket: UdpSocket,
+}
+
+impl TurmoilUdp {
+    async fn bind() -> std::io::Result<Self> {
+        let socket = UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, PORT))).await?;
+        Ok(TurmoilUdp { socket })
+    }
+}
+
+impl Transport for TurmoilUdp {
+    async fn send(&self, to: NodeId, datagram: &[u8], _latency_ms: u64) -> std::io::Result<()> {
+        self.socket
+            .send_to(datagram, (to.host_name().as_str(), PORT))
+            .await
+            .map(|_| ())
+    }
+
+    fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<Option<usize>> {
+        match self.socket.try_recv_from(buf) {
+            Ok((len, _)) => Ok(Some(len)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn ready(&self) -> std::io::Result<()> {
+        self.socket.readable().await
+    }
+}
 
 // The oversized datagram is oversized.
 const _: () = assert!(OVERSIZED_BYTES > DATAGRAM_BYTES_MAX);

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The shrunk counterexample `explore --protocol naive` found and `keep` saved.
-const COUNTEREXAMPLE: &str = "corpus/known-failures/naive-agreement-4fc446b53f17fb29.json";
+const COUNTEREXAMPLE: &str = "corpus/known-failures/naive-agreement-ea8bbd50dcc507e4.json";
 
 /// Runs a campaign may take to find the naive vote breaking agreement. About 4% of
 /// generated turmoil-lane runs break it (`explore --protocol naive --runs 2000 --seed
@@ -131,7 +131,7 @@ fn counterexample_replays_exactly() {
         .expect("agreement broken");
     let witness = judged.trace.render_witness(v);
     assert!(
-        witness.contains("n1 DECIDE Value_B") && witness.contains("n3 DECIDE Value_A"),
+        witness.contains("n1 DECIDE Value_E") && witness.contains("n4 DECIDE Value_D"),
         "{witness}"
     );
 }
