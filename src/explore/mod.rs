@@ -171,8 +171,71 @@ fn campaign_run(index: u64, seed: u64, config: &CampaignConfig) -> (u64, RunOutc
     (index, outcome)
 }
 
-/// Run a campaign. `on_run` is called on the calling thread after each run (progress,
-/// immediate reporting of failures). Setting `stop` ends the campaign after the runs in
+/// Runs a worker finishes before it reports to the campaign's thread, unless a failure
+/// makes it report at once: handing every run across threads cost more than a fast
+/// run itself.
+const REPORT_RUNS: u64 = 64;
+
+impl CampaignSummary {
+    /// Count one finished run (on a worker); its failure, if it is one.
+    fn count(&mut self, index: u64, seed: u64, outcome: RunOutcome) -> Option<Failure> {
+        self.runs_done += 1;
+        let failure = match outcome {
+            Ok((judged, saved, reproduced)) => {
+                self.coverage.add(&judged.verdict);
+                self.sim_ms_total = self.sim_ms_total.saturating_add(judged.sim_ms);
+                self.events_total = self.events_total.saturating_add(judged.events);
+                let harness_error = match &judged.end {
+                    RunEnd::HarnessError(e) => Some(e.clone()),
+                    _ => None,
+                };
+                for v in &judged.verdict.violations {
+                    let n = self.violations_by_property.entry(v.property).or_default();
+                    *n = n.saturating_add(1);
+                }
+                (harness_error.is_some() || !judged.verdict.violations.is_empty()).then_some(
+                    Failure {
+                        index,
+                        seed,
+                        violations: judged.verdict.violations,
+                        harness_error,
+                        saved,
+                        reproduced_in_turmoil: reproduced,
+                    },
+                )
+            }
+            Err(panic) => Some(Failure {
+                index,
+                seed,
+                violations: Vec::new(),
+                harness_error: Some(format!("panic: {panic}")),
+                saved: None,
+                reproduced_in_turmoil: None,
+            }),
+        };
+        if failure.as_ref().is_some_and(|f| f.harness_error.is_some()) {
+            self.harness_errors += 1;
+        }
+        failure
+    }
+
+    /// Add a worker's report (its failures are not included: the caller moves them).
+    fn absorb(&mut self, part: &CampaignSummary) {
+        self.runs_done += part.runs_done;
+        for (name, n) in &part.violations_by_property {
+            let total = self.violations_by_property.entry(name).or_default();
+            *total = total.saturating_add(*n);
+        }
+        self.harness_errors += part.harness_errors;
+        self.coverage.merge(&part.coverage);
+        self.sim_ms_total = self.sim_ms_total.saturating_add(part.sim_ms_total);
+        self.events_total = self.events_total.saturating_add(part.events_total);
+    }
+}
+
+/// Run a campaign. `on_run` is called on the calling thread as runs finish: once per
+/// failure, at once (so it can be reported and is already saved), and otherwise every
+/// few dozen runs (progress). Setting `stop` ends the campaign after the runs in
 /// flight; the summary then covers the runs done.
 pub fn explore(
     config: &CampaignConfig,
@@ -183,77 +246,44 @@ pub fn explore(
     let mut summary = CampaignSummary::new(config.protocol);
     let jobs = config.jobs.max(1);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel(jobs * 4);
+        let (tx, rx) = mpsc::sync_channel::<CampaignSummary>(jobs * 4);
         for _ in 0..jobs {
             let tx = tx.clone();
             let next = &next;
-            scope.spawn(move || loop {
-                if stop.load(Ordering::Relaxed) {
-                    break;
+            scope.spawn(move || {
+                let mut part = CampaignSummary::new(config.protocol);
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if stop.load(Ordering::Relaxed) || index >= config.runs {
+                        break;
+                    }
+                    let seed = run_seed(config.base_seed, index);
+                    let (_, outcome) = campaign_run(index, seed, config);
+                    if let Some(failure) = part.count(index, seed, outcome) {
+                        part.failures.push(failure);
+                    }
+                    if !part.failures.is_empty() || part.runs_done >= REPORT_RUNS {
+                        let full = std::mem::replace(&mut part, CampaignSummary::new(config.protocol));
+                        if tx.send(full).is_err() {
+                            return;
+                        }
+                    }
                 }
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= config.runs {
-                    break;
-                }
-                if tx
-                    .send(campaign_run(
-                        index,
-                        run_seed(config.base_seed, index),
-                        config,
-                    ))
-                    .is_err()
-                {
-                    break;
+                if part.runs_done > 0 {
+                    let _ = tx.send(part);
                 }
             });
         }
         drop(tx);
-        for (index, outcome) in rx {
-            summary.runs_done += 1;
-            let seed = run_seed(config.base_seed, index);
-            let failure = match outcome {
-                Ok((judged, saved, reproduced)) => {
-                    summary.coverage.add(&judged.verdict);
-                    summary.sim_ms_total = summary.sim_ms_total.saturating_add(judged.sim_ms);
-                    summary.events_total = summary.events_total.saturating_add(judged.events);
-                    let harness_error = match &judged.end {
-                        RunEnd::HarnessError(e) => Some(e.clone()),
-                        _ => None,
-                    };
-                    for v in &judged.verdict.violations {
-                        *summary
-                            .violations_by_property
-                            .entry(v.property)
-                            .or_default() += 1;
-                    }
-                    (harness_error.is_some() || !judged.verdict.violations.is_empty()).then_some(
-                        Failure {
-                            index,
-                            seed,
-                            violations: judged.verdict.violations,
-                            harness_error,
-                            saved,
-                            reproduced_in_turmoil: reproduced,
-                        },
-                    )
-                }
-                Err(panic) => Some(Failure {
-                    index,
-                    seed,
-                    violations: Vec::new(),
-                    harness_error: Some(format!("panic: {panic}")),
-                    saved: None,
-                    reproduced_in_turmoil: None,
-                }),
-            };
-            if let Some(f) = &failure {
-                if f.harness_error.is_some() {
-                    summary.harness_errors += 1;
-                }
+        for mut part in rx {
+            summary.absorb(&part);
+            let failures = std::mem::take(&mut part.failures);
+            if failures.is_empty() {
+                on_run(&summary, None);
             }
-            on_run(&summary, failure.as_ref());
-            if let Some(f) = failure {
-                summary.failures.push(f);
+            for failure in failures {
+                on_run(&summary, Some(&failure));
+                summary.failures.push(failure);
             }
         }
     });
