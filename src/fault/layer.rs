@@ -15,10 +15,54 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Drop,
-    /// Deliver one copy per entry. Two entries mean the message is duplicated.
-    Deliver {
-        copies: Vec<Copy>,
-    },
+    /// Deliver each copy. Two copies mean the message is duplicated.
+    Deliver { copies: Copies },
+}
+
+/// The one or two copies of a delivered message, held inline: a verdict is made for
+/// every message sent, so it must not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copies {
+    first: Copy,
+    second: Option<Copy>,
+}
+
+impl Copies {
+    pub fn one(copy: Copy) -> Self {
+        Copies {
+            first: copy,
+            second: None,
+        }
+    }
+
+    pub fn two(first: Copy, second: Copy) -> Self {
+        Copies {
+            first,
+            second: Some(second),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        1 + usize::from(self.second.is_some())
+    }
+
+    /// Never: a delivered message has a copy.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Copy> {
+        std::iter::once(self.first).chain(self.second)
+    }
+}
+
+impl IntoIterator for Copies {
+    type Item = Copy;
+    type IntoIter = std::iter::Chain<std::iter::Once<Copy>, std::option::IntoIter<Copy>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::iter::once(self.first).chain(self.second)
+    }
 }
 
 /// One copy of a message on its way.
@@ -34,10 +78,10 @@ impl Verdict {
     /// One copy, at once, with no latency: a real network's verdict (it has its own).
     pub fn deliver_now() -> Verdict {
         Verdict::Deliver {
-            copies: vec![Copy {
+            copies: Copies::one(Copy {
                 delay_ms: 0,
                 latency_ms: 0,
-            }],
+            }),
         }
     }
 }
@@ -257,16 +301,19 @@ impl FaultLayer {
         if drop_roll < f.drop_probability {
             return Verdict::Drop;
         }
-        let mut copies = vec![Copy {
+        let first = Copy {
             delay_ms: delay_a,
             latency_ms: latency_a,
-        }];
-        if dup_roll < f.duplicate_probability {
-            copies.push(Copy {
+        };
+        let copies = if dup_roll < f.duplicate_probability {
+            let second = Copy {
                 delay_ms: delay_b,
                 latency_ms: latency_b,
-            });
-        }
+            };
+            Copies::two(first, second)
+        } else {
+            Copies::one(first)
+        };
         Verdict::Deliver { copies }
     }
 
@@ -315,10 +362,10 @@ mod tests {
 
     fn once() -> Verdict {
         Verdict::Deliver {
-            copies: vec![Copy {
+            copies: Copies::one(Copy {
                 delay_ms: 0,
                 latency_ms: 1,
-            }],
+            }),
         }
     }
 

@@ -11,7 +11,7 @@ pub use generate::{
     generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
     SCENARIO_FAULT_EVENTS_MAX,
 };
-pub use layer::{latency_ms, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
+pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
 pub use shrink::{schedule_candidates, without_node};
 
 use crate::ids::NodeId;

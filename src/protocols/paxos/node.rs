@@ -115,6 +115,8 @@ pub struct Node {
     /// [`Node::durable`] as of the end of the last step (or the restore): what a step
     /// compares against to tell whether it must persist, without a second snapshot.
     last_durable: DurableState,
+    /// A step's effects, kept between steps so a step allocates nothing for them.
+    effects: Vec<Output>,
 }
 
 /// The cluster as one node sees it.
@@ -157,6 +159,7 @@ impl Node {
                 .then(|| Proposer::new(id, ProposerState::default())),
             learner: roles.learner.then(Learner::default),
             last_durable: DurableState::default(),
+            effects: Vec::new(),
         }
         .with_proposer_rules()
         .with_snapshot()
@@ -233,7 +236,7 @@ impl Node {
             self.restore(recovered.clone().unwrap_or_default());
             self.last_durable = self.durable();
         }
-        let mut effects = Vec::new();
+        let mut effects = std::mem::take(&mut self.effects);
         self.dispatch(input, &mut effects);
         // Messages a node sends itself (an acceptor to its co-located learner) are
         // delivered at once, inside the same step, and never touch the network.
@@ -263,6 +266,7 @@ impl Node {
             }
         }
         out.append(&mut effects);
+        self.effects = effects;
     }
 
     /// Replace every role's state with `recovered` (roles missing there start empty).
