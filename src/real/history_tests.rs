@@ -258,7 +258,7 @@ fn histories_of_different_runs_do_not_merge() {
     let mut bad = header(1, 0, 0);
     bad.params = serde_json::json!({"servers": [7]});
     let three = write("n3.jsonl", &bad);
-    let e = check_files(&Toy, &[three.clone()]).unwrap_err();
+    let e = check_files(&Toy, std::slice::from_ref(&three)).unwrap_err();
     assert_eq!(e.line, Some(1));
     assert!(e.to_string().contains("params.servers[0]"), "{e}");
     assert_eq!(history_protocol(&three).unwrap(), "toy");
