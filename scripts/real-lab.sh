@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The lab as real processes, in one terminal: three servers (acceptor + learner) on
-# loopback UDP, client A proposes Value_A, client B proposes Value_B one second later.
+# The lab as real processes, in one terminal: a Paxos cluster.toml from init-cluster,
+# three servers (acceptor + learner) on loopback UDP, client A proposes Value_A, client
+# B proposes Value_B one second later.
 # Then it shows each server's chosen_value file, stops the servers with SIGTERM and runs
 # `gauntlet check` on every node's history.
 #
@@ -17,7 +18,7 @@ dir="${1:-$(mktemp -d -t gauntlet-lab.XXXXXX)}"
 port="${2:-5001}"
 mkdir -p "$dir"
 cd "$dir"
-"$gauntlet" init-cluster --nodes 3 --proposers 2 --base-port "$port" --force
+"$gauntlet" init-cluster --protocol paxos --nodes 3 --proposers 2 --base-port "$port" --force
 
 pids=()
 stop() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait; }

@@ -23,6 +23,7 @@ pub mod net;
 pub mod node;
 pub mod protocol;
 pub mod protocols;
+pub mod real;
 pub mod registry;
 pub mod rng;
 pub mod scenario;

@@ -14,6 +14,6 @@ mod fuzz_inputs;
 mod lab;
 mod naive;
 mod properties;
-// mod real_mode;
+mod real_mode;
 mod storage;
 mod support;

@@ -1,16 +1,17 @@
 //! Real mode as a user runs it: `gauntlet node` and `gauntlet propose` as separate
 //! processes on loopback UDP, each with its own data directory, then `gauntlet check`
-//! over the histories they wrote.
+//! over the histories they wrote. Paxos carries the lab, the kill -9 nemesis and the
+//! bad-input tests; the naive vote shows the same commands run any protocol.
 //!
 //! These are the only tests that use wall-clock waits, because real processes need
 //! them: every wait polls a condition and is bounded (a test fails rather than hangs),
 //! ports are ephemeral and never handed out twice in this test process, and every child
 //! process is killed when its handle drops, even when a test panics.
 
-use crate::support::{prepare_and_bad_datagrams, seed_override, OVERSIZED_BYTES};
-use gauntlet::net::{decode, Envelope};
-use gauntlet::paxos::Msg;
-use gauntlet::sim::rng::Draw;
+use gauntlet::ids::NodeId;
+use gauntlet::node::{decode_datagram, encode_datagram};
+use gauntlet::protocols::paxos::{Ballot, DurableState, Msg, Node};
+use gauntlet::rng::Draw;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use std::collections::BTreeSet;
@@ -22,6 +23,37 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
+
+/// The seed override for a test that normally picks its own: `GAUNTLET_SEED=S`.
+fn seed_override() -> Option<u64> {
+    std::env::var("GAUNTLET_SEED").ok().map(|s| {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("GAUNTLET_SEED={s} is not a u64"))
+    })
+}
+
+/// Bytes of the oversized datagram in [`prepare_and_bad_datagrams`].
+const OVERSIZED_BYTES: usize = 4_000;
+
+/// A valid Prepare from n2 at ballot 1.2, and four bad datagrams to send before it:
+/// garbage, the prepare cut short, an oversized datagram, and the prepare with wire
+/// version 99.
+fn prepare_and_bad_datagrams() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let msg = Msg::Prepare {
+        ballot: Ballot::new(1, NodeId(2)),
+    };
+    let prepare = encode_datagram::<Node>(NodeId(2), 1, &msg);
+    let mut wrong_version = prepare.clone();
+    wrong_version[0] = 99;
+    let bad = vec![
+        b"not a datagram".to_vec(),
+        prepare[..prepare.len() - 3].to_vec(),
+        vec![1u8; OVERSIZED_BYTES],
+        wrong_version,
+    ];
+    (prepare, bad)
+}
 
 /// How long any one wait may take before the test fails: generous, for a loaded
 /// two-core CI machine, but bounded.
@@ -136,8 +168,79 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// `servers` nodes that accept and learn (ids 1..), then `proposers` client nodes.
+    /// A Paxos cluster: `servers` nodes that accept and learn (ids 1..), then
+    /// `proposers` client nodes, written the way a user would write cluster.toml.
     fn new(name: &str, servers: u16, proposers: u16) -> Cluster {
+        let dir = Self::fresh_dir(name);
+        let total = (servers + proposers) as usize;
+        let ports = free_ports(total);
+        let mut text = String::from("# written by tests/real_mode.rs\nprotocol = \"paxos\"\n");
+        for (i, port) in ports.iter().enumerate() {
+            let id = i + 1;
+            text.push_str(&format!(
+                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\n"
+            ));
+        }
+        let list = |ids: &[u16]| {
+            let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+            format!("[{}]", ids.join(", "))
+        };
+        let server_ids: Vec<u16> = (1..=servers).collect();
+        let client_ids: Vec<u16> = (servers + 1..=servers + proposers).collect();
+        text.push_str(&format!(
+            "[params]\nacceptors = {s}\nlearners = {s}\nproposers = {p}\n",
+            s = list(&server_ids),
+            p = list(&client_ids)
+        ));
+        let config = dir.join("cluster.toml");
+        fs::write(&config, text).unwrap();
+        Cluster {
+            dir,
+            config,
+            servers: server_ids,
+            proposers: client_ids,
+            ports,
+        }
+    }
+
+    /// A cluster of `protocol` as `gauntlet init-cluster` writes it, with its
+    /// consecutive ports swapped for ephemeral ones this test process owns.
+    fn init(name: &str, protocol: &str, servers: u16, clients: u16) -> Cluster {
+        const BASE_PORT: u16 = 20_001;
+        let dir = Self::fresh_dir(name);
+        let config = dir.join("cluster.toml");
+        let out = gauntlet()
+            .args(["init-cluster", "--protocol", protocol])
+            .args(["--nodes", &servers.to_string()])
+            .args(["--proposers", &clients.to_string()])
+            .args(["--base-port", &BASE_PORT.to_string(), "--out"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ports = free_ports((servers + clients) as usize);
+        let mut text = fs::read_to_string(&config).unwrap();
+        for (k, port) in ports.iter().enumerate() {
+            let written = format!("\"127.0.0.1:{}\"", BASE_PORT as usize + k);
+            assert!(text.contains(&written), "{written} not in\n{text}");
+            text = text.replace(&written, &format!("\"127.0.0.1:{port}\""));
+        }
+        fs::write(&config, text).unwrap();
+        Cluster {
+            dir,
+            config,
+            servers: (1..=servers).collect(),
+            proposers: (servers + 1..=servers + clients).collect(),
+            ports,
+        }
+    }
+
+    /// An empty directory of its own for a test cluster.
+    fn fresh_dir(name: &str) -> PathBuf {
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "gauntlet-real-{name}-{}-{}",
@@ -146,29 +249,7 @@ impl Cluster {
         ));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
-        let total = (servers + proposers) as usize;
-        let ports = free_ports(total);
-        let mut text = String::from("# written by tests/real_mode.rs\n");
-        for (i, port) in ports.iter().enumerate() {
-            let id = i + 1;
-            let roles = if id <= servers as usize {
-                r#"["acceptor", "learner"]"#
-            } else {
-                r#"["proposer"]"#
-            };
-            text.push_str(&format!(
-                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\nroles = {roles}\n"
-            ));
-        }
-        let config = dir.join("cluster.toml");
-        fs::write(&config, text).unwrap();
-        Cluster {
-            dir,
-            config,
-            servers: (1..=servers).collect(),
-            proposers: (servers + 1..=servers + proposers).collect(),
-            ports,
-        }
+        dir
     }
 
     fn address(&self, id: u16) -> String {
@@ -254,6 +335,20 @@ impl Cluster {
 
     fn chosen_value(&self, id: u16) -> Option<String> {
         fs::read_to_string(self.data_dir(id).join("chosen_value")).ok()
+    }
+
+    /// What Paxos learner `id` learned: its chosen_value file, or else its durable
+    /// state. A kill -9 can land after the learner persisted its learn and before the
+    /// shell wrote chosen_value; the restarted learner does not learn again, and real
+    /// mode cannot read a decision out of a protocol's state to restore the file (the
+    /// contract has no such method), so the nemesis reads the state as Paxos's.
+    fn learned(&self, id: u16) -> Option<String> {
+        self.chosen_value(id).or_else(|| {
+            let bytes = fs::read(self.data_dir(id).join("state")).ok()?;
+            let payload = gauntlet::storage::decode_record(&bytes).ok()?;
+            let state: DurableState = serde_json::from_slice(payload).ok()?;
+            Some(state.learner?.learned?.to_string())
+        })
     }
 
     /// `gauntlet check` over every node's history: exit code and stdout+stderr.
@@ -386,8 +481,8 @@ const NEMESIS_KILLS: usize = 6;
 /// the nemesis SIGKILLs a random running server, or restarts a dead one, every
 /// 50..=300 ms (seeded), at most two servers down at once, [`NEMESIS_KILLS`] kills in
 /// all. Then every server is restarted and the proposers keep going until every
-/// learner's chosen_value file exists (bounded); then all stop and `gauntlet check`
-/// judges the histories.
+/// learner learned (bounded); then all stop and `gauntlet check` judges the
+/// histories.
 fn nemesis(seed: u64, bugs: &[&str]) -> NemesisReport {
     eprintln!("nemesis seed {seed} (GAUNTLET_SEED={seed} repeats this kill schedule)");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -449,7 +544,7 @@ fn nemesis(seed: u64, bugs: &[&str]) -> NemesisReport {
         cluster
             .servers
             .iter()
-            .all(|&id| cluster.chosen_value(id).is_some())
+            .all(|&id| cluster.learned(id).is_some())
     });
     // Then every client must get its answer, as the liveness checker requires of
     // every proposer that took a client value: stop relaunching the ones that decided,
@@ -479,7 +574,7 @@ fn nemesis(seed: u64, bugs: &[&str]) -> NemesisReport {
     let chosen = cluster
         .servers
         .iter()
-        .map(|&id| cluster.chosen_value(id))
+        .map(|&id| cluster.learned(id))
         .collect();
     let (check_code, check_out) = cluster.check();
     eprintln!("gauntlet check exited {check_code}:\n{check_out}");
@@ -500,7 +595,7 @@ fn nemesis(seed: u64, bugs: &[&str]) -> NemesisReport {
 /// kill -9 nemesis on correct Paxos: acceptors die at random (their state only what
 /// they fsynced) and restart while three proposers keep proposing. `gauntlet check`
 /// finds no safety violation, every learner learned after the last restart, and every
-/// learner's chosen_value file holds the same value.
+/// learner learned the same value.
 #[test]
 fn real_nemesis_kill9_keeps_safety_and_liveness() {
     let seed = seed_override().unwrap_or(11);
@@ -574,11 +669,8 @@ fn real_node_drops_bad_datagrams_and_keeps_serving() {
         n2.send_to(&prepare, &n1_addr).unwrap();
         match n2.recv_from(&mut buf) {
             Ok((len, _)) => matches!(
-                decode(&buf[..len]),
-                Ok(Envelope {
-                    msg: Msg::Promise { .. },
-                    ..
-                })
+                decode_datagram::<Node>(&buf[..len]),
+                Ok((_, _, Msg::Promise { .. }))
             ),
             Err(_) => false,
         }
@@ -607,23 +699,22 @@ fn real_node_drops_bad_datagrams_and_keeps_serving() {
     assert!(log.contains("malformed datagrams dropped: 4"), "{log}");
 }
 
-/// Run `gauntlet node --id 1` expecting a refusal: exit code 2 and stderr.
+/// Run `gauntlet node --id 1` expecting a refusal: exit code 2 and stderr. Bounded: a
+/// node that starts after all is killed, and the test fails.
 fn refused_start(cluster: &Cluster) -> String {
-    let out = gauntlet()
-        .args(["node", "--config"])
-        .arg(&cluster.config)
-        .args(["--id", "1"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    stderr
+    let mut node = cluster.spawn("node", 1, &[], &[], Stdio::null());
+    let status = node.wait();
+    let log = fs::read_to_string(cluster.dir.join("n1.log")).unwrap_or_default();
+    fs::remove_file(cluster.dir.join("n1.log")).unwrap();
+    assert_eq!(status.code(), Some(2), "{log}");
+    log
 }
 
-/// A data directory whose state record is truncated, has a flipped bit, or whose
-/// incarnation record is damaged or names another node, makes the node refuse to start
-/// (exit 2) with an error naming the file, before it records anything, instead of
-/// rejoining with amnesia (or with another node's memory).
+/// A data directory whose state record is truncated, has a flipped bit, holds state
+/// that is not the protocol's, or whose incarnation record is damaged or names another
+/// node, makes the node refuse to start (exit 2) with an error naming the file, before
+/// it records anything, instead of rejoining with amnesia (or with another node's
+/// memory).
 #[test]
 fn real_node_refuses_a_damaged_data_dir() {
     let cluster = Cluster::new("damaged", 1, 1);
@@ -648,6 +739,14 @@ fn real_node_refuses_a_damaged_data_dir() {
         err.contains(&*state.to_string_lossy()) && err.contains("checksum"),
         "{err}"
     );
+
+    let not_paxos = gauntlet::storage::encode_record(br#"{"acceptor":"yes"}"#);
+    fs::write(&state, not_paxos).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains(&*state.to_string_lossy()) && err.contains("does not parse as paxos's"),
+        "{err}"
+    );
     assert!(
         !dir.join("history.jsonl").exists(),
         "a refused start recorded nothing"
@@ -664,20 +763,6 @@ fn real_node_refuses_a_damaged_data_dir() {
     fs::write(&incarnation, record).unwrap();
     let err = refused_start(&cluster);
     assert!(err.contains("belongs to n2, not n1"), "{err}");
-}
-
-/// A learner killed after persisting its learn but before writing chosen_value will not
-/// learn again after a restart; the node restores the file from its durable state.
-#[test]
-fn real_node_restores_chosen_value_from_its_state() {
-    let cluster = Cluster::new("restore", 1, 1);
-    let dir = cluster.data_dir(1);
-    fs::create_dir_all(&dir).unwrap();
-    let state = br#"{"acceptor":null,"proposer":null,"learner":{"learned":"Value_X"}}"#;
-    fs::write(dir.join("state"), gauntlet::storage::encode_record(state)).unwrap();
-    let mut node = cluster.start_node(1, &[]);
-    assert_eq!(cluster.chosen_value(1).as_deref(), Some("Value_X"));
-    assert!(node.terminate().success());
 }
 
 /// With no acceptor running, `gauntlet propose` gives up at its timeout: exit 3 and a
@@ -697,35 +782,106 @@ fn real_propose_times_out_without_acceptors() {
     assert!(out.stdout.is_empty());
 }
 
+/// Run gauntlet with `args`: exit code and stderr.
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = gauntlet().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `gauntlet check` refuses a history it cannot read with exit 2, naming the file and
-/// the line; `init-cluster` writes a config `node` accepts and refuses to overwrite it.
+/// the line, and so does a history judged as another protocol; `propose` refuses a
+/// node the protocol does not let take requests; `init-cluster` writes a config for
+/// the protocol named, refuses an unknown one, and refuses to overwrite a file.
 #[test]
-fn real_check_and_init_cluster_refuse_bad_input() {
-    let cluster = Cluster::new("badhist", 1, 1);
+fn real_check_propose_and_init_cluster_refuse_bad_input() {
+    let cluster = Cluster::new("badinput", 1, 1);
     let path = cluster.dir.join("h.jsonl");
-    let header = r#"{"gauntlet_history":1,"node":1,"incarnation":0,"roster":{"acceptors":[1],"learners":[1],"proposers":[2]},"bugs":[],"wall_ms":5}"#;
+    let header = r#"{"gauntlet_history":2,"protocol":"paxos","node":1,"incarnation":0,"cluster":[1,2],"params":{"acceptors":[1],"learners":[1],"proposers":[2]},"wall_ms":5}"#;
     fs::write(
         &path,
         format!("{header}\n{{\"seq\":0,\"wall_ms\":5,\"at_ms\"\n"),
     )
     .unwrap();
-    let out = gauntlet().arg("check").arg(&path).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let shown = path.to_string_lossy().into_owned();
+    let (code, stderr) = run(&["check", &shown]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("h.jsonl:2"), "{stderr}");
+    fs::write(&path, format!("{header}\n")).unwrap();
+    let (code, stderr) = run(&["check", "--protocol", "naive", &shown]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("h.jsonl:1: a history of paxos, judged as naive"),
+        "{stderr}"
+    );
 
-    let config = cluster.dir.join("init.toml");
+    let config = cluster.config.to_string_lossy().into_owned();
+    let (code, stderr) = run(&["propose", "--config", &config, "--id", "1", "--value", "A"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("n1 is not a proposer"), "{stderr}");
+
+    let out = cluster.dir.join("init.toml").to_string_lossy().into_owned();
     let init = |extra: &[&str]| {
-        gauntlet()
-            .args(["init-cluster", "--nodes", "3", "--proposers", "2", "--out"])
-            .arg(&config)
-            .args(extra)
-            .output()
-            .unwrap()
+        let mut args = vec!["init-cluster", "--nodes", "3", "--out", &out];
+        args.extend_from_slice(extra);
+        run(&args)
     };
-    assert!(init(&[]).status.success());
-    assert_eq!(init(&[]).status.code(), Some(2), "refuses to overwrite");
-    assert!(init(&["--force"]).status.success());
-    let text = fs::read_to_string(&config).unwrap();
-    assert!(text.contains("roles = [\"proposer\"]") && text.contains("127.0.0.1:5005"));
+    assert_eq!(init(&["--proposers", "2"]).0, Some(0));
+    assert_eq!(
+        init(&["--proposers", "2"]).0,
+        Some(2),
+        "refuses to overwrite"
+    );
+    assert_eq!(init(&["--proposers", "2", "--force"]).0, Some(0));
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.contains("protocol = \"paxos\""), "{text}");
+    assert!(text.contains("proposers = [4, 5]") && text.contains("127.0.0.1:5005"));
+    let (code, stderr) = init(&["--force", "--protocol", "nope"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`nope` is not a protocol here"), "{stderr}");
+    assert_eq!(
+        init(&["--force", "--protocol", "naive", "--proposers", "0"]).0,
+        Some(0)
+    );
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("protocol = \"naive\"") && !text.contains("\n[params]"),
+        "{text}"
+    );
+}
+
+/// The naive vote, a protocol real mode knows nothing about, runs with the same
+/// commands: `init-cluster --protocol naive` (three servers and one client node, all
+/// voters), three `node` processes, `propose` on the client node, which prints the
+/// decided value; every server writes it to chosen_value, stops cleanly, and `check`
+/// (which reads the protocol from the histories) finds every property held.
+#[test]
+fn real_naive_cluster_decides_and_checks() {
+    let cluster = Cluster::init("naive", "naive", 3, 1);
+    let mut servers: Vec<Proc> = cluster
+        .servers
+        .iter()
+        .map(|&id| cluster.start_node(id, &[]))
+        .collect();
+    let client = cluster.propose(4, "Value_N", &[]);
+    assert_eq!(finish(client, &cluster), "Value_N");
+    let all_decided = wait_until(|| {
+        cluster
+            .servers
+            .iter()
+            .all(|&id| cluster.chosen_value(id).as_deref() == Some("Value_N"))
+    });
+    assert!(all_decided, "chosen_value files\n{}", cluster.logs());
+    for s in &mut servers {
+        let status = s.terminate();
+        assert!(status.success(), "{} stopped with {status}", s.name);
+    }
+    let (code, out) = cluster.check();
+    assert_eq!(code, 0, "{out}\n{}", cluster.logs());
+    assert!(
+        out.contains("from 4 file(s)") && out.contains("all properties held"),
+        "{out}"
+    );
 }

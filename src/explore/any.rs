@@ -116,6 +116,8 @@ pub trait AnyProtocol: Send + Sync {
         budget: usize,
         still_fails: &mut dyn FnMut(&Scenario) -> bool,
     ) -> Shrunk;
+    /// Real mode for this protocol: cluster files, node processes, histories.
+    fn real(&self) -> &dyn crate::real::RealProtocol;
 }
 
 impl<P: Protocol> AnyProtocol for P {
@@ -170,5 +172,9 @@ impl<P: Protocol> AnyProtocol for P {
         still_fails: &mut dyn FnMut(&Scenario) -> bool,
     ) -> Shrunk {
         shrink(self, scenario, budget, still_fails)
+    }
+
+    fn real(&self) -> &dyn crate::real::RealProtocol {
+        self
     }
 }

@@ -226,6 +226,14 @@ pub trait Protocol: Send + Sync + 'static {
         Some(params.clone())
     }
 
+    /// The parameters of a real cluster (`gauntlet init-cluster`): `servers` run all
+    /// the time (`gauntlet node`) and `clients` run only while a client waits for its
+    /// answer (`gauntlet propose`). Real mode writes them into `cluster.toml`, so a
+    /// protocol with roles says here who plays which. Default: the default parameters.
+    fn cluster_params(&self, _servers: &[NodeId], _clients: &[NodeId]) -> Self::Params {
+        Self::Params::default()
+    }
+
     /// The core node `id` starts with, for every incarnation (fresh each start).
     fn core(&self, setup: &RunSetup<Self>, id: NodeId) -> Self::Core;
 

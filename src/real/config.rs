@@ -1,21 +1,30 @@
-//! `cluster.toml`: which nodes make up a real cluster, where each listens and which roles
-//! it plays, plus optional protocol timing. Read once and validated as a whole, with an
-//! error naming the file and the field, before any socket is opened.
+//! `cluster.toml`: which protocol a real cluster runs, which nodes make it up and where
+//! each listens, and the protocol's own parameters (`[params]`, its
+//! [`Protocol::Params`], exactly as a scenario's `params` section holds them). Read
+//! once and validated as a whole, with an error naming the file and the field, before
+//! any socket is opened. The harness's part knows no protocol; the protocol checks its
+//! part through [`prepare`], as it checks a scenario.
 
-use crate::check::Roster;
 use crate::ids::NodeId;
-use crate::paxos::{Membership, Roles, TimingConfig};
-use crate::sim::{Cluster, NodeSpec, NODES_MAX};
-use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::protocol::{prepare, Protocol, RunSetup};
+use crate::scenario::{
+    is_protocol_name, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
+    NODES_MAX,
+};
+use crate::value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Largest `cluster.toml` read: a 32-node cluster fits in a few kilobytes.
+/// Largest `cluster.toml` read: a 64-node cluster fits in a few kilobytes.
 pub const CONFIG_BYTES_MAX: u64 = 256 * 1024;
-/// Upper bound on any timing setting, so a typo cannot stall a node for hours.
-pub const TIMING_MS_MAX: u64 = 60_000;
+
+/// The root seed of the scenario a real cluster stands for, and of every real node's
+/// random stream: each node and incarnation still draws from its own stream
+/// ([`crate::rng::Stream::Node`]), so backoffs of different nodes and restarts differ.
+pub const REAL_SEED: u64 = 0x6761_756e_746c_6574;
 
 /// A config that cannot be used, with the file and the field at fault.
 #[derive(Debug, Error)]
@@ -26,150 +35,104 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Role {
-    Acceptor,
-    Learner,
-    Proposer,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NodeToml {
     id: u16,
     address: String,
-    roles: Vec<Role>,
-}
-
-/// The optional `[timing]` table; every field falls back to [`TimingConfig::default`].
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TimingToml {
-    phase_timeout_ms: Option<u64>,
-    backoff_ms_min: Option<u64>,
-    backoff_ms_max: Option<u64>,
-    attempts_max: Option<u32>,
-    learner_poll_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClusterToml {
+    protocol: String,
     #[serde(default)]
     node: Vec<NodeToml>,
     #[serde(default)]
-    timing: TimingToml,
+    params: serde_json::Value,
 }
 
-/// One node of the cluster.
+/// One node of the cluster: what it does is the protocol's business (`params`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeConfig {
     pub id: NodeId,
     pub address: SocketAddr,
-    pub roles: Roles,
 }
 
-/// A validated cluster: node ids unique, addresses unique, at least one acceptor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A cluster whose harness part is checked: a protocol name, node ids unique and
+/// nonzero, addresses unique and dialable. `params` is checked by the protocol, in
+/// [`ClusterConfig::setup`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
     /// Where it was read from; data directories default to beside it.
     pub path: PathBuf,
+    /// The protocol every node runs, by its registered name.
+    pub protocol: String,
     /// Sorted by id.
     pub nodes: Vec<NodeConfig>,
-    pub timing: TimingConfig,
+    /// The `[params]` table as JSON (`null` when absent: the protocol's defaults).
+    pub params: serde_json::Value,
 }
 
 impl ClusterConfig {
     /// Read and validate `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let err = |field: &str, reason: String| ConfigError {
+        let err = |reason: String| ConfigError {
             path: path.to_path_buf(),
-            field: field.to_string(),
+            field: "file".into(),
             reason,
         };
         let len = std::fs::metadata(path)
-            .map_err(|e| err("file", e.to_string()))?
+            .map_err(|e| err(e.to_string()))?
             .len();
         if len > CONFIG_BYTES_MAX {
-            return Err(err(
-                "file",
-                format!("{len} bytes is over the {CONFIG_BYTES_MAX}-byte limit"),
-            ));
+            return Err(err(format!(
+                "{len} bytes is over the {CONFIG_BYTES_MAX}-byte limit"
+            )));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| err("file", e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         Self::parse(&text, path)
     }
 
-    /// Parse and validate `text`, naming `path` in errors.
+    /// Parse and validate `text`, naming `path` in errors. TOML is read into a plain
+    /// value first, so a field of the wrong type is named by its path
+    /// (`node[1].address`, `params.timing.backoff_ms_min`) like a scenario's fields.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let err = |field: String, reason: String| ConfigError {
             path: path.to_path_buf(),
             field,
             reason,
         };
-        let raw: ClusterToml =
-            toml::from_str(text).map_err(|e| err("toml".into(), e.to_string().trim().into()))?;
-        if raw.node.is_empty() {
-            return Err(err("node".into(), "no [[node]] tables".into()));
-        }
-        if raw.node.len() > NODES_MAX {
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| err("toml".into(), e.to_string().trim().to_string()))?;
+        if !table.contains_key("protocol") {
             return Err(err(
-                "node".into(),
-                format!("{} nodes is over the limit of {NODES_MAX}", raw.node.len()),
+                "protocol".into(),
+                "missing: name the protocol every node runs, e.g. protocol = \"paxos\" \
+                 (`gauntlet init-cluster --protocol NAME` writes a complete file)"
+                    .into(),
             ));
         }
-        let mut nodes = Vec::new();
-        let mut ids = BTreeSet::new();
-        let mut addresses = BTreeMap::new();
-        for (i, n) in raw.node.iter().enumerate() {
-            let field = |name: &str| format!("node[{i}].{name}");
-            if n.id == 0 {
-                return Err(err(field("id"), "ids start at 1".into()));
-            }
-            if !ids.insert(n.id) {
-                return Err(err(field("id"), format!("id {} appears twice", n.id)));
-            }
-            let address: SocketAddr = n.address.parse().map_err(|e| {
-                err(
-                    field("address"),
-                    format!("{:?} is not ip:port ({e})", n.address),
-                )
-            })?;
-            if address.port() == 0 {
-                return Err(err(field("address"), "port 0 cannot be dialled".into()));
-            }
-            if let Some(other) = addresses.insert(address, n.id) {
-                return Err(err(
-                    field("address"),
-                    format!("{address} is also node {other}'s address"),
-                ));
-            }
-            if n.roles.is_empty() {
-                return Err(err(
-                    field("roles"),
-                    "empty; give any of \"acceptor\", \"learner\", \"proposer\"".into(),
-                ));
-            }
-            nodes.push(NodeConfig {
-                id: NodeId(n.id),
-                address,
-                roles: Roles {
-                    acceptor: n.roles.contains(&Role::Acceptor),
-                    learner: n.roles.contains(&Role::Learner),
-                    proposer: n.roles.contains(&Role::Proposer),
-                },
-            });
+        let value = serde_json::to_value(table).expect("TOML values convert to JSON");
+        let raw: ClusterToml = serde_path_to_error::deserialize(&value).map_err(|e| {
+            let field = match e.path().to_string() {
+                p if p == "." => "file".to_string(),
+                p => p,
+            };
+            err(field, e.into_inner().to_string())
+        })?;
+        if !is_protocol_name(&raw.protocol) {
+            return Err(err(
+                "protocol".into(),
+                format!("{:?} is not a protocol name", raw.protocol),
+            ));
         }
-        if !nodes.iter().any(|n| n.roles.acceptor) {
-            return Err(err("node".into(), "no node is an acceptor".into()));
-        }
-        nodes.sort_by_key(|n| n.id);
-        let timing = timing(&raw.timing).map_err(|(f, r)| err(format!("timing.{f}"), r))?;
+        let nodes = nodes(&raw.node).map_err(|(f, r)| err(f, r))?;
         Ok(ClusterConfig {
             path: path.to_path_buf(),
+            protocol: raw.protocol,
             nodes,
-            timing,
+            params: raw.params,
         })
     }
 
@@ -177,32 +140,8 @@ impl ClusterConfig {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// The cluster in the simulation's terms, which knows who plays which role.
-    pub fn cluster(&self) -> Cluster {
-        Cluster {
-            nodes: self
-                .nodes
-                .iter()
-                .map(|n| NodeSpec {
-                    id: n.id,
-                    roles: n.roles,
-                })
-                .collect(),
-        }
-    }
-
-    pub fn membership(&self) -> Membership {
-        self.cluster().membership()
-    }
-
-    /// The same lists as [`Self::membership`], in the form the checkers take.
-    pub fn roster(&self) -> Roster {
-        let m = self.membership();
-        Roster {
-            acceptors: m.acceptors,
-            learners: m.learners,
-            proposers: m.proposers,
-        }
+    pub fn ids(&self) -> Vec<NodeId> {
+        self.nodes.iter().map(|n| n.id).collect()
     }
 
     /// Every node's address, for the transport's address book.
@@ -218,198 +157,255 @@ impl ClusterConfig {
         };
         base.join("data").join(id.host_name())
     }
-}
 
-fn timing(t: &TimingToml) -> Result<TimingConfig, (&'static str, String)> {
-    let d = TimingConfig::default();
-    let out = TimingConfig {
-        phase_timeout_ms: t.phase_timeout_ms.unwrap_or(d.phase_timeout_ms),
-        backoff_ms_min: t.backoff_ms_min.unwrap_or(d.backoff_ms_min),
-        backoff_ms_max: t.backoff_ms_max.unwrap_or(d.backoff_ms_max),
-        attempts_max: t.attempts_max.or(d.attempts_max),
-        learner_poll_ms: t.learner_poll_ms.unwrap_or(d.learner_poll_ms),
-    };
-    for (name, ms) in [
-        ("phase_timeout_ms", out.phase_timeout_ms),
-        ("backoff_ms_max", out.backoff_ms_max),
-        ("learner_poll_ms", out.learner_poll_ms),
-    ] {
-        if ms == 0 || ms > TIMING_MS_MAX {
-            return Err((name, format!("{ms} is outside 1..={TIMING_MS_MAX}")));
+    /// What a real node of `protocol` is built from, with planted bugs `bugs` (names
+    /// the caller checked): the protocol parses and checks `[params]` here, so an
+    /// error names `params.<field>` in this file.
+    pub fn setup<P: Protocol>(
+        &self,
+        protocol: &P,
+        bugs: &[String],
+    ) -> Result<RunSetup<P>, ConfigError> {
+        let scenario = real_scenario(&self.protocol, &self.ids(), &self.params, bugs);
+        prepare(protocol, &scenario).map_err(|e| self.error(e))
+    }
+
+    /// Whether node `id` may take a client request, in the protocol's own words: the
+    /// cluster with one request at `id` must pass [`prepare`] (Paxos refuses a request
+    /// at a node that is not a proposer; the naive vote takes one anywhere).
+    pub fn takes_requests<P: Protocol>(&self, protocol: &P, id: NodeId) -> Result<(), String> {
+        let mut scenario = real_scenario(&self.protocol, &self.ids(), &self.params, &[]);
+        scenario.workload.push(Proposal {
+            proposer: id,
+            value: Value::new("probe"),
+            at_ms: 0,
+        });
+        prepare(protocol, &scenario)
+            .map(|_| ())
+            .map_err(|e| e.reason)
+    }
+
+    /// A scenario error as an error of this file.
+    fn error(&self, e: ScenarioError) -> ConfigError {
+        let field = match e.field.as_str() {
+            "cluster.nodes" => "node".to_string(),
+            _ => e.field,
+        };
+        ConfigError {
+            path: self.path.clone(),
+            field,
+            reason: e.reason,
         }
     }
-    if out.backoff_ms_min > out.backoff_ms_max {
+}
+
+/// The scenario a real cluster stands for: its nodes and parameters, no workload (a
+/// client's request reaches one node at run time) and no faults (the nemesis is
+/// outside). `check` rebuilds the same one from the histories' headers.
+pub fn real_scenario(
+    protocol: &str,
+    ids: &[NodeId],
+    params: &serde_json::Value,
+    bugs: &[String],
+) -> Scenario {
+    Scenario {
+        seed: REAL_SEED,
+        protocol: protocol.to_string(),
+        cluster: Cluster {
+            nodes: ids.iter().map(|&id| NodeSpec { id }).collect(),
+        },
+        network: NetworkConfig::default(),
+        workload: Vec::new(),
+        faults: Default::default(),
+        liveness_bound_ms: 0,
+        params: params.clone(),
+        bugs: bugs.to_vec(),
+    }
+}
+
+/// The `[[node]]` tables checked and sorted by id; the error names the field.
+fn nodes(raw: &[NodeToml]) -> Result<Vec<NodeConfig>, (String, String)> {
+    if raw.is_empty() {
+        return Err(("node".into(), "no [[node]] tables".into()));
+    }
+    if raw.len() > NODES_MAX {
         return Err((
-            "backoff_ms_min",
-            format!(
-                "{} is above backoff_ms_max {}",
-                out.backoff_ms_min, out.backoff_ms_max
-            ),
+            "node".into(),
+            format!("{} nodes is over the limit of {NODES_MAX}", raw.len()),
         ));
     }
-    if out.attempts_max == Some(0) {
-        return Err(("attempts_max", "0 would never propose".into()));
+    let mut out: Vec<NodeConfig> = Vec::with_capacity(raw.len());
+    for (i, n) in raw.iter().enumerate() {
+        let field = |name: &str| format!("node[{i}].{name}");
+        if n.id == 0 {
+            return Err((field("id"), "ids start at 1".into()));
+        }
+        if out.iter().any(|o| o.id.0 == n.id) {
+            return Err((field("id"), format!("id {} appears twice", n.id)));
+        }
+        let address: SocketAddr = n.address.parse().map_err(|e| {
+            (
+                field("address"),
+                format!("{:?} is not ip:port ({e})", n.address),
+            )
+        })?;
+        if address.port() == 0 {
+            return Err((field("address"), "port 0 cannot be dialled".into()));
+        }
+        if let Some(other) = out.iter().find(|o| o.address == address) {
+            return Err((
+                field("address"),
+                format!("{address} is also {}'s address", other.id),
+            ));
+        }
+        out.push(NodeConfig {
+            id: NodeId(n.id),
+            address,
+        });
     }
+    out.sort_by_key(|n| n.id);
     Ok(out)
 }
 
-/// The text of a working `cluster.toml`: `servers` nodes that accept and learn on
-/// consecutive ports from `base_port`, then `proposers` client nodes on the next ports.
-/// The comments make the file its own documentation.
-pub fn init_cluster_toml(
-    servers: u16,
-    proposers: u16,
-    base_port: u16,
-    host: IpAddr,
+/// What `gauntlet init-cluster` writes: `servers` nodes on consecutive ports from
+/// `base_port`, then `clients` nodes on the next ports, all on `host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterShape {
+    pub servers: u16,
+    pub clients: u16,
+    pub base_port: u16,
+    pub host: IpAddr,
+}
+
+impl ClusterShape {
+    /// The server ids (`n1..`) and the client ids after them.
+    fn ids(&self) -> (Vec<NodeId>, Vec<NodeId>) {
+        let servers = (1..=self.servers).map(NodeId).collect();
+        let clients = (1..=self.clients)
+            .map(|i| NodeId(self.servers + i))
+            .collect();
+        (servers, clients)
+    }
+
+    /// The checks that need no protocol: a size within limits and a range of ports.
+    fn check(&self) -> Result<(), String> {
+        let total = self.servers as usize + self.clients as usize;
+        if total == 0 || total > NODES_MAX {
+            return Err(format!(
+                "--nodes + --proposers: {total} nodes; a cluster has 1 to {NODES_MAX}"
+            ));
+        }
+        let last = self.base_port as usize + total - 1;
+        if self.base_port == 0 || last > u16::MAX as usize {
+            return Err(format!(
+                "--base-port: {}..={last} is not a range of ports",
+                self.base_port
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `[params]` as `cluster.toml` holds it: the protocol's parameters under one key.
+#[derive(Serialize)]
+struct ParamsSection<'a, T> {
+    params: &'a T,
+}
+
+/// The text of a working `cluster.toml` for `protocol` in `shape`: the nodes, and the
+/// parameters [`Protocol::cluster_params`] gives servers and clients. The comments
+/// make the file its own documentation. The text is parsed back and checked by the
+/// protocol before it is returned, so what this writes always starts.
+pub fn init_cluster_toml<P: Protocol>(
+    protocol: &P,
+    shape: &ClusterShape,
 ) -> Result<String, String> {
-    if servers == 0 {
-        return Err("--nodes: a cluster needs at least one acceptor".into());
-    }
-    let total = servers as usize + proposers as usize;
-    if total > NODES_MAX {
-        return Err(format!(
-            "--nodes + --proposers: {total} nodes is over the limit of {NODES_MAX}"
-        ));
-    }
-    if base_port == 0 || base_port as usize + total - 1 > u16::MAX as usize {
-        return Err(format!(
-            "--base-port: {base_port}..{} is not a range of ports",
-            base_port as usize + total - 1
-        ));
-    }
-    let d = TimingConfig::default();
-    let mut out = String::new();
-    out.push_str(&format!(
-        "# A gauntlet cluster: {servers} server(s) that accept and learn, {proposers} proposer(s).\n\
-         # Written by `gauntlet init-cluster`; edit freely, gauntlet checks it on every start.\n\
-         #\n\
-         # Each [[node]] is one process. Start one per terminal:\n\
-         #   gauntlet node --config cluster.toml --id <id>      (servers)\n\
-         #   gauntlet propose --config cluster.toml --value Value_A   (a client)\n\
-         #\n\
-         # id       a small positive integer, unique; messages and logs call the node n<id>.\n\
-         # address  ip:port the node listens on (UDP). Loopback keeps the cluster on this machine.\n\
-         # roles    any of \"acceptor\" (votes and remembers), \"learner\" (learns the chosen\n\
-         #          value and writes it to <data dir>/chosen_value), \"proposer\" (runs ballots\n\
-         #          for a client's value).\n\
-         #\n\
-         # Each node keeps its durable state, its history (history.jsonl) and chosen_value in\n\
-         # its data directory, by default data/n<id> beside this file (--data-dir overrides).\n"
-    ));
-    let mut port = base_port;
-    for i in 1..=total as u16 {
-        let roles = if i <= servers {
-            "[\"acceptor\", \"learner\"]"
-        } else {
-            "[\"proposer\"]"
-        };
+    shape.check()?;
+    let (servers, clients) = shape.ids();
+    let params = protocol.cluster_params(&servers, &clients);
+    let mut out = header_comment(protocol.name(), &servers, &clients);
+    out.push_str(&format!("protocol = \"{}\"\n", protocol.name()));
+    let mut port = shape.base_port;
+    for id in servers.iter().chain(&clients) {
         out.push_str(&format!(
-            "\n[[node]]\nid = {i}\naddress = \"{}\"\nroles = {roles}\n",
-            SocketAddr::new(host, port)
+            "\n[[node]]\nid = {}\naddress = \"{}\"\n",
+            id.0,
+            SocketAddr::new(shape.host, port)
         ));
         port = port.wrapping_add(1);
     }
-    out.push_str(&format!(
-        "\n# Protocol timing in milliseconds (every key optional; these are the defaults).\n\
-         [timing]\n\
-         # How long a proposer waits for a majority in either phase before backing off.\n\
-         phase_timeout_ms = {}\n\
-         # A proposer waits a random time in this range before its next ballot.\n\
-         backoff_ms_min = {}\n\
-         backoff_ms_max = {}\n\
-         # How often a learner that has not learned asks the proposers to re-drive the value.\n\
-         learner_poll_ms = {}\n\
-         # attempts_max = 50   # ballots before a proposer gives up; unset: retry forever\n",
-        d.phase_timeout_ms, d.backoff_ms_min, d.backoff_ms_max, d.learner_poll_ms
-    ));
+    out.push_str(&params_text(protocol.name(), &params)?);
+    let config = ClusterConfig::parse(&out, Path::new("cluster.toml"))
+        .map_err(|e| format!("init-cluster wrote a file it cannot read back: {e}"))?;
+    config.setup(protocol, &[]).map_err(|e| {
+        format!(
+            "--nodes {} --proposers {}: not a cluster {} can run: {e}",
+            shape.servers,
+            shape.clients,
+            protocol.name()
+        )
+    })?;
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::Ipv4Addr;
-
-    fn parse(text: &str) -> Result<ClusterConfig, ConfigError> {
-        ClusterConfig::parse(text, Path::new("cluster.toml"))
+/// The `[params]` table, or a comment saying the protocol has none.
+fn params_text<T: Serialize>(protocol: &str, params: &T) -> Result<String, String> {
+    let as_json = serde_json::to_value(params).map_err(|e| e.to_string())?;
+    if as_json.is_null() || as_json.as_object().is_some_and(|o| o.is_empty()) {
+        return Ok(format!(
+            "\n# {protocol} has no parameters, so there is no [params] table.\n"
+        ));
     }
+    let table = toml::to_string(&ParamsSection { params })
+        .map_err(|e| format!("{protocol}'s parameters cannot be written as TOML: {e}"))?;
+    Ok(format!(
+        "\n# {protocol}'s own parameters: the `params` section of a scenario, in TOML.\n\
+         # gauntlet checks them with {protocol}'s rules on every start.\n{table}"
+    ))
+}
 
-    /// What `init-cluster` writes loads back as the cluster it describes: servers that
-    /// accept and learn on consecutive ports, then the proposers.
-    #[test]
-    fn init_cluster_text_loads_back() {
-        let text = init_cluster_toml(3, 2, 5001, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
-        let c = parse(&text).unwrap();
-        let m = c.membership();
-        assert_eq!(m.acceptors, vec![NodeId(1), NodeId(2), NodeId(3)]);
-        assert_eq!(m.learners, m.acceptors);
-        assert_eq!(m.proposers, vec![NodeId(4), NodeId(5)]);
-        assert_eq!(c.node(NodeId(5)).unwrap().address.port(), 5005);
-        assert_eq!(c.timing, TimingConfig::default());
-        assert_eq!(
-            c.default_data_dir(NodeId(2)),
-            Path::new(".").join("data").join("n2")
+/// The opening comment of `init-cluster`'s file.
+fn header_comment(protocol: &str, servers: &[NodeId], clients: &[NodeId]) -> String {
+    let span = |ids: &[NodeId]| match (ids.first(), ids.last()) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a}..{b}"),
+        _ => "none".to_string(),
+    };
+    let mut out = format!(
+        "# A gauntlet cluster running {protocol}: server(s) {}, client node(s) {}.\n\
+         # Written by `gauntlet init-cluster`; edit freely, gauntlet checks it on every start.\n\
+         #\n\
+         # Each [[node]] is one process. Start each server in its own terminal:\n\
+         #   gauntlet node --config cluster.toml --id <id>\n",
+        span(servers),
+        span(clients)
+    );
+    if clients.is_empty() {
+        out.push_str(
+            "# There are no client nodes: a client may run any node that takes requests and\n\
+             # is not running yet, with --id:\n\
+             #   gauntlet propose --config cluster.toml --id <id> --value Value_A\n",
+        );
+    } else {
+        out.push_str(
+            "# A client runs a client node with its value until it gets its answer (without\n\
+             # --id it takes a free client node):\n\
+             #   gauntlet propose --config cluster.toml --value Value_A\n",
         );
     }
-
-    /// Each kind of mistake is refused with the field named, never a panic.
-    #[test]
-    fn bad_configs_name_the_field() {
-        let node = |id: &str, addr: &str, roles: &str| {
-            format!("[[node]]\nid = {id}\naddress = \"{addr}\"\nroles = {roles}\n")
-        };
-        let ok = node("1", "127.0.0.1:5001", "[\"acceptor\"]");
-        assert!(parse(&ok).is_ok());
-        let cases = [
-            (String::new(), "node"),
-            (node("0", "127.0.0.1:5001", "[\"acceptor\"]"), "node[0].id"),
-            (
-                ok.clone() + &node("1", "127.0.0.1:5002", "[\"acceptor\"]"),
-                "node[1].id",
-            ),
-            (node("1", "localhost", "[\"acceptor\"]"), "node[0].address"),
-            (
-                ok.clone() + &node("2", "127.0.0.1:5001", "[\"learner\"]"),
-                "node[1].address",
-            ),
-            (node("1", "127.0.0.1:5001", "[]"), "node[0].roles"),
-            (
-                node("1", "127.0.0.1:5001", "[\"learner\"]"),
-                "no node is an acceptor",
-            ),
-            (node("1", "127.0.0.1:5001", "[\"voter\"]"), "voter"),
-            (
-                ok.clone() + "[timing]\nbackoff_ms_min = 90\n",
-                "timing.backoff_ms_min",
-            ),
-            (
-                ok.clone() + "[timing]\nphase_timeout_ms = 0\n",
-                "timing.phase_timeout_ms",
-            ),
-            (
-                ok.clone() + "[timing]\nphse_timeout_ms = 5\n",
-                "phse_timeout_ms",
-            ),
-            ("[[node]]\nid = 1\n".to_string(), "address"),
-        ];
-        for (text, needle) in cases {
-            let e = parse(&text).expect_err(&text).to_string();
-            assert!(
-                e.starts_with("cluster.toml: ") && e.contains(needle),
-                "{needle} not in {e:?} for\n{text}"
-            );
-        }
-    }
-
-    /// init-cluster refuses sizes it cannot write.
-    #[test]
-    fn init_cluster_refuses_impossible_sizes() {
-        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        assert!(init_cluster_toml(0, 2, 5001, lo).is_err());
-        let over = (NODES_MAX + 1) as u16;
-        assert!(init_cluster_toml(over - 2, 2, 5001, lo).is_err());
-        assert!(init_cluster_toml(over - 3, 2, 5001, lo).is_ok());
-        assert!(init_cluster_toml(3, 2, 65_534, lo).is_err());
-        assert!(init_cluster_toml(3, 2, 0, lo).is_err());
-    }
+    out.push_str(
+        "#\n\
+         # protocol  the protocol every node runs.\n\
+         # id        a small positive integer, unique; messages and logs call the node n<id>.\n\
+         # address   ip:port the node listens on (UDP). Loopback keeps the cluster on this machine.\n\
+         #\n\
+         # Each node keeps its durable state, its history (history.jsonl), the value it\n\
+         # decided (chosen_value) and the value its client asked for (proposed_value) in its\n\
+         # data directory, by default data/n<id> beside this file (--data-dir overrides).\n\n",
+    );
+    out
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

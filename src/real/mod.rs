@@ -1,19 +1,30 @@
-//! Real mode: the same node shell as the simulation, as separate processes on real UDP
-//! sockets and real disks (docs/architecture.md). Only the `Transport`
-//! ([`crate::net::UdpTransport`]) and the `Storage` ([`crate::storage::StdFileStorage`])
-//! differ; the protocol cores and the shell are the ones the simulation tests.
+//! Real mode: any protocol's nodes as separate processes on real UDP sockets and real
+//! disks (docs/architecture.md), through the same contract as the simulation.
+//! Only the `Transport` ([`crate::net::UdpTransport`]) and the `Storage`
+//! ([`crate::storage::StdFileStorage`]) differ; the protocol's core, the node shell,
+//! the history events and the judges are the ones the simulation tests. Nothing here
+//! names a protocol: each comes in as a `P: Protocol`, or erased as a
+//! [`RealProtocol`] (every protocol is one).
 //!
-//! - [`config`]: `cluster.toml` (nodes, addresses, roles, timing) and `init-cluster`.
-//! - [`runner`]: one node process (`gauntlet node`), and `gauntlet propose`, the same
-//!   runner on a proposer node that stops once it sees a value chosen.
-//! - [`history`]: the per-node JSON-lines history and the merge of many into one.
-//! - [`check`]: `gauntlet check`, the simulation's checkers over merged histories.
+//! - [`config`] reads `cluster.toml` (protocol, nodes, addresses, the protocol's
+//!   `[params]`) and writes `init-cluster`'s text;
+//! - [`runner`] runs one node process (`gauntlet node`), and `gauntlet propose`, the
+//!   same runner handed a client's value, stopped when its node observes an answer;
+//! - [`history`] writes the per-node JSON-lines history and merges many into one;
+//! - [`check`] is `gauntlet check`: the protocol's judges over merged histories.
 
 pub mod check;
 pub mod config;
 pub mod history;
 pub mod runner;
 
+pub use check::{check_files, CheckReport};
+pub use config::{init_cluster_toml, ClusterConfig, ClusterShape, ConfigError};
+pub use history::{history_protocol, BadHistory, HISTORY_FILE};
+pub use runner::{NodeOptions, ProposeOptions, RealError, Stopped};
+
+use crate::protocol::Protocol;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Longest `--timeout` accepted.
@@ -42,6 +53,39 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Real mode for one protocol, object-safe, so the command line reaches it through a
+/// registry (`AnyProtocol::real`). Every [`Protocol`] is one, by the blanket impl
+/// below: nothing to implement.
+pub trait RealProtocol: Send + Sync {
+    /// The text of a working, commented `cluster.toml` for this protocol in `shape`
+    /// (checked by the protocol before it is returned); the error says which flag.
+    fn init_cluster(&self, shape: &ClusterShape) -> Result<String, String>;
+    /// Run one node of the cluster until SIGTERM or Ctrl-C.
+    fn node(&self, opts: NodeOptions) -> Result<Stopped, RealError>;
+    /// Run a node with a client's value until it observes an answer or times out.
+    fn propose(&self, opts: ProposeOptions) -> Result<Stopped, RealError>;
+    /// Read, merge and judge one history file per node.
+    fn check(&self, files: &[PathBuf]) -> Result<CheckReport, BadHistory>;
+}
+
+impl<P: Protocol> RealProtocol for P {
+    fn init_cluster(&self, shape: &ClusterShape) -> Result<String, String> {
+        init_cluster_toml(self, shape)
+    }
+
+    fn node(&self, opts: NodeOptions) -> Result<Stopped, RealError> {
+        runner::run_node(self, opts)
+    }
+
+    fn propose(&self, opts: ProposeOptions) -> Result<Stopped, RealError> {
+        runner::run_propose(self, opts)
+    }
+
+    fn check(&self, files: &[PathBuf]) -> Result<CheckReport, BadHistory> {
+        check_files(self, files)
+    }
+}
+
 /// Send the node's logs to stderr at the level `GAUNTLET_LOG` names (`info` by
 /// default; `debug` adds every message sent and received).
 pub fn init_logging() {
@@ -55,6 +99,9 @@ pub fn init_logging() {
         .with_target(false)
         .try_init();
 }
+
+#[cfg(test)]
+mod toy;
 
 #[cfg(test)]
 mod tests {

@@ -1,17 +1,18 @@
-//! One real node process: the unchanged node shell ([`run_node`]) on a real UDP socket
-//! ([`UdpTransport`]) and a real data directory ([`StdFileStorage`]), with a clock that
-//! counts milliseconds since the process started, a history file, logs, and a clean
-//! stop on SIGTERM or Ctrl-C. `gauntlet propose` is the same runner on a proposer node,
-//! handed the client's value at once and stopped when its proposer sees a value chosen.
+//! One real node process of any protocol: the node shell ([`run_core`]) on a real UDP
+//! socket ([`UdpTransport`]) and a real data directory ([`StdFileStorage`]), with a
+//! clock that counts milliseconds since the process started, a history file, logs, and
+//! a clean stop on SIGTERM or Ctrl-C. `gauntlet propose` is the same runner handed the
+//! client's value at once, stopped when its own node observes an answer.
 
-use super::config::{ClusterConfig, ConfigError};
-use super::history::FileRecorder;
+use super::config::{ClusterConfig, ConfigError, REAL_SEED};
+use super::history::{FileRecorder, HistoryHeader, HISTORY_FORMAT};
 use crate::ids::NodeId;
 use crate::net::UdpTransport;
-use crate::node::{run_node, NodeEnv, NodeError, NodeSetup};
-use crate::paxos::{Bugs, DurableState, Value};
+use crate::node::{run_core, CoreNode, NodeEnv, NodeError};
+use crate::protocol::{Core, Protocol, RunSetup};
 use crate::rng::{stream_rng, Stream};
 use crate::storage::{StdFileStorage, Storage, StorageError};
+use crate::value::Value;
 use std::io;
 use std::net::UdpSocket as StdUdpSocket;
 use std::path::{Path, PathBuf};
@@ -19,23 +20,20 @@ use std::rc::Rc;
 use std::time::Duration;
 use thiserror::Error;
 
-/// The root seed of every real node's random stream: each node and incarnation still
-/// gets its own stream ([`Stream::Node`]), so backoffs of different nodes and of
-/// successive restarts differ, and the incarnation counter makes restarts distinct.
-pub const REAL_SEED: u64 = 0x6761_756e_746c_6574;
-
-/// The plain file a learner writes the chosen value to (the node shell's name for it).
-pub const CHOSEN_VALUE_FILE: &str = "chosen_value";
-
 /// The record in the data directory that counts this node's starts.
 pub const INCARNATION_FILE: &str = "incarnation";
+
+/// The plain file holding the first value a client asked this node to propose: what
+/// `propose` without `--id` looks for when a client retries (and a Paxos proposer
+/// proposes one value in its life, so another client should pick another node).
+pub const PROPOSED_VALUE_FILE: &str = "proposed_value";
 
 /// Why a real node could not run.
 #[derive(Debug, Error)]
 pub enum RealError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// A command line that names something the config lacks.
+    /// A command line that names something the config or the protocol lacks.
     #[error("{0}")]
     Usage(String),
     /// The data directory holds a damaged record: refusing to start is what keeps a
@@ -77,21 +75,29 @@ fn storage_err(e: StorageError) -> RealError {
     }
 }
 
-/// What to run.
+/// `gauntlet node`: one node of the cluster, until a signal.
+#[derive(Debug)]
 pub struct NodeOptions {
     pub config: ClusterConfig,
     pub id: NodeId,
     /// Default: [`ClusterConfig::default_data_dir`].
     pub data_dir: Option<PathBuf>,
-    pub bugs: Bugs,
-    /// `propose` mode: the client's value, handed to the proposer at once; the runner
-    /// stops when the proposer sees a value chosen.
-    pub propose: Option<Value>,
-    /// Give up after this long (propose mode).
-    pub timeout: Option<Duration>,
-    /// A socket already bound to the node's address (propose picks a free proposer by
-    /// binding); bound here otherwise.
-    pub socket: Option<StdUdpSocket>,
+    /// Planted bugs by name (checked against the protocol's list).
+    pub bugs: Vec<String>,
+}
+
+/// `gauntlet propose`: a node that takes client requests, handed `value` at once,
+/// until it observes an answer or `timeout` passes.
+#[derive(Debug)]
+pub struct ProposeOptions {
+    pub config: ClusterConfig,
+    /// Which node to be; `None`: pick a free one ([`pick_client_node`]).
+    pub id: Option<NodeId>,
+    /// Default: [`ClusterConfig::default_data_dir`].
+    pub data_dir: Option<PathBuf>,
+    pub bugs: Vec<String>,
+    pub value: String,
+    pub timeout: Duration,
 }
 
 /// How a node process ended, when it ended well.
@@ -99,9 +105,9 @@ pub struct NodeOptions {
 pub enum Stopped {
     /// SIGTERM or Ctrl-C.
     Signal(&'static str),
-    /// Propose mode: this value was chosen (maybe another proposer's).
-    Decided(Value),
-    /// Propose mode: nothing was chosen in time.
+    /// Propose mode: the node observed this answer (maybe another client's value).
+    Answered(Value),
+    /// Propose mode: no answer in time.
     TimedOut(Duration),
 }
 
@@ -109,32 +115,129 @@ impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Stopped::Signal(name) => write!(f, "on {name}"),
-            Stopped::Decided(value) => write!(f, "{value} was chosen"),
-            Stopped::TimedOut(after) => write!(f, "nothing chosen within {after:?}"),
+            Stopped::Answered(value) => write!(f, "answered {value}"),
+            Stopped::TimedOut(after) => write!(f, "no answer within {after:?}"),
         }
     }
 }
 
-/// Bind `id`'s address from the config.
-pub fn bind_node_socket(config: &ClusterConfig, id: NodeId) -> Result<StdUdpSocket, RealError> {
-    let node = config
-        .node(id)
-        .ok_or_else(|| RealError::Usage(unknown_id(config, id)))?;
-    StdUdpSocket::bind(node.address).map_err(io_err(format!(
-        "cannot bind {id}'s address {} (from {}); is {id} already running?",
-        node.address,
-        config.path.display()
-    )))
+/// Everything one run of the runner needs, checked.
+struct Run<'a, P: Protocol> {
+    protocol: &'a P,
+    config: &'a ClusterConfig,
+    setup: RunSetup<P>,
+    id: NodeId,
+    data_dir: PathBuf,
+    bugs: Vec<String>,
+    /// Propose mode: the client's value and how long to wait for an answer.
+    propose: Option<(Value, Duration)>,
 }
 
-fn unknown_id(config: &ClusterConfig, id: NodeId) -> String {
+/// Check `bugs` against the protocol's planted bugs: an unknown name is a usage error
+/// listing the known ones.
+pub fn check_bugs<P: Protocol>(protocol: &P, bugs: &[String]) -> Result<(), RealError> {
+    for bug in bugs {
+        if !protocol.bugs().iter().any(|b| b.name == bug) {
+            let known: Vec<&str> = protocol.bugs().iter().map(|b| b.name).collect();
+            return Err(RealError::Usage(format!(
+                "--bug: `{bug}` is not a planted bug of {} (known: {})",
+                protocol.name(),
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Run `gauntlet node`.
+pub fn run_node<P: Protocol>(protocol: &P, opts: NodeOptions) -> Result<Stopped, RealError> {
+    check_bugs(protocol, &opts.bugs)?;
+    let setup = opts.config.setup(protocol, &opts.bugs)?;
+    known_id(&opts.config, opts.id)?;
+    let run = Run {
+        protocol,
+        config: &opts.config,
+        setup,
+        id: opts.id,
+        data_dir: data_dir(&opts.config, opts.id, opts.data_dir.as_deref()),
+        bugs: opts.bugs.clone(),
+        propose: None,
+    };
+    let socket = bind_node_socket(&opts.config, opts.id)?;
+    run.serve(socket)
+}
+
+/// Run `gauntlet propose`.
+pub fn run_propose<P: Protocol>(protocol: &P, opts: ProposeOptions) -> Result<Stopped, RealError> {
+    check_bugs(protocol, &opts.bugs)?;
+    let setup = opts.config.setup(protocol, &opts.bugs)?;
+    let value = client_value(&opts.value)?;
+    let config = &opts.config;
+    // Without --id, pick a free node (binding its address is what tells, and the bound
+    // socket is handed on so no one can take it in between).
+    let (id, socket) = match opts.id {
+        Some(id) => {
+            known_id(config, id)?;
+            config.takes_requests(protocol, id).map_err(|e| {
+                RealError::Usage(format!("{}: --id {}: {e}", config.path.display(), id.0))
+            })?;
+            (id, bind_node_socket(config, id)?)
+        }
+        None => pick_client_node(protocol, config, &value, opts.data_dir.as_deref())?,
+    };
+    let run = Run {
+        protocol,
+        config,
+        setup,
+        id,
+        data_dir: data_dir(config, id, opts.data_dir.as_deref()),
+        bugs: opts.bugs.clone(),
+        propose: Some((value, opts.timeout)),
+    };
+    run.serve(socket)
+}
+
+/// A client's value: 1 to [`crate::value::VALUE_BYTES_MAX`] bytes.
+fn client_value(text: &str) -> Result<Value, RealError> {
+    if text.is_empty() || text.len() > crate::value::VALUE_BYTES_MAX {
+        return Err(RealError::Usage(format!(
+            "--value: {} bytes; a value has 1 to {} bytes",
+            text.len(),
+            crate::value::VALUE_BYTES_MAX
+        )));
+    }
+    Ok(Value::new(text))
+}
+
+fn data_dir(config: &ClusterConfig, id: NodeId, given: Option<&Path>) -> PathBuf {
+    given.map_or_else(|| config.default_data_dir(id), Path::to_path_buf)
+}
+
+fn known_id(config: &ClusterConfig, id: NodeId) -> Result<(), RealError> {
+    if config.node(id).is_some() {
+        return Ok(());
+    }
     let ids: Vec<String> = config.nodes.iter().map(|n| n.id.0.to_string()).collect();
-    format!(
+    Err(RealError::Usage(format!(
         "{}: no node with id {} (ids: {})",
         config.path.display(),
         id.0,
         ids.join(", ")
-    )
+    )))
+}
+
+/// Bind `id`'s address from the config.
+pub fn bind_node_socket(config: &ClusterConfig, id: NodeId) -> Result<StdUdpSocket, RealError> {
+    known_id(config, id)?;
+    let address = config.node(id).expect("known id").address;
+    StdUdpSocket::bind(address).map_err(io_err(format!(
+        "cannot bind {id}'s address {address} (from {}); is {id} already running?",
+        config.path.display()
+    )))
 }
 
 /// What the incarnation record holds: whose data directory this is, and how many
@@ -149,7 +252,7 @@ struct IncarnationRecord {
 /// The next incarnation of node `id`, whose data directory `storage` is: one more than
 /// the last start's (0 on a fresh disk). Message ids and history sequence numbers carry
 /// it, so they never repeat across restarts. A directory that belongs to another node
-/// is refused: its acceptor state is not this node's promise.
+/// is refused: its durable state is not this node's promise.
 fn next_incarnation(storage: &StdFileStorage, id: NodeId) -> Result<u32, RealError> {
     let path = storage.dir().join(INCARNATION_FILE);
     let Some(bytes) = storage.load_record(INCARNATION_FILE).map_err(storage_err)? else {
@@ -193,179 +296,190 @@ fn store_incarnation(
         .map_err(storage_err)
 }
 
-/// Run one node process until a signal (or, in propose mode, a decision or the
-/// timeout). Builds its own single-threaded runtime: the shell is `!Send`.
-pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
-    // Real mode needs a real clock: the node's `at_ms` is time since this process
-    // started, and the history's `wall_ms` label is the wall clock (read once here).
-    #[allow(clippy::disallowed_methods)]
-    let started = std::time::Instant::now();
-    #[allow(clippy::disallowed_methods)]
-    let wall_start_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let clock = Rc::new(move || started.elapsed().as_millis() as u64);
+/// The first value a client asked the node with data directory `dir` to propose, if
+/// the file is there and readable.
+fn proposed_value(dir: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(dir.join(PROPOSED_VALUE_FILE)).ok()?;
+    (!text.is_empty()).then(|| Value::new(text))
+}
 
-    let config = &opts.config;
-    let id = opts.id;
-    let node = config
-        .node(id)
-        .ok_or_else(|| RealError::Usage(unknown_id(config, id)))?
-        .clone();
-    if opts.propose.is_some() && !node.roles.proposer {
-        return Err(RealError::Usage(format!(
-            "{}: {id} is not a proposer",
-            config.path.display()
-        )));
-    }
-    let socket = match opts.socket {
-        Some(s) => s,
-        None => bind_node_socket(config, id)?,
+/// Pick a node for a client that gave no `--id`, and bind its address: among the
+/// nodes the protocol lets take a client request, the first free one that already
+/// proposed `value` (a client retrying), else the first free one that proposed
+/// nothing yet, else any free one.
+pub fn pick_client_node<P: Protocol>(
+    protocol: &P,
+    config: &ClusterConfig,
+    value: &Value,
+    data_dir: Option<&Path>,
+) -> Result<(NodeId, StdUdpSocket), RealError> {
+    let clients: Vec<NodeId> = config
+        .ids()
+        .into_iter()
+        .filter(|&id| config.takes_requests(protocol, id).is_ok())
+        .collect();
+    let rank = |&id: &NodeId| match proposed_value(&self::data_dir(config, id, data_dir)) {
+        Some(v) if &v == value => 0,
+        None => 1,
+        Some(_) => 2,
     };
-    socket
-        .set_nonblocking(true)
-        .map_err(io_err("socket setup"))?;
-
-    let data_dir = opts
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| config.default_data_dir(id));
-    let mut storage = StdFileStorage::open(&data_dir).map_err(storage_err)?;
-    // Refuse a damaged disk (or another node's) before anything is written: the shell
-    // would refuse a damaged state too, but only after this start had been recorded.
-    let incarnation = next_incarnation(&storage, id)?;
-    let recovered: Option<DurableState> = match storage.load().map_err(storage_err)? {
-        None => None,
-        Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
-            RealError::Refused(format!(
-                "{}: recovered state does not parse: {e}",
-                data_dir.join("state").display()
+    let mut ranked = clients.clone();
+    ranked.sort_by_key(|id| (rank(id), *id));
+    ranked
+        .iter()
+        .find_map(|&id| bind_node_socket(config, id).ok().map(|s| (id, s)))
+        .ok_or_else(|| {
+            let names: Vec<String> = clients.iter().map(|p| p.to_string()).collect();
+            RealError::Usage(format!(
+                "{}: no node that takes client requests is free (of: {}); pass --id",
+                config.path.display(),
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
             ))
-        })?),
-    };
-    if let (Some(asked), Some(old)) = (
-        &opts.propose,
-        recovered
-            .as_ref()
-            .and_then(|s| s.proposer.as_ref())
-            .and_then(|p| p.value.as_ref()),
-    ) {
-        if asked != old {
-            tracing::warn!(
-                "{id} already proposed {old} in an earlier run (data dir {}); a Paxos \
-                 proposer proposes one value in its life, so it resumes with {old}",
-                data_dir.display()
-            );
-        }
-    }
-    // A kill -9 can land after the learner persisted its learn and before the shell
-    // wrote chosen_value; the restarted learner will not learn again, so the file is
-    // restored here from the durable state.
-    if let Some(learned) = recovered
-        .as_ref()
-        .and_then(|s| s.learner.as_ref())
-        .and_then(|l| l.learned.as_ref())
-    {
-        let path = data_dir.join(CHOSEN_VALUE_FILE);
-        if std::fs::read(&path).ok().as_deref() != Some(learned.0.as_bytes()) {
-            storage
-                .write_plain(CHOSEN_VALUE_FILE, learned.0.as_bytes())
-                .map_err(storage_err)?;
-            tracing::info!("{id} restored {} from its state", path.display());
-        }
-    }
-    store_incarnation(&storage, id, incarnation)?;
-    let recorder = Rc::new(
-        FileRecorder::open(
-            &data_dir,
-            id,
-            incarnation,
-            config.roster(),
-            opts.bugs.clone(),
-            wall_start_ms,
-        )
-        .map_err(io_err(format!(
-            "{}: cannot open the history",
-            data_dir.display()
-        )))?,
-    );
-    let setup = NodeSetup {
-        id,
-        roles: node.roles,
-        members: config.membership(),
-        timing: config.timing.clone(),
-        client_request: opts.propose.clone().map(|v| (0, v)),
-        bugs: opts.bugs.clone(),
-    };
-    let env = NodeEnv {
-        clock,
-        recorder: recorder.clone(),
-        faults: None,
-        rng: stream_rng(
-            REAL_SEED,
-            Stream::Node {
-                node: id,
-                incarnation,
-            },
-        ),
-        incarnation,
-    };
+        })
+}
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(io_err("tokio runtime"))?;
-    let local = tokio::task::LocalSet::new();
-    let propose_mode = opts.propose.is_some();
-    local.block_on(&runtime, async move {
+/// The wall clock in ms since the Unix epoch, read once per process start: the
+/// history's `wall_ms` label. Real mode needs a real clock; nothing else reads one.
+#[allow(clippy::disallowed_methods)]
+fn wall_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The node's clock: milliseconds since this process started.
+#[allow(clippy::disallowed_methods)]
+fn process_clock() -> Rc<dyn Fn() -> u64> {
+    let started = std::time::Instant::now();
+    Rc::new(move || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX))
+}
+
+impl<P: Protocol> Run<'_, P> {
+    /// Open the data directory, check it, record this start, then serve until a
+    /// signal, an answer (propose mode) or the timeout.
+    fn serve(self, socket: StdUdpSocket) -> Result<Stopped, RealError> {
+        let clock = process_clock();
+        let wall_start_ms = wall_now_ms();
+        socket
+            .set_nonblocking(true)
+            .map_err(io_err("socket setup"))?;
+        let mut storage = StdFileStorage::open(&self.data_dir).map_err(storage_err)?;
+        let incarnation = self.check_data_dir(&mut storage)?;
+        self.note_proposed_value(&mut storage)?;
+        store_incarnation(&storage, self.id, incarnation)?;
+        let header = self.header(incarnation, wall_start_ms);
+        let recorder = Rc::new(
+            FileRecorder::<P::Core>::open(&self.data_dir, &header).map_err(io_err(format!(
+                "{}: cannot open the history",
+                self.data_dir.display()
+            )))?,
+        );
+        let env = NodeEnv {
+            clock,
+            recorder: recorder.clone(),
+            faults: None,
+            rng: stream_rng(
+                REAL_SEED,
+                Stream::Node {
+                    node: self.id,
+                    incarnation,
+                },
+            ),
+            incarnation,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(io_err("tokio runtime"))?;
+        let local = tokio::task::LocalSet::new();
+        local.block_on(
+            &runtime,
+            self.event_loop(socket, storage, env, recorder, incarnation),
+        )
+    }
+
+    /// Refuse a damaged disk (or another node's) before anything is written: the shell
+    /// would refuse a damaged state too, but only after this start had been recorded.
+    /// Returns this start's incarnation.
+    fn check_data_dir(&self, storage: &mut StdFileStorage) -> Result<u32, RealError> {
+        let incarnation = next_incarnation(storage, self.id)?;
+        if let Some(bytes) = storage.load().map_err(storage_err)? {
+            serde_json::from_slice::<<P::Core as Core>::State>(&bytes).map_err(|e| {
+                RealError::Refused(format!(
+                    "{}: recovered state does not parse as {}'s: {e}",
+                    storage.dir().join("state").display(),
+                    self.protocol.name()
+                ))
+            })?;
+        }
+        Ok(incarnation)
+    }
+
+    /// Propose mode: remember the first value a client asked this node for, and warn
+    /// when the node already had another (the protocol may resume with that one).
+    fn note_proposed_value(&self, storage: &mut StdFileStorage) -> Result<(), RealError> {
+        let Some((asked, _)) = &self.propose else {
+            return Ok(());
+        };
+        match proposed_value(storage.dir()) {
+            Some(old) if &old != asked => tracing::warn!(
+                "{} was asked to propose {old} in an earlier run (data dir {}); a protocol \
+                 whose nodes propose one value in their life (Paxos) resumes with {old}",
+                self.id,
+                storage.dir().display()
+            ),
+            Some(_) => {}
+            None => storage
+                .write_plain(PROPOSED_VALUE_FILE, asked.as_str().as_bytes())
+                .map_err(storage_err)?,
+        }
+        Ok(())
+    }
+
+    fn header(&self, incarnation: u32, wall_ms: u64) -> HistoryHeader {
+        HistoryHeader {
+            gauntlet_history: HISTORY_FORMAT,
+            protocol: self.protocol.name().to_string(),
+            node: self.id,
+            incarnation,
+            cluster: self.config.ids(),
+            params: self.config.params.clone(),
+            bugs: self.bugs.clone(),
+            wall_ms,
+        }
+    }
+
+    /// The shell, raced against the signals, the recorder's news and the timeout.
+    async fn event_loop(
+        &self,
+        socket: StdUdpSocket,
+        storage: StdFileStorage,
+        env: NodeEnv<P::Core>,
+        recorder: Rc<FileRecorder<P::Core>>,
+        incarnation: u32,
+    ) -> Result<Stopped, RealError> {
+        let id = self.id;
         let socket = tokio::net::UdpSocket::from_std(socket).map_err(io_err("socket setup"))?;
-        let transport = UdpTransport::new(socket, config.address_book());
+        let transport = UdpTransport::new(socket, self.config.address_book());
         let counters = transport.counters_handle();
         tracing::info!(
-            "{id} up: listening on {}, roles {}, data dir {}, incarnation {incarnation}, history {}",
-            node.address,
-            roles_text(node.roles),
-            data_dir.display(),
+            "{id} up: {}, listening on {}, data dir {}, incarnation {incarnation}, history {}",
+            self.protocol.name(),
+            self.config.node(id).expect("known id").address,
+            self.data_dir.display(),
             recorder.path().display()
         );
-        #[cfg(unix)]
-        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(io_err("SIGTERM handler"))?;
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let deadline = tokio::time::sleep(opts.timeout.unwrap_or(Duration::ZERO));
-        tokio::pin!(deadline);
-        let shell = run_node(setup, transport, storage, env);
-        tokio::pin!(shell);
-        let stopped = loop {
-            #[cfg(unix)]
-            let term = sigterm.recv();
-            #[cfg(not(unix))]
-            let term = std::future::pending::<Option<()>>();
-            tokio::select! {
-                biased;
-                _ = term => break Stopped::Signal("SIGTERM"),
-                _ = &mut ctrl_c => break Stopped::Signal("Ctrl-C"),
-                result = &mut shell => {
-                    result?;
-                    panic!("{id}'s shell returned Ok, but it runs until it fails or is dropped");
-                }
-                _ = recorder.wake.notified() => {
-                    if let Some(e) = recorder.take_failure() {
-                        return Err(RealError::Io {
-                            what: format!("{}: recording failed", recorder.path().display()),
-                            source: e,
-                        });
-                    }
-                    if let (true, Some(value)) = (propose_mode, recorder.decided()) {
-                        break Stopped::Decided(value);
-                    }
-                }
-                _ = &mut deadline, if opts.timeout.is_some() => {
-                    break Stopped::TimedOut(opts.timeout.unwrap_or_default());
-                }
-            }
+        let node = CoreNode {
+            id,
+            core: self.protocol.core(&self.setup, id),
+            client_request: self.propose.as_ref().map(|(v, _)| (0, v.clone())),
         };
+        let shell = run_core(node, transport, storage, env);
+        let stopped = self.until_stopped(shell, &recorder).await?;
         let c = counters.get();
         tracing::info!(
             "{id} stopping ({stopped}): {} events recorded this run; malformed datagrams \
@@ -376,60 +490,50 @@ pub fn run(opts: NodeOptions) -> Result<Stopped, RealError> {
             c.transient_errors
         );
         Ok(stopped)
-    })
-}
+    }
 
-/// `acceptor+learner`: roles as the config names them.
-fn roles_text(roles: crate::paxos::Roles) -> String {
-    let names: Vec<&str> = [
-        (roles.acceptor, "acceptor"),
-        (roles.learner, "learner"),
-        (roles.proposer, "proposer"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
-    names.join("+")
-}
-
-/// The value a proposer's data directory says it already proposed, if it can be read
-/// (a damaged directory says nothing here; starting the node will refuse it).
-fn proposed_value(dir: &Path) -> Option<Value> {
-    let bytes = std::fs::read(dir.join("state")).ok()?;
-    let payload = crate::storage::decode_record(&bytes).ok()?;
-    let state: DurableState = serde_json::from_slice(payload).ok()?;
-    state.proposer?.value
-}
-
-/// Pick a proposer for a client that gave no `--id`, and bind its address: the first
-/// free one that already proposed `value` (a client retrying), else the first free one
-/// that proposed nothing yet, else any free one. A Paxos proposer proposes one value in
-/// its life, so a second client with another value gets a proposer of its own.
-pub fn pick_proposer(
-    config: &ClusterConfig,
-    value: &Value,
-    data_dir: Option<&Path>,
-) -> Result<(NodeId, StdUdpSocket), RealError> {
-    let proposers = config.membership().proposers;
-    let rank = |&p: &NodeId| {
-        let dir = data_dir.map_or_else(|| config.default_data_dir(p), Path::to_path_buf);
-        match proposed_value(&dir) {
-            Some(v) if &v == value => 0,
-            None => 1,
-            Some(_) => 2,
+    /// Drive `shell` until SIGTERM, Ctrl-C, an answer (propose mode), the timeout, or a
+    /// failure of the shell or of the history.
+    async fn until_stopped(
+        &self,
+        shell: impl std::future::Future<Output = Result<(), NodeError>>,
+        recorder: &FileRecorder<P::Core>,
+    ) -> Result<Stopped, RealError> {
+        #[cfg(unix)]
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(io_err("SIGTERM handler"))?;
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let timeout = self.propose.as_ref().map(|(_, t)| *t);
+        let deadline = tokio::time::sleep(timeout.unwrap_or(Duration::ZERO));
+        tokio::pin!(deadline);
+        tokio::pin!(shell);
+        loop {
+            #[cfg(unix)]
+            let term = sigterm.recv();
+            #[cfg(not(unix))]
+            let term = std::future::pending::<Option<()>>();
+            tokio::select! {
+                biased;
+                _ = term => return Ok(Stopped::Signal("SIGTERM")),
+                _ = &mut ctrl_c => return Ok(Stopped::Signal("Ctrl-C")),
+                result = &mut shell => {
+                    result?;
+                    panic!("{}'s shell returned Ok, but it runs until it fails or is dropped", self.id);
+                }
+                _ = recorder.wake.notified() => {
+                    if let Some(e) = recorder.take_failure() {
+                        let what = format!("{}: recording failed", recorder.path().display());
+                        return Err(RealError::Io { what, source: e });
+                    }
+                    if let (true, Some(value)) = (self.propose.is_some(), recorder.answer()) {
+                        return Ok(Stopped::Answered(value));
+                    }
+                }
+                _ = &mut deadline, if timeout.is_some() => {
+                    return Ok(Stopped::TimedOut(timeout.unwrap_or_default()));
+                }
+            }
         }
-    };
-    let mut ranked = proposers.clone();
-    ranked.sort_by_key(|p| (rank(p), *p));
-    ranked
-        .iter()
-        .find_map(|&p| bind_node_socket(config, p).ok().map(|s| (p, s)))
-        .ok_or_else(|| {
-            let names: Vec<String> = proposers.iter().map(|p| p.to_string()).collect();
-            RealError::Usage(format!(
-                "{}: no proposer is free (all of {} are in use); pass --id",
-                config.path.display(),
-                names.join(", ")
-            ))
-        })
+    }
 }

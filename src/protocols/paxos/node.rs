@@ -21,8 +21,11 @@ pub struct Roles {
 }
 
 /// Protocol timing, in simulated (or real) milliseconds. Defaults suit a network whose
-/// one-way latency is a few milliseconds.
+/// one-way latency is a few milliseconds. A missing field takes its default and an
+/// unknown one is refused, so a hand-edited `cluster.toml` may set one field and a
+/// misspelt one is named rather than ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TimingConfig {
     /// How long a proposer waits for a quorum in either phase before backing off.
     pub phase_timeout_ms: u64,

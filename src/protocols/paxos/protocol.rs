@@ -224,6 +224,16 @@ impl Protocol for Paxos {
         Some(out)
     }
 
+    /// Servers accept and learn; clients propose.
+    fn cluster_params(&self, servers: &[NodeId], clients: &[NodeId]) -> PaxosParams {
+        PaxosParams {
+            acceptors: servers.to_vec(),
+            proposers: clients.to_vec(),
+            learners: servers.to_vec(),
+            timing: TimingConfig::default(),
+        }
+    }
+
     fn core(&self, setup: &RunSetup<Paxos>, id: NodeId) -> Node {
         let params = &setup.params;
         let bugs = Bugs(
