@@ -263,7 +263,8 @@ pub fn explore(
                         part.failures.push(failure);
                     }
                     if !part.failures.is_empty() || part.runs_done >= REPORT_RUNS {
-                        let full = std::mem::replace(&mut part, CampaignSummary::new(config.protocol));
+                        let full =
+                            std::mem::replace(&mut part, CampaignSummary::new(config.protocol));
                         if tx.send(full).is_err() {
                             return;
                         }

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 pub enum Verdict {
     Drop,
     /// Deliver each copy. Two copies mean the message is duplicated.
-    Deliver { copies: Copies },
+    Deliver {
+        copies: Copies,
+    },
 }
 
 /// The one or two copies of a delivered message, held inline: a verdict is made for
