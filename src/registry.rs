@@ -14,30 +14,30 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry of `protocols`. Panics on a name that is not a protocol name or is
-    /// taken twice: a programming error in the binary, caught at its start rather
-    /// than by a run.
-    pub fn new(protocols: Vec<ProtocolRef>) -> Self {
-        for (i, p) in protocols.iter().enumerate() {
-            assert!(
-                is_protocol_name(p.name()),
-                "protocol name `{}` is not 1 to {} bytes of a-z, 0-9, _",
-                p.name(),
-                crate::scenario::PROTOCOL_NAME_BYTES_MAX
-            );
-            assert!(
-                !protocols[..i].iter().any(|q| q.name() == p.name()),
-                "two protocols are named `{}`",
-                p.name()
-            );
+    /// A registry of `protocols`, refused here (not by a run later) if a name is not a
+    /// protocol name, is taken twice, or there is no protocol at all.
+    pub fn new(protocols: Vec<ProtocolRef>) -> Result<Self, String> {
+        if protocols.is_empty() {
+            return Err("a registry needs a protocol".into());
         }
-        assert!(!protocols.is_empty(), "a registry needs a protocol");
-        Registry { protocols }
+        for (i, p) in protocols.iter().enumerate() {
+            if !is_protocol_name(p.name()) {
+                return Err(format!(
+                    "protocol name `{}` is not 1 to {} bytes of a-z, 0-9, _",
+                    p.name(),
+                    crate::scenario::PROTOCOL_NAME_BYTES_MAX
+                ));
+            }
+            if protocols[..i].iter().any(|q| q.name() == p.name()) {
+                return Err(format!("two protocols are named `{}`", p.name()));
+            }
+        }
+        Ok(Registry { protocols })
     }
 
     /// The protocols built into gauntlet: Paxos (the default) and the naive vote.
     pub fn builtin() -> Self {
-        Registry::new(vec![&Paxos, &Naive])
+        Registry::new(vec![&Paxos, &Naive]).expect("the built-in names are valid")
     }
 
     /// The protocol named `name`.
@@ -56,5 +56,58 @@ impl Registry {
 
     pub fn all(&self) -> &[ProtocolRef] {
         &self.protocols
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Draft, Protocol, RunSetup};
+    use crate::protocols::naive::NaiveNode;
+
+    /// The naive vote under another name, to try names with.
+    struct Named(&'static str);
+
+    impl Protocol for Named {
+        type Core = NaiveNode;
+        type Params = ();
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn draft(&self, rng: &mut crate::rng::ChaCha8Rng) -> Draft<()> {
+            Naive.draft(rng)
+        }
+        fn core(&self, setup: &RunSetup<Self>, id: crate::ids::NodeId) -> NaiveNode {
+            NaiveNode::new(id, &setup.scenario.cluster.ids())
+        }
+        fn deciders(&self, setup: &RunSetup<Self>) -> Vec<crate::ids::NodeId> {
+            setup.scenario.cluster.ids()
+        }
+    }
+
+    /// A name too long, with a capital, or taken twice, and an empty registry, are
+    /// refused where the registry is made, each with the reason; good names pass.
+    #[test]
+    fn bad_names_are_refused_where_the_registry_is_made() {
+        static LONG: Named = Named("a_protocol_name_longer_than_thirty_two_bytes");
+        static CAPITAL: Named = Named("Paxos2");
+        static GOOD: Named = Named("echo_2");
+        assert!(Registry::new(vec![&LONG])
+            .unwrap_err()
+            .contains("not 1 to 32"));
+        assert!(Registry::new(vec![&CAPITAL]).is_err());
+        assert!(Registry::new(vec![&Paxos, &Paxos])
+            .unwrap_err()
+            .contains("two protocols"));
+        assert!(Registry::new(vec![]).is_err());
+        let ok = Registry::new(vec![&GOOD, &Paxos]).expect("valid");
+        assert_eq!(ok.names(), vec!["echo_2", "paxos"]);
+        assert_eq!(ok.default_protocol().name(), "echo_2");
     }
 }

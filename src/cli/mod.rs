@@ -290,7 +290,10 @@ impl Ctx {
 /// `fn main() -> ExitCode { gauntlet::cli::main_with(MyProtocol) }`.
 pub fn main_with<P: Protocol>(protocol: P) -> ExitCode {
     let leaked: &'static P = Box::leak(Box::new(protocol));
-    main_with_registry(Registry::new(vec![leaked]))
+    match Registry::new(vec![leaked]) {
+        Ok(registry) => main_with_registry(registry),
+        Err(e) => ExitCode::from(usage_error(&e)),
+    }
 }
 
 /// The whole command line for every protocol of `registry`.
@@ -1104,7 +1107,7 @@ fn save_detection(
 }
 
 fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u8 {
-    use crate::explore::hunt::{campaign_seeds, hunt, median, HuntConfig, HuntRun};
+    use crate::explore::hunt::{campaign_seeds, hunt_all, HuntConfig, HuntSummary};
     let HuntPlan {
         seeds,
         first_seed,
@@ -1132,35 +1135,7 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
             shrink_budget,
         };
         let all_seeds = campaign_seeds(first_seed, seeds);
-        let mut runs: Vec<HuntRun> = Vec::new();
-        std::thread::scope(|scope| {
-            let chunks: Vec<Vec<u64>> = (0..jobs.max(1))
-                .map(|j| {
-                    all_seeds
-                        .iter()
-                        .copied()
-                        .skip(j)
-                        .step_by(jobs.max(1))
-                        .collect()
-                })
-                .collect();
-            let handles: Vec<_> = chunks
-                .into_iter()
-                .map(|chunk| {
-                    let config = &config;
-                    scope.spawn(move || {
-                        chunk
-                            .into_iter()
-                            .map(|seed| hunt(config, seed, &wall_s))
-                            .collect::<Vec<HuntRun>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                runs.extend(h.join().expect("a hunt thread panicked"));
-            }
-        });
-        runs.sort_by_key(|r| r.campaign_seed);
+        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s);
         for r in &runs {
             match &r.detection {
                 Some(d) => {
@@ -1196,36 +1171,7 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
                 ),
             }
         }
-        let found: Vec<_> = runs.iter().filter_map(|r| r.detection.as_ref()).collect();
-        let med_runs = median(
-            &runs
-                .iter()
-                .map(|r| r.detection.as_ref().map(|d| d.runs as f64))
-                .collect::<Vec<_>>(),
-        );
-        let med_ms = median(
-            &runs
-                .iter()
-                .map(|r| r.detection.as_ref().map(|d| d.wall_s * 1e3))
-                .collect::<Vec<_>>(),
-        );
-        let med_shrunk = median(
-            &found
-                .iter()
-                .map(|d| {
-                    d.shrunk
-                        .as_ref()
-                        .map(|s| s.scenario.faults.events.len() as f64)
-                })
-                .collect::<Vec<_>>(),
-        );
-        let mut properties: Vec<&str> = found.iter().map(|d| d.property).collect();
-        properties.sort();
-        properties.dedup();
-        let repro = found
-            .iter()
-            .filter(|d| d.reproduced_in_turmoil == Some(true))
-            .count();
+        let sum = HuntSummary::of(&runs);
         let fmt = |m: Option<f64>, unit: &str| match m {
             Some(x) if unit == "ms" => format!("{x:.1} ms"),
             Some(x) => format!("{x:.0}{unit}"),
@@ -1233,26 +1179,27 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
         };
         let row = format!(
             "| `{name}` | {} | {} | {} | {}/{} | {} | {} |",
-            if properties.is_empty() {
+            if sum.properties.is_empty() {
                 "-".to_string()
             } else {
-                properties.join(", ")
+                sum.properties.join(", ")
             },
-            fmt(med_runs, ""),
-            fmt(med_ms, "ms"),
-            found.len(),
-            runs.len(),
-            med_shrunk.map_or("-".into(), |x| format!("{x:.0}")),
+            fmt(sum.median_runs, ""),
+            fmt(sum.median_wall_ms, "ms"),
+            sum.found,
+            sum.campaigns,
+            sum.median_shrunk_fault_events
+                .map_or("-".into(), |x| format!("{x:.0}")),
             if lane == Lane::Fast {
-                format!("{repro}/{}", found.len())
+                format!("{}/{}", sum.reproduced_in_turmoil, sum.found)
             } else {
                 "-".into()
             },
         );
         println!(
             "  median: {} runs, {}",
-            fmt(med_runs, ""),
-            fmt(med_ms, "ms")
+            fmt(sum.median_runs, ""),
+            fmt(sum.median_wall_ms, "ms")
         );
         rows.push(row);
     }

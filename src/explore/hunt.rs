@@ -125,6 +125,92 @@ pub fn campaign_seeds(first: u64, count: u64) -> Vec<u64> {
     (0..count).map(|i| first.wrapping_add(i)).collect()
 }
 
+/// Run the campaigns of `seeds` on `jobs` threads (seed `i` on thread `i % jobs`, one
+/// campaign at a time each), sorted by campaign seed. `now_s` reads a clock in
+/// seconds, for the reported durations only.
+pub fn hunt_all(
+    config: &HuntConfig,
+    seeds: &[u64],
+    jobs: usize,
+    now_s: &(dyn Fn() -> f64 + Sync),
+) -> Vec<HuntRun> {
+    let jobs = jobs.max(1);
+    let mut runs: Vec<HuntRun> = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                let chunk: Vec<u64> = seeds.iter().copied().skip(j).step_by(jobs).collect();
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|seed| hunt(config, seed, now_s))
+                        .collect::<Vec<HuntRun>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            runs.extend(h.join().expect("a hunt thread panicked"));
+        }
+    });
+    runs.sort_by_key(|r| r.campaign_seed);
+    runs
+}
+
+/// What a hunt's campaigns say together: the table row `gauntlet hunt` prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HuntSummary {
+    pub campaigns: usize,
+    /// Campaigns that found a violation.
+    pub found: usize,
+    /// Medians over all campaigns (`None`: the median campaign found nothing).
+    pub median_runs: Option<f64>,
+    pub median_wall_ms: Option<f64>,
+    /// Median fault events of the shrunk failures, over the campaigns that found one.
+    pub median_shrunk_fault_events: Option<f64>,
+    /// The properties that caught it, sorted.
+    pub properties: Vec<&'static str>,
+    /// Fast-lane finds the turmoil lane reproduced.
+    pub reproduced_in_turmoil: usize,
+}
+
+impl HuntSummary {
+    pub fn of(runs: &[HuntRun]) -> HuntSummary {
+        let found: Vec<&Detection> = runs.iter().filter_map(|r| r.detection.as_ref()).collect();
+        let over_all = |f: &dyn Fn(&Detection) -> f64| {
+            median(
+                &runs
+                    .iter()
+                    .map(|r| r.detection.as_ref().map(f))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut properties: Vec<&'static str> = found.iter().map(|d| d.property).collect();
+        properties.sort_unstable();
+        properties.dedup();
+        HuntSummary {
+            campaigns: runs.len(),
+            found: found.len(),
+            median_runs: over_all(&|d| d.runs as f64),
+            median_wall_ms: over_all(&|d| d.wall_s * 1e3),
+            median_shrunk_fault_events: median(
+                &found
+                    .iter()
+                    .map(|d| {
+                        d.shrunk
+                            .as_ref()
+                            .map(|s| s.scenario.faults.events.len() as f64)
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            properties,
+            reproduced_in_turmoil: found
+                .iter()
+                .filter(|d| d.reproduced_in_turmoil == Some(true))
+                .count(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +227,39 @@ mod tests {
         );
         assert_eq!(median(&[Some(1.0), None, None]), None);
         assert_eq!(median(&[Some(1.0), Some(2.0), None]), Some(2.0));
+    }
+
+    /// A hunt's summary: medians over every campaign (a campaign that found nothing
+    /// counts as the largest), the shrunk size over the finds, the properties that
+    /// caught it, and how many fast-lane finds turmoil reproduced.
+    #[test]
+    fn summary_reads_every_campaign() {
+        let scenario = crate::fault::generate_scenario(&crate::protocols::naive::Naive, 1);
+        let found = |runs: u64, property: &'static str| HuntRun {
+            campaign_seed: runs,
+            detection: Some(Detection {
+                runs,
+                wall_s: runs as f64 / 1e3,
+                seed: runs,
+                property,
+                scenario: scenario.clone(),
+                fault_events: 3,
+                shrunk: None,
+                reproduced_in_turmoil: Some(true),
+            }),
+            wall_s: 1.0,
+        };
+        let missed = HuntRun {
+            campaign_seed: 99,
+            detection: None,
+            wall_s: 5.0,
+        };
+        let sum = HuntSummary::of(&[found(10, "liveness"), found(2, "agreement"), missed]);
+        assert_eq!((sum.campaigns, sum.found), (3, 2));
+        assert_eq!(sum.median_runs, Some(10.0));
+        assert_eq!(sum.median_wall_ms, Some(10.0));
+        assert_eq!(sum.median_shrunk_fault_events, None, "nothing was shrunk");
+        assert_eq!(sum.properties, vec!["agreement", "liveness"]);
+        assert_eq!(sum.reproduced_in_turmoil, 2);
     }
 }
