@@ -18,7 +18,9 @@ use gauntlet::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use gauntlet::history::EventKind;
 use gauntlet::ids::NodeId;
 use gauntlet::protocol::{prepare, Protocol};
-use gauntlet::protocols::paxos::{generate_on, Node, Paxos, PaxosParams, Roles};
+use gauntlet::protocols::paxos::{
+    generate_on, servers_and_clients, Node, Paxos, PaxosParams, Roles,
+};
 use gauntlet::rng::{run_seed, stream_rng, ChaCha8Rng, Draw, Stream};
 use gauntlet::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
 use gauntlet::sim::{run_setup, RunReport};
@@ -64,18 +66,7 @@ pub fn bench_seed(i: u64) -> u64 {
 
 /// `servers` acceptor-learner nodes n1.. and `proposers` more nodes that only propose.
 pub fn cluster(servers: u16, proposers: u16) -> Vec<(NodeId, Roles)> {
-    let server = Roles {
-        acceptor: true,
-        learner: true,
-        proposer: false,
-    };
-    let client = Roles {
-        proposer: true,
-        ..Roles::default()
-    };
-    (1..=servers + proposers)
-        .map(|i| (NodeId(i), if i <= servers { server } else { client }))
-        .collect()
+    servers_and_clients(servers, proposers)
 }
 
 /// The standard scenario of `seed`: the cluster is pinned to 5 acceptor-learners and 3

@@ -265,18 +265,7 @@ impl Ctx {
     ) -> Result<ProtocolRef, String> {
         let protocol = self.protocol(name)?;
         for bug in bugs {
-            if !protocol.bugs().iter().any(|b| b.name == bug) {
-                let known: Vec<&str> = protocol.bugs().iter().map(|b| b.name).collect();
-                return Err(format!(
-                    "`{bug}` is not a planted bug of {} (known: {})",
-                    protocol.name(),
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ));
-            }
+            crate::protocol::find_bug(protocol.name(), protocol.bugs(), bug)?;
         }
         Ok(protocol)
     }

@@ -22,7 +22,7 @@ pub mod shapes;
 
 pub use judge::{node_list, Expectation, Judge, JudgeFn, Judging, Property, Verdict, Violation};
 pub use peers::Peers;
-pub use setup::{prepare, PlantedBug, RunSetup};
+pub use setup::{find_bug, prepare, PlantedBug, RunSetup};
 
 use crate::history::{Event, Payload, Trace};
 use crate::ids::NodeId;

@@ -17,6 +17,25 @@ pub struct PlantedBug {
     pub description: &'static str,
 }
 
+/// The planted bug `name` of a protocol named `protocol` with catalog `bugs`, or the
+/// one message every door (scenario, command line, real mode) gives for a name it does
+/// not know: the name, the protocol, and the bugs there are.
+pub fn find_bug(
+    protocol: &str,
+    bugs: &'static [PlantedBug],
+    name: &str,
+) -> Result<&'static PlantedBug, String> {
+    bugs.iter().find(|b| b.name == name).ok_or_else(|| {
+        let known: Vec<&str> = bugs.iter().map(|b| b.name).collect();
+        let known = if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        };
+        format!("`{name}` is not a planted bug of {protocol} (known: {known})")
+    })
+}
+
 /// A scenario checked and parsed for protocol `P`: what the worlds build nodes from
 /// and what the judges read.
 pub struct RunSetup<P: Protocol + ?Sized> {
@@ -78,21 +97,8 @@ pub fn prepare<P: Protocol + ?Sized>(
     };
     let mut bugs = BTreeSet::new();
     for (i, name) in scenario.bugs.iter().enumerate() {
-        let Some(bug) = protocol.bugs().iter().find(|b| b.name == name) else {
-            let known: Vec<&str> = protocol.bugs().iter().map(|b| b.name).collect();
-            return Err(ScenarioError::new(
-                format!("bugs[{i}]"),
-                format!(
-                    "`{name}` is not a planted bug of {} (known: {})",
-                    protocol.name(),
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            ));
-        };
+        let bug = find_bug(protocol.name(), protocol.bugs(), name)
+            .map_err(|reason| ScenarioError::new(format!("bugs[{i}]"), reason))?;
         bugs.insert(bug.name);
     }
     scenario

@@ -137,18 +137,8 @@ struct Run<'a, P: Protocol> {
 /// listing the known ones.
 pub fn check_bugs<P: Protocol>(protocol: &P, bugs: &[String]) -> Result<(), RealError> {
     for bug in bugs {
-        if !protocol.bugs().iter().any(|b| b.name == bug) {
-            let known: Vec<&str> = protocol.bugs().iter().map(|b| b.name).collect();
-            return Err(RealError::Usage(format!(
-                "--bug: `{bug}` is not a planted bug of {} (known: {})",
-                protocol.name(),
-                if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        }
+        crate::protocol::find_bug(protocol.name(), protocol.bugs(), bug)
+            .map_err(|reason| RealError::Usage(format!("--bug: {reason}")))?;
     }
     Ok(())
 }

@@ -319,10 +319,9 @@ pub fn generate_on(seed: u64, nodes: &[(NodeId, Roles)]) -> Scenario {
     crate::fault::scenario_from_draft(&Paxos, seed, &mut rng, draft)
 }
 
-/// The classic lab cluster: servers n1..n3 are acceptors and learners; n4 is client A
-/// proposing `Value_A`, n5 is client B proposing `Value_B`, at the given times. No
-/// faults.
-pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
+/// `servers` nodes n1.. that accept and learn, then `clients` nodes that only propose:
+/// the lab's shape, the benchmarks' and real mode's.
+pub fn servers_and_clients(servers: u16, clients: u16) -> Vec<(NodeId, Roles)> {
     let server = Roles {
         acceptor: true,
         learner: true,
@@ -332,14 +331,16 @@ pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
         proposer: true,
         ..Roles::default()
     };
-    let nodes = [
-        (NodeId(1), server),
-        (NodeId(2), server),
-        (NodeId(3), server),
-        (NodeId(4), client),
-        (NodeId(5), client),
-    ];
-    let params = PaxosParams::from_roles(&nodes);
+    (1..=servers + clients)
+        .map(|i| (NodeId(i), if i <= servers { server } else { client }))
+        .collect()
+}
+
+/// The classic lab cluster: servers n1..n3 are acceptors and learners; n4 is client A
+/// proposing `Value_A`, n5 is client B proposing `Value_B`, at the given times. No
+/// faults.
+pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
+    let params = PaxosParams::from_roles(&servers_and_clients(3, 2));
     Scenario {
         seed,
         protocol: Paxos::NAME.to_string(),
