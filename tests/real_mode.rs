@@ -339,9 +339,9 @@ impl Cluster {
 
     /// What Paxos learner `id` learned: its chosen_value file, or else its durable
     /// state. A kill -9 can land after the learner persisted its learn and before the
-    /// shell wrote chosen_value; the restarted learner does not learn again, and real
-    /// mode cannot read a decision out of a protocol's state to restore the file (the
-    /// contract has no such method), so the nemesis reads the state as Paxos's.
+    /// shell wrote chosen_value; a restart restores the file from the state
+    /// (`Core::decided_in`), but a learner killed there and not restarted since still
+    /// lacks it, so the nemesis reads the state as Paxos's too.
     fn learned(&self, id: u16) -> Option<String> {
         self.chosen_value(id).or_else(|| {
             let bytes = fs::read(self.data_dir(id).join("state")).ok()?;

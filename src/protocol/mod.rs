@@ -64,6 +64,15 @@ pub trait Core: Clone + 'static {
         None
     }
 
+    /// The value this durable state says the node decided, if the protocol can tell
+    /// (default: it cannot). A node killed between persisting its decision and
+    /// recording it still knows the decision: with this, the generic liveness judge
+    /// counts a restart that recovered one, and real mode restores the node's
+    /// `chosen_value` file from its state.
+    fn decided_in(_state: &Self::State) -> Option<Value> {
+        None
+    }
+
     /// The message's bytes on the wire (after the harness's envelope). Default: JSON.
     fn encode_msg(msg: &Self::Msg, out: &mut Vec<u8>) {
         serde_json::to_writer(out, msg).expect("messages serialize");

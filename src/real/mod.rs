@@ -105,6 +105,28 @@ mod toy;
 
 #[cfg(test)]
 mod tests {
+
+    /// A node killed after persisting its decision but before writing `chosen_value`
+    /// gets the file back from its state when it restarts; a state with no decision
+    /// writes nothing.
+    #[test]
+    fn chosen_value_is_restored_from_the_state() {
+        use crate::storage::StdFileStorage;
+        use crate::value::Value;
+        let dir = std::env::temp_dir().join(format!("gauntlet-restore-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut storage = StdFileStorage::open(&dir).expect("opens");
+        let file = dir.join(crate::node::CHOSEN_VALUE_FILE);
+        let undecided = toy::ToyState { decided: None };
+        runner::restore_chosen_value::<toy::ToyNode>(&mut storage, &undecided).unwrap();
+        assert!(!file.exists());
+        let decided = toy::ToyState {
+            decided: Some(Value::new("Value_A")),
+        };
+        runner::restore_chosen_value::<toy::ToyNode>(&mut storage, &decided).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "Value_A");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     use super::*;
 
     /// Durations read as a user writes them; nonsense and extremes are refused.

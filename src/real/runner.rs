@@ -122,6 +122,25 @@ impl std::fmt::Display for Stopped {
 }
 
 /// Everything one run of the runner needs, checked.
+/// A kill between persisting a decision and writing `chosen_value` leaves the file
+/// behind the state; the state is the truth, so the file is restored from it
+/// ([`Core::decided_in`]) before the node starts.
+pub(crate) fn restore_chosen_value<C: Core>(
+    storage: &mut StdFileStorage,
+    state: &C::State,
+) -> Result<(), RealError> {
+    let Some(decided) = C::decided_in(state) else {
+        return Ok(());
+    };
+    let path = storage.dir().join(crate::node::CHOSEN_VALUE_FILE);
+    if std::fs::read(&path).ok().as_deref() != Some(decided.as_str().as_bytes()) {
+        storage
+            .write_plain(crate::node::CHOSEN_VALUE_FILE, decided.as_str().as_bytes())
+            .map_err(storage_err)?;
+    }
+    Ok(())
+}
+
 struct Run<'a, P: Protocol> {
     protocol: &'a P,
     config: &'a ClusterConfig,
@@ -398,13 +417,15 @@ impl<P: Protocol> Run<'_, P> {
     fn check_data_dir(&self, storage: &mut StdFileStorage) -> Result<u32, RealError> {
         let incarnation = next_incarnation(storage, self.id)?;
         if let Some(bytes) = storage.load().map_err(storage_err)? {
-            serde_json::from_slice::<<P::Core as Core>::State>(&bytes).map_err(|e| {
-                RealError::Refused(format!(
-                    "{}: recovered state does not parse as {}'s: {e}",
-                    storage.dir().join("state").display(),
-                    self.protocol.name()
-                ))
-            })?;
+            let state =
+                serde_json::from_slice::<<P::Core as Core>::State>(&bytes).map_err(|e| {
+                    RealError::Refused(format!(
+                        "{}: recovered state does not parse as {}'s: {e}",
+                        storage.dir().join("state").display(),
+                        self.protocol.name()
+                    ))
+                })?;
+            restore_chosen_value::<P::Core>(storage, &state)?;
         }
         Ok(incarnation)
     }

@@ -95,6 +95,10 @@ impl Core for ToyNode {
     fn observe(event: &BasicEvent) -> Option<Observation> {
         event.observe()
     }
+
+    fn decided_in(state: &ToyState) -> Option<Value> {
+        state.decided.clone()
+    }
 }
 
 impl Protocol for Toy {

@@ -163,13 +163,23 @@ pub fn integrity<C: Core>(history: &History<C>) -> Vec<Violation> {
 }
 
 /// Every decider has decided by the end of a run that reached its liveness phase (a
-/// decision made during the faults counts). Dated at the run's end, witnessed by the
+/// decision made during the faults counts, and so does one a restart recovered from
+/// disk, [`Core::decided_in`]). Dated at the run's end, witnessed by the
 /// liveness phase's start and the run's end.
 pub fn liveness<C: Core>(history: &History<C>, deciders: &[NodeId]) -> Vec<Violation> {
     let Some(phase_index) = history.liveness_start() else {
         return vec![];
     };
-    let done: BTreeSet<NodeId> = decisions(history).iter().map(|&(_, n, _)| n).collect();
+    let mut done: BTreeSet<NodeId> = decisions(history).iter().map(|&(_, n, _)| n).collect();
+    // A restart that recovered a decision knows it, recorded or not (a real process
+    // can be killed between persisting a decision and recording it).
+    done.extend(history.events.iter().filter_map(|e| match &e.kind {
+        EventKind::Started {
+            recovered: Some(state),
+            ..
+        } if C::decided_in(state).is_some() => e.node,
+        _ => None,
+    }));
     let deciders: BTreeSet<NodeId> = deciders.iter().copied().collect();
     let missing: Vec<NodeId> = deciders.difference(&done).copied().collect();
     if missing.is_empty() {

@@ -29,6 +29,11 @@ impl Core for Tiny {
     fn observe(event: &BasicEvent) -> Option<Observation> {
         event.observe()
     }
+
+    /// A state `decided=V` holds the decision `V`.
+    fn decided_in(state: &String) -> Option<Value> {
+        state.strip_prefix("decided=").map(Value::new)
+    }
 }
 
 /// Three peers running [`Tiny`], judged by the default property list.
@@ -268,6 +273,31 @@ fn a_silent_decider_breaks_liveness() {
         )
     });
     assert!(check(events).violations.is_empty());
+}
+
+/// A node killed between persisting its decision and recording it (possible for a real
+/// process) still knows the decision: a restart that recovered it counts for liveness
+/// ([`Core::decided_in`]); a restart that recovered something else does not.
+#[test]
+fn a_recovered_decision_counts_for_liveness() {
+    let mut events = correct();
+    events.remove(6);
+    let restart = |state: &str| {
+        ev(
+            250,
+            3,
+            EventKind::Started {
+                incarnation: 1,
+                recovered: Some(state.to_string()),
+            },
+        )
+    };
+    let mut recovered = events.clone();
+    recovered.insert(7, restart("decided=Value_B"));
+    assert!(check(recovered).violations.is_empty());
+    let mut other = events;
+    other.insert(7, restart("value=Value_B"));
+    assert_eq!(only(&check(other), "liveness").nodes, vec![n(3)]);
 }
 
 /// Only decisions are decisions: a proposal or a note from a node that never decided

@@ -195,6 +195,11 @@ impl Core for NaiveNode {
         event.observe()
     }
 
+    /// A decision is persisted before it is announced.
+    fn decided_in(state: &NaiveState) -> Option<Value> {
+        state.decided.clone()
+    }
+
     /// Every change of [`NaiveState`] is persisted ahead of the outputs it caused, so
     /// a decision is on disk before it is announced or broadcast.
     fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>) {

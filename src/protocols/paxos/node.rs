@@ -406,6 +406,11 @@ impl Core for Node {
         }
     }
 
+    /// A learner's learned value survives in its durable state.
+    fn decided_in(state: &DurableState) -> Option<Value> {
+        state.learner.as_ref().and_then(|l| l.learned.clone())
+    }
+
     fn encode_msg(msg: &Msg, out: &mut Vec<u8>) {
         super::codec::encode_msg(msg, out)
     }
