@@ -5,6 +5,7 @@
 mod generate;
 mod layer;
 mod shrink;
+mod storage;
 pub mod strategy;
 
 pub use generate::{
@@ -13,6 +14,7 @@ pub use generate::{
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
 pub use shrink::{schedule_candidates, without_node};
+pub use storage::FaultyStorage;
 
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};

@@ -163,7 +163,7 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
                 }
                 CoreOutput::PersistUnsynced(state) => {
                     let bytes = serde_json::to_vec(&state).expect("state serializes");
-                    self.storage.store_unsynced(&bytes)?;
+                    self.storage.write_unsynced(&bytes)?;
                     self.record(EventKind::WrittenUnsynced { state });
                 }
                 CoreOutput::Send { to, msg } => self.send(to, msg).await,

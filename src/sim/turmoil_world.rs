@@ -5,7 +5,7 @@
 
 use super::director::{direct, RunReport, World};
 use super::turmoil_net::{SimNet, SimTransport};
-use crate::fault::FaultLayer;
+use crate::fault::{FaultLayer, FaultyStorage};
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
 use crate::node::{run_core, CoreNode, NodeEnv, Recorder};
@@ -96,7 +96,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
                 clock: sim_now_ms,
             };
             async move {
-                let storage = SimFileStorage::open("/data")?;
+                let storage = FaultyStorage::new(SimFileStorage::open("/data")?);
                 run_core(node, transport, storage, env).await?;
                 Ok(())
             }

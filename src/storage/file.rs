@@ -23,10 +23,6 @@ pub trait Fs {
     fn sync_dir(path: &Path) -> io::Result<()>;
     /// Create (or truncate) `path` and write `contents`, without fsync.
     fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()>;
-    /// Whether a write that was never fsynced is lost when the node's process dies
-    /// (a simulated crash is a whole machine's) or survives in the page cache (a real
-    /// process killed on a running machine). See [`Storage::store_unsynced`].
-    const UNSYNCED_DIES_WITH_PROCESS: bool;
 }
 
 /// The [`Fs`] operations a `std::fs`-shaped module provides under the same names
@@ -58,11 +54,6 @@ pub(super) use fs_ops_from_module;
 /// file `state`, plain files (the chosen value) beside it.
 pub struct FileStorage<F: Fs> {
     dir: PathBuf,
-    /// The last `store_unsynced` snapshot not yet superseded by a `store`, when the
-    /// filesystem loses unsynced writes with the process: it lives in this value, which
-    /// lives in the node's incarnation, so a crash drops it and recovery reads the
-    /// synced file.
-    unsynced: Option<Vec<u8>>,
     fs: PhantomData<F>,
 }
 
@@ -91,7 +82,6 @@ impl<F: Fs> FileStorage<F> {
         }
         Ok(FileStorage {
             dir,
-            unsynced: None,
             fs: PhantomData,
         })
     }
@@ -136,29 +126,20 @@ impl<F: Fs> FileStorage<F> {
 
 impl<F: Fs> Storage for FileStorage<F> {
     fn load(&mut self) -> Result<Option<Vec<u8>>> {
-        if let Some(bytes) = &self.unsynced {
-            return Ok(Some(bytes.clone()));
-        }
         self.load_record(STATE_FILE)
     }
 
     fn store(&mut self, snapshot: &[u8]) -> Result<()> {
-        self.store_record(STATE_FILE, snapshot)?;
-        self.unsynced = None;
-        Ok(())
+        self.store_record(STATE_FILE, snapshot)
     }
 
-    fn store_unsynced(&mut self, snapshot: &[u8]) -> Result<()> {
+    /// Overwrite the record in place, unsynced: the page cache holds it.
+    fn write_unsynced(&mut self, snapshot: &[u8]) -> Result<()> {
         assert!(
             snapshot.len() <= super::RECORD_BYTES_MAX,
             "snapshot over {} bytes",
             super::RECORD_BYTES_MAX
         );
-        if F::UNSYNCED_DIES_WITH_PROCESS {
-            self.unsynced = Some(snapshot.to_vec());
-            return Ok(());
-        }
-        // The page cache outlives the process: overwrite the record in place, unsynced.
         let path = self.dir.join(STATE_FILE);
         F::write_unsynced(&path, &encode_record(snapshot)).map_err(io_err(&path))
     }

@@ -40,11 +40,12 @@ pub trait Storage {
     fn load(&mut self) -> Result<Option<Vec<u8>>>;
     /// Replace the snapshot. Durable when this returns `Ok`.
     fn store(&mut self, snapshot: &[u8]) -> Result<()>;
-    /// Overwrite the snapshot in place without fsync: the write a node makes when it
-    /// forgets to sync. A crash before the next [`Storage::store`] loses it and recovery
-    /// finds the last synced snapshot. Correct code never calls this; it exists so the
-    /// planted bug `acceptor_skips_fsync` has real unsynced-write semantics.
-    fn store_unsynced(&mut self, snapshot: &[u8]) -> Result<()>;
+    /// Overwrite the snapshot without fsync: it sits in the machine's page cache until
+    /// a later [`Storage::store`], so a crash of the machine may lose it (a killed
+    /// process does not). That is the filesystem's own semantics, nothing more: what a
+    /// simulated crash does to such a write is the simulation's business, modelled by
+    /// the `crate::fault::FaultyStorage` decorator, not by the storage.
+    fn write_unsynced(&mut self, snapshot: &[u8]) -> Result<()>;
     /// Write a plain, human-readable file beside the state (the learner's chosen
     /// value, as the lab's servers write it), durably.
     fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()>;

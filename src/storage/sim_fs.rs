@@ -1,6 +1,7 @@
 //! [`Storage`](super::Storage) on turmoil's simulated filesystem. Each host has its own
 //! namespace; a crash discards whatever was not fsynced, exactly what the discipline in
-//! [`super::file`] must survive.
+//! [`super::file`] must survive. The turmoil world puts `crate::fault::FaultyStorage`
+//! in front of it, which holds unsynced writes in memory (see there why).
 
 use super::file::{fs_ops_from_module, FileStorage, Fs};
 use std::io;
@@ -15,15 +16,6 @@ pub type SimFileStorage = FileStorage<SimFs>;
 
 impl Fs for SimFs {
     fs_ops_from_module!(fs);
-
-    /// A simulated crash is a machine crash: the page cache goes with it. (turmoil
-    /// 0.7.2 does discard unsynced writes on `Sim::crash`, but a file created without
-    /// fsync gets a durable directory entry from any later directory fsync, such as the
-    /// `chosen_value` file's, so a crash could leave a zero-length state file: true to
-    /// POSIX, but it turns the lost write into an unreadable disk (a harness error)
-    /// instead of the lost promise the planted bug is about. So the unsynced snapshot
-    /// is held in memory instead; the fast lane's disk model does the same.)
-    const UNSYNCED_DIES_WITH_PROCESS: bool = true;
 
     fn exists(path: &Path) -> io::Result<bool> {
         Ok(fs::exists(path))

@@ -14,13 +14,11 @@ pub struct StdFs;
 pub type StdFileStorage = FileStorage<StdFs>;
 
 impl Fs for StdFs {
+    // A process killed with kill -9 leaves its unsynced writes in the operating
+    // system's page cache, where the next incarnation reads them: only a power loss
+    // would lose them, and real mode does not cut power. So real processes cannot
+    // catch a missing fsync; the simulation can (`crate::fault::FaultyStorage`).
     fs_ops_from_module!(fs);
-
-    /// A process killed with kill -9 leaves its unsynced writes in the operating
-    /// system's page cache, where the next incarnation reads them: only a power loss
-    /// would lose them, and real mode does not cut power. So real processes cannot
-    /// catch a missing fsync; the simulation can.
-    const UNSYNCED_DIES_WITH_PROCESS: bool = false;
 
     fn exists(path: &Path) -> io::Result<bool> {
         path.try_exists()
