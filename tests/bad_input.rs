@@ -38,7 +38,7 @@ impl TurmoilUdp {
 }
 
 impl Transport for TurmoilUdp {
-    async fn send(&self, to: NodeId, datagram: &[u8], _latency_ms: u64) -> std::io::Result<()> {
+    async fn send(&self, to: NodeId, datagram: &[u8]) -> std::io::Result<()> {
         self.socket
             .send_to(datagram, (to.host_name().as_str(), PORT))
             .await
@@ -89,7 +89,6 @@ fn malformed_datagrams_are_recorded_and_dropped() {
             let env = NodeEnv {
                 clock: Rc::new(|| turmoil::sim_elapsed().unwrap().as_millis() as u64),
                 recorder,
-                faults: None,
                 rng: stream_rng(
                     3,
                     Stream::Node {

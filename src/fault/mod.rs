@@ -7,6 +7,7 @@ mod layer;
 mod shrink;
 mod storage;
 pub mod strategy;
+mod transport;
 
 pub use generate::{
     generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
@@ -15,6 +16,7 @@ pub use generate::{
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
 pub use shrink::{schedule_candidates, without_node};
 pub use storage::FaultyStorage;
+pub use transport::{FaultyTransport, SimLink};
 
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};

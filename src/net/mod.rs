@@ -15,8 +15,9 @@ use std::io;
 /// The UDP port every node listens on.
 pub const PORT: u16 = 5000;
 
-/// Moves datagrams between nodes: the simulated network of the turmoil world
-/// (`crate::sim`), or real tokio UDP sockets with an address book ([`UdpTransport`]).
+/// Moves datagrams between nodes: in the turmoil world, gauntlet's simulated network
+/// behind the fault layer's decorator (`crate::fault::FaultyTransport`); in real mode,
+/// real tokio UDP sockets with an address book ([`UdpTransport`]).
 ///
 /// Receiving is split in two so the node shell decides the order of everything due at
 /// one instant (its client request, then its timers, then its datagrams) whatever
@@ -24,10 +25,8 @@ pub const PORT: u16 = 5000;
 /// and [`Transport::ready`] waits until one may be.
 #[allow(async_fn_in_trait)] // used only with concrete, single-threaded impls
 pub trait Transport {
-    /// Send one datagram to `to`. A simulated network holds it `latency_ms` in flight
-    /// (the fault layer drew it); a real one ignores that and takes its own time. Loss
-    /// is not an error: UDP may drop silently.
-    async fn send(&self, to: NodeId, datagram: &[u8], latency_ms: u64) -> io::Result<()>;
+    /// Send one datagram to `to`. Loss is not an error: UDP may drop silently.
+    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()>;
     /// A datagram due now, into `buf` (its length, truncated to `buf`), or `None`.
     fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>>;
     /// Wait until [`Transport::try_recv`] may have a datagram.

@@ -86,8 +86,7 @@ fn is_transient(e: &io::Error) -> bool {
 }
 
 impl Transport for UdpTransport {
-    /// A real network takes its own time: `_latency_ms` is the simulation's.
-    async fn send(&self, to: NodeId, datagram: &[u8], _latency_ms: u64) -> io::Result<()> {
+    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
         if datagram.len() > DATAGRAM_BYTES_MAX {
             self.count(|c| c.oversized_unsent += 1);
             return Err(io::Error::new(

@@ -1,22 +1,20 @@
-//! The one async node shell, for every protocol: it drives a sans-IO [`Core`] over a
-//! [`Transport`] and a [`Storage`], executes the core's outputs in order (persist,
-//! write and fsync, before anything after it), runs the timers and the client request,
-//! sends through the fault layer, and records everything in the history. It holds no
+//! The one async node shell, for every protocol: it drives a sans-IO `Core` over a
+//! `Transport` and a `Storage`, executes the core's outputs in order (persist, write
+//! and fsync, before anything after it), runs the timers and the client request, and
+//! records everything in the history. Faults are not its business: in a simulation
+//! they wrap its transport and storage (`crate::fault::FaultyTransport`,
+//! `crate::fault::FaultyStorage`). It holds no
 //! protocol rule; the same shell runs under turmoil and, with other `Transport` and
 //! `Storage` impls, on real sockets.
 
-mod send;
 mod shell;
 
-pub use send::send_with_verdict;
 pub use shell::{decode as decode_datagram, encode as encode_datagram, run_core, CoreNode};
 
-use crate::fault::FaultLayer;
 use crate::history::{EventKind, Trace};
 use crate::ids::NodeId;
 use crate::storage::StorageError;
 use rand_chacha::ChaCha8Rng;
-use std::cell::RefCell;
 use std::rc::Rc;
 use thiserror::Error;
 
@@ -47,8 +45,6 @@ pub struct NodeEnv<T: Trace> {
     /// Milliseconds since the run (or process) started.
     pub clock: Rc<dyn Fn() -> u64>,
     pub recorder: Rc<dyn Recorder<T>>,
-    /// The per-message fault layer; `None` on a real network.
-    pub faults: Option<Rc<RefCell<FaultLayer>>>,
     /// This incarnation's own random stream (timer jitter).
     pub rng: ChaCha8Rng,
     /// 0 for the first start, then one more per restart. Message ids carry it, so ids

@@ -1,7 +1,6 @@
 //! [`run_core`]: one incarnation of any protocol's node, as an async task.
 
-use super::{send_with_verdict, NodeEnv, NodeError, CHOSEN_VALUE_FILE, TIMERS_MAX};
-use crate::fault::Verdict;
+use super::{NodeEnv, NodeError, CHOSEN_VALUE_FILE, TIMERS_MAX};
 use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::net::{begin, split, Header, Transport, DATAGRAM_BYTES_MAX};
@@ -10,7 +9,6 @@ use crate::rng::Draw;
 use crate::storage::Storage;
 use crate::value::Value;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::time::Duration;
 
 /// One node of a [`Core`] protocol: everything it needs to start, the same for every
@@ -48,7 +46,7 @@ pub fn decode<C: Core>(bytes: &[u8]) -> Result<(NodeId, u64, C::Msg), String> {
 struct Shell<C: Core, T: Transport + 'static, S: Storage> {
     id: NodeId,
     core: C,
-    transport: Rc<T>,
+    transport: T,
     storage: S,
     env: NodeEnv<C>,
     timers: BTreeMap<(u64, u64), C::Timer>,
@@ -77,7 +75,7 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
     let mut shell = Shell {
         id,
         core,
-        transport: Rc::new(transport),
+        transport,
         storage,
         timers: BTreeMap::new(),
         timer_seq: 0,
@@ -197,29 +195,14 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
         Ok(())
     }
 
-    /// Send through the fault layer: dropped, delivered once or twice, maybe late.
+    /// Record the send and hand the datagram to the transport (in a simulation, the
+    /// fault layer's decorator decides what becomes of it). A failed send is a lost
+    /// message, as UDP's are: not an error.
     async fn send(&mut self, to: NodeId, msg: C::Msg) {
         self.msg_seq += 1;
         let msg_id = self.msg_seq;
-        self.record(EventKind::Sent {
-            to,
-            msg_id,
-            msg: msg.clone(),
-        });
-        let verdict = match &self.env.faults {
-            Some(layer) => {
-                let now_ms = self.now();
-                layer
-                    .borrow_mut()
-                    .verdict(self.id, to, C::msg_kind(&msg), now_ms)
-            }
-            None => Verdict::deliver_now(),
-        };
-        let from = self.id;
-        let datagram = || encode::<C>(from, msg_id, &msg);
-        send_with_verdict(&self.transport, to, msg_id, verdict, datagram, &|kind| {
-            self.record(kind)
-        })
-        .await;
+        let datagram = encode::<C>(self.id, msg_id, &msg);
+        self.record(EventKind::Sent { to, msg_id, msg });
+        let _ = self.transport.send(to, &datagram).await;
     }
 }

@@ -390,7 +390,6 @@ impl<P: Protocol> Run<'_, P> {
         let env = NodeEnv {
             clock,
             recorder: recorder.clone(),
-            faults: None,
             rng: stream_rng(
                 REAL_SEED,
                 Stream::Node {

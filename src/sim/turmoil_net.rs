@@ -6,8 +6,9 @@
 //! software on its own host, with its clock, crashes and filesystem.
 
 use super::wires::Wires;
+use crate::fault::SimLink;
 use crate::ids::NodeId;
-use crate::net::{split, Transport};
+use crate::net::split;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
@@ -116,22 +117,25 @@ impl SimNet {
     }
 }
 
-/// One node's end of the [`SimNet`].
-pub(crate) struct SimTransport {
-    pub me: NodeId,
-    pub net: Rc<RefCell<SimNet>>,
-    pub clock: fn() -> u64,
+/// One node's end of the [`SimNet`]. It is not a [`Transport`] by itself: the fault
+/// layer's decorator (`crate::fault::FaultyTransport`) decides each datagram's fate and
+/// latency and hands it on through [`SimLink`].
+///
+/// [`Transport`]: crate::net::Transport
+pub struct SimTransport {
+    pub(crate) me: NodeId,
+    pub(crate) net: Rc<RefCell<SimNet>>,
+    pub(crate) clock: fn() -> u64,
 }
 
-impl Transport for SimTransport {
-    async fn send(&self, to: NodeId, datagram: &[u8], latency_ms: u64) -> io::Result<()> {
+impl SimLink for SimTransport {
+    fn send_in(&self, to: NodeId, datagram: &[u8], latency_ms: u64) {
         // The envelope names the sender and the message: the inbox orders by them.
         let msg_id = split(datagram).map_or(0, |(header, _)| header.msg_id);
         let due_ms = (self.clock)() + latency_ms;
         self.net
             .borrow_mut()
             .enqueue(self.me, to, datagram, due_ms, msg_id);
-        Ok(())
     }
 
     fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {

@@ -5,7 +5,7 @@
 
 use super::director::{direct, RunReport, World};
 use super::turmoil_net::{SimNet, SimTransport};
-use crate::fault::{FaultLayer, FaultyStorage};
+use crate::fault::{FaultLayer, FaultyStorage, FaultyTransport};
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
 use crate::node::{run_core, CoreNode, NodeEnv, Recorder};
@@ -79,7 +79,6 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
             let env = NodeEnv {
                 clock: Rc::new(sim_now_ms),
                 recorder: history.clone(),
-                faults: Some(Rc::clone(&faults)),
                 rng: stream_rng(
                     seed,
                     Stream::Node {
@@ -90,11 +89,18 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
                 incarnation,
             };
             let node = node.clone();
-            let transport = SimTransport {
+            let link = SimTransport {
                 me: id,
                 net: Rc::clone(&net),
                 clock: sim_now_ms,
             };
+            let transport = FaultyTransport::new(
+                link,
+                Rc::clone(&faults),
+                id,
+                Rc::new(sim_now_ms),
+                history.clone(),
+            );
             async move {
                 let storage = FaultyStorage::new(SimFileStorage::open("/data")?);
                 run_core(node, transport, storage, env).await?;
