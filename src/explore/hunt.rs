@@ -234,7 +234,17 @@ mod tests {
     /// caught it, and how many fast-lane finds turmoil reproduced.
     #[test]
     fn summary_reads_every_campaign() {
-        let scenario = crate::fault::generate_scenario(&crate::protocols::naive::Naive, 1);
+        let scenario = Scenario {
+            seed: 1,
+            protocol: "any".into(),
+            cluster: crate::scenario::Cluster::of_size(3),
+            network: crate::scenario::NetworkConfig::default(),
+            workload: Vec::new(),
+            faults: crate::fault::FaultSchedule::default(),
+            liveness_bound_ms: 1_000,
+            params: serde_json::Value::Null,
+            bugs: Vec::new(),
+        };
         let found = |runs: u64, property: &'static str| HuntRun {
             campaign_seed: runs,
             detection: Some(Detection {
