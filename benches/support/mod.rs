@@ -18,9 +18,7 @@ use gauntlet::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use gauntlet::history::EventKind;
 use gauntlet::ids::NodeId;
 use gauntlet::protocol::{prepare, Protocol};
-use gauntlet::protocols::paxos::{
-    generate_on, servers_and_clients, Node, Paxos, PaxosParams, Roles,
-};
+use gauntlet::protocols::paxos::{draft_on, servers_and_clients, Node, Paxos, PaxosParams, Roles};
 use gauntlet::rng::{run_seed, stream_rng, ChaCha8Rng, Draw, Stream};
 use gauntlet::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
 use gauntlet::sim::{run_setup, RunReport};
@@ -73,7 +71,9 @@ pub fn cluster(servers: u16, proposers: u16) -> Vec<(NodeId, Roles)> {
 /// proposers; the rest (horizon, workload, swarm fault schedule) is drawn exactly as
 /// Paxos's generator draws it, by the same library code.
 pub fn standard(seed: u64) -> Scenario {
-    generate_on(seed, &cluster(5, 3))
+    let mut rng = stream_rng(seed, Stream::Scenario);
+    let draft = draft_on(&mut rng, &cluster(5, 3));
+    gauntlet::fault::scenario_from_draft(&Paxos, seed, &mut rng, draft)
 }
 
 /// A scenario of `nodes` acceptor-learners and 3 proposers (so `nodes + 3` hosts, as

@@ -23,7 +23,7 @@ pub use learner::{Learner, LearnerState, TallyRules};
 pub use msg::{Ballot, Msg, MsgKind, Value, VALUE_BYTES_MAX};
 pub use node::{DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig};
 pub use proposer::{Proposer, ProposerRules, ProposerState};
-pub use protocol::{generate_on, lab, servers_and_clients, Paxos, PaxosParams};
+pub use protocol::{draft_on, lab, servers_and_clients, Paxos, PaxosParams};
 pub use settle::SettleTracker;
 
 /// The smallest number of acceptors that forms a majority of `acceptor_count`.

@@ -274,8 +274,10 @@ impl Protocol for Paxos {
     }
 }
 
-/// Everything of a drafted run after its roles, from `rng`: horizon and workload.
-fn draft_on(rng: &mut ChaCha8Rng, nodes: &[(NodeId, Roles)]) -> Draft<PaxosParams> {
+/// Everything of a drafted run after its roles, from `rng`: horizon and workload. The
+/// benchmarks pin their cluster this way and get the generator's full fault mix on it
+/// (`crate::fault::scenario_from_draft`).
+pub fn draft_on(rng: &mut ChaCha8Rng, nodes: &[(NodeId, Roles)]) -> Draft<PaxosParams> {
     let params = PaxosParams::from_roles(nodes);
     let cluster = Cluster {
         nodes: nodes.iter().map(|&(id, _)| NodeSpec { id }).collect(),
@@ -308,15 +310,6 @@ fn draft_on(rng: &mut ChaCha8Rng, nodes: &[(NodeId, Roles)]) -> Draft<PaxosParam
         horizon_ms,
         liveness_bound_ms: 10_000,
     }
-}
-
-/// The scenario of campaign seed `seed` on a given cluster of roles: workload, horizon
-/// and fault schedule drawn as the generator draws them (the benchmarks pin their
-/// cluster this way and get the generator's full fault mix on it).
-pub fn generate_on(seed: u64, nodes: &[(NodeId, Roles)]) -> Scenario {
-    let mut rng = crate::rng::stream_rng(seed, crate::rng::Stream::Scenario);
-    let draft = draft_on(&mut rng, nodes);
-    crate::fault::scenario_from_draft(&Paxos, seed, &mut rng, draft)
 }
 
 /// `servers` nodes n1.. that accept and learn, then `clients` nodes that only propose:
@@ -354,7 +347,7 @@ pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
                 at_ms,
             })
             .collect(),
-        faults: crate::fault::FaultSchedule::default(),
+        faults: Default::default(),
         liveness_bound_ms: 10_000,
         params: serde_json::to_value(&params).expect("params serialize"),
         bugs: Vec::new(),
