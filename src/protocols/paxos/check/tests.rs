@@ -149,11 +149,8 @@ fn setup(roster: &Roster) -> RunSetup<Paxos> {
     scenario.cluster = Cluster::of_size(highest);
     scenario.params = serde_json::to_value(&params).expect("params serialize");
     let setup = prepare(&Paxos, &scenario).expect("a valid Paxos scenario");
-    let judging = Judging {
-        history: &History::default(),
-        setup: &setup,
-        deciders: &[],
-    };
+    let history = History::default();
+    let judging = Judging::new(&history, &setup, &[]);
     assert_eq!(super::roster(&judging), *roster);
     setup
 }
@@ -846,11 +843,7 @@ fn generic_judges_read_paxos_notes() {
     let generic = |h: &History| {
         Verdict::of(
             &value::judges::<Paxos>(),
-            &Judging {
-                history: h,
-                setup: &setup,
-                deciders: &deciders,
-            },
+            &Judging::new(h, &setup, &deciders),
         )
     };
     let verdict = generic(&h);
