@@ -11,6 +11,7 @@ use super::proposer::{Proposer, ProposerRules, ProposerState};
 use crate::ids::NodeId;
 use crate::protocol::{Core, CoreInput, CoreOutput, Observation};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which roles a node plays.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,12 +52,42 @@ impl Default for TimingConfig {
 }
 
 /// Everything a node persists, as one snapshot: the shell writes and fsyncs it before
-/// executing any output that follows it.
+/// executing any output that follows it. Its parts are read through `Deref`.
+///
+/// Shared, not copied: one snapshot is the node's disk, the history's `Persisted`
+/// event and a restart's recovered state at once, so a clone costs a reference count
+/// and a history event holding one stays small (every event of a run is moved as it
+/// is recorded). Serialized as its parts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DurableState {
+#[serde(transparent)]
+pub struct DurableState(Arc<DurableParts>);
+
+/// What [`DurableState`] holds: each role's durable part, for the roles a node plays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurableParts {
     pub acceptor: Option<AcceptorState>,
     pub proposer: Option<ProposerState>,
     pub learner: Option<LearnerState>,
+}
+
+impl DurableState {
+    pub fn new(parts: DurableParts) -> Self {
+        DurableState(Arc::new(parts))
+    }
+}
+
+impl From<DurableParts> for DurableState {
+    fn from(parts: DurableParts) -> Self {
+        DurableState::new(parts)
+    }
+}
+
+impl std::ops::Deref for DurableState {
+    type Target = DurableParts;
+
+    fn deref(&self) -> &DurableParts {
+        &self.0
+    }
 }
 
 /// A [`DurableState`] borrowed from a node's roles, with the planted bugs' omissions
@@ -70,7 +101,7 @@ struct DurableView<'a> {
 
 impl DurableView<'_> {
     fn to_state(&self) -> DurableState {
-        DurableState {
+        DurableState::new(DurableParts {
             acceptor: self.acceptor.map(|(promised, accepted)| AcceptorState {
                 promised,
                 accepted: accepted.cloned(),
@@ -82,7 +113,7 @@ impl DurableView<'_> {
             learner: self.learner.map(|learned| LearnerState {
                 learned: learned.cloned(),
             }),
-        }
+        })
     }
 
     /// Whether `state` is this snapshot.
@@ -329,6 +360,7 @@ impl Node {
 
     /// Replace every role's state with `recovered` (roles missing there start empty).
     fn restore(&mut self, recovered: DurableState) {
+        let recovered = Arc::unwrap_or_clone(recovered.0);
         if let Some(a) = &mut self.acceptor {
             *a = Acceptor::recover(recovered.acceptor.unwrap_or_default());
         }
