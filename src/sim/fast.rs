@@ -201,6 +201,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
             network.latency_ms_min,
             network.latency_ms_max,
         )),
+        // In slot order, so the fast world asks for links by its nodes' positions.
         wires: Wires::new(&scenario.cluster.ids()),
         error: None,
         outputs: Vec::new(),
@@ -426,11 +427,10 @@ impl<C: Core> Fast<C> {
                 cut_count,
                 ..
             } => {
-                let from = self.slots[from].node.id;
-                let to_id = self.slots[to].node.id;
-                if !self.wires.intact(from, to_id, cut_count) || self.running(to).is_none() {
+                if !self.wires.intact_at(from, to, cut_count) || self.running(to).is_none() {
                     return; // cut in flight, or nobody listening
                 }
+                let from = self.slots[from].node.id;
                 self.record_node(
                     to,
                     EventKind::Delivered {
@@ -594,8 +594,7 @@ impl<C: Core> Fast<C> {
         latency_ms: u64,
         copy_index: u8,
     ) {
-        let (from_id, to_id) = (self.slots[from].node.id, self.slots[to].node.id);
-        let Some(cut_count) = self.wires.enter(from_id, to_id) else {
+        let Some(cut_count) = self.wires.enter_at(from, to) else {
             return;
         };
         self.schedule(
