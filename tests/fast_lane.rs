@@ -266,7 +266,7 @@ fn crashed_acceptor_recovers_its_promise() {
         assert_eq!(restarted.0, 13, "{lane}");
         let acceptor = restarted
             .1
-            .and_then(|s| s.acceptor)
+            .and_then(|s| s.acceptor.clone())
             .expect("{lane}: a disk");
         assert_eq!(acceptor.promised, Some(promised.1), "{lane}: promise kept");
         let accepted = history.events.iter().find_map(|e| match &e.kind {

@@ -155,11 +155,7 @@ fn paxos_through_the_contract_passes_the_generic_judges() {
         let deciders = Protocol::deciders(&Paxos, &setup);
         let generic = Verdict::of(
             &judges::<Paxos>(),
-            &Judging {
-                history: &report.history,
-                setup: &setup,
-                deciders: &deciders,
-            },
+            &Judging::new(&report.history, &setup, &deciders),
         );
         assert!(generic.is_ok(), "{:?}", generic.violations);
         assert!(

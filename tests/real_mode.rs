@@ -347,7 +347,7 @@ impl Cluster {
             let bytes = fs::read(self.data_dir(id).join("state")).ok()?;
             let payload = gauntlet::storage::decode_record(&bytes).ok()?;
             let state: DurableState = serde_json::from_slice(payload).ok()?;
-            Some(state.learner?.learned?.to_string())
+            Some(state.learner.as_ref()?.learned.as_ref()?.to_string())
         })
     }
 

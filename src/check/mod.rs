@@ -19,11 +19,7 @@ pub fn judge<P: Protocol + ?Sized>(
     history: &History<P::Core>,
 ) -> Verdict {
     let deciders = protocol.deciders(setup);
-    let judging = Judging {
-        history,
-        setup,
-        deciders: &deciders,
-    };
+    let judging = Judging::new(history, setup, &deciders);
     Verdict::of(&protocol.properties(), &judging)
 }
 

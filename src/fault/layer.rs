@@ -298,19 +298,21 @@ impl FaultLayer {
         let dup_roll = streams.faults.unit();
         let delay_a = streams.faults.between(0, f.delay_ms_max);
         let delay_b = streams.faults.between(0, f.delay_ms_max);
-        let latency_a = latency_ms(&mut streams.latency, min, max);
-        let latency_b = latency_ms(&mut streams.latency, min, max);
+        // Both latencies are drawn whatever the verdict; the logarithm that shapes a
+        // draw into a latency is taken only for a copy that is sent.
+        let latency_a = streams.latency.unit();
+        let latency_b = streams.latency.unit();
         if drop_roll < f.drop_probability {
             return Verdict::Drop;
         }
         let first = Copy {
             delay_ms: delay_a,
-            latency_ms: latency_a,
+            latency_ms: latency_of(latency_a, min, max),
         };
         let copies = if dup_roll < f.duplicate_probability {
             let second = Copy {
                 delay_ms: delay_b,
-                latency_ms: latency_b,
+                latency_ms: latency_of(latency_b, min, max),
             };
             Copies::two(first, second)
         } else {
@@ -347,8 +349,13 @@ const LATENCY_EXP_RATE: f64 = 5.0;
 /// at most `max`, so latencies cluster near the minimum. `X` is drawn as `-ln(U) /
 /// rate` with `U` uniform in `(0, 1]`.
 pub fn latency_ms(rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64) -> u64 {
+    latency_of(rng.unit(), min_ms, max_ms)
+}
+
+/// [`latency_ms`] of the draw `unit` (uniform in `0..1`).
+fn latency_of(unit: f64, min_ms: u64, max_ms: u64) -> u64 {
     let range_ms = (max_ms - min_ms) as f64;
-    let u = 1.0 - rng.unit();
+    let u = 1.0 - unit;
     let x = -u.ln() / LATENCY_EXP_RATE;
     // `as` saturates, so even `u` at its smallest cannot overflow.
     min_ms.saturating_add((range_ms * x) as u64).min(max_ms)

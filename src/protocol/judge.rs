@@ -7,7 +7,10 @@ use super::{Protocol, RunSetup};
 use crate::history::{render_event, History, Trace};
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
 /// How a property is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -31,11 +34,52 @@ pub struct Property {
 }
 
 /// What a judge reads: one run's history, its scenario and parameters, and the nodes
-/// that must decide.
+/// that must decide; and what the protocol's judges derive from them in common
+/// ([`Judging::shared`]).
 pub struct Judging<'a, P: Protocol + ?Sized> {
     pub history: &'a History<P::Core>,
     pub setup: &'a RunSetup<P>,
     pub deciders: &'a [NodeId],
+    /// Derived facts, one per type, made by the first judge that asks.
+    shared: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
+}
+
+impl<'a, P: Protocol + ?Sized> Judging<'a, P> {
+    pub fn new(
+        history: &'a History<P::Core>,
+        setup: &'a RunSetup<P>,
+        deciders: &'a [NodeId],
+    ) -> Self {
+        Judging {
+            history,
+            setup,
+            deciders,
+            shared: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// What several judges derive from this run alike (Paxos's judges all read which
+    /// values were chosen): made by `derive` for the first judge that asks, and handed
+    /// to the rest, so each judge stays a separate property and a campaign still
+    /// derives it once per run (judging runs after every run of a campaign). One value
+    /// per type `T`; `derive` must not ask for a `T` itself.
+    pub fn shared<T: 'static>(&self, derive: impl FnOnce(&Self) -> T) -> Rc<T> {
+        let made = |entry: &Rc<dyn Any>| Rc::clone(entry).downcast::<T>().ok();
+        let found = self
+            .shared
+            .borrow()
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .and_then(|(_, entry)| made(entry));
+        if let Some(value) = found {
+            return value;
+        }
+        let value = Rc::new(derive(self));
+        self.shared
+            .borrow_mut()
+            .push((TypeId::of::<T>(), Rc::clone(&value) as Rc<dyn Any>));
+        value
+    }
 }
 
 /// How a property is judged over one run.

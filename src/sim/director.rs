@@ -4,9 +4,9 @@
 //! link, zero every rate, restart every crashed node), and ends the run when the
 //! protocol's settle rule says nothing more is owed, or at the liveness bound.
 //!
-//! A [`World`] is what the director drives: the fast event heap or turmoil. The
+//! A [`World`] is what the director drives: the fast event calendar or turmoil. The
 //! director decides *what* happens at each millisecond; the world decides *how*
-//! (cutting a turmoil link, or marking a link cut in the heap's table).
+//! (cutting a turmoil link, or marking a link cut in the fast world's table).
 
 use super::layer_faults::{apply_layer_fault, is_layer_fault};
 use crate::fault::{

@@ -1,8 +1,8 @@
 //! The fast world (docs/architecture.md, "One network, two worlds"): a
 //! single-threaded discrete-event simulator that drives the same sans-IO cores as the
-//! turmoil world, with no tokio, no turmoil and no codec. One min-heap of timed actions
-//! (node starts, client requests, timer firings, held-back copies entering the network,
-//! datagram deliveries); the director applies faults and phases at the start of each
+//! turmoil world, with no tokio, no turmoil and no codec. One calendar of timed actions
+//! ([`Calendar`]: node starts, client requests, timer firings, held-back copies entering
+//! the network, datagram deliveries); the director applies faults and phases at the start of each
 //! simulated millisecond, then [`World::run_due`] runs that millisecond's actions in
 //! the node shell's order ([`Action::order`]).
 //!
@@ -30,6 +30,7 @@
 //! [`EVENT_QUEUE_MAX`] pending actions or [`TIMERS_MAX`] timers end the run as a
 //! `HarnessError`.
 
+use super::calendar::Calendar;
 use super::director::{direct, RunReport, World};
 use super::wires::Wires;
 use crate::fault::{Copy, FaultLayer, Verdict};
@@ -41,8 +42,7 @@ use crate::rng::{stream_rng, Draw, Stream};
 use crate::value::Value;
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 /// Most events the queue may hold at once; beyond it the run ends as a harness error.
 pub const EVENT_QUEUE_MAX: usize = 1_000_000;
@@ -114,12 +114,6 @@ impl<C: Core> Action<C> {
     }
 }
 
-/// A heap entry: `(at_ms, seq, slot)`, reversed for a min-heap. `seq` is unique, so the
-/// order is total and `slot` (where the action waits in [`Fast::actions`]) never
-/// decides it. Keeping the action out of the heap keeps entries at 24 bytes: a sift
-/// moves those, not a whole message.
-type Scheduled = Reverse<(u64, u64, u32)>;
-
 /// Whether a node's software runs.
 enum Life<C> {
     /// Crashed (or never started).
@@ -149,15 +143,12 @@ struct Slot<C: Core> {
     life: Life<C>,
 }
 
-/// The fast world: the event heap, the nodes and their disks, the links.
+/// The fast world: the calendar of actions, the nodes and their disks, the links.
 struct Fast<C: Core> {
     seed: u64,
     now_ms: u64,
-    seq: u64,
-    queue: BinaryHeap<Scheduled>,
-    /// The actions the queue's entries point at; a slot is reused once its action ran.
-    actions: Vec<Option<Action<C>>>,
-    actions_free: Vec<u32>,
+    /// Pending actions by millisecond, each millisecond's in the order scheduled.
+    queue: Calendar<Action<C>>,
     slots: Vec<Slot<C>>,
     index: BTreeMap<NodeId, usize>,
     history: History<C>,
@@ -196,10 +187,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
     let mut world = Fast {
         seed,
         now_ms: 0,
-        seq: 0,
-        queue: BinaryHeap::new(),
-        actions: Vec::new(),
-        actions_free: Vec::new(),
+        queue: Calendar::new(),
         index: slots
             .iter()
             .enumerate()
@@ -213,6 +201,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
             network.latency_ms_min,
             network.latency_ms_max,
         )),
+        // In slot order, so the fast world asks for links by its nodes' positions.
         wires: Wires::new(&scenario.cluster.ids()),
         error: None,
         outputs: Vec::new(),
@@ -275,15 +264,9 @@ impl<C: Core> World<C> for Fast<C> {
     fn run_due(&mut self) -> Result<(), String> {
         let now_ms = self.now_ms;
         let mut batch = std::mem::take(&mut self.batch);
-        while self.queue.peek().is_some_and(|e| e.0 .0 <= now_ms) {
-            let Reverse((at_ms, _, slot)) = self.queue.pop().expect("peeked");
-            debug_assert_eq!(at_ms, now_ms, "an event was scheduled in the past");
-            let action = self.actions[slot as usize]
-                .take()
-                .expect("a queued slot holds its action");
-            self.actions_free.push(slot);
-            batch.push(action);
-        }
+        // In the order scheduled, which the stable sort keeps for equal keys, as the
+        // heap's (time, sequence) order did.
+        self.queue.take_due(&mut batch);
         batch.sort_by_key(Action::order);
         for action in batch.drain(..) {
             self.execute(action);
@@ -306,10 +289,11 @@ impl<C: Core> World<C> for Fast<C> {
 
     fn jump(&mut self, next_ms: u64) {
         let mut next_ms = next_ms;
-        if let Some(e) = self.queue.peek() {
-            next_ms = next_ms.min(e.0 .0);
+        if let Some(due_ms) = self.queue.next_ms() {
+            next_ms = next_ms.min(due_ms);
         }
         self.now_ms = next_ms.max(self.now_ms + 1);
+        self.queue.advance(self.now_ms);
     }
 
     fn into_history(self) -> History<C> {
@@ -319,18 +303,7 @@ impl<C: Core> World<C> for Fast<C> {
 
 impl<C: Core> Fast<C> {
     fn schedule(&mut self, at_ms: u64, action: Action<C>) {
-        self.seq += 1;
-        let slot = match self.actions_free.pop() {
-            Some(slot) => {
-                self.actions[slot as usize] = Some(action);
-                slot
-            }
-            None => {
-                self.actions.push(Some(action));
-                (self.actions.len() - 1) as u32
-            }
-        };
-        self.queue.push(Reverse((at_ms, self.seq, slot)));
+        self.queue.push(at_ms, action);
     }
 
     fn record_node(&mut self, node: usize, kind: EventKind<C>) {
@@ -454,11 +427,10 @@ impl<C: Core> Fast<C> {
                 cut_count,
                 ..
             } => {
-                let from = self.slots[from].node.id;
-                let to_id = self.slots[to].node.id;
-                if !self.wires.intact(from, to_id, cut_count) || self.running(to).is_none() {
+                if !self.wires.intact_at(from, to, cut_count) || self.running(to).is_none() {
                     return; // cut in flight, or nobody listening
                 }
+                let from = self.slots[from].node.id;
                 self.record_node(
                     to,
                     EventKind::Delivered {
@@ -622,8 +594,7 @@ impl<C: Core> Fast<C> {
         latency_ms: u64,
         copy_index: u8,
     ) {
-        let (from_id, to_id) = (self.slots[from].node.id, self.slots[to].node.id);
-        let Some(cut_count) = self.wires.enter(from_id, to_id) else {
+        let Some(cut_count) = self.wires.enter_at(from, to) else {
             return;
         };
         self.schedule(

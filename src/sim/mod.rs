@@ -1,7 +1,8 @@
 //! The worlds a scenario runs in, and the one phase driver over them: the fast event
-//! heap ([`run_fast`]) and turmoil ([`run_turmoil`]), both generic over any protocol,
+//! calendar ([`run_fast`]) and turmoil ([`run_turmoil`]), both generic over any protocol,
 //! both driven by the same director (safety with faults, then liveness).
 
+mod calendar;
 mod director;
 pub mod fast;
 mod layer_faults;

@@ -31,6 +31,26 @@ impl Wires {
         Some(a * self.index.len() + b)
     }
 
+    /// The link from the `from`th node to the `to`th, counted in the order of the ids
+    /// given to [`Wires::new`]: the fast world knows its nodes by that position, and
+    /// asks for every datagram twice, so it skips the lookup by id.
+    fn link_at(&self, from: usize, to: usize) -> usize {
+        let n = self.index.len();
+        assert!(from < n && to < n, "link {from} -> {to} of {n} nodes");
+        from * n + to
+    }
+
+    /// [`Wires::enter`] by position (see [`Wires::link_at`]).
+    pub fn enter_at(&self, from: usize, to: usize) -> Option<u64> {
+        let link = self.link_at(from, to);
+        (!self.cut[link]).then_some(self.cut_count[link])
+    }
+
+    /// [`Wires::intact`] by position (see [`Wires::link_at`]).
+    pub fn intact_at(&self, from: usize, to: usize, cut_count: u64) -> bool {
+        self.cut_count[self.link_at(from, to)] == cut_count
+    }
+
     /// Cut the directed link, dropping what is in flight on it.
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
         if let Some(link) = self.link(from, to) {

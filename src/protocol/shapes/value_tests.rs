@@ -139,11 +139,7 @@ fn check(events: Vec<Event<Tiny>>) -> Verdict {
     let history = History { events };
     let setup = setup();
     assert_eq!(TinyProtocol.deciders(&setup), DECIDERS);
-    let judging = Judging {
-        history: &history,
-        setup: &setup,
-        deciders: &DECIDERS,
-    };
+    let judging = Judging::new(&history, &setup, &DECIDERS);
     Verdict::of(&TinyProtocol.properties(), &judging)
 }
 

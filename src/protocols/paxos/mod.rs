@@ -21,7 +21,9 @@ pub use acceptor::{Acceptor, AcceptorState};
 pub use bugs::{Bug, Bugs};
 pub use learner::{Learner, LearnerState, TallyRules};
 pub use msg::{Ballot, Msg, MsgKind, Value, VALUE_BYTES_MAX};
-pub use node::{DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig};
+pub use node::{
+    DurableParts, DurableState, Input, Membership, Node, Note, Output, Roles, Timer, TimingConfig,
+};
 pub use proposer::{Proposer, ProposerRules, ProposerState};
 pub use protocol::{draft_on, lab, servers_and_clients, Paxos, PaxosParams};
 pub use settle::SettleTracker;

@@ -11,6 +11,7 @@ use super::proposer::{Proposer, ProposerRules, ProposerState};
 use crate::ids::NodeId;
 use crate::protocol::{Core, CoreInput, CoreOutput, Observation};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which roles a node plays.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,12 +52,88 @@ impl Default for TimingConfig {
 }
 
 /// Everything a node persists, as one snapshot: the shell writes and fsyncs it before
-/// executing any output that follows it.
+/// executing any output that follows it. Its parts are read through `Deref`.
+///
+/// Shared, not copied: one snapshot is the node's disk, the history's `Persisted`
+/// event and a restart's recovered state at once, so a clone costs a reference count
+/// and a history event holding one stays small (every event of a run is moved as it
+/// is recorded). Serialized as its parts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DurableState {
+#[serde(transparent)]
+pub struct DurableState(Arc<DurableParts>);
+
+/// What [`DurableState`] holds: each role's durable part, for the roles a node plays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurableParts {
     pub acceptor: Option<AcceptorState>,
     pub proposer: Option<ProposerState>,
     pub learner: Option<LearnerState>,
+}
+
+impl DurableState {
+    pub fn new(parts: DurableParts) -> Self {
+        DurableState(Arc::new(parts))
+    }
+}
+
+impl From<DurableParts> for DurableState {
+    fn from(parts: DurableParts) -> Self {
+        DurableState::new(parts)
+    }
+}
+
+impl std::ops::Deref for DurableState {
+    type Target = DurableParts;
+
+    fn deref(&self) -> &DurableParts {
+        &self.0
+    }
+}
+
+/// A [`DurableState`] borrowed from a node's roles, with the planted bugs' omissions
+/// applied: the acceptor's (promised, accepted), the proposer's (round, value), the
+/// learner's learned value.
+struct DurableView<'a> {
+    acceptor: Option<(Option<Ballot>, Option<&'a (Ballot, Value)>)>,
+    proposer: Option<(u64, Option<&'a Value>)>,
+    learner: Option<Option<&'a Value>>,
+}
+
+impl DurableView<'_> {
+    fn to_state(&self) -> DurableState {
+        DurableState::new(DurableParts {
+            acceptor: self.acceptor.map(|(promised, accepted)| AcceptorState {
+                promised,
+                accepted: accepted.cloned(),
+            }),
+            proposer: self.proposer.map(|(round, value)| ProposerState {
+                round,
+                value: value.cloned(),
+            }),
+            learner: self.learner.map(|learned| LearnerState {
+                learned: learned.cloned(),
+            }),
+        })
+    }
+
+    /// Whether `state` is this snapshot.
+    fn is(&self, state: &DurableState) -> bool {
+        let acceptor = match (self.acceptor, &state.acceptor) {
+            (Some((promised, accepted)), Some(a)) => {
+                promised == a.promised && accepted == a.accepted.as_ref()
+            }
+            (mine, theirs) => mine.is_none() && theirs.is_none(),
+        };
+        let proposer = match (self.proposer, &state.proposer) {
+            (Some((round, value)), Some(p)) => round == p.round && value == p.value.as_ref(),
+            (mine, theirs) => mine.is_none() && theirs.is_none(),
+        };
+        let learner = match (self.learner, &state.learner) {
+            (Some(learned), Some(l)) => learned == l.learned.as_ref(),
+            (mine, theirs) => mine.is_none() && theirs.is_none(),
+        };
+        acceptor && proposer && learner
+    }
 }
 
 /// Timers a node asks its shell to set. A timer that fires after it stopped mattering
@@ -120,6 +197,8 @@ pub struct Node {
     last_durable: DurableState,
     /// A step's effects, kept between steps so a step allocates nothing for them.
     effects: Vec<Output>,
+    /// What a message to itself causes, likewise kept.
+    self_effects: Vec<Output>,
 }
 
 /// The cluster as one node sees it.
@@ -163,6 +242,7 @@ impl Node {
             learner: roles.learner.then(Learner::default),
             last_durable: DurableState::default(),
             effects: Vec::new(),
+            self_effects: Vec::new(),
         }
         .with_proposer_rules()
         .with_snapshot()
@@ -199,25 +279,30 @@ impl Node {
     /// The durable part of this node's state: what it writes to disk. Planted bugs
     /// that forget state on restart leave the forgotten field out of the snapshot.
     pub fn durable(&self) -> DurableState {
-        DurableState {
+        self.durable_view().to_state()
+    }
+
+    /// [`Node::durable`] by reference: every step compares it with the last snapshot,
+    /// and most steps change nothing durable, so it is built only when it differs.
+    fn durable_view(&self) -> DurableView<'_> {
+        DurableView {
             acceptor: self.acceptor.as_ref().map(|a| {
-                let mut state = a.state.clone();
-                if self.bugs.has(Bug::AcceptorForgetsPromise) {
-                    state.promised = None;
-                }
-                if self.bugs.has(Bug::AcceptorForgetsAccepted) {
-                    state.accepted = None;
-                }
-                state
+                let promised = a.state.promised;
+                let accepted = a.state.accepted.as_ref();
+                (
+                    promised.filter(|_| !self.bugs.has(Bug::AcceptorForgetsPromise)),
+                    accepted.filter(|_| !self.bugs.has(Bug::AcceptorForgetsAccepted)),
+                )
             }),
             proposer: self.proposer.as_ref().map(|p| {
-                let mut state = p.state.clone();
-                if self.bugs.has(Bug::ProposerForgetsRound) {
-                    state.round = 0;
-                }
-                state
+                let round = if self.bugs.has(Bug::ProposerForgetsRound) {
+                    0
+                } else {
+                    p.state.round
+                };
+                (round, p.state.value.as_ref())
             }),
-            learner: self.learner.as_ref().map(|l| l.state.clone()),
+            learner: self.learner.as_ref().map(|l| l.state.learned.as_ref()),
         }
     }
 
@@ -249,16 +334,17 @@ impl Node {
                 if *to == self.id {
                     let msg = msg.clone();
                     effects.remove(i);
-                    let mut more = Vec::new();
+                    let mut more = std::mem::take(&mut self.self_effects);
                     self.dispatch(Input::Receive { from: self.id, msg }, &mut more);
-                    effects.splice(i..i, more);
+                    effects.splice(i..i, more.drain(..));
+                    self.self_effects = more;
                     continue;
                 }
             }
             i += 1;
         }
-        let after = self.durable();
-        if after != self.last_durable {
+        if !self.durable_view().is(&self.last_durable) {
+            let after = self.durable();
             let unsynced = self.bugs.has(Bug::AcceptorSkipsFsync)
                 && after.acceptor != self.last_durable.acceptor;
             self.last_durable = after.clone();
@@ -274,6 +360,7 @@ impl Node {
 
     /// Replace every role's state with `recovered` (roles missing there start empty).
     fn restore(&mut self, recovered: DurableState) {
+        let recovered = Arc::unwrap_or_clone(recovered.0);
         if let Some(a) = &mut self.acceptor {
             *a = Acceptor::recover(recovered.acceptor.unwrap_or_default());
         }

@@ -243,7 +243,7 @@ fn acceptor_persists_before_replying() {
     assert!(persist_at[0] < promise_at[0], "Persist first: {out:?}");
     let state = persists(&out).remove(0);
     assert_eq!(
-        state.acceptor.expect("acceptor state").promised,
+        state.acceptor.clone().expect("acceptor state").promised,
         Some(b(5, 2))
     );
 
@@ -286,7 +286,11 @@ fn acceptor_persists_before_replying() {
     let mut to: Vec<NodeId> = sends(&out).into_iter().map(|(to, _)| to).collect();
     to.sort();
     assert_eq!(to, ids(&[2, 8, 9]));
-    let state = persists(&out).remove(0).acceptor.expect("acceptor state");
+    let state = persists(&out)
+        .remove(0)
+        .acceptor
+        .clone()
+        .expect("acceptor state");
     assert_eq!(state.accepted, Some((b(5, 2), v("V"))));
 
     // A duplicate Accept re-announces the acceptance but has nothing new to persist.
@@ -303,14 +307,14 @@ fn acceptor_persists_before_replying() {
 /// "Mine", so its first ballot (emitted by Start) is 5.1. Returns the node and the
 /// outputs of the start.
 fn proposer_at_round_5(acceptors: &[u16]) -> (Node, Vec<Output>) {
-    let recovered = DurableState {
+    let recovered = DurableState::new(DurableParts {
         acceptor: None,
         proposer: Some(ProposerState {
             round: 4,
             value: Some(v("Mine")),
         }),
         learner: None,
-    };
+    });
     let (p, out) = boot(
         1,
         PROPOSER,
@@ -486,18 +490,18 @@ fn restarted_proposer_never_reuses_a_ballot() {
         .pop()
         .expect("the restart round is persisted");
     assert_eq!(
-        again.proposer.expect("proposer state").round,
+        again.proposer.clone().expect("proposer state").round,
         after[0].round
     );
 
-    let idle = DurableState {
+    let idle = DurableState::new(DurableParts {
         acceptor: None,
         proposer: Some(ProposerState {
             round: 41,
             value: None,
         }),
         learner: None,
-    };
+    });
     let (mut p, out) = boot(1, PROPOSER, m, TimingConfig::default(), Some(idle));
     assert!(
         sends(&out).is_empty(),

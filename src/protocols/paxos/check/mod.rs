@@ -20,6 +20,7 @@ use crate::ids::NodeId;
 pub(crate) use crate::protocol::node_list;
 use crate::protocol::{Expectation, Judge, Judging, Property, Violation};
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 
 /// A Paxos run's history.
 pub type History = crate::history::History<Node>;
@@ -99,21 +100,35 @@ fn roster(j: &Judging<Paxos>) -> Roster {
     }
 }
 
+/// What the Paxos judges read in common: the roster, and the values chosen, which
+/// agreement, validity, learner integrity and `value_chosen` all rest on. Derived once
+/// per run ([`Judging::shared`]) rather than once by each of those judges.
+struct Facts {
+    roster: Roster,
+    choices: Vec<safety::Choice>,
+}
+
+fn facts(j: &Judging<Paxos>) -> Rc<Facts> {
+    j.shared(|j| {
+        let roster = roster(j);
+        let choices = safety::choices(j.history, &roster);
+        Facts { roster, choices }
+    })
+}
+
 /// Every Paxos property: safety, then liveness, then coverage.
 pub fn judges() -> Vec<Judge<Paxos>> {
     vec![
         Judge::violations(&AGREEMENT, |j| {
-            safety::agreement(&safety::choices(j.history, &roster(j)))
-                .into_iter()
-                .collect()
+            safety::agreement(&facts(j).choices).into_iter().collect()
         }),
         Judge::violations(&VALIDITY, |j| {
-            safety::validity(j.history, &safety::choices(j.history, &roster(j)))
+            safety::validity(j.history, &facts(j).choices)
         }),
         Judge::violations(&LEARNER_INTEGRITY, |j| {
-            safety::learner_integrity(j.history, &safety::choices(j.history, &roster(j)))
+            safety::learner_integrity(j.history, &facts(j).choices)
         }),
-        Judge::violations(&LIVENESS, |j| check_liveness(j.history, &roster(j))),
+        Judge::violations(&LIVENESS, |j| check_liveness(j.history, &facts(j).roster)),
         Judge::reached(&COMPETING_BALLOTS, |j| {
             coverage::competing_ballots(j.history)
         }),
@@ -132,11 +147,9 @@ pub fn judges() -> Vec<Judge<Paxos>> {
             coverage::duplicate_delivered(j.history)
         }),
         Judge::reached(&MAJORITY_ISOLATED, |j| {
-            coverage::majority_isolated(j.history, &roster(j))
+            coverage::majority_isolated(j.history, &facts(j).roster)
         }),
-        Judge::reached(&VALUE_CHOSEN, |j| {
-            !safety::choices(j.history, &roster(j)).is_empty()
-        }),
+        Judge::reached(&VALUE_CHOSEN, |j| !facts(j).choices.is_empty()),
     ]
 }
 

@@ -7,7 +7,8 @@ use crate::check::{judge, CoverageCounts};
 use crate::history::Phase;
 use crate::protocol::{prepare, JudgeFn, Protocol, RunSetup, Verdict};
 use crate::protocols::paxos::{
-    lab, Ballot, DurableState, LearnerState, Msg, Note, PaxosParams, TimingConfig, Value,
+    lab, Ballot, DurableParts, DurableState, LearnerState, Msg, Note, PaxosParams, TimingConfig,
+    Value,
 };
 use crate::scenario::Cluster;
 
@@ -149,11 +150,8 @@ fn setup(roster: &Roster) -> RunSetup<Paxos> {
     scenario.cluster = Cluster::of_size(highest);
     scenario.params = serde_json::to_value(&params).expect("params serialize");
     let setup = prepare(&Paxos, &scenario).expect("a valid Paxos scenario");
-    let judging = Judging {
-        history: &History::default(),
-        setup: &setup,
-        deciders: &[],
-    };
+    let history = History::default();
+    let judging = Judging::new(&history, &setup, &[]);
     assert_eq!(super::roster(&judging), *roster);
     setup
 }
@@ -353,12 +351,12 @@ fn learning_an_unchosen_value_breaks_integrity() {
 fn recovered_learned_value_counts_as_prior_learn() {
     let recovered = |value: &str| EventKind::Started {
         incarnation: 1,
-        recovered: Some(DurableState {
+        recovered: Some(DurableState::new(DurableParts {
             learner: Some(LearnerState {
                 learned: Some(v(value)),
             }),
-            ..DurableState::default()
-        }),
+            ..DurableParts::default()
+        })),
     };
     let base = vec![
         ev(1, 1, proposed("Value_A")),           // 0
@@ -434,12 +432,12 @@ fn missing_learn_after_liveness_phase_breaks_liveness() {
 fn recovered_learned_value_counts_for_liveness() {
     let started = |learned: Option<&str>| EventKind::Started {
         incarnation: 1,
-        recovered: Some(DurableState {
+        recovered: Some(DurableState::new(DurableParts {
             learner: Some(LearnerState {
                 learned: learned.map(v),
             }),
-            ..DurableState::default()
-        }),
+            ..DurableParts::default()
+        })),
     };
     let mut events = vec![
         ev(1, 1, proposed("Value_A")),
@@ -484,13 +482,14 @@ fn proposer_that_never_finishes_breaks_liveness() {
     );
     assert_eq!(check_liveness(&gave_up, &roster3()), vec![]);
     let mut restarted = correct_history();
-    let recovered = crate::protocols::paxos::DurableState {
-        proposer: Some(crate::protocols::paxos::ProposerState {
-            round: 1,
-            value: Some(v("Value_A")),
-        }),
-        ..Default::default()
-    };
+    let recovered =
+        crate::protocols::paxos::DurableState::new(crate::protocols::paxos::DurableParts {
+            proposer: Some(crate::protocols::paxos::ProposerState {
+                round: 1,
+                value: Some(v("Value_A")),
+            }),
+            ..Default::default()
+        });
     restarted.events.insert(
         16,
         ev(
@@ -846,11 +845,7 @@ fn generic_judges_read_paxos_notes() {
     let generic = |h: &History| {
         Verdict::of(
             &value::judges::<Paxos>(),
-            &Judging {
-                history: h,
-                setup: &setup,
-                deciders: &deciders,
-            },
+            &Judging::new(h, &setup, &deciders),
         )
     };
     let verdict = generic(&h);
