@@ -90,11 +90,14 @@ impl std::ops::Deref for DurableState {
     }
 }
 
+/// An acceptor's durable part, borrowed: (promised, accepted).
+type AcceptorView<'a> = (Option<Ballot>, Option<&'a (Ballot, Value)>);
+
 /// A [`DurableState`] borrowed from a node's roles, with the planted bugs' omissions
 /// applied: the acceptor's (promised, accepted), the proposer's (round, value), the
 /// learner's learned value.
 struct DurableView<'a> {
-    acceptor: Option<(Option<Ballot>, Option<&'a (Ballot, Value)>)>,
+    acceptor: Option<AcceptorView<'a>>,
     proposer: Option<(u64, Option<&'a Value>)>,
     learner: Option<Option<&'a Value>>,
 }
