@@ -8,9 +8,9 @@
 //! ports are ephemeral and never handed out twice in this test process, and every child
 //! process is killed when its handle drops, even when a test panics.
 
-use gauntlet::ids::NodeId;
-use gauntlet::node::{decode_datagram, encode_datagram};
-use gauntlet::protocols::paxos::{Ballot, DurableState, Msg, Node};
+use crate::support::{prepare_and_bad_datagrams, seed_override, OVERSIZED_BYTES};
+use gauntlet::node::decode_datagram;
+use gauntlet::protocols::paxos::{DurableState, Msg, Node};
 use gauntlet::rng::Draw;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -23,37 +23,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-
-/// The seed override for a test that normally picks its own: `GAUNTLET_SEED=S`.
-fn seed_override() -> Option<u64> {
-    std::env::var("GAUNTLET_SEED").ok().map(|s| {
-        s.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("GAUNTLET_SEED={s} is not a u64"))
-    })
-}
-
-/// Bytes of the oversized datagram in [`prepare_and_bad_datagrams`].
-const OVERSIZED_BYTES: usize = 4_000;
-
-/// A valid Prepare from n2 at ballot 1.2, and four bad datagrams to send before it:
-/// garbage, the prepare cut short, an oversized datagram, and the prepare with wire
-/// version 99.
-fn prepare_and_bad_datagrams() -> (Vec<u8>, Vec<Vec<u8>>) {
-    let msg = Msg::Prepare {
-        ballot: Ballot::new(1, NodeId(2)),
-    };
-    let prepare = encode_datagram::<Node>(NodeId(2), 1, &msg);
-    let mut wrong_version = prepare.clone();
-    wrong_version[0] = 99;
-    let bad = vec![
-        b"not a datagram".to_vec(),
-        prepare[..prepare.len() - 3].to_vec(),
-        vec![1u8; OVERSIZED_BYTES],
-        wrong_version,
-    ];
-    (prepare, bad)
-}
 
 /// How long any one wait may take before the test fails: generous, for a loaded
 /// two-core CI machine, but bounded.
