@@ -1106,7 +1106,7 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
         shrink_budget,
         save,
     } = plan;
-    let lane_name = format!("{lane:?}").to_lowercase();
+    let lane_name = lane_name(lane);
     println!(
         "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {jobs} job(s), \
          at most {runs_max} runs per campaign, shrink budget {shrink_budget}"

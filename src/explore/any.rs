@@ -7,7 +7,7 @@ use crate::check::{judge, Property, Verdict, Violation};
 use crate::history::{render_event, History};
 use crate::protocol::{prepare, Core, PlantedBug, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::sim::shrink::{candidates, shrink, Shrunk};
+use crate::sim::shrink::{shrink, Shrunk};
 use crate::sim::{run_setup, Lane, RunEnd};
 
 /// A run's history with its protocol's types hidden: what reports, the corpus and the
@@ -107,8 +107,6 @@ pub trait AnyProtocol: Send + Sync {
     fn properties(&self) -> Vec<&'static Property>;
     /// Run `scenario` in `lane` and judge it.
     fn run(&self, scenario: &Scenario, lane: Lane) -> Result<Judged, ScenarioError>;
-    /// Smaller scenarios this protocol accepts ([`crate::sim::shrink::candidates`]).
-    fn shrink_candidates(&self, scenario: &Scenario) -> Vec<Scenario>;
     /// Shrink `scenario` while `still_fails` holds, within `budget` runs.
     fn shrink(
         &self,
@@ -159,10 +157,6 @@ impl<P: Protocol> AnyProtocol for P {
             verdict,
             trace: Box::new(report.history),
         })
-    }
-
-    fn shrink_candidates(&self, scenario: &Scenario) -> Vec<Scenario> {
-        candidates(self, scenario)
     }
 
     fn shrink(

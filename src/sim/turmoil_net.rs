@@ -16,8 +16,8 @@ use std::rc::Rc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// Most datagrams one inbox holds; beyond it new ones are lost (and counted), as a
-/// full socket buffer loses them.
+/// Most datagrams one inbox holds; beyond it the run ends as a harness error (the
+/// turmoil world checks [`SimNet::overflowed`] after every tick).
 pub const INBOX_DATAGRAMS_MAX: usize = 65_536;
 
 /// Where a datagram waits: `(due_ms, from, msg_id, arrival)`.
@@ -42,7 +42,7 @@ pub(crate) struct SimNet {
     pub wires: Wires,
     inboxes: BTreeMap<NodeId, Inbox>,
     arrivals: u64,
-    /// Datagrams lost to a full inbox.
+    /// Datagrams refused by a full inbox: any ends the run.
     pub overflowed: u64,
 }
 
@@ -167,5 +167,29 @@ impl SimLink for SimTransport {
                 None => notify.notified().await,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An inbox holds at most `INBOX_DATAGRAMS_MAX` datagrams; one more is refused and
+    /// counted (the turmoil world then ends the run), and a cut link loses a datagram
+    /// at once without counting it.
+    #[test]
+    fn a_full_inbox_refuses_and_counts() {
+        let (a, b) = (NodeId(1), NodeId(2));
+        let mut net = SimNet::new(&[a, b]);
+        for i in 0..INBOX_DATAGRAMS_MAX as u64 {
+            net.enqueue(a, b, b"x", 5, i);
+        }
+        assert_eq!(net.overflowed, 0);
+        net.enqueue(a, b, b"x", 5, u64::MAX);
+        assert_eq!(net.overflowed, 1);
+        net.wires.cut(b, a);
+        net.enqueue(b, a, b"y", 5, 0);
+        assert_eq!(net.overflowed, 1);
+        assert_eq!(net.next_due(a), None, "the cut link delivered nothing");
     }
 }

@@ -160,8 +160,18 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
         self.sim.bounce(node.host_name());
     }
 
+    /// One turmoil tick. A node's inbox that overflowed ends the run as a harness
+    /// error, as the fast world's full queue does: losing datagrams silently would be
+    /// a fault the scenario never asked for.
     fn run_due(&mut self) -> Result<(), String> {
-        self.sim.step().map(|_| ()).map_err(|e| e.to_string())
+        self.sim.step().map_err(|e| e.to_string())?;
+        if self.net.borrow().overflowed > 0 {
+            return Err(format!(
+                "a node's inbox exceeded {} datagrams",
+                super::turmoil_net::INBOX_DATAGRAMS_MAX
+            ));
+        }
+        Ok(())
     }
 
     fn jump(&mut self, _next_ms: u64) {}
