@@ -29,8 +29,8 @@
 
 use gauntlet::ids::NodeId;
 use gauntlet::protocol::{
-    BasicEvent, Core, CoreInput, CoreOutput, Draft, Observation, Peers, PlantedBug, Protocol,
-    RunSetup,
+    BasicEvent, Context, Core, CoreInput, CoreOutput, Draft, NoLog, Observation, Peers, PlantedBug,
+    Protocol, RunSetup,
 };
 use gauntlet::rng::ChaCha8Rng;
 use gauntlet::value::Value;
@@ -108,20 +108,26 @@ impl Core for EchoNode {
     type State = Disk;
     type Event = BasicEvent;
     type Timer = Tick;
+    type Entry = NoLog;
 
     /// What the generic judges read: `Proposed` and `Decided` events.
     fn observe(event: &BasicEvent) -> Option<Observation> {
         event.observe()
     }
 
-    fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>) {
+    fn step(
+        &mut self,
+        _cx: &mut Context<'_>,
+        input: CoreInput<Self>,
+        out: &mut Vec<CoreOutput<Self>>,
+    ) {
         let tick = CoreOutput::SetTimer {
             timer: Tick,
             delay_ms_min: TICK_MS,
             delay_ms_max: TICK_MS,
         };
         match input {
-            CoreInput::Start { recovered } => {
+            CoreInput::Start { recovered, .. } => {
                 self.decided = recovered.and_then(|disk| disk.decided);
                 out.push(tick);
             }

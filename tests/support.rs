@@ -206,7 +206,8 @@ pub fn prepare_and_bad_datagrams() -> (Vec<u8>, Vec<Vec<u8>>) {
         &Msg::Prepare {
             ballot: Ballot::new(1, NodeId(2)),
         },
-    );
+    )
+    .expect("a prepare fits a datagram");
     let mut wrong_version = prepare.clone();
     wrong_version[0] = 99;
     let bad = vec![

@@ -1,6 +1,6 @@
 //! [`FaultyStorage`]: the disk faults of a simulated machine, as a decorator around any
 //! [`Storage`]. Today it carries one: a crash loses every write that was never fsynced
-//! (`Storage::write_unsynced`), because a simulated crash is a whole machine's and the
+//! (`Storage::write_unsynced`, `Storage::log_append_unsynced`), because a simulated crash is a whole machine's and the
 //! page cache goes with it. The storage underneath stays a plain filesystem discipline
 //! with no fault logic in it; disk faults to come (corrupted or lost sectors, a full
 //! disk) belong here too.
@@ -22,6 +22,9 @@ pub struct FaultyStorage<S> {
     inner: S,
     /// The last unsynced snapshot not yet superseded by a durable one.
     page_cache: Option<Vec<u8>>,
+    /// Log entries appended without fsync since the last synced log write: the next
+    /// one writes them first, a crash loses them.
+    log_page_cache: Vec<Vec<u8>>,
 }
 
 impl<S: Storage> FaultyStorage<S> {
@@ -29,7 +32,18 @@ impl<S: Storage> FaultyStorage<S> {
         FaultyStorage {
             inner,
             page_cache: None,
+            log_page_cache: Vec::new(),
         }
+    }
+
+    /// Write the log's unsynced entries through, as the fsync of a later log write
+    /// makes them durable.
+    fn flush_log(&mut self) -> Result<()> {
+        if !self.log_page_cache.is_empty() {
+            let pending = std::mem::take(&mut self.log_page_cache);
+            self.inner.log_append(&pending)?;
+        }
+        Ok(())
     }
 }
 
@@ -60,5 +74,26 @@ impl<S: Storage> Storage for FaultyStorage<S> {
 
     fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()> {
         self.inner.write_plain(name, contents)
+    }
+
+    fn log_load(&mut self) -> Result<Vec<Vec<u8>>> {
+        let mut log = self.inner.log_load()?;
+        log.extend(self.log_page_cache.iter().cloned());
+        Ok(log)
+    }
+
+    fn log_append(&mut self, entries: &[Vec<u8>]) -> Result<()> {
+        self.flush_log()?;
+        self.inner.log_append(entries)
+    }
+
+    fn log_append_unsynced(&mut self, entries: &[Vec<u8>]) -> Result<()> {
+        self.log_page_cache.extend(entries.iter().cloned());
+        Ok(())
+    }
+
+    fn log_truncate(&mut self, len: u64) -> Result<()> {
+        self.flush_log()?;
+        self.inner.log_truncate(len)
     }
 }

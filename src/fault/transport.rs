@@ -70,7 +70,7 @@ impl<C: Core, L: SimLink + 'static> Transport for FaultyTransport<C, L> {
     /// in flight with its latency; a held-back copy is sent by a task of the node's
     /// own, so it dies with the node (a crash drops what it had not yet sent).
     async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
-        let (header, payload) = split(datagram)
+        let (header, payload) = split(datagram, C::MESSAGE_BYTES_MAX)
             .unwrap_or_else(|e| panic!("{} sent a datagram it cannot read: {e}", self.me));
         let msg = C::decode_msg(payload)
             .unwrap_or_else(|e| panic!("{} sent a message it cannot read: {e}", self.me));

@@ -39,6 +39,7 @@ pub trait Trace: 'static {
     type Msg: Payload;
     type State: Payload;
     type Event: Payload;
+    type Entry: Payload;
 }
 
 /// Which half of a run an event belongs to (principle 4: safety, then liveness).
@@ -148,6 +149,24 @@ pub enum EventKind<T: Trace> {
     /// before the next `Persisted` loses it.
     WrittenUnsynced {
         state: T::State,
+    },
+    /// The node found a durable log of `len` entries when it started (recorded right
+    /// after `Started`, and only for a non-empty log).
+    LogRecovered {
+        len: u64,
+    },
+    /// The node appended these entries to its log, fsynced.
+    Appended {
+        entries: Vec<T::Entry>,
+    },
+    /// The node appended these entries without fsync (only a planted bug does this):
+    /// a crash before the next synced log write loses them.
+    AppendedUnsynced {
+        entries: Vec<T::Entry>,
+    },
+    /// The node cut its log to its first `len` entries, durably.
+    Truncated {
+        len: u64,
     },
     /// An event of the protocol's own (a promise, an adoption, a decision, ...).
     Protocol(T::Event),

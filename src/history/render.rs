@@ -88,8 +88,27 @@ pub fn render_event<T: Trace>(e: &Event<T>) -> String {
         }
         EventKind::Persisted { state } => format!("persist {state}"),
         EventKind::WrittenUnsynced { state } => format!("write WITHOUT fsync {state}"),
+        EventKind::LogRecovered { len } => format!("log of {len} entries recovered"),
+        EventKind::Appended { entries } => format!("append {}", entry_list(entries)),
+        EventKind::AppendedUnsynced { entries } => {
+            format!("append WITHOUT fsync {}", entry_list(entries))
+        }
+        EventKind::Truncated { len } => format!("truncate log to {len} entries"),
         EventKind::Protocol(event) => event.to_string(),
     };
     line.push_str(&body);
     line
+}
+
+/// Log entries as a trace shows them: `[a, b, c]`.
+fn entry_list<E: std::fmt::Display>(entries: &[E]) -> String {
+    let mut text = String::from("[");
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&entry.to_string());
+    }
+    text.push(']');
+    text
 }

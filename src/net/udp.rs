@@ -4,7 +4,7 @@
 //! socket's transient errors (an ICMP "port unreachable" from a peer that is down) from
 //! ever reaching the shell as a failure.
 
-use super::{Transport, DATAGRAM_BYTES_MAX};
+use super::Transport;
 use crate::ids::NodeId;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -20,11 +20,11 @@ const UDP_PAYLOAD_BYTES_MAX: usize = 65_536;
 /// What the transport refused or swallowed, for the node's stop summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UdpCounters {
-    /// Datagrams received over [`DATAGRAM_BYTES_MAX`]. They are handed on cut to the
-    /// receive buffer (the limit plus one byte), so the shell records them as malformed
-    /// and drops them; the true size is logged here.
+    /// Datagrams received over the protocol's message limit (the shell's receive
+    /// buffer is the limit plus one byte). They are handed on cut to the buffer, so the
+    /// shell records them as malformed and drops them; the true size is logged here.
     pub oversized_received: u64,
-    /// Sends refused because the datagram was over the limit.
+    /// Sends refused because the datagram was over what UDP carries.
     pub oversized_unsent: u64,
     /// Sends to a node the address book does not know.
     pub unknown_peer: u64,
@@ -87,13 +87,14 @@ fn is_transient(e: &io::Error) -> bool {
 
 impl Transport for UdpTransport {
     async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
-        if datagram.len() > DATAGRAM_BYTES_MAX {
+        if datagram.len() > crate::protocol::MESSAGE_BYTES_LIMIT {
             self.count(|c| c.oversized_unsent += 1);
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "datagram of {} bytes over the {DATAGRAM_BYTES_MAX}-byte limit",
-                    datagram.len()
+                    "datagram of {} bytes over the {}-byte limit",
+                    datagram.len(),
+                    crate::protocol::MESSAGE_BYTES_LIMIT
                 ),
             ));
         }
@@ -113,10 +114,11 @@ impl Transport for UdpTransport {
         let mut whole = self.scratch.borrow_mut();
         match self.socket.try_recv_from(&mut whole) {
             Ok((len, from)) => {
-                if len > DATAGRAM_BYTES_MAX {
+                let limit = buf.len().saturating_sub(1);
+                if len > limit {
                     self.count(|c| c.oversized_received += 1);
                     tracing::warn!(
-                        "oversized datagram of {len} bytes from {from} (limit {DATAGRAM_BYTES_MAX}): dropped"
+                        "oversized datagram of {len} bytes from {from} (limit {limit}): dropped"
                     );
                 }
                 let kept = len.min(buf.len());

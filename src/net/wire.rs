@@ -1,5 +1,6 @@
 //! The wire envelope every protocol's datagrams share: `version u8 | from u16 |
-//! msg_id u64 | payload`, big-endian, at most [`DATAGRAM_BYTES_MAX`] bytes. The payload
+//! msg_id u64 | payload`, big-endian, at most the protocol's `Core::MESSAGE_BYTES_MAX`
+//! bytes (by default [`DATAGRAM_BYTES_MAX`]). The payload
 //! is the protocol's message as its core encodes it (`Core::encode_msg`; JSON by
 //! default). Decoding never panics: a datagram that does not decode is counted and
 //! dropped by the receiver.
@@ -8,15 +9,16 @@ use crate::ids::NodeId;
 use thiserror::Error;
 
 pub const WIRE_VERSION: u8 = 1;
-/// Largest datagram a node sends or accepts.
+/// The largest datagram of a protocol that does not say otherwise
+/// (`Core::MESSAGE_BYTES_MAX`).
 pub const DATAGRAM_BYTES_MAX: usize = 1024;
 /// Bytes before the payload.
 pub const HEADER_BYTES: usize = 11;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
-    #[error("datagram of {0} bytes exceeds the {DATAGRAM_BYTES_MAX}-byte limit")]
-    TooLarge(usize),
+    #[error("datagram of {bytes} bytes exceeds the {limit}-byte limit")]
+    TooLarge { bytes: usize, limit: usize },
     #[error("datagram of {0} bytes is shorter than the {HEADER_BYTES}-byte header")]
     Truncated(usize),
     #[error("wire version {0} is not {WIRE_VERSION}")]
@@ -40,10 +42,13 @@ pub fn begin(out: &mut Vec<u8>, header: Header) {
     out.extend_from_slice(&header.msg_id.to_be_bytes());
 }
 
-/// Split a datagram into its header and payload.
-pub fn split(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
-    if bytes.len() > DATAGRAM_BYTES_MAX {
-        return Err(DecodeError::TooLarge(bytes.len()));
+/// Split a datagram of at most `limit` bytes into its header and payload.
+pub fn split(bytes: &[u8], limit: usize) -> Result<(Header, &[u8]), DecodeError> {
+    if bytes.len() > limit {
+        return Err(DecodeError::TooLarge {
+            bytes: bytes.len(),
+            limit,
+        });
     }
     if bytes.len() < HEADER_BYTES {
         return Err(DecodeError::Truncated(bytes.len()));
@@ -71,18 +76,27 @@ mod tests {
         };
         begin(&mut bytes, header);
         bytes.extend_from_slice(b"payload");
-        let (back, payload) = split(&bytes).unwrap();
+        let (back, payload) = split(&bytes, DATAGRAM_BYTES_MAX).unwrap();
         assert_eq!((back, payload), (header, &b"payload"[..]));
         for cut in 0..HEADER_BYTES {
-            assert_eq!(split(&bytes[..cut]), Err(DecodeError::Truncated(cut)));
+            assert_eq!(
+                split(&bytes[..cut], DATAGRAM_BYTES_MAX),
+                Err(DecodeError::Truncated(cut))
+            );
         }
         let mut wrong = bytes.clone();
         wrong[0] = 9;
-        assert_eq!(split(&wrong), Err(DecodeError::WrongVersion(9)));
+        assert_eq!(
+            split(&wrong, DATAGRAM_BYTES_MAX),
+            Err(DecodeError::WrongVersion(9))
+        );
         let big = vec![WIRE_VERSION; DATAGRAM_BYTES_MAX + 1];
         assert_eq!(
-            split(&big),
-            Err(DecodeError::TooLarge(DATAGRAM_BYTES_MAX + 1))
+            split(&big, DATAGRAM_BYTES_MAX),
+            Err(DecodeError::TooLarge {
+                bytes: DATAGRAM_BYTES_MAX + 1,
+                limit: DATAGRAM_BYTES_MAX
+            })
         );
     }
 }

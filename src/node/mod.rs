@@ -9,7 +9,9 @@
 
 mod shell;
 
-pub use shell::{decode as decode_datagram, encode as encode_datagram, run_core, CoreNode};
+pub use shell::{
+    decode as decode_datagram, encode as encode_datagram, message_too_big, run_core, CoreNode,
+};
 
 use crate::history::{EventKind, Trace};
 use crate::ids::NodeId;
@@ -31,6 +33,14 @@ pub enum NodeError {
     Storage(#[from] StorageError),
     #[error("recovered state does not parse: {0}")]
     BadSnapshot(serde_json::Error),
+    #[error("recovered log entry {index} does not parse: {error}")]
+    BadLogEntry {
+        index: usize,
+        error: serde_json::Error,
+    },
+    /// A core built a message over its protocol's limit.
+    #[error("{0}")]
+    MessageTooBig(String),
     #[error("transport: {0}")]
     Transport(#[from] std::io::Error),
 }
@@ -45,7 +55,8 @@ pub struct NodeEnv<T: Trace> {
     /// Milliseconds since the run (or process) started.
     pub clock: Rc<dyn Fn() -> u64>,
     pub recorder: Rc<dyn Recorder<T>>,
-    /// This incarnation's own random stream (timer jitter).
+    /// This incarnation's own random stream: timer jitter, and the core's own draws
+    /// (`crate::protocol::Context::rng`).
     pub rng: ChaCha8Rng,
     /// 0 for the first start, then one more per restart. Message ids carry it, so ids
     /// stay unique across restarts.

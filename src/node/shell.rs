@@ -3,8 +3,8 @@
 use super::{NodeEnv, NodeError, CHOSEN_VALUE_FILE, TIMERS_MAX};
 use crate::history::EventKind;
 use crate::ids::NodeId;
-use crate::net::{begin, split, Header, Transport, DATAGRAM_BYTES_MAX};
-use crate::protocol::{Core, CoreInput, CoreOutput, Observation};
+use crate::net::{begin, split, Header, Transport};
+use crate::protocol::{Context, Core, CoreInput, CoreOutput, Observation, MESSAGE_BYTES_LIMIT};
 use crate::rng::Draw;
 use crate::storage::Storage;
 use crate::value::Value;
@@ -22,23 +22,42 @@ pub struct CoreNode<C> {
     pub client_request: Option<(u64, Value)>,
 }
 
-/// Encode `msg` as a datagram from `from`. A core that builds a message too big for a
-/// datagram is broken, not the network: that is an assertion.
-pub fn encode<C: Core>(from: NodeId, msg_id: u64, msg: &C::Msg) -> Vec<u8> {
+/// Encode `msg` as a datagram from `from`. A core that builds a message over its
+/// [`Core::MESSAGE_BYTES_MAX`] is broken (or its limit is wrong), not the network: an
+/// error that ends the run, naming the node and the message kind.
+pub fn encode<C: Core>(from: NodeId, msg_id: u64, msg: &C::Msg) -> Result<Vec<u8>, NodeError> {
+    const {
+        assert!(
+            C::MESSAGE_BYTES_MAX <= MESSAGE_BYTES_LIMIT,
+            "Core::MESSAGE_BYTES_MAX is over MESSAGE_BYTES_LIMIT"
+        )
+    };
     let mut out = Vec::with_capacity(64);
     begin(&mut out, Header { from, msg_id });
     C::encode_msg(msg, &mut out);
-    assert!(
-        out.len() <= DATAGRAM_BYTES_MAX,
-        "{from} built a {}-byte message; the limit is {DATAGRAM_BYTES_MAX}",
-        out.len()
-    );
-    out
+    if out.len() > C::MESSAGE_BYTES_MAX {
+        return Err(NodeError::MessageTooBig(message_too_big::<C>(
+            from,
+            msg,
+            out.len(),
+        )));
+    }
+    Ok(out)
+}
+
+/// The one text of an oversize message, so both lanes end such a run alike.
+pub fn message_too_big<C: Core>(from: NodeId, msg: &C::Msg, bytes: usize) -> String {
+    format!(
+        "{from} built a {} message of {bytes} bytes; its protocol's limit \
+         (Core::MESSAGE_BYTES_MAX) is {} bytes",
+        C::msg_kind(msg),
+        C::MESSAGE_BYTES_MAX
+    )
 }
 
 /// Decode a datagram: its sender, id and message, or why not.
 pub fn decode<C: Core>(bytes: &[u8]) -> Result<(NodeId, u64, C::Msg), String> {
-    let (header, payload) = split(bytes).map_err(|e| e.to_string())?;
+    let (header, payload) = split(bytes, C::MESSAGE_BYTES_MAX).map_err(|e| e.to_string())?;
     let msg = C::decode_msg(payload)?;
     Ok((header.from, header.msg_id, msg))
 }
@@ -67,6 +86,14 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
         Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(NodeError::BadSnapshot)?),
         None => None,
     };
+    let log = storage
+        .log_load()?
+        .iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            serde_json::from_slice(bytes).map_err(|error| NodeError::BadLogEntry { index, error })
+        })
+        .collect::<Result<Vec<C::Entry>, _>>()?;
     let CoreNode {
         id,
         core,
@@ -83,14 +110,27 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
         env,
         outputs: Vec::new(),
     };
+    let incarnation = shell.env.incarnation;
     shell.record(EventKind::Started {
-        incarnation: shell.env.incarnation,
+        incarnation,
         recovered: recovered.clone(),
     });
-    shell.step(CoreInput::Start { recovered }).await?;
+    if !log.is_empty() {
+        shell.record(EventKind::LogRecovered {
+            len: log.len() as u64,
+        });
+    }
+    shell
+        .step(CoreInput::Start {
+            incarnation,
+            recovered,
+            log,
+        })
+        .await?;
 
     let mut pending_request = client_request;
-    let mut buf = vec![0u8; DATAGRAM_BYTES_MAX + 1];
+    // One byte more than the limit, so an oversize datagram shows as one.
+    let mut buf = vec![0u8; C::MESSAGE_BYTES_MAX + 1];
     loop {
         // Everything due now, in one order whatever woke the node: the client request,
         // then the timers (by due time, then the order they were set), then the
@@ -151,7 +191,11 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
     /// Step the core and execute its outputs in order.
     async fn step(&mut self, input: CoreInput<C>) -> Result<(), NodeError> {
         let mut outputs = std::mem::take(&mut self.outputs);
-        self.core.step(input, &mut outputs);
+        let mut cx = Context {
+            now_ms: (self.env.clock)(),
+            rng: &mut self.env.rng,
+        };
+        self.core.step(&mut cx, input, &mut outputs);
         for output in outputs.drain(..) {
             match output {
                 CoreOutput::Persist(state) => {
@@ -164,7 +208,20 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
                     self.storage.write_unsynced(&bytes)?;
                     self.record(EventKind::WrittenUnsynced { state });
                 }
-                CoreOutput::Send { to, msg } => self.send(to, msg).await,
+                CoreOutput::Append(entries) => {
+                    self.storage.log_append(&encode_entries::<C>(&entries))?;
+                    self.record(EventKind::Appended { entries });
+                }
+                CoreOutput::AppendUnsynced(entries) => {
+                    self.storage
+                        .log_append_unsynced(&encode_entries::<C>(&entries))?;
+                    self.record(EventKind::AppendedUnsynced { entries });
+                }
+                CoreOutput::Truncate { len } => {
+                    self.storage.log_truncate(len)?;
+                    self.record(EventKind::Truncated { len });
+                }
+                CoreOutput::Send { to, msg } => self.send(to, msg).await?,
                 CoreOutput::SetTimer {
                     timer,
                     delay_ms_min,
@@ -197,12 +254,22 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
 
     /// Record the send and hand the datagram to the transport (in a simulation, the
     /// fault layer's decorator decides what becomes of it). A failed send is a lost
-    /// message, as UDP's are: not an error.
-    async fn send(&mut self, to: NodeId, msg: C::Msg) {
+    /// message, as UDP's are: not an error. An oversize message is one, before it is
+    /// recorded as sent.
+    async fn send(&mut self, to: NodeId, msg: C::Msg) -> Result<(), NodeError> {
         self.msg_seq += 1;
         let msg_id = self.msg_seq;
-        let datagram = encode::<C>(self.id, msg_id, &msg);
+        let datagram = encode::<C>(self.id, msg_id, &msg)?;
         self.record(EventKind::Sent { to, msg_id, msg });
         let _ = self.transport.send(to, &datagram).await;
+        Ok(())
     }
+}
+
+/// Log entries as the storage keeps them: one JSON document each.
+fn encode_entries<C: Core>(entries: &[C::Entry]) -> Vec<Vec<u8>> {
+    entries
+        .iter()
+        .map(|entry| serde_json::to_vec(entry).expect("log entries serialize"))
+        .collect()
 }

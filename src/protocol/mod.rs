@@ -35,9 +35,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt::{self, Debug};
 
-/// A protocol's node as a pure state machine: input in, outputs out, no I/O, no clock,
-/// no randomness (principle 1). Time, incarnation and random draws reach it as inputs
-/// (a timer's delay is drawn by the shell from the node's own stream).
+/// A protocol's node as a pure state machine: input in, outputs out, no I/O (principle
+/// 1). Time and randomness reach it only through the [`Context`] of each step, and its
+/// incarnation in [`CoreInput::Start`], all from the run's seed, so a core never keeps
+/// its own clock or boot counter and every run stays replayable.
 pub trait Core: Clone + 'static {
     /// The messages nodes exchange. `Display` is how a trace shows one.
     type Msg: Payload + Send;
@@ -47,9 +48,25 @@ pub trait Core: Clone + 'static {
     type Event: Payload + Send;
     /// The timers the core asks for.
     type Timer: Clone + Debug + 'static;
+    /// The entries of the node's durable log ([`CoreOutput::Append`]), for a protocol
+    /// that keeps one (Raft, PBFT, a chain); [`NoLog`] for one that keeps only its
+    /// small `State`.
+    type Entry: Payload + Send;
 
-    /// Feed one input; append what the node wants done to `out`, in order.
-    fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>);
+    /// The largest encoded message this protocol sends, envelope included: 1,024 bytes
+    /// unless the protocol says more, up to [`MESSAGE_BYTES_LIMIT`]. A message over it
+    /// ends the run with an error naming the node and the message kind: that is a
+    /// broken core or a wrong limit, not a network fault.
+    const MESSAGE_BYTES_MAX: usize = 1_024;
+
+    /// Feed one input; append what the node wants done to `out`, in order. `cx` says
+    /// the node's time and lends it its own random stream.
+    fn step(
+        &mut self,
+        cx: &mut Context<'_>,
+        input: CoreInput<Self>,
+        out: &mut Vec<CoreOutput<Self>>,
+    );
 
     /// The kind of `msg`: a short label that targeted faults name and filter on (list
     /// every label in [`Protocol::message_kinds`]).
@@ -89,14 +106,45 @@ impl<C: Core> Trace for C {
     type Msg = C::Msg;
     type State = C::State;
     type Event = C::Event;
+    type Entry = C::Entry;
+}
+
+/// The largest message any protocol may send: what one UDP datagram carries over IPv4
+/// (65,535 bytes less the IP and UDP headers), so real mode can send every message the
+/// simulation does.
+pub const MESSAGE_BYTES_LIMIT: usize = 65_507;
+
+/// What the shell hands a core with each input, the same in every world: the node's
+/// clock and its own random stream (drawn from the run's seed, per node and
+/// incarnation). The shell draws timer delays from the same stream, in output order.
+pub struct Context<'a> {
+    /// Milliseconds since the run started (real mode: since the process started).
+    pub now_ms: u64,
+    /// This incarnation's random stream. Draw with [`crate::rng::Draw`].
+    pub rng: &'a mut ChaCha8Rng,
+}
+
+/// The [`Core::Entry`] of a core without a durable log: it has no values, so such a
+/// core cannot append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoLog {}
+
+impl fmt::Display for NoLog {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
 }
 
 /// An input to a [`Core`].
-#[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer)]
+#[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer, C::Entry)]
 pub enum CoreInput<C: Core> {
-    /// The node (re)starts with what its storage recovered (`None`: a fresh disk).
+    /// The node (re)starts: `incarnation` 0 on its first start and one more on each
+    /// restart, with what its storage recovered: the last persisted state (`None`: a
+    /// fresh disk) and the durable log, oldest entry first.
     Start {
+        incarnation: u32,
         recovered: Option<C::State>,
+        log: Vec<C::Entry>,
     },
     /// A client asks this node to propose `value`.
     ClientRequest {
@@ -111,8 +159,20 @@ pub enum CoreInput<C: Core> {
     },
 }
 
+impl<C: Core> CoreInput<C> {
+    /// A start of incarnation 0 with `recovered` and an empty log: what a unit test of
+    /// a core without a log usually feeds first.
+    pub fn start(recovered: Option<C::State>) -> Self {
+        CoreInput::Start {
+            incarnation: 0,
+            recovered,
+            log: Vec::new(),
+        }
+    }
+}
+
 /// What a [`Core`] asks its shell to do, executed in order.
-#[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer, C::Event)]
+#[derive_where(Clone, Debug, PartialEq; C::Msg, C::State, C::Timer, C::Event, C::Entry)]
 pub enum CoreOutput<C: Core> {
     /// Send `msg` to `to` through the fault layer (a core handles messages to itself
     /// internally; the shell sends these over the network like any other).
@@ -122,6 +182,15 @@ pub enum CoreOutput<C: Core> {
     /// Write this state without fsync: a crash before a later `Persist` loses it.
     /// Correct protocols never ask for this; planted bugs do.
     PersistUnsynced(C::State),
+    /// Append `entries` to the durable log, written and fsynced (with every earlier
+    /// log write) before the outputs after it. The cost is the entries', not the log's.
+    Append(Vec<C::Entry>),
+    /// Append without fsync: a crash before the next synced log write loses these
+    /// entries (and any unsynced truncation before them). Planted bugs ask for this.
+    AppendUnsynced(Vec<C::Entry>),
+    /// Keep the first `len` entries of the log and drop the rest (a follower's
+    /// conflicting suffix), durably before the outputs after it.
+    Truncate { len: u64 },
     /// Fire `timer` after a delay drawn uniformly from the range by the node's stream,
     /// and never sooner than the next millisecond (a 0 ms delay means 1 ms).
     SetTimer {

@@ -6,7 +6,7 @@
 
 use crate::ids::NodeId;
 use crate::protocol::{
-    BasicEvent, Core, CoreInput, CoreOutput, Draft, Observation, Protocol, RunSetup,
+    BasicEvent, Context, Core, CoreInput, CoreOutput, Draft, NoLog, Observation, Protocol, RunSetup,
 };
 use crate::scenario::{Scenario, ScenarioError};
 use crate::value::Value;
@@ -77,10 +77,16 @@ impl Core for ToyNode {
     type State = ToyState;
     type Event = BasicEvent;
     type Timer = ();
+    type Entry = NoLog;
 
-    fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>) {
+    fn step(
+        &mut self,
+        _cx: &mut Context<'_>,
+        input: CoreInput<Self>,
+        out: &mut Vec<CoreOutput<Self>>,
+    ) {
         match input {
-            CoreInput::Start { recovered } => {
+            CoreInput::Start { recovered, .. } => {
                 self.decided = recovered.and_then(|s| s.decided);
             }
             CoreInput::ClientRequest { value } => {

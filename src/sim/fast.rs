@@ -36,8 +36,9 @@ use super::wires::Wires;
 use crate::fault::{Copy, FaultLayer, Verdict};
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
-use crate::node::{CoreNode, TIMERS_MAX};
-use crate::protocol::{Core, CoreInput, CoreOutput, Protocol, RunSetup, Settle};
+use crate::net::{begin, Header};
+use crate::node::{message_too_big, CoreNode, TIMERS_MAX};
+use crate::protocol::{Context, Core, CoreInput, CoreOutput, Protocol, RunSetup, Settle};
 use crate::rng::{stream_rng, Draw, Stream};
 use crate::value::Value;
 use rand_chacha::ChaCha8Rng;
@@ -138,6 +139,11 @@ struct Slot<C: Core> {
     /// A state written without fsync since then (`PersistUnsynced`): what a read sees
     /// while the node runs, and what a crash discards, as turmoil's fs does.
     unsynced: Option<C::State>,
+    /// The log as fsynced (`Append`, `Truncate`): survives any crash.
+    log_disk: Vec<C::Entry>,
+    /// Entries appended without fsync since the last synced log write
+    /// (`AppendUnsynced`): the next synced one writes them first, a crash loses them.
+    log_unsynced: Vec<C::Entry>,
     /// The incarnation the next spawn gets.
     incarnation_next: u32,
     life: Life<C>,
@@ -160,6 +166,8 @@ struct Fast<C: Core> {
     outputs: Vec<CoreOutput<C>>,
     /// The actions due in one millisecond, kept between milliseconds likewise.
     batch: Vec<Action<C>>,
+    /// Where a sent message is encoded to check its size, as the shell does.
+    wire: Vec<u8>,
 }
 
 /// Run a prepared scenario of `protocol` in the fast lane to its end.
@@ -178,6 +186,8 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
             },
             disk: None,
             unsynced: None,
+            log_disk: Vec::new(),
+            log_unsynced: Vec::new(),
             incarnation_next: 0,
             life: Life::Down,
         })
@@ -206,6 +216,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
         error: None,
         outputs: Vec::new(),
         batch: Vec::new(),
+        wire: Vec::new(),
     };
     // turmoil spawns every host's software when the simulation is built.
     for node in 0..n {
@@ -249,6 +260,7 @@ impl<C: Core> World<C> for Fast<C> {
         if let Some(&i) = self.index.get(&node) {
             self.slots[i].life = Life::Down;
             self.slots[i].unsynced = None;
+            self.slots[i].log_unsynced.clear();
         }
     }
 
@@ -338,6 +350,8 @@ impl<C: Core> Fast<C> {
                 let seed = self.seed;
                 let slot = &mut self.slots[node];
                 let recovered = slot.unsynced.clone().or_else(|| slot.disk.clone());
+                let mut log = slot.log_disk.clone();
+                log.extend(slot.log_unsynced.iter().cloned());
                 let id = slot.node.id;
                 slot.life = Life::Up {
                     incarnation,
@@ -361,7 +375,18 @@ impl<C: Core> Fast<C> {
                         recovered: recovered.clone(),
                     },
                 );
-                self.step(node, CoreInput::Start { recovered });
+                if !log.is_empty() {
+                    let len = log.len() as u64;
+                    self.record_node(node, EventKind::LogRecovered { len });
+                }
+                self.step(
+                    node,
+                    CoreInput::Start {
+                        incarnation,
+                        recovered,
+                        log,
+                    },
+                );
                 match request_at {
                     // A request already due comes right after the start, as the shell
                     // takes it at once.
@@ -448,7 +473,13 @@ impl<C: Core> Fast<C> {
     fn step(&mut self, node: usize, input: CoreInput<C>) {
         let mut outputs = std::mem::take(&mut self.outputs);
         match &mut self.slots[node].life {
-            Life::Up { core, .. } => core.step(input, &mut outputs),
+            Life::Up { core, rng, .. } => {
+                let mut cx = Context {
+                    now_ms: self.now_ms,
+                    rng,
+                };
+                core.step(&mut cx, input, &mut outputs)
+            }
             _ => unreachable!("only a running node is stepped"),
         }
         for output in outputs.drain(..) {
@@ -462,7 +493,30 @@ impl<C: Core> Fast<C> {
                     self.slots[node].unsynced = Some(state.clone());
                     self.record_node(node, EventKind::WrittenUnsynced { state });
                 }
-                CoreOutput::Send { to, msg } => self.send(node, to, msg),
+                CoreOutput::Append(entries) => {
+                    let slot = &mut self.slots[node];
+                    slot.log_disk.append(&mut slot.log_unsynced);
+                    slot.log_disk.extend(entries.iter().cloned());
+                    self.record_node(node, EventKind::Appended { entries });
+                }
+                CoreOutput::AppendUnsynced(entries) => {
+                    let slot = &mut self.slots[node];
+                    slot.log_unsynced.extend(entries.iter().cloned());
+                    self.record_node(node, EventKind::AppendedUnsynced { entries });
+                }
+                CoreOutput::Truncate { len } => {
+                    let slot = &mut self.slots[node];
+                    slot.log_disk.append(&mut slot.log_unsynced);
+                    slot.log_disk
+                        .truncate(usize::try_from(len).unwrap_or(usize::MAX));
+                    self.record_node(node, EventKind::Truncated { len });
+                }
+                CoreOutput::Send { to, msg } => {
+                    self.send(node, to, msg);
+                    if self.error.is_some() {
+                        break; // the node's shell stops at an oversize message
+                    }
+                }
                 CoreOutput::SetTimer {
                     timer,
                     delay_ms_min,
@@ -521,6 +575,21 @@ impl<C: Core> Fast<C> {
         *msg_seq += 1;
         let (msg_id, incarnation) = (*msg_seq, *incarnation);
         let from_id = self.slots[from].node.id;
+        // The size the shell would encode, and its verdict on an oversize message.
+        begin(
+            &mut self.wire,
+            Header {
+                from: from_id,
+                msg_id,
+            },
+        );
+        C::encode_msg(&msg, &mut self.wire);
+        if self.wire.len() > C::MESSAGE_BYTES_MAX {
+            if self.error.is_none() {
+                self.error = Some(message_too_big::<C>(from_id, &msg, self.wire.len()));
+            }
+            return;
+        }
         let verdict = self
             .faults
             .get_mut()

@@ -131,7 +131,8 @@ pub struct SimTransport {
 impl SimLink for SimTransport {
     fn send_in(&self, to: NodeId, datagram: &[u8], latency_ms: u64) {
         // The envelope names the sender and the message: the inbox orders by them.
-        let msg_id = split(datagram).map_or(0, |(header, _)| header.msg_id);
+        let msg_id = split(datagram, crate::protocol::MESSAGE_BYTES_LIMIT)
+            .map_or(0, |(header, _)| header.msg_id);
         let due_ms = (self.clock)() + latency_ms;
         self.net
             .borrow_mut()

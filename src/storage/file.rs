@@ -5,7 +5,9 @@
 //! operations through [`Fs`]; the order of those operations, the record format and the
 //! refusal of corrupt records live here, so simulation and real mode cannot drift apart.
 
-use super::record::{decode_record, encode_record};
+use super::record::{
+    decode_log, decode_record, encode_log_record, encode_record, LOG_HEADER_BYTES,
+};
 use super::{Result, Storage, StorageError};
 use std::io;
 use std::marker::PhantomData;
@@ -23,6 +25,10 @@ pub trait Fs {
     fn sync_dir(path: &Path) -> io::Result<()>;
     /// Create (or truncate) `path` and write `contents`, without fsync.
     fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()>;
+    /// Append `contents` to `path` (creating it), and fsync the file if `sync`.
+    fn append(path: &Path, contents: &[u8], sync: bool) -> io::Result<()>;
+    /// Cut `path` to its first `len` bytes and fsync it.
+    fn truncate_synced(path: &Path, len: u64) -> io::Result<()>;
 }
 
 /// The [`Fs`] operations a `std::fs`-shaped module provides under the same names
@@ -46,14 +52,34 @@ macro_rules! fs_ops_from_module {
         fn write_unsynced(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
             $fs::write(path, contents)
         }
+        fn append(path: &std::path::Path, contents: &[u8], sync: bool) -> std::io::Result<()> {
+            let mut file = $fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            std::io::Write::write_all(&mut file, contents)?;
+            if sync {
+                file.sync_all()?;
+            }
+            Ok(())
+        }
+        fn truncate_synced(path: &std::path::Path, len: u64) -> std::io::Result<()> {
+            let file = $fs::OpenOptions::new().write(true).open(path)?;
+            file.set_len(len)?;
+            file.sync_all()
+        }
     };
 }
 pub(super) use fs_ops_from_module;
 
 /// [`Storage`] in one directory of the filesystem `F`: the snapshot lives in the record
-/// file `state`, plain files (the chosen value) beside it.
+/// file `state`, the log in `log` (one record per entry, appended), plain files (the
+/// chosen value) beside them.
 pub struct FileStorage<F: Fs> {
     dir: PathBuf,
+    /// Where each log entry's record ends in the `log` file, once the log was read:
+    /// what a truncation cuts at, without reading the file again.
+    log_ends: Option<Vec<u64>>,
     fs: PhantomData<F>,
 }
 
@@ -66,6 +92,9 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
 
 /// The file holding the node's snapshot.
 const STATE_FILE: &str = "state";
+
+/// The file holding the node's log.
+const LOG_FILE: &str = "log";
 
 impl<F: Fs> FileStorage<F> {
     /// Open (creating durably if needed) the data directory `dir`.
@@ -82,6 +111,7 @@ impl<F: Fs> FileStorage<F> {
         }
         Ok(FileStorage {
             dir,
+            log_ends: None,
             fs: PhantomData,
         })
     }
@@ -146,5 +176,84 @@ impl<F: Fs> Storage for FileStorage<F> {
 
     fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()> {
         self.replace_durably(name, contents)
+    }
+
+    fn log_load(&mut self) -> Result<Vec<Vec<u8>>> {
+        let path = self.dir.join(LOG_FILE);
+        if !F::exists(&path).map_err(io_err(&path))? {
+            self.log_ends = Some(Vec::new());
+            return Ok(Vec::new());
+        }
+        let bytes = F::read(&path).map_err(io_err(&path))?;
+        let log = decode_log(&bytes).map_err(|reason| StorageError::Corrupt {
+            path: path.clone(),
+            reason,
+        })?;
+        if log.whole_bytes < bytes.len() {
+            // A torn last append: cut it off before anything is appended after it.
+            F::truncate_synced(&path, log.whole_bytes as u64).map_err(io_err(&path))?;
+        }
+        let mut ends = Vec::with_capacity(log.payloads.len());
+        let mut end = 0u64;
+        for payload in &log.payloads {
+            end += (LOG_HEADER_BYTES + payload.len()) as u64;
+            ends.push(end);
+        }
+        self.log_ends = Some(ends);
+        Ok(log.payloads.into_iter().map(<[u8]>::to_vec).collect())
+    }
+
+    fn log_append(&mut self, entries: &[Vec<u8>]) -> Result<()> {
+        self.append_log(entries, true)
+    }
+
+    fn log_append_unsynced(&mut self, entries: &[Vec<u8>]) -> Result<()> {
+        self.append_log(entries, false)
+    }
+
+    fn log_truncate(&mut self, len: u64) -> Result<()> {
+        self.ensure_log_read()?;
+        let ends = self.log_ends.as_mut().expect("read above");
+        let Ok(keep) = usize::try_from(len) else {
+            return Ok(()); // longer than any log: nothing to cut
+        };
+        if keep >= ends.len() {
+            return Ok(());
+        }
+        let cut_at = keep.checked_sub(1).map_or(0, |last| ends[last]);
+        ends.truncate(keep);
+        let path = self.dir.join(LOG_FILE);
+        F::truncate_synced(&path, cut_at).map_err(io_err(&path))
+    }
+}
+
+impl<F: Fs> FileStorage<F> {
+    /// Read the log's record boundaries if nothing has yet (a truncation or append
+    /// before `log_load`).
+    fn ensure_log_read(&mut self) -> Result<()> {
+        if self.log_ends.is_none() {
+            self.log_load()?;
+        }
+        Ok(())
+    }
+
+    /// Append one record per entry in a single write, creating the file durably.
+    fn append_log(&mut self, entries: &[Vec<u8>], sync: bool) -> Result<()> {
+        self.ensure_log_read()?;
+        let path = self.dir.join(LOG_FILE);
+        let created = !F::exists(&path).map_err(io_err(&path))?;
+        let ends = self.log_ends.as_mut().expect("read above");
+        let mut end = ends.last().copied().unwrap_or(0);
+        let mut bytes = Vec::new();
+        for entry in entries {
+            encode_log_record(entry, &mut bytes);
+            end += (LOG_HEADER_BYTES + entry.len()) as u64;
+            ends.push(end);
+        }
+        F::append(&path, &bytes, sync).map_err(io_err(&path))?;
+        if created && sync {
+            F::sync_dir(&self.dir).map_err(io_err(&self.dir))?;
+        }
+        Ok(())
     }
 }

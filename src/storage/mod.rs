@@ -13,7 +13,9 @@ mod sim_fs;
 mod std_fs;
 
 pub use file::{FileStorage, Fs};
-pub use record::{decode_record, encode_record, RECORD_BYTES_MAX};
+pub use record::{
+    decode_log, decode_record, encode_log_record, encode_record, DecodedLog, RECORD_BYTES_MAX,
+};
 pub use sim_fs::{SimFileStorage, SimFs};
 pub use std_fs::{StdFileStorage, StdFs};
 
@@ -49,4 +51,16 @@ pub trait Storage {
     /// Write a plain, human-readable file beside the state (the learner's chosen
     /// value, as the lab's servers write it), durably.
     fn write_plain(&mut self, name: &str, contents: &[u8]) -> Result<()>;
+
+    /// The durable log's entries, oldest first; empty on a fresh disk. A last entry
+    /// torn by a crash mid-append is cut off; damage before it is an error.
+    fn log_load(&mut self) -> Result<Vec<Vec<u8>>>;
+    /// Append `entries` at the end of the log and fsync it (which makes every earlier
+    /// unsynced append durable too). Costs what the entries cost, not the log.
+    fn log_append(&mut self, entries: &[Vec<u8>]) -> Result<()>;
+    /// Append without fsync: the page cache holds the entries until the next synced
+    /// log write (see [`Storage::write_unsynced`] for what a crash does).
+    fn log_append_unsynced(&mut self, entries: &[Vec<u8>]) -> Result<()>;
+    /// Keep the first `len` entries and drop the rest, durably.
+    fn log_truncate(&mut self, len: u64) -> Result<()>;
 }

@@ -8,7 +8,7 @@ use super::*;
 use crate::fault::FaultSchedule;
 use crate::history::{Event, Phase};
 use crate::protocol::{
-    prepare, BasicEvent, CoreInput, CoreOutput, Draft, Peers, RunSetup, Verdict,
+    prepare, BasicEvent, Context, CoreInput, CoreOutput, Draft, NoLog, Peers, RunSetup, Verdict,
 };
 use crate::scenario::{Cluster, NetworkConfig, Scenario};
 use rand_chacha::ChaCha8Rng;
@@ -23,8 +23,15 @@ impl Core for Tiny {
     type State = String;
     type Event = BasicEvent;
     type Timer = ();
+    type Entry = NoLog;
 
-    fn step(&mut self, _input: CoreInput<Self>, _out: &mut Vec<CoreOutput<Self>>) {}
+    fn step(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _input: CoreInput<Self>,
+        _out: &mut Vec<CoreOutput<Self>>,
+    ) {
+    }
 
     fn observe(event: &BasicEvent) -> Option<Observation> {
         event.observe()

@@ -2,7 +2,7 @@
 //! for the rules and why they are unsafe).
 
 use crate::ids::NodeId;
-use crate::protocol::{BasicEvent, Core, CoreInput, CoreOutput, Observation};
+use crate::protocol::{BasicEvent, Context, Core, CoreInput, CoreOutput, NoLog, Observation};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -186,6 +186,7 @@ impl Core for NaiveNode {
     type State = NaiveState;
     type Event = BasicEvent;
     type Timer = RoundEnd;
+    type Entry = NoLog;
 
     fn msg_kind(_msg: &Vote) -> &'static str {
         VOTE_KIND
@@ -202,11 +203,16 @@ impl Core for NaiveNode {
 
     /// Every change of [`NaiveState`] is persisted ahead of the outputs it caused, so
     /// a decision is on disk before it is announced or broadcast.
-    fn step(&mut self, input: CoreInput<Self>, out: &mut Vec<CoreOutput<Self>>) {
+    fn step(
+        &mut self,
+        _cx: &mut Context<'_>,
+        input: CoreInput<Self>,
+        out: &mut Vec<CoreOutput<Self>>,
+    ) {
         let mut before = self.state();
         let mut effects = Vec::new();
         match input {
-            CoreInput::Start { recovered } => {
+            CoreInput::Start { recovered, .. } => {
                 let recovered = recovered.unwrap_or_default();
                 self.held = recovered.value.map(|value| Candidate { value, votes: 1 });
                 self.decided = recovered.decided;

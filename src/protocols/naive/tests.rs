@@ -32,12 +32,20 @@ enum Out {
 
 fn step(node: &mut NaiveNode, input: CoreInput<NaiveNode>) -> Vec<Out> {
     let mut out = Vec::new();
-    node.step(input, &mut out);
+    let mut rng = crate::rng::stream_rng(0, crate::rng::Stream::Scenario);
+    let mut cx = crate::protocol::Context {
+        now_ms: 0,
+        rng: &mut rng,
+    };
+    node.step(&mut cx, input, &mut out);
     out.into_iter()
         .map(|o| match o {
             CoreOutput::Send { to, msg } => Out::Send(to, msg),
             CoreOutput::Persist(s) => Out::Persist(s),
             CoreOutput::PersistUnsynced(s) => Out::PersistUnsynced(s),
+            CoreOutput::Append(_) | CoreOutput::AppendUnsynced(_) | CoreOutput::Truncate { .. } => {
+                unreachable!("the naive vote keeps no log")
+            }
             CoreOutput::SetTimer {
                 delay_ms_min,
                 delay_ms_max,
@@ -56,7 +64,7 @@ fn step(node: &mut NaiveNode, input: CoreInput<NaiveNode>) -> Vec<Out> {
 /// A started node `id` of a `count`-node cluster that proposed `value`.
 fn node_with(id: u16, count: u16, value: &str) -> NaiveNode {
     let mut node = NaiveNode::new(n(id), &members(count));
-    step(&mut node, CoreInput::Start { recovered: None });
+    step(&mut node, CoreInput::start(None));
     step(&mut node, CoreInput::ClientRequest { value: v(value) });
     node
 }
@@ -87,7 +95,7 @@ fn decided_in(out: &[Out]) -> Option<&Value> {
 #[test]
 fn a_proposal_is_held_with_one_vote_and_persisted() {
     let mut node = NaiveNode::new(n(1), &members(3));
-    let out = step(&mut node, CoreInput::Start { recovered: None });
+    let out = step(&mut node, CoreInput::start(None));
     assert_eq!(out, vec![Out::Timer(ROUND_MS)]);
     let out = step(
         &mut node,
@@ -230,12 +238,7 @@ fn a_restart_recovers_without_deciding_again() {
         value: Some(v("Value_B")),
         decided: Some(v("Value_B")),
     };
-    let out = step(
-        &mut node,
-        CoreInput::Start {
-            recovered: Some(recovered.clone()),
-        },
-    );
+    let out = step(&mut node, CoreInput::start(Some(recovered.clone())));
     assert_eq!(out, vec![Out::Timer(ROUND_MS)]);
     assert_eq!(node.state(), recovered);
     hear(&mut node, 1, "Value_B", 1);

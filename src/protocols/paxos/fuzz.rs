@@ -16,7 +16,8 @@ use arbitrary::Unstructured;
 /// envelope, then Paxos's message codec; never a panic), or decode to a message that
 /// re-encodes to exactly the same bytes.
 pub fn wire(data: &[u8]) {
-    let Ok((header, payload)) = split(data) else {
+    let Ok((header, payload)) = split(data, <Node as crate::protocol::Core>::MESSAGE_BYTES_MAX)
+    else {
         return;
     };
     if let Ok(msg) = decode_msg(payload) {
@@ -57,8 +58,12 @@ impl CoreNet {
                     }
                 }
                 Output::Persist(state) => self.disks[i] = Some(state),
-                // Correct cores never write unsynced; no bug is planted here.
-                Output::PersistUnsynced(_) => {}
+                // Correct cores never write unsynced; no bug is planted here. Paxos
+                // keeps no log.
+                Output::PersistUnsynced(_)
+                | Output::Append(_)
+                | Output::AppendUnsynced(_)
+                | Output::Truncate { .. } => {}
                 Output::SetTimer { timer, .. } => {
                     if self.timers[i].len() < self.timers_max {
                         self.timers[i].push(timer);
@@ -119,7 +124,15 @@ pub fn paxos_core(data: &[u8]) {
         ids,
     };
     for i in 0..net.ids.len() {
-        net.step(i, Input::Start { recovered: None }, 0);
+        net.step(
+            i,
+            Input::Start {
+                incarnation: 0,
+                recovered: None,
+                log: Vec::new(),
+            },
+            0,
+        );
     }
     let pick = |u: &mut Unstructured, len: usize| u.choose_index(len.max(1)).unwrap_or(0);
     let mut step = 0u64;
@@ -155,7 +168,15 @@ pub fn paxos_core(data: &[u8]) {
                 net.nodes[i] = new_node(net.ids[i]);
                 net.timers[i].clear();
                 let recovered = net.disks[i].clone();
-                net.step(i, Input::Start { recovered }, step)
+                net.step(
+                    i,
+                    Input::Start {
+                        incarnation: 0,
+                        recovered,
+                        log: Vec::new(),
+                    },
+                    step,
+                )
             }
             _ => {
                 let p = pick(&mut u, proposer_ids.len());

@@ -9,7 +9,7 @@ use super::majority;
 use super::msg::{Ballot, Msg, Value};
 use super::proposer::{Proposer, ProposerRules, ProposerState};
 use crate::ids::NodeId;
-use crate::protocol::{Core, CoreInput, CoreOutput, Observation};
+use crate::protocol::{Context, Core, CoreInput, CoreOutput, NoLog, Observation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -321,7 +321,7 @@ impl Node {
     /// durable state is emitted as [`Output::Persist`] ahead of every output it caused,
     /// so nothing that reveals the new state leaves before it is on disk.
     pub fn step(&mut self, input: Input, out: &mut Vec<Output>) {
-        if let Input::Start { recovered } = &input {
+        if let Input::Start { recovered, .. } = &input {
             // What storage recovered is already durable: restore it before taking the
             // snapshot to compare against, so a restart does not rewrite it.
             self.restore(recovered.clone().unwrap_or_default());
@@ -476,8 +476,10 @@ impl Core for Node {
     type State = DurableState;
     type Event = Note;
     type Timer = Timer;
+    type Entry = NoLog;
 
-    fn step(&mut self, input: Input, out: &mut Vec<Output>) {
+    /// Paxos draws nothing and reads no clock: its timers' jitter is the shell's.
+    fn step(&mut self, _cx: &mut Context<'_>, input: Input, out: &mut Vec<Output>) {
         Node::step(self, input, out)
     }
 

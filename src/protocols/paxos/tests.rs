@@ -72,7 +72,7 @@ fn boot(
     recovered: Option<DurableState>,
 ) -> (Node, Vec<Output>) {
     let mut node = Node::new(n(id), roles, m, timing);
-    let out = step(&mut node, Input::Start { recovered });
+    let out = step(&mut node, Input::start(recovered));
     (node, out)
 }
 
