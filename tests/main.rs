@@ -12,6 +12,7 @@ mod determinism;
 mod fast_lane;
 mod fuzz_inputs;
 mod lab;
+mod log_core;
 mod naive;
 mod properties;
 mod real_mode;
