@@ -16,5 +16,6 @@ mod log_core;
 mod naive;
 mod properties;
 mod real_mode;
+mod session;
 mod storage;
 mod support;

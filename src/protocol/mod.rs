@@ -17,6 +17,7 @@
 
 mod judge;
 mod peers;
+pub mod session;
 mod setup;
 pub mod shapes;
 
