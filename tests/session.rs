@@ -326,8 +326,9 @@ impl Protocol for OverDatagrams {
 }
 
 /// Over sessions, every generated scenario (partitions, loss, duplication, delay,
-/// crashes) ends with every backup at exactly the target, in both lanes, and the
-/// lanes write the same trace; some runs broke and re-opened connections.
+/// crashes, connection breaks) ends with every backup at exactly the target, in both
+/// lanes, and the lanes write the same trace; some runs broke and re-opened
+/// connections, some of them by a generated `BreakConnection` fault.
 #[test]
 fn session_link_keeps_a_session_protocol_correct_in_both_lanes() {
     let seeds: Vec<u64> = match seed_override() {
@@ -335,6 +336,7 @@ fn session_link_keeps_a_session_protocol_correct_in_both_lanes() {
         None => (0..150).collect(),
     };
     let mut breaks = 0;
+    let mut armed = 0;
     for seed in seeds {
         let scenario = AnyProtocol::generate(&OverSessions, seed);
         let mut traces = Vec::new();
@@ -350,6 +352,7 @@ fn session_link_keeps_a_session_protocol_correct_in_both_lanes() {
             );
             let text = report.history.render();
             breaks += text.matches("DOWN:").count();
+            armed += text.matches("lose the next datagram").count();
             traces.push(text);
         }
         assert_eq!(traces[0], traces[1], "seed {seed}: the lanes differ");
@@ -358,6 +361,7 @@ fn session_link_keeps_a_session_protocol_correct_in_both_lanes() {
         breaks > 0,
         "no connection ever broke: the faults did not reach the link"
     );
+    assert!(armed > 0, "no generated connection break");
 }
 
 /// The same core on raw datagrams fails: lost, duplicated or reordered `+1`s and

@@ -15,6 +15,7 @@
 
 use super::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use crate::ids::NodeId;
+use crate::protocol::session::SESSION_KIND;
 use crate::rng::Draw;
 use rand_core::Rng;
 
@@ -36,6 +37,7 @@ enum Kind {
     Heal,
     Targeted,
     CrashAfterSend,
+    BreakConnection,
 }
 
 /// A random schedule over `nodes`; `message_kinds` are the protocol's message labels
@@ -62,7 +64,13 @@ pub fn generate_schedule<R: Rng>(
         (Kind::Heal, 0.4),
         (Kind::Targeted, 0.5),
         (Kind::CrashAfterSend, 0.5),
+        (Kind::BreakConnection, 0.5),
     ] {
+        // Connection breaks only for protocols on the session link, and without a
+        // draw for the others, whose schedules stay what they were.
+        if kind == Kind::BreakConnection && !message_kinds.contains(&SESSION_KIND) {
+            continue;
+        }
         if rng.chance(p) && (!needs_labels(kind) || !message_kinds.is_empty()) {
             kinds.push(kind);
         }
@@ -129,6 +137,12 @@ pub fn generate_schedule<R: Rng>(
                 Fault::Crash { node }
             }
             Kind::Heal => Fault::Heal,
+            Kind::BreakConnection => {
+                let from = pick(rng);
+                let others: Vec<NodeId> = nodes.iter().copied().filter(|&n| n != from).collect();
+                let to = others[rng.between(0, others.len() as u64 - 1) as usize];
+                Fault::BreakConnection { from, to }
+            }
             Kind::Targeted => targeted(rng, nodes, message_kinds, targeted_max, limits),
             Kind::CrashAfterSend => {
                 let kind = message_kinds[rng.between(0, message_kinds.len() as u64 - 1) as usize];
@@ -339,6 +353,7 @@ mod tests {
                     Fault::Restart { .. } => "restart",
                     Fault::MessageFaults { .. } => "message faults",
                     Fault::CrashAfterSend { .. } => "crash after send",
+                    Fault::BreakConnection { .. } => "break connection",
                 });
             }
         }
@@ -347,6 +362,37 @@ mod tests {
             "{empty} fault-free schedules of 300"
         );
         assert_eq!(kinds.len(), 8, "every fault kind appears: {kinds:?}");
+    }
+
+    /// Connection breaks are drawn for a protocol on the session link, between two
+    /// distinct nodes, and never for one without it.
+    #[test]
+    fn connection_breaks_only_for_session_protocols() {
+        let nodes: Vec<NodeId> = (1..=4).map(NodeId).collect();
+        let limits = GeneratorLimits {
+            horizon_ms: 1_000,
+            events_max: 12,
+        };
+        let breaks = |labels: &[&str]| -> usize {
+            (0..300)
+                .map(|seed| {
+                    let s = generate_schedule(
+                        &mut stream_rng(seed, Stream::Scenario),
+                        &nodes,
+                        labels,
+                        &[],
+                        limits,
+                    );
+                    assert_eq!(s.validate(&nodes), Ok(()));
+                    s.events
+                        .iter()
+                        .filter(|e| matches!(e.fault, Fault::BreakConnection { .. }))
+                        .count()
+                })
+                .sum()
+        };
+        assert!(breaks(&["data", SESSION_KIND]) > 50);
+        assert_eq!(breaks(&["data"]), 0);
     }
 
     /// Without message-kind labels the generator never draws a targeted fault or a

@@ -175,6 +175,8 @@ pub struct FaultLayer {
     latency_ms_max: u64,
     /// Each sender's streams, made on its first send.
     senders: BTreeMap<NodeId, SenderStreams>,
+    /// Directed links whose next datagram is lost ([`super::Fault::BreakConnection`]).
+    lose_next: std::collections::BTreeSet<(NodeId, NodeId)>,
 }
 
 /// Most targeted rules and armed triggers the layer holds; a schedule has at most
@@ -200,6 +202,7 @@ impl FaultLayer {
             latency_ms_min,
             latency_ms_max,
             senders: BTreeMap::new(),
+            lose_next: std::collections::BTreeSet::new(),
         }
     }
 
@@ -275,6 +278,11 @@ impl FaultLayer {
     /// numbers from `from`'s fault stream and two from its latency stream, whatever the
     /// rates, so changing one rate (as shrinking does) does not shift the draws of
     /// every later message.
+    /// Lose the next datagram `from` sends `to` ([`super::Fault::BreakConnection`]).
+    pub fn arm_break(&mut self, from: NodeId, to: NodeId) {
+        self.lose_next.insert((from, to));
+    }
+
     pub fn verdict(&mut self, from: NodeId, to: NodeId, kind: &str, now_ms: u64) -> Verdict {
         self.count_send(from, kind);
         let f = self
@@ -302,7 +310,8 @@ impl FaultLayer {
         // draw into a latency is taken only for a copy that is sent.
         let latency_a = streams.latency.unit();
         let latency_b = streams.latency.unit();
-        if drop_roll < f.drop_probability {
+        // After the draws, so an armed break shifts no later message's fate.
+        if self.lose_next.remove(&(from, to)) || drop_roll < f.drop_probability {
             return Verdict::Drop;
         }
         let first = Copy {

@@ -95,6 +95,12 @@ pub enum Fault {
         nth: u32,
         down_ms: Option<u64>,
     },
+    /// Lose the next datagram `from` sends `to`. On the session link
+    /// (`crate::protocol::session`) that breaks their connection: the receiver finds a
+    /// gap, or the sender waits in vain for its acknowledgement, and both sides start
+    /// over. On datagrams it is one lost message. Generated for protocols that list
+    /// the session kind among their message kinds.
+    BreakConnection { from: NodeId, to: NodeId },
 }
 
 /// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
@@ -213,6 +219,13 @@ impl FaultSchedule {
                     check_rates(faults).map_err(|(f, why)| (field(&f), why))?;
                 }
                 Fault::Crash { node } | Fault::Restart { node } => check_nodes("node", &[*node])?,
+                Fault::BreakConnection { from, to } => {
+                    check_nodes("from", &[*from])?;
+                    check_nodes("to", &[*to])?;
+                    if from == to {
+                        return Err((field("to"), "a node has no connection to itself".into()));
+                    }
+                }
                 Fault::MessageFaults {
                     kinds,
                     link,

@@ -184,6 +184,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 Fault::MessageFaults {
                     link: Some((a, b)), ..
                 } if *a == node || *b == node => return None,
+                Fault::BreakConnection { from, to } if *from == node || *to == node => return None,
                 Fault::LinkFaults {
                     link: Some((a, b)), ..
                 } if *a == node || *b == node => return None,

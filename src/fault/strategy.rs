@@ -77,7 +77,7 @@ pub fn fault_event(
             },
         );
     let crash_after_send = (
-        select(nodes),
+        select(nodes.clone()),
         select(message_kinds),
         1..=3u32,
         prop::option::of(1..=300u64),
@@ -88,8 +88,14 @@ pub fn fault_event(
             nth,
             down_ms,
         });
+    // Two distinct nodes, or none (a one-node cluster has no connections).
+    let break_connection = (select(nodes.clone()), select(nodes.clone()))
+        .prop_filter_map("a connection joins two nodes", |(from, to)| {
+            (from != to).then_some(Fault::BreakConnection { from, to })
+        });
     let fault = prop_oneof![
         Just(Fault::Heal),
+        break_connection,
         link_faults,
         crash,
         restart,

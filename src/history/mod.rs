@@ -91,6 +91,12 @@ pub enum EventKind<T: Trace> {
         nth: u32,
         down_ms: Option<u64>,
     },
+    /// The next datagram `from` sends `to` will be lost
+    /// ([`crate::fault::Fault::BreakConnection`]).
+    BreakArmed {
+        from: NodeId,
+        to: NodeId,
+    },
     Crashed {
         node: NodeId,
     },

@@ -63,6 +63,9 @@ pub fn render_event<T: Trace>(e: &Event<T>) -> String {
             let back = down_ms.map_or("at the liveness phase".into(), |d| format!("{d}ms later"));
             format!("!! arm: crash {node} after its send #{nth} of {kind} from now; restart {back}")
         }
+        EventKind::BreakArmed { from, to } => {
+            format!("!! arm: lose the next datagram {from} -> {to} (a connection break)")
+        }
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),

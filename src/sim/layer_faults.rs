@@ -10,7 +10,10 @@ use crate::history::{EventKind, Trace};
 pub(super) fn is_layer_fault(fault: &Fault) -> bool {
     matches!(
         fault,
-        Fault::LinkFaults { .. } | Fault::MessageFaults { .. } | Fault::CrashAfterSend { .. }
+        Fault::LinkFaults { .. }
+            | Fault::MessageFaults { .. }
+            | Fault::CrashAfterSend { .. }
+            | Fault::BreakConnection { .. }
     )
 }
 
@@ -47,6 +50,13 @@ pub(super) fn apply_layer_fault<T: Trace>(
                 kind: kind.clone(),
                 nth: *nth,
                 down_ms: *down_ms,
+            }
+        }
+        Fault::BreakConnection { from, to } => {
+            layer.arm_break(*from, *to);
+            EventKind::BreakArmed {
+                from: *from,
+                to: *to,
             }
         }
         other => panic!("{other:?} is not a fault-layer fault; the lane applies it"),
