@@ -9,6 +9,7 @@ mod checkers_fire;
 mod cli;
 mod corpus;
 mod determinism;
+mod diagram;
 mod fast_lane;
 mod fuzz_inputs;
 mod lab;

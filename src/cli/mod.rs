@@ -110,6 +110,9 @@ enum Command {
         /// Print the trace as JSON lines.
         #[arg(long)]
         json: bool,
+        /// Also write the run as a space-time diagram: one self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Shrink a failing scenario to a smaller one that fails the same property, and
     /// save it beside the original as `<name>.shrunk.json`.
@@ -122,6 +125,9 @@ enum Command {
         /// Where to save a shrunk seed failure.
         #[arg(long, default_value = "corpus/failures")]
         failures_dir: PathBuf,
+        /// Also write the shrunk run as a space-time diagram (one HTML page).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Promote a saved scenario into the corpus that `cargo test` replays.
     Keep {
@@ -217,6 +223,9 @@ enum Command {
         /// Simulator.
         #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
         lane: Lane,
+        /// Also write the run as a space-time diagram: one self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Real mode: run one node of cluster.toml as this process.
     Node(real::NodeArgs),
@@ -330,22 +339,33 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             bugs,
             protocol,
             lane,
+            html,
         } => match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
-            Ok(p) => cmd_run(ctx, seed, scenario, p, bugs, lane, trace || json, json),
+            Ok(p) => {
+                let printed = Printed {
+                    trace: trace || json,
+                    json,
+                    html,
+                };
+                cmd_run(ctx, seed, scenario, p, bugs, lane, printed)
+            }
             Err(e) => usage_error(&e),
         },
-        Command::Replay { failure, json } => {
-            match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
-                Ok(p) => cmd_replay(ctx, p, failure, json),
-                Err(e) => usage_error(&e),
-            }
-        }
+        Command::Replay {
+            failure,
+            json,
+            html,
+        } => match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
+            Ok(p) => cmd_replay(ctx, p, failure, json, html.as_deref()),
+            Err(e) => usage_error(&e),
+        },
         Command::Shrink {
             failure,
             budget,
             failures_dir,
+            html,
         } => match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
-            Ok(p) => cmd_shrink(ctx, p, failure, budget, &failures_dir),
+            Ok(p) => cmd_shrink(ctx, p, failure, budget, &failures_dir, html.as_deref()),
             Err(e) => usage_error(&e),
         },
         Command::Keep { file, kind, corpus } => cmd_keep(ctx, &file, kind, &corpus),
@@ -559,7 +579,7 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
             (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
                 println!();
                 println!("shrinking the first failure ({})", path.display());
-                if let Err(e) = shrink_file(ctx, path, budget) {
+                if let Err(e) = shrink_file(ctx, path, budget, None) {
                     eprintln!("error: {e}");
                 }
             }
@@ -705,7 +725,48 @@ fn print_outcome(judged: &Judged) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What `run` prints or writes besides the outcome.
+struct Printed {
+    trace: bool,
+    json: bool,
+    html: Option<PathBuf>,
+}
+
+/// Write `judged` as a space-time diagram to `path` ([`crate::diagram`]).
+fn write_diagram(path: &Path, judged: &Judged, title: &str) -> Result<(), String> {
+    let model = judged
+        .trace
+        .diagram()
+        .with_violations(&judged.verdict.violations)
+        .with_title(title);
+    std::fs::write(path, crate::diagram::page(&model))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "diagram: {} ({} events, {} delivered messages)",
+        path.display(),
+        model.marks.len(),
+        model.delivered()
+    );
+    Ok(())
+}
+
+/// The diagram's title for a run of `scenario`.
+fn diagram_title(scenario: &Scenario, judged: &Judged) -> String {
+    let bugs = if scenario.bugs.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", scenario.bugs.join("+"))
+    };
+    let verdict = match judged.verdict.violations.first() {
+        Some(v) => format!("{} broken", v.property),
+        None => "every property held".to_string(),
+    };
+    format!(
+        "{} seed {}{bugs}: {verdict}",
+        scenario.protocol, scenario.seed
+    )
+}
+
 fn cmd_run(
     ctx: &Ctx,
     seed: Option<u64>,
@@ -713,9 +774,9 @@ fn cmd_run(
     protocol: ProtocolRef,
     bugs: Vec<String>,
     lane: Lane,
-    trace: bool,
-    json: bool,
+    printed: Printed,
 ) -> u8 {
+    let Printed { trace, json, html } = printed;
     let (scenario, protocol) = match (seed, &file) {
         (Some(seed), _) => (seeded(protocol, seed, bugs), protocol),
         (None, Some(path)) => match load_scenario(ctx, path) {
@@ -742,6 +803,12 @@ fn cmd_run(
         }
     }
     print_outcome(&judged);
+    if let Some(path) = &html {
+        if let Err(e) = write_diagram(path, &judged, &diagram_title(&scenario, &judged)) {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    }
     let code = verdict_code(&judged);
     if code == exit::OK {
         println!("all properties held");
@@ -770,7 +837,13 @@ fn cmd_run(
     code
 }
 
-fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bool) -> u8 {
+fn cmd_replay(
+    ctx: &Ctx,
+    protocol: ProtocolRef,
+    failure: FailureSource,
+    json: bool,
+    html: Option<&Path>,
+) -> u8 {
     let FailureSource {
         file, seed, bugs, ..
     } = failure;
@@ -810,6 +883,12 @@ fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bo
         }
     }
     print_outcome(&judged);
+    if let Some(path) = html {
+        if let Err(e) = write_diagram(path, &judged, &diagram_title(&scenario, &judged)) {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    }
     if let Some(entry) = &saved {
         let now = format!("{:016x}", trace.digest());
         if now == entry.digest {
@@ -830,7 +909,12 @@ fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bo
 }
 
 /// Shrink the failure saved in `path`; save the result beside it.
-fn shrink_file(ctx: &Ctx, path: &Path, budget: usize) -> Result<(), String> {
+fn shrink_file(
+    ctx: &Ctx,
+    path: &Path,
+    budget: usize,
+    html: Option<&Path>,
+) -> Result<(), String> {
     let (entry, protocol) = CorpusEntry::load(path, &ctx.lookup()).map_err(|e| e.to_string())?;
     let Expect::Fail { property } = &entry.expect else {
         return Err(format!(
@@ -847,10 +931,13 @@ fn shrink_file(ctx: &Ctx, path: &Path, budget: usize) -> Result<(), String> {
         property,
         budget,
         &shrunk_path,
+        html,
     )
 }
 
-/// Shrink `scenario` while `property` still fails in `lane`; save the result to `out`.
+/// Shrink `scenario` while `property` still fails in `lane`; save the result to `out`,
+/// and its diagram to `html`.
+#[allow(clippy::too_many_arguments)]
 fn shrink_and_save(
     ctx: &Ctx,
     protocol: ProtocolRef,
@@ -859,6 +946,7 @@ fn shrink_and_save(
     property: &str,
     budget: usize,
     out: &Path,
+    html: Option<&Path>,
 ) -> Result<(), String> {
     let before = run_and_check(protocol, lane, scenario);
     if !before.violates(property) {
@@ -902,6 +990,9 @@ fn shrink_and_save(
     std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("saved: {}", out.display());
     println!("replay: {}", file_replay_command(ctx, out));
+    if let Some(path) = html {
+        write_diagram(path, &after, &diagram_title(&shrunk.scenario, &after))?;
+    }
     Ok(())
 }
 
@@ -911,12 +1002,13 @@ fn cmd_shrink(
     failure: FailureSource,
     budget: usize,
     dir: &Path,
+    html: Option<&Path>,
 ) -> u8 {
     let FailureSource {
         file, seed, bugs, ..
     } = failure;
     let result = match (&file, seed) {
-        (Some(path), _) => shrink_file(ctx, path, budget),
+        (Some(path), _) => shrink_file(ctx, path, budget, html),
         (None, Some(seed)) => {
             let scenario = seeded(protocol, seed, bugs);
             let judged = run_and_check(protocol, Lane::Turmoil, &scenario);
@@ -933,6 +1025,7 @@ fn cmd_shrink(
                         v.property,
                         budget,
                         &out,
+                        html,
                     )
                 }
             }

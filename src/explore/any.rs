@@ -27,6 +27,8 @@ pub trait RunTrace: Send {
     fn digest(&self) -> u64;
     /// A violation's witness events, rendered.
     fn render_witness(&self, violation: &Violation) -> String;
+    /// The run as a space-time diagram's model ([`crate::diagram`]).
+    fn diagram(&self) -> crate::diagram::Model;
 }
 
 impl<C: Core> RunTrace for History<C> {
@@ -47,6 +49,23 @@ impl<C: Core> RunTrace for History<C> {
     }
     fn render_witness(&self, violation: &Violation) -> String {
         violation.render_witness(self)
+    }
+    fn diagram(&self) -> crate::diagram::Model {
+        crate::diagram::Model::of(self, &|event| meaning::<C>(event))
+    }
+}
+
+/// What a protocol event means to the diagram, read through the contract's
+/// [`Core::observe`].
+fn meaning<C: Core>(event: &C::Event) -> Option<crate::diagram::Meaning> {
+    use crate::diagram::Meaning;
+    use crate::protocol::Observation;
+    match C::observe(event)? {
+        Observation::Proposed(_) | Observation::Submitted { .. } => Some(Meaning::Proposal),
+        Observation::Decided(_)
+        | Observation::SlotDecided { .. }
+        | Observation::Finalized { .. } => Some(Meaning::Decision),
+        Observation::Answered(_) | Observation::Tip { .. } => None,
     }
 }
 

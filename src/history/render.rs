@@ -19,7 +19,13 @@ pub fn render_event<T: Trace>(e: &Event<T>) -> String {
         None => line.push_str("--  "),
     }
     line.push(' ');
-    let body = match &e.kind {
+    line.push_str(&render_body(&e.kind));
+    line
+}
+
+/// What an event says, without its time and node: the end of its trace line.
+pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
+    match kind {
         EventKind::PhaseStarted { phase } => format!("== phase {phase:?} =="),
         EventKind::Partitioned { groups } => {
             let g: Vec<String> = groups.iter().map(|g| list(g)).collect();
@@ -89,7 +95,5 @@ pub fn render_event<T: Trace>(e: &Event<T>) -> String {
         EventKind::Persisted { state } => format!("persist {state}"),
         EventKind::WrittenUnsynced { state } => format!("write WITHOUT fsync {state}"),
         EventKind::Protocol(event) => event.to_string(),
-    };
-    line.push_str(&body);
-    line
+    }
 }
