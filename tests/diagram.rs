@@ -130,7 +130,7 @@ fn read_trace(stdout: &str) -> TextTrace {
 fn check_page(chromium: &Path, page: &Path, trace: &TextTrace) {
     let dom = rendered_dom(chromium, page);
     let tags = svg_tags(&dom);
-    let kind = |k: &str| {
+    let kind = |k: &'static str| {
         tags.iter()
             .filter(move |t| attr(t, "data-kind") == Some(k))
             .copied()
