@@ -5,9 +5,10 @@
 
 use crate::check::Expectation;
 use crate::explore::corpus::{meets_expectation, CorpusEntry, Expect};
+use crate::explore::report::CampaignReport;
 use crate::explore::{
-    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged, Lane,
-    ProtocolRef,
+    explore, run_and_check, shrink_failure, CampaignConfig, Failure, Judged, Lane, ProtocolRef,
+    StopRule,
 };
 use crate::protocol::Protocol;
 use crate::registry::Registry;
@@ -15,7 +16,6 @@ use crate::scenario::Scenario;
 use crate::sim::shrink::Size;
 use crate::sim::RunEnd;
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -101,6 +101,41 @@ enum Command {
         /// The protocol under test (default: the first `bugs` lists).
         #[arg(long)]
         protocol: Option<String>,
+        /// Play only shard I of N of the campaign's runs (runs I-1, I-1+N, ...);
+        /// `gauntlet merge` adds the shards' --report-json files back up.
+        #[arg(long, value_name = "I/N", value_parser = crate::explore::Shard::parse)]
+        shard: Option<crate::explore::Shard>,
+        /// Stop after this many distinct failures (by property and witness shape), or
+        /// after 10x as many failing runs; keep the first and the smallest of each.
+        #[arg(long, default_value_t = 3, conflicts_with = "keep_going")]
+        failures_max: u64,
+        /// Play every run and keep every failing run's file (up to --saved-mb-max).
+        #[arg(long)]
+        keep_going: bool,
+        /// With --keep-going: megabytes of failure files the campaign may write.
+        #[arg(long, default_value_t = 256, requires = "keep_going")]
+        saved_mb_max: u64,
+        /// Write the campaign's report as JSON (summary, every failure with its seed,
+        /// property, file and replay command); `gauntlet merge` reads these.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
+        /// Write the campaign's report as JUnit XML (one test case per property and
+        /// per failing run).
+        #[arg(long, value_name = "FILE")]
+        report_junit: Option<PathBuf>,
+    },
+    /// Merge the --report-json files of a campaign's shards into the whole campaign's
+    /// summary (and reports), with its exit code.
+    Merge {
+        /// Every shard's report, once each.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Write the merged report as JSON.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
+        /// Write the merged report as JUnit XML.
+        #[arg(long, value_name = "FILE")]
+        report_junit: Option<PathBuf>,
     },
     /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
     /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
@@ -314,10 +349,26 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             shrink_budget,
             lane,
             protocol,
+            shard,
+            failures_max,
+            keep_going,
+            saved_mb_max,
+            report_json,
+            report_junit,
         } => {
             let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
                 Ok(p) => p,
                 Err(e) => return usage_error(&e),
+            };
+            if failures_max == 0 {
+                return usage_error("--failures-max must be at least 1 (or use --keep-going)");
+            }
+            let stop_rule = if keep_going {
+                StopRule::KeepGoing {
+                    saved_bytes_max: saved_mb_max.saturating_mul(1024 * 1024),
+                }
+            } else {
+                StopRule::Distinct { failures_max }
             };
             let config = CampaignConfig {
                 runs,
@@ -328,9 +379,26 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                 failures_dir: Some(failures_dir),
                 lane,
                 protocol,
+                shard: shard.unwrap_or(crate::explore::Shard::WHOLE),
+                stop_rule,
             };
-            cmd_explore(ctx, config, (!no_shrink).then_some(shrink_budget))
+            let reports = reports::ReportFiles {
+                json: report_json,
+                junit: report_junit,
+            };
+            cmd_explore(ctx, config, (!no_shrink).then_some(shrink_budget), reports)
         }
+        Command::Merge {
+            reports,
+            report_json,
+            report_junit,
+        } => reports::cmd_merge(
+            &reports,
+            &reports::ReportFiles {
+                json: report_json,
+                junit: report_junit,
+            },
+        ),
         Command::Run {
             seed,
             scenario,
@@ -507,11 +575,17 @@ fn file_replay_command(ctx: &Ctx, path: &Path) -> String {
     format!("{} replay {}", ctx.program, path.display())
 }
 
-fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
+fn cmd_explore(
+    ctx: &Ctx,
+    config: CampaignConfig,
+    shrink_budget: Option<usize>,
+    report_files: reports::ReportFiles,
+) -> u8 {
     println!("seed: {}", config.base_seed);
     let bugs = &config.bugs;
+    let shard_runs = config.shard.runs(config.runs);
     println!(
-        "explore: {} {} runs in the {:?} lane on {} worker(s){}; repeat the campaign with --seed {}",
+        "explore: {} {} runs in the {:?} lane on {} worker(s){}{}; repeat the campaign with --seed {}",
         config.runs,
         config.protocol.name(),
         config.lane,
@@ -521,13 +595,25 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
         } else {
             format!(" with planted bug(s) {}", bugs.join(", "))
         },
+        if config.shard == crate::explore::Shard::WHOLE {
+            String::new()
+        } else {
+            format!(", shard {} ({shard_runs} runs)", config.shard)
+        },
         config.base_seed
     );
-    let bar = ProgressBar::new(config.runs);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}  {msg}")
-            .expect("static template"),
-    );
+    match config.stop_rule {
+        StopRule::Distinct { failures_max } => println!(
+            "stops after {failures_max} distinct failures or {} failing runs, keeping the first \
+             and the smallest run of each (--keep-going plays every run)",
+            failures_max.saturating_mul(crate::explore::FAILING_RUNS_PER_DISTINCT)
+        ),
+        StopRule::KeepGoing { saved_bytes_max } => println!(
+            "plays every run; keeps failure files up to {} MB",
+            saved_bytes_max / (1024 * 1024)
+        ),
+    }
+    let bar = reports::progress_bar(shard_runs, "runs");
     // Ctrl-C stops the campaign after the runs in flight; every failure found is
     // already on disk (workers save before reporting), and the summary still prints.
     let stop = Arc::new(AtomicBool::new(false));
@@ -538,52 +624,86 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
     // Wall time measures throughput for the report only; it never steers a run.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
-    let mut failing = 0;
+    let mut repeats_printed = 0u64;
     let summary = explore(&config, &stop, |summary, failure| {
         bar.set_position(summary.runs_done);
         if let Some(f) = failure {
-            failing += 1;
-            bar.suspend(|| print_failure(ctx, f, config.protocol, &config.bugs));
-            bar.set_message(format!("{failing} failing"));
+            bar.suspend(|| match f.repeat_of {
+                None => print_failure(ctx, f, config.protocol, &config.bugs),
+                Some(first) if repeats_printed < REPEATS_PRINTED_MAX => {
+                    repeats_printed += 1;
+                    println!(
+                        "FAIL run {} seed {}: same failure as run {first} ({}){}",
+                        f.index,
+                        f.seed,
+                        f.class,
+                        if f.kept { ", the smallest so far" } else { "" }
+                    );
+                }
+                Some(_) => {}
+            });
+            bar.set_message(format!(
+                "{} failing, {} distinct",
+                summary.failing_runs(),
+                summary.distinct.len()
+            ));
         }
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
-    if stop.load(Ordering::Relaxed) {
+    let interrupted = stop.load(Ordering::Relaxed);
+    if interrupted {
         println!(
-            "interrupted: {} of {} runs done; every failure found is saved",
-            summary.runs_done, config.runs
+            "interrupted: {} of {shard_runs} runs done; every failure found is saved",
+            summary.runs_done
         );
     }
-    print_summary(&summary, wall_s, config.jobs, config.protocol);
-    let code = if summary.failures.iter().any(Failure::is_safety) {
-        exit::SAFETY
-    } else if summary.failures.iter().any(|f| !f.violations.is_empty()) {
-        exit::LIVENESS
-    } else if summary.harness_errors > 0 {
-        exit::HARNESS
-    } else {
-        exit::OK
+    if repeats_printed >= REPEATS_PRINTED_MAX {
+        println!("(repeats of known failures past the first {REPEATS_PRINTED_MAX} not printed)");
+    }
+    if let Some(why) = &summary.stopped {
+        println!(
+            "stopped: {why}; {} more runs skipped (--keep-going plays them)",
+            summary.runs_skipped
+        );
+    }
+    let replay = |f: &Failure| match (&f.saved, f.kept) {
+        (Some(Ok(path)), true) => file_replay_command(ctx, path),
+        _ => replay_command(ctx, config.protocol, f.seed, &config.bugs),
     };
+    let report = CampaignReport::of(&config, &summary, interrupted, wall_s, &replay);
+    reports::print_summary(&report, config.jobs);
+    if let Err(e) = report_files.write(&report) {
+        eprintln!("error: {e}");
+        return exit::HARNESS;
+    }
+    let code = reports::exit_code(&report);
+    // Shrink the smallest run of the first distinct failure, a safety one first (it
+    // needs no time bound), one the turmoil lane reproduced before one it did not.
+    let distinct = &summary.distinct;
     let reproducible =
-        |f: &&Failure| !f.violations.is_empty() && f.reproduced_in_turmoil != Some(false);
-    // A safety failure is the one worth shrinking first: it needs no time bound.
-    let first = (summary.failures.iter())
-        .find(|f| reproducible(f) && f.is_safety())
-        .or_else(|| summary.failures.iter().find(reproducible))
-        // Else a fast-lane find the turmoil lane did not reproduce: shrunk in the
-        // fast lane, where it fails.
-        .or_else(|| summary.failures.iter().find(|f| !f.violations.is_empty()));
-    if let Some(first) = first {
-        match (&first.saved, shrink_budget) {
-            (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
+        |d: &&crate::explore::distinct::Distinct| d.property != "harness error" && d.reproduced_in_turmoil != Some(false);
+    let is_safety = |d: &&crate::explore::distinct::Distinct| {
+        config
+            .protocol
+            .properties()
+            .iter()
+            .any(|p| p.name == d.property && p.expectation == Expectation::Always)
+    };
+    let pick = (distinct.iter())
+        .find(|d| reproducible(d) && is_safety(d))
+        .or_else(|| distinct.iter().find(reproducible))
+        .or_else(|| distinct.iter().find(|d| d.property != "harness error"));
+    if let Some(d) = pick {
+        match (&d.smallest.file, shrink_budget) {
+            (Some(path), Some(budget)) if !interrupted => {
                 println!();
-                println!("shrinking the first failure ({})", path.display());
+                println!("shrinking the smallest run of the first failure ({})", path.display());
                 if let Err(e) = shrink_file(ctx, path, budget, None) {
                     eprintln!("error: {e}");
                 }
             }
-            (Some(Ok(path)), _) => {
+            (Some(path), _) => {
                 println!(
                     "replay the first failure: {}",
                     file_replay_command(ctx, path)
@@ -591,12 +711,15 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
             }
             _ => println!(
                 "replay the first failure: {}",
-                replay_command(ctx, config.protocol, first.seed, &config.bugs)
+                replay_command(ctx, config.protocol, d.smallest.seed, &config.bugs)
             ),
         }
     }
     code
 }
+
+/// Repeats of known failures `explore` prints one line each for, before it goes quiet.
+const REPEATS_PRINTED_MAX: u64 = 20;
 
 fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String]) {
     println!("FAIL run {} seed {}", f.index, f.seed);
@@ -621,54 +744,6 @@ fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String])
             println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs));
         }
         None => println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs)),
-    }
-}
-
-fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize, protocol: ProtocolRef) {
-    let judged: Vec<&str> = protocol.properties().iter().map(|p| p.name).collect();
-    let runs_per_s = s.runs_done as f64 / wall_s.max(1e-9);
-    println!();
-    println!("runs                {:>10}", s.runs_done);
-    println!("wall time           {:>10.1} s", wall_s);
-    println!(
-        "runs/s              {:>10.1}  ({:.1} per core)",
-        runs_per_s,
-        runs_per_s / jobs as f64
-    );
-    println!(
-        "simulated time      {:>10.1} s",
-        s.sim_ms_total as f64 / 1000.0
-    );
-    println!("events recorded     {:>10}", s.events_total);
-    println!("failing runs        {:>10}", s.failures.len());
-    println!("harness errors      {:>10}", s.harness_errors);
-    println!();
-    println!("violations by property");
-    for p in protocol
-        .properties()
-        .into_iter()
-        .filter(|p| p.expectation != Expectation::Sometimes)
-    {
-        let n = s.violations_by_property.get(p.name).copied().unwrap_or(0);
-        println!(
-            "  {:<28} {:<10} {:>8}",
-            p.name,
-            format!("{:?}", p.expectation),
-            n
-        );
-    }
-    println!();
-    println!("coverage (Sometimes: runs that reached it)");
-    for (name, count) in s.coverage.entries() {
-        if !judged.contains(&name) {
-            continue;
-        }
-        let mark = if count == 0 {
-            "  <-- never reached"
-        } else {
-            ""
-        };
-        println!("  {name:<36} {count:>8}{mark}");
     }
 }
 
@@ -1297,3 +1372,4 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
 }
 
 pub mod real;
+mod reports;
