@@ -66,7 +66,9 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 /// The opening tags inside the drawn `<svg id="diagram">`.
 fn svg_tags(dom: &str) -> Vec<&str> {
-    let start = dom.find("<svg id=\"diagram\"").expect("the page drew its diagram");
+    let start = dom
+        .find("<svg id=\"diagram\"")
+        .expect("the page drew its diagram");
     let end = start + dom[start..].find("</svg>").expect("the diagram closes");
     dom[start..end]
         .split('<')
@@ -163,14 +165,20 @@ fn check_page(chromium: &Path, page: &Path, trace: &TextTrace) {
         "one side-panel entry per violation"
     );
     for v in &trace.violations {
-        let escaped = v.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let escaped = v
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         assert!(dom.contains(&escaped), "the panel shows `{v}`");
     }
     let dir = page.parent().unwrap();
     let png = dir.join("shot.png");
     let shot = format!("--screenshot={}", png.display());
     let out = headless(chromium, page, &[&shot]);
-    assert!(out.status.success(), "chromium --screenshot failed: {out:?}");
+    assert!(
+        out.status.success(),
+        "chromium --screenshot failed: {out:?}"
+    );
     let bytes = std::fs::read(&png).expect("the screenshot was written");
     assert!(
         bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000,
@@ -210,7 +218,9 @@ fn kept_failure_renders_with_its_witness() {
     let Some(chromium) = chromium() else { return };
     let dir = TempDir::new("diagram-failure");
     let page = dir.path().join("failure.html");
-    let kept = repo("corpus/known-failures/paxos-agreement-acceptor_forgets_accepted-f5ba4eb728dd632c.json");
+    let kept = repo(
+        "corpus/known-failures/paxos-agreement-acceptor_forgets_accepted-f5ba4eb728dd632c.json",
+    );
     let (code, out, err) = gauntlet_out(&[
         "replay",
         kept.to_str().unwrap(),
@@ -219,6 +229,9 @@ fn kept_failure_renders_with_its_witness() {
     ]);
     assert_eq!(code, 1, "a safety failure:\n{out}{err}");
     let trace = read_trace(&out);
-    assert!(!trace.witness.is_empty() && !trace.violations.is_empty(), "{out}");
+    assert!(
+        !trace.witness.is_empty() && !trace.violations.is_empty(),
+        "{out}"
+    );
     check_page(&chromium, &page, &trace);
 }

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod bugs;
+mod campaigns;
 mod checkers_fire;
 mod cli;
 mod corpus;

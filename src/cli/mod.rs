@@ -681,8 +681,9 @@ fn cmd_explore(
     // Shrink the smallest run of the first distinct failure, a safety one first (it
     // needs no time bound), one the turmoil lane reproduced before one it did not.
     let distinct = &summary.distinct;
-    let reproducible =
-        |d: &&crate::explore::distinct::Distinct| d.property != "harness error" && d.reproduced_in_turmoil != Some(false);
+    let reproducible = |d: &&crate::explore::distinct::Distinct| {
+        d.property != "harness error" && d.reproduced_in_turmoil != Some(false)
+    };
     let is_safety = |d: &&crate::explore::distinct::Distinct| {
         config
             .protocol
@@ -698,7 +699,10 @@ fn cmd_explore(
         match (&d.smallest.file, shrink_budget) {
             (Some(path), Some(budget)) if !interrupted => {
                 println!();
-                println!("shrinking the smallest run of the first failure ({})", path.display());
+                println!(
+                    "shrinking the smallest run of the first failure ({})",
+                    path.display()
+                );
                 if let Err(e) = shrink_file(ctx, path, budget, None) {
                     eprintln!("error: {e}");
                 }
@@ -984,12 +988,7 @@ fn cmd_replay(
 }
 
 /// Shrink the failure saved in `path`; save the result beside it.
-fn shrink_file(
-    ctx: &Ctx,
-    path: &Path,
-    budget: usize,
-    html: Option<&Path>,
-) -> Result<(), String> {
+fn shrink_file(ctx: &Ctx, path: &Path, budget: usize, html: Option<&Path>) -> Result<(), String> {
     let (entry, protocol) = CorpusEntry::load(path, &ctx.lookup()).map_err(|e| e.to_string())?;
     let Expect::Fail { property } = &entry.expect else {
         return Err(format!(
@@ -1292,7 +1291,16 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
             shrink_budget,
         };
         let all_seeds = campaign_seeds(first_seed, seeds);
-        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s);
+        let bar = reports::progress_bar(all_seeds.len() as u64, "campaigns");
+        let found = std::sync::atomic::AtomicU64::new(0);
+        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s, &|run| {
+            if run.detection.is_some() {
+                found.fetch_add(1, Ordering::Relaxed);
+            }
+            bar.set_message(format!("{} found", found.load(Ordering::Relaxed)));
+            bar.inc(1);
+        });
+        bar.finish_and_clear();
         for r in &runs {
             match &r.detection {
                 Some(d) => {

@@ -111,7 +111,12 @@ pub fn print_summary(r: &CampaignReport, jobs: usize) {
                 d.first.index, d.first.seed, d.smallest.index, d.smallest.events, d.failing_runs
             );
             let mut files: Vec<&PathBuf> = d.first.file.iter().collect();
-            files.extend(d.smallest.file.iter().filter(|f| Some(*f) != d.first.file.as_ref()));
+            files.extend(
+                d.smallest
+                    .file
+                    .iter()
+                    .filter(|f| Some(*f) != d.first.file.as_ref()),
+            );
             for file in files {
                 println!("    kept: {}", file.display());
             }

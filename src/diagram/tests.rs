@@ -15,6 +15,7 @@ fn n(id: u16) -> NodeId {
     NodeId(id)
 }
 
+#[allow(clippy::ptr_arg)] // the classifier takes the protocol's event type, here a String
 fn decisions(event: &String) -> Option<Meaning> {
     event.starts_with("decide").then_some(Meaning::Decision)
 }
@@ -24,23 +25,129 @@ fn decisions(event: &String) -> Option<Meaning> {
 fn history() -> History<Text> {
     let mut h = History::default();
     let msg = |s: &str| s.to_string();
-    h.push(0, None, EventKind::PhaseStarted { phase: Phase::Safety });
-    h.push(0, Some(n(1)), EventKind::Sent { to: n(2), msg_id: 1, msg: msg("Ping") });
-    h.push(0, Some(n(1)), EventKind::Sent { to: n(3), msg_id: 2, msg: msg("Ping") });
-    h.push(0, Some(n(1)), EventKind::Duplicated { to: n(3), msg_id: 2 });
-    h.push(0, Some(n(1)), EventKind::Sent { to: n(2), msg_id: 3, msg: msg("Late") });
-    h.push(0, Some(n(1)), EventKind::Delayed { to: n(2), msg_id: 3, delay_ms: 7 });
-    h.push(0, Some(n(1)), EventKind::Sent { to: n(3), msg_id: 4, msg: msg("Gone") });
-    h.push(0, Some(n(1)), EventKind::Dropped { to: n(3), msg_id: 4 });
-    h.push(1, None, EventKind::Partitioned { groups: vec![vec![n(1), n(2)], vec![n(3)]] });
-    h.push(2, Some(n(2)), EventKind::Delivered { from: n(1), msg_id: 1, msg: msg("Ping") });
-    h.push(2, Some(n(3)), EventKind::Delivered { from: n(1), msg_id: 2, msg: msg("Ping") });
-    h.push(3, Some(n(2)), EventKind::Sent { to: n(3), msg_id: 1, msg: msg("Cut") });
-    h.push(3, Some(n(3)), EventKind::Delivered { from: n(1), msg_id: 2, msg: msg("Ping") });
+    h.push(
+        0,
+        None,
+        EventKind::PhaseStarted {
+            phase: Phase::Safety,
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Sent {
+            to: n(2),
+            msg_id: 1,
+            msg: msg("Ping"),
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Sent {
+            to: n(3),
+            msg_id: 2,
+            msg: msg("Ping"),
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Duplicated {
+            to: n(3),
+            msg_id: 2,
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Sent {
+            to: n(2),
+            msg_id: 3,
+            msg: msg("Late"),
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Delayed {
+            to: n(2),
+            msg_id: 3,
+            delay_ms: 7,
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Sent {
+            to: n(3),
+            msg_id: 4,
+            msg: msg("Gone"),
+        },
+    );
+    h.push(
+        0,
+        Some(n(1)),
+        EventKind::Dropped {
+            to: n(3),
+            msg_id: 4,
+        },
+    );
+    h.push(
+        1,
+        None,
+        EventKind::Partitioned {
+            groups: vec![vec![n(1), n(2)], vec![n(3)]],
+        },
+    );
+    h.push(
+        2,
+        Some(n(2)),
+        EventKind::Delivered {
+            from: n(1),
+            msg_id: 1,
+            msg: msg("Ping"),
+        },
+    );
+    h.push(
+        2,
+        Some(n(3)),
+        EventKind::Delivered {
+            from: n(1),
+            msg_id: 2,
+            msg: msg("Ping"),
+        },
+    );
+    h.push(
+        3,
+        Some(n(2)),
+        EventKind::Sent {
+            to: n(3),
+            msg_id: 1,
+            msg: msg("Cut"),
+        },
+    );
+    h.push(
+        3,
+        Some(n(3)),
+        EventKind::Delivered {
+            from: n(1),
+            msg_id: 2,
+            msg: msg("Ping"),
+        },
+    );
     h.push(4, None, EventKind::Crashed { node: n(3) });
     h.push(6, None, EventKind::Healed);
     h.push(8, None, EventKind::Restarted { node: n(3) });
-    h.push(9, Some(n(2)), EventKind::Delivered { from: n(1), msg_id: 3, msg: msg("Late") });
+    h.push(
+        9,
+        Some(n(2)),
+        EventKind::Delivered {
+            from: n(1),
+            msg_id: 3,
+            msg: msg("Late"),
+        },
+    );
     h.push(9, Some(n(2)), EventKind::Protocol("decide X".into()));
     h.push(9, Some(n(2)), EventKind::Persisted { state: "x".into() });
     h
@@ -92,7 +199,11 @@ fn partitions_crashes_and_marks() {
     let model = Model::of(&h, &decisions);
     assert_eq!(model.bands.len(), 1);
     assert_eq!((model.bands[0].start, model.bands[0].end), (8, Some(14)));
-    assert_eq!(model.bands[0].cuts, vec![1], "only n2|n3 is cut among neighbours");
+    assert_eq!(
+        model.bands[0].cuts,
+        vec![1],
+        "only n2|n3 is cut among neighbours"
+    );
     assert_eq!(
         model.downs,
         vec![Down {
@@ -108,7 +219,11 @@ fn partitions_crashes_and_marks() {
     }
     assert_eq!(model.marks[17].kind, MarkKind::Decision);
     assert_eq!(model.marks[18].kind, MarkKind::Persist);
-    assert_eq!(model.marks[13].lane, Some(2), "a crash is drawn on its node's lane");
+    assert_eq!(
+        model.marks[13].lane,
+        Some(2),
+        "a crash is drawn on its node's lane"
+    );
     assert_eq!(model.marks[8].lane, None, "a partition is the harness's");
 }
 
@@ -126,7 +241,14 @@ fn page_is_self_contained_and_escaped() {
     assert!(!html.contains("alert(1)</script>"), "protocol text escaped");
     assert!(html.contains("<title>t &lt;b&gt;</title>"));
     for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
-        assert!(!html.contains(external), "the page fetches nothing: {external}");
+        assert!(
+            !html.contains(external),
+            "the page fetches nothing: {external}"
+        );
     }
-    assert_eq!(html.matches("</script>").count(), 2, "the data block and the script");
+    assert_eq!(
+        html.matches("</script>").count(),
+        2,
+        "the data block and the script"
+    );
 }

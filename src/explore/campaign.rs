@@ -355,7 +355,11 @@ impl Folder<'_> {
     /// the turmoil lane (a fast-lane find), a repeat is kept only while it is the
     /// smallest of its class (or always, when keeping going).
     fn classify(&mut self, failure: &mut Failure) {
-        let saved_path = failure.saved.as_ref().and_then(|s| s.as_ref().ok()).cloned();
+        let saved_path = failure
+            .saved
+            .as_ref()
+            .and_then(|s| s.as_ref().ok())
+            .cloned();
         let run = KeptRun {
             index: failure.index,
             seed: failure.seed,
@@ -391,7 +395,12 @@ impl Folder<'_> {
             let old = std::mem::replace(&mut d.smallest, run);
             if old.index != d.first.index && !keep_all {
                 discard.extend(old.file);
-                if let Some(f) = self.summary.failures.iter_mut().find(|f| f.index == old.index) {
+                if let Some(f) = self
+                    .summary
+                    .failures
+                    .iter_mut()
+                    .find(|f| f.index == old.index)
+                {
                     f.kept = false;
                 }
             }
@@ -471,15 +480,11 @@ pub fn explore(
                         break;
                     }
                     let record = play(position, config, saved_bytes);
-                    let failed = record
-                        .outcome
-                        .as_ref()
-                        .map_or(true, |r| r.class.is_some());
+                    let failed = record.outcome.as_ref().map_or(true, |r| r.class.is_some());
                     batch.push(record);
-                    if failed || batch.len() >= REPORT_RUNS {
-                        if tx.send(std::mem::take(&mut batch)).is_err() {
-                            return;
-                        }
+                    let full = failed || batch.len() >= REPORT_RUNS;
+                    if full && tx.send(std::mem::take(&mut batch)).is_err() {
+                        return;
                     }
                 }
                 if !batch.is_empty() {

@@ -223,7 +223,9 @@ impl CorpusEntry {
             path: path.to_path_buf(),
             source,
         };
-        let name = path.file_name().map_or("entry".into(), |n| n.to_string_lossy());
+        let name = path
+            .file_name()
+            .map_or("entry".into(), |n| n.to_string_lossy());
         let tmp = path.with_file_name(format!(".{name}.tmp"));
         let mut text = serde_json::to_string_pretty(self).expect("entries serialize");
         text.push('\n');

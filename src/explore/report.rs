@@ -193,8 +193,7 @@ impl CampaignReport {
                 path.display()
             ));
         }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let de = &mut serde_json::Deserializer::from_str(&text);
         let report: CampaignReport = serde_path_to_error::deserialize(de)
             .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;
@@ -286,10 +285,11 @@ impl CampaignReport {
                 let _ = writeln!(body, "same failure as run {first} ({})", f.class);
             }
             let _ = writeln!(body, "replay: {}", f.replay);
-            let _ = write!(
+            let _ =
+                writeln!(
                 cases,
                 "    <testcase classname=\"{}.failures\" name=\"run {} seed {}: {}\" time=\"0\">\
-                 <failure type=\"{}\" message=\"{}\">{}</failure></testcase>\n",
+                 <failure type=\"{}\" message=\"{}\">{}</failure></testcase>",
                 xml(&class),
                 f.index,
                 f.seed,
@@ -384,16 +384,20 @@ pub fn merge(reports: &[(PathBuf, CampaignReport)]) -> Result<CampaignReport, St
         same("protocol", first.protocol.clone(), r.protocol.clone())?;
         same("lane", format!("{:?}", first.lane), format!("{:?}", r.lane))?;
         same("bugs", first.bugs.join("+"), r.bugs.join("+"))?;
-        same("base_seed", first.base_seed.to_string(), r.base_seed.to_string())?;
+        same(
+            "base_seed",
+            first.base_seed.to_string(),
+            r.base_seed.to_string(),
+        )?;
         same("runs", first.runs.to_string(), r.runs.to_string())?;
         same(
             "failures_max",
             format!("{:?}", first.failures_max),
             format!("{:?}", r.failures_max),
         )?;
-        let shard = r.shard.ok_or_else(|| {
-            format!("{}: field shard: not a shard's report", path.display())
-        })?;
+        let shard = r
+            .shard
+            .ok_or_else(|| format!("{}: field shard: not a shard's report", path.display()))?;
         same("shard", format!("?/{count}"), format!("?/{}", shard.count))?;
         if let Some(other) = seen.insert(shard.index, path) {
             return Err(format!(

@@ -89,7 +89,8 @@ mod tests {
                 let mut seen = BTreeSet::new();
                 for index in 1..=count {
                     let shard = Shard { index, count };
-                    let mine: Vec<u64> = (0..shard.runs(runs)).map(|p| shard.run_index(p)).collect();
+                    let mine: Vec<u64> =
+                        (0..shard.runs(runs)).map(|p| shard.run_index(p)).collect();
                     assert!(mine.windows(2).all(|w| w[0] < w[1]));
                     for i in mine {
                         assert!(i < runs, "{shard} of {runs}: index {i}");
