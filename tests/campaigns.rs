@@ -14,12 +14,6 @@ fn campaign(dir: &Path, name: &str, extra: &[&str]) -> (i32, CampaignReport, Str
         "explore",
         "--lane",
         "fast",
-        "--runs",
-        "400",
-        "--seed",
-        "2",
-        "--jobs",
-        "2",
         "--no-shrink",
         "--failures-dir",
         failures.to_str().unwrap(),
@@ -27,6 +21,15 @@ fn campaign(dir: &Path, name: &str, extra: &[&str]) -> (i32, CampaignReport, Str
         report.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--seed") {
+        args.extend_from_slice(&["--seed", "2"]);
+    }
+    if !extra.contains(&"--runs") {
+        args.extend_from_slice(&["--runs", "400"]);
+    }
+    if !extra.contains(&"--jobs") {
+        args.extend_from_slice(&["--jobs", "2"]);
+    }
     let (code, out, err) = gauntlet_out(&args);
     let loaded = CampaignReport::load(&report).unwrap_or_else(|e| panic!("{e}\n{out}{err}"));
     (code, loaded, out)
@@ -230,4 +233,25 @@ fn keep_going_respects_its_disk_bound() {
     );
     let saved = std::fs::read_dir(dir.path().join("bounded-failures")).map_or(0, |d| d.count());
     assert_eq!(saved, 0);
+}
+
+/// Where the stop rule stops a campaign, and everything it reports, does not depend on
+/// how many workers played it: runs are folded in run order.
+#[test]
+fn stopping_does_not_depend_on_workers() {
+    let dir = TempDir::new("stop-workers");
+    let naive = ["--protocol", "naive", "--runs", "3000", "--seed", "11"];
+    let one = campaign(dir.path(), "one", &[&naive[..], &["--jobs", "1"]].concat()).1;
+    let three = campaign(
+        dir.path(),
+        "three",
+        &[&naive[..], &["--jobs", "3"]].concat(),
+    )
+    .1;
+    assert_eq!(
+        one.stopped.len(),
+        1,
+        "the naive vote fails often enough to stop"
+    );
+    assert_eq!(comparable(&one), comparable(&three));
 }

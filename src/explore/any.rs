@@ -69,6 +69,7 @@ impl<C: Core> RunTrace for History<C> {
                 .split_whitespace()
                 .find(|w| *w != "!!" && *w != "==")
                 .unwrap_or("")
+                .trim_end_matches(':')
                 .into(),
         })
     }
