@@ -261,6 +261,10 @@ mod tests {
             failures_dir: dir,
             lane: Lane::Fast,
             protocol: ECHO,
+            shard: gauntlet::explore::Shard::WHOLE,
+            stop_rule: gauntlet::explore::StopRule::KeepGoing {
+                saved_bytes_max: u64::MAX,
+            },
         }
     }
 

@@ -8,12 +8,14 @@
 //! Floors (each imports only the ones below it):
 //! - leaves: [`ids`], [`value`], [`rng`], [`scenario`], [`history`], [`storage`], [`net`];
 //! - the contract: [`protocol`];
-//! - the harness: [`fault`], [`node`], [`sim`], [`check`], [`explore`], [`real`];
+//! - the harness: [`fault`], [`node`], [`sim`], [`check`], [`explore`], [`real`],
+//!   [`diagram`];
 //! - the protocols: [`protocols`];
 //! - the roof: [`registry`], [`cli`].
 
 pub mod check;
 pub mod cli;
+pub mod diagram;
 pub mod explore;
 pub mod fault;
 pub mod fuzz;

@@ -30,6 +30,10 @@ fn first_violation(bug: Bug, lane: Lane, seed: u64, runs: u64) -> Option<String>
         failures_dir: None,
         lane,
         protocol: &Paxos,
+        shard: gauntlet::explore::Shard::WHOLE,
+        stop_rule: gauntlet::explore::StopRule::KeepGoing {
+            saved_bytes_max: u64::MAX,
+        },
     };
     let stop = AtomicBool::new(false);
     let mut found = None;
@@ -130,6 +134,10 @@ fn correct_paxos_stays_clean_under_the_generator() {
         failures_dir: None,
         lane: Lane::Fast,
         protocol: &Paxos,
+        shard: gauntlet::explore::Shard::WHOLE,
+        stop_rule: gauntlet::explore::StopRule::KeepGoing {
+            saved_bytes_max: u64::MAX,
+        },
     };
     let summary = explore(&config, &AtomicBool::new(false), |_, _| {});
     assert_eq!(summary.runs_done, 20_000);

@@ -5,10 +5,12 @@
 
 mod bad_input;
 mod bugs;
+mod campaigns;
 mod checkers_fire;
 mod cli;
 mod corpus;
 mod determinism;
+mod diagram;
 mod fast_lane;
 mod fuzz_inputs;
 mod lab;

@@ -85,6 +85,10 @@ fn explore_until_agreement_breaks(base_seed: u64) {
         failures_dir: None,
         lane: Lane::Turmoil,
         protocol: &Naive,
+        shard: gauntlet::explore::Shard::WHOLE,
+        stop_rule: gauntlet::explore::StopRule::KeepGoing {
+            saved_bytes_max: u64::MAX,
+        },
     };
     let stop = AtomicBool::new(false);
     let summary = explore(&config, &stop, |_, failure| {

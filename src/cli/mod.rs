@@ -5,9 +5,10 @@
 
 use crate::check::Expectation;
 use crate::explore::corpus::{meets_expectation, CorpusEntry, Expect};
+use crate::explore::report::CampaignReport;
 use crate::explore::{
-    explore, run_and_check, shrink_failure, CampaignConfig, CampaignSummary, Failure, Judged, Lane,
-    ProtocolRef,
+    explore, run_and_check, shrink_failure, CampaignConfig, Failure, Judged, Lane, ProtocolRef,
+    StopRule,
 };
 use crate::protocol::Protocol;
 use crate::registry::Registry;
@@ -15,7 +16,6 @@ use crate::scenario::Scenario;
 use crate::sim::shrink::Size;
 use crate::sim::RunEnd;
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -101,6 +101,41 @@ enum Command {
         /// The protocol under test (default: the first `bugs` lists).
         #[arg(long)]
         protocol: Option<String>,
+        /// Play only shard I of N of the campaign's runs (runs I-1, I-1+N, ...);
+        /// `gauntlet merge` adds the shards' --report-json files back up.
+        #[arg(long, value_name = "I/N", value_parser = crate::explore::Shard::parse)]
+        shard: Option<crate::explore::Shard>,
+        /// Stop after this many distinct failures (by property and witness shape), or
+        /// after 10x as many failing runs; keep the first and the smallest of each.
+        #[arg(long, default_value_t = 3, conflicts_with = "keep_going")]
+        failures_max: u64,
+        /// Play every run and keep every failing run's file (up to --saved-mb-max).
+        #[arg(long)]
+        keep_going: bool,
+        /// With --keep-going: megabytes of failure files the campaign may write.
+        #[arg(long, default_value_t = 256, requires = "keep_going")]
+        saved_mb_max: u64,
+        /// Write the campaign's report as JSON (summary, every failure with its seed,
+        /// property, file and replay command); `gauntlet merge` reads these.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
+        /// Write the campaign's report as JUnit XML (one test case per property and
+        /// per failing run).
+        #[arg(long, value_name = "FILE")]
+        report_junit: Option<PathBuf>,
+    },
+    /// Merge the --report-json files of a campaign's shards into the whole campaign's
+    /// summary (and reports), with its exit code.
+    Merge {
+        /// Every shard's report, once each.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Write the merged report as JSON.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
+        /// Write the merged report as JUnit XML.
+        #[arg(long, value_name = "FILE")]
+        report_junit: Option<PathBuf>,
     },
     /// Re-run a saved failure (or a seed) exactly and print its trace, witness events
     /// marked `>>`. Says so plainly if the trace no longer matches the saved digest.
@@ -110,6 +145,9 @@ enum Command {
         /// Print the trace as JSON lines.
         #[arg(long)]
         json: bool,
+        /// Also write the run as a space-time diagram: one self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Shrink a failing scenario to a smaller one that fails the same property, and
     /// save it beside the original as `<name>.shrunk.json`.
@@ -122,6 +160,9 @@ enum Command {
         /// Where to save a shrunk seed failure.
         #[arg(long, default_value = "corpus/failures")]
         failures_dir: PathBuf,
+        /// Also write the shrunk run as a space-time diagram (one HTML page).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Promote a saved scenario into the corpus that `cargo test` replays.
     Keep {
@@ -217,6 +258,9 @@ enum Command {
         /// Simulator.
         #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
         lane: Lane,
+        /// Also write the run as a space-time diagram: one self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Real mode: run one node of cluster.toml as this process.
     Node(real::NodeArgs),
@@ -305,10 +349,26 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             shrink_budget,
             lane,
             protocol,
+            shard,
+            failures_max,
+            keep_going,
+            saved_mb_max,
+            report_json,
+            report_junit,
         } => {
             let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
                 Ok(p) => p,
                 Err(e) => return usage_error(&e),
+            };
+            if failures_max == 0 {
+                return usage_error("--failures-max must be at least 1 (or use --keep-going)");
+            }
+            let stop_rule = if keep_going {
+                StopRule::KeepGoing {
+                    saved_bytes_max: saved_mb_max.saturating_mul(1024 * 1024),
+                }
+            } else {
+                StopRule::Distinct { failures_max }
             };
             let config = CampaignConfig {
                 runs,
@@ -319,9 +379,26 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                 failures_dir: Some(failures_dir),
                 lane,
                 protocol,
+                shard: shard.unwrap_or(crate::explore::Shard::WHOLE),
+                stop_rule,
             };
-            cmd_explore(ctx, config, (!no_shrink).then_some(shrink_budget))
+            let reports = reports::ReportFiles {
+                json: report_json,
+                junit: report_junit,
+            };
+            cmd_explore(ctx, config, (!no_shrink).then_some(shrink_budget), reports)
         }
+        Command::Merge {
+            reports,
+            report_json,
+            report_junit,
+        } => reports::cmd_merge(
+            &reports,
+            &reports::ReportFiles {
+                json: report_json,
+                junit: report_junit,
+            },
+        ),
         Command::Run {
             seed,
             scenario,
@@ -330,22 +407,33 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             bugs,
             protocol,
             lane,
+            html,
         } => match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
-            Ok(p) => cmd_run(ctx, seed, scenario, p, bugs, lane, trace || json, json),
+            Ok(p) => {
+                let printed = Printed {
+                    trace: trace || json,
+                    json,
+                    html,
+                };
+                cmd_run(ctx, seed, scenario, p, bugs, lane, printed)
+            }
             Err(e) => usage_error(&e),
         },
-        Command::Replay { failure, json } => {
-            match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
-                Ok(p) => cmd_replay(ctx, p, failure, json),
-                Err(e) => usage_error(&e),
-            }
-        }
+        Command::Replay {
+            failure,
+            json,
+            html,
+        } => match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
+            Ok(p) => cmd_replay(ctx, p, failure, json, html.as_deref()),
+            Err(e) => usage_error(&e),
+        },
         Command::Shrink {
             failure,
             budget,
             failures_dir,
+            html,
         } => match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
-            Ok(p) => cmd_shrink(ctx, p, failure, budget, &failures_dir),
+            Ok(p) => cmd_shrink(ctx, p, failure, budget, &failures_dir, html.as_deref()),
             Err(e) => usage_error(&e),
         },
         Command::Keep { file, kind, corpus } => cmd_keep(ctx, &file, kind, &corpus),
@@ -487,11 +575,17 @@ fn file_replay_command(ctx: &Ctx, path: &Path) -> String {
     format!("{} replay {}", ctx.program, path.display())
 }
 
-fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
+fn cmd_explore(
+    ctx: &Ctx,
+    config: CampaignConfig,
+    shrink_budget: Option<usize>,
+    report_files: reports::ReportFiles,
+) -> u8 {
     println!("seed: {}", config.base_seed);
     let bugs = &config.bugs;
+    let shard_runs = config.shard.runs(config.runs);
     println!(
-        "explore: {} {} runs in the {:?} lane on {} worker(s){}; repeat the campaign with --seed {}",
+        "explore: {} {} runs in the {:?} lane on {} worker(s){}{}; repeat the campaign with --seed {}",
         config.runs,
         config.protocol.name(),
         config.lane,
@@ -501,13 +595,25 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
         } else {
             format!(" with planted bug(s) {}", bugs.join(", "))
         },
+        if config.shard == crate::explore::Shard::WHOLE {
+            String::new()
+        } else {
+            format!(", shard {} ({shard_runs} runs)", config.shard)
+        },
         config.base_seed
     );
-    let bar = ProgressBar::new(config.runs);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}  {msg}")
-            .expect("static template"),
-    );
+    match config.stop_rule {
+        StopRule::Distinct { failures_max } => println!(
+            "stops after {failures_max} distinct failures or {} failing runs, keeping the first \
+             and the smallest run of each (--keep-going plays every run)",
+            failures_max.saturating_mul(crate::explore::FAILING_RUNS_PER_DISTINCT)
+        ),
+        StopRule::KeepGoing { saved_bytes_max } => println!(
+            "plays every run; keeps failure files up to {} MB",
+            saved_bytes_max / (1024 * 1024)
+        ),
+    }
+    let bar = reports::progress_bar(shard_runs, "runs");
     // Ctrl-C stops the campaign after the runs in flight; every failure found is
     // already on disk (workers save before reporting), and the summary still prints.
     let stop = Arc::new(AtomicBool::new(false));
@@ -518,52 +624,90 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
     // Wall time measures throughput for the report only; it never steers a run.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
-    let mut failing = 0;
+    let mut repeats_printed = 0u64;
     let summary = explore(&config, &stop, |summary, failure| {
         bar.set_position(summary.runs_done);
         if let Some(f) = failure {
-            failing += 1;
-            bar.suspend(|| print_failure(ctx, f, config.protocol, &config.bugs));
-            bar.set_message(format!("{failing} failing"));
+            bar.suspend(|| match f.repeat_of {
+                None => print_failure(ctx, f, config.protocol, &config.bugs),
+                Some(first) if repeats_printed < REPEATS_PRINTED_MAX => {
+                    repeats_printed += 1;
+                    println!(
+                        "FAIL run {} seed {}: same failure as run {first} ({}){}",
+                        f.index,
+                        f.seed,
+                        f.class,
+                        if f.kept { ", the smallest so far" } else { "" }
+                    );
+                }
+                Some(_) => {}
+            });
+            bar.set_message(format!(
+                "{} failing, {} distinct",
+                summary.failing_runs(),
+                summary.distinct.len()
+            ));
         }
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
-    if stop.load(Ordering::Relaxed) {
+    let interrupted = stop.load(Ordering::Relaxed);
+    if interrupted {
         println!(
-            "interrupted: {} of {} runs done; every failure found is saved",
-            summary.runs_done, config.runs
+            "interrupted: {} of {shard_runs} runs done; every failure found is saved",
+            summary.runs_done
         );
     }
-    print_summary(&summary, wall_s, config.jobs, config.protocol);
-    let code = if summary.failures.iter().any(Failure::is_safety) {
-        exit::SAFETY
-    } else if summary.failures.iter().any(|f| !f.violations.is_empty()) {
-        exit::LIVENESS
-    } else if summary.harness_errors > 0 {
-        exit::HARNESS
-    } else {
-        exit::OK
+    if repeats_printed >= REPEATS_PRINTED_MAX {
+        println!("(repeats of known failures past the first {REPEATS_PRINTED_MAX} not printed)");
+    }
+    if let Some(why) = &summary.stopped {
+        println!(
+            "stopped: {why}; {} more runs skipped (--keep-going plays them)",
+            summary.runs_skipped
+        );
+    }
+    let replay = |f: &Failure| match (&f.saved, f.kept) {
+        (Some(Ok(path)), true) => file_replay_command(ctx, path),
+        _ => replay_command(ctx, config.protocol, f.seed, &config.bugs),
     };
-    let reproducible =
-        |f: &&Failure| !f.violations.is_empty() && f.reproduced_in_turmoil != Some(false);
-    // A safety failure is the one worth shrinking first: it needs no time bound.
-    let first = (summary.failures.iter())
-        .find(|f| reproducible(f) && f.is_safety())
-        .or_else(|| summary.failures.iter().find(reproducible))
-        // Else a fast-lane find the turmoil lane did not reproduce: shrunk in the
-        // fast lane, where it fails.
-        .or_else(|| summary.failures.iter().find(|f| !f.violations.is_empty()));
-    if let Some(first) = first {
-        match (&first.saved, shrink_budget) {
-            (Some(Ok(path)), Some(budget)) if !stop.load(Ordering::Relaxed) => {
+    let report = CampaignReport::of(&config, &summary, interrupted, wall_s, &replay);
+    reports::print_summary(&report, config.jobs);
+    if let Err(e) = report_files.write(&report) {
+        eprintln!("error: {e}");
+        return exit::HARNESS;
+    }
+    let code = reports::exit_code(&report);
+    // Shrink the smallest run of the first distinct failure, a safety one first (it
+    // needs no time bound), one the turmoil lane reproduced before one it did not.
+    let distinct = &summary.distinct;
+    let reproducible = |d: &&crate::explore::distinct::Distinct| {
+        d.property != "harness error" && d.reproduced_in_turmoil != Some(false)
+    };
+    let is_safety = |d: &&crate::explore::distinct::Distinct| {
+        config
+            .protocol
+            .properties()
+            .iter()
+            .any(|p| p.name == d.property && p.expectation == Expectation::Always)
+    };
+    let pick = (distinct.iter())
+        .find(|d| reproducible(d) && is_safety(d))
+        .or_else(|| distinct.iter().find(reproducible))
+        .or_else(|| distinct.iter().find(|d| d.property != "harness error"));
+    if let Some(d) = pick {
+        match (&d.smallest.file, shrink_budget) {
+            (Some(path), Some(budget)) if !interrupted => {
                 println!();
-                println!("shrinking the first failure ({})", path.display());
-                if let Err(e) = shrink_file(ctx, path, budget) {
+                println!(
+                    "shrinking the smallest run of the first failure ({})",
+                    path.display()
+                );
+                if let Err(e) = shrink_file(ctx, path, budget, None) {
                     eprintln!("error: {e}");
                 }
             }
-            (Some(Ok(path)), _) => {
+            (Some(path), _) => {
                 println!(
                     "replay the first failure: {}",
                     file_replay_command(ctx, path)
@@ -571,12 +715,15 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
             }
             _ => println!(
                 "replay the first failure: {}",
-                replay_command(ctx, config.protocol, first.seed, &config.bugs)
+                replay_command(ctx, config.protocol, d.smallest.seed, &config.bugs)
             ),
         }
     }
     code
 }
+
+/// Repeats of known failures `explore` prints one line each for, before it goes quiet.
+const REPEATS_PRINTED_MAX: u64 = 20;
 
 fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String]) {
     println!("FAIL run {} seed {}", f.index, f.seed);
@@ -601,54 +748,6 @@ fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String])
             println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs));
         }
         None => println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs)),
-    }
-}
-
-fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize, protocol: ProtocolRef) {
-    let judged: Vec<&str> = protocol.properties().iter().map(|p| p.name).collect();
-    let runs_per_s = s.runs_done as f64 / wall_s.max(1e-9);
-    println!();
-    println!("runs                {:>10}", s.runs_done);
-    println!("wall time           {:>10.1} s", wall_s);
-    println!(
-        "runs/s              {:>10.1}  ({:.1} per core)",
-        runs_per_s,
-        runs_per_s / jobs as f64
-    );
-    println!(
-        "simulated time      {:>10.1} s",
-        s.sim_ms_total as f64 / 1000.0
-    );
-    println!("events recorded     {:>10}", s.events_total);
-    println!("failing runs        {:>10}", s.failures.len());
-    println!("harness errors      {:>10}", s.harness_errors);
-    println!();
-    println!("violations by property");
-    for p in protocol
-        .properties()
-        .into_iter()
-        .filter(|p| p.expectation != Expectation::Sometimes)
-    {
-        let n = s.violations_by_property.get(p.name).copied().unwrap_or(0);
-        println!(
-            "  {:<28} {:<10} {:>8}",
-            p.name,
-            format!("{:?}", p.expectation),
-            n
-        );
-    }
-    println!();
-    println!("coverage (Sometimes: runs that reached it)");
-    for (name, count) in s.coverage.entries() {
-        if !judged.contains(&name) {
-            continue;
-        }
-        let mark = if count == 0 {
-            "  <-- never reached"
-        } else {
-            ""
-        };
-        println!("  {name:<36} {count:>8}{mark}");
     }
 }
 
@@ -705,7 +804,48 @@ fn print_outcome(judged: &Judged) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What `run` prints or writes besides the outcome.
+struct Printed {
+    trace: bool,
+    json: bool,
+    html: Option<PathBuf>,
+}
+
+/// Write `judged` as a space-time diagram to `path` ([`crate::diagram`]).
+fn write_diagram(path: &Path, judged: &Judged, title: &str) -> Result<(), String> {
+    let model = judged
+        .trace
+        .diagram()
+        .with_violations(&judged.verdict.violations)
+        .with_title(title);
+    std::fs::write(path, crate::diagram::page(&model))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "diagram: {} ({} events, {} delivered messages)",
+        path.display(),
+        model.marks.len(),
+        model.delivered()
+    );
+    Ok(())
+}
+
+/// The diagram's title for a run of `scenario`.
+fn diagram_title(scenario: &Scenario, judged: &Judged) -> String {
+    let bugs = if scenario.bugs.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", scenario.bugs.join("+"))
+    };
+    let verdict = match judged.verdict.violations.first() {
+        Some(v) => format!("{} broken", v.property),
+        None => "every property held".to_string(),
+    };
+    format!(
+        "{} seed {}{bugs}: {verdict}",
+        scenario.protocol, scenario.seed
+    )
+}
+
 fn cmd_run(
     ctx: &Ctx,
     seed: Option<u64>,
@@ -713,9 +853,9 @@ fn cmd_run(
     protocol: ProtocolRef,
     bugs: Vec<String>,
     lane: Lane,
-    trace: bool,
-    json: bool,
+    printed: Printed,
 ) -> u8 {
+    let Printed { trace, json, html } = printed;
     let (scenario, protocol) = match (seed, &file) {
         (Some(seed), _) => (seeded(protocol, seed, bugs), protocol),
         (None, Some(path)) => match load_scenario(ctx, path) {
@@ -742,6 +882,12 @@ fn cmd_run(
         }
     }
     print_outcome(&judged);
+    if let Some(path) = &html {
+        if let Err(e) = write_diagram(path, &judged, &diagram_title(&scenario, &judged)) {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    }
     let code = verdict_code(&judged);
     if code == exit::OK {
         println!("all properties held");
@@ -770,7 +916,13 @@ fn cmd_run(
     code
 }
 
-fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bool) -> u8 {
+fn cmd_replay(
+    ctx: &Ctx,
+    protocol: ProtocolRef,
+    failure: FailureSource,
+    json: bool,
+    html: Option<&Path>,
+) -> u8 {
     let FailureSource {
         file, seed, bugs, ..
     } = failure;
@@ -810,6 +962,12 @@ fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bo
         }
     }
     print_outcome(&judged);
+    if let Some(path) = html {
+        if let Err(e) = write_diagram(path, &judged, &diagram_title(&scenario, &judged)) {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    }
     if let Some(entry) = &saved {
         let now = format!("{:016x}", trace.digest());
         if now == entry.digest {
@@ -830,7 +988,7 @@ fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bo
 }
 
 /// Shrink the failure saved in `path`; save the result beside it.
-fn shrink_file(ctx: &Ctx, path: &Path, budget: usize) -> Result<(), String> {
+fn shrink_file(ctx: &Ctx, path: &Path, budget: usize, html: Option<&Path>) -> Result<(), String> {
     let (entry, protocol) = CorpusEntry::load(path, &ctx.lookup()).map_err(|e| e.to_string())?;
     let Expect::Fail { property } = &entry.expect else {
         return Err(format!(
@@ -847,10 +1005,13 @@ fn shrink_file(ctx: &Ctx, path: &Path, budget: usize) -> Result<(), String> {
         property,
         budget,
         &shrunk_path,
+        html,
     )
 }
 
-/// Shrink `scenario` while `property` still fails in `lane`; save the result to `out`.
+/// Shrink `scenario` while `property` still fails in `lane`; save the result to `out`,
+/// and its diagram to `html`.
+#[allow(clippy::too_many_arguments)]
 fn shrink_and_save(
     ctx: &Ctx,
     protocol: ProtocolRef,
@@ -859,6 +1020,7 @@ fn shrink_and_save(
     property: &str,
     budget: usize,
     out: &Path,
+    html: Option<&Path>,
 ) -> Result<(), String> {
     let before = run_and_check(protocol, lane, scenario);
     if !before.violates(property) {
@@ -902,6 +1064,9 @@ fn shrink_and_save(
     std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("saved: {}", out.display());
     println!("replay: {}", file_replay_command(ctx, out));
+    if let Some(path) = html {
+        write_diagram(path, &after, &diagram_title(&shrunk.scenario, &after))?;
+    }
     Ok(())
 }
 
@@ -911,12 +1076,13 @@ fn cmd_shrink(
     failure: FailureSource,
     budget: usize,
     dir: &Path,
+    html: Option<&Path>,
 ) -> u8 {
     let FailureSource {
         file, seed, bugs, ..
     } = failure;
     let result = match (&file, seed) {
-        (Some(path), _) => shrink_file(ctx, path, budget),
+        (Some(path), _) => shrink_file(ctx, path, budget, html),
         (None, Some(seed)) => {
             let scenario = seeded(protocol, seed, bugs);
             let judged = run_and_check(protocol, Lane::Turmoil, &scenario);
@@ -933,6 +1099,7 @@ fn cmd_shrink(
                         v.property,
                         budget,
                         &out,
+                        html,
                     )
                 }
             }
@@ -1124,7 +1291,16 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
             shrink_budget,
         };
         let all_seeds = campaign_seeds(first_seed, seeds);
-        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s);
+        let bar = reports::progress_bar(all_seeds.len() as u64, "campaigns");
+        let found = std::sync::atomic::AtomicU64::new(0);
+        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s, &|run| {
+            if run.detection.is_some() {
+                found.fetch_add(1, Ordering::Relaxed);
+            }
+            bar.set_message(format!("{} found", found.load(Ordering::Relaxed)));
+            bar.inc(1);
+        });
+        bar.finish_and_clear();
         for r in &runs {
             match &r.detection {
                 Some(d) => {
@@ -1204,3 +1380,4 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
 }
 
 pub mod real;
+mod reports;

@@ -27,6 +27,13 @@ pub trait RunTrace: Send {
     fn digest(&self) -> u64;
     /// A violation's witness events, rendered.
     fn render_witness(&self, violation: &Violation) -> String;
+    /// The run as a space-time diagram's model ([`crate::diagram`]).
+    fn diagram(&self) -> crate::diagram::Model;
+    /// The shape of event `i`, without its time, node, ids or values: its kind, a
+    /// message's kind, or the first word of a protocol event (`send Prepare`,
+    /// `persist`, `accept`). Distinct failures are told apart by their witnesses'
+    /// shapes ([`super::distinct`]).
+    fn event_shape(&self, i: usize) -> Option<String>;
 }
 
 impl<C: Core> RunTrace for History<C> {
@@ -47,6 +54,38 @@ impl<C: Core> RunTrace for History<C> {
     }
     fn render_witness(&self, violation: &Violation) -> String {
         violation.render_witness(self)
+    }
+    fn diagram(&self) -> crate::diagram::Model {
+        crate::diagram::Model::of(self, &|event| meaning::<C>(event))
+    }
+    fn event_shape(&self, i: usize) -> Option<String> {
+        use crate::history::EventKind as K;
+        let event = self.events.get(i)?;
+        Some(match &event.kind {
+            K::Sent { msg, .. } => format!("send {}", C::msg_kind(msg)),
+            K::Delivered { msg, .. } => format!("recv {}", C::msg_kind(msg)),
+            K::Protocol(e) => e.to_string().split_whitespace().next().unwrap_or("").into(),
+            other => crate::history::render_body::<C>(other)
+                .split_whitespace()
+                .find(|w| *w != "!!" && *w != "==")
+                .unwrap_or("")
+                .trim_end_matches(':')
+                .into(),
+        })
+    }
+}
+
+/// What a protocol event means to the diagram, read through the contract's
+/// [`Core::observe`].
+fn meaning<C: Core>(event: &C::Event) -> Option<crate::diagram::Meaning> {
+    use crate::diagram::Meaning;
+    use crate::protocol::Observation;
+    match C::observe(event)? {
+        Observation::Proposed(_) | Observation::Submitted { .. } => Some(Meaning::Proposal),
+        Observation::Decided(_)
+        | Observation::SlotDecided { .. }
+        | Observation::Finalized { .. } => Some(Meaning::Decision),
+        Observation::Answered(_) | Observation::Tip { .. } => None,
     }
 }
 

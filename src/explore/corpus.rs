@@ -202,6 +202,38 @@ impl CorpusEntry {
     }
 }
 
+impl CorpusEntry {
+    /// Read a corpus file as it is, without checking its scenario against a protocol
+    /// (a campaign updating a file it wrote itself).
+    pub fn read(path: &Path) -> Result<Self, CorpusError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| CorpusError::Invalid {
+            path: path.to_path_buf(),
+            field: "(file)".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Replace the file at `path` with this entry, atomically (temp file, rename).
+    pub fn rewrite(&self, path: &Path) -> Result<(), CorpusError> {
+        let io = |source| CorpusError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .map_or("entry".into(), |n| n.to_string_lossy());
+        let tmp = path.with_file_name(format!(".{name}.tmp"));
+        let mut text = serde_json::to_string_pretty(self).expect("entries serialize");
+        text.push('\n');
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
 /// Every `*.json` file directly in `dir`, sorted by name (empty if `dir` is missing).
 pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {

@@ -127,12 +127,14 @@ pub fn campaign_seeds(first: u64, count: u64) -> Vec<u64> {
 
 /// Run the campaigns of `seeds` on `jobs` threads (seed `i` on thread `i % jobs`, one
 /// campaign at a time each), sorted by campaign seed. `now_s` reads a clock in
-/// seconds, for the reported durations only.
+/// seconds, for the reported durations only; `on_done` hears of each campaign as it
+/// ends (progress).
 pub fn hunt_all(
     config: &HuntConfig,
     seeds: &[u64],
     jobs: usize,
     now_s: &(dyn Fn() -> f64 + Sync),
+    on_done: &(dyn Fn(&HuntRun) + Sync),
 ) -> Vec<HuntRun> {
     let jobs = jobs.max(1);
     let mut runs: Vec<HuntRun> = Vec::new();
@@ -143,7 +145,11 @@ pub fn hunt_all(
                 scope.spawn(move || {
                     chunk
                         .into_iter()
-                        .map(|seed| hunt(config, seed, now_s))
+                        .map(|seed| {
+                            let run = hunt(config, seed, now_s);
+                            on_done(&run);
+                            run
+                        })
                         .collect::<Vec<HuntRun>>()
                 })
             })

@@ -10,7 +10,7 @@
 
 mod render;
 
-pub use render::render_event;
+pub use render::{render_body, render_event};
 
 use crate::fault::LinkFaults;
 use crate::ids::NodeId;

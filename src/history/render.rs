@@ -19,7 +19,13 @@ pub fn render_event<T: Trace>(e: &Event<T>) -> String {
         None => line.push_str("--  "),
     }
     line.push(' ');
-    let body = match &e.kind {
+    line.push_str(&render_body(&e.kind));
+    line
+}
+
+/// What an event says, without its time and node: the end of its trace line.
+pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
+    match kind {
         EventKind::PhaseStarted { phase } => format!("== phase {phase:?} =="),
         EventKind::Partitioned { groups } => {
             let g: Vec<String> = groups.iter().map(|g| list(g)).collect();
@@ -98,9 +104,7 @@ pub fn render_event<T: Trace>(e: &Event<T>) -> String {
         }
         EventKind::Truncated { len } => format!("truncate log to {len} entries"),
         EventKind::Protocol(event) => event.to_string(),
-    };
-    line.push_str(&body);
-    line
+    }
 }
 
 /// Log entries as a trace shows them: `[a, b, c]`.
