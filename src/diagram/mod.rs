@@ -214,6 +214,10 @@ impl Model {
                     on = lane(node);
                     MarkKind::CrashArmed
                 }
+                EventKind::BreakArmed { from, .. } => {
+                    on = lane(from);
+                    MarkKind::Faults
+                }
                 EventKind::Crashed { node } => {
                     on = lane(node);
                     open_downs.entry(*node).or_insert(index);
@@ -290,8 +294,14 @@ impl Model {
                     MarkKind::Recv
                 }
                 EventKind::Malformed { .. } => MarkKind::Malformed,
-                EventKind::Persisted { .. } => MarkKind::Persist,
-                EventKind::WrittenUnsynced { .. } => MarkKind::Unsynced,
+                // A log write is a durable write like a persisted state.
+                EventKind::Persisted { .. }
+                | EventKind::Appended { .. }
+                | EventKind::Truncated { .. } => MarkKind::Persist,
+                EventKind::WrittenUnsynced { .. } | EventKind::AppendedUnsynced { .. } => {
+                    MarkKind::Unsynced
+                }
+                EventKind::LogRecovered { .. } => MarkKind::Start,
                 EventKind::Protocol(e) => match meaning(e) {
                     Some(Meaning::Proposal) => MarkKind::Proposal,
                     Some(Meaning::Decision) => MarkKind::Decision,

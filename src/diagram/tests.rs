@@ -9,6 +9,7 @@ impl Trace for Text {
     type Msg = String;
     type State = String;
     type Event = String;
+    type Entry = String;
 }
 
 fn n(id: u16) -> NodeId {
