@@ -265,6 +265,7 @@ mod tests {
             stop_rule: gauntlet::explore::StopRule::KeepGoing {
                 saved_bytes_max: u64::MAX,
             },
+            guided: false,
         }
     }
 

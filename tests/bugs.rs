@@ -34,6 +34,7 @@ fn first_violation(bug: Bug, lane: Lane, seed: u64, runs: u64) -> Option<String>
         stop_rule: gauntlet::explore::StopRule::KeepGoing {
             saved_bytes_max: u64::MAX,
         },
+        guided: false,
     };
     let stop = AtomicBool::new(false);
     let mut found = None;
@@ -138,6 +139,7 @@ fn correct_paxos_stays_clean_under_the_generator() {
         stop_rule: gauntlet::explore::StopRule::KeepGoing {
             saved_bytes_max: u64::MAX,
         },
+        guided: false,
     };
     let summary = explore(&config, &AtomicBool::new(false), |_, _| {});
     assert_eq!(summary.runs_done, 20_000);

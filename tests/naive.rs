@@ -89,6 +89,7 @@ fn explore_until_agreement_breaks(base_seed: u64) {
         stop_rule: gauntlet::explore::StopRule::KeepGoing {
             saved_bytes_max: u64::MAX,
         },
+        guided: false,
     };
     let stop = AtomicBool::new(false);
     let summary = explore(&config, &stop, |_, failure| {

@@ -123,6 +123,11 @@ enum Command {
         /// per failing run).
         #[arg(long, value_name = "FILE")]
         report_junit: Option<PathBuf>,
+        /// Guided search: most runs mutate the scenarios that reached new coverage
+        /// (which kinds of event followed which, per node) instead of drawing every run
+        /// fresh. Deterministic from --seed whatever --jobs (docs/bugs.md).
+        #[arg(long)]
+        guided: bool,
     },
     /// Merge the --report-json files of a campaign's shards into the whole campaign's
     /// summary (and reports), with its exit code.
@@ -230,6 +235,10 @@ enum Command {
         /// ready for `replay` and `keep`.
         #[arg(long)]
         save: Option<PathBuf>,
+        /// Guided search: mutate the scenarios that reached new coverage instead of
+        /// drawing every run fresh (docs/bugs.md compares both).
+        #[arg(long)]
+        guided: bool,
     },
     /// Run one scenario: print it, its outcome and, with --trace, its event trace.
     Run {
@@ -355,6 +364,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             saved_mb_max,
             report_json,
             report_junit,
+            guided,
         } => {
             let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
                 Ok(p) => p,
@@ -381,6 +391,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                 protocol,
                 shard: shard.unwrap_or(crate::explore::Shard::WHOLE),
                 stop_rule,
+                guided,
             };
             let reports = reports::ReportFiles {
                 json: report_json,
@@ -456,6 +467,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             runs_max,
             shrink_budget,
             save,
+            guided,
         } => {
             let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
                 Ok(p) => p,
@@ -488,6 +500,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                     runs_max,
                     shrink_budget,
                     save,
+                    guided,
                 },
             )
         }
@@ -1242,6 +1255,7 @@ struct HuntPlan {
     runs_max: u64,
     shrink_budget: usize,
     save: Option<PathBuf>,
+    guided: bool,
 }
 
 /// Save a hunt's detection (shrunk when it was) as a corpus file in `dir`.
@@ -1272,10 +1286,12 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
         runs_max,
         shrink_budget,
         save,
+        guided,
     } = plan;
     let lane_name = lane_name(lane);
+    let search = if guided { "guided" } else { "fresh draws" };
     println!(
-        "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {jobs} job(s), \
+        "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {search}, {jobs} job(s), \
          at most {runs_max} runs per campaign, shrink budget {shrink_budget}"
     );
     let mut rows = Vec::new();
@@ -1289,6 +1305,7 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
             lane,
             runs_max,
             shrink_budget,
+            guided,
         };
         let all_seeds = campaign_seeds(first_seed, seeds);
         let bar = reports::progress_bar(all_seeds.len() as u64, "campaigns");

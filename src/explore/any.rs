@@ -34,6 +34,10 @@ pub trait RunTrace: Send {
     /// `persist`, `accept`). Distinct failures are told apart by their witnesses'
     /// shapes ([`super::distinct`]).
     fn event_shape(&self, i: usize) -> Option<String>;
+    /// The run's coverage signature for guided search ([`super::guided`]): for each
+    /// node, every pair of consecutive event shapes it showed, with how often
+    /// (bucketed: 1, 2, 3, 4-7, 8-15, ...), each hashed to one number.
+    fn features(&self) -> Vec<u64>;
 }
 
 impl<C: Core> RunTrace for History<C> {
@@ -58,6 +62,54 @@ impl<C: Core> RunTrace for History<C> {
     fn diagram(&self) -> crate::diagram::Model {
         crate::diagram::Model::of(self, &|event| meaning::<C>(event))
     }
+    fn features(&self) -> Vec<u64> {
+        use crate::history::EventKind as K;
+        use std::hash::{Hash, Hasher};
+        let hash = |value: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            value(&mut h);
+            h.finish()
+        };
+        let mut last: std::collections::HashMap<Option<crate::ids::NodeId>, u64> =
+            std::collections::HashMap::new();
+        let mut pairs: std::collections::HashMap<(u64, u64), u32> =
+            std::collections::HashMap::new();
+        // The shape of an event as `event_shape` gives it, hashed without rendering it
+        // (a protocol event's first word is written into one reused buffer).
+        let mut text = String::new();
+        for event in &self.events {
+            let node = match &event.kind {
+                K::Crashed { node } | K::Restarted { node } | K::CrashArmed { node, .. } => {
+                    Some(*node)
+                }
+                _ => event.node,
+            };
+            let shape = match &event.kind {
+                K::Sent { msg, .. } => hash(&|h| ("send", C::msg_kind(msg)).hash(h)),
+                K::Delivered { msg, .. } => hash(&|h| ("recv", C::msg_kind(msg)).hash(h)),
+                K::Protocol(e) => {
+                    use std::fmt::Write;
+                    text.clear();
+                    let _ = write!(text, "{e}");
+                    let word = text.split_whitespace().next().unwrap_or("");
+                    hash(&|h| word.hash(h))
+                }
+                other => hash(&|h| std::mem::discriminant(other).hash(h)),
+            };
+            let before = last.insert(node, shape).unwrap_or(0);
+            *pairs.entry((before, shape)).or_default() += 1;
+        }
+        let mut features: Vec<u64> = pairs
+            .into_iter()
+            .map(|(pair, count)| {
+                let bucket = u32::BITS - count.leading_zeros(); // 1, 2, 2, 3, 3, 3, 3, 4...
+                hash(&|h| (pair, bucket).hash(h))
+            })
+            .collect();
+        features.sort_unstable();
+        features
+    }
+
     fn event_shape(&self, i: usize) -> Option<String> {
         use crate::history::EventKind as K;
         let event = self.events.get(i)?;

@@ -12,16 +12,19 @@
 
 use super::corpus::CorpusEntry;
 use super::distinct::{class_of, Distinct, KeptRun};
+use super::guided::{self, Guide, GENERATION_RUNS};
 use super::shard::Shard;
 use super::{campaign_scenario, run_and_check, Lane, ProtocolRef};
 use crate::check::{CoverageCounts, Violation};
 use crate::rng::run_seed;
+use crate::scenario::Scenario;
 use crate::sim::RunEnd;
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 
 /// When a campaign stops before its last run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +63,9 @@ pub struct CampaignConfig {
     /// The share of the campaign's runs to play ([`Shard::WHOLE`]: all of them).
     pub shard: Shard,
     pub stop_rule: StopRule,
+    /// Guided search ([`super::guided`]): most runs mutate scenarios that reached new
+    /// coverage, instead of every run drawn fresh from its seed.
+    pub guided: bool,
 }
 
 /// A run that failed, kept with what is needed to replay it.
@@ -145,6 +151,8 @@ struct RunRecord {
     position: u64,
     index: u64,
     seed: u64,
+    /// A guided run's scenario and coverage features, for the guide.
+    guided: Option<(Scenario, Vec<u64>)>,
     /// `Err`: a panic's message.
     outcome: Result<RunDigest, String>,
     /// Where its failure was saved (or why not), and whether this campaign wrote it.
@@ -170,13 +178,34 @@ const REPORT_RUNS: usize = 64;
 /// One run of a campaign, in a worker: never panics (a panic becomes a harness error).
 /// A failing run is saved to `failures_dir` right here, before any other work, unless
 /// the campaign's saved files already fill the disk budget.
-fn play(position: u64, config: &CampaignConfig, saved_bytes: &AtomicU64) -> RunRecord {
+fn play(
+    position: u64,
+    config: &CampaignConfig,
+    saved_bytes: &AtomicU64,
+    parents: Option<&[Arc<Scenario>]>,
+) -> RunRecord {
     let index = config.shard.run_index(position);
     let seed = run_seed(config.base_seed, index);
     let mut saved = None;
+    let mut guided = None;
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let scenario = campaign_scenario(config.protocol, seed, &config.bugs);
+        let scenario = match parents {
+            Some(parents) => {
+                guided::scenario_for(
+                    config.protocol,
+                    &config.bugs,
+                    config.base_seed,
+                    parents,
+                    index,
+                )
+                .0
+            }
+            None => campaign_scenario(config.protocol, seed, &config.bugs),
+        };
         let judged = run_and_check(config.protocol, config.lane, &scenario);
+        if parents.is_some() {
+            guided = Some((scenario.clone(), judged.trace.features()));
+        }
         let failed = !judged.verdict.violations.is_empty();
         if let (Some(dir), true) = (&config.failures_dir, failed) {
             saved = Some(save(&judged, &scenario, config, dir, saved_bytes));
@@ -201,6 +230,7 @@ fn play(position: u64, config: &CampaignConfig, saved_bytes: &AtomicU64) -> RunR
         position,
         index,
         seed,
+        guided,
         outcome,
         saved,
     }
@@ -270,6 +300,7 @@ impl Folder<'_> {
             seed,
             outcome,
             saved,
+            ..
         } = record;
         let (saved, written) = match saved {
             Some((saved, written)) => (Some(saved), written),
@@ -422,7 +453,13 @@ impl Folder<'_> {
             return None;
         }
         let config = self.config;
-        let scenario = campaign_scenario(config.protocol, failure.seed, &config.bugs);
+        // A guided run's scenario is not its seed's: read it back from its file.
+        let saved = failure.saved.as_ref().and_then(|s| s.as_ref().ok());
+        let scenario = match saved.map(|path| CorpusEntry::read(path)) {
+            Some(Ok(entry)) => entry.scenario,
+            _ if config.guided => return None,
+            _ => campaign_scenario(config.protocol, failure.seed, &config.bugs),
+        };
         let reference = run_and_check(config.protocol, Lane::Turmoil, &scenario);
         let reproduced = failure
             .violations
@@ -438,6 +475,50 @@ impl Folder<'_> {
             }
         }
         Some(reproduced)
+    }
+}
+
+/// The corpus each guided generation may draw from, handed from the folding thread to
+/// the workers.
+#[derive(Default)]
+struct GenerationCell {
+    /// The latest generation that may start (every one up to it may), and the corpus
+    /// it draws from.
+    state: Mutex<(u64, Arc<Vec<Arc<Scenario>>>)>,
+    changed: Condvar,
+}
+
+impl GenerationCell {
+    fn is_ready(&self, generation: u64) -> bool {
+        self.state.lock().expect("not poisoned").0 >= generation
+    }
+
+    /// Generation `ready` may start, drawing from `parents`.
+    fn publish(&self, ready: u64, parents: Arc<Vec<Arc<Scenario>>>) {
+        *self.state.lock().expect("not poisoned") = (ready, parents);
+        self.changed.notify_all();
+    }
+
+    /// Wait until `generation` may start and return its corpus; `None` if the
+    /// campaign stops first.
+    fn wait_for(
+        &self,
+        generation: u64,
+        stop: &AtomicBool,
+        done: &AtomicBool,
+    ) -> Option<Arc<Vec<Arc<Scenario>>>> {
+        let mut state = self.state.lock().expect("not poisoned");
+        while state.0 < generation {
+            if stop.load(Ordering::Relaxed) || done.load(Ordering::Relaxed) {
+                return None;
+            }
+            let (next, _) = self
+                .changed
+                .wait_timeout(state, std::time::Duration::from_millis(50))
+                .expect("not poisoned");
+            state = next;
+        }
+        Some(Arc::clone(&state.1))
     }
 }
 
@@ -464,11 +545,17 @@ pub fn explore(
         saved_bytes: &saved_bytes,
         cutoff: None,
     };
+    // Guided: the guide lives on this thread; workers wait at each generation's start
+    // for the corpus the generations before it left (see `super::guided`).
+    let mut guide = config
+        .guided
+        .then(|| Guide::new(config.protocol, &config.bugs, config.base_seed));
+    let published = GenerationCell::default();
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Vec<RunRecord>>(jobs * 4);
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, done, saved_bytes) = (&next, &done, &saved_bytes);
+            let (next, done, saved_bytes, published) = (&next, &done, &saved_bytes, &published);
             scope.spawn(move || {
                 let mut batch = Vec::new();
                 loop {
@@ -479,7 +566,27 @@ pub fn explore(
                     if position >= shard_runs {
                         break;
                     }
-                    let record = play(position, config, saved_bytes);
+                    let parents = if config.guided {
+                        let generation = position / GENERATION_RUNS;
+                        if !published.is_ready(generation) && !batch.is_empty() {
+                            // The runs held here may be what the generation waits for.
+                            if tx.send(std::mem::take(&mut batch)).is_err() {
+                                return;
+                            }
+                        }
+                        match published.wait_for(generation, stop, done) {
+                            Some(parents) => Some(parents),
+                            None => break,
+                        }
+                    } else {
+                        None
+                    };
+                    let record = play(
+                        position,
+                        config,
+                        saved_bytes,
+                        parents.as_deref().map(|p| &p[..]),
+                    );
                     let failed = record.outcome.as_ref().map_or(true, |r| r.class.is_some());
                     batch.push(record);
                     let full = failed || batch.len() >= REPORT_RUNS;
@@ -501,8 +608,16 @@ pub fn explore(
                 pending.insert(record.position, record);
             }
             let mut reported = false;
-            while let Some(record) = pending.remove(&folded) {
+            while let Some(mut record) = pending.remove(&folded) {
                 folded += 1;
+                if let (Some(guide), Some((scenario, features))) =
+                    (&mut guide, record.guided.take())
+                {
+                    guide.observe(record.position, &scenario, &features);
+                    if folded % GENERATION_RUNS == 0 {
+                        published.publish(folded / GENERATION_RUNS, guide.parents());
+                    }
+                }
                 if let Some(failure) = folder.fold(record) {
                     on_run(&folder.summary, Some(&failure));
                     reported = true;

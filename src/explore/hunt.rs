@@ -8,6 +8,7 @@
 //! The clock is handed in by the caller: the library never reads wall time, so hunts
 //! are as deterministic as everything else apart from the durations they report.
 
+use super::guided::Guide;
 use super::{campaign_scenario, run_and_check, shrink_failure, Lane, ProtocolRef};
 use crate::rng::run_seed;
 use crate::scenario::Scenario;
@@ -23,6 +24,8 @@ pub struct HuntConfig {
     pub runs_max: u64,
     /// Candidate runs the shrinker may spend on the failure found (0: no shrinking).
     pub shrink_budget: usize,
+    /// Guided search ([`super::guided`]) instead of fresh draws for every run.
+    pub guided: bool,
 }
 
 /// The first failure one campaign found.
@@ -59,13 +62,24 @@ pub struct HuntRun {
 /// `now_s` reads a clock in seconds (only differences are used).
 pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) -> HuntRun {
     let started = now_s();
+    let mut guide = config
+        .guided
+        .then(|| Guide::new(config.protocol, &config.bugs, campaign_seed));
     for index in 0..config.runs_max {
         let seed = run_seed(campaign_seed, index);
-        let scenario = campaign_scenario(config.protocol, seed, &config.bugs);
+        let scenario = match &guide {
+            Some(guide) => guide.scenario(&guide.parents(), index).0,
+            None => campaign_scenario(config.protocol, seed, &config.bugs),
+        };
         let judged = run_and_check(config.protocol, config.lane, &scenario);
         let Some(first) = judged.verdict.violations.first() else {
+            if let Some(guide) = &mut guide {
+                guide.observe(index, &scenario, &judged.trace.features());
+            }
             continue;
         };
+        // A guided run's scenario is its own: replay it from the saved file.
+        let seed = scenario.seed;
         let wall_s = now_s() - started;
         let property = first.property;
         let shrunk = (config.shrink_budget > 0).then(|| {

@@ -5,6 +5,7 @@ mod any;
 mod campaign;
 pub mod corpus;
 pub mod distinct;
+pub mod guided;
 pub mod hunt;
 pub mod report;
 pub mod shard;

@@ -1,0 +1,229 @@
+//! Feedback-guided scenario search: instead of drawing every scenario fresh, keep the
+//! scenarios whose runs reached something new, and spend most runs mutating them.
+//!
+//! "Something new" is a run's coverage signature (`RunTrace::features`): per node,
+//! which kind of event followed which (`recv Prepare` then `persist`, `persist` then
+//! `crash`), each with a bucketed count, as edge coverage is for a fuzzer. A run that
+//! shows a pair (or a count bucket of one) no earlier run showed joins the guide's
+//! corpus. Later runs take a corpus entry and change it a little: move, drop or add a
+//! fault event, retarget one, move a client request, aim a protocol-timed crash at a
+//! later send, change the run's seed (its latencies and jitter). A share of runs stays
+//! fresh, so the search never narrows to one region.
+//!
+//! Deterministic from the campaign seed, whatever the number of threads: runs go in
+//! generations of [`GENERATION_RUNS`]; the scenarios of generation `g` are drawn from
+//! the corpus as it stood after every run of the generations before it, and run `i`'s
+//! draws come from its own seed.
+
+use super::{campaign_scenario, ProtocolRef};
+use crate::fault::{generate_schedule, Fault, FaultEvent, GeneratorLimits};
+use crate::rng::{run_seed, stream_rng, Draw, Stream};
+use crate::scenario::Scenario;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Runs per generation: the corpus a run mutates is the one of the generation before.
+pub const GENERATION_RUNS: u64 = 64;
+/// The share of runs drawn fresh, as an unguided campaign would.
+pub const FRESH_SHARE: f64 = 0.25;
+/// Most scenarios the guide keeps; later finds replace random older ones.
+pub const CORPUS_MAX: usize = 2_048;
+/// Most mutations applied to one parent.
+const MUTATIONS_MAX: u64 = 3;
+
+/// The guide of one campaign: its corpus and the coverage seen so far.
+pub struct Guide {
+    protocol: ProtocolRef,
+    bugs: Vec<String>,
+    base_seed: u64,
+    /// Features any run so far has shown.
+    seen: HashSet<u64>,
+    /// The corpus as it grows in the current generation.
+    growing: Vec<Arc<Scenario>>,
+    /// The corpus the current generation draws from.
+    frozen: Arc<Vec<Arc<Scenario>>>,
+    /// Runs observed so far (in run order).
+    observed: u64,
+}
+
+/// Where a guided run's scenario came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Fresh,
+    Mutated,
+}
+
+impl Guide {
+    pub fn new(protocol: ProtocolRef, bugs: &[String], base_seed: u64) -> Self {
+        Guide {
+            protocol,
+            bugs: bugs.to_vec(),
+            base_seed,
+            seen: HashSet::new(),
+            growing: Vec::new(),
+            frozen: Arc::new(Vec::new()),
+            observed: 0,
+        }
+    }
+
+    /// The corpus run `index`'s generation draws from. Only valid once every run of
+    /// the generations before it was observed.
+    pub fn parents(&self) -> Arc<Vec<Arc<Scenario>>> {
+        Arc::clone(&self.frozen)
+    }
+
+    /// Scenarios kept so far.
+    pub fn corpus_len(&self) -> usize {
+        self.growing.len()
+    }
+
+    /// Features seen so far.
+    pub fn features_seen(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Run `index`'s scenario, from `parents` (the corpus of its generation).
+    pub fn scenario(&self, parents: &[Arc<Scenario>], index: u64) -> (Scenario, Origin) {
+        scenario_for(self.protocol, &self.bugs, self.base_seed, parents, index)
+    }
+
+    /// Fold in run `index` (runs must come in order): keep its scenario if it reached
+    /// a feature no run had; close the generation when it is complete.
+    pub fn observe(&mut self, index: u64, scenario: &Scenario, features: &[u64]) {
+        debug_assert_eq!(index, self.observed, "runs are observed in order");
+        let mut new = false;
+        for &f in features {
+            new |= self.seen.insert(f);
+        }
+        if new {
+            let kept = Arc::new(scenario.clone());
+            if self.growing.len() < CORPUS_MAX {
+                self.growing.push(kept);
+            } else {
+                let mut rng = stream_rng(run_seed(self.base_seed, index), Stream::Scenario);
+                let at = rng.between(0, CORPUS_MAX as u64 - 1) as usize;
+                self.growing[at] = kept;
+            }
+        }
+        self.observed += 1;
+        if self.observed % GENERATION_RUNS == 0 {
+            self.frozen = Arc::new(self.growing.clone());
+        }
+    }
+}
+
+/// Run `index`'s scenario: fresh (as an unguided campaign's run `index`), or a
+/// mutation of one of `parents`. Its draws come from its own stream.
+pub fn scenario_for(
+    protocol: ProtocolRef,
+    bugs: &[String],
+    base_seed: u64,
+    parents: &[Arc<Scenario>],
+    index: u64,
+) -> (Scenario, Origin) {
+    let seed = run_seed(base_seed, index);
+    // A stream of its own, apart from the scenario stream the generator uses.
+    let mut rng = stream_rng(seed ^ 0x6775_6964_6564, Stream::Scenario);
+    if parents.is_empty() || rng.chance(FRESH_SHARE) {
+        return (campaign_scenario(protocol, seed, bugs), Origin::Fresh);
+    }
+    let parent = &parents[rng.between(0, parents.len() as u64 - 1) as usize];
+    for _attempt in 0..4 {
+        let mut child = (**parent).clone();
+        let count = rng.between(1, MUTATIONS_MAX);
+        for _ in 0..count {
+            mutate(protocol, &mut child, &mut rng);
+        }
+        child.faults = std::mem::take(&mut child.faults).sorted();
+        child.bugs = bugs.to_vec();
+        if protocol.check(&child).is_ok() {
+            return (child, Origin::Mutated);
+        }
+    }
+    (campaign_scenario(protocol, seed, bugs), Origin::Fresh)
+}
+
+/// One small change to `scenario`.
+fn mutate(protocol: ProtocolRef, scenario: &mut Scenario, rng: &mut rand_chacha::ChaCha8Rng) {
+    let events = &mut scenario.faults.events;
+    let horizon_ms = events
+        .iter()
+        .map(|e| e.at_ms)
+        .chain(scenario.workload.iter().map(|p| p.at_ms))
+        .max()
+        .unwrap_or(0)
+        .max(50)
+        + 30;
+    match rng.between(0, 7) {
+        // Move a fault event a little, earlier or later.
+        0 | 1 if !events.is_empty() => {
+            let i = rng.between(0, events.len() as u64 - 1) as usize;
+            let shift = rng.between(1, 25);
+            events[i].at_ms = if rng.chance(0.5) {
+                events[i].at_ms.saturating_sub(shift)
+            } else {
+                events[i].at_ms.saturating_add(shift)
+            };
+        }
+        // Drop a fault event.
+        2 if !events.is_empty() => {
+            let i = rng.between(0, events.len() as u64 - 1) as usize;
+            events.remove(i);
+        }
+        // Aim a protocol-timed crash at an earlier or later send, or another kind.
+        3 if events
+            .iter()
+            .any(|e| matches!(e.fault, Fault::CrashAfterSend { .. })) =>
+        {
+            let crashes: Vec<usize> = (0..events.len())
+                .filter(|&i| matches!(events[i].fault, Fault::CrashAfterSend { .. }))
+                .collect();
+            let i = crashes[rng.between(0, crashes.len() as u64 - 1) as usize];
+            if let Fault::CrashAfterSend { nth, kind, .. } = &mut events[i].fault {
+                let kinds = protocol.message_kinds();
+                if rng.chance(0.3) && !kinds.is_empty() {
+                    *kind = kinds[rng.between(0, kinds.len() as u64 - 1) as usize].to_string();
+                } else if rng.chance(0.5) {
+                    *nth = nth.saturating_add(1);
+                } else {
+                    *nth = nth.saturating_sub(1).max(1);
+                }
+            }
+        }
+        // Move a client request.
+        4 if !scenario.workload.is_empty() => {
+            let i = rng.between(0, scenario.workload.len() as u64 - 1) as usize;
+            let shift = rng.between(1, 20);
+            let at = &mut scenario.workload[i].at_ms;
+            *at = if rng.chance(0.5) {
+                at.saturating_sub(shift)
+            } else {
+                at.saturating_add(shift)
+            };
+        }
+        // New latencies and jitter for the same schedule.
+        5 => scenario.seed = rand_core::Rng::next_u64(rng),
+        // Add a fault event drawn as the generator would draw one.
+        _ => {
+            let ids = scenario.cluster.ids();
+            if ids.len() < 2 {
+                return;
+            }
+            let focus: Vec<u64> = scenario.workload.iter().map(|p| p.at_ms).collect();
+            let donor = generate_schedule(
+                rng,
+                &ids,
+                protocol.message_kinds(),
+                &focus,
+                GeneratorLimits {
+                    horizon_ms,
+                    events_max: 2,
+                },
+            );
+            let added: Vec<FaultEvent> = donor.events;
+            if events.len() + added.len() <= crate::fault::SCENARIO_FAULT_EVENTS_MAX {
+                events.extend(added);
+            }
+        }
+    }
+}
