@@ -16,6 +16,7 @@
 //! ([`Observation`]), exploration, shrinking, the corpus and the traces.
 
 mod judge;
+pub mod kit;
 mod peers;
 mod setup;
 pub mod shapes;
