@@ -20,10 +20,9 @@ mod node;
 mod tests;
 
 use gauntlet::ids::NodeId;
-use gauntlet::protocol::kit::{self, Codec, Foreign, PanicEvent};
+use gauntlet::protocol::kit::{self, Codec, Foreign};
 use gauntlet::protocol::{shapes, Draft, Judge, Peers, PlantedBug, Protocol, RunSetup, Settle};
 use gauntlet::rng::ChaCha8Rng;
-use gauntlet::value::Value;
 use node::RaftNode;
 use protobuf::Message as _;
 use raft::prelude::Message;
@@ -31,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::process::ExitCode;
 
-// ---- Wire, disk and trace types ------------------------------------------------------
+// ---- glue: the wire ------------------------------------------------------------------
 
 /// raft-rs's messages travel as their own protobuf bytes.
 pub struct Protobuf;
@@ -47,6 +46,8 @@ impl Codec<Message> for Protobuf {
 
 /// A raft-rs message as gauntlet's traces, faults and wire see it.
 pub type RaftMsg = Foreign<Message, Protobuf>;
+
+// ---- raft-rs: its hard state and log entries as gauntlet stores them ----------------
 
 /// What a node keeps on disk besides its log: raft's hard state, and how far the
 /// state machine applied the log (so a restart announces nothing twice).
@@ -93,37 +94,7 @@ impl fmt::Display for LogEntry {
     }
 }
 
-/// What a node reports in the trace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum RaftEvent {
-    /// The state machine applied `value` in `slot` (a committed request, once).
-    Decided { slot: u64, value: Value },
-    /// This node became leader of `term`.
-    Leader { term: u64 },
-    /// raft-rs panicked (a broken invariant it detected); the node halts.
-    Panicked(String),
-}
-
-impl fmt::Display for RaftEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RaftEvent::Decided { slot, value } => write!(f, "DECIDE slot {slot} = {value}"),
-            RaftEvent::Leader { term } => write!(f, "leader of term {term}"),
-            RaftEvent::Panicked(message) => write!(f, "PANIC {message}"),
-        }
-    }
-}
-
-impl PanicEvent for RaftEvent {
-    fn panic_message(&self) -> Option<&str> {
-        match self {
-            RaftEvent::Panicked(message) => Some(message),
-            _ => None,
-        }
-    }
-}
-
-// ---- The protocol --------------------------------------------------------------------
+// ---- glue: the protocol --------------------------------------------------------------
 
 /// raft-rs, as gauntlet sees it: a replicated log of the clients' requests.
 #[derive(Debug, Clone, Copy, Default)]

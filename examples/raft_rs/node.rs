@@ -9,15 +9,19 @@
 //! from them at every start, so what raft-rs reads is exactly what survived the
 //! crash. The log never compacts, so there are no snapshots.
 
-use crate::{Bugs, Disk, LogEntry, RaftEvent, RaftMsg};
+use crate::{Bugs, Disk, LogEntry, RaftMsg};
 use gauntlet::ids::NodeId;
-use gauntlet::protocol::kit::{self, LibraryCell, LogMirror, Persisted, RequestLog};
+use gauntlet::protocol::kit::{
+    self, set_timer, LibraryCell, LogEvent, LogMirror, Persisted, RequestLog,
+};
 use gauntlet::protocol::{Context, Core, CoreInput, CoreOutput, Observation};
 use gauntlet::rng::Draw;
 use gauntlet::value::Value;
 use raft::prelude::{ConfState, Entry, EntryType, HardState, Message};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole};
+
+// ---- raft-rs: its message types and configuration ------------------------------------
 
 /// Every raft-rs message type that crosses the network, by its protobuf name.
 pub const MESSAGE_KINDS: &[&str] = &[
@@ -49,6 +53,8 @@ const HEARTBEAT_TICKS: usize = 3;
 const RETRY_MS: (u64, u64) = (150, 250);
 /// Bytes of entries per append message.
 const APPEND_BYTES_MAX: u64 = 4_096;
+
+// ---- glue: the node's state and the contract -----------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Timer {
@@ -105,7 +111,7 @@ impl RaftNode {
 impl Core for RaftNode {
     type Msg = RaftMsg;
     type State = Disk;
-    type Event = RaftEvent;
+    type Event = LogEvent;
     type Timer = Timer;
     type Entry = LogEntry;
 
@@ -126,7 +132,7 @@ impl Core for RaftNode {
         let done = out.len();
         if let Err(message) = kit::catch_library_panic(|| self.handle(cx, input, out)) {
             out.truncate(done);
-            out.push(CoreOutput::Event(RaftEvent::Panicked(message)));
+            out.push(CoreOutput::Event(LogEvent::Panicked(message)));
             self.app.halted = true;
             self.raw.clear();
         }
@@ -136,14 +142,8 @@ impl Core for RaftNode {
         kit::kind_label(&msg.0.get_msg_type(), MESSAGE_KINDS)
     }
 
-    fn observe(event: &RaftEvent) -> Option<Observation> {
-        match event {
-            RaftEvent::Decided { slot, value } => Some(Observation::SlotDecided {
-                slot: *slot,
-                value: value.clone(),
-            }),
-            _ => None,
-        }
+    fn observe(event: &LogEvent) -> Option<Observation> {
+        event.observe()
     }
 
     fn encode_msg(msg: &RaftMsg, out: &mut Vec<u8>) {
@@ -155,6 +155,8 @@ impl Core for RaftNode {
     }
 }
 
+// ---- raft-rs: driving a RawNode ------------------------------------------------------
+
 impl RaftNode {
     fn handle(
         &mut self,
@@ -165,8 +167,8 @@ impl RaftNode {
         if let CoreInput::Start { recovered, log, .. } = input {
             let raw = self.app.start(recovered, log);
             self.raw.start(raw);
-            out.push(timer(Timer::Tick, TICK_MS));
-            out.push(timer(Timer::Retry, RETRY_MS));
+            out.push(set_timer(Timer::Tick, TICK_MS));
+            out.push(set_timer(Timer::Retry, RETRY_MS));
         } else {
             let raw = self.raw.get_mut().expect("a core is started first");
             match input {
@@ -182,7 +184,7 @@ impl RaftNode {
                 CoreInput::Receive { msg, .. } => drop(raw.step(msg.0)),
                 CoreInput::TimerFired { timer: Timer::Tick } => {
                     raw.tick();
-                    out.push(timer(Timer::Tick, TICK_MS));
+                    out.push(set_timer(Timer::Tick, TICK_MS));
                 }
                 CoreInput::TimerFired {
                     timer: Timer::Retry,
@@ -192,7 +194,7 @@ impl RaftNode {
                     for value in &app.pending {
                         propose(raw, value);
                     }
-                    out.push(timer(Timer::Retry, RETRY_MS));
+                    out.push(set_timer(Timer::Retry, RETRY_MS));
                 }
             }
         }
@@ -229,11 +231,6 @@ impl App {
             .expect("a recovered log appends");
         storage.wl().set_hardstate(hard);
         self.applied = disk.applied.min(disk.commit);
-        for entry in &log[..self.applied as usize] {
-            if !entry.data.is_empty() {
-                let _ = self.requests.apply(Value::new(&entry.data));
-            }
-        }
         self.disk = Persisted::recovered(recovered, Disk::default());
         self.log = LogMirror::recovered(log.len());
         let config = Config {
@@ -248,7 +245,15 @@ impl App {
             ..Config::default()
         };
         let discard = slog::Logger::root(slog::Discard, slog::o!());
-        RawNode::new(&config, storage, &discard).expect("raft-rs accepts its config")
+        // raft-rs checks what it recovered (a commit index past the log's end panics)
+        // before the state machine reads the applied prefix.
+        let raw = RawNode::new(&config, storage, &discard).expect("raft-rs accepts its config");
+        for entry in &log[..self.applied as usize] {
+            if !entry.data.is_empty() {
+                let _ = self.requests.apply(Value::new(&entry.data));
+            }
+        }
+        raw
     }
 
     /// Hand every pending `Ready` to gauntlet, in raft-rs's order, and advance.
@@ -292,7 +297,8 @@ impl App {
         self.persist(raw, out);
         if raw.raft.state == StateRole::Leader && raw.raft.term != self.led {
             self.led = raw.raft.term;
-            out.push(CoreOutput::Event(RaftEvent::Leader { term: self.led }));
+            let note = format!("leader of term {}", self.led);
+            out.push(CoreOutput::Event(LogEvent::Note(note)));
         }
     }
 
@@ -310,7 +316,17 @@ impl App {
         }
         self.disk.persist(next, out);
     }
+}
 
+/// Propose `value` to raft-rs: a leader appends it, a follower forwards it to its
+/// leader; with no leader it is dropped, and `Retry` proposes it again.
+fn propose(raw: &mut RawNode<MemStorage>, value: &Value) {
+    let _ = raw.propose(Vec::new(), value.as_str().as_bytes().to_vec());
+}
+
+// ---- glue: the state machine, ids and entries ----------------------------------------
+
+impl App {
     /// Apply entries in order: each request the first time it is committed, in the
     /// next slot, announced only after the applied index that covers it is on disk.
     fn apply(&mut self, entries: &[Entry], out: &mut Vec<CoreOutput<RaftNode>>) {
@@ -324,22 +340,16 @@ impl App {
                 continue;
             }
             let value = Value::new(String::from_utf8_lossy(&entry.data));
-            if let Some(Observation::SlotDecided { slot, value }) = self.requests.apply(value) {
+            if let Some(decided) = self.requests.apply(value).and_then(LogEvent::decided) {
                 let disk = Disk {
                     applied: self.applied,
                     ..self.disk.get().clone()
                 };
                 self.disk.persist(disk, out);
-                out.push(CoreOutput::Event(RaftEvent::Decided { slot, value }));
+                out.push(CoreOutput::Event(decided));
             }
         }
     }
-}
-
-/// Propose `value` to raft-rs: a leader appends it, a follower forwards it to its
-/// leader; with no leader it is dropped, and `Retry` proposes it again.
-fn propose(raw: &mut RawNode<MemStorage>, value: &Value) {
-    let _ = raw.propose(Vec::new(), value.as_str().as_bytes().to_vec());
 }
 
 fn send(messages: Vec<Message>, out: &mut Vec<CoreOutput<RaftNode>>) {
@@ -349,14 +359,6 @@ fn send(messages: Vec<Message>, out: &mut Vec<CoreOutput<RaftNode>>) {
             to,
             msg: RaftMsg::new(msg),
         });
-    }
-}
-
-fn timer(timer: Timer, (delay_ms_min, delay_ms_max): (u64, u64)) -> CoreOutput<RaftNode> {
-    CoreOutput::SetTimer {
-        timer,
-        delay_ms_min,
-        delay_ms_max,
     }
 }
 

@@ -13,7 +13,8 @@
 //!   durable log outputs (truncate the conflicting suffix, then append).
 //! - [`RequestLog`]: the replicated state machine of the log shape: distinct client
 //!   requests in commit order, each announced once in the next slot, rebuilt silently
-//!   after a restart; [`AllRequestsDecided`] ends a log run once it is done.
+//!   after a restart; [`LogEvent`] its trace events; [`AllRequestsDecided`] ends a
+//!   log run once it is done.
 //! - [`LibraryCell`]: the library's node object, built at `Start`, in a core that must
 //!   be `Clone` while the library's node is not.
 //! - [`catch_library_panic`] and [`panic_judge`]: a library that detects its own
@@ -355,6 +356,70 @@ impl RequestLog {
     /// Slots decided so far.
     pub fn slots(&self) -> u64 {
         self.slots
+    }
+}
+
+/// The trace events of a log-shaped adapter, like [`super::BasicEvent`] for the value
+/// shape: enough for the log judges and [`panic_judge`], with free-text notes for
+/// everything else (a new leader, a step down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogEvent {
+    /// The state machine applied `value` in `slot` (once per node per slot).
+    Decided {
+        slot: u64,
+        value: Value,
+    },
+    /// The library panicked ([`catch_library_panic`]); the node halts.
+    Panicked(String),
+    Note(String),
+}
+
+impl fmt::Display for LogEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogEvent::Decided { slot, value } => write!(f, "DECIDE slot {slot} = {value}"),
+            LogEvent::Panicked(message) => write!(f, "PANIC {message}"),
+            LogEvent::Note(text) => f.write_str(text),
+        }
+    }
+}
+
+impl LogEvent {
+    /// The [`Core::observe`] of a core whose events are `LogEvent`s.
+    pub fn observe(&self) -> Option<Observation> {
+        match self {
+            LogEvent::Decided { slot, value } => Some(Observation::SlotDecided {
+                slot: *slot,
+                value: value.clone(),
+            }),
+            LogEvent::Panicked(_) | LogEvent::Note(_) => None,
+        }
+    }
+
+    /// The event that announces `observation` if it is a slot decision.
+    pub fn decided(observation: Observation) -> Option<LogEvent> {
+        match observation {
+            Observation::SlotDecided { slot, value } => Some(LogEvent::Decided { slot, value }),
+            _ => None,
+        }
+    }
+}
+
+impl PanicEvent for LogEvent {
+    fn panic_message(&self) -> Option<&str> {
+        match self {
+            LogEvent::Panicked(message) => Some(message),
+            LogEvent::Decided { .. } | LogEvent::Note(_) => None,
+        }
+    }
+}
+
+/// A [`CoreOutput::SetTimer`] firing after `delay_ms.0..=delay_ms.1` milliseconds.
+pub fn set_timer<C: Core>(timer: C::Timer, delay_ms: (u64, u64)) -> CoreOutput<C> {
+    CoreOutput::SetTimer {
+        timer,
+        delay_ms_min: delay_ms.0,
+        delay_ms_max: delay_ms.1,
     }
 }
 

@@ -357,3 +357,41 @@ fn panic_judge_fires_on_each_reported_panic() {
     );
     assert!(violation.message.contains("lost log"), "{violation}");
 }
+
+/// Log events: a decision is what the log judges read, a panic is what the panic
+/// judge reads, a note is neither; each shows as one trace line.
+#[test]
+fn log_events_map_to_the_log_shape_and_the_panic_judge() {
+    let decided = LogEvent::decided(Observation::SlotDecided {
+        slot: 2,
+        value: v("A"),
+    })
+    .expect("a slot decision");
+    assert_eq!(decided.to_string(), "DECIDE slot 2 = A");
+    assert_eq!(
+        decided.observe(),
+        Some(Observation::SlotDecided {
+            slot: 2,
+            value: v("A")
+        })
+    );
+    assert_eq!(decided.panic_message(), None);
+    assert_eq!(LogEvent::decided(Observation::Decided(v("A"))), None);
+    let panicked = LogEvent::Panicked("lost log".into());
+    assert_eq!(
+        (panicked.observe(), panicked.panic_message()),
+        (None, Some("lost log"))
+    );
+    let note = LogEvent::Note("leader of term 3".into());
+    assert_eq!((note.observe(), note.panic_message()), (None, None));
+    assert_eq!(note.to_string(), "leader of term 3");
+    let timer: CoreOutput<Tiny> = set_timer((), (5, 9));
+    assert_eq!(
+        timer,
+        CoreOutput::SetTimer {
+            timer: (),
+            delay_ms_min: 5,
+            delay_ms_max: 9
+        }
+    );
+}
