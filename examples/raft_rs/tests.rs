@@ -30,7 +30,7 @@ fn campaign(lane: Lane, base_seed: u64, runs: u64, bugs: &[&str]) -> CampaignCon
 /// docs/raft-rs.md).
 #[test]
 fn raft_rs_is_clean_in_both_lanes() {
-    for (lane, runs) in [(Lane::Fast, 300), (Lane::Turmoil, 20)] {
+    for (lane, runs) in [(Lane::Fast, 1_000), (Lane::Turmoil, 40)] {
         let summary = explore(
             &campaign(lane, 1, runs, &[]),
             &AtomicBool::new(false),
