@@ -19,9 +19,12 @@ mod node;
 #[cfg(test)]
 mod tests;
 
+use gauntlet::history::{Event, EventKind};
 use gauntlet::ids::NodeId;
-use gauntlet::protocol::kit::{self, Codec, Foreign};
-use gauntlet::protocol::{shapes, Draft, Judge, Peers, PlantedBug, Protocol, RunSetup, Settle};
+use gauntlet::protocol::kit::{self, Codec, Foreign, LogEvent};
+use gauntlet::protocol::{
+    shapes, Draft, Expectation, Judge, Peers, PlantedBug, Property, Protocol, RunSetup, Settle,
+};
 use gauntlet::rng::ChaCha8Rng;
 use node::RaftNode;
 use protobuf::Message as _;
@@ -181,8 +184,32 @@ impl Protocol for RaftRs {
     fn properties(&self) -> Vec<Judge<Self>> {
         let mut judges = shapes::log::judges();
         judges.insert(3, kit::panic_judge());
+        judges.push(Judge::reached(&LEADER_CHANGED, |j| {
+            let leaders = j.history.events.iter().filter(|e| is_leader_note(&e.kind));
+            leaders.count() >= 2
+        }));
+        judges.push(Judge::reached(&SUFFIX_OVERWRITTEN, |j| {
+            let cut = |e: &&Event<RaftNode>| matches!(e.kind, EventKind::Truncated { .. });
+            j.history.events.iter().any(|e| cut(&e))
+        }));
         judges
     }
+}
+
+/// Coverage: the campaign reaches raft-rs's hard paths, not only the happy one.
+const LEADER_CHANGED: Property = Property {
+    name: "leader_changed",
+    expectation: Expectation::Sometimes,
+    description: "a second leader was elected in a later term",
+};
+const SUFFIX_OVERWRITTEN: Property = Property {
+    name: "suffix_overwritten",
+    expectation: Expectation::Sometimes,
+    description: "a follower cut a conflicting suffix of its log",
+};
+
+fn is_leader_note(kind: &EventKind<RaftNode>) -> bool {
+    matches!(kind, EventKind::Protocol(LogEvent::Note(n)) if n.starts_with("leader of term"))
 }
 
 fn main() -> ExitCode {

@@ -27,7 +27,8 @@ fn campaign(lane: Lane, base_seed: u64, runs: u64, bugs: &[&str]) -> CampaignCon
 
 /// The correct adapter holds every log property and raft-rs never panics, over a
 /// short campaign with the full fault mix in each lane (the 10,000-run campaign is in
-/// docs/raft-rs.md).
+/// docs/raft-rs.md), and the fast campaign reaches raft-rs's hard paths: leader
+/// changes and overwritten log suffixes.
 #[test]
 fn raft_rs_is_clean_in_both_lanes() {
     for (lane, runs) in [(Lane::Fast, 1_000), (Lane::Turmoil, 40)] {
@@ -42,6 +43,10 @@ fn raft_rs_is_clean_in_both_lanes() {
             "{lane:?}: {:?}",
             summary.failures.first()
         );
+        if lane == Lane::Fast {
+            assert!(summary.coverage.get("leader_changed") > 0);
+            assert!(summary.coverage.get("suffix_overwritten") > 0);
+        }
     }
 }
 
