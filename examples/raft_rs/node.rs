@@ -201,8 +201,9 @@ impl RaftNode {
         let raw = self.raw.get_mut().expect("started above");
         self.app.drain_ready(raw, out);
         // raft-rs draws each election timeout from the thread's global RNG, which no
-        // seed reaches; draw it from the node's stream instead, after every reset
-        // (a reset zeroes the elapsed ticks) and before the next tick reads it.
+        // seed reaches; draw it from the node's stream instead whenever the elapsed
+        // ticks are zero (after every reset, and every leader heartbeat), before the
+        // next tick reads it.
         if raw.raft.election_elapsed == 0 {
             let ticks = cx
                 .rng
