@@ -70,10 +70,10 @@ impl<C: Core> RunTrace for History<C> {
             value(&mut h);
             h.finish()
         };
-        let mut last: std::collections::HashMap<Option<crate::ids::NodeId>, u64> =
-            std::collections::HashMap::new();
-        let mut pairs: std::collections::HashMap<(u64, u64), u32> =
-            std::collections::HashMap::new();
+        let mut last: std::collections::BTreeMap<Option<crate::ids::NodeId>, u64> =
+            std::collections::BTreeMap::new();
+        let mut pairs: std::collections::BTreeMap<(u64, u64), u32> =
+            std::collections::BTreeMap::new();
         // The shape of an event as `event_shape` gives it, hashed without rendering it
         // (a protocol event's first word is written into one reused buffer).
         let mut text = String::new();

@@ -19,7 +19,7 @@ use super::{campaign_scenario, ProtocolRef};
 use crate::fault::{generate_schedule, Fault, FaultEvent, GeneratorLimits};
 use crate::rng::{run_seed, stream_rng, Draw, Stream};
 use crate::scenario::Scenario;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Runs per generation: the corpus a run mutates is the one of the generation before.
@@ -37,7 +37,7 @@ pub struct Guide {
     bugs: Vec<String>,
     base_seed: u64,
     /// Features any run so far has shown.
-    seen: HashSet<u64>,
+    seen: BTreeSet<u64>,
     /// The corpus as it grows in the current generation.
     growing: Vec<Arc<Scenario>>,
     /// The corpus the current generation draws from.
@@ -59,7 +59,7 @@ impl Guide {
             protocol,
             bugs: bugs.to_vec(),
             base_seed,
-            seen: HashSet::new(),
+            seen: BTreeSet::new(),
             growing: Vec::new(),
             frozen: Arc::new(Vec::new()),
             observed: 0,

@@ -16,6 +16,7 @@
 //! ([`Observation`]), exploration, shrinking, the corpus and the traces.
 
 mod judge;
+pub mod kit;
 mod peers;
 pub mod session;
 mod setup;
