@@ -422,6 +422,8 @@ impl Node {
                     }
                 }
             },
+            // A round no proposer could step past is malformed: ignored, never promised.
+            Input::Receive { msg, .. } if !msg.ballots_valid() => {}
             Input::Receive { from, msg } => match msg {
                 // Replies only acceptors may give are ignored from anyone else: a forged
                 // promise must not complete a quorum, nor a forged nack inflate rounds.

@@ -939,3 +939,81 @@ fn decided_proposer_keeps_answering_nudges() {
         assert_eq!(prepares(&out), vec![b(round + 1, 1); 3], "{out:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Counters at their limits.
+// ---------------------------------------------------------------------------------------
+
+/// Goal: a ballot round no proposer could step past is refused, never wrapped.
+/// Method: an acceptor handed (in process, past the codec) a Prepare and an Accept at
+/// round `u64::MAX` emits nothing: no promise, no persist. The bug: one forged Prepare
+/// at `u64::MAX` was promised and persisted, and every proposer's `round + 1` then
+/// wrapped to 0 (or panicked in a debug build), so the cluster never chose again.
+#[test]
+fn acceptor_ignores_a_round_it_could_never_be_stepped_past() {
+    let mut a = fresh(10, ACCEPTOR, members(&[10, 11, 12], &[9], &[1, 2]));
+    let top = b(u64::MAX, 2);
+    assert!(recv(&mut a, 2, Msg::Prepare { ballot: top }).is_empty());
+    let accept = Msg::Accept {
+        ballot: top,
+        value: v("Forged"),
+    };
+    assert!(recv(&mut a, 2, accept).is_empty());
+    // The highest valid round is still promised.
+    let out = recv(
+        &mut a,
+        2,
+        Msg::Prepare {
+            ballot: b(Ballot::ROUND_MAX, 2),
+        },
+    );
+    assert_eq!(persists(&out).len(), 1, "{out:?}");
+}
+
+/// Goal: a proposer whose rounds are spent gives up instead of wrapping to round 0.
+/// Method: a proposer at ballot 1.1 is nacked with a promise at `Ballot::ROUND_MAX`
+/// (the highest round an acceptor may hold): it notes `GaveUp` and sets no retry,
+/// rather than noting `BackingOff { next_round: 0 }`; a restart with a recovered round
+/// of `ROUND_MAX` likewise gives up at once and sends no prepare.
+#[test]
+fn proposer_out_of_rounds_gives_up_without_wrapping() {
+    let (mut p, _) = boot(
+        1,
+        PROPOSER,
+        members(&[2, 3, 4], &[9], &[1]),
+        TimingConfig::default(),
+        None,
+    );
+    step(&mut p, Input::ClientRequest { value: v("Mine") });
+    let out = recv(
+        &mut p,
+        2,
+        Msg::Nack {
+            ballot: b(1, 1),
+            promised: b(Ballot::ROUND_MAX, 3),
+        },
+    );
+    assert_eq!(notes(&out), vec![Note::GaveUp { attempts: 1 }], "{out:?}");
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::SetTimer { .. })),
+        "{out:?}"
+    );
+
+    let spent = DurableState::new(DurableParts {
+        acceptor: None,
+        proposer: Some(ProposerState {
+            round: Ballot::ROUND_MAX,
+            value: Some(v("Mine")),
+        }),
+        learner: None,
+    });
+    let (_, out) = boot(
+        1,
+        PROPOSER,
+        members(&[2, 3, 4], &[9], &[1]),
+        TimingConfig::default(),
+        Some(spent),
+    );
+    assert!(prepares(&out).is_empty(), "{out:?}");
+    assert_eq!(notes(&out), vec![Note::GaveUp { attempts: 0 }]);
+}
