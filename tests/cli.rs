@@ -108,3 +108,17 @@ fn printed_replay_command_names_the_program_as_invoked() {
     );
     assert!(out.contains(&expected), "missing `{expected}`:\n{out}");
 }
+
+/// `--jobs 0` is a usage error (exit 2) naming the flag, for `explore` and `hunt`;
+/// before, a campaign ran with "0 workers".
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    for command in ["explore", "hunt"] {
+        let (code, out, err) = gauntlet_out(&[command, "--jobs", "0"]);
+        assert_eq!(code, 2, "{command}: {out}{err}");
+        assert!(
+            err.contains("--jobs") && err.contains("jobs are 1 to"),
+            "{command}: {err}"
+        );
+    }
+}

@@ -80,7 +80,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Worker threads (default: all cores).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Switch on a planted bug in every run (repeatable; see `gauntlet bugs`).
         #[arg(long = "bug")]
@@ -177,7 +177,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Lane::Fast)]
         lane: Lane,
         /// Campaigns run in parallel (1: the one-core figures the docs quote).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = parse_jobs)]
         jobs: usize,
         /// Most runs per campaign (default: 100000 in the fast lane, 3000 in turmoil).
         #[arg(long)]
@@ -652,8 +652,20 @@ fn print_summary(s: &CampaignSummary, wall_s: f64, jobs: usize, protocol: Protoc
     }
 }
 
+/// Most worker threads `--jobs` may ask for.
+const JOBS_MAX: usize = 1024;
+
+/// `--jobs`: 1 to [`JOBS_MAX`] (0 workers would run nothing and say it finished).
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=JOBS_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?}: jobs are 1 to {JOBS_MAX}")),
+    }
+}
+
 fn load_scenario(ctx: &Ctx, path: &Path) -> Result<(Scenario, ProtocolRef), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::storage::read_text_bounded(path, crate::explore::corpus::FILE_BYTES_MAX)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let de = &mut serde_json::Deserializer::from_str(&text);
     let scenario: Scenario = serde_path_to_error::deserialize(de)
         .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;

@@ -20,7 +20,7 @@ const WITNESS_LINES_MAX: usize = 64;
 
 /// What replaying a corpus entry must give.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Expect {
     /// Every property holds.
     Pass,
@@ -29,6 +29,7 @@ pub enum Expect {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CorpusEntry {
     pub format: u32,
     pub gauntlet_version: String,
@@ -143,15 +144,7 @@ impl CorpusEntry {
             path: path.to_path_buf(),
             source,
         };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > FILE_BYTES_MAX {
-            return Err(CorpusError::Invalid {
-                path: path.to_path_buf(),
-                field: "(file)".into(),
-                reason: format!("{len} bytes exceeds the {FILE_BYTES_MAX}-byte limit"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text = crate::storage::read_text_bounded(path, FILE_BYTES_MAX).map_err(io)?;
         let de = &mut serde_json::Deserializer::from_str(&text);
         let entry: CorpusEntry =
             serde_path_to_error::deserialize(de).map_err(|e| CorpusError::Invalid {

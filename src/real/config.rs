@@ -82,15 +82,8 @@ impl ClusterConfig {
             field: "file".into(),
             reason,
         };
-        let len = std::fs::metadata(path)
-            .map_err(|e| err(e.to_string()))?
-            .len();
-        if len > CONFIG_BYTES_MAX {
-            return Err(err(format!(
-                "{len} bytes is over the {CONFIG_BYTES_MAX}-byte limit"
-            )));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = crate::storage::read_text_bounded(path, CONFIG_BYTES_MAX)
+            .map_err(|e| err(e.to_string()))?;
         Self::parse(&text, path)
     }
 

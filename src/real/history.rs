@@ -315,16 +315,8 @@ fn header_error(e: &str) -> String {
 /// Read and validate one node's history file, written by a node of `protocol`.
 pub fn read_history<C: Core>(path: &Path, protocol: &str) -> Result<NodeHistory<C>, BadHistory> {
     let bad = |line: Option<usize>, reason: String| BadHistory::new(path, line, reason);
-    let len = std::fs::metadata(path)
-        .map_err(|e| bad(None, e.to_string()))?
-        .len();
-    if len > HISTORY_FILE_BYTES_MAX {
-        return Err(bad(
-            None,
-            format!("{len} bytes is over the {HISTORY_FILE_BYTES_MAX}-byte limit"),
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(None, e.to_string()))?;
+    let text = crate::storage::read_text_bounded(path, HISTORY_FILE_BYTES_MAX)
+        .map_err(|e| bad(None, e.to_string()))?;
     let mut reader = Reader::<C> {
         protocol,
         header: None,

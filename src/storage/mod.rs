@@ -15,7 +15,7 @@ mod std_fs;
 pub use file::{FileStorage, Fs};
 pub use record::{decode_record, encode_record, RECORD_BYTES_MAX};
 pub use sim_fs::{SimFileStorage, SimFs};
-pub use std_fs::{StdFileStorage, StdFs};
+pub use std_fs::{read_text_bounded, StdFileStorage, StdFs};
 
 use std::path::PathBuf;
 use thiserror::Error;
