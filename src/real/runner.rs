@@ -6,9 +6,10 @@
 
 use super::config::{ClusterConfig, ConfigError, REAL_SEED};
 use super::history::{FileRecorder, HistoryHeader, HISTORY_FORMAT};
+use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::net::UdpTransport;
-use crate::node::{run_core, CoreNode, NodeEnv, NodeError};
+use crate::node::{run_core, CoreNode, NodeEnv, NodeError, Recorder};
 use crate::protocol::{Core, Protocol, RunSetup};
 use crate::rng::{stream_rng, Stream};
 use crate::storage::{StdFileStorage, Storage, StorageError};
@@ -474,7 +475,17 @@ impl<P: Protocol> Run<'_, P> {
     ) -> Result<Stopped, RealError> {
         let id = self.id;
         let socket = tokio::net::UdpSocket::from_std(socket).map_err(io_err("socket setup"))?;
-        let transport = UdpTransport::new(socket, self.config.address_book());
+        let hook_recorder = Rc::clone(&recorder);
+        let hook_clock = Rc::clone(&env.clock);
+        let transport =
+            UdpTransport::new(socket, self.config.address_book(), self.config.keyring(id))
+                .on_rejected(Box::new(move |bytes, error| {
+                    hook_recorder.record(
+                        hook_clock(),
+                        Some(id),
+                        EventKind::Malformed { bytes, error },
+                    );
+                }));
         let counters = transport.counters_handle();
         tracing::info!(
             "{id} up: {}, listening on {}, data dir {}, incarnation {incarnation}, history {}",
@@ -493,10 +504,13 @@ impl<P: Protocol> Run<'_, P> {
         let c = counters.get();
         tracing::info!(
             "{id} stopping ({stopped}): {} events recorded this run; malformed datagrams \
-             dropped: {} (oversized: {}); transient socket errors: {}",
+             dropped: {} (unauthenticated: {}, oversized: {}; not recorded, over the rate \
+             limit: {}); transient socket errors: {}",
             recorder.recorded(),
             recorder.malformed(),
+            c.unauthenticated,
             c.oversized_received,
+            recorder.malformed_unrecorded(),
             c.transient_errors
         );
         Ok(stopped)
