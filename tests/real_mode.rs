@@ -307,7 +307,13 @@ impl Cluster {
     /// Start `gauntlet node --id id` and wait (bounded) until it has recorded its start.
     fn start_node(&self, id: u16, bugs: &[&str]) -> Proc {
         let starts_before = self.starts(id);
-        let mut proc = self.spawn("node", id, &[], bugs, Stdio::null());
+        // A new node's first start creates its data directory; later ones must not.
+        let init: &[&str] = if self.data_dir(id).exists() {
+            &[]
+        } else {
+            &["--init"]
+        };
+        let mut proc = self.spawn("node", id, init, bugs, Stdio::null());
         let up = wait_until(|| self.starts(id) > starts_before || proc.try_wait().is_some());
         assert!(
             up && proc.try_wait().is_none(),
@@ -342,8 +348,7 @@ impl Cluster {
     fn learned(&self, id: u16) -> Option<String> {
         self.chosen_value(id).or_else(|| {
             let bytes = fs::read(self.data_dir(id).join("state")).ok()?;
-            let payload = gauntlet::storage::decode_record(&bytes).ok()?;
-            let state: DurableState = serde_json::from_slice(payload).ok()?;
+            let state = paxos_state(&bytes)?;
             Some(state.learner.as_ref()?.learned.as_ref()?.to_string())
         })
     }
@@ -377,6 +382,13 @@ impl Drop for Cluster {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// A real Paxos node's state file read back: the record, its owner line, the state.
+fn paxos_state(record: &[u8]) -> Option<DurableState> {
+    let payload = gauntlet::storage::decode_record(record).ok()?;
+    let cut = payload.iter().position(|&b| b == b'\n')?;
+    serde_json::from_slice(&payload[cut + 1..]).ok()
 }
 
 /// A node of the cluster played by the test through a UDP socket: it holds its node's
@@ -802,8 +814,7 @@ fn real_forged_datagrams_are_dropped_and_change_nothing() {
     for &id in &cluster.servers {
         assert_eq!(cluster.chosen_value(id).as_deref(), Some("Value_A"));
         let state = fs::read(cluster.data_dir(id).join("state")).unwrap();
-        let decoded = gauntlet::storage::decode_record(&state).unwrap();
-        let parts: DurableState = serde_json::from_slice(decoded).unwrap();
+        let parts = paxos_state(&state).unwrap();
         let accepted = parts.acceptor.as_ref().unwrap().accepted.as_ref().unwrap();
         assert_eq!(accepted.1.as_str(), "Value_A", "n{id}");
         assert!(accepted.0.round < 1_000_000, "n{id} took a forged ballot");
@@ -868,15 +879,36 @@ fn real_replayed_datagrams_change_no_state() {
     assert!(node.terminate().success());
 }
 
-/// Run `gauntlet node --id 1` expecting a refusal: exit code 2 and stderr. Bounded: a
-/// node that starts after all is killed, and the test fails.
-fn refused_start(cluster: &Cluster) -> String {
-    let mut node = cluster.spawn("node", 1, &[], &[], Stdio::null());
+/// Run `gauntlet node --id 1 <args>` expecting a refusal: exit code 2 and stderr.
+/// Bounded: a node that starts after all is killed, and the test fails.
+fn refused_start_with(cluster: &Cluster, args: &[&str]) -> String {
+    let mut node = cluster.spawn("node", 1, args, &[], Stdio::null());
     let status = node.wait();
     let log = fs::read_to_string(cluster.dir.join("n1.log")).unwrap_or_default();
     fs::remove_file(cluster.dir.join("n1.log")).unwrap();
     assert_eq!(status.code(), Some(2), "{log}");
     log
+}
+
+fn refused_start(cluster: &Cluster) -> String {
+    refused_start_with(cluster, &[])
+}
+
+/// The owner line real mode writes before a state: node `id` of `cluster`.
+fn owner_line(cluster: &Cluster, id: u16) -> String {
+    let cluster_id = ClusterConfig::load(&cluster.config).unwrap().cluster_id();
+    format!("{{\"node\":{id},\"cluster\":\"{cluster_id}\"}}\n")
+}
+
+/// An incarnation record of node `id` of `cluster`.
+fn incarnation_record(cluster: &Cluster, id: u16, state_stored: bool) -> Vec<u8> {
+    let cluster_id = ClusterConfig::load(&cluster.config).unwrap().cluster_id();
+    gauntlet::storage::encode_record(
+        format!(
+            "{{\"node\":{id},\"cluster\":\"{cluster_id}\",\"incarnation\":0,\"state_stored\":{state_stored}}}"
+        )
+        .as_bytes(),
+    )
 }
 
 /// A data directory whose state record is truncated, has a flipped bit, holds state
@@ -889,9 +921,16 @@ fn real_node_refuses_a_damaged_data_dir() {
     let cluster = Cluster::new("damaged", 1, 1);
     let dir = cluster.data_dir(1);
     fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("incarnation"),
+        incarnation_record(&cluster, 1, true),
+    )
+    .unwrap();
     let state = dir.join("state");
-    let record =
-        gauntlet::storage::encode_record(br#"{"acceptor":{"promised":null,"accepted":null}}"#);
+    let owned = |json: &str| {
+        gauntlet::storage::encode_record(format!("{}{json}", owner_line(&cluster, 1)).as_bytes())
+    };
+    let record = owned(r#"{"acceptor":{"promised":null,"accepted":null}}"#);
 
     fs::write(&state, &record[..record.len() - 5]).unwrap();
     let err = refused_start(&cluster);
@@ -909,8 +948,7 @@ fn real_node_refuses_a_damaged_data_dir() {
         "{err}"
     );
 
-    let not_paxos = gauntlet::storage::encode_record(br#"{"acceptor":"yes"}"#);
-    fs::write(&state, not_paxos).unwrap();
+    fs::write(&state, owned(r#"{"acceptor":"yes"}"#)).unwrap();
     let err = refused_start(&cluster);
     assert!(
         err.contains(&*state.to_string_lossy()) && err.contains("does not parse as paxos's"),
@@ -928,10 +966,127 @@ fn real_node_refuses_a_damaged_data_dir() {
     assert!(err.contains(&*incarnation.to_string_lossy()), "{err}");
 
     // Another node's data directory is refused too: its promises are not n1's.
-    let record = gauntlet::storage::encode_record(br#"{"node":2,"incarnation":4}"#);
-    fs::write(&incarnation, record).unwrap();
+    fs::write(&incarnation, incarnation_record(&cluster, 2, true)).unwrap();
     let err = refused_start(&cluster);
     assert!(err.contains("belongs to n2, not n1"), "{err}");
+}
+
+/// The amnesia the trust issue reproduced, each refused with exit 2 and a reason:
+/// - `node` on a data directory that does not exist, without `--init` (a mistyped
+///   `--data-dir` used to start a fresh node silently);
+/// - a node whose `state` file is gone while its incarnation record says it stored
+///   one, or while its `chosen_value` is there (it used to start from an empty disk:
+///   an agreement violation was reproduced from exactly this);
+/// - a node whose incarnation record is gone while its state is there (it used to
+///   restart as incarnation 0, reusing message ids, and `check` then refused the whole
+///   cluster's histories);
+/// - a state copied from another node's data directory (records did not name their
+///   node), and one from another cluster;
+/// - a second process on a data directory a node is running on (no lock).
+///
+/// A directory whose node never stored a state (it only ever recorded its starts)
+/// starts again fine.
+#[test]
+fn real_node_refuses_amnesia() {
+    let cluster = Cluster::new("amnesia", 1, 1);
+    let dir = cluster.data_dir(1);
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("no such data directory") && err.contains("--init"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "a refused start created nothing");
+
+    // n1 stores a promise, then stops.
+    let mut n2 = cluster.peer(2);
+    let mut node = cluster.start_node(1, &[]);
+    let prepare = Msg::Prepare {
+        ballot: Ballot::new(1, NodeId(2)),
+    };
+    n2.ask(&cluster, 1, &prepare, |m| matches!(m, Msg::Promise { .. }));
+    drop(n2); // frees n2's address for the n2 process below
+    assert!(node.terminate().success());
+    let state = dir.join("state");
+    let saved = fs::read(&state).unwrap();
+
+    fs::remove_file(&state).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("state file is missing") && err.contains("incarnation"),
+        "{err}"
+    );
+
+    // With only chosen_value left as evidence (and an old incarnation record that
+    // predates the state), the state's absence is still refused.
+    fs::write(
+        dir.join("incarnation"),
+        incarnation_record(&cluster, 1, false),
+    )
+    .unwrap();
+    fs::write(dir.join("chosen_value"), "Value_A").unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("state file is missing") && err.contains("chosen_value"),
+        "{err}"
+    );
+    fs::remove_file(dir.join("chosen_value")).unwrap();
+
+    fs::write(&state, &saved).unwrap();
+    fs::remove_file(dir.join("incarnation")).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("no incarnation record") && err.contains("state"),
+        "{err}"
+    );
+    fs::write(
+        dir.join("incarnation"),
+        incarnation_record(&cluster, 1, true),
+    )
+    .unwrap();
+
+    // n1's state in n2's directory (n2 started once, as a new node, so its records
+    // are its own).
+    let mut other = cluster.spawn("node", 2, &["--init"], &[], Stdio::null());
+    assert!(wait_until(|| cluster.starts(2) == 1), "{}", cluster.logs());
+    assert!(other.terminate().success());
+    assert!(cluster.start_node(2, &[]).terminate().success());
+    fs::write(cluster.data_dir(2).join("state"), &saved).unwrap();
+    let mut stolen = cluster.spawn("node", 2, &[], &[], Stdio::null());
+    assert_eq!(stolen.wait().code(), Some(2));
+    let log = fs::read_to_string(cluster.dir.join("n2.log")).unwrap();
+    assert!(log.contains("belongs to n1 of cluster"), "{log}");
+
+    // A state from another cluster (same node id, other keys).
+    let mut foreign = saved.clone();
+    let text = String::from_utf8_lossy(&saved).into_owned();
+    let cluster_id = ClusterConfig::load(&cluster.config).unwrap().cluster_id();
+    assert!(text.contains(&cluster_id));
+    let other_id = "0".repeat(cluster_id.len());
+    let payload = gauntlet::storage::decode_record(&saved).unwrap().to_vec();
+    let payload = String::from_utf8(payload)
+        .unwrap()
+        .replace(&cluster_id, &other_id);
+    foreign.clear();
+    foreign.extend(gauntlet::storage::encode_record(payload.as_bytes()));
+    fs::write(&state, &foreign).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains(&format!("belongs to n1 of cluster {other_id}")),
+        "{err}"
+    );
+    fs::write(&state, &saved).unwrap();
+
+    // The lock: while n1 runs, a second process on its directory is refused.
+    let mut node = cluster.start_node(1, &[]);
+    let shown = dir.to_string_lossy().into_owned();
+    let mut second = cluster.spawn("node", 2, &["--data-dir", &shown], &[], Stdio::null());
+    assert_eq!(second.wait().code(), Some(2));
+    let log = fs::read_to_string(cluster.dir.join("n2.log")).unwrap();
+    assert!(
+        log.contains("another process is running on this data directory"),
+        "{log}"
+    );
+    assert!(node.terminate().success());
 }
 
 /// With no acceptor running, `gauntlet propose` gives up at its timeout: exit 3 and a

@@ -33,6 +33,10 @@ pub struct NodeArgs {
     /// Switch on a planted bug of the protocol (repeatable; see `gauntlet bugs`).
     #[arg(long = "bug")]
     pub bugs: Vec<String>,
+    /// Create the data directory: this is a new node. Without it a data directory that
+    /// does not exist is refused (a mistyped path must not start a node afresh).
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// Run a node of cluster.toml with a client's value: prints the answer (maybe another
@@ -147,6 +151,7 @@ pub fn cmd_node(registry: &Registry, args: NodeArgs) -> u8 {
         id: NodeId(args.id),
         data_dir: args.data_dir,
         bugs: args.bugs,
+        init: args.init,
     };
     match protocol.real().node(opts) {
         Ok(_) => exit::OK,

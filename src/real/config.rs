@@ -156,6 +156,23 @@ impl ClusterConfig {
         )
     }
 
+    /// The cluster's name in durable records: the first 16 hex digits of SHA-256 over
+    /// every node's id and key. `init-cluster` draws fresh keys, so two clusters never
+    /// share it, and a data directory of another cluster is refused. (New keys make a
+    /// new cluster: its nodes refuse the old data directories.)
+    pub fn cluster_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for n in &self.nodes {
+            hash.update(n.id.0.to_be_bytes());
+            hash.update(n.key.to_hex().as_bytes());
+        }
+        hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The data directory of `id` when none is given: `data/n<id>` beside the config.
     pub fn default_data_dir(&self, id: NodeId) -> PathBuf {
         let base = match self.path.parent() {
@@ -398,8 +415,9 @@ fn header_comment(protocol: &str, servers: &[NodeId], clients: &[NodeId]) -> Str
         "# A gauntlet cluster running {protocol}: server(s) {}, client node(s) {}.\n\
          # Written by `gauntlet init-cluster`; edit freely, gauntlet checks it on every start.\n\
          #\n\
-         # Each [[node]] is one process. Start each server in its own terminal:\n\
-         #   gauntlet node --config cluster.toml --id <id>\n",
+         # Each [[node]] is one process. Start each server in its own terminal (--init\n\
+         # on its first start only: it creates the node's data directory):\n\
+         #   gauntlet node --config cluster.toml --id <id> --init\n",
         span(servers),
         span(clients)
     );
