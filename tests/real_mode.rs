@@ -163,7 +163,8 @@ impl Cluster {
         let server_ids: Vec<u16> = (1..=servers).collect();
         let client_ids: Vec<u16> = (servers + 1..=servers + proposers).collect();
         text.push_str(&format!(
-            "[params]\nacceptors = {s}\nlearners = {s}\nproposers = {p}\n",
+            "[params]\nacceptors = {s}\nlearners = {s}\nproposers = {p}\n\
+             [params.timing]\nlearner_asks_acceptors = true\n",
             s = list(&server_ids),
             p = list(&client_ids)
         ));
@@ -1237,4 +1238,54 @@ fn real_naive_cluster_decides_and_checks() {
         out.contains("from 4 file(s)") && out.contains("all properties held"),
         "{out}"
     );
+}
+
+/// The learner that missed the decision, the trust issue's 4 of 20 kill -9 trials:
+/// learner n3 is killed (SIGKILL) while client n4 gets `Value_A` chosen by n1 and n2;
+/// `propose` exits with its answer, so no proposer is left. Restarted, n3 asks the
+/// acceptors (its poll, with `learner_asks_acceptors` as `init-cluster` writes it)
+/// and learns `Value_A` from their answers: no acceptor promised anything after the
+/// decision (no new ballot ran), and `gauntlet check` finds every property held.
+/// Before, n3 nudged proposers that no longer existed and never learned.
+#[test]
+fn real_learner_killed_through_the_decision_learns_after_restart() {
+    let cluster = Cluster::new("catchup", 3, 1);
+    let mut servers: Vec<Proc> = cluster
+        .servers
+        .iter()
+        .map(|&id| cluster.start_node(id, &[]))
+        .collect();
+    servers[2].kill9();
+    assert_eq!(
+        finish(cluster.propose(4, "Value_A", &[]), &cluster),
+        "Value_A"
+    );
+    assert_eq!(cluster.chosen_value(3), None);
+    servers[2] = cluster.start_node(3, &[]);
+    let learned = wait_until(|| {
+        cluster.chosen_value(3).as_deref() == Some("Value_A")
+            && fs::read_to_string(cluster.history(3)).is_ok_and(|h| h.contains("\"Learned\""))
+    });
+    assert!(learned, "n3 did not learn\n{}", cluster.logs());
+    // The ballot n3 learned at is the one n4 decided at: no proposer ran another.
+    let ballot_of = |id: u16, note: &str| {
+        let history = fs::read_to_string(cluster.history(id)).unwrap();
+        let at = history
+            .find(&format!("\"{note}\":{{\"ballot\":"))
+            .unwrap_or_else(|| panic!("no {note} in n{id}'s history:\n{history}"));
+        history[at..]
+            .split('}')
+            .next()
+            .unwrap()
+            .rsplit(':')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    assert_eq!(ballot_of(3, "Learned"), ballot_of(4, "Decided"));
+    for s in &mut servers {
+        assert!(s.terminate().success(), "{} did not stop cleanly", s.name);
+    }
+    let (code, out) = cluster.check();
+    assert_eq!(code, 0, "{out}\n{}", cluster.logs());
 }

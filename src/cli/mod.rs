@@ -33,6 +33,13 @@ pub mod exit {
     pub const LIVENESS: u8 = 3;
     /// The harness itself failed (bad input, a node's software erroring, a panic).
     pub const HARNESS: u8 = 4;
+    /// `replay` of a saved failure: the outcome is as recorded, but the trace's digest
+    /// differs (the code changed since it was saved).
+    pub const DIGEST_CHANGED: u8 = 5;
+    /// `replay` of a saved failure: the outcome is not the one recorded.
+    pub const OUTCOME_CHANGED: u8 = 6;
+    /// A campaign stopped by Ctrl-C before its last run (128 + SIGINT, as shells do).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Parser)]
@@ -43,7 +50,8 @@ pub mod exit {
     long_about = "Runs consensus protocols as sans-IO cores in a seeded world (a fast event heap, \
 or real async nodes on turmoil) that partitions, drops, duplicates, delays and crashes, then \
 judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
-properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error."
+properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error; \
+5 replay: digest changed; 6 replay: outcome changed; 130 campaign interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -488,6 +496,14 @@ fn file_replay_command(ctx: &Ctx, path: &Path) -> String {
 }
 
 fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) -> u8 {
+    // Ctrl-C stops the campaign after the runs in flight; every failure found is
+    // already on disk (workers save before reporting), and the summary still prints.
+    // Installed before the first line, so a Ctrl-C after it is always the handler's.
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed: {e}");
+    }
     println!("seed: {}", config.base_seed);
     let bugs = &config.bugs;
     println!(
@@ -508,13 +524,6 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}  {msg}")
             .expect("static template"),
     );
-    // Ctrl-C stops the campaign after the runs in flight; every failure found is
-    // already on disk (workers save before reporting), and the summary still prints.
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = Arc::clone(&stop);
-    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: Ctrl-C handler not installed: {e}");
-    }
     // Wall time measures throughput for the report only; it never steers a run.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
@@ -536,12 +545,16 @@ fn cmd_explore(ctx: &Ctx, config: CampaignConfig, shrink_budget: Option<usize>) 
         );
     }
     print_summary(&summary, wall_s, config.jobs, config.protocol);
+    // A failure found outranks the interruption; a clean campaign cut short is not a
+    // clean campaign, so it does not exit 0.
     let code = if summary.failures.iter().any(Failure::is_safety) {
         exit::SAFETY
     } else if summary.failures.iter().any(|f| !f.violations.is_empty()) {
         exit::LIVENESS
     } else if summary.harness_errors > 0 {
         exit::HARNESS
+    } else if stop.load(Ordering::Relaxed) && summary.runs_done < config.runs {
+        exit::INTERRUPTED
     } else {
         exit::OK
     };
@@ -835,7 +848,13 @@ fn cmd_replay(ctx: &Ctx, protocol: ProtocolRef, failure: FailureSource, json: bo
         }
         match meets_expectation(entry, &judged) {
             Ok(()) => println!("as expected: {:?}", entry.expect),
-            Err(why) => println!("NOT AS EXPECTED: {why}"),
+            Err(why) => {
+                println!("NOT AS EXPECTED: {why}");
+                return exit::OUTCOME_CHANGED;
+            }
+        }
+        if now != entry.digest {
+            return exit::DIGEST_CHANGED;
         }
     }
     verdict_code(&judged)

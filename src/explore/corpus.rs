@@ -131,7 +131,15 @@ impl CorpusEntry {
             format!("-{}", self.scenario.bugs.join("+"))
         };
         let protocol = &self.scenario.protocol;
-        format!("{protocol}-{what}{bugs}-{:016x}.json", self.scenario.seed)
+        // A fast-lane find is named apart from the turmoil lane's of the same seed.
+        let lane = match self.lane {
+            super::Lane::Fast => "-fast",
+            super::Lane::Turmoil => "",
+        };
+        format!(
+            "{protocol}-{what}{bugs}-{:016x}{lane}.json",
+            self.scenario.seed
+        )
     }
 
     /// Load a corpus file and check its scenario against the protocol it names, found
@@ -174,26 +182,49 @@ impl CorpusEntry {
         Ok((entry, protocol))
     }
 
-    /// Write to `dir/<file_name>` atomically (temp file, then rename), unless a file of
-    /// that name already exists. Returns the path and whether it was newly written.
+    /// Write to `dir/<file_name>` atomically (temp file, then rename). A file of that
+    /// name with the same text is this entry, already saved: returned with `false`. A
+    /// file of that name with other text is never overwritten nor claimed: the entry
+    /// goes to the first free `<name>-2.json`, `<name>-3.json`, ... instead. Returns
+    /// the path and whether it was newly written.
     pub fn save(&self, dir: &Path) -> Result<(PathBuf, bool), CorpusError> {
-        let path = dir.join(self.file_name());
-        let io = |source| CorpusError::Io {
-            path: path.clone(),
-            source,
-        };
-        if path.exists() {
-            return Ok((path, false));
-        }
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = dir.join(format!(".{}.tmp", self.file_name()));
         let mut text = serde_json::to_string_pretty(self).expect("entries serialize");
         text.push('\n');
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
-        Ok((path, true))
+        let name = self.file_name();
+        let stem = name.strip_suffix(".json").unwrap_or(&name);
+        for n in 1..=SAVE_NAMES_MAX {
+            let file = if n == 1 {
+                name.clone()
+            } else {
+                format!("{stem}-{n}.json")
+            };
+            let path = dir.join(&file);
+            let io = |source| CorpusError::Io {
+                path: path.clone(),
+                source,
+            };
+            if path.exists() {
+                if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+                    return Ok((path, false));
+                }
+                continue;
+            }
+            std::fs::create_dir_all(dir).map_err(io)?;
+            let tmp = dir.join(format!(".{file}.tmp"));
+            std::fs::write(&tmp, &text).map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            return Ok((path, true));
+        }
+        Err(CorpusError::Invalid {
+            path: dir.join(&name),
+            field: "(file)".into(),
+            reason: format!("{SAVE_NAMES_MAX} files of this name with other contents exist"),
+        })
     }
 }
+
+/// Most numbered variants of one file name [`CorpusEntry::save`] tries.
+const SAVE_NAMES_MAX: u32 = 100;
 
 /// Every `*.json` file directly in `dir`, sorted by name (empty if `dir` is missing).
 pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {

@@ -56,9 +56,10 @@ pub enum Msg {
     /// Phase 2b: acceptor accepted `value` at `ballot`; sent to the ballot's proposer
     /// and to every learner.
     Accepted { ballot: Ballot, value: Value },
-    /// A learner that has not learned yet asks proposers to drive a new ballot. This is
-    /// what makes liveness hold once faults heal: accepted messages lost during the
-    /// faults are never resent, so somebody must run a fresh round.
+    /// A learner that has not learned yet asks proposers to drive a new ballot, and
+    /// acceptors to tell it again what they accepted. This is what makes liveness hold
+    /// once faults heal: accepted messages lost during the faults are not resent
+    /// otherwise, and in real mode the proposers may have exited since the decision.
     Nudge,
 }
 
