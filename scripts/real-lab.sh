@@ -24,7 +24,7 @@ pids=()
 stop() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait; }
 trap stop EXIT
 for id in 1 2 3; do
-    "$gauntlet" node --config cluster.toml --id "$id" 2>"n$id.log" &
+    "$gauntlet" node --config cluster.toml --id "$id" --init 2>"n$id.log" &
     pids+=("$!")
 done
 sleep 0.5

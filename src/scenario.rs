@@ -25,11 +25,13 @@ pub const WORKLOAD_MAX: usize = 1_024;
 
 /// One node of the cluster. What it does is the protocol's business (its `params`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     pub id: NodeId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Cluster {
     pub nodes: Vec<NodeSpec>,
 }
@@ -57,6 +59,7 @@ impl Cluster {
 
 /// One client request: node `proposer` is asked to propose `value` at `at_ms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Proposal {
     pub proposer: NodeId,
     pub value: Value,
@@ -65,6 +68,7 @@ pub struct Proposal {
 
 /// One-way latency of every datagram, drawn within this range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
     pub latency_ms_min: u64,
     pub latency_ms_max: u64,
@@ -84,6 +88,7 @@ fn is_null(value: &serde_json::Value) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Root seed of the run's random streams (network faults, node jitter, latency).
     pub seed: u64,
@@ -196,6 +201,12 @@ impl Scenario {
                     format!("{} is not a node of the cluster", p.proposer),
                 ));
             }
+            if p.at_ms > SIM_MS_MAX {
+                return Err(err(
+                    format!("workload[{i}].at_ms"),
+                    format!("{} is past the longest run ({SIM_MS_MAX} ms)", p.at_ms),
+                ));
+            }
             if p.value.len() > VALUE_BYTES_MAX {
                 return Err(err(
                     format!("workload[{i}].value"),
@@ -218,11 +229,12 @@ impl Scenario {
                 format!("over {} ms", crate::fault::DELAY_MS_MAX),
             ));
         }
-        if self
+        // Checked, not saturated: a sum that does not fit is as far past the limit as
+        // any, and says so rather than passing as a small number.
+        let run_ms = self
             .safety_phase_end_ms()
-            .saturating_add(self.liveness_bound_ms)
-            > SIM_MS_MAX
-        {
+            .checked_add(self.liveness_bound_ms);
+        if run_ms.is_none_or(|ms| ms > SIM_MS_MAX) {
             return Err(err(
                 "liveness_bound_ms",
                 format!("phase 1 plus the liveness bound exceeds {SIM_MS_MAX} ms"),

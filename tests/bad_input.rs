@@ -5,6 +5,7 @@
 
 use crate::support::{prepare_and_bad_datagrams, run_gauntlet, TempDir, OVERSIZED_BYTES};
 use gauntlet::explore::AnyProtocol;
+use gauntlet::fault::{Fault, FaultEvent, FaultSchedule, LinkFaults};
 use gauntlet::history::{EventKind, History};
 use gauntlet::ids::NodeId;
 use gauntlet::net::{Transport, DATAGRAM_BYTES_MAX};
@@ -189,6 +190,36 @@ fn refused_scenarios() -> Vec<(&'static str, Scenario, &'static str)> {
             "params.leader",
         ),
         (
+            "a client request at the end of time",
+            edit(&lab, &|s| s.workload[0].at_ms = u64::MAX),
+            "workload[0].at_ms",
+        ),
+        (
+            "a liveness bound whose sum with phase 1 overflows",
+            edit(&lab, &|s| s.liveness_bound_ms = u64::MAX - 5),
+            "liveness_bound_ms",
+        ),
+        (
+            "a message-fault window at the end of time",
+            edit(&lab, &|s| {
+                s.faults = FaultSchedule {
+                    events: vec![FaultEvent {
+                        at_ms: u64::MAX,
+                        fault: Fault::MessageFaults {
+                            kinds: vec!["Accept".into()],
+                            link: None,
+                            faults: LinkFaults {
+                                drop_probability: 0.5,
+                                ..LinkFaults::default()
+                            },
+                            duration_ms: 100,
+                        },
+                    }],
+                }
+            }),
+            "faults[0].at_ms",
+        ),
+        (
             "paxos params in a naive scenario",
             edit(&lab, &|s| s.protocol = "naive".into()),
             "params",
@@ -264,6 +295,101 @@ fn command_line_refuses_bad_scenarios_naming_file_and_field() {
         assert!(
             stderr.contains(&name) && stderr.contains(&format!("field {field}:")),
             "{what}: the error names {name} and {field}: {stderr}"
+        );
+    }
+}
+
+/// Set `value` at the JSON object path `keys` (creating the last key).
+fn with_key(mut json: serde_json::Value, keys: &[&str], value: serde_json::Value) -> String {
+    let (last, parents) = keys.split_last().expect("a path");
+    let mut at = &mut json;
+    for key in parents {
+        at = match key.parse::<usize>() {
+            Ok(i) => &mut at[i],
+            Err(_) => &mut at[*key],
+        };
+    }
+    at.as_object_mut()
+        .expect("an object")
+        .insert(last.to_string(), value);
+    json.to_string()
+}
+
+/// A misspelt key is an error naming the file and the key, at every depth of a
+/// scenario (top level, a node, a request, the network, a fault event, the fault's
+/// rates, Paxos's params and timing) and of a corpus entry; before, `"protocl":
+/// "naive"` was ignored and quietly ran Paxos. `--config /dev/zero`, a stream with no
+/// length, is refused at the size limit instead of read without end, and so is a
+/// scenario read from it.
+#[test]
+fn unknown_keys_and_endless_streams_are_refused() {
+    let dir = TempDir::new("unknown-keys");
+    let mut lab = paxos::lab(1, &[('A', 0)]);
+    lab.faults = FaultSchedule {
+        events: vec![FaultEvent {
+            at_ms: 5,
+            fault: Fault::LinkFaults {
+                link: None,
+                faults: LinkFaults::default(),
+            },
+        }],
+    };
+    let json = serde_json::to_value(&lab).unwrap();
+    let cases: Vec<(&[&str], &str)> = vec![
+        (&["protocl"], "protocl"),
+        (&["cluster", "size"], "size"),
+        (&["cluster", "nodes", "0", "role"], "role"),
+        (&["workload", "0", "when_ms"], "when_ms"),
+        (&["network", "jitter_ms"], "jitter_ms"),
+        (&["faults", "0", "node"], "node"),
+        (&["faults", "0", "faults", "drop_rate"], "drop_rate"),
+        (&["params", "leader"], "leader"),
+        (&["params", "timing", "poll_ms"], "poll_ms"),
+    ];
+    for (i, (keys, key)) in cases.into_iter().enumerate() {
+        let name = format!("unknown{i}.json");
+        let path = dir.path().join(&name);
+        std::fs::write(&path, with_key(json.clone(), keys, 1.into())).unwrap();
+        let out = run_gauntlet(&["run", "--scenario", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{keys:?}: ran");
+        assert!(
+            stderr.contains(&name) && stderr.contains(&format!("unknown field `{key}`")),
+            "{keys:?}: {stderr}"
+        );
+    }
+
+    let entry = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/known-failures"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().path())
+    .find(|p| p.extension().is_some_and(|x| x == "json"))
+    .expect("a kept failure");
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(entry).unwrap()).unwrap();
+    for (keys, key) in [(&["digets"][..], "digets"), (&["expect", "why"][..], "why")] {
+        let path = dir.path().join("entry.json");
+        std::fs::write(&path, with_key(entry.clone(), keys, 1.into())).unwrap();
+        let out = run_gauntlet(&["replay", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{keys:?}: replayed");
+        assert!(
+            stderr.contains("entry.json") && stderr.contains(&format!("unknown field `{key}`")),
+            "{keys:?}: {stderr}"
+        );
+    }
+
+    for args in [
+        &["run", "--scenario", "/dev/zero"][..],
+        &["node", "--config", "/dev/zero", "--id", "1"][..],
+    ] {
+        let out = run_gauntlet(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            stderr.contains("/dev/zero") && stderr.contains("limit"),
+            "{args:?}: {stderr}"
         );
     }
 }

@@ -108,3 +108,86 @@ fn printed_replay_command_names_the_program_as_invoked() {
     );
     assert!(out.contains(&expected), "missing `{expected}`:\n{out}");
 }
+
+/// `--jobs 0` is a usage error (exit 2) naming the flag, for `explore` and `hunt`;
+/// before, a campaign ran with "0 workers".
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    for command in ["explore", "hunt"] {
+        let (code, out, err) = gauntlet_out(&[command, "--jobs", "0"]);
+        assert_eq!(code, 2, "{command}: {out}{err}");
+        assert!(
+            err.contains("--jobs") && err.contains("jobs are 1 to"),
+            "{command}: {err}"
+        );
+    }
+}
+
+/// `replay` of a saved failure tells its three outcomes apart by exit code: failed as
+/// recorded (the violation's own code, 1 for agreement), the same outcome with a
+/// changed digest (5), and another outcome (6). Before, all three exited 1.
+#[test]
+fn replay_exit_codes_tell_outcomes_apart() {
+    let dir = TempDir::new("cli-replay-codes");
+    let kept =
+        gauntlet::explore::corpus::corpus_files(&crate::support::repo("corpus/known-failures"))
+            .into_iter()
+            .find(|p| p.to_string_lossy().contains("paxos-agreement"))
+            .expect("a kept agreement failure");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    let (code, out, _) = gauntlet_out(&["replay", kept.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("digest matches"), "{out}");
+
+    let mut entry: serde_json::Value = serde_json::from_str(&text).unwrap();
+    entry["digest"] = "0000000000000000".into();
+    let changed = dir.path().join("digest.json");
+    std::fs::write(&changed, entry.to_string()).unwrap();
+    let (code, out, _) = gauntlet_out(&["replay", changed.to_str().unwrap()]);
+    assert_eq!(code, 5, "{out}");
+    assert!(out.contains("DIGEST CHANGED"), "{out}");
+
+    let mut entry: serde_json::Value = serde_json::from_str(&text).unwrap();
+    entry["expect"] = serde_json::json!({"outcome": "pass"});
+    let other = dir.path().join("outcome.json");
+    std::fs::write(&other, entry.to_string()).unwrap();
+    let (code, out, _) = gauntlet_out(&["replay", other.to_str().unwrap()]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.contains("NOT AS EXPECTED"), "{out}");
+}
+
+/// A campaign stopped by Ctrl-C (SIGINT) before its last run exits 130 and says it was
+/// interrupted; before, a clean interrupted campaign exited 0 like a finished one.
+#[cfg(unix)]
+#[test]
+fn interrupted_campaign_exits_130() {
+    use std::io::BufRead;
+    let failures = TempDir::new("cli-interrupt");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args([
+            "explore",
+            "--runs",
+            "100000000",
+            "--seed",
+            "3",
+            "--jobs",
+            "1",
+        ])
+        .args(["--failures-dir", failures.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("seed: 3"), "{first}");
+    // The handler is installed before the first line is printed.
+    let pid = child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("interrupted:"), "{rest}");
+}

@@ -104,3 +104,36 @@ fn malformed_corpus_files_are_named_and_do_not_stop_the_rest() {
     );
     assert!(err(3).contains("d_truncated.json"), "{}", err(3));
 }
+
+/// `CorpusEntry::save` never claims a file it did not write: saving the same entry
+/// twice finds it already saved; a different file under the entry's name is left
+/// alone and the entry goes to `<name>-2.json`; a fast-lane find of the same seed gets
+/// a name of its own. Before, `explore` printed `saved:` over a file of that name
+/// with other contents, and a fast-lane failure file could take the turmoil-lane
+/// file's name.
+#[test]
+fn save_never_claims_another_file() {
+    use gauntlet::explore::corpus::CorpusEntry;
+    use gauntlet::explore::Lane;
+    let dir = TempDir::new("corpus-save");
+    let path = corpus_files(&repo("corpus/known-failures"))
+        .into_iter()
+        .next()
+        .expect("a kept failure");
+    let (mut entry, _) = CorpusEntry::load(&path, &lookup).unwrap();
+    entry.lane = Lane::Turmoil;
+    let (first, new) = entry.save(dir.path()).unwrap();
+    assert!(new);
+    assert_eq!(entry.save(dir.path()).unwrap(), (first.clone(), false));
+    std::fs::write(&first, "someone else's file\n").unwrap();
+    let (second, new) = entry.save(dir.path()).unwrap();
+    assert!(new && second != first, "{}", second.display());
+    assert!(second.to_string_lossy().ends_with("-2.json"));
+    assert_eq!(
+        std::fs::read_to_string(&first).unwrap(),
+        "someone else's file\n"
+    );
+    entry.lane = Lane::Fast;
+    let (fast, new) = entry.save(dir.path()).unwrap();
+    assert!(new && fast != first && fast != second, "{}", fast.display());
+}

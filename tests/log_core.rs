@@ -92,7 +92,7 @@ impl Core for Ledger {
             }
             CoreInput::TimerFired { .. } => {
                 self.ticks += 1;
-                if self.ticks % 5 == 0 && self.len > 0 {
+                if self.ticks.is_multiple_of(5) && self.len > 0 {
                     self.len -= 1;
                     out.push(CoreOutput::Truncate { len: self.len });
                 } else {

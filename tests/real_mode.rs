@@ -9,8 +9,13 @@
 //! process is killed when its handle drops, even when a test panics.
 
 use crate::support::{prepare_and_bad_datagrams, seed_override, OVERSIZED_BYTES};
-use gauntlet::node::decode_datagram;
-use gauntlet::protocols::paxos::{DurableState, Msg, Node};
+use gauntlet::ids::NodeId;
+use gauntlet::net::TAG_BYTES;
+use gauntlet::net::{Keyring, NodeKey};
+use gauntlet::node::{decode_datagram, encode_datagram};
+use gauntlet::protocols::paxos::{Ballot, DurableState, Msg, Node, Value};
+use gauntlet::real::history::MALFORMED_LINES_PER_S_MAX;
+use gauntlet::real::ClusterConfig;
 use gauntlet::rng::Draw;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -146,8 +151,9 @@ impl Cluster {
         let mut text = String::from("# written by tests/real_mode.rs\nprotocol = \"paxos\"\n");
         for (i, port) in ports.iter().enumerate() {
             let id = i + 1;
+            let key = NodeKey::generate().unwrap().to_hex();
             text.push_str(&format!(
-                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\n"
+                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\nkey = \"{key}\"\n"
             ));
         }
         let list = |ids: &[u16]| {
@@ -157,7 +163,8 @@ impl Cluster {
         let server_ids: Vec<u16> = (1..=servers).collect();
         let client_ids: Vec<u16> = (servers + 1..=servers + proposers).collect();
         text.push_str(&format!(
-            "[params]\nacceptors = {s}\nlearners = {s}\nproposers = {p}\n",
+            "[params]\nacceptors = {s}\nlearners = {s}\nproposers = {p}\n\
+             [params.timing]\nlearner_asks_acceptors = true\n",
             s = list(&server_ids),
             p = list(&client_ids)
         ));
@@ -221,6 +228,28 @@ impl Cluster {
         dir
     }
 
+    /// Node `id`'s keys, as its process reads them from cluster.toml.
+    fn keyring(&self, id: u16) -> Keyring {
+        ClusterConfig::load(&self.config)
+            .unwrap()
+            .keyring(NodeId(id))
+    }
+
+    /// A test socket on node `id`'s address that seals and opens with `id`'s key:
+    /// a peer the cluster trusts, played by the test.
+    fn peer(&self, id: u16) -> Peer {
+        let socket = UdpSocket::bind(self.address(id)).expect("bind the peer's address");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        Peer {
+            id: NodeId(id),
+            socket,
+            ring: self.keyring(id),
+            msg_id: 0,
+        }
+    }
+
     fn address(&self, id: u16) -> String {
         format!("127.0.0.1:{}", self.ports[id as usize - 1])
     }
@@ -279,7 +308,13 @@ impl Cluster {
     /// Start `gauntlet node --id id` and wait (bounded) until it has recorded its start.
     fn start_node(&self, id: u16, bugs: &[&str]) -> Proc {
         let starts_before = self.starts(id);
-        let mut proc = self.spawn("node", id, &[], bugs, Stdio::null());
+        // A new node's first start creates its data directory; later ones must not.
+        let init: &[&str] = if self.data_dir(id).exists() {
+            &[]
+        } else {
+            &["--init"]
+        };
+        let mut proc = self.spawn("node", id, init, bugs, Stdio::null());
         let up = wait_until(|| self.starts(id) > starts_before || proc.try_wait().is_some());
         assert!(
             up && proc.try_wait().is_none(),
@@ -314,8 +349,7 @@ impl Cluster {
     fn learned(&self, id: u16) -> Option<String> {
         self.chosen_value(id).or_else(|| {
             let bytes = fs::read(self.data_dir(id).join("state")).ok()?;
-            let payload = gauntlet::storage::decode_record(&bytes).ok()?;
-            let state: DurableState = serde_json::from_slice(payload).ok()?;
+            let state = paxos_state(&bytes)?;
             Some(state.learner.as_ref()?.learned.as_ref()?.to_string())
         })
     }
@@ -348,6 +382,56 @@ impl Drop for Cluster {
         } else {
             let _ = fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// A real Paxos node's state file read back: the record, its owner line, the state.
+fn paxos_state(record: &[u8]) -> Option<DurableState> {
+    let payload = gauntlet::storage::decode_record(record).ok()?;
+    let cut = payload.iter().position(|&b| b == b'\n')?;
+    serde_json::from_slice(&payload[cut + 1..]).ok()
+}
+
+/// A node of the cluster played by the test through a UDP socket: it holds its node's
+/// key, so what it sends authenticates, and it reads the answers.
+struct Peer {
+    id: NodeId,
+    socket: UdpSocket,
+    ring: Keyring,
+    msg_id: u64,
+}
+
+impl Peer {
+    /// `msg` from this peer to node `to`, sealed: the bytes on the wire.
+    fn datagram(&mut self, to: u16, msg: &Msg) -> Vec<u8> {
+        self.msg_id += 1;
+        let mut wire = encode_datagram::<Node>(self.id, self.msg_id, msg).expect("fits");
+        self.ring.seal(NodeId(to), &mut wire);
+        wire
+    }
+
+    fn send_raw(&self, to: &Cluster, id: u16, wire: &[u8]) {
+        self.socket.send_to(wire, to.address(id)).unwrap();
+    }
+
+    /// The next authenticated message received within the read timeout, if any.
+    fn recv(&self) -> Option<Msg> {
+        let mut buf = [0u8; 2048];
+        let (len, _) = self.socket.recv_from(&mut buf).ok()?;
+        let datagram = self.ring.open(&buf[..len]).ok()?;
+        decode_datagram::<Node>(datagram)
+            .ok()
+            .map(|(_, _, msg)| msg)
+    }
+
+    /// Send `msg` to node `id` until an answer `wanted` accepts comes back (bounded).
+    fn ask(&mut self, cluster: &Cluster, id: u16, msg: &Msg, wanted: impl Fn(&Msg) -> bool) {
+        let wire = self.datagram(id, msg);
+        let answered = wait_until(|| {
+            self.send_raw(cluster, id, &wire);
+            std::iter::from_fn(|| self.recv()).any(|m| wanted(&m))
+        });
+        assert!(answered, "no answer to {msg}\n{}", cluster.logs());
     }
 }
 
@@ -615,46 +699,32 @@ fn real_nemesis_catches_acceptor_accepts_below_promise() {
     );
 }
 
-/// Bad datagrams from a test socket (posing as proposer n2) are recorded as malformed
-/// and dropped: garbage, a truncated message, an oversized datagram and a wrong wire
-/// version. The node keeps serving: a valid prepare sent afterwards gets its promise.
-/// It stops cleanly on SIGTERM, and its history holds exactly the four malformed ones.
+/// Bad datagrams from proposer n2 (the test, holding n2's key) are recorded as
+/// malformed and dropped: garbage, a truncated message and a wrong wire version, each
+/// sealed with n2's key so they reach the shell, and an oversized datagram, which the
+/// transport drops. The node keeps serving: a valid prepare sent afterwards gets its
+/// promise. It stops cleanly on SIGTERM, and its history holds exactly the four
+/// malformed ones.
 #[test]
 fn real_node_drops_bad_datagrams_and_keeps_serving() {
     let cluster = Cluster::new("datagrams", 1, 1);
-    let n2 = UdpSocket::bind(cluster.address(2)).expect("bind n2's address");
-    n2.set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
+    let mut n2 = cluster.peer(2);
     let mut node = cluster.start_node(1, &[]);
-    let n1_addr = cluster.address(1);
 
     let (prepare, bad) = prepare_and_bad_datagrams();
     for datagram in &bad {
-        n2.send_to(datagram, &n1_addr).unwrap();
+        let mut wire = datagram.clone();
+        n2.ring.seal(NodeId(1), &mut wire);
+        n2.send_raw(&cluster, 1, &wire);
     }
-    // The node still answers: resend the prepare until the promise comes back.
-    let mut buf = [0u8; 2048];
-    let promised = wait_until(|| {
-        n2.send_to(&prepare, &n1_addr).unwrap();
-        match n2.recv_from(&mut buf) {
-            Ok((len, _)) => matches!(
-                decode_datagram::<Node>(&buf[..len]),
-                Ok((_, _, Msg::Promise { .. }))
-            ),
-            Err(_) => false,
-        }
-    });
-    assert!(
-        promised,
-        "no promise after bad datagrams\n{}",
-        cluster.logs()
-    );
+    let prepare = gauntlet::node::decode_datagram::<Node>(&prepare).unwrap().2;
+    n2.ask(&cluster, 1, &prepare, |m| matches!(m, Msg::Promise { .. }));
     let status = node.terminate();
     assert!(status.success(), "node stopped with {status}");
     let history = fs::read_to_string(cluster.history(1)).unwrap();
     assert_eq!(history.matches("\"Malformed\"").count(), 4, "{history}");
     for needle in [
-        "exceeds the 1024-byte limit",
+        &format!("datagram of {} bytes exceeds", OVERSIZED_BYTES + TAG_BYTES)[..],
         "wire version 99",
         "ends early",
     ] {
@@ -662,21 +732,185 @@ fn real_node_drops_bad_datagrams_and_keeps_serving() {
     }
     let log = fs::read_to_string(cluster.dir.join("n1.log")).unwrap();
     assert!(
-        log.contains(&format!("oversized datagram of {OVERSIZED_BYTES} bytes")),
+        log.contains(&format!("from {}", cluster.address(2))),
         "{log}"
     );
     assert!(log.contains("malformed datagrams dropped: 4"), "{log}");
 }
 
-/// Run `gauntlet node --id 1` expecting a refusal: exit code 2 and stderr. Bounded: a
-/// node that starts after all is killed, and the test fails.
-fn refused_start(cluster: &Cluster) -> String {
-    let mut node = cluster.spawn("node", 1, &[], &[], Stdio::null());
+/// The repro of the forgery the trust issue found: after `Value_A` was chosen, a local
+/// process without the cluster's keys sends acceptors `Accept`s of a value no client
+/// proposed at a high ballot, and learners `Accepted`s of it, under every node's id,
+/// untagged, tagged with a key of its own, and with a genuine tag lifted from a
+/// datagram of n4's to another receiver. Before, three such `Accept`s made the
+/// acceptors accept the forged value and the next `propose` print it. Now every one is
+/// dropped and counted (the log names the forger's address), no acceptor's state
+/// changes, every chosen_value stays `Value_A`, and a later `propose` prints `Value_A`.
+#[test]
+fn real_forged_datagrams_are_dropped_and_change_nothing() {
+    let cluster = Cluster::new("forged", 3, 2);
+    let mut servers: Vec<Proc> = cluster
+        .servers
+        .iter()
+        .map(|&id| cluster.start_node(id, &[]))
+        .collect();
+    assert_eq!(
+        finish(cluster.propose(4, "Value_A", &[]), &cluster),
+        "Value_A"
+    );
+
+    let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let forger_addr = forger.local_addr().unwrap();
+    let own_key = Keyring::new(
+        NodeId(4),
+        [(NodeId(4), NodeKey::generate().unwrap())].into(),
+    );
+    let ballot = Ballot::new(1_000_000, NodeId(4));
+    let forged = [
+        Msg::Accept {
+            ballot,
+            value: Value::new("Forged"),
+        },
+        Msg::Accepted {
+            ballot,
+            value: Value::new("Forged"),
+        },
+    ];
+    // A genuine tag, from n4's key for n1: it must not carry over to n2 or n3.
+    let mut n4 = cluster.peer(4);
+    let lifted = n4.datagram(1, &forged[0]);
+    drop(n4);
+    let mut sent = 0;
+    for &to in &cluster.servers {
+        for claimed in 1..=5u16 {
+            for (k, msg) in forged.iter().enumerate() {
+                let plain =
+                    encode_datagram::<Node>(NodeId(claimed), 1 + k as u64, msg).expect("fits");
+                let mut tagged = plain.clone();
+                own_key.seal(NodeId(to), &mut tagged);
+                for wire in [&plain, &tagged] {
+                    forger.send_to(wire, cluster.address(to)).unwrap();
+                    sent += 1;
+                }
+            }
+        }
+        if to != 1 {
+            forger.send_to(&lifted, cluster.address(to)).unwrap();
+            sent += 1;
+        }
+    }
+    // The servers answer nothing forged; wait until each has recorded its rejections
+    // (as many lines as the rate limit lets through in a second).
+    let logged = wait_until(|| {
+        cluster.servers.iter().all(|&id| {
+            fs::read_to_string(cluster.history(id)).is_ok_and(|h| {
+                h.matches("\"Malformed\"").count() as u64 >= MALFORMED_LINES_PER_S_MAX
+            })
+        })
+    });
+    assert!(logged, "rejections not recorded\n{}", cluster.logs());
+    assert_eq!(
+        finish(cluster.propose(5, "Value_B", &[]), &cluster),
+        "Value_A"
+    );
+    for &id in &cluster.servers {
+        assert_eq!(cluster.chosen_value(id).as_deref(), Some("Value_A"));
+        let state = fs::read(cluster.data_dir(id).join("state")).unwrap();
+        let parts = paxos_state(&state).unwrap();
+        let accepted = parts.acceptor.as_ref().unwrap().accepted.as_ref().unwrap();
+        assert_eq!(accepted.1.as_str(), "Value_A", "n{id}");
+        assert!(accepted.0.round < 1_000_000, "n{id} took a forged ballot");
+    }
+    let mut unauthenticated = 0;
+    for s in &mut servers {
+        assert!(s.terminate().success());
+    }
+    for &id in &cluster.servers {
+        let log = fs::read_to_string(cluster.dir.join(format!("n{id}.log"))).unwrap();
+        assert!(log.contains(&format!("from {forger_addr}")), "{log}");
+        let count: u64 = log
+            .split("unauthenticated: ")
+            .nth(1)
+            .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in\n{log}"));
+        unauthenticated += count;
+    }
+    assert_eq!(unauthenticated, sent, "every forgery counted once");
+}
+
+/// Replays of old datagrams change nothing: proposer n2 (the test) runs ballot 1.2 to
+/// acceptance at acceptor n1, then promises ballot 2.2; replaying the exact bytes of
+/// the old prepare and accept is answered with nacks, and n1's state file is byte for
+/// byte what it was. Authentication does not stop a replay (the bytes are genuine);
+/// Paxos's rules make it harmless, as they make a late duplicate harmless.
+#[test]
+fn real_replayed_datagrams_change_no_state() {
+    let cluster = Cluster::new("replay", 1, 1);
+    let mut n2 = cluster.peer(2);
+    let mut node = cluster.start_node(1, &[]);
+    let old = Ballot::new(1, NodeId(2));
+    let prepare = n2.datagram(1, &Msg::Prepare { ballot: old });
+    let accept = n2.datagram(
+        1,
+        &Msg::Accept {
+            ballot: old,
+            value: Value::new("Value_A"),
+        },
+    );
+    for wire in [&prepare, &accept] {
+        n2.send_raw(&cluster, 1, wire);
+        assert!(wait_until(|| n2.recv().is_some()), "{}", cluster.logs());
+    }
+    let newer = Msg::Prepare {
+        ballot: Ballot::new(2, NodeId(2)),
+    };
+    n2.ask(&cluster, 1, &newer, |m| matches!(m, Msg::Promise { .. }));
+    let state = cluster.data_dir(1).join("state");
+    let before = fs::read(&state).unwrap();
+    for wire in [&prepare, &accept] {
+        n2.send_raw(&cluster, 1, wire);
+        let nacked = wait_until(|| matches!(n2.recv(), Some(Msg::Nack { .. })));
+        assert!(nacked, "a replay was not nacked\n{}", cluster.logs());
+    }
+    assert_eq!(
+        fs::read(&state).unwrap(),
+        before,
+        "a replay changed the state"
+    );
+    assert!(node.terminate().success());
+}
+
+/// Run `gauntlet node --id 1 <args>` expecting a refusal: exit code 2 and stderr.
+/// Bounded: a node that starts after all is killed, and the test fails.
+fn refused_start_with(cluster: &Cluster, args: &[&str]) -> String {
+    let mut node = cluster.spawn("node", 1, args, &[], Stdio::null());
     let status = node.wait();
     let log = fs::read_to_string(cluster.dir.join("n1.log")).unwrap_or_default();
     fs::remove_file(cluster.dir.join("n1.log")).unwrap();
     assert_eq!(status.code(), Some(2), "{log}");
     log
+}
+
+fn refused_start(cluster: &Cluster) -> String {
+    refused_start_with(cluster, &[])
+}
+
+/// The owner line real mode writes before a state: node `id` of `cluster`.
+fn owner_line(cluster: &Cluster, id: u16) -> String {
+    let cluster_id = ClusterConfig::load(&cluster.config).unwrap().cluster_id();
+    format!("{{\"node\":{id},\"cluster\":\"{cluster_id}\"}}\n")
+}
+
+/// An incarnation record of node `id` of `cluster`.
+fn incarnation_record(cluster: &Cluster, id: u16, state_stored: bool) -> Vec<u8> {
+    let cluster_id = ClusterConfig::load(&cluster.config).unwrap().cluster_id();
+    gauntlet::storage::encode_record(
+        format!(
+            "{{\"node\":{id},\"cluster\":\"{cluster_id}\",\"incarnation\":0,\"state_stored\":{state_stored}}}"
+        )
+        .as_bytes(),
+    )
 }
 
 /// A data directory whose state record is truncated, has a flipped bit, holds state
@@ -689,9 +923,16 @@ fn real_node_refuses_a_damaged_data_dir() {
     let cluster = Cluster::new("damaged", 1, 1);
     let dir = cluster.data_dir(1);
     fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("incarnation"),
+        incarnation_record(&cluster, 1, true),
+    )
+    .unwrap();
     let state = dir.join("state");
-    let record =
-        gauntlet::storage::encode_record(br#"{"acceptor":{"promised":null,"accepted":null}}"#);
+    let owned = |json: &str| {
+        gauntlet::storage::encode_record(format!("{}{json}", owner_line(&cluster, 1)).as_bytes())
+    };
+    let record = owned(r#"{"acceptor":{"promised":null,"accepted":null}}"#);
 
     fs::write(&state, &record[..record.len() - 5]).unwrap();
     let err = refused_start(&cluster);
@@ -709,8 +950,7 @@ fn real_node_refuses_a_damaged_data_dir() {
         "{err}"
     );
 
-    let not_paxos = gauntlet::storage::encode_record(br#"{"acceptor":"yes"}"#);
-    fs::write(&state, not_paxos).unwrap();
+    fs::write(&state, owned(r#"{"acceptor":"yes"}"#)).unwrap();
     let err = refused_start(&cluster);
     assert!(
         err.contains(&*state.to_string_lossy()) && err.contains("does not parse as paxos's"),
@@ -728,10 +968,127 @@ fn real_node_refuses_a_damaged_data_dir() {
     assert!(err.contains(&*incarnation.to_string_lossy()), "{err}");
 
     // Another node's data directory is refused too: its promises are not n1's.
-    let record = gauntlet::storage::encode_record(br#"{"node":2,"incarnation":4}"#);
-    fs::write(&incarnation, record).unwrap();
+    fs::write(&incarnation, incarnation_record(&cluster, 2, true)).unwrap();
     let err = refused_start(&cluster);
     assert!(err.contains("belongs to n2, not n1"), "{err}");
+}
+
+/// The amnesia the trust issue reproduced, each refused with exit 2 and a reason:
+/// - `node` on a data directory that does not exist, without `--init` (a mistyped
+///   `--data-dir` used to start a fresh node silently);
+/// - a node whose `state` file is gone while its incarnation record says it stored
+///   one, or while its `chosen_value` is there (it used to start from an empty disk:
+///   an agreement violation was reproduced from exactly this);
+/// - a node whose incarnation record is gone while its state is there (it used to
+///   restart as incarnation 0, reusing message ids, and `check` then refused the whole
+///   cluster's histories);
+/// - a state copied from another node's data directory (records did not name their
+///   node), and one from another cluster;
+/// - a second process on a data directory a node is running on (no lock).
+///
+/// A directory whose node never stored a state (it only ever recorded its starts)
+/// starts again fine.
+#[test]
+fn real_node_refuses_amnesia() {
+    let cluster = Cluster::new("amnesia", 1, 1);
+    let dir = cluster.data_dir(1);
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("no such data directory") && err.contains("--init"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "a refused start created nothing");
+
+    // n1 stores a promise, then stops.
+    let mut n2 = cluster.peer(2);
+    let mut node = cluster.start_node(1, &[]);
+    let prepare = Msg::Prepare {
+        ballot: Ballot::new(1, NodeId(2)),
+    };
+    n2.ask(&cluster, 1, &prepare, |m| matches!(m, Msg::Promise { .. }));
+    drop(n2); // frees n2's address for the n2 process below
+    assert!(node.terminate().success());
+    let state = dir.join("state");
+    let saved = fs::read(&state).unwrap();
+
+    fs::remove_file(&state).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("state file is missing") && err.contains("incarnation"),
+        "{err}"
+    );
+
+    // With only chosen_value left as evidence (and an old incarnation record that
+    // predates the state), the state's absence is still refused.
+    fs::write(
+        dir.join("incarnation"),
+        incarnation_record(&cluster, 1, false),
+    )
+    .unwrap();
+    fs::write(dir.join("chosen_value"), "Value_A").unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("state file is missing") && err.contains("chosen_value"),
+        "{err}"
+    );
+    fs::remove_file(dir.join("chosen_value")).unwrap();
+
+    fs::write(&state, &saved).unwrap();
+    fs::remove_file(dir.join("incarnation")).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains("no incarnation record") && err.contains("state"),
+        "{err}"
+    );
+    fs::write(
+        dir.join("incarnation"),
+        incarnation_record(&cluster, 1, true),
+    )
+    .unwrap();
+
+    // n1's state in n2's directory (n2 started once, as a new node, so its records
+    // are its own).
+    let mut other = cluster.spawn("node", 2, &["--init"], &[], Stdio::null());
+    assert!(wait_until(|| cluster.starts(2) == 1), "{}", cluster.logs());
+    assert!(other.terminate().success());
+    assert!(cluster.start_node(2, &[]).terminate().success());
+    fs::write(cluster.data_dir(2).join("state"), &saved).unwrap();
+    let mut stolen = cluster.spawn("node", 2, &[], &[], Stdio::null());
+    assert_eq!(stolen.wait().code(), Some(2));
+    let log = fs::read_to_string(cluster.dir.join("n2.log")).unwrap();
+    assert!(log.contains("belongs to n1 of cluster"), "{log}");
+
+    // A state from another cluster (same node id, other keys).
+    let mut foreign = saved.clone();
+    let text = String::from_utf8_lossy(&saved).into_owned();
+    let cluster_id = ClusterConfig::load(&cluster.config).unwrap().cluster_id();
+    assert!(text.contains(&cluster_id));
+    let other_id = "0".repeat(cluster_id.len());
+    let payload = gauntlet::storage::decode_record(&saved).unwrap().to_vec();
+    let payload = String::from_utf8(payload)
+        .unwrap()
+        .replace(&cluster_id, &other_id);
+    foreign.clear();
+    foreign.extend(gauntlet::storage::encode_record(payload.as_bytes()));
+    fs::write(&state, &foreign).unwrap();
+    let err = refused_start(&cluster);
+    assert!(
+        err.contains(&format!("belongs to n1 of cluster {other_id}")),
+        "{err}"
+    );
+    fs::write(&state, &saved).unwrap();
+
+    // The lock: while n1 runs, a second process on its directory is refused.
+    let mut node = cluster.start_node(1, &[]);
+    let shown = dir.to_string_lossy().into_owned();
+    let mut second = cluster.spawn("node", 2, &["--data-dir", &shown], &[], Stdio::null());
+    assert_eq!(second.wait().code(), Some(2));
+    let log = fs::read_to_string(cluster.dir.join("n2.log")).unwrap();
+    assert!(
+        log.contains("another process is running on this data directory"),
+        "{log}"
+    );
+    assert!(node.terminate().success());
 }
 
 /// With no acceptor running, `gauntlet propose` gives up at its timeout: exit 3 and a
@@ -806,6 +1163,35 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     assert_eq!(init(&["--proposers", "2", "--force"]).0, Some(0));
     let text = fs::read_to_string(&out).unwrap();
     assert!(text.contains("protocol = \"paxos\""), "{text}");
+    assert_eq!(
+        text.matches("\nkey = \"").count(),
+        5,
+        "one key per node: {text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the keys are its owner's only");
+    }
+    let (code, stderr) = init(&["--force", "--host", "0.0.0.0"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--allow-non-loopback"), "{stderr}");
+    let (code, stderr) = init(&["--force", "--host", "0.0.0.0", "--allow-non-loopback"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(fs::read_to_string(&out).unwrap().contains("0.0.0.0:5001"));
+    assert_eq!(init(&["--force", "--proposers", "2"]).0, Some(0));
+    let again = fs::read_to_string(&out).unwrap();
+    let keys = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("key = "))
+            .map(String::from)
+            .collect()
+    };
+    assert!(
+        keys(&again).iter().all(|k| !keys(&text).contains(k)),
+        "every init-cluster draws fresh keys"
+    );
     assert!(text.contains("proposers = [4, 5]") && text.contains("127.0.0.1:5005"));
     let (code, stderr) = init(&["--force", "--protocol", "nope"]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -853,4 +1239,54 @@ fn real_naive_cluster_decides_and_checks() {
         out.contains("from 4 file(s)") && out.contains("all properties held"),
         "{out}"
     );
+}
+
+/// The learner that missed the decision, the trust issue's 4 of 20 kill -9 trials:
+/// learner n3 is killed (SIGKILL) while client n4 gets `Value_A` chosen by n1 and n2;
+/// `propose` exits with its answer, so no proposer is left. Restarted, n3 asks the
+/// acceptors (its poll, with `learner_asks_acceptors` as `init-cluster` writes it)
+/// and learns `Value_A` from their answers: no acceptor promised anything after the
+/// decision (no new ballot ran), and `gauntlet check` finds every property held.
+/// Before, n3 nudged proposers that no longer existed and never learned.
+#[test]
+fn real_learner_killed_through_the_decision_learns_after_restart() {
+    let cluster = Cluster::new("catchup", 3, 1);
+    let mut servers: Vec<Proc> = cluster
+        .servers
+        .iter()
+        .map(|&id| cluster.start_node(id, &[]))
+        .collect();
+    servers[2].kill9();
+    assert_eq!(
+        finish(cluster.propose(4, "Value_A", &[]), &cluster),
+        "Value_A"
+    );
+    assert_eq!(cluster.chosen_value(3), None);
+    servers[2] = cluster.start_node(3, &[]);
+    let learned = wait_until(|| {
+        cluster.chosen_value(3).as_deref() == Some("Value_A")
+            && fs::read_to_string(cluster.history(3)).is_ok_and(|h| h.contains("\"Learned\""))
+    });
+    assert!(learned, "n3 did not learn\n{}", cluster.logs());
+    // The ballot n3 learned at is the one n4 decided at: no proposer ran another.
+    let ballot_of = |id: u16, note: &str| {
+        let history = fs::read_to_string(cluster.history(id)).unwrap();
+        let at = history
+            .find(&format!("\"{note}\":{{\"ballot\":"))
+            .unwrap_or_else(|| panic!("no {note} in n{id}'s history:\n{history}"));
+        history[at..]
+            .split('}')
+            .next()
+            .unwrap()
+            .rsplit(':')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    assert_eq!(ballot_of(3, "Learned"), ballot_of(4, "Decided"));
+    for s in &mut servers {
+        assert!(s.terminate().success(), "{} did not stop cleanly", s.name);
+    }
+    let (code, out) = cluster.check();
+    assert_eq!(code, 0, "{out}\n{}", cluster.logs());
 }

@@ -33,6 +33,13 @@ pub mod exit {
     pub const LIVENESS: u8 = 3;
     /// The harness itself failed (bad input, a node's software erroring, a panic).
     pub const HARNESS: u8 = 4;
+    /// `replay` of a saved failure: the outcome is as recorded, but the trace's digest
+    /// differs (the code changed since it was saved).
+    pub const DIGEST_CHANGED: u8 = 5;
+    /// `replay` of a saved failure: the outcome is not the one recorded.
+    pub const OUTCOME_CHANGED: u8 = 6;
+    /// A campaign stopped by Ctrl-C before its last run (128 + SIGINT, as shells do).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Parser)]
@@ -43,7 +50,8 @@ pub mod exit {
     long_about = "Runs consensus protocols as sans-IO cores in a seeded world (a fast event heap, \
 or real async nodes on turmoil) that partitions, drops, duplicates, delays and crashes, then \
 judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
-properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error."
+properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error; \
+5 replay: digest changed; 6 replay: outcome changed; 130 campaign interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -80,7 +88,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Worker threads (default: all cores).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Switch on a planted bug in every run (repeatable; see `gauntlet bugs`).
         #[arg(long = "bug")]
@@ -223,7 +231,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Lane::Fast)]
         lane: Lane,
         /// Campaigns run in parallel (1: the one-core figures the docs quote).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = parse_jobs)]
         jobs: usize,
         /// Most runs per campaign (default: 100000 in the fast lane, 3000 in turmoil).
         #[arg(long)]
@@ -594,6 +602,14 @@ fn cmd_explore(
     shrink_budget: Option<usize>,
     report_files: reports::ReportFiles,
 ) -> u8 {
+    // Ctrl-C stops the campaign after the runs in flight; every failure found is
+    // already on disk (workers save before reporting), and the summary still prints.
+    // Installed before the first line, so a Ctrl-C after it is always the handler's.
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed: {e}");
+    }
     println!("seed: {}", config.base_seed);
     let bugs = &config.bugs;
     let shard_runs = config.shard.runs(config.runs);
@@ -627,13 +643,6 @@ fn cmd_explore(
         ),
     }
     let bar = reports::progress_bar(shard_runs, "runs");
-    // Ctrl-C stops the campaign after the runs in flight; every failure found is
-    // already on disk (workers save before reporting), and the summary still prints.
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = Arc::clone(&stop);
-    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: Ctrl-C handler not installed: {e}");
-    }
     // Wall time measures throughput for the report only; it never steers a run.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
@@ -764,8 +773,20 @@ fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String])
     }
 }
 
+/// Most worker threads `--jobs` may ask for.
+const JOBS_MAX: usize = 1024;
+
+/// `--jobs`: 1 to [`JOBS_MAX`] (0 workers would run nothing and say it finished).
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=JOBS_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?}: jobs are 1 to {JOBS_MAX}")),
+    }
+}
+
 fn load_scenario(ctx: &Ctx, path: &Path) -> Result<(Scenario, ProtocolRef), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::storage::read_text_bounded(path, crate::explore::corpus::FILE_BYTES_MAX)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let de = &mut serde_json::Deserializer::from_str(&text);
     let scenario: Scenario = serde_path_to_error::deserialize(de)
         .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;
@@ -994,7 +1015,13 @@ fn cmd_replay(
         }
         match meets_expectation(entry, &judged) {
             Ok(()) => println!("as expected: {:?}", entry.expect),
-            Err(why) => println!("NOT AS EXPECTED: {why}"),
+            Err(why) => {
+                println!("NOT AS EXPECTED: {why}");
+                return exit::OUTCOME_CHANGED;
+            }
+        }
+        if now != entry.digest {
+            return exit::DIGEST_CHANGED;
         }
     }
     verdict_code(&judged)

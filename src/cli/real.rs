@@ -33,6 +33,10 @@ pub struct NodeArgs {
     /// Switch on a planted bug of the protocol (repeatable; see `gauntlet bugs`).
     #[arg(long = "bug")]
     pub bugs: Vec<String>,
+    /// Create the data directory: this is a new node. Without it a data directory that
+    /// does not exist is refused (a mistyped path must not start a node afresh).
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// Run a node of cluster.toml with a client's value: prints the answer (maybe another
@@ -86,9 +90,13 @@ pub struct InitClusterArgs {
     /// The first server's port; the others follow, then the clients.
     #[arg(long, default_value_t = 5001)]
     pub base_port: u16,
-    /// The address every node listens on.
+    /// The address every node listens on. Loopback unless --allow-non-loopback.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,
+    /// Let --host be an address other hosts can reach (see the README's "Trust
+    /// model": datagrams are authenticated, not encrypted).
+    #[arg(long)]
+    pub allow_non_loopback: bool,
     /// Where to write it.
     #[arg(long, default_value = "cluster.toml")]
     pub out: PathBuf,
@@ -143,6 +151,7 @@ pub fn cmd_node(registry: &Registry, args: NodeArgs) -> u8 {
         id: NodeId(args.id),
         data_dir: args.data_dir,
         bugs: args.bugs,
+        init: args.init,
     };
     match protocol.real().node(opts) {
         Ok(_) => exit::OK,
@@ -251,6 +260,13 @@ pub fn cmd_init_cluster(registry: &Registry, args: InitClusterArgs) -> u8 {
             Err(e) => return usage(&e),
         },
     };
+    if !args.host.is_loopback() && !args.allow_non_loopback {
+        return usage(&format!(
+            "--host {}: not a loopback address, so other hosts could reach the nodes; \
+             pass --allow-non-loopback if that is meant (read the README's \"Trust model\")",
+            args.host
+        ));
+    }
     let shape = ClusterShape {
         servers: args.nodes,
         clients: args.proposers,
@@ -265,10 +281,25 @@ pub fn cmd_init_cluster(registry: &Registry, args: InitClusterArgs) -> u8 {
         let shown = args.out.display();
         return usage(&format!("{shown} exists; pass --force to overwrite it"));
     }
-    if let Err(e) = std::fs::write(&args.out, text) {
+    if let Err(e) = write_private(&args.out, &text) {
         eprintln!("error: {}: {e}", args.out.display());
         return exit::HARNESS;
     }
     println!("wrote {} ({})", args.out.display(), protocol.name());
     exit::OK
+}
+
+/// Write `text` to `path` readable and writable by its owner only: the file holds
+/// every node's key.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode through open: set it.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }

@@ -52,6 +52,10 @@ pub fn exit_code(report: &CampaignReport) -> u8 {
         exit::LIVENESS
     } else if report.harness_errors > 0 {
         exit::HARNESS
+    } else if report.interrupted {
+        // A clean campaign cut short is not a clean campaign: it does not exit 0. A
+        // failure found outranks the interruption.
+        exit::INTERRUPTED
     } else {
         exit::OK
     }

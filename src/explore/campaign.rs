@@ -614,7 +614,7 @@ pub fn explore(
                     (&mut guide, record.guided.take())
                 {
                     guide.observe(record.position, &scenario, &features);
-                    if folded % GENERATION_RUNS == 0 {
+                    if folded.is_multiple_of(GENERATION_RUNS) {
                         published.publish(folded / GENERATION_RUNS, guide.parents());
                     }
                 }

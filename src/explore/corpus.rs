@@ -20,7 +20,7 @@ const WITNESS_LINES_MAX: usize = 64;
 
 /// What replaying a corpus entry must give.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Expect {
     /// Every property holds.
     Pass,
@@ -29,6 +29,7 @@ pub enum Expect {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CorpusEntry {
     pub format: u32,
     pub gauntlet_version: String,
@@ -130,7 +131,15 @@ impl CorpusEntry {
             format!("-{}", self.scenario.bugs.join("+"))
         };
         let protocol = &self.scenario.protocol;
-        format!("{protocol}-{what}{bugs}-{:016x}.json", self.scenario.seed)
+        // A fast-lane find is named apart from the turmoil lane's of the same seed.
+        let lane = match self.lane {
+            super::Lane::Fast => "-fast",
+            super::Lane::Turmoil => "",
+        };
+        format!(
+            "{protocol}-{what}{bugs}-{:016x}{lane}.json",
+            self.scenario.seed
+        )
     }
 
     /// Load a corpus file and check its scenario against the protocol it names, found
@@ -143,15 +152,7 @@ impl CorpusEntry {
             path: path.to_path_buf(),
             source,
         };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > FILE_BYTES_MAX {
-            return Err(CorpusError::Invalid {
-                path: path.to_path_buf(),
-                field: "(file)".into(),
-                reason: format!("{len} bytes exceeds the {FILE_BYTES_MAX}-byte limit"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text = crate::storage::read_text_bounded(path, FILE_BYTES_MAX).map_err(io)?;
         let de = &mut serde_json::Deserializer::from_str(&text);
         let entry: CorpusEntry =
             serde_path_to_error::deserialize(de).map_err(|e| CorpusError::Invalid {
@@ -181,24 +182,44 @@ impl CorpusEntry {
         Ok((entry, protocol))
     }
 
-    /// Write to `dir/<file_name>` atomically (temp file, then rename), unless a file of
-    /// that name already exists. Returns the path and whether it was newly written.
+    /// Write to `dir/<file_name>` atomically (temp file, then rename). A file of that
+    /// name with the same text is this entry, already saved: returned with `false`. A
+    /// file of that name with other text is never overwritten nor claimed: the entry
+    /// goes to the first free `<name>-2.json`, `<name>-3.json`, ... instead. Returns
+    /// the path and whether it was newly written.
     pub fn save(&self, dir: &Path) -> Result<(PathBuf, bool), CorpusError> {
-        let path = dir.join(self.file_name());
-        let io = |source| CorpusError::Io {
-            path: path.clone(),
-            source,
-        };
-        if path.exists() {
-            return Ok((path, false));
-        }
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = dir.join(format!(".{}.tmp", self.file_name()));
         let mut text = serde_json::to_string_pretty(self).expect("entries serialize");
         text.push('\n');
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
-        Ok((path, true))
+        let name = self.file_name();
+        let stem = name.strip_suffix(".json").unwrap_or(&name);
+        for n in 1..=SAVE_NAMES_MAX {
+            let file = if n == 1 {
+                name.clone()
+            } else {
+                format!("{stem}-{n}.json")
+            };
+            let path = dir.join(&file);
+            let io = |source| CorpusError::Io {
+                path: path.clone(),
+                source,
+            };
+            if path.exists() {
+                if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+                    return Ok((path, false));
+                }
+                continue;
+            }
+            std::fs::create_dir_all(dir).map_err(io)?;
+            let tmp = dir.join(format!(".{file}.tmp"));
+            std::fs::write(&tmp, &text).map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            return Ok((path, true));
+        }
+        Err(CorpusError::Invalid {
+            path: dir.join(&name),
+            field: "(file)".into(),
+            reason: format!("{SAVE_NAMES_MAX} files of this name with other contents exist"),
+        })
     }
 }
 
@@ -206,9 +227,11 @@ impl CorpusEntry {
     /// Read a corpus file as it is, without checking its scenario against a protocol
     /// (a campaign updating a file it wrote itself).
     pub fn read(path: &Path) -> Result<Self, CorpusError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Io {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::storage::read_text_bounded(path, FILE_BYTES_MAX).map_err(|source| {
+            CorpusError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         serde_json::from_str(&text).map_err(|e| CorpusError::Invalid {
             path: path.to_path_buf(),
@@ -233,6 +256,9 @@ impl CorpusEntry {
         std::fs::rename(&tmp, path).map_err(io)
     }
 }
+
+/// Most numbered variants of one file name [`CorpusEntry::save`] tries.
+const SAVE_NAMES_MAX: u32 = 100;
 
 /// Every `*.json` file directly in `dir`, sorted by name (empty if `dir` is missing).
 pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {

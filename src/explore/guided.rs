@@ -106,7 +106,7 @@ impl Guide {
             }
         }
         self.observed += 1;
-        if self.observed % GENERATION_RUNS == 0 {
+        if self.observed.is_multiple_of(GENERATION_RUNS) {
             self.frozen = Arc::new(self.growing.clone());
         }
     }

@@ -36,6 +36,7 @@ pub const KINDS_MAX: usize = 16;
 
 /// Per-message fault rates on a link (or on every link).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinkFaults {
     /// Chance that a message is lost.
     pub drop_probability: f64,
@@ -54,7 +55,7 @@ impl LinkFaults {
 
 /// One fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// Cut every link between nodes of different groups (both directions). Nodes listed
     /// in no group form one more group together.
@@ -173,7 +174,7 @@ impl FaultSchedule {
         self.events
             .iter()
             .map(|e| match &e.fault {
-                Fault::MessageFaults { duration_ms, .. } => e.at_ms + duration_ms,
+                Fault::MessageFaults { duration_ms, .. } => e.at_ms.saturating_add(*duration_ms),
                 _ => e.at_ms,
             })
             .max()
@@ -198,6 +199,16 @@ impl FaultSchedule {
                     None => Ok(()),
                 }
             };
+            if e.at_ms > crate::scenario::SIM_MS_MAX {
+                return Err((
+                    field("at_ms"),
+                    format!(
+                        "{} is past the longest run ({} ms)",
+                        e.at_ms,
+                        crate::scenario::SIM_MS_MAX
+                    ),
+                ));
+            }
             if i > 0 && e.at_ms < self.events[i - 1].at_ms {
                 return Err((field("at_ms"), "events must be in time order".into()));
             }

@@ -3,10 +3,12 @@
 //! here; the fault layer in `crate::fault` tells the node shell what to do with each
 //! message.
 
+pub mod auth;
 mod udp;
 mod wire;
 
-pub use udp::{UdpCounters, UdpTransport};
+pub use auth::{Keyring, NodeKey, Rejected, KEY_BYTES, TAG_BYTES};
+pub use udp::{RejectionHook, UdpCounters, UdpTransport};
 pub use wire::{begin, split, DecodeError, Header, DATAGRAM_BYTES_MAX, HEADER_BYTES, WIRE_VERSION};
 
 use crate::ids::NodeId;

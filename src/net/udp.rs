@@ -1,11 +1,16 @@
 //! [`Transport`] over real tokio UDP sockets, for real mode. Peers are found through an
-//! address book built from `cluster.toml`. The node shell decodes and judges every
-//! datagram; this layer only moves bytes, counts what it had to refuse, and keeps the
-//! socket's transient errors (an ICMP "port unreachable" from a peer that is down) from
-//! ever reaching the shell as a failure.
+//! address book built from `cluster.toml`. Every datagram is sealed with the sender's
+//! key and opened with the claimed sender's ([`Keyring`], `super::auth`): what does not
+//! check is dropped here, counted, and reported through the rejection hook (the runner
+//! records and logs it, rate-limited, naming the source address). The node shell
+//! decodes and judges the rest; this layer only moves bytes, checks who sent them, and
+//! keeps the socket's transient errors (an ICMP "port unreachable" from a peer that is
+//! down) from ever reaching the shell as a failure.
 
-use super::Transport;
+use super::auth::{Keyring, Rejected, TAG_BYTES};
+use super::{Transport, DATAGRAM_BYTES_MAX};
 use crate::ids::NodeId;
+use crate::protocol::MESSAGE_BYTES_LIMIT;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
@@ -17,14 +22,22 @@ use tokio::net::UdpSocket;
 /// oversized datagram's true size.
 const UDP_PAYLOAD_BYTES_MAX: usize = 65_536;
 
+/// Datagrams one [`Transport::try_recv`] call may reject before it returns, so a flood
+/// of forgeries cannot keep the node from its timers.
+const REJECTED_PER_CALL_MAX: usize = 64;
+
 /// What the transport refused or swallowed, for the node's stop summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UdpCounters {
-    /// Datagrams received over the protocol's message limit (the shell's receive
-    /// buffer is the limit plus one byte). They are handed on cut to the buffer, so the
-    /// shell records them as malformed and drops them; the true size is logged here.
+    /// Datagrams received over [`MESSAGE_BYTES_LIMIT`] plus the tag: dropped. (One
+    /// over the protocol's own limit is handed on cut to the shell's buffer, which is
+    /// the limit plus one byte, and the shell drops it as malformed.)
     pub oversized_received: u64,
-    /// Sends refused because the datagram was over what UDP carries.
+    /// Datagrams dropped because they did not authenticate: too short for a tag, from a
+    /// sender the cluster lacks, or a tag that does not check under the claimed
+    /// sender's key (a forgery, a relabelled or redirected datagram, a damaged one).
+    pub unauthenticated: u64,
+    /// Sends refused because the datagram was over the limit.
     pub oversized_unsent: u64,
     /// Sends to a node the address book does not know.
     pub unknown_peer: u64,
@@ -32,29 +45,51 @@ pub struct UdpCounters {
     pub transient_errors: u64,
 }
 
+/// Told of each datagram the transport dropped: its size on the wire and why, the
+/// source address included.
+pub type RejectionHook = Box<dyn Fn(usize, String)>;
+
 pub struct UdpTransport {
     socket: UdpSocket,
     peers: BTreeMap<NodeId, SocketAddr>,
+    keyring: Keyring,
     /// Receive scratch space, big enough for any UDP datagram.
     scratch: RefCell<Box<[u8]>>,
+    /// Send scratch space: the datagram and its tag.
+    sealed: RefCell<Vec<u8>>,
     /// Shared so the runner can read it after the shell took the transport.
     counters: Rc<Cell<UdpCounters>>,
+    on_rejected: Option<RejectionHook>,
 }
 
 impl UdpTransport {
-    /// Wrap a bound socket; `peers` maps every node id to its address.
-    pub fn new(socket: UdpSocket, peers: BTreeMap<NodeId, SocketAddr>) -> Self {
+    /// Wrap a bound socket; `peers` maps every node id to its address, `keyring` holds
+    /// every node's key and says which node this is.
+    pub fn new(socket: UdpSocket, peers: BTreeMap<NodeId, SocketAddr>, keyring: Keyring) -> Self {
         UdpTransport {
             socket,
             peers,
+            keyring,
             scratch: RefCell::new(vec![0u8; UDP_PAYLOAD_BYTES_MAX].into_boxed_slice()),
+            sealed: RefCell::new(Vec::with_capacity(DATAGRAM_BYTES_MAX + TAG_BYTES)),
             counters: Rc::default(),
+            on_rejected: None,
         }
     }
 
     /// Bind `addr` and wrap the socket.
-    pub async fn bind(addr: SocketAddr, peers: BTreeMap<NodeId, SocketAddr>) -> io::Result<Self> {
-        Ok(Self::new(UdpSocket::bind(addr).await?, peers))
+    pub async fn bind(
+        addr: SocketAddr,
+        peers: BTreeMap<NodeId, SocketAddr>,
+        keyring: Keyring,
+    ) -> io::Result<Self> {
+        Ok(Self::new(UdpSocket::bind(addr).await?, peers, keyring))
+    }
+
+    /// Call `hook` for every datagram dropped as unauthenticated or oversized.
+    pub fn on_rejected(mut self, hook: RejectionHook) -> Self {
+        self.on_rejected = Some(hook);
+        self
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -70,6 +105,17 @@ impl UdpTransport {
         let mut c = self.counters.get();
         f(&mut c);
         self.counters.set(c);
+    }
+
+    /// Count a dropped datagram and tell the hook, naming where it came from.
+    fn reject(&self, len: usize, source: SocketAddr, why: &Rejected) {
+        self.count(|c| match why {
+            Rejected::Oversized(_) => c.oversized_received = c.oversized_received.saturating_add(1),
+            _ => c.unauthenticated = c.unauthenticated.saturating_add(1),
+        });
+        if let Some(hook) = &self.on_rejected {
+            hook(len, format!("from {source}: {why}; dropped"));
+        }
     }
 }
 
@@ -87,52 +133,56 @@ fn is_transient(e: &io::Error) -> bool {
 
 impl Transport for UdpTransport {
     async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
-        if datagram.len() > crate::protocol::MESSAGE_BYTES_LIMIT {
-            self.count(|c| c.oversized_unsent += 1);
+        if datagram.len() > MESSAGE_BYTES_LIMIT {
+            self.count(|c| c.oversized_unsent = c.oversized_unsent.saturating_add(1));
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "datagram of {} bytes over the {}-byte limit",
-                    datagram.len(),
-                    crate::protocol::MESSAGE_BYTES_LIMIT
+                    "datagram of {} bytes over the {MESSAGE_BYTES_LIMIT}-byte limit",
+                    datagram.len()
                 ),
             ));
         }
         let Some(addr) = self.peers.get(&to) else {
-            self.count(|c| c.unknown_peer += 1);
+            self.count(|c| c.unknown_peer = c.unknown_peer.saturating_add(1));
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("{to} is not in the address book"),
             ));
         };
-        self.socket.send_to(datagram, addr).await?;
-        Ok(())
+        // Sealed into scratch space taken out of the cell, so no borrow spans the await.
+        let mut wire = std::mem::take(&mut *self.sealed.borrow_mut());
+        wire.clear();
+        wire.extend_from_slice(datagram);
+        self.keyring.seal(to, &mut wire);
+        let sent = self.socket.send_to(&wire, addr).await;
+        *self.sealed.borrow_mut() = wire;
+        sent.map(|_| ())
     }
 
     fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         // Borrowed only inside this call: the node loop is the one caller.
         let mut whole = self.scratch.borrow_mut();
-        match self.socket.try_recv_from(&mut whole) {
-            Ok((len, from)) => {
-                let limit = buf.len().saturating_sub(1);
-                if len > limit {
-                    self.count(|c| c.oversized_received += 1);
-                    tracing::warn!(
-                        "oversized datagram of {len} bytes from {from} (limit {limit}): dropped"
-                    );
+        for _ in 0..REJECTED_PER_CALL_MAX {
+            match self.socket.try_recv_from(&mut whole) {
+                Ok((len, from)) => match self.keyring.open(&whole[..len]) {
+                    Ok(datagram) => {
+                        let kept = datagram.len().min(buf.len());
+                        buf[..kept].copy_from_slice(&datagram[..kept]);
+                        return Ok(Some(kept));
+                    }
+                    Err(why) => self.reject(len, from, &why),
+                },
+                Err(e) if is_transient(&e) => {
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        self.count(|c| c.transient_errors = c.transient_errors.saturating_add(1));
+                    }
+                    return Ok(None);
                 }
-                let kept = len.min(buf.len());
-                buf[..kept].copy_from_slice(&whole[..kept]);
-                Ok(Some(kept))
+                Err(e) => return Err(e),
             }
-            Err(e) if is_transient(&e) => {
-                if e.kind() != io::ErrorKind::WouldBlock {
-                    self.count(|c| c.transient_errors += 1);
-                }
-                Ok(None)
-            }
-            Err(e) => Err(e),
         }
+        Ok(None)
     }
 
     async fn ready(&self) -> io::Result<()> {

@@ -6,6 +6,7 @@
 //! part through [`prepare`], as it checks a scenario.
 
 use crate::ids::NodeId;
+use crate::net::{Keyring, NodeKey};
 use crate::protocol::{prepare, Protocol, RunSetup};
 use crate::scenario::{
     is_protocol_name, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
@@ -40,6 +41,8 @@ pub struct ConfigError {
 struct NodeToml {
     id: u16,
     address: String,
+    /// The node's secret key, hex (`crate::net::auth`).
+    key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +60,9 @@ struct ClusterToml {
 pub struct NodeConfig {
     pub id: NodeId,
     pub address: SocketAddr,
+    /// What this node's datagrams are tagged with; every node holds every key, to
+    /// check who sent what it receives.
+    pub key: NodeKey,
 }
 
 /// A cluster whose harness part is checked: a protocol name, node ids unique and
@@ -82,15 +88,8 @@ impl ClusterConfig {
             field: "file".into(),
             reason,
         };
-        let len = std::fs::metadata(path)
-            .map_err(|e| err(e.to_string()))?
-            .len();
-        if len > CONFIG_BYTES_MAX {
-            return Err(err(format!(
-                "{len} bytes is over the {CONFIG_BYTES_MAX}-byte limit"
-            )));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = crate::storage::read_text_bounded(path, CONFIG_BYTES_MAX)
+            .map_err(|e| err(e.to_string()))?;
         Self::parse(&text, path)
     }
 
@@ -147,6 +146,31 @@ impl ClusterConfig {
     /// Every node's address, for the transport's address book.
     pub fn address_book(&self) -> BTreeMap<NodeId, SocketAddr> {
         self.nodes.iter().map(|n| (n.id, n.address)).collect()
+    }
+
+    /// Node `id`'s keys: every node's, its own to tag with (`id` is a node here).
+    pub fn keyring(&self, id: NodeId) -> Keyring {
+        Keyring::new(
+            id,
+            self.nodes.iter().map(|n| (n.id, n.key.clone())).collect(),
+        )
+    }
+
+    /// The cluster's name in durable records: the first 16 hex digits of SHA-256 over
+    /// every node's id and key. `init-cluster` draws fresh keys, so two clusters never
+    /// share it, and a data directory of another cluster is refused. (New keys make a
+    /// new cluster: its nodes refuse the old data directories.)
+    pub fn cluster_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for n in &self.nodes {
+            hash.update(n.id.0.to_be_bytes());
+            hash.update(n.key.to_hex().as_bytes());
+        }
+        hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The data directory of `id` when none is given: `data/n<id>` beside the config.
@@ -258,9 +282,22 @@ fn nodes(raw: &[NodeToml]) -> Result<Vec<NodeConfig>, (String, String)> {
                 format!("{address} is also {}'s address", other.id),
             ));
         }
+        let key = NodeKey::from_hex(&n.key).map_err(|e| {
+            (
+                field("key"),
+                format!("{e} (`gauntlet init-cluster` writes fresh keys)"),
+            )
+        })?;
+        if let Some(other) = out.iter().find(|o| o.key == key) {
+            return Err((
+                field("key"),
+                format!("the same key as {}'s: each node needs its own", other.id),
+            ));
+        }
         out.push(NodeConfig {
             id: NodeId(n.id),
             address,
+            key,
         });
     }
     out.sort_by_key(|n| n.id);
@@ -327,10 +364,13 @@ pub fn init_cluster_toml<P: Protocol>(
     out.push_str(&format!("protocol = \"{}\"\n", protocol.name()));
     let mut port = shape.base_port;
     for id in servers.iter().chain(&clients) {
+        let key = NodeKey::generate()
+            .map_err(|e| format!("cannot draw a key from the operating system: {e}"))?;
         out.push_str(&format!(
-            "\n[[node]]\nid = {}\naddress = \"{}\"\n",
+            "\n[[node]]\nid = {}\naddress = \"{}\"\nkey = \"{}\"\n",
             id.0,
-            SocketAddr::new(shape.host, port)
+            SocketAddr::new(shape.host, port),
+            key.to_hex()
         ));
         port = port.wrapping_add(1);
     }
@@ -375,8 +415,9 @@ fn header_comment(protocol: &str, servers: &[NodeId], clients: &[NodeId]) -> Str
         "# A gauntlet cluster running {protocol}: server(s) {}, client node(s) {}.\n\
          # Written by `gauntlet init-cluster`; edit freely, gauntlet checks it on every start.\n\
          #\n\
-         # Each [[node]] is one process. Start each server in its own terminal:\n\
-         #   gauntlet node --config cluster.toml --id <id>\n",
+         # Each [[node]] is one process. Start each server in its own terminal (--init\n\
+         # on its first start only: it creates the node's data directory):\n\
+         #   gauntlet node --config cluster.toml --id <id> --init\n",
         span(servers),
         span(clients)
     );
@@ -398,6 +439,10 @@ fn header_comment(protocol: &str, servers: &[NodeId], clients: &[NodeId]) -> Str
          # protocol  the protocol every node runs.\n\
          # id        a small positive integer, unique; messages and logs call the node n<id>.\n\
          # address   ip:port the node listens on (UDP). Loopback keeps the cluster on this machine.\n\
+         # key       the node's secret: every datagram it sends carries an HMAC-SHA256 tag under\n\
+         #           it, and a datagram whose tag does not check under its sender's key is\n\
+         #           dropped. Anyone who can read this file can speak for every node: keep it\n\
+         #           private (init-cluster writes it readable by its owner only).\n\
          #\n\
          # Each node keeps its durable state, its history (history.jsonl), the value it\n\
          # decided (chosen_value) and the value its client asked for (proposed_value) in its\n\

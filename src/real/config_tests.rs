@@ -6,6 +6,11 @@ fn parse(text: &str) -> Result<ClusterConfig, ConfigError> {
     ClusterConfig::parse(text, Path::new("cluster.toml"))
 }
 
+/// A fixed key for node `id` of a test config, as hex.
+fn key(id: u8) -> String {
+    crate::net::NodeKey::from_bytes([id; crate::net::KEY_BYTES]).to_hex()
+}
+
 fn shape(servers: u16, clients: u16, base_port: u16) -> ClusterShape {
     ClusterShape {
         servers,
@@ -43,7 +48,10 @@ fn init_cluster_text_loads_back() {
 /// named, never a panic.
 #[test]
 fn bad_configs_name_the_field() {
-    let node = |id: &str, addr: &str| format!("[[node]]\nid = {id}\naddress = \"{addr}\"\n");
+    let node = |id: &str, addr: &str| {
+        let k = key(id.parse().unwrap_or(7));
+        format!("[[node]]\nid = {id}\naddress = \"{addr}\"\nkey = \"{k}\"\n")
+    };
     let head = "protocol = \"toy\"\n";
     let ok = format!("{head}{}", node("1", "127.0.0.1:5001"));
     assert!(parse(&ok).is_ok());
@@ -77,6 +85,21 @@ fn bad_configs_name_the_field() {
         ),
         (format!("{ok}roles = [\"acceptor\"]\n"), "roles"),
         (format!("{head}[[node]]\nid = 1\n"), "address"),
+        (
+            format!("{head}[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\n"),
+            "node[0]: missing field `key`",
+        ),
+        (
+            format!("{head}[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\nkey = \"abc\"\n"),
+            "node[0].key: 3 characters",
+        ),
+        (
+            format!(
+                "{ok}[[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\nkey = \"{}\"\n",
+                key(1)
+            ),
+            "node[1].key: the same key as n1's",
+        ),
         (format!("{ok}speed = 3\n"), "speed"),
         ("protocol = ".to_string(), "toml"),
     ];
@@ -94,8 +117,12 @@ fn bad_configs_name_the_field() {
 /// value its rules refuse, a node that is not in the cluster, another protocol.
 #[test]
 fn bad_params_name_the_file_and_field() {
-    let nodes = "[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\n\
-                 [[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\n";
+    let nodes = format!(
+        "[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\nkey = \"{}\"\n\
+         [[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\nkey = \"{}\"\n",
+        key(1),
+        key(2)
+    );
     let with = |protocol: &str, params: &str| {
         format!("protocol = \"{protocol}\"\n{nodes}[params]\nservers = [1]\n{params}")
     };

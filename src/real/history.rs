@@ -116,6 +116,10 @@ fn cut_reason() -> String {
     )
 }
 
+/// Malformed datagrams recorded (a history line and a log line each) per second of
+/// the node's clock; the rest are counted only, so a flood cannot fill the disk.
+pub const MALFORMED_LINES_PER_S_MAX: u64 = 10;
+
 /// The [`Recorder`] of a node process: appends JSON lines to the history file, logs
 /// each event through `tracing`, and tells the runner when an event of its own node
 /// observes an answer ([`Observation::Answered`] or [`Observation::Decided`]).
@@ -128,6 +132,11 @@ pub struct FileRecorder<C: Core> {
     seq_base: u64,
     recorded: Cell<u64>,
     malformed: Cell<u64>,
+    /// The second (of the node's clock) the last malformed line was recorded in, and
+    /// how many were recorded in it.
+    malformed_window: Cell<(u64, u64)>,
+    /// Malformed datagrams over [`MALFORMED_LINES_PER_S_MAX`]: counted, not recorded.
+    malformed_unrecorded: Cell<u64>,
     answer: RefCell<Option<Value>>,
     failure: RefCell<Option<io::Error>>,
     /// Woken when `answer` or `failure` is set.
@@ -149,6 +158,8 @@ impl<C: Core> FileRecorder<C> {
             seq_base: (header.incarnation as u64) << 32,
             recorded: Cell::new(0),
             malformed: Cell::new(0),
+            malformed_window: Cell::new((0, 0)),
+            malformed_unrecorded: Cell::new(0),
             answer: RefCell::new(None),
             failure: RefCell::new(None),
             wake: Notify::new(),
@@ -170,6 +181,34 @@ impl<C: Core> FileRecorder<C> {
     /// Malformed datagrams this incarnation recorded (and the shell dropped).
     pub fn malformed(&self) -> u64 {
         self.malformed.get()
+    }
+
+    /// Malformed datagrams dropped without a history or log line (over the rate limit).
+    pub fn malformed_unrecorded(&self) -> u64 {
+        self.malformed_unrecorded.get()
+    }
+
+    /// Whether a malformed datagram at `at_ms` gets its lines: at most
+    /// [`MALFORMED_LINES_PER_S_MAX`] per second. The first line of a new second says
+    /// how many went unrecorded so far.
+    fn malformed_within_rate(&self, at_ms: u64) -> bool {
+        let second = at_ms / 1000;
+        let (window, count) = self.malformed_window.get();
+        let count = if window == second { count } else { 0 };
+        if count >= MALFORMED_LINES_PER_S_MAX {
+            self.malformed_unrecorded
+                .set(self.malformed_unrecorded.get().saturating_add(1));
+            return false;
+        }
+        if count == 0 && self.malformed_unrecorded.get() > 0 {
+            tracing::warn!(
+                "{} malformed datagrams dropped so far without a line (over {} a second)",
+                self.malformed_unrecorded.get(),
+                MALFORMED_LINES_PER_S_MAX
+            );
+        }
+        self.malformed_window.set((second, count + 1));
+        true
     }
 
     /// The first answer this node observed, if it has.
@@ -235,6 +274,12 @@ impl<C: Core> Recorder<C> for FileRecorder<C> {
         if n >= EVENTS_PER_INCARNATION_MAX {
             return;
         }
+        if matches!(kind, EventKind::Malformed { .. }) {
+            self.malformed.set(self.malformed.get().saturating_add(1));
+            if !self.malformed_within_rate(at_ms) {
+                return;
+            }
+        }
         let kind = if n + 1 == EVENTS_PER_INCARNATION_MAX {
             tracing::warn!("{}: {}", self.path.display(), cut_reason());
             EventKind::RunEnded {
@@ -244,9 +289,6 @@ impl<C: Core> Recorder<C> for FileRecorder<C> {
             kind
         };
         self.note_answer(node, &kind);
-        if matches!(kind, EventKind::Malformed { .. }) {
-            self.malformed.set(self.malformed.get().saturating_add(1));
-        }
         let line = HistoryLine {
             seq: self.seq_base + n,
             wall_ms: self.wall_start_ms.saturating_add(at_ms),
@@ -315,16 +357,8 @@ fn header_error(e: &str) -> String {
 /// Read and validate one node's history file, written by a node of `protocol`.
 pub fn read_history<C: Core>(path: &Path, protocol: &str) -> Result<NodeHistory<C>, BadHistory> {
     let bad = |line: Option<usize>, reason: String| BadHistory::new(path, line, reason);
-    let len = std::fs::metadata(path)
-        .map_err(|e| bad(None, e.to_string()))?
-        .len();
-    if len > HISTORY_FILE_BYTES_MAX {
-        return Err(bad(
-            None,
-            format!("{len} bytes is over the {HISTORY_FILE_BYTES_MAX}-byte limit"),
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(None, e.to_string()))?;
+    let text = crate::storage::read_text_bounded(path, HISTORY_FILE_BYTES_MAX)
+        .map_err(|e| bad(None, e.to_string()))?;
     let mut reader = Reader::<C> {
         protocol,
         header: None,

@@ -268,3 +268,31 @@ fn histories_of_different_runs_do_not_merge() {
     assert!(e.to_string().contains("junk.jsonl:1"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A flood of malformed datagrams writes at most `MALFORMED_LINES_PER_S_MAX` history
+/// lines per second of the node's clock, counting the rest; the next second gets
+/// lines again, and other events are never held back. Before, every datagram of a
+/// flood wrote a history line and a log line (about 12 MB/s).
+#[test]
+fn malformed_lines_are_rate_limited() {
+    let dir = temp_dir("malformed-rate");
+    let r = recorder(&dir, 1, 0, 0);
+    let bad = || Kind::Malformed {
+        bytes: 3,
+        error: "from 127.0.0.1:9: garbage".into(),
+    };
+    for _ in 0..1_000 {
+        r.record(500, Some(NodeId(1)), bad());
+    }
+    r.record(600, Some(NodeId(1)), decided("Value_A"));
+    for _ in 0..5 {
+        r.record(1_200, Some(NodeId(1)), bad());
+    }
+    let text = std::fs::read_to_string(path_of(&dir, 1)).unwrap();
+    let limit = MALFORMED_LINES_PER_S_MAX as usize;
+    assert_eq!(text.matches("\"Malformed\"").count(), limit + 5, "{text}");
+    assert!(text.contains("Value_A"));
+    assert_eq!(r.malformed(), 1_005);
+    assert_eq!(r.malformed_unrecorded(), 1_000 - MALFORMED_LINES_PER_S_MAX);
+    let _ = std::fs::remove_dir_all(&dir);
+}

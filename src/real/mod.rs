@@ -16,6 +16,7 @@
 pub mod check;
 pub mod config;
 pub mod history;
+pub mod owned;
 pub mod runner;
 
 pub use check::{check_files, CheckReport};

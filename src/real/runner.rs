@@ -6,9 +6,10 @@
 
 use super::config::{ClusterConfig, ConfigError, REAL_SEED};
 use super::history::{FileRecorder, HistoryHeader, HISTORY_FORMAT};
+use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::net::UdpTransport;
-use crate::node::{run_core, CoreNode, NodeEnv, NodeError};
+use crate::node::{run_core, CoreNode, NodeEnv, NodeError, Recorder};
 use crate::protocol::{Core, Protocol, RunSetup};
 use crate::rng::{stream_rng, Stream};
 use crate::storage::{StdFileStorage, Storage, StorageError};
@@ -20,8 +21,10 @@ use std::rc::Rc;
 use std::time::Duration;
 use thiserror::Error;
 
-/// The record in the data directory that counts this node's starts.
-pub const INCARNATION_FILE: &str = "incarnation";
+pub use super::owned::INCARNATION_FILE;
+use super::owned::{
+    store_incarnation, unwrap_state, IncarnationRecord, OwnedStorage, Owner, LOCK_FILE, STATE_FILE,
+};
 
 /// The plain file holding the first value a client asked this node to propose: what
 /// `propose` without `--id` looks for when a client retries (and a Paxos proposer
@@ -84,6 +87,9 @@ pub struct NodeOptions {
     pub data_dir: Option<PathBuf>,
     /// Planted bugs by name (checked against the protocol's list).
     pub bugs: Vec<String>,
+    /// Create the data directory if it does not exist (a new node). Without it a
+    /// missing directory is refused: a mistyped path must not start a node afresh.
+    pub init: bool,
 }
 
 /// `gauntlet propose`: a node that takes client requests, handed `value` at once,
@@ -150,6 +156,8 @@ struct Run<'a, P: Protocol> {
     bugs: Vec<String>,
     /// Propose mode: the client's value and how long to wait for an answer.
     propose: Option<(Value, Duration)>,
+    /// Whether a missing data directory may be created.
+    init: bool,
 }
 
 /// Check `bugs` against the protocol's planted bugs: an unknown name is a usage error
@@ -175,6 +183,7 @@ pub fn run_node<P: Protocol>(protocol: &P, opts: NodeOptions) -> Result<Stopped,
         data_dir: data_dir(&opts.config, opts.id, opts.data_dir.as_deref()),
         bugs: opts.bugs.clone(),
         propose: None,
+        init: opts.init,
     };
     let socket = bind_node_socket(&opts.config, opts.id)?;
     run.serve(socket)
@@ -206,6 +215,9 @@ pub fn run_propose<P: Protocol>(protocol: &P, opts: ProposeOptions) -> Result<St
         data_dir: data_dir(config, id, opts.data_dir.as_deref()),
         bugs: opts.bugs.clone(),
         propose: Some((value, opts.timeout)),
+        // A client node's directory holds its proposer's memory too, but a client is
+        // started afresh by design: its first `propose` creates it.
+        init: true,
     };
     run.serve(socket)
 }
@@ -249,60 +261,41 @@ pub fn bind_node_socket(config: &ClusterConfig, id: NodeId) -> Result<StdUdpSock
     )))
 }
 
-/// What the incarnation record holds: whose data directory this is, and how many
-/// times that node started.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IncarnationRecord {
-    node: NodeId,
-    incarnation: u32,
-}
-
-/// The next incarnation of node `id`, whose data directory `storage` is: one more than
-/// the last start's (0 on a fresh disk). Message ids and history sequence numbers carry
-/// it, so they never repeat across restarts. A directory that belongs to another node
-/// is refused: its durable state is not this node's promise.
-fn next_incarnation(storage: &StdFileStorage, id: NodeId) -> Result<u32, RealError> {
+/// The incarnation record, if there is one; a damaged one is refused.
+fn load_incarnation(storage: &StdFileStorage) -> Result<Option<IncarnationRecord>, RealError> {
     let path = storage.dir().join(INCARNATION_FILE);
     let Some(bytes) = storage.load_record(INCARNATION_FILE).map_err(storage_err)? else {
-        return Ok(0);
+        return Ok(None);
     };
-    let record: IncarnationRecord = serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
         RealError::Refused(format!(
             "{}: not an incarnation record ({e}): {:?}",
             path.display(),
             String::from_utf8_lossy(&bytes)
         ))
-    })?;
-    if record.node != id {
-        return Err(RealError::Refused(format!(
-            "{}: this data directory belongs to {}, not {id}",
-            path.display(),
-            record.node
-        )));
-    }
-    record.incarnation.checked_add(1).ok_or_else(|| {
-        RealError::Refused(format!(
-            "{}: the incarnation counter is exhausted",
-            path.display()
-        ))
     })
 }
 
-/// Durably record that node `id` started as `incarnation`, before it sends anything.
-fn store_incarnation(
-    storage: &StdFileStorage,
-    id: NodeId,
-    incarnation: u32,
-) -> Result<(), RealError> {
-    let record = IncarnationRecord {
-        node: id,
-        incarnation,
-    };
-    let bytes = serde_json::to_vec(&record).expect("records serialize");
-    storage
-        .store_record(INCARNATION_FILE, &bytes)
-        .map_err(storage_err)
+/// Take the data directory's exclusive lock, held while the returned file is open (the
+/// operating system drops it when the process dies, kill -9 included).
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, RealError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(format!("{}: cannot open the lock", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RealError::Refused(format!(
+            "{}: another process is running on this data directory",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(io_err(format!("{}: cannot lock", path.display()))(e))
+        }
+    }
 }
 
 /// The first value a client asked the node with data directory `dir` to propose, if
@@ -376,10 +369,24 @@ impl<P: Protocol> Run<'_, P> {
         socket
             .set_nonblocking(true)
             .map_err(io_err("socket setup"))?;
+        if !self.init && !self.data_dir.exists() {
+            return Err(RealError::Refused(format!(
+                "{}: no such data directory; pass --init to start {} as a new node there",
+                self.data_dir.display(),
+                self.id
+            )));
+        }
         let mut storage = StdFileStorage::open(&self.data_dir).map_err(storage_err)?;
-        let incarnation = self.check_data_dir(&mut storage)?;
+        let lock = lock_data_dir(storage.dir())?;
+        let owner = Owner {
+            node: self.id,
+            cluster: self.config.cluster_id(),
+        };
+        let record = self.check_data_dir(&mut storage, &owner)?;
+        let incarnation = record.incarnation;
         self.note_proposed_value(&mut storage)?;
-        store_incarnation(&storage, self.id, incarnation)?;
+        store_incarnation(&storage, &record).map_err(storage_err)?;
+        let storage = OwnedStorage::new(storage, owner, record, lock);
         let header = self.header(incarnation, wall_start_ms);
         let recorder = Rc::new(
             FileRecorder::<P::Core>::open(&self.data_dir, &header).map_err(io_err(format!(
@@ -410,23 +417,96 @@ impl<P: Protocol> Run<'_, P> {
         )
     }
 
-    /// Refuse a damaged disk (or another node's) before anything is written: the shell
-    /// would refuse a damaged state too, but only after this start had been recorded.
-    /// Returns this start's incarnation.
-    fn check_data_dir(&self, storage: &mut StdFileStorage) -> Result<u32, RealError> {
-        let incarnation = next_incarnation(storage, self.id)?;
-        if let Some(bytes) = storage.load().map_err(storage_err)? {
-            let state =
-                serde_json::from_slice::<<P::Core as Core>::State>(&bytes).map_err(|e| {
+    /// Refuse a damaged disk, another node's or cluster's, or one that shows an
+    /// earlier life but lacks its state or its incarnation record, before anything is
+    /// written: the shell would refuse a damaged state too, but only after this start
+    /// had been recorded. Returns this start's incarnation record.
+    fn check_data_dir(
+        &self,
+        storage: &mut StdFileStorage,
+        owner: &Owner,
+    ) -> Result<IncarnationRecord, RealError> {
+        let dir = storage.dir().to_path_buf();
+        let previous = load_incarnation(storage)?;
+        let state = storage.load().map_err(storage_err)?;
+        let lived = |name: &str| dir.join(name).exists();
+        let refuse = |what: String| Err(RealError::Refused(format!("{}: {what}", dir.display())));
+        let incarnation = match &previous {
+            None => {
+                let signs: Vec<&str> = [
+                    STATE_FILE,
+                    super::HISTORY_FILE,
+                    crate::node::CHOSEN_VALUE_FILE,
+                ]
+                .into_iter()
+                .filter(|name| lived(name))
+                .collect();
+                if !signs.is_empty() {
+                    return refuse(format!(
+                        "no {INCARNATION_FILE} record, but {} show(s) an earlier life; \
+                         starting would reuse message ids and mix two lives' records",
+                        signs.join(", ")
+                    ));
+                }
+                0
+            }
+            Some(record) => {
+                let theirs = Owner {
+                    node: record.node,
+                    cluster: record.cluster.clone(),
+                };
+                if record.node != owner.node {
+                    return refuse(format!(
+                        "this data directory belongs to {}, not {}",
+                        record.node, owner.node
+                    ));
+                }
+                if &theirs != owner {
+                    return refuse(format!(
+                        "this data directory belongs to {theirs}, not {owner}"
+                    ));
+                }
+                record.incarnation.checked_add(1).ok_or_else(|| {
                     RealError::Refused(format!(
-                        "{}: recovered state does not parse as {}'s: {e}",
-                        storage.dir().join("state").display(),
-                        self.protocol.name()
+                        "{}: the incarnation counter is exhausted",
+                        dir.join(INCARNATION_FILE).display()
                     ))
-                })?;
+                })?
+            }
+        };
+        if state.is_none() {
+            let stored = previous.as_ref().is_some_and(|r| r.state_stored);
+            let chosen = lived(crate::node::CHOSEN_VALUE_FILE);
+            if stored || chosen {
+                return refuse(format!(
+                    "the {STATE_FILE} file is missing, but {} says this node stored one: \
+                     starting with an empty state would forget its promises (amnesia)",
+                    if stored {
+                        INCARNATION_FILE
+                    } else {
+                        crate::node::CHOSEN_VALUE_FILE
+                    }
+                ));
+            }
+        }
+        if let Some(stored) = &state {
+            let path = dir.join(STATE_FILE);
+            let bytes = unwrap_state(&path, owner, stored).map_err(storage_err)?;
+            let state = serde_json::from_slice::<<P::Core as Core>::State>(bytes).map_err(|e| {
+                RealError::Refused(format!(
+                    "{}: recovered state does not parse as {}'s: {e}",
+                    path.display(),
+                    self.protocol.name()
+                ))
+            })?;
             restore_chosen_value::<P::Core>(storage, &state)?;
         }
-        Ok(incarnation)
+        Ok(IncarnationRecord {
+            node: owner.node,
+            cluster: owner.cluster.clone(),
+            incarnation,
+            state_stored: state.is_some(),
+        })
     }
 
     /// Propose mode: remember the first value a client asked this node for, and warn
@@ -467,14 +547,24 @@ impl<P: Protocol> Run<'_, P> {
     async fn event_loop(
         &self,
         socket: StdUdpSocket,
-        storage: StdFileStorage,
+        storage: OwnedStorage,
         env: NodeEnv<P::Core>,
         recorder: Rc<FileRecorder<P::Core>>,
         incarnation: u32,
     ) -> Result<Stopped, RealError> {
         let id = self.id;
         let socket = tokio::net::UdpSocket::from_std(socket).map_err(io_err("socket setup"))?;
-        let transport = UdpTransport::new(socket, self.config.address_book());
+        let hook_recorder = Rc::clone(&recorder);
+        let hook_clock = Rc::clone(&env.clock);
+        let transport =
+            UdpTransport::new(socket, self.config.address_book(), self.config.keyring(id))
+                .on_rejected(Box::new(move |bytes, error| {
+                    hook_recorder.record(
+                        hook_clock(),
+                        Some(id),
+                        EventKind::Malformed { bytes, error },
+                    );
+                }));
         let counters = transport.counters_handle();
         tracing::info!(
             "{id} up: {}, listening on {}, data dir {}, incarnation {incarnation}, history {}",
@@ -493,10 +583,13 @@ impl<P: Protocol> Run<'_, P> {
         let c = counters.get();
         tracing::info!(
             "{id} stopping ({stopped}): {} events recorded this run; malformed datagrams \
-             dropped: {} (oversized: {}); transient socket errors: {}",
+             dropped: {} (unauthenticated: {}, oversized: {}; not recorded, over the rate \
+             limit: {}); transient socket errors: {}",
             recorder.recorded(),
             recorder.malformed(),
+            c.unauthenticated,
             c.oversized_received,
+            recorder.malformed_unrecorded(),
             c.transient_errors
         );
         Ok(stopped)

@@ -17,7 +17,7 @@ pub use record::{
     decode_log, decode_record, encode_log_record, encode_record, DecodedLog, RECORD_BYTES_MAX,
 };
 pub use sim_fs::{SimFileStorage, SimFs};
-pub use std_fs::{StdFileStorage, StdFs};
+pub use std_fs::{read_text_bounded, StdFileStorage, StdFs};
 
 use std::path::PathBuf;
 use thiserror::Error;

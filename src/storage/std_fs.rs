@@ -30,6 +30,25 @@ impl Fs for StdFs {
     }
 }
 
+/// Read the text of `path`, refusing it past `bytes_max` bytes. The limit is applied
+/// while reading, not from the file's reported length, so a stream (`/dev/zero`, a
+/// pipe) is refused at the limit instead of read without end. The error says which
+/// limit; the caller names the file.
+pub fn read_text_bounded(path: &Path, bytes_max: u64) -> io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(bytes_max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > bytes_max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("over the {bytes_max}-byte limit"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

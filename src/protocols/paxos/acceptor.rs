@@ -77,6 +77,22 @@ impl Acceptor {
         }
     }
 
+    /// A learner that has not learned asks what this acceptor accepted: it is told
+    /// again, as the `Accepted` it was sent at the time (nothing durable changes, and
+    /// an acceptor that accepted nothing stays silent). A majority of the same answer
+    /// means the value is chosen, so the learner may learn it from these alone.
+    pub fn on_nudge(&self, from: NodeId, out: &mut Vec<Output>) {
+        if let Some((ballot, value)) = &self.state.accepted {
+            out.push(Output::Send {
+                to: from,
+                msg: Msg::Accepted {
+                    ballot: *ballot,
+                    value: value.clone(),
+                },
+            });
+        }
+    }
+
     /// Phase 2b. Accepts when `ballot` is at least the promise; otherwise nacks.
     /// `learners` receive the acceptance along with the ballot's proposer.
     /// `accept_below_promise` plants [`crate::protocols::paxos::Bug::AcceptorAcceptsBelowPromise`].

@@ -25,6 +25,8 @@ pub enum DecodeError {
     ValueNotUtf8,
     #[error("{0} bytes after the end of the message")]
     TrailingBytes(usize),
+    #[error("ballot round {0} is over the highest round {max}", max = Ballot::ROUND_MAX)]
+    RoundTooHigh(u64),
 }
 
 const TAG_PREPARE: u8 = 1;
@@ -157,11 +159,14 @@ impl Reader<'_> {
         a.copy_from_slice(b);
         Ok(u64::from_be_bytes(a))
     }
+    /// A ballot whose round a proposer could still step past: a round over
+    /// [`Ballot::ROUND_MAX`] is malformed, so it never reaches a core to be promised.
     fn ballot(&mut self) -> Result<Ballot, DecodeError> {
-        Ok(Ballot::new(
-            self.u64("ballot round")?,
-            NodeId(self.u16("ballot proposer")?),
-        ))
+        let round = self.u64("ballot round")?;
+        if round > Ballot::ROUND_MAX {
+            return Err(DecodeError::RoundTooHigh(round));
+        }
+        Ok(Ballot::new(round, NodeId(self.u16("ballot proposer")?)))
     }
     fn value(&mut self) -> Result<Value, DecodeError> {
         let len = self.u16("value length")? as usize;
@@ -256,5 +261,46 @@ mod tests {
             decode_msg(&long),
             Err(DecodeError::ValueTooLong(VALUE_BYTES_MAX + 1))
         );
+    }
+
+    /// A ballot round of `u64::MAX`, the value a forged prepare used to wrap every
+    /// proposer's next round to 0, is refused in every place a ballot appears, and
+    /// [`Ballot::ROUND_MAX`] itself still decodes.
+    #[test]
+    fn rejects_a_round_no_proposer_could_step_past() {
+        let top = Ballot::new(u64::MAX, NodeId(2));
+        let max = Ballot::new(Ballot::ROUND_MAX, NodeId(2));
+        let v = Value::new("Value_X");
+        let cases = |b: Ballot| {
+            vec![
+                Msg::Prepare { ballot: b },
+                Msg::Promise {
+                    ballot: Ballot::new(1, NodeId(1)),
+                    accepted: Some((b, v.clone())),
+                },
+                Msg::Nack {
+                    ballot: Ballot::new(1, NodeId(1)),
+                    promised: b,
+                },
+                Msg::Accept {
+                    ballot: b,
+                    value: v.clone(),
+                },
+                Msg::Accepted {
+                    ballot: b,
+                    value: v.clone(),
+                },
+            ]
+        };
+        for msg in cases(top) {
+            assert_eq!(
+                decode_msg(&encode(&msg)),
+                Err(DecodeError::RoundTooHigh(u64::MAX)),
+                "{msg}"
+            );
+        }
+        for msg in cases(max) {
+            assert_eq!(decode_msg(&encode(&msg)), Ok(msg));
+        }
     }
 }

@@ -99,13 +99,23 @@ impl Learner {
         }
     }
 
-    /// Until it learns, a learner periodically nudges the proposers so that a value
-    /// chosen while its acceptances were lost gets re-driven to it.
-    pub fn on_poll(&mut self, proposers: &[NodeId], poll_ms: u64, out: &mut Vec<Output>) {
+    /// Until it learns, a learner periodically nudges the proposers, so that a value
+    /// chosen while its acceptances were lost gets re-driven to it, and the acceptors,
+    /// which answer with what they accepted: a learner that was down through the
+    /// decision (in real mode the proposers may be gone by then) learns from a
+    /// majority's answers without any new ballot.
+    pub fn on_poll(
+        &mut self,
+        proposers: &[NodeId],
+        acceptors: &[NodeId],
+        poll_ms: u64,
+        out: &mut Vec<Output>,
+    ) {
         if self.state.learned.is_some() {
             return;
         }
-        for &to in proposers {
+        let also_acceptors = acceptors.iter().filter(|a| !proposers.contains(a));
+        for &to in proposers.iter().chain(also_acceptors) {
             out.push(Output::Send {
                 to,
                 msg: Msg::Nudge,

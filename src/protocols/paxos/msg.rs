@@ -17,8 +17,18 @@ pub struct Ballot {
 }
 
 impl Ballot {
+    /// The highest round a ballot may carry. One below `u64::MAX`, so a proposer can
+    /// always name a round above any promise it hears of without wrapping; a message
+    /// with a higher round is malformed (the codec refuses it, the acceptor ignores it).
+    pub const ROUND_MAX: u64 = u64::MAX - 1;
+
     pub fn new(round: u64, proposer: NodeId) -> Self {
         Ballot { round, proposer }
+    }
+
+    /// Whether the round is within [`Ballot::ROUND_MAX`].
+    pub fn is_valid(&self) -> bool {
+        self.round <= Self::ROUND_MAX
     }
 }
 
@@ -46,9 +56,10 @@ pub enum Msg {
     /// Phase 2b: acceptor accepted `value` at `ballot`; sent to the ballot's proposer
     /// and to every learner.
     Accepted { ballot: Ballot, value: Value },
-    /// A learner that has not learned yet asks proposers to drive a new ballot. This is
-    /// what makes liveness hold once faults heal: accepted messages lost during the
-    /// faults are never resent, so somebody must run a fresh round.
+    /// A learner that has not learned yet asks proposers to drive a new ballot, and
+    /// acceptors to tell it again what they accepted. This is what makes liveness hold
+    /// once faults heal: accepted messages lost during the faults are not resent
+    /// otherwise, and in real mode the proposers may have exited since the decision.
     Nudge,
 }
 
@@ -82,6 +93,22 @@ impl MsgKind {
 }
 
 impl Msg {
+    /// Whether every ballot in the message is within [`Ballot::ROUND_MAX`]. The codec
+    /// refuses any other; the node checks again, so no input path can hand a core a
+    /// round it cannot step past.
+    pub fn ballots_valid(&self) -> bool {
+        match self {
+            Msg::Prepare { ballot } | Msg::Accept { ballot, .. } | Msg::Accepted { ballot, .. } => {
+                ballot.is_valid()
+            }
+            Msg::Promise { ballot, accepted } => {
+                ballot.is_valid() && accepted.as_ref().is_none_or(|(b, _)| b.is_valid())
+            }
+            Msg::Nack { ballot, promised } => ballot.is_valid() && promised.is_valid(),
+            Msg::Nudge => true,
+        }
+    }
+
     /// The kind's label, for message-kind fault filters (see [`MsgKind::NAMES`]).
     pub fn kind_name(&self) -> &'static str {
         self.kind().name()

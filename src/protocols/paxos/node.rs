@@ -37,6 +37,19 @@ pub struct TimingConfig {
     pub attempts_max: Option<u32>,
     /// How often a learner that has not learned nudges the proposers.
     pub learner_poll_ms: u64,
+    /// Whether a learner's poll also asks the acceptors, which answer with what they
+    /// accepted, so a learner that missed the decision learns it with no new ballot.
+    /// Real clusters want it (`init-cluster` writes it on): there a client's proposer
+    /// exits once its value is chosen, and a learner that was down then would nudge
+    /// no one. Off by default, so simulated runs, whose proposers live to the end and
+    /// re-drive a decision on a nudge, keep their traces (and the extra ballots that
+    /// expose planted bugs).
+    #[serde(skip_serializing_if = "is_false")]
+    pub learner_asks_acceptors: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for TimingConfig {
@@ -47,6 +60,7 @@ impl Default for TimingConfig {
             backoff_ms_max: 80,
             attempts_max: None,
             learner_poll_ms: 200,
+            learner_asks_acceptors: false,
         }
     }
 }
@@ -418,10 +432,18 @@ impl Node {
                 }
                 Timer::LearnerPoll => {
                     if let Some(l) = &mut self.learner {
-                        l.on_poll(&self.proposers, self.timing.learner_poll_ms, out);
+                        let poll_ms = self.timing.learner_poll_ms;
+                        let asked: &[NodeId] = if self.timing.learner_asks_acceptors {
+                            &self.acceptors
+                        } else {
+                            &[]
+                        };
+                        l.on_poll(&self.proposers, asked, poll_ms, out);
                     }
                 }
             },
+            // A round no proposer could step past is malformed: ignored, never promised.
+            Input::Receive { msg, .. } if !msg.ballots_valid() => {}
             Input::Receive { from, msg } => match msg {
                 // Replies only acceptors may give are ignored from anyone else: a forged
                 // promise must not complete a quorum, nor a forged nack inflate rounds.
@@ -462,6 +484,13 @@ impl Node {
                     }
                 }
                 Msg::Nudge => {
+                    if let Some(a) = self
+                        .acceptor
+                        .as_ref()
+                        .filter(|_| self.timing.learner_asks_acceptors)
+                    {
+                        a.on_nudge(from, out);
+                    }
                     if let Some(p) = &mut self.proposer {
                         p.on_nudge(&self.acceptors, &self.timing, out);
                     }

@@ -127,17 +127,18 @@ impl Proposer {
     fn start_ballot(&mut self, acceptors: &[NodeId], timing: &TimingConfig, out: &mut Vec<Output>) {
         if let Some(max) = timing.attempts_max {
             if self.attempts >= max {
-                out.push(Output::Event(Note::GaveUp {
-                    attempts: self.attempts,
-                }));
-                self.phase = Phase::Idle;
+                self.give_up(out);
                 return;
             }
         }
-        self.attempts += 1;
         if !(self.rules.ignore_nacks && self.state.round > 0) {
-            self.state.round = self.state.round.max(self.round_seen_max) + 1;
+            let Some(round) = self.next_round() else {
+                self.give_up(out);
+                return;
+            };
+            self.state.round = round;
         }
+        self.attempts = self.attempts.saturating_add(1);
         let owner = if self.rules.anonymous_ballots {
             NO_PROPOSER
         } else {
@@ -317,15 +318,37 @@ impl Proposer {
         }
     }
 
+    /// The round after every round this proposer used or saw, or `None` when that
+    /// would pass [`Ballot::ROUND_MAX`]: the rounds are spent (only a forged or
+    /// corrupted promise gets there), and wrapping to 0 would reuse ballots.
+    fn next_round(&self) -> Option<u64> {
+        self.state
+            .round
+            .max(self.round_seen_max)
+            .checked_add(1)
+            .filter(|&r| r <= Ballot::ROUND_MAX)
+    }
+
+    /// Stop running ballots: out of attempts, or out of rounds.
+    fn give_up(&mut self, out: &mut Vec<Output>) {
+        out.push(Output::Event(Note::GaveUp {
+            attempts: self.attempts,
+        }));
+        self.phase = Phase::Idle;
+    }
+
     /// The randomized pause before the next ballot: the core states the range, the
     /// shell draws from the node's own seeded RNG.
     fn back_off(&mut self, timing: &TimingConfig, out: &mut Vec<Output>) {
-        self.phase = Phase::Backoff;
         let next_round = if self.rules.ignore_nacks {
             self.state.round
         } else {
-            self.state.round.max(self.round_seen_max) + 1
+            match self.next_round() {
+                Some(round) => round,
+                None => return self.give_up(out),
+            }
         };
+        self.phase = Phase::Backoff;
         out.push(Output::Event(Note::BackingOff { next_round }));
         out.push(Output::SetTimer {
             timer: Timer::Retry,

@@ -230,7 +230,12 @@ impl Protocol for Paxos {
             acceptors: servers.to_vec(),
             proposers: clients.to_vec(),
             learners: servers.to_vec(),
-            timing: TimingConfig::default(),
+            // A real cluster's proposers exit once their value is chosen: learners
+            // catch up from the acceptors.
+            timing: TimingConfig {
+                learner_asks_acceptors: true,
+                ..TimingConfig::default()
+            },
         }
     }
 

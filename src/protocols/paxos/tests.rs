@@ -939,3 +939,167 @@ fn decided_proposer_keeps_answering_nudges() {
         assert_eq!(prepares(&out), vec![b(round + 1, 1); 3], "{out:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Counters at their limits.
+// ---------------------------------------------------------------------------------------
+
+/// Goal: a ballot round no proposer could step past is refused, never wrapped.
+/// Method: an acceptor handed (in process, past the codec) a Prepare and an Accept at
+/// round `u64::MAX` emits nothing: no promise, no persist. The bug: one forged Prepare
+/// at `u64::MAX` was promised and persisted, and every proposer's `round + 1` then
+/// wrapped to 0 (or panicked in a debug build), so the cluster never chose again.
+#[test]
+fn acceptor_ignores_a_round_it_could_never_be_stepped_past() {
+    let mut a = fresh(10, ACCEPTOR, members(&[10, 11, 12], &[9], &[1, 2]));
+    let top = b(u64::MAX, 2);
+    assert!(recv(&mut a, 2, Msg::Prepare { ballot: top }).is_empty());
+    let accept = Msg::Accept {
+        ballot: top,
+        value: v("Forged"),
+    };
+    assert!(recv(&mut a, 2, accept).is_empty());
+    // The highest valid round is still promised.
+    let out = recv(
+        &mut a,
+        2,
+        Msg::Prepare {
+            ballot: b(Ballot::ROUND_MAX, 2),
+        },
+    );
+    assert_eq!(persists(&out).len(), 1, "{out:?}");
+}
+
+/// Goal: a proposer whose rounds are spent gives up instead of wrapping to round 0.
+/// Method: a proposer at ballot 1.1 is nacked with a promise at `Ballot::ROUND_MAX`
+/// (the highest round an acceptor may hold): it notes `GaveUp` and sets no retry,
+/// rather than noting `BackingOff { next_round: 0 }`; a restart with a recovered round
+/// of `ROUND_MAX` likewise gives up at once and sends no prepare.
+#[test]
+fn proposer_out_of_rounds_gives_up_without_wrapping() {
+    let (mut p, _) = boot(
+        1,
+        PROPOSER,
+        members(&[2, 3, 4], &[9], &[1]),
+        TimingConfig::default(),
+        None,
+    );
+    step(&mut p, Input::ClientRequest { value: v("Mine") });
+    let out = recv(
+        &mut p,
+        2,
+        Msg::Nack {
+            ballot: b(1, 1),
+            promised: b(Ballot::ROUND_MAX, 3),
+        },
+    );
+    assert_eq!(notes(&out), vec![Note::GaveUp { attempts: 1 }], "{out:?}");
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::SetTimer { .. })),
+        "{out:?}"
+    );
+
+    let spent = DurableState::new(DurableParts {
+        acceptor: None,
+        proposer: Some(ProposerState {
+            round: Ballot::ROUND_MAX,
+            value: Some(v("Mine")),
+        }),
+        learner: None,
+    });
+    let (_, out) = boot(
+        1,
+        PROPOSER,
+        members(&[2, 3, 4], &[9], &[1]),
+        TimingConfig::default(),
+        Some(spent),
+    );
+    assert!(prepares(&out).is_empty(), "{out:?}");
+    assert_eq!(notes(&out), vec![Note::GaveUp { attempts: 0 }]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Learner catch-up.
+// ---------------------------------------------------------------------------------------
+
+/// Goal: a learner that missed the decision learns it from the acceptors alone, with
+/// no new ballot (in real mode the proposers may be gone).
+/// Method: with `learner_asks_acceptors` (what `init-cluster` writes), learner n9
+/// polls: its nudge goes to proposer n1 and to acceptors n2..n4.
+/// Acceptors n2 and n3 accepted 3.1:"V" and n4 nothing; each answers the nudge with
+/// what it accepted (n4 stays silent) and persists nothing. Fed those answers, the
+/// learner learns "V". Before, the poll nudged only the proposers, and a learner whose
+/// proposers had exited never learned.
+#[test]
+fn learner_catches_up_from_the_acceptors() {
+    let m = members(&[2, 3, 4], &[9], &[1]);
+    let timing = TimingConfig {
+        learner_asks_acceptors: true,
+        ..TimingConfig::default()
+    };
+    let mut l = boot(9, LEARNER, m.clone(), timing.clone(), None).0;
+    let out = step(
+        &mut l,
+        Input::TimerFired {
+            timer: Timer::LearnerPoll,
+        },
+    );
+    let nudged: Vec<NodeId> = sends(&out)
+        .into_iter()
+        .filter(|(_, msg)| *msg == Msg::Nudge)
+        .map(|(to, _)| to)
+        .collect();
+    assert_eq!(nudged, ids(&[1, 2, 3, 4]));
+
+    let accepted = |id: u16, what: Option<(Ballot, Value)>| {
+        let state = DurableState::new(DurableParts {
+            acceptor: Some(AcceptorState {
+                promised: what.as_ref().map(|(b, _)| *b),
+                accepted: what,
+            }),
+            proposer: None,
+            learner: None,
+        });
+        boot(id, ACCEPTOR, m.clone(), timing.clone(), Some(state)).0
+    };
+    let chosen = Some((b(3, 1), v("V")));
+    let mut answers = Vec::new();
+    for (id, what) in [(2, chosen.clone()), (3, chosen.clone()), (4, None)] {
+        let mut a = accepted(id, what.clone());
+        let out = recv(&mut a, 9, Msg::Nudge);
+        assert!(persists(&out).is_empty(), "a nudge changes nothing durable");
+        match what {
+            Some((ballot, value)) => {
+                assert_eq!(sends(&out), vec![(n(9), Msg::Accepted { ballot, value })]);
+                answers.push((id, sends(&out).remove(0).1));
+            }
+            None => assert!(out.is_empty(), "{out:?}"),
+        }
+    }
+    let mut learned_value = None;
+    for (from, msg) in answers {
+        learned_value = learned_value.or(learned(&recv(&mut l, from, msg)));
+    }
+    assert_eq!(learned_value, Some(v("V")));
+
+    // Off (the simulation's default), the poll nudges only the proposers and an
+    // acceptor answers no nudge: simulated traces are what they were.
+    let mut l = fresh(9, LEARNER, m.clone());
+    let out = step(
+        &mut l,
+        Input::TimerFired {
+            timer: Timer::LearnerPoll,
+        },
+    );
+    assert_eq!(sends(&out), vec![(n(1), Msg::Nudge)]);
+    let state = DurableState::new(DurableParts {
+        acceptor: Some(AcceptorState {
+            promised: Some(b(3, 1)),
+            accepted: chosen,
+        }),
+        proposer: None,
+        learner: None,
+    });
+    let (mut a, _) = boot(2, ACCEPTOR, m, TimingConfig::default(), Some(state));
+    assert!(recv(&mut a, 9, Msg::Nudge).is_empty());
+}
