@@ -89,8 +89,9 @@ impl NodeKey {
 pub enum Rejected {
     /// Too short to hold a header and a tag.
     Short(usize),
-    /// Longer than any datagram a node sends.
-    Oversized(usize),
+    /// Longer than any datagram the protocol sends: its length, and the limit with
+    /// the tag.
+    Oversized(usize, usize),
     /// The header names a node the cluster does not have.
     UnknownSender(NodeId),
     /// The tag does not check under the claimed sender's key.
@@ -104,10 +105,9 @@ impl fmt::Display for Rejected {
                 f,
                 "{len} bytes is shorter than a header and a {TAG_BYTES}-byte tag"
             ),
-            Rejected::Oversized(len) => write!(
+            Rejected::Oversized(len, limit) => write!(
                 f,
-                "datagram of {len} bytes exceeds the {}-byte limit (with its tag)",
-                crate::protocol::MESSAGE_BYTES_LIMIT + TAG_BYTES
+                "datagram of {len} bytes exceeds the {limit}-byte limit (with its tag)"
             ),
             Rejected::UnknownSender(from) => write!(f, "claims to be {from}, no node here"),
             Rejected::BadTag(from) => write!(f, "claims to be {from}, but its tag does not check"),
@@ -147,7 +147,10 @@ impl Keyring {
             return Err(Rejected::Short(wire.len()));
         }
         if wire.len() > crate::protocol::MESSAGE_BYTES_LIMIT + TAG_BYTES {
-            return Err(Rejected::Oversized(wire.len()));
+            return Err(Rejected::Oversized(
+                wire.len(),
+                crate::protocol::MESSAGE_BYTES_LIMIT + TAG_BYTES,
+            ));
         }
         let (datagram, tag) = wire.split_at(wire.len() - TAG_BYTES);
         // The header's layout is checked again by the shell; here only its sender.
@@ -212,7 +215,7 @@ mod tests {
         assert_eq!(n2.open(&stranger), Err(Rejected::UnknownSender(NodeId(7))));
         assert_eq!(n2.open(&wire[..20]), Err(Rejected::Short(20)));
         let huge = vec![1u8; crate::protocol::MESSAGE_BYTES_LIMIT + TAG_BYTES + 1];
-        assert!(matches!(n2.open(&huge), Err(Rejected::Oversized(_))));
+        assert!(matches!(n2.open(&huge), Err(Rejected::Oversized(..))));
     }
 
     /// Keys round-trip through hex; wrong lengths and non-hex digits are refused.

@@ -110,7 +110,9 @@ impl UdpTransport {
     /// Count a dropped datagram and tell the hook, naming where it came from.
     fn reject(&self, len: usize, source: SocketAddr, why: &Rejected) {
         self.count(|c| match why {
-            Rejected::Oversized(_) => c.oversized_received = c.oversized_received.saturating_add(1),
+            Rejected::Oversized(..) => {
+                c.oversized_received = c.oversized_received.saturating_add(1)
+            }
             _ => c.unauthenticated = c.unauthenticated.saturating_add(1),
         });
         if let Some(hook) = &self.on_rejected {
@@ -129,6 +131,18 @@ fn is_transient(e: &io::Error) -> bool {
             | io::ErrorKind::Interrupted
             | io::ErrorKind::WouldBlock
     )
+}
+
+impl UdpTransport {
+    /// Authenticate `wire`, refusing first a datagram longer than the protocol's
+    /// messages (`buf_len` less one byte) and its tag.
+    fn open_within<'a>(&self, wire: &'a [u8], buf_len: usize) -> Result<&'a [u8], Rejected> {
+        let limit = buf_len.saturating_sub(1).saturating_add(TAG_BYTES);
+        if wire.len() > limit {
+            return Err(Rejected::Oversized(wire.len(), limit));
+        }
+        self.keyring.open(wire)
+    }
 }
 
 impl Transport for UdpTransport {
@@ -165,7 +179,8 @@ impl Transport for UdpTransport {
         let mut whole = self.scratch.borrow_mut();
         for _ in 0..REJECTED_PER_CALL_MAX {
             match self.socket.try_recv_from(&mut whole) {
-                Ok((len, from)) => match self.keyring.open(&whole[..len]) {
+                // The protocol's own limit is the shell's buffer less one byte.
+                Ok((len, from)) => match self.open_within(&whole[..len], buf.len()) {
                     Ok(datagram) => {
                         let kept = datagram.len().min(buf.len());
                         buf[..kept].copy_from_slice(&datagram[..kept]);

@@ -1,0 +1,132 @@
+//! Guided search (`explore --guided`, `hunt --guided`): deterministic whatever the
+//! number of workers, different from fresh draws, valid scenarios only, and a corpus
+//! that grows only on new coverage.
+
+use crate::support::{gauntlet_out, TempDir};
+use gauntlet::explore::guided::{scenario_for, Guide, Origin, GENERATION_RUNS};
+use gauntlet::explore::report::CampaignReport;
+use gauntlet::explore::{campaign_scenario, Lane, ProtocolRef};
+use gauntlet::protocols::paxos::Paxos;
+use std::sync::Arc;
+
+const PAXOS: ProtocolRef = &Paxos;
+
+/// A guided fast-lane campaign against a planted bug, through the binary: its report.
+fn campaign(dir: &std::path::Path, name: &str, extra: &[&str]) -> CampaignReport {
+    let report = dir.join(format!("{name}.json"));
+    let failures = dir.join(format!("{name}-failures"));
+    let mut args = vec![
+        "explore",
+        "--lane",
+        "fast",
+        "--no-shrink",
+        "--keep-going",
+        "--seed",
+        "3",
+        "--runs",
+        "400",
+        "--bug",
+        "proposer_adopts_first_value",
+        "--failures-dir",
+        failures.to_str().unwrap(),
+        "--report-json",
+        report.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (_, out, err) = gauntlet_out(&args);
+    CampaignReport::load(&report).unwrap_or_else(|e| panic!("{e}\n{out}{err}"))
+}
+
+fn failing_runs(r: &CampaignReport) -> Vec<(u64, String)> {
+    r.failures
+        .iter()
+        .map(|f| (f.index, f.class.clone()))
+        .collect()
+}
+
+/// The same guided campaign on 1 and on 3 workers reports the same failing runs,
+/// totals and coverage: its generations make it independent of scheduling. It is not
+/// the unguided campaign of the same seed.
+#[test]
+fn guided_campaign_is_the_same_on_any_number_of_workers() {
+    let dir = TempDir::new("guided");
+    let one = campaign(dir.path(), "one", &["--guided", "--jobs", "1"]);
+    let three = campaign(dir.path(), "three", &["--guided", "--jobs", "3"]);
+    let fresh = campaign(dir.path(), "fresh", &["--jobs", "2"]);
+    assert_eq!(failing_runs(&one), failing_runs(&three));
+    assert_eq!(one.sim_ms_total, three.sim_ms_total);
+    assert_eq!(one.events_total, three.events_total);
+    let coverage = |r: &CampaignReport| {
+        r.properties
+            .iter()
+            .map(|p| (p.name.clone(), p.runs))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(coverage(&one), coverage(&three));
+    assert_ne!(
+        (one.sim_ms_total, failing_runs(&one)),
+        (fresh.sim_ms_total, failing_runs(&fresh)),
+        "the guided campaign played the fresh campaign's scenarios"
+    );
+    assert!(!one.failures.is_empty(), "the planted bug was never found");
+}
+
+/// With an empty corpus a guided run is the unguided run of the same index; with
+/// parents, most runs are valid mutations of them, drawn the same way every time.
+#[test]
+fn guided_runs_are_fresh_draws_or_valid_mutations() {
+    let bugs: Vec<String> = Vec::new();
+    for index in 0..20 {
+        let (scenario, origin) = scenario_for(PAXOS, &bugs, 7, &[], index);
+        assert_eq!(origin, Origin::Fresh);
+        let seed = gauntlet::rng::run_seed(7, index);
+        assert_eq!(scenario, campaign_scenario(PAXOS, seed, &bugs));
+    }
+    let parents: Vec<Arc<_>> = (0..5)
+        .map(|i| Arc::new(campaign_scenario(PAXOS, 100 + i, &bugs)))
+        .collect();
+    let mut mutated = 0;
+    for index in 0..200 {
+        let (scenario, origin) = scenario_for(PAXOS, &bugs, 7, &parents, index);
+        assert_eq!(
+            (scenario.clone(), origin),
+            scenario_for(PAXOS, &bugs, 7, &parents, index)
+        );
+        PAXOS
+            .check(&scenario)
+            .unwrap_or_else(|e| panic!("run {index}: an invalid scenario: {e}"));
+        if origin == Origin::Mutated {
+            mutated += 1;
+            assert!(
+                parents.iter().any(|p| p.cluster == scenario.cluster),
+                "a mutation keeps its parent's cluster"
+            );
+        }
+    }
+    assert!((100..=190).contains(&mutated), "{mutated} of 200 mutated");
+}
+
+/// The guide keeps a run's scenario only when it shows a feature no run showed, and
+/// its runs draw from the corpus only once their generation begins.
+#[test]
+fn guide_keeps_only_new_coverage_and_freezes_by_generation() {
+    let bugs: Vec<String> = Vec::new();
+    let mut guide = Guide::new(PAXOS, &bugs, 1);
+    let scenario = campaign_scenario(PAXOS, 1, &bugs);
+    guide.observe(0, &scenario, &[1, 2, 3]);
+    assert_eq!(guide.corpus_len(), 1);
+    guide.observe(1, &scenario, &[2, 3]);
+    assert_eq!(guide.corpus_len(), 1, "nothing new, nothing kept");
+    guide.observe(2, &scenario, &[3, 4]);
+    assert_eq!((guide.corpus_len(), guide.features_seen()), (2, 4));
+    assert!(guide.parents().is_empty(), "generation 0 is not over");
+    for index in 3..GENERATION_RUNS {
+        guide.observe(index, &scenario, &[]);
+    }
+    assert_eq!(guide.parents().len(), 2, "generation 1 draws from both");
+    let judged = PAXOS.run(&scenario, Lane::Fast).unwrap();
+    assert!(
+        judged.trace.features().len() > 10,
+        "a Paxos run shows many event pairs"
+    );
+}
