@@ -19,6 +19,7 @@ pub mod fault;
 pub mod fuzz;
 pub mod history;
 pub mod ids;
+pub mod model;
 pub mod net;
 pub mod node;
 pub mod protocol;

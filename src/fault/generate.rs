@@ -339,6 +339,7 @@ mod tests {
                     Fault::Restart { .. } => "restart",
                     Fault::MessageFaults { .. } => "message faults",
                     Fault::CrashAfterSend { .. } => "crash after send",
+                    Fault::Script { .. } => "script",
                 });
             }
         }
