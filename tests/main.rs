@@ -12,6 +12,7 @@ mod determinism;
 mod fast_lane;
 mod fuzz_inputs;
 mod lab;
+mod model;
 mod naive;
 mod properties;
 mod real_mode;

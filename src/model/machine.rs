@@ -69,7 +69,9 @@ struct PendingTimer<C: Core> {
 struct Up<C: Core> {
     incarnation: u32,
     core: C,
-    rng: ChaCha8Rng,
+    /// Where the node's stream is ([`Stream::Node`] of this incarnation): the stream
+    /// is rebuilt at this position for each step, which keeps a state small.
+    rng_pos: u128,
     msg_seq: u64,
     timer_seq: u64,
     timers: Vec<PendingTimer<C>>,
@@ -112,19 +114,25 @@ pub(crate) struct Packet<C: Core> {
 #[derive(Clone)]
 pub(crate) struct State<C: Core> {
     nodes: Vec<Rc<NodeState<C>>>,
-    net: Vec<Packet<C>>,
+    net: Vec<Rc<Packet<C>>>,
     pub spent: Spent,
-    /// Fingerprints of every (node, protocol event) recorded on the path, sorted.
-    events_seen: Vec<u64>,
+    /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
+    /// sorted.
+    events_seen: Rc<Vec<u64>>,
     /// Logical time: the number of steps taken.
     pub now_ms: u64,
     sent_seq: u64,
 }
 
 impl<C: Core> State<C> {
+    /// How many distinct (node, incarnation, protocol event) the path recorded.
+    pub fn events_seen(&self) -> usize {
+        self.events_seen.len()
+    }
+
     /// The state's fingerprint: every node's (software, random stream position,
     /// pending timers, client request, disk), the in-flight multiset, the budgets
-    /// spent, and the set of protocol events recorded on the way. The last makes two
+    /// spent, and the set of (node, incarnation, protocol event) recorded on the way. The last makes two
     /// paths one state only if they also told the judges the same things (a value
     /// chosen at an earlier ballot and since overwritten in every acceptor is still in
     /// the history the judges read); the order of those events is not part of it.
@@ -139,7 +147,7 @@ impl<C: Core> State<C> {
         }
         self.spent.hash(&mut h);
         h.write_usize(self.events_seen.len());
-        for e in &self.events_seen {
+        for e in self.events_seen.iter() {
             h.write_u64(*e);
         }
         h.finish()
@@ -201,7 +209,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 .collect(),
             net: Vec::new(),
             spent: Spent::default(),
-            events_seen: Vec::new(),
+            events_seen: Rc::new(Vec::new()),
             now_ms: 0,
             sent_seq: 0,
         };
@@ -297,7 +305,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         if state.nodes[t].up.is_none() {
                             return Ok(false);
                         }
-                        let packet = state.net.remove(at);
+                        let packet = Rc::unwrap_or_clone(state.net.remove(at));
                         self.record(state, t, events, EventKind::Delivered {
                             from: *from,
                             msg_id: *msg_id,
@@ -322,11 +330,11 @@ impl<'a, P: Protocol> Model<'a, P> {
                         });
                     }
                     _ => {
-                        let mut copy = state.net[at].clone();
+                        let mut copy = Packet::clone(&state.net[at]);
                         copy.sent_seq = state.sent_seq;
                         state.sent_seq += 1;
                         state.spent.duplicates += 1;
-                        self.put_in_flight(state, copy)?;
+                        self.put_in_flight(state, Rc::new(copy))?;
                         self.record(state, f, events, EventKind::Duplicated {
                             to: *to,
                             msg_id: *msg_id,
@@ -501,9 +509,10 @@ impl<'a, P: Protocol> Model<'a, P> {
         kind: EventKind<P::Core>,
     ) {
         if let EventKind::Protocol(event) = &kind {
-            let key = of_serialized(&(self.ids[node], event));
+            let incarnation = state.nodes[node].incarnation_next;
+            let key = of_serialized(&(self.ids[node], incarnation, event));
             if let Err(at) = state.events_seen.binary_search(&key) {
-                state.events_seen.insert(at, key);
+                Rc::make_mut(&mut state.events_seen).insert(at, key);
             }
         }
         events.push(Event {
@@ -532,13 +541,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         slot.up = Some(Up {
             incarnation,
             core: self.cores[node].clone(),
-            rng: stream_rng(
-                self.seed,
-                Stream::Node {
-                    node: id,
-                    incarnation,
-                },
-            ),
+            rng_pos: 0,
             msg_seq: (incarnation as u64) << 32,
             timer_seq: 0,
             timers: Vec::new(),
@@ -575,12 +578,14 @@ impl<'a, P: Protocol> Model<'a, P> {
         let id = self.ids[node];
         let now_ms = state.now_ms;
         let mut outputs = Vec::new();
+        let mut rng;
         {
             let slot = Rc::make_mut(&mut state.nodes[node]);
             let up = slot.up.as_mut().expect("only a running node is stepped");
+            rng = self.rng(node, up.incarnation, up.rng_pos);
             let mut cx = Context {
                 now_ms,
-                rng: &mut up.rng,
+                rng: &mut rng,
             };
             up.core.step(&mut cx, input, &mut outputs);
         }
@@ -631,7 +636,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 } => {
                     let slot = Rc::make_mut(&mut state.nodes[node]);
                     let up = slot.up.as_mut().expect("running");
-                    let delay_ms = up.rng.between(delay_ms_min, delay_ms_max).max(1);
+                    let delay_ms = rng.between(delay_ms_min, delay_ms_max).max(1);
                     up.timer_seq += 1;
                     let mut h = Fingerprinter::default();
                     P::Core::fingerprint_timer(&timer, &mut h);
@@ -651,6 +656,7 @@ impl<'a, P: Protocol> Model<'a, P> {
             }
         }
         let slot = Rc::make_mut(&mut state.nodes[node]);
+        slot.up.as_mut().expect("running").rng_pos = rng.get_word_pos();
         if disk_changed {
             self.rekey_disk(slot);
         }
@@ -690,14 +696,14 @@ impl<'a, P: Protocol> Model<'a, P> {
         h.write_usize(node);
         h.write_usize(t);
         h.write(&wire[header_len..]);
-        let packet = Packet {
+        let packet = Rc::new(Packet {
             from: node,
             to: t,
             msg_id,
             msg,
             key: h.finish(),
             sent_seq: state.sent_seq,
-        };
+        });
         state.sent_seq += 1;
         self.put_in_flight(state, packet)
     }
@@ -705,7 +711,7 @@ impl<'a, P: Protocol> Model<'a, P> {
     fn put_in_flight(
         &self,
         state: &mut State<P::Core>,
-        packet: Packet<P::Core>,
+        packet: Rc<Packet<P::Core>>,
     ) -> Result<(), StepError> {
         if state.net.len() >= IN_FLIGHT_MAX {
             return Err(format!("over {IN_FLIGHT_MAX} messages in flight"));
@@ -715,6 +721,21 @@ impl<'a, P: Protocol> Model<'a, P> {
             .partition_point(|p| (p.key, p.sent_seq) < (packet.key, packet.sent_seq));
         state.net.insert(at, packet);
         Ok(())
+    }
+
+    /// Node `node`'s stream of `incarnation`, at `pos`.
+    fn rng(&self, node: usize, incarnation: u32, pos: u128) -> ChaCha8Rng {
+        let mut rng = stream_rng(
+            self.seed,
+            Stream::Node {
+                node: self.ids[node],
+                incarnation,
+            },
+        );
+        if pos != 0 {
+            rng.set_word_pos(pos);
+        }
+        rng
     }
 
     fn rekey_disk(&self, slot: &mut NodeState<P::Core>) {
@@ -743,7 +764,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         self.protocol.name()
                     ));
                 }
-                h.write(&up.rng.get_word_pos().to_le_bytes());
+                h.write(&up.rng_pos.to_le_bytes());
                 let mut keys: Vec<u64> = up.timers.iter().map(|t| t.key).collect();
                 keys.sort_unstable();
                 h.write_usize(keys.len());

@@ -3,9 +3,12 @@
 //! own properties over the history of the path that reached it.
 //!
 //! **Safety** is judged incrementally: after every step that records a protocol event
-//! or a node start, the protocol's `Always` judges read the path's whole history. A
-//! violation stays in every longer history, so a breach by a step that recorded
-//! neither is caught at the next step that does.
+//! its node had not recorded before in its incarnation, or a node start, the
+//! protocol's `Always` judges read the path's whole history (rebuilt by replaying the
+//! path). A violation stays in every longer history, so a breach by a step that
+//! recorded neither is caught at the next step that does. This assumes, as holds for
+//! Paxos's and the shapes' judges, that a property is not broken by a node repeating
+//! an event it already recorded in the same incarnation, or by a harness event alone.
 //!
 //! **Liveness** is a bounded check on one fair path: at every state where the search
 //! can go no further (no step enabled within the bounds: the faults are spent and the
@@ -24,34 +27,24 @@ use crate::protocol::{Expectation, Judge, Judging, Protocol, RunSetup, Verdict};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-/// One step of a path and the events it recorded, linked to the path before it:
-/// paths share their prefixes.
-struct Trail<P: Protocol> {
+/// One step of a path, linked to the path before it: paths share their prefixes. The
+/// events are not kept (they would be most of a state's memory); a judge gets the
+/// path's history by replaying it ([`Replayer`]).
+struct Trail {
     step: Option<ScriptStep>,
-    events: Vec<Event<P::Core>>,
-    parent: Option<Rc<Trail<P>>>,
+    parent: Option<Rc<Trail>>,
 }
 
-impl<P: Protocol> Trail<P> {
-    fn chain(self: &Rc<Self>) -> Vec<&Trail<P>> {
+impl Trail {
+    fn chain(self: &Rc<Self>) -> Vec<&Trail> {
         let mut out = Vec::new();
-        let mut at: Option<&Rc<Trail<P>>> = Some(self);
+        let mut at: Option<&Rc<Trail>> = Some(self);
         while let Some(t) = at {
             out.push(&**t);
             at = t.parent.as_ref();
         }
         out.reverse();
         out
-    }
-
-    fn history(self: &Rc<Self>) -> History<P::Core> {
-        let chain = self.chain();
-        let len = chain.iter().map(|t| t.events.len()).sum();
-        let mut history = History::with_capacity(len);
-        for t in chain {
-            history.events.extend(t.events.iter().cloned());
-        }
-        history
     }
 
     fn script(self: &Rc<Self>) -> Vec<ScriptStep> {
@@ -62,8 +55,28 @@ impl<P: Protocol> Trail<P> {
 /// What a state in the queue carries.
 struct Node<P: Protocol> {
     state: State<P::Core>,
-    trail: Rc<Trail<P>>,
+    trail: Rc<Trail>,
     depth: u32,
+}
+
+/// Rebuilds a path's history from the initial state.
+struct Replayer<'m, 'a, P: Protocol> {
+    model: &'m Model<'a, P>,
+    initial: State<P::Core>,
+    initial_events: Vec<Event<P::Core>>,
+}
+
+impl<P: Protocol> Replayer<'_, '_, P> {
+    /// The path's history, and the state at its end.
+    fn replay(&self, trail: &Rc<Trail>) -> Result<(History<P::Core>, State<P::Core>), String> {
+        let mut history = History::with_capacity(256);
+        history.events.extend(self.initial_events.iter().cloned());
+        let mut state = self.initial.clone();
+        for step in trail.script() {
+            self.model.apply(&mut state, &step, &mut history.events)?;
+        }
+        Ok((history, state))
+    }
 }
 
 /// The scenario that replays `steps`: the model's scenario with its schedule replaced
@@ -113,7 +126,7 @@ pub(crate) fn search<P: Protocol>(
     };
     let mut outcome = Outcome::default();
     let mut seen = FingerprintSet::default();
-    let found = |trail: &Rc<Trail<P>>, verdict: Verdict, history: &History<P::Core>| {
+    let found = |trail: &Rc<Trail>, verdict: Verdict, history: &History<P::Core>| {
         let violation = verdict
             .violations
             .into_iter()
@@ -135,10 +148,14 @@ pub(crate) fn search<P: Protocol>(
     outcome.states = 1;
     let root = Rc::new(Trail {
         step: None,
-        events,
         parent: None,
     });
-    let history = root.history();
+    let replayer = Replayer {
+        model: &model,
+        initial: initial.clone(),
+        initial_events: events,
+    };
+    let (history, _) = replayer.replay(&root)?;
     let verdict = judge(&always, &history);
     if !verdict.violations.is_empty() {
         outcome.found = Some(found(&root, verdict, &history));
@@ -164,8 +181,7 @@ pub(crate) fn search<P: Protocol>(
         if steps.is_empty() && bounds.liveness {
             // Nothing more can happen within the bounds: the faults are over.
             outcome.liveness_checked += 1;
-            let mut state = node.state.clone();
-            let mut history = node.trail.history();
+            let (mut history, mut state) = replayer.replay(&node.trail)?;
             model.finish(&mut state, &mut history.events, setup.scenario.liveness_bound_ms)?;
             let verdict = judge(&eventually, &history);
             let verdict = if verdict.violations.is_empty() {
@@ -189,19 +205,16 @@ pub(crate) fn search<P: Protocol>(
                 continue;
             }
             outcome.states += 1;
-            let judge_now = events.iter().any(|e| {
-                matches!(
-                    e.kind,
-                    crate::history::EventKind::Protocol(_) | crate::history::EventKind::Started { .. }
-                )
-            });
+            let judge_now = next.events_seen() > node.state.events_seen()
+                || events
+                    .iter()
+                    .any(|e| matches!(e.kind, crate::history::EventKind::Started { .. }));
             let trail = Rc::new(Trail {
                 step: Some(step),
-                events,
                 parent: Some(Rc::clone(&node.trail)),
             });
             if judge_now {
-                let history = trail.history();
+                let (history, _) = replayer.replay(&trail)?;
                 let verdict = judge(&always, &history);
                 if !verdict.violations.is_empty() {
                     outcome.depth = outcome.depth.max(node.depth + 1);
