@@ -19,7 +19,10 @@ fn check_model_proves_a_small_scope_clean() {
         "1",
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("bounds: drops 0, duplicates 0, crashes 0"), "{out}");
+    assert!(
+        out.contains("bounds: drops 0, duplicates 0, crashes 0"),
+        "{out}"
+    );
     assert!(
         out.contains("9012 states, depth 19, every property held in this scope"),
         "{out}"

@@ -306,11 +306,16 @@ impl<'a, P: Protocol> Model<'a, P> {
                             return Ok(false);
                         }
                         let packet = Rc::unwrap_or_clone(state.net.remove(at));
-                        self.record(state, t, events, EventKind::Delivered {
-                            from: *from,
-                            msg_id: *msg_id,
-                            msg: packet.msg.clone(),
-                        });
+                        self.record(
+                            state,
+                            t,
+                            events,
+                            EventKind::Delivered {
+                                from: *from,
+                                msg_id: *msg_id,
+                                msg: packet.msg.clone(),
+                            },
+                        );
                         self.step(
                             state,
                             t,
@@ -324,10 +329,15 @@ impl<'a, P: Protocol> Model<'a, P> {
                     ScriptStep::Drop { .. } => {
                         state.net.remove(at);
                         state.spent.drops += 1;
-                        self.record(state, f, events, EventKind::Dropped {
-                            to: *to,
-                            msg_id: *msg_id,
-                        });
+                        self.record(
+                            state,
+                            f,
+                            events,
+                            EventKind::Dropped {
+                                to: *to,
+                                msg_id: *msg_id,
+                            },
+                        );
                     }
                     _ => {
                         let mut copy = Packet::clone(&state.net[at]);
@@ -335,10 +345,15 @@ impl<'a, P: Protocol> Model<'a, P> {
                         state.sent_seq += 1;
                         state.spent.duplicates += 1;
                         self.put_in_flight(state, Rc::new(copy))?;
-                        self.record(state, f, events, EventKind::Duplicated {
-                            to: *to,
-                            msg_id: *msg_id,
-                        });
+                        self.record(
+                            state,
+                            f,
+                            events,
+                            EventKind::Duplicated {
+                                to: *to,
+                                msg_id: *msg_id,
+                            },
+                        );
                     }
                 }
             }
@@ -356,21 +371,37 @@ impl<'a, P: Protocol> Model<'a, P> {
                 let up = node_state.up.as_mut().expect("running");
                 let fired = up.timers.remove(at);
                 state.spent.timeouts += 1;
-                self.step(state, n, CoreInput::TimerFired { timer: fired.timer }, events)?;
+                self.step(
+                    state,
+                    n,
+                    CoreInput::TimerFired { timer: fired.timer },
+                    events,
+                )?;
             }
             ScriptStep::ClientRequest { node } => {
                 let Some(n) = node_of(node) else {
                     return Ok(false);
                 };
-                if !state.nodes[n].up.as_ref().is_some_and(|u| u.request_pending) {
+                if !state.nodes[n]
+                    .up
+                    .as_ref()
+                    .is_some_and(|u| u.request_pending)
+                {
                     return Ok(false);
                 }
-                let value = self.requests[n].clone().expect("pending only with a request");
+                let value = self.requests[n]
+                    .clone()
+                    .expect("pending only with a request");
                 let node_state = Rc::make_mut(&mut state.nodes[n]);
                 node_state.up.as_mut().expect("running").request_pending = false;
-                self.record(state, n, events, EventKind::ClientRequest {
-                    value: value.clone(),
-                });
+                self.record(
+                    state,
+                    n,
+                    events,
+                    EventKind::ClientRequest {
+                        value: value.clone(),
+                    },
+                );
                 self.step(state, n, CoreInput::ClientRequest { value }, events)?;
             }
             ScriptStep::Crash { node } => {
@@ -547,10 +578,15 @@ impl<'a, P: Protocol> Model<'a, P> {
             timers: Vec::new(),
             request_pending: self.requests[node].is_some(),
         });
-        self.record(state, node, events, EventKind::Started {
-            incarnation,
-            recovered: recovered.clone(),
-        });
+        self.record(
+            state,
+            node,
+            events,
+            EventKind::Started {
+                incarnation,
+                recovered: recovered.clone(),
+            },
+        );
         if !log.is_empty() {
             let len = log.len() as u64;
             self.record(state, node, events, EventKind::LogRecovered { len });
@@ -684,11 +720,16 @@ impl<'a, P: Protocol> Model<'a, P> {
         if wire.len() > P::Core::MESSAGE_BYTES_MAX {
             return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
         }
-        self.record(state, node, events, EventKind::Sent {
-            to,
-            msg_id,
-            msg: msg.clone(),
-        });
+        self.record(
+            state,
+            node,
+            events,
+            EventKind::Sent {
+                to,
+                msg_id,
+                msg: msg.clone(),
+            },
+        );
         let Some(&t) = self.index.get(&to) else {
             return Ok(());
         };

@@ -59,6 +59,9 @@ struct Node<P: Protocol> {
     depth: u32,
 }
 
+/// A path's history and the state at its end.
+type Replayed<P> = (History<<P as Protocol>::Core>, State<<P as Protocol>::Core>);
+
 /// Rebuilds a path's history from the initial state.
 struct Replayer<'m, 'a, P: Protocol> {
     model: &'m Model<'a, P>,
@@ -68,7 +71,7 @@ struct Replayer<'m, 'a, P: Protocol> {
 
 impl<P: Protocol> Replayer<'_, '_, P> {
     /// The path's history, and the state at its end.
-    fn replay(&self, trail: &Rc<Trail>) -> Result<(History<P::Core>, State<P::Core>), String> {
+    fn replay(&self, trail: &Rc<Trail>) -> Result<Replayed<P>, String> {
         let mut history = History::with_capacity(256);
         history.events.extend(self.initial_events.iter().cloned());
         let mut state = self.initial.clone();
@@ -81,7 +84,10 @@ impl<P: Protocol> Replayer<'_, '_, P> {
 
 /// The scenario that replays `steps`: the model's scenario with its schedule replaced
 /// by the script.
-pub(crate) fn scripted<P: Protocol>(setup: &RunSetup<P>, steps: Vec<ScriptStep>) -> crate::scenario::Scenario {
+pub(crate) fn scripted<P: Protocol>(
+    setup: &RunSetup<P>,
+    steps: Vec<ScriptStep>,
+) -> crate::scenario::Scenario {
     let mut scenario = setup.scenario.clone();
     scenario.faults = FaultSchedule {
         events: vec![FaultEvent {
@@ -182,7 +188,11 @@ pub(crate) fn search<P: Protocol>(
             // Nothing more can happen within the bounds: the faults are over.
             outcome.liveness_checked += 1;
             let (mut history, mut state) = replayer.replay(&node.trail)?;
-            model.finish(&mut state, &mut history.events, setup.scenario.liveness_bound_ms)?;
+            model.finish(
+                &mut state,
+                &mut history.events,
+                setup.scenario.liveness_bound_ms,
+            )?;
             let verdict = judge(&eventually, &history);
             let verdict = if verdict.violations.is_empty() {
                 judge(&always, &history)

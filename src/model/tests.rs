@@ -19,12 +19,7 @@ fn paxos_setup(servers: u16, clients: u16, bugs: &[&str]) -> RunSetup<Paxos> {
 /// 3 acceptors, 2 proposers and one learner (n1): the smallest cluster where two
 /// ballots compete, with fewer acceptance messages than every acceptor learning.
 fn one_learner_setup(bugs: &[&str]) -> RunSetup<Paxos> {
-    let mut scenario = scope_scenario(
-        &Paxos,
-        3,
-        2,
-        bugs.iter().map(|b| b.to_string()).collect(),
-    );
+    let mut scenario = scope_scenario(&Paxos, 3, 2, bugs.iter().map(|b| b.to_string()).collect());
     let mut params: PaxosParams = serde_json::from_value(scenario.params.clone()).unwrap();
     params.learners.truncate(1);
     scenario.params = serde_json::to_value(&params).unwrap();
@@ -46,7 +41,10 @@ fn tiny_paxos_scope_is_clean_with_a_pinned_state_count() {
     assert!(bfs.stopped.is_none());
     assert_eq!(bfs.depth_cut, 0, "the scope is exhausted");
     assert_eq!((bfs.states, bfs.depth), (9_012, 19));
-    assert_eq!(bfs.liveness_checked, 4, "every drained end state had its liveness run");
+    assert_eq!(
+        bfs.liveness_checked, 4,
+        "every drained end state had its liveness run"
+    );
     let dfs = run(&setup, &Bounds::default(), Order::Dfs);
     assert!(dfs.found.is_none());
     assert_eq!(dfs.states, bfs.states);
@@ -111,7 +109,7 @@ fn breadth_first_finds_a_shortest_counterexample() {
 /// A protocol whose core gives no fingerprint is refused with a clear error.
 #[test]
 fn a_core_without_fingerprint_is_refused() {
-    use crate::protocol::{Context, Core, CoreInput, CoreOutput, Draft, NoLog, BasicEvent};
+    use crate::protocol::{BasicEvent, Context, Core, CoreInput, CoreOutput, Draft, NoLog};
     #[derive(Clone)]
     struct Plain;
     impl Core for Plain {
@@ -120,7 +118,8 @@ fn a_core_without_fingerprint_is_refused() {
         type Event = BasicEvent;
         type Timer = ();
         type Entry = NoLog;
-        fn step(&mut self, _: &mut Context<'_>, _: CoreInput<Self>, _: &mut Vec<CoreOutput<Self>>) {}
+        fn step(&mut self, _: &mut Context<'_>, _: CoreInput<Self>, _: &mut Vec<CoreOutput<Self>>) {
+        }
     }
     struct PlainProtocol;
     impl Protocol for PlainProtocol {
@@ -141,8 +140,14 @@ fn a_core_without_fingerprint_is_refused() {
     }
     let scenario = scope_scenario(&PlainProtocol, 2, 0, Vec::new());
     let setup = prepare(&PlainProtocol, &scenario).unwrap();
-    let err = check(&PlainProtocol, &setup, &Bounds::default(), Order::Bfs, &mut |_| {})
-        .unwrap_err();
+    let err = check(
+        &PlainProtocol,
+        &setup,
+        &Bounds::default(),
+        Order::Bfs,
+        &mut |_| {},
+    )
+    .unwrap_err();
     assert!(err.contains("Core::fingerprint"), "{err}");
 }
 
