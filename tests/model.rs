@@ -34,23 +34,36 @@ fn check_model_proves_a_small_scope_clean() {
 #[test]
 fn check_model_counterexample_replays_and_fails_the_same_way() {
     let failures = TempDir::new("model-failures");
-    let dir = failures.path().to_str().unwrap();
+    let dir = failures.path();
+    // 3 acceptors, 2 proposers, one learner: where two ballots compete.
+    let scope = dir.join("scope.json");
+    std::fs::write(
+        &scope,
+        r#"{"seed": 1, "protocol": "paxos",
+            "cluster": {"nodes": [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}, {"id": 5}]},
+            "workload": [{"proposer": 4, "value": "Value_A", "at_ms": 0},
+                         {"proposer": 5, "value": "Value_B", "at_ms": 0}],
+            "liveness_bound_ms": 2000,
+            "params": {"acceptors": [1, 2, 3], "proposers": [4, 5], "learners": [1]}}"#,
+    )
+    .unwrap();
     let (code, out, err) = gauntlet_out(&[
         "check-model",
-        "--protocol",
-        "paxos",
         "--bug",
-        "learner_quorum_one_short",
-        "--nodes",
-        "3",
-        "--proposals",
-        "1",
+        "ballots_not_unique",
+        "--scenario",
+        scope.to_str().unwrap(),
+        "--dfs",
+        "--depth",
+        "16",
         "--failures-dir",
-        dir,
+        dir.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("VIOLATION"), "{out}");
-    assert!(out.contains("learner_integrity"), "{out}");
+    assert!(
+        out.contains("VIOLATION") && out.contains("agreement"),
+        "{out}"
+    );
     let saved = out
         .lines()
         .find_map(|l| l.strip_prefix("saved: "))
@@ -61,5 +74,5 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
     assert!(text.contains("\"lane\": \"fast\""), "{text}");
     let (code, out, err) = gauntlet_out(&["replay", &saved]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("learner_integrity"), "{out}");
+    assert!(out.contains("agreement"), "{out}");
 }

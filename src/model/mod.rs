@@ -115,6 +115,9 @@ pub struct Outcome {
     pub depth_cut: u64,
     /// States where the liveness phase was run.
     pub liveness_checked: u64,
+    /// Prefixes the safety judges flagged whose full run (path, then liveness phase)
+    /// no longer broke a safety property.
+    pub healed: u64,
     /// Why the search stopped before the scope was exhausted (memory or state bound).
     pub stopped: Option<String>,
     pub found: Option<Found>,

@@ -5,8 +5,11 @@
 //! **Safety** is judged incrementally: after every step that records a protocol event
 //! its node had not recorded before in its incarnation, or a node start, the
 //! protocol's `Always` judges read the path's whole history (rebuilt by replaying the
-//! path). A violation stays in every longer history, so a breach by a step that
-//! recorded neither is caught at the next step that does. This assumes, as holds for
+//! path). A breach the judges see in a prefix is confirmed on the run a replay plays
+//! (the path, then the liveness phase): judges read whole runs, and some breaches of a
+//! prefix are healed by what follows (a learner that learned a value before it became
+//! chosen). A breach by a step that recorded neither is caught at the next step that
+//! does. This assumes, as holds for
 //! Paxos's and the shapes' judges, that a property is not broken by a node repeating
 //! an event it already recorded in the same incarnation, or by a harness event alone.
 //!
@@ -224,12 +227,24 @@ pub(crate) fn search<P: Protocol>(
                 parent: Some(Rc::clone(&node.trail)),
             });
             if judge_now {
-                let (history, _) = replayer.replay(&trail)?;
-                let verdict = judge(&always, &history);
-                if !verdict.violations.is_empty() {
-                    outcome.depth = outcome.depth.max(node.depth + 1);
-                    outcome.found = Some(found(&trail, verdict, &history));
-                    return Ok(outcome);
+                let (mut history, mut end) = replayer.replay(&trail)?;
+                if !judge(&always, &history).violations.is_empty() {
+                    // Judges read whole runs, and some breaches of a prefix are healed
+                    // by what follows (a learner that learned early, before its value
+                    // became chosen). Confirm on the run the replay will play: the path,
+                    // then the liveness phase.
+                    model.finish(
+                        &mut end,
+                        &mut history.events,
+                        setup.scenario.liveness_bound_ms,
+                    )?;
+                    let verdict = judge(&always, &history);
+                    if !verdict.violations.is_empty() {
+                        outcome.depth = outcome.depth.max(node.depth + 1);
+                        outcome.found = Some(found(&trail, verdict, &history));
+                        return Ok(outcome);
+                    }
+                    outcome.healed += 1;
                 }
             }
             queue.push_back(Node {

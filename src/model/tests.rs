@@ -94,16 +94,19 @@ fn planted_bug_is_found_and_its_script_replays() {
     assert!(matches!(turmoil.end, crate::sim::RunEnd::HarnessError(_)));
 }
 
-/// Breadth-first finds the shortest path: no shorter script fails.
+/// A prefix whose breach the rest of the run heals is not reported: with one
+/// proposer, `learner_quorum_one_short` makes a learner learn a value before it is
+/// chosen, but the run goes on to choose it, so the judges (which read whole runs)
+/// find nothing, and neither may the model.
 #[test]
-fn breadth_first_finds_a_shortest_counterexample() {
-    let setup = paxos_setup(3, 1, &["learner_quorum_one_short"]);
-    let outcome = run(&setup, &Bounds::default(), Order::Bfs);
-    let found = outcome.found.expect("learner_quorum_one_short is found");
-    assert_eq!(found.violation.property, "learner_integrity");
-    // Request, two prepares, two promises, the accept at n1 (whose learner then
-    // learns alone): six steps, and breadth-first met no shorter path.
-    assert_eq!(found.depth, 6);
+fn a_breach_the_run_heals_is_not_reported() {
+    let outcome = run(
+        &paxos_setup(3, 1, &["learner_quorum_one_short"]),
+        &Bounds::default(),
+        Order::Bfs,
+    );
+    assert!(outcome.found.is_none(), "{:?}", outcome.found);
+    assert!(outcome.healed > 0);
 }
 
 /// A protocol whose core gives no fingerprint is refused with a clear error.
