@@ -21,6 +21,7 @@ pub mod fault;
 pub mod fuzz;
 pub mod history;
 pub mod ids;
+pub mod model;
 pub mod net;
 pub mod node;
 pub mod protocol;

@@ -16,6 +16,7 @@ mod fuzz_inputs;
 mod guided;
 mod lab;
 mod log_core;
+mod model;
 mod naive;
 mod properties;
 mod real_mode;

@@ -287,6 +287,9 @@ enum Command {
     Check(real::CheckArgs),
     /// Real mode: write a working, commented cluster.toml.
     InitCluster(real::InitClusterArgs),
+    /// The exhaustive lane: every interleaving of a small scope, within printed bounds;
+    /// a violation is saved as a scenario the fast lane replays.
+    CheckModel(model::CheckModelArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -528,6 +531,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
         Command::Node(args) => real::cmd_node(&ctx.registry, args),
         Command::Propose(args) => real::cmd_propose(&ctx.registry, args),
         Command::Check(args) => real::cmd_check(&ctx.registry, args),
+        Command::CheckModel(args) => model::cmd_check_model(ctx, args),
         Command::InitCluster(args) => real::cmd_init_cluster(&ctx.registry, args),
     }
 }
@@ -1423,5 +1427,6 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
     exit::OK
 }
 
+mod model;
 pub mod real;
 mod reports;

@@ -207,6 +207,17 @@ pub trait AnyProtocol: Send + Sync {
     ) -> Shrunk;
     /// Real mode for this protocol: cluster files, node processes, histories.
     fn real(&self) -> &dyn crate::real::RealProtocol;
+    /// The scenario of a model-checking scope ([`crate::model::scope_scenario`]).
+    fn model_scope(&self, servers: u16, clients: u16, bugs: Vec<String>) -> Scenario;
+    /// Model check `scenario` within `bounds` ([`crate::model::check`]); an error is
+    /// a scenario the protocol refuses or a harness error.
+    fn check_model(
+        &self,
+        scenario: &Scenario,
+        bounds: &crate::model::Bounds,
+        order: crate::model::Order,
+        progress: &mut dyn FnMut(&crate::model::Outcome),
+    ) -> Result<crate::model::Outcome, String>;
 }
 
 impl<P: Protocol> AnyProtocol for P {
@@ -261,5 +272,20 @@ impl<P: Protocol> AnyProtocol for P {
 
     fn real(&self) -> &dyn crate::real::RealProtocol {
         self
+    }
+
+    fn model_scope(&self, servers: u16, clients: u16, bugs: Vec<String>) -> Scenario {
+        crate::model::scope_scenario(self, servers, clients, bugs)
+    }
+
+    fn check_model(
+        &self,
+        scenario: &Scenario,
+        bounds: &crate::model::Bounds,
+        order: crate::model::Order,
+        progress: &mut dyn FnMut(&crate::model::Outcome),
+    ) -> Result<crate::model::Outcome, String> {
+        let setup = prepare(self, scenario).map_err(|e| e.to_string())?;
+        crate::model::check(self, &setup, bounds, order, progress)
     }
 }

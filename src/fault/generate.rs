@@ -354,6 +354,7 @@ mod tests {
                     Fault::MessageFaults { .. } => "message faults",
                     Fault::CrashAfterSend { .. } => "crash after send",
                     Fault::BreakConnection { .. } => "break connection",
+                    Fault::Script { .. } => "script",
                 });
             }
         }

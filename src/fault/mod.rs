@@ -4,6 +4,7 @@
 
 mod generate;
 mod layer;
+mod script;
 mod shrink;
 mod storage;
 pub mod strategy;
@@ -14,6 +15,7 @@ pub use generate::{
     SCENARIO_FAULT_EVENTS_MAX,
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
+pub use script::{script_candidates, ScriptStep, SCRIPT_STEPS_MAX};
 pub use shrink::{schedule_candidates, without_node};
 pub use storage::FaultyStorage;
 pub use transport::{FaultyTransport, SimLink};
@@ -102,6 +104,12 @@ pub enum Fault {
     /// over. On datagrams it is one lost message. Generated for protocols that list
     /// the session kind among their message kinds.
     BreakConnection { from: NodeId, to: NodeId },
+    /// A recorded adversary ([`ScriptStep`]): the run follows these steps, one per
+    /// millisecond, instead of the network's latencies and the nodes' timer delays, then
+    /// its liveness phase. It must be the schedule's only event, at 0 ms, and only the
+    /// fast lane plays it. The exhaustive lane (`gauntlet check-model`) saves its
+    /// counterexamples this way.
+    Script { steps: Vec<ScriptStep> },
 }
 
 /// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
@@ -161,6 +169,14 @@ pub struct FaultSchedule {
 }
 
 impl FaultSchedule {
+    /// The recorded adversary this schedule is, if it is one ([`Fault::Script`]).
+    pub fn script(&self) -> Option<&[ScriptStep]> {
+        self.events.iter().find_map(|e| match &e.fault {
+            Fault::Script { steps } => Some(steps.as_slice()),
+            _ => None,
+        })
+    }
+
     /// Sort by time, keeping the given order among events at the same time.
     pub fn sorted(mut self) -> Self {
         self.events.sort_by_key(|e| e.at_ms);
@@ -258,6 +274,28 @@ impl FaultSchedule {
                             field("duration_ms"),
                             format!("{duration_ms} is not in 1..={WINDOW_MS_MAX}"),
                         ));
+                    }
+                }
+                Fault::Script { steps } => {
+                    if i != 0 || e.at_ms != 0 || self.events.len() != 1 {
+                        return Err((
+                            field("type"),
+                            "a script must be the schedule's only event, at 0 ms".into(),
+                        ));
+                    }
+                    if steps.len() > SCRIPT_STEPS_MAX {
+                        return Err((
+                            field("steps"),
+                            format!("{} steps, limit {SCRIPT_STEPS_MAX}", steps.len()),
+                        ));
+                    }
+                    for (j, step) in steps.iter().enumerate() {
+                        if let Some(n) = step.nodes().iter().find(|n| !known(n)) {
+                            return Err((
+                                field(&format!("steps[{j}]")),
+                                format!("{n} is not in the cluster"),
+                            ));
+                        }
                     }
                 }
                 Fault::CrashAfterSend {

@@ -136,6 +136,10 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
             }
             out
         }
+        Fault::Script { steps } => super::script_candidates(steps)
+            .into_iter()
+            .map(|steps| Fault::Script { steps })
+            .collect(),
         Fault::Partition { groups } if groups.len() > 2 => {
             // Merge the last group into the previous one.
             let mut merged = groups.clone();
@@ -200,6 +204,13 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                     }
                     Fault::Partition { groups }
                 }
+                Fault::Script { steps } => Fault::Script {
+                    steps: steps
+                        .iter()
+                        .filter(|step| !step.nodes().contains(&node))
+                        .cloned()
+                        .collect(),
+                },
                 Fault::PartitionOneWay { from, to } => {
                     let (from, to) = (keep(from), keep(to));
                     if from.is_empty() || to.is_empty() {

@@ -36,6 +36,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt::{self, Debug};
+use std::hash::Hasher;
 
 /// A protocol's node as a pure state machine: input in, outputs out, no I/O (principle
 /// 1). Time and randomness reach it only through the [`Context`] of each step, and its
@@ -90,6 +91,22 @@ pub trait Core: Clone + 'static {
     /// `chosen_value` file from its state.
     fn decided_in(_state: &Self::State) -> Option<Value> {
         None
+    }
+
+    /// For the exhaustive lane (`gauntlet check-model`, `crate::model`): feed into
+    /// `state` everything in this core's memory that can change what it does next
+    /// (its fixed configuration may be left out), and return `true`. The model treats
+    /// two nodes that feed the same bytes as one state, so leaving out something that
+    /// matters hides behaviour from it. The default feeds nothing and returns `false`:
+    /// the protocol cannot be model-checked, and `check-model` says so.
+    fn fingerprint(&self, _state: &mut dyn Hasher) -> bool {
+        false
+    }
+
+    /// A pending timer's part of a state's fingerprint (see [`Core::fingerprint`]).
+    /// Default: its `Debug` text; a protocol may hash it directly, which is faster.
+    fn fingerprint_timer(timer: &Self::Timer, state: &mut dyn Hasher) {
+        state.write(format!("{timer:?}").as_bytes());
     }
 
     /// The message's bytes on the wire (after the harness's envelope). Default: JSON.

@@ -30,8 +30,16 @@ pub enum Lane {
     Fast,
 }
 
-/// Run a prepared scenario in `lane`.
+/// Run a prepared scenario in `lane`. A scripted scenario (a model-checking
+/// counterexample, [`crate::fault::Fault::Script`]) is played step by step by the fast
+/// lane; turmoil's scheduler cannot follow a script, so there it is a harness error.
 pub fn run_setup<P: Protocol>(protocol: &P, setup: &RunSetup<P>, lane: Lane) -> RunReport<P::Core> {
+    if setup.scenario.faults.script().is_some() {
+        return match lane {
+            Lane::Fast => crate::model::replay(protocol, setup),
+            Lane::Turmoil => scripted_in_turmoil(),
+        };
+    }
     match lane {
         Lane::Turmoil => run_turmoil(protocol, setup),
         Lane::Fast => run_fast(protocol, setup),
@@ -46,4 +54,24 @@ pub fn run<P: Protocol>(
 ) -> Result<RunReport<P::Core>, ScenarioError> {
     let setup = prepare(protocol, scenario)?;
     Ok(run_setup(protocol, &setup, lane))
+}
+
+/// The report of a scripted scenario asked of the turmoil lane.
+fn scripted_in_turmoil<C: crate::protocol::Core>() -> RunReport<C> {
+    let reason = "a scripted scenario (a check-model counterexample) replays in the fast \
+                  lane only: add --lane fast"
+        .to_string();
+    let mut history = crate::history::History::default();
+    history.push(
+        0,
+        None,
+        crate::history::EventKind::RunEnded {
+            reason: format!("harness error: {reason}"),
+        },
+    );
+    RunReport {
+        history,
+        end: RunEnd::HarnessError(reason),
+        sim_ms: 0,
+    }
 }

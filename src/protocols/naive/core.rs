@@ -53,12 +53,12 @@ impl fmt::Display for NaiveState {
 }
 
 /// The one timer: the end of the current round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RoundEnd;
 
 /// A value with the votes it carries. The derived order is the protocol's rule:
 /// the higher value wins, and between equal values the one with more votes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Candidate {
     pub value: Value,
     pub votes: u32,
@@ -194,6 +194,18 @@ impl Core for NaiveNode {
 
     fn observe(event: &BasicEvent) -> Option<Observation> {
         event.observe()
+    }
+
+    /// The round, the value held, the decision and this round's votes heard (the
+    /// node's id and peers are fixed).
+    fn fingerprint(&self, mut state: &mut dyn std::hash::Hasher) -> bool {
+        use std::hash::Hash;
+        (self.round, &self.held, &self.decided, &self.heard).hash(&mut state);
+        true
+    }
+
+    fn fingerprint_timer(timer: &RoundEnd, mut state: &mut dyn std::hash::Hasher) {
+        std::hash::Hash::hash(timer, &mut state);
     }
 
     /// A decision is persisted before it is announced.

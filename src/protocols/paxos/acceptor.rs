@@ -8,7 +8,7 @@ use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 
 /// What an acceptor must never forget.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AcceptorState {
     /// Highest ballot promised; it will take part in no lower ballot.
     pub promised: Option<Ballot>,

@@ -22,12 +22,13 @@ pub struct TallyRules {
     pub mix_ballots: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LearnerState {
     pub learned: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Hashed whole (tallies included) for the exhaustive lane's fingerprints.
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Learner {
     pub state: LearnerState,
     /// Acceptors that reported each (ballot, value). A set, so a duplicated message

@@ -155,7 +155,7 @@ impl DurableView<'_> {
 
 /// Timers a node asks its shell to set. A timer that fires after it stopped mattering
 /// (a ballot already abandoned) is ignored by the core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Timer {
     PhaseTimeout { ballot: Ballot },
     Retry,
@@ -514,6 +514,20 @@ impl Core for Node {
 
     fn msg_kind(msg: &Msg) -> &'static str {
         msg.kind_name()
+    }
+
+    /// Each role's memory; ids, membership, timing and bugs are fixed for a node, and
+    /// the last snapshot is the roles' durable part again.
+    fn fingerprint(&self, mut state: &mut dyn std::hash::Hasher) -> bool {
+        use std::hash::Hash;
+        self.acceptor.as_ref().map(|a| &a.state).hash(&mut state);
+        self.proposer.hash(&mut state);
+        self.learner.hash(&mut state);
+        true
+    }
+
+    fn fingerprint_timer(timer: &Timer, mut state: &mut dyn std::hash::Hasher) {
+        std::hash::Hash::hash(timer, &mut state);
     }
 
     /// A proposer's `Proposed` note is a proposal and a learner's `Learned` note a

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// What a proposer must not forget across a restart: the last round it used (so it
 /// never reuses a ballot) and the value its client asked it to propose.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProposerState {
     pub round: u64,
     pub value: Option<Value>,
@@ -16,7 +16,7 @@ pub struct ProposerState {
 
 /// How a proposer runs its ballots: all false for correct Paxos; each flag plants a
 /// proposer bug ([`crate::protocols::paxos::Bug`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ProposerRules {
     /// Always propose the client's value (`ProposerIgnoresAcceptedValue`).
     pub ignore_accepted: bool,
@@ -32,7 +32,7 @@ pub struct ProposerRules {
 /// The proposer id an anonymous ballot carries (`BallotsNotUnique`): no real node.
 const NO_PROPOSER: NodeId = NodeId(0);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Phase {
     /// No client value yet, or gave up after the configured attempts.
     Idle,
@@ -56,7 +56,8 @@ enum Phase {
     Decided { ballot: Ballot, value: Value },
 }
 
-#[derive(Debug, Clone)]
+/// Hashed whole for the exhaustive lane's fingerprints.
+#[derive(Debug, Clone, Hash)]
 pub struct Proposer {
     id: NodeId,
     pub state: ProposerState,

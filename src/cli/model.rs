@@ -1,0 +1,257 @@
+//! `gauntlet check-model`: the exhaustive lane on the command line (docs/model-checking.md).
+//! It builds the scope's scenario, runs the search with its bounds printed first, and
+//! turns a violation into a corpus file in `corpus/failures/` that the fast lane
+//! replays, checking that the replay fails the same property before it says so.
+
+use super::{exit, usage_error, Ctx};
+use crate::explore::corpus::CorpusEntry;
+use crate::explore::{Lane, ProtocolRef};
+use crate::model::{Bounds, Order, Outcome};
+use crate::protocol::Expectation;
+use crate::scenario::Scenario;
+use std::path::PathBuf;
+
+/// The arguments of `check-model`. The default scope: 3 servers and 1 client (for
+/// Paxos, 3 acceptor-learners and 1 proposer), no faults but reordering, no timer
+/// firings, paths up to 64 steps, liveness checked: exhausted in well under a second.
+#[derive(clap::Args)]
+pub struct CheckModelArgs {
+    /// The protocol (default: the registry's first).
+    #[arg(long)]
+    protocol: Option<String>,
+    /// Planted bugs to switch on.
+    #[arg(long = "bug")]
+    bugs: Vec<String>,
+    /// Servers (for Paxos: acceptors that also learn).
+    #[arg(long, default_value_t = 3)]
+    nodes: u16,
+    /// Clients, each proposing one value (for Paxos: proposers).
+    #[arg(long, default_value_t = 1)]
+    proposals: u16,
+    /// Take the cluster, parameters, workload, seed and bugs from this scenario file
+    /// instead of --nodes and --proposals (its fault schedule must be empty).
+    #[arg(long, conflicts_with_all = ["nodes", "proposals"])]
+    scenario: Option<PathBuf>,
+    /// Crashes a path may take (a crashed node restarts at any later step).
+    #[arg(long, default_value_t = 0)]
+    crashes: u32,
+    /// Messages a path may lose.
+    #[arg(long, default_value_t = 0)]
+    drops: u32,
+    /// Messages a path may duplicate.
+    #[arg(long, default_value_t = 0)]
+    duplicates: u32,
+    /// Timer firings a path may take (retries, polls).
+    #[arg(long, default_value_t = 0)]
+    timeouts: u32,
+    /// Steps a path may take.
+    #[arg(long, default_value_t = 64)]
+    depth: u32,
+    /// Depth-first instead of breadth-first (breadth-first finds the shortest path).
+    #[arg(long)]
+    dfs: bool,
+    /// Skip the bounded liveness check at the states where the search ends.
+    #[arg(long)]
+    no_liveness: bool,
+    /// Steps the liveness phase may take (and a replay's liveness bound).
+    #[arg(long, default_value_t = crate::model::LIVENESS_STEPS_DEFAULT)]
+    liveness_steps: u64,
+    /// Stop (with a message) once the process holds this much memory.
+    #[arg(long, default_value_t = 4_096)]
+    memory_mb: u64,
+    /// Stop (with a message) after this many distinct states.
+    #[arg(long, default_value_t = 50_000_000)]
+    states_max: u64,
+    /// Where a counterexample is saved.
+    #[arg(long, default_value = "corpus/failures")]
+    failures_dir: PathBuf,
+}
+
+/// A seed that names the scope, so counterexamples of different scopes get
+/// different corpus file names (the name carries the seed); the same scope always
+/// gets the same one.
+fn scope_seed(args: &CheckModelArgs, bounds: &Bounds) -> u64 {
+    crate::model::fingerprint::of_serialized(&(
+        args.nodes,
+        args.proposals,
+        &args.bugs,
+        bounds.to_string(),
+        args.dfs,
+    ))
+}
+
+pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
+    let protocol = match ctx.protocol_with_bugs(args.protocol.as_deref(), &args.bugs) {
+        Ok(p) => p,
+        Err(e) => return usage_error(&e),
+    };
+    let bounds = Bounds {
+        drops: args.drops,
+        duplicates: args.duplicates,
+        crashes: args.crashes,
+        timeouts: args.timeouts,
+        depth: args.depth,
+        liveness: !args.no_liveness,
+        memory_mb: args.memory_mb,
+        states_max: args.states_max,
+    };
+    let order = if args.dfs { Order::Dfs } else { Order::Bfs };
+    let (scenario, protocol) = match &args.scenario {
+        Some(path) => match super::load_scenario(ctx, path) {
+            Ok((mut s, p)) => {
+                s.bugs.extend(args.bugs.iter().cloned());
+                s.liveness_bound_ms = args.liveness_steps;
+                (s, p)
+            }
+            Err(e) => return usage_error(&e),
+        },
+        None => {
+            if args.nodes == 0 || usize::from(args.nodes) + usize::from(args.proposals) > 16 {
+                return usage_error("--nodes plus --proposals must be 1..=16, --nodes at least 1");
+            }
+            let mut s = protocol.model_scope(args.nodes, args.proposals, args.bugs.clone());
+            s.seed = scope_seed(&args, &bounds);
+            s.liveness_bound_ms = args.liveness_steps;
+            (s, protocol)
+        }
+    };
+    let roles = match &args.scenario {
+        Some(path) => format!("the cluster of {}", path.display()),
+        None => format!("{} servers, {} clients", args.nodes, args.proposals),
+    };
+    let bugs = if scenario.bugs.is_empty() {
+        "none".to_string()
+    } else {
+        scenario.bugs.join(", ")
+    };
+    println!(
+        "check-model {}: {roles} ({} nodes), bugs: {bugs}, seed {}",
+        protocol.name(),
+        scenario.cluster.len(),
+        scenario.seed
+    );
+    println!(
+        "bounds: {bounds}, liveness steps {}; {} search, memory {} MB, states {}",
+        scenario.liveness_bound_ms,
+        if args.dfs {
+            "depth-first"
+        } else {
+            "breadth-first"
+        },
+        bounds.memory_mb,
+        bounds.states_max
+    );
+    #[allow(clippy::disallowed_methods)]
+    let started = std::time::Instant::now();
+    let mut progress = |o: &Outcome| {
+        println!(
+            "  {} states, depth {}, {} queued, {} MB resident",
+            o.states,
+            o.depth,
+            o.queued,
+            crate::model::resident_bytes().unwrap_or(0) / (1024 * 1024)
+        );
+    };
+    let outcome = match protocol.check_model(&scenario, &bounds, order, &mut progress) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let rate = outcome.states as f64 / wall_s.max(1e-9);
+    println!(
+        "explored {} states ({} transitions), depth {}, in {wall_s:.2} s ({rate:.0} states/s), \
+         peak resident {} MB, fingerprints {} MB, liveness checked at {} end states",
+        outcome.states,
+        outcome.transitions,
+        outcome.depth,
+        outcome.peak_bytes / (1024 * 1024),
+        outcome.fingerprint_bytes / (1024 * 1024),
+        outcome.liveness_checked
+    );
+    match &outcome.found {
+        None => report_clean(&outcome, &bounds),
+        Some(found) => report_violation(ctx, protocol, found, &args.failures_dir),
+    }
+}
+
+fn report_clean(outcome: &Outcome, bounds: &Bounds) -> u8 {
+    if let Some(why) = &outcome.stopped {
+        println!("{why}");
+        return exit::HARNESS;
+    }
+    if outcome.depth_cut > 0 {
+        println!(
+            "{} states, depth {}, every property held in this scope (paths cut at depth \
+             {} in {} states: the scope is bounded by depth, not exhausted)",
+            outcome.states, outcome.depth, bounds.depth, outcome.depth_cut
+        );
+    } else {
+        println!(
+            "{} states, depth {}, every property held in this scope (exhausted: no path \
+             reached the depth bound)",
+            outcome.states, outcome.depth
+        );
+    }
+    exit::OK
+}
+
+fn report_violation(
+    ctx: &Ctx,
+    protocol: ProtocolRef,
+    found: &crate::model::Found,
+    failures_dir: &std::path::Path,
+) -> u8 {
+    let v = &found.violation;
+    println!("VIOLATION after {} steps: {v}", found.depth);
+    println!("path:");
+    for (i, step) in found.steps.iter().enumerate() {
+        println!("  {:>3} ms  {step}", i + 1);
+    }
+    println!("witness:\n{}", found.witness.trim_end());
+    let code = match v.expectation {
+        Expectation::Eventually => exit::LIVENESS,
+        _ => exit::SAFETY,
+    };
+    match save(protocol, &found.scenario, v.property, failures_dir) {
+        Ok(path) => {
+            println!("saved: {}", path.display());
+            println!("replay: {} replay {}", ctx.program, path.display());
+            code
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::HARNESS
+        }
+    }
+}
+
+/// Replay the counterexample in the fast lane, check it fails `property`, and save it
+/// as a fast-lane corpus file (turmoil cannot follow a script).
+fn save(
+    protocol: ProtocolRef,
+    scenario: &Scenario,
+    property: &str,
+    dir: &std::path::Path,
+) -> Result<PathBuf, String> {
+    let judged = protocol
+        .run(scenario, Lane::Fast)
+        .map_err(|e| format!("the counterexample's scenario is refused: {e}"))?;
+    if !judged.violates(property) {
+        return Err(format!(
+            "the fast lane's replay of the counterexample does not fail {property} \
+             (it ended {:?}, violations {:?}): the model and the fast lane disagree",
+            judged.end, judged.verdict.violations
+        ));
+    }
+    let mut entry = CorpusEntry::from_judged(scenario, &judged);
+    entry.expect = crate::explore::corpus::Expect::Fail {
+        property: property.to_string(),
+    };
+    entry.lane = Lane::Fast;
+    entry.reproduced_in_turmoil = Some(false);
+    let (path, _) = entry.save(dir).map_err(|e| e.to_string())?;
+    Ok(path)
+}

@@ -1,0 +1,821 @@
+//! One state of a whole cluster as the exhaustive lane sees it, and the one executor of
+//! its steps ([`ScriptStep`]), shared by the search and by the fast lane's replay of a
+//! saved script, so a counterexample replays exactly the path that was found.
+//!
+//! The semantics mirror the fast world (`crate::sim::fast`), output by output: a
+//! `Persist` is durable at once, a `PersistUnsynced` or `AppendUnsynced` is visible to
+//! the running node and lost with a crash, a synced log write makes earlier unsynced
+//! entries durable first, a restart is a new incarnation that recovers the synced state
+//! and log and gets its client request again. Events are recorded in the same kinds
+//! and per-node order as the fast world, so the judges read the same history.
+//!
+//! What the model does differently, on purpose:
+//! - **Time is logical.** Step *k* of a path happens at *k* ms (the cluster starts at
+//!   0 ms); that is the `now_ms` a core sees and the time events carry. The absolute
+//!   clock is not part of a state: the model assumes a core's behaviour depends on the
+//!   clock only through what it stores (which its fingerprint covers) and its timers.
+//! - **Timers fire in any order.** A set timer may fire at any later step; its delay
+//!   is still drawn from the node's stream (so the stream advances as in the other
+//!   lanes) and orders timers only in the liveness phase ([`Model::finish`]).
+//! - **Messages wait in a multiset**, in any order, for as long as it takes; one to a
+//!   crashed node waits for its restart (a datagram delayed that long), since UDP may
+//!   deliver it late. Drops and duplicates are explicit, bounded steps.
+//! - **Client requests** (each node's first in the workload) arrive at any step after
+//!   the node starts, and again after each restart, as in the other lanes.
+//! - **Each node's random stream is part of its state**: the same
+//!   `Stream::Node { node, incarnation }` as the other lanes, at the position the node
+//!   drew it to.
+
+use super::fingerprint::{of_serialized, Fingerprinter};
+use crate::fault::ScriptStep;
+use crate::history::{Event, EventKind, Phase};
+use crate::ids::NodeId;
+use crate::net::{begin, Header};
+use crate::node::{message_too_big, TIMERS_MAX};
+use crate::protocol::{Context, Core, CoreInput, CoreOutput, Protocol, RunSetup};
+use crate::rng::{stream_rng, ChaCha8Rng, Draw, Stream};
+use crate::value::Value;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+/// Most messages in flight at once; beyond it the search stops with an error.
+pub const IN_FLIGHT_MAX: usize = 4_096;
+
+/// What a path has spent of each bounded action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Spent {
+    pub drops: u32,
+    pub duplicates: u32,
+    pub crashes: u32,
+    pub timeouts: u32,
+}
+
+/// A timer a running node set and that has not fired.
+#[derive(Clone)]
+struct PendingTimer<C: Core> {
+    /// The order it was set in, within the incarnation (from 1): how a script names it.
+    seq: u64,
+    timer: C::Timer,
+    /// Its fingerprint.
+    key: u64,
+    /// When it would fire by its drawn delay: the liveness phase fires timers in this
+    /// order; the search ignores it.
+    due_ms: u64,
+}
+
+/// A running incarnation.
+#[derive(Clone)]
+struct Up<C: Core> {
+    incarnation: u32,
+    core: C,
+    /// Where the node's stream is ([`Stream::Node`] of this incarnation): the stream
+    /// is rebuilt at this position for each step, which keeps a state small.
+    rng_pos: u128,
+    msg_seq: u64,
+    timer_seq: u64,
+    timers: Vec<PendingTimer<C>>,
+    /// The node's client request has not arrived in this incarnation yet.
+    request_pending: bool,
+}
+
+/// One node: its software (if running) and its disk.
+#[derive(Clone)]
+pub(crate) struct NodeState<C: Core> {
+    up: Option<Up<C>>,
+    incarnation_next: u32,
+    disk: Option<C::State>,
+    unsynced: Option<C::State>,
+    log_disk: Vec<C::Entry>,
+    log_unsynced: Vec<C::Entry>,
+    /// The fingerprint of the disk (all four fields above), kept as they change.
+    disk_key: u64,
+    /// The node's whole fingerprint, kept current by every step that touches it.
+    key: u64,
+}
+
+/// A message in flight.
+#[derive(Clone)]
+pub(crate) struct Packet<C: Core> {
+    from: usize,
+    to: usize,
+    msg_id: u64,
+    msg: C::Msg,
+    /// Fingerprint of (from, to, the message's encoding): what the multiset is sorted
+    /// and fingerprinted by (message ids are not part of a state).
+    key: u64,
+    /// The order it was put in flight: the liveness phase delivers in this order.
+    sent_seq: u64,
+}
+
+/// The whole cluster: nodes (shared between states until a step changes one), the
+/// network as a multiset of packets sorted by fingerprint, the budgets spent, and the
+/// protocol events recorded so far as a set (see [`State::fingerprint`]).
+#[derive(Clone)]
+pub(crate) struct State<C: Core> {
+    nodes: Vec<Rc<NodeState<C>>>,
+    net: Vec<Rc<Packet<C>>>,
+    pub spent: Spent,
+    /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
+    /// sorted.
+    events_seen: Rc<Vec<u64>>,
+    /// Logical time: the number of steps taken.
+    pub now_ms: u64,
+    sent_seq: u64,
+}
+
+impl<C: Core> State<C> {
+    /// How many distinct (node, incarnation, protocol event) the path recorded.
+    pub fn events_seen(&self) -> usize {
+        self.events_seen.len()
+    }
+
+    /// The state's fingerprint: every node's (software, random stream position,
+    /// pending timers, client request, disk), the in-flight multiset, the budgets
+    /// spent, and the set of (node, incarnation, protocol event) recorded on the way. The last makes two
+    /// paths one state only if they also told the judges the same things (a value
+    /// chosen at an earlier ballot and since overwritten in every acceptor is still in
+    /// the history the judges read); the order of those events is not part of it.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = Fingerprinter::default();
+        for node in &self.nodes {
+            h.write_u64(node.key);
+        }
+        h.write_usize(self.net.len());
+        for p in &self.net {
+            h.write_u64(p.key);
+        }
+        self.spent.hash(&mut h);
+        h.write_usize(self.events_seen.len());
+        for e in self.events_seen.iter() {
+            h.write_u64(*e);
+        }
+        h.finish()
+    }
+}
+
+/// Why a step could not run: the run (or search) ends with this harness error.
+pub type StepError = String;
+
+/// A cluster of `protocol` as a state machine over [`ScriptStep`]s.
+pub(crate) struct Model<'a, P: Protocol> {
+    pub protocol: &'a P,
+    pub setup: &'a RunSetup<P>,
+    ids: Vec<NodeId>,
+    index: BTreeMap<NodeId, usize>,
+    /// The core every incarnation of each node starts as.
+    cores: Vec<P::Core>,
+    /// Each node's client request (its first in the workload).
+    requests: Vec<Option<Value>>,
+    seed: u64,
+}
+
+type Events<P> = Vec<Event<<P as Protocol>::Core>>;
+
+impl<'a, P: Protocol> Model<'a, P> {
+    pub fn new(protocol: &'a P, setup: &'a RunSetup<P>) -> Self {
+        let ids = setup.scenario.cluster.ids();
+        Model {
+            protocol,
+            setup,
+            index: ids.iter().enumerate().map(|(i, &id)| (id, i)).collect(),
+            cores: ids.iter().map(|&id| protocol.core(setup, id)).collect(),
+            requests: ids
+                .iter()
+                .map(|&id| setup.scenario.request_of(id).map(|(_, v)| v))
+                .collect(),
+            seed: setup.scenario.seed,
+            ids,
+        }
+    }
+
+    /// The cluster at 0 ms: the safety phase begins and every node starts on an
+    /// empty disk, in node order.
+    pub fn initial(&self, events: &mut Events<P>) -> Result<State<P::Core>, StepError> {
+        let mut state = State {
+            nodes: (0..self.ids.len())
+                .map(|_| {
+                    Rc::new(NodeState {
+                        up: None,
+                        incarnation_next: 0,
+                        disk: None,
+                        unsynced: None,
+                        log_disk: Vec::new(),
+                        log_unsynced: Vec::new(),
+                        disk_key: 0,
+                        key: 0,
+                    })
+                })
+                .collect(),
+            net: Vec::new(),
+            spent: Spent::default(),
+            events_seen: Rc::new(Vec::new()),
+            now_ms: 0,
+            sent_seq: 0,
+        };
+        events.push(Event {
+            at_ms: 0,
+            node: None,
+            kind: EventKind::PhaseStarted {
+                phase: Phase::Safety,
+            },
+        });
+        for node in 0..self.ids.len() {
+            self.start(&mut state, node, events)?;
+        }
+        Ok(state)
+    }
+
+    /// Every step enabled in `state` within `bounds`, in a fixed order: deliveries,
+    /// drops and duplicates of each distinct message in flight (identical copies are
+    /// one choice), timers, client requests, crashes, restarts.
+    pub fn enabled(&self, state: &State<P::Core>, bounds: &Spent, out: &mut Vec<ScriptStep>) {
+        out.clear();
+        let mut last_key = None;
+        for p in &state.net {
+            if last_key == Some(p.key) {
+                continue;
+            }
+            last_key = Some(p.key);
+            let (from, to, msg_id) = (self.ids[p.from], self.ids[p.to], p.msg_id);
+            if state.nodes[p.to].up.is_some() {
+                out.push(ScriptStep::Deliver { from, to, msg_id });
+            }
+            if state.spent.drops < bounds.drops {
+                out.push(ScriptStep::Drop { from, to, msg_id });
+            }
+            if state.spent.duplicates < bounds.duplicates {
+                out.push(ScriptStep::Duplicate { from, to, msg_id });
+            }
+        }
+        for (i, node) in state.nodes.iter().enumerate() {
+            let id = self.ids[i];
+            match &node.up {
+                Some(up) => {
+                    if state.spent.timeouts < bounds.timeouts {
+                        let mut keys: Vec<u64> = Vec::new();
+                        for t in &up.timers {
+                            if !keys.contains(&t.key) {
+                                keys.push(t.key);
+                                out.push(ScriptStep::FireTimer {
+                                    node: id,
+                                    timer_seq: t.seq,
+                                });
+                            }
+                        }
+                    }
+                    if up.request_pending {
+                        out.push(ScriptStep::ClientRequest { node: id });
+                    }
+                    if state.spent.crashes < bounds.crashes {
+                        out.push(ScriptStep::Crash { node: id });
+                    }
+                }
+                None => out.push(ScriptStep::Restart { node: id }),
+            }
+        }
+    }
+
+    /// Take one step at the next millisecond, recording its events. `Ok(false)`: the
+    /// step does not apply here (nothing changed but the clock).
+    pub fn apply(
+        &self,
+        state: &mut State<P::Core>,
+        step: &ScriptStep,
+        events: &mut Events<P>,
+    ) -> Result<bool, StepError> {
+        state.now_ms += 1;
+        let node_of = |id: &NodeId| self.index.get(id).copied();
+        match step {
+            ScriptStep::Deliver { from, to, msg_id }
+            | ScriptStep::Drop { from, to, msg_id }
+            | ScriptStep::Duplicate { from, to, msg_id } => {
+                let (Some(f), Some(t)) = (node_of(from), node_of(to)) else {
+                    return Ok(false);
+                };
+                let Some(at) = state
+                    .net
+                    .iter()
+                    .position(|p| p.from == f && p.to == t && p.msg_id == *msg_id)
+                else {
+                    return Ok(false);
+                };
+                match step {
+                    ScriptStep::Deliver { .. } => {
+                        if state.nodes[t].up.is_none() {
+                            return Ok(false);
+                        }
+                        let packet = Rc::unwrap_or_clone(state.net.remove(at));
+                        self.record(
+                            state,
+                            t,
+                            events,
+                            EventKind::Delivered {
+                                from: *from,
+                                msg_id: *msg_id,
+                                msg: packet.msg.clone(),
+                            },
+                        );
+                        self.step(
+                            state,
+                            t,
+                            CoreInput::Receive {
+                                from: *from,
+                                msg: packet.msg,
+                            },
+                            events,
+                        )?;
+                    }
+                    ScriptStep::Drop { .. } => {
+                        state.net.remove(at);
+                        state.spent.drops += 1;
+                        self.record(
+                            state,
+                            f,
+                            events,
+                            EventKind::Dropped {
+                                to: *to,
+                                msg_id: *msg_id,
+                            },
+                        );
+                    }
+                    _ => {
+                        let mut copy = Packet::clone(&state.net[at]);
+                        copy.sent_seq = state.sent_seq;
+                        state.sent_seq += 1;
+                        state.spent.duplicates += 1;
+                        self.put_in_flight(state, Rc::new(copy))?;
+                        self.record(
+                            state,
+                            f,
+                            events,
+                            EventKind::Duplicated {
+                                to: *to,
+                                msg_id: *msg_id,
+                            },
+                        );
+                    }
+                }
+            }
+            ScriptStep::FireTimer { node, timer_seq } => {
+                let Some(n) = node_of(node) else {
+                    return Ok(false);
+                };
+                let Some(up) = &state.nodes[n].up else {
+                    return Ok(false);
+                };
+                let Some(at) = up.timers.iter().position(|t| t.seq == *timer_seq) else {
+                    return Ok(false);
+                };
+                let node_state = Rc::make_mut(&mut state.nodes[n]);
+                let up = node_state.up.as_mut().expect("running");
+                let fired = up.timers.remove(at);
+                state.spent.timeouts += 1;
+                self.step(
+                    state,
+                    n,
+                    CoreInput::TimerFired { timer: fired.timer },
+                    events,
+                )?;
+            }
+            ScriptStep::ClientRequest { node } => {
+                let Some(n) = node_of(node) else {
+                    return Ok(false);
+                };
+                if !state.nodes[n]
+                    .up
+                    .as_ref()
+                    .is_some_and(|u| u.request_pending)
+                {
+                    return Ok(false);
+                }
+                let value = self.requests[n]
+                    .clone()
+                    .expect("pending only with a request");
+                let node_state = Rc::make_mut(&mut state.nodes[n]);
+                node_state.up.as_mut().expect("running").request_pending = false;
+                self.record(
+                    state,
+                    n,
+                    events,
+                    EventKind::ClientRequest {
+                        value: value.clone(),
+                    },
+                );
+                self.step(state, n, CoreInput::ClientRequest { value }, events)?;
+            }
+            ScriptStep::Crash { node } => {
+                let Some(n) = node_of(node) else {
+                    return Ok(false);
+                };
+                if state.nodes[n].up.is_none() {
+                    return Ok(false);
+                }
+                state.spent.crashes += 1;
+                events.push(Event {
+                    at_ms: state.now_ms,
+                    node: None,
+                    kind: EventKind::Crashed { node: *node },
+                });
+                let node_state = Rc::make_mut(&mut state.nodes[n]);
+                node_state.up = None;
+                node_state.unsynced = None;
+                node_state.log_unsynced.clear();
+                self.rekey_disk(node_state);
+                self.rekey(node_state)?;
+            }
+            ScriptStep::Restart { node } => {
+                let Some(n) = node_of(node) else {
+                    return Ok(false);
+                };
+                if state.nodes[n].up.is_some() {
+                    return Ok(false);
+                }
+                events.push(Event {
+                    at_ms: state.now_ms,
+                    node: None,
+                    kind: EventKind::Restarted { node: *node },
+                });
+                self.start(state, n, events)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// The liveness phase, as the director plays it in the other lanes: every link is
+    /// whole and no budget applies; every crashed node restarts (one per step); then,
+    /// one step at a time, a pending client request, else the message in flight
+    /// longest, else the timer due first; until the protocol's settle rule holds or
+    /// `steps_max` steps have passed. `history` is the path's history so far (the settle
+    /// rule reads all of it); the phase's events are appended to it. Whether it settled.
+    pub fn finish(
+        &self,
+        state: &mut State<P::Core>,
+        history: &mut Events<P>,
+        steps_max: u64,
+    ) -> Result<bool, StepError> {
+        let mut settle = self.protocol.settle(self.setup);
+        state.now_ms += 1;
+        for kind in [
+            EventKind::PhaseStarted {
+                phase: Phase::Liveness,
+            },
+            EventKind::Healed,
+        ] {
+            history.push(Event {
+                at_ms: state.now_ms,
+                node: None,
+                kind,
+            });
+        }
+        let end_ms = state.now_ms.saturating_add(steps_max);
+        for n in 0..self.ids.len() {
+            if state.nodes[n].up.is_none() {
+                self.apply(state, &ScriptStep::Restart { node: self.ids[n] }, history)?;
+            }
+        }
+        let settled = loop {
+            settle.observe(history);
+            if settle.settled() {
+                break true;
+            }
+            if state.now_ms >= end_ms {
+                break false;
+            }
+            let Some(step) = self.fair_step(state) else {
+                break false;
+            };
+            self.apply(state, &step, history)?;
+        };
+        let reason = if settled {
+            settle.reason().to_string()
+        } else {
+            format!("liveness bound of {steps_max} steps reached")
+        };
+        history.push(Event {
+            at_ms: state.now_ms,
+            node: None,
+            kind: EventKind::RunEnded { reason },
+        });
+        Ok(settled)
+    }
+
+    /// The liveness phase's next step (see [`Model::finish`]).
+    fn fair_step(&self, state: &State<P::Core>) -> Option<ScriptStep> {
+        for (i, node) in state.nodes.iter().enumerate() {
+            if node.up.as_ref().is_some_and(|u| u.request_pending) {
+                return Some(ScriptStep::ClientRequest { node: self.ids[i] });
+            }
+        }
+        if let Some(p) = state
+            .net
+            .iter()
+            .filter(|p| state.nodes[p.to].up.is_some())
+            .min_by_key(|p| p.sent_seq)
+        {
+            return Some(ScriptStep::Deliver {
+                from: self.ids[p.from],
+                to: self.ids[p.to],
+                msg_id: p.msg_id,
+            });
+        }
+        state
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.up.as_ref().map(|u| (i, u)))
+            .flat_map(|(i, u)| u.timers.iter().map(move |t| (t.due_ms, i, t.seq)))
+            .min()
+            .map(|(_, i, seq)| ScriptStep::FireTimer {
+                node: self.ids[i],
+                timer_seq: seq,
+            })
+    }
+
+    fn record(
+        &self,
+        state: &mut State<P::Core>,
+        node: usize,
+        events: &mut Events<P>,
+        kind: EventKind<P::Core>,
+    ) {
+        if let EventKind::Protocol(event) = &kind {
+            let incarnation = state.nodes[node].incarnation_next;
+            let key = of_serialized(&(self.ids[node], incarnation, event));
+            if let Err(at) = state.events_seen.binary_search(&key) {
+                Rc::make_mut(&mut state.events_seen).insert(at, key);
+            }
+        }
+        events.push(Event {
+            at_ms: state.now_ms,
+            node: Some(self.ids[node]),
+            kind,
+        });
+    }
+
+    /// Spawn the node's next incarnation and feed it its start.
+    fn start(
+        &self,
+        state: &mut State<P::Core>,
+        node: usize,
+        events: &mut Events<P>,
+    ) -> Result<(), StepError> {
+        let id = self.ids[node];
+        let slot = Rc::make_mut(&mut state.nodes[node]);
+        let incarnation = slot.incarnation_next;
+        slot.incarnation_next = incarnation
+            .checked_add(1)
+            .ok_or_else(|| format!("{id} restarted more than {} times", u32::MAX))?;
+        let recovered = slot.unsynced.clone().or_else(|| slot.disk.clone());
+        let mut log = slot.log_disk.clone();
+        log.extend(slot.log_unsynced.iter().cloned());
+        slot.up = Some(Up {
+            incarnation,
+            core: self.cores[node].clone(),
+            rng_pos: 0,
+            msg_seq: (incarnation as u64) << 32,
+            timer_seq: 0,
+            timers: Vec::new(),
+            request_pending: self.requests[node].is_some(),
+        });
+        self.record(
+            state,
+            node,
+            events,
+            EventKind::Started {
+                incarnation,
+                recovered: recovered.clone(),
+            },
+        );
+        if !log.is_empty() {
+            let len = log.len() as u64;
+            self.record(state, node, events, EventKind::LogRecovered { len });
+        }
+        self.step(
+            state,
+            node,
+            CoreInput::Start {
+                incarnation,
+                recovered,
+                log,
+            },
+            events,
+        )
+    }
+
+    /// Step the node's core and execute its outputs in order, as the fast world does.
+    fn step(
+        &self,
+        state: &mut State<P::Core>,
+        node: usize,
+        input: CoreInput<P::Core>,
+        events: &mut Events<P>,
+    ) -> Result<(), StepError> {
+        let id = self.ids[node];
+        let now_ms = state.now_ms;
+        let mut outputs = Vec::new();
+        let mut rng;
+        {
+            let slot = Rc::make_mut(&mut state.nodes[node]);
+            let up = slot.up.as_mut().expect("only a running node is stepped");
+            rng = self.rng(node, up.incarnation, up.rng_pos);
+            let mut cx = Context {
+                now_ms,
+                rng: &mut rng,
+            };
+            up.core.step(&mut cx, input, &mut outputs);
+        }
+        let mut disk_changed = false;
+        for output in outputs {
+            match output {
+                CoreOutput::Persist(s) => {
+                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    slot.disk = Some(s.clone());
+                    slot.unsynced = None;
+                    disk_changed = true;
+                    self.record(state, node, events, EventKind::Persisted { state: s });
+                }
+                CoreOutput::PersistUnsynced(s) => {
+                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    slot.unsynced = Some(s.clone());
+                    disk_changed = true;
+                    self.record(state, node, events, EventKind::WrittenUnsynced { state: s });
+                }
+                CoreOutput::Append(entries) => {
+                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let mut pending = std::mem::take(&mut slot.log_unsynced);
+                    slot.log_disk.append(&mut pending);
+                    slot.log_disk.extend(entries.iter().cloned());
+                    disk_changed = true;
+                    self.record(state, node, events, EventKind::Appended { entries });
+                }
+                CoreOutput::AppendUnsynced(entries) => {
+                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    slot.log_unsynced.extend(entries.iter().cloned());
+                    disk_changed = true;
+                    self.record(state, node, events, EventKind::AppendedUnsynced { entries });
+                }
+                CoreOutput::Truncate { len } => {
+                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let mut pending = std::mem::take(&mut slot.log_unsynced);
+                    slot.log_disk.append(&mut pending);
+                    slot.log_disk
+                        .truncate(usize::try_from(len).unwrap_or(usize::MAX));
+                    disk_changed = true;
+                    self.record(state, node, events, EventKind::Truncated { len });
+                }
+                CoreOutput::Send { to, msg } => self.send(state, node, to, msg, events)?,
+                CoreOutput::SetTimer {
+                    timer,
+                    delay_ms_min,
+                    delay_ms_max,
+                } => {
+                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let up = slot.up.as_mut().expect("running");
+                    let delay_ms = rng.between(delay_ms_min, delay_ms_max).max(1);
+                    up.timer_seq += 1;
+                    let mut h = Fingerprinter::default();
+                    P::Core::fingerprint_timer(&timer, &mut h);
+                    up.timers.push(PendingTimer {
+                        seq: up.timer_seq,
+                        timer,
+                        key: h.finish(),
+                        due_ms: now_ms.saturating_add(delay_ms),
+                    });
+                    if up.timers.len() > TIMERS_MAX {
+                        return Err(format!("{id} asked for over {TIMERS_MAX} timers"));
+                    }
+                }
+                CoreOutput::Event(event) => {
+                    self.record(state, node, events, EventKind::Protocol(event))
+                }
+            }
+        }
+        let slot = Rc::make_mut(&mut state.nodes[node]);
+        slot.up.as_mut().expect("running").rng_pos = rng.get_word_pos();
+        if disk_changed {
+            self.rekey_disk(slot);
+        }
+        self.rekey(slot)
+    }
+
+    /// Put a sent message in flight (unless its receiver is no node: UDP loses it).
+    fn send(
+        &self,
+        state: &mut State<P::Core>,
+        node: usize,
+        to: NodeId,
+        msg: <P::Core as Core>::Msg,
+        events: &mut Events<P>,
+    ) -> Result<(), StepError> {
+        let from = self.ids[node];
+        let slot = Rc::make_mut(&mut state.nodes[node]);
+        let up = slot.up.as_mut().expect("running");
+        up.msg_seq += 1;
+        let msg_id = up.msg_seq;
+        let mut wire = Vec::new();
+        begin(&mut wire, Header { from, msg_id });
+        let header_len = wire.len();
+        P::Core::encode_msg(&msg, &mut wire);
+        if wire.len() > P::Core::MESSAGE_BYTES_MAX {
+            return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
+        }
+        self.record(
+            state,
+            node,
+            events,
+            EventKind::Sent {
+                to,
+                msg_id,
+                msg: msg.clone(),
+            },
+        );
+        let Some(&t) = self.index.get(&to) else {
+            return Ok(());
+        };
+        let mut h = Fingerprinter::default();
+        h.write_usize(node);
+        h.write_usize(t);
+        h.write(&wire[header_len..]);
+        let packet = Rc::new(Packet {
+            from: node,
+            to: t,
+            msg_id,
+            msg,
+            key: h.finish(),
+            sent_seq: state.sent_seq,
+        });
+        state.sent_seq += 1;
+        self.put_in_flight(state, packet)
+    }
+
+    fn put_in_flight(
+        &self,
+        state: &mut State<P::Core>,
+        packet: Rc<Packet<P::Core>>,
+    ) -> Result<(), StepError> {
+        if state.net.len() >= IN_FLIGHT_MAX {
+            return Err(format!("over {IN_FLIGHT_MAX} messages in flight"));
+        }
+        let at = state
+            .net
+            .partition_point(|p| (p.key, p.sent_seq) < (packet.key, packet.sent_seq));
+        state.net.insert(at, packet);
+        Ok(())
+    }
+
+    /// Node `node`'s stream of `incarnation`, at `pos`.
+    fn rng(&self, node: usize, incarnation: u32, pos: u128) -> ChaCha8Rng {
+        let mut rng = stream_rng(
+            self.seed,
+            Stream::Node {
+                node: self.ids[node],
+                incarnation,
+            },
+        );
+        if pos != 0 {
+            rng.set_word_pos(pos);
+        }
+        rng
+    }
+
+    fn rekey_disk(&self, slot: &mut NodeState<P::Core>) {
+        slot.disk_key = of_serialized(&(
+            &slot.disk,
+            &slot.unsynced,
+            &slot.log_disk,
+            &slot.log_unsynced,
+        ));
+    }
+
+    /// Recompute the node's fingerprint; an error if its core cannot give one.
+    fn rekey(&self, slot: &mut NodeState<P::Core>) -> Result<(), StepError> {
+        let mut h = Fingerprinter::default();
+        h.write_u64(slot.disk_key);
+        h.write_u32(slot.incarnation_next);
+        match &slot.up {
+            None => h.write_u8(0),
+            Some(up) => {
+                h.write_u8(1);
+                h.write_u32(up.incarnation);
+                if !up.core.fingerprint(&mut h) {
+                    return Err(format!(
+                        "{} cannot be model checked: its core does not implement \
+                         Core::fingerprint (see docs/model-checking.md)",
+                        self.protocol.name()
+                    ));
+                }
+                h.write(&up.rng_pos.to_le_bytes());
+                let mut keys: Vec<u64> = up.timers.iter().map(|t| t.key).collect();
+                keys.sort_unstable();
+                h.write_usize(keys.len());
+                for k in keys {
+                    h.write_u64(k);
+                }
+                h.write_u8(up.request_pending as u8);
+            }
+        }
+        slot.key = h.finish();
+        Ok(())
+    }
+}

@@ -1,0 +1,235 @@
+//! The exhaustive lane (`gauntlet check-model`; docs/model-checking.md): every
+//! reachable state of a small scenario, explored breadth-first (the shortest
+//! counterexample first) or depth-first over the same sans-IO cores the other lanes
+//! run, judged by the protocol's own properties. A clean result is a proof within the
+//! scope's bounds; a violation comes back as an ordinary scenario whose fault schedule
+//! is the path ([`crate::fault::Fault::Script`]), which the fast lane replays exactly.
+//!
+//! Generic over the contract: a protocol needs only [`crate::protocol::Core::fingerprint`]
+//! (and, for speed, `Core::fingerprint_timer`). [`machine`] is the state and its steps,
+//! [`search`] the exploration, [`fingerprint`] the hashes and the visited set.
+
+pub mod fingerprint;
+mod machine;
+mod search;
+
+pub use machine::{Spent, IN_FLIGHT_MAX};
+pub use search::resident_bytes;
+
+use crate::history::History;
+use crate::ids::NodeId;
+use crate::protocol::{Protocol, RunSetup, Violation};
+use crate::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
+use crate::sim::{RunEnd, RunReport};
+use crate::value::Value;
+use machine::Model;
+
+/// The bounds of a search: how many of each fault a path may take, how long a path
+/// may be, and what the search may spend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    /// Messages a path may lose.
+    pub drops: u32,
+    /// Messages a path may duplicate.
+    pub duplicates: u32,
+    /// Crashes a path may take (each crashed node may restart at any later step).
+    pub crashes: u32,
+    /// Timer firings a path may take. Timers are how a protocol retries; 0 explores
+    /// each protocol's first attempt under every interleaving.
+    pub timeouts: u32,
+    /// Steps a path may take.
+    pub depth: u32,
+    /// Whether to run the bounded liveness check (see [`search`]).
+    pub liveness: bool,
+    /// The search stops (with a message) once the process holds this much memory.
+    pub memory_mb: u64,
+    /// The search stops (with a message) after this many distinct states.
+    pub states_max: u64,
+}
+
+impl Default for Bounds {
+    /// The default scope's bounds: no faults but reordering, no retries, paths of
+    /// any length up to 64 steps, liveness checked, 4 GB, 50 million states.
+    fn default() -> Self {
+        Bounds {
+            drops: 0,
+            duplicates: 0,
+            crashes: 0,
+            timeouts: 0,
+            depth: 64,
+            liveness: true,
+            memory_mb: 4_096,
+            states_max: 50_000_000,
+        }
+    }
+}
+
+impl std::fmt::Display for Bounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "drops {}, duplicates {}, crashes {}, timeouts {}, depth {}, liveness {}",
+            self.drops,
+            self.duplicates,
+            self.crashes,
+            self.timeouts,
+            self.depth,
+            if self.liveness { "on" } else { "off" }
+        )
+    }
+}
+
+/// The search order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Breadth-first: the first violation found has the shortest path.
+    #[default]
+    Bfs,
+    /// Depth-first: often reaches a deep violation sooner, with a longer path.
+    Dfs,
+}
+
+/// A violation and the path to it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub violation: Violation,
+    /// The violation's witness events, rendered from the model's history.
+    pub witness: String,
+    /// The path, one step per millisecond.
+    pub steps: Vec<crate::fault::ScriptStep>,
+    pub depth: usize,
+    /// The scenario that replays it (its schedule is the script).
+    pub scenario: Scenario,
+}
+
+/// What a search did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Distinct states visited (by fingerprint).
+    pub states: u64,
+    /// Steps taken, including those that led to a state already visited.
+    pub transitions: u64,
+    /// The longest path explored.
+    pub depth: u32,
+    /// States whose successors the depth bound cut off (0: the scope was exhausted).
+    pub depth_cut: u64,
+    /// States where the liveness phase was run.
+    pub liveness_checked: u64,
+    /// Prefixes the safety judges flagged whose full run (path, then liveness phase)
+    /// no longer broke a safety property.
+    pub healed: u64,
+    /// Why the search stopped before the scope was exhausted (memory or state bound).
+    pub stopped: Option<String>,
+    pub found: Option<Found>,
+    /// The visited set's bytes.
+    pub fingerprint_bytes: u64,
+    /// The largest resident memory seen (Linux), in bytes.
+    pub peak_bytes: u64,
+    /// States waiting in the queue at the last progress report.
+    pub queued: u64,
+    /// `states` at the last progress report.
+    pub(crate) reported: u64,
+}
+
+/// The scenario of a model scope, for any protocol: `servers` nodes n1.. and `clients`
+/// more, with the protocol's parameters for that split
+/// ([`Protocol::cluster_params`]); client *i* proposes `Value_<letter i>`. The
+/// workload's times do not matter to the model (a request may arrive at any step).
+pub fn scope_scenario<P: Protocol + ?Sized>(
+    protocol: &P,
+    servers: u16,
+    clients: u16,
+    bugs: Vec<String>,
+) -> Scenario {
+    let total = servers.saturating_add(clients);
+    let ids: Vec<NodeId> = (1..=total).map(NodeId).collect();
+    let (server_ids, client_ids) = ids.split_at(usize::from(servers.min(total)));
+    let params = protocol.cluster_params(server_ids, client_ids);
+    Scenario {
+        seed: 0,
+        protocol: protocol.name().to_string(),
+        cluster: Cluster::of_size(total),
+        network: NetworkConfig::default(),
+        workload: client_ids
+            .iter()
+            .enumerate()
+            .map(|(i, &proposer)| Proposal {
+                proposer,
+                value: Value::new(format!("Value_{}", (b'A' + (i % 26) as u8) as char)),
+                at_ms: 0,
+            })
+            .collect(),
+        faults: Default::default(),
+        liveness_bound_ms: LIVENESS_STEPS_DEFAULT,
+        params: serde_json::to_value(&params).expect("params serialize"),
+        bugs,
+    }
+}
+
+/// The liveness phase's length, in steps, of a scope scenario (and of its replays).
+pub const LIVENESS_STEPS_DEFAULT: u64 = 2_000;
+
+/// Explore `setup`'s scenario within `bounds`. Its cluster, parameters, workload, seed,
+/// planted bugs and liveness bound are the scope; its fault schedule must be empty (the
+/// search makes its own faults). `progress` hears every 100,000 states. An error is a
+/// harness error (a protocol that cannot be fingerprinted, an oversize message).
+pub fn check<P: Protocol>(
+    protocol: &P,
+    setup: &RunSetup<P>,
+    bounds: &Bounds,
+    order: Order,
+    progress: &mut dyn FnMut(&Outcome),
+) -> Result<Outcome, String> {
+    if !setup.scenario.faults.events.is_empty() {
+        return Err(
+            "faults: the model makes its own faults; the scenario's schedule must be empty"
+                .to_string(),
+        );
+    }
+    search::search(protocol, setup, bounds, order, progress)
+}
+
+/// Play a scripted scenario ([`crate::fault::Fault::Script`]): the cluster starts at 0
+/// ms, step *k* of the script runs at *k* ms (a step that does not apply does nothing),
+/// then the liveness phase of at most `liveness_bound_ms` steps. What the fast lane
+/// runs for such a scenario; exactly the model's semantics.
+pub fn replay<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Core> {
+    let model = Model::new(protocol, setup);
+    let steps = setup.scenario.faults.script().unwrap_or(&[]);
+    let mut history = History::with_capacity(256);
+    let result = (|| {
+        let mut state = model.initial(&mut history.events)?;
+        for step in steps {
+            model.apply(&mut state, step, &mut history.events)?;
+        }
+        let settled = model.finish(
+            &mut state,
+            &mut history.events,
+            setup.scenario.liveness_bound_ms,
+        )?;
+        Ok::<_, String>((settled, state.now_ms))
+    })();
+    let (end, sim_ms) = match result {
+        Ok((true, now_ms)) => (RunEnd::Settled, now_ms),
+        Ok((false, now_ms)) => (RunEnd::LivenessBoundReached, now_ms),
+        Err(e) => {
+            let at_ms = history.events.last().map_or(0, |e| e.at_ms);
+            history.push(
+                at_ms,
+                None,
+                crate::history::EventKind::RunEnded {
+                    reason: format!("harness error: {e}"),
+                },
+            );
+            (RunEnd::HarnessError(e), at_ms)
+        }
+    };
+    RunReport {
+        history,
+        end,
+        sim_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,290 @@
+//! The search: breadth-first (shortest counterexample first) or depth-first over the
+//! states of [`Model`], each visited once by its fingerprint, judged by the protocol's
+//! own properties over the history of the path that reached it.
+//!
+//! **Safety** is judged incrementally: after every step that records a protocol event
+//! its node had not recorded before in its incarnation, or a node start, the
+//! protocol's `Always` judges read the path's whole history (rebuilt by replaying the
+//! path). A breach the judges see in a prefix is confirmed on the run a replay plays
+//! (the path, then the liveness phase): judges read whole runs, and some breaches of a
+//! prefix are healed by what follows (a learner that learned a value before it became
+//! chosen). A breach by a step that recorded neither is caught at the next step that
+//! does. This assumes, as holds for
+//! Paxos's and the shapes' judges, that a property is not broken by a node repeating
+//! an event it already recorded in the same incarnation, or by a harness event alone.
+//!
+//! **Liveness** is a bounded check on one fair path: at every state where the search
+//! can go no further (no step enabled within the bounds: the faults are spent and the
+//! network drained), the liveness phase of [`Model::finish`] runs from it (restart
+//! every crashed node, deliver in order, fire timers as they come due) for at most
+//! the scenario's `liveness_bound_ms` steps, and the `Eventually` judges read the
+//! result. So "every decider decides within D steps after the last fault, on the fair
+//! path", not on every path.
+
+use super::fingerprint::FingerprintSet;
+use super::machine::{Model, Spent, State};
+use super::{Bounds, Found, Order, Outcome};
+use crate::fault::{Fault, FaultEvent, FaultSchedule, ScriptStep};
+use crate::history::{Event, History};
+use crate::protocol::{Expectation, Judge, Judging, Protocol, RunSetup, Verdict};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// One step of a path, linked to the path before it: paths share their prefixes. The
+/// events are not kept (they would be most of a state's memory); a judge gets the
+/// path's history by replaying it ([`Replayer`]).
+struct Trail {
+    step: Option<ScriptStep>,
+    parent: Option<Rc<Trail>>,
+}
+
+impl Trail {
+    fn chain(self: &Rc<Self>) -> Vec<&Trail> {
+        let mut out = Vec::new();
+        let mut at: Option<&Rc<Trail>> = Some(self);
+        while let Some(t) = at {
+            out.push(&**t);
+            at = t.parent.as_ref();
+        }
+        out.reverse();
+        out
+    }
+
+    fn script(self: &Rc<Self>) -> Vec<ScriptStep> {
+        self.chain().iter().filter_map(|t| t.step.clone()).collect()
+    }
+}
+
+/// What a state in the queue carries.
+struct Node<P: Protocol> {
+    state: State<P::Core>,
+    trail: Rc<Trail>,
+    depth: u32,
+}
+
+/// A path's history and the state at its end.
+type Replayed<P> = (History<<P as Protocol>::Core>, State<<P as Protocol>::Core>);
+
+/// Rebuilds a path's history from the initial state.
+struct Replayer<'m, 'a, P: Protocol> {
+    model: &'m Model<'a, P>,
+    initial: State<P::Core>,
+    initial_events: Vec<Event<P::Core>>,
+}
+
+impl<P: Protocol> Replayer<'_, '_, P> {
+    /// The path's history, and the state at its end.
+    fn replay(&self, trail: &Rc<Trail>) -> Result<Replayed<P>, String> {
+        let mut history = History::with_capacity(256);
+        history.events.extend(self.initial_events.iter().cloned());
+        let mut state = self.initial.clone();
+        for step in trail.script() {
+            self.model.apply(&mut state, &step, &mut history.events)?;
+        }
+        Ok((history, state))
+    }
+}
+
+/// The scenario that replays `steps`: the model's scenario with its schedule replaced
+/// by the script.
+pub(crate) fn scripted<P: Protocol>(
+    setup: &RunSetup<P>,
+    steps: Vec<ScriptStep>,
+) -> crate::scenario::Scenario {
+    let mut scenario = setup.scenario.clone();
+    scenario.faults = FaultSchedule {
+        events: vec![FaultEvent {
+            at_ms: 0,
+            fault: Fault::Script { steps },
+        }],
+    };
+    scenario
+}
+
+/// The resident memory of this process (Linux's VmRSS), in bytes, if known.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Run the search. See the module docs.
+pub(crate) fn search<P: Protocol>(
+    protocol: &P,
+    setup: &RunSetup<P>,
+    bounds: &Bounds,
+    order: Order,
+    progress: &mut dyn FnMut(&Outcome),
+) -> Result<Outcome, String> {
+    let model = Model::new(protocol, setup);
+    let deciders = protocol.deciders(setup);
+    let (always, eventually): (Vec<Judge<P>>, Vec<Judge<P>>) = protocol
+        .properties()
+        .into_iter()
+        .filter(|j| j.property.expectation != Expectation::Sometimes)
+        .partition(|j| j.property.expectation == Expectation::Always);
+    let judge = |judges: &[Judge<P>], history: &History<P::Core>| -> Verdict {
+        Verdict::of(judges, &Judging::new(history, setup, &deciders))
+    };
+    let spend = Spent {
+        drops: bounds.drops,
+        duplicates: bounds.duplicates,
+        crashes: bounds.crashes,
+        timeouts: bounds.timeouts,
+    };
+    let mut outcome = Outcome::default();
+    let mut seen = FingerprintSet::default();
+    let found = |trail: &Rc<Trail>, verdict: Verdict, history: &History<P::Core>| {
+        let violation = verdict
+            .violations
+            .into_iter()
+            .next()
+            .expect("called with a violation");
+        let steps = trail.script();
+        Found {
+            witness: violation.render_witness(history),
+            violation,
+            depth: steps.len(),
+            scenario: scripted(setup, steps.clone()),
+            steps,
+        }
+    };
+
+    let mut events = Vec::new();
+    let initial = model.initial(&mut events)?;
+    seen.insert(initial.fingerprint());
+    outcome.states = 1;
+    let root = Rc::new(Trail {
+        step: None,
+        parent: None,
+    });
+    let replayer = Replayer {
+        model: &model,
+        initial: initial.clone(),
+        initial_events: events,
+    };
+    let (history, _) = replayer.replay(&root)?;
+    let verdict = judge(&always, &history);
+    if !verdict.violations.is_empty() {
+        outcome.found = Some(found(&root, verdict, &history));
+        return Ok(outcome);
+    }
+    let mut queue: VecDeque<Node<P>> = VecDeque::new();
+    queue.push_back(Node {
+        state: initial,
+        trail: root,
+        depth: 0,
+    });
+    let mut steps = Vec::new();
+    while let Some(node) = match order {
+        Order::Bfs => queue.pop_front(),
+        Order::Dfs => queue.pop_back(),
+    } {
+        outcome.depth = outcome.depth.max(node.depth);
+        if node.depth >= bounds.depth {
+            outcome.depth_cut += 1;
+            continue;
+        }
+        model.enabled(&node.state, &spend, &mut steps);
+        if steps.is_empty() && bounds.liveness {
+            // Nothing more can happen within the bounds: the faults are over.
+            outcome.liveness_checked += 1;
+            let (mut history, mut state) = replayer.replay(&node.trail)?;
+            model.finish(
+                &mut state,
+                &mut history.events,
+                setup.scenario.liveness_bound_ms,
+            )?;
+            let verdict = judge(&eventually, &history);
+            let verdict = if verdict.violations.is_empty() {
+                judge(&always, &history)
+            } else {
+                verdict
+            };
+            if !verdict.violations.is_empty() {
+                outcome.found = Some(found(&node.trail, verdict, &history));
+                return Ok(outcome);
+            }
+        }
+        for step in steps.drain(..) {
+            let mut next = node.state.clone();
+            let mut events = Vec::new();
+            if !model.apply(&mut next, &step, &mut events)? {
+                unreachable!("an enabled step applies: {step}");
+            }
+            outcome.transitions += 1;
+            if !seen.insert(next.fingerprint()) {
+                continue;
+            }
+            outcome.states += 1;
+            let judge_now = next.events_seen() > node.state.events_seen()
+                || events
+                    .iter()
+                    .any(|e| matches!(e.kind, crate::history::EventKind::Started { .. }));
+            let trail = Rc::new(Trail {
+                step: Some(step),
+                parent: Some(Rc::clone(&node.trail)),
+            });
+            if judge_now {
+                let (mut history, mut end) = replayer.replay(&trail)?;
+                if !judge(&always, &history).violations.is_empty() {
+                    // Judges read whole runs, and some breaches of a prefix are healed
+                    // by what follows (a learner that learned early, before its value
+                    // became chosen). Confirm on the run the replay will play: the path,
+                    // then the liveness phase.
+                    model.finish(
+                        &mut end,
+                        &mut history.events,
+                        setup.scenario.liveness_bound_ms,
+                    )?;
+                    let verdict = judge(&always, &history);
+                    if !verdict.violations.is_empty() {
+                        outcome.depth = outcome.depth.max(node.depth + 1);
+                        outcome.found = Some(found(&trail, verdict, &history));
+                        return Ok(outcome);
+                    }
+                    outcome.healed += 1;
+                }
+            }
+            queue.push_back(Node {
+                state: next,
+                trail,
+                depth: node.depth + 1,
+            });
+        }
+        if outcome.states >= outcome.reported + 100_000 {
+            outcome.reported = outcome.states;
+            outcome.fingerprint_bytes = seen.bytes() as u64;
+            outcome.queued = queue.len() as u64;
+            progress(&outcome);
+            if let Some(rss) = resident_bytes() {
+                outcome.peak_bytes = outcome.peak_bytes.max(rss);
+                if rss > bounds.memory_mb.saturating_mul(1024 * 1024) {
+                    outcome.stopped = Some(format!(
+                        "stopped: memory bound of {} MB reached ({} MB resident) after {} \
+                         states with {} still queued; the scope was not fully checked \
+                         (raise --memory-mb or shrink the scope)",
+                        bounds.memory_mb,
+                        rss / (1024 * 1024),
+                        outcome.states,
+                        queue.len()
+                    ));
+                    break;
+                }
+            }
+        }
+        if outcome.states >= bounds.states_max {
+            outcome.stopped = Some(format!(
+                "stopped: state bound of {} reached with {} still queued; the scope was \
+                 not fully checked (raise --states-max)",
+                bounds.states_max,
+                queue.len()
+            ));
+            break;
+        }
+    }
+    outcome.fingerprint_bytes = seen.bytes() as u64;
+    outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
+    Ok(outcome)
+}

@@ -1,0 +1,172 @@
+//! Unit tests of the exhaustive lane on Paxos and the naive vote.
+
+use super::*;
+use crate::protocol::prepare;
+use crate::protocols::naive::Naive;
+use crate::protocols::paxos::{Paxos, PaxosParams};
+use crate::sim::{run_setup, Lane};
+
+fn paxos_setup(servers: u16, clients: u16, bugs: &[&str]) -> RunSetup<Paxos> {
+    let scenario = scope_scenario(
+        &Paxos,
+        servers,
+        clients,
+        bugs.iter().map(|b| b.to_string()).collect(),
+    );
+    prepare(&Paxos, &scenario).expect("a valid scope")
+}
+
+/// 3 acceptors, 2 proposers and one learner (n1): the smallest cluster where two
+/// ballots compete, with fewer acceptance messages than every acceptor learning.
+fn one_learner_setup(bugs: &[&str]) -> RunSetup<Paxos> {
+    let mut scenario = scope_scenario(&Paxos, 3, 2, bugs.iter().map(|b| b.to_string()).collect());
+    let mut params: PaxosParams = serde_json::from_value(scenario.params.clone()).unwrap();
+    params.learners.truncate(1);
+    scenario.params = serde_json::to_value(&params).unwrap();
+    prepare(&Paxos, &scenario).expect("a valid scope")
+}
+
+fn run(setup: &RunSetup<Paxos>, bounds: &Bounds, order: Order) -> Outcome {
+    check(&Paxos, setup, bounds, order, &mut |_| {}).expect("no harness error")
+}
+
+/// A clean tiny scope (3 acceptor-learners, 1 proposer, no faults) is exhausted with
+/// no violation, and its state count and depth are pinned: a change in how the model
+/// steps, fingerprints or enumerates shows up here. Depth-first visits the same states.
+#[test]
+fn tiny_paxos_scope_is_clean_with_a_pinned_state_count() {
+    let setup = paxos_setup(3, 1, &[]);
+    let bfs = run(&setup, &Bounds::default(), Order::Bfs);
+    assert!(bfs.found.is_none(), "{:?}", bfs.found);
+    assert!(bfs.stopped.is_none());
+    assert_eq!(bfs.depth_cut, 0, "the scope is exhausted");
+    assert_eq!((bfs.states, bfs.depth), (9_012, 19));
+    assert_eq!(
+        bfs.liveness_checked, 4,
+        "every drained end state had its liveness run"
+    );
+    let dfs = run(&setup, &Bounds::default(), Order::Dfs);
+    assert!(dfs.found.is_none());
+    assert_eq!(dfs.states, bfs.states);
+}
+
+/// A crash and a lost message are explored too, and correct Paxos stays safe under
+/// them (a small scope with a depth bound: the count is pinned, not a proof of all).
+#[test]
+fn correct_paxos_survives_a_crash_and_a_drop() {
+    let setup = paxos_setup(3, 1, &[]);
+    let bounds = Bounds {
+        crashes: 1,
+        drops: 1,
+        depth: 12,
+        ..Bounds::default()
+    };
+    let outcome = run(&setup, &bounds, Order::Bfs);
+    assert!(outcome.found.is_none(), "{:?}", outcome.found);
+    assert!(outcome.depth_cut > 0);
+    assert_eq!(outcome.states, 183_120);
+}
+
+/// A planted bug is found with its path, and the path is a scenario the fast lane
+/// replays to the same violation (turmoil refuses a script with a harness error).
+#[test]
+fn planted_bug_is_found_and_its_script_replays() {
+    let setup = one_learner_setup(&["ballots_not_unique"]);
+    let bounds = Bounds {
+        depth: 16,
+        ..Bounds::default()
+    };
+    let outcome = run(&setup, &bounds, Order::Dfs);
+    let found = outcome.found.expect("ballots_not_unique is found");
+    assert_eq!(found.violation.property, "agreement");
+    assert_eq!(found.steps.len(), found.depth);
+    assert_eq!(found.scenario.faults.script(), Some(found.steps.as_slice()));
+    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
+    let report = run_setup(&Paxos, &replayed, Lane::Fast);
+    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
+    assert!(
+        verdict.violations.iter().any(|v| v.property == "agreement"),
+        "{verdict:?}"
+    );
+    let again = run_setup(&Paxos, &replayed, Lane::Fast);
+    assert_eq!(again.history.digest(), report.history.digest());
+    let turmoil = run_setup(&Paxos, &replayed, Lane::Turmoil);
+    assert!(matches!(turmoil.end, crate::sim::RunEnd::HarnessError(_)));
+}
+
+/// A prefix whose breach the rest of the run heals is not reported: with one
+/// proposer, `learner_quorum_one_short` makes a learner learn a value before it is
+/// chosen, but the run goes on to choose it, so the judges (which read whole runs)
+/// find nothing, and neither may the model.
+#[test]
+fn a_breach_the_run_heals_is_not_reported() {
+    let outcome = run(
+        &paxos_setup(3, 1, &["learner_quorum_one_short"]),
+        &Bounds::default(),
+        Order::Bfs,
+    );
+    assert!(outcome.found.is_none(), "{:?}", outcome.found);
+    assert!(outcome.healed > 0);
+}
+
+/// A protocol whose core gives no fingerprint is refused with a clear error.
+#[test]
+fn a_core_without_fingerprint_is_refused() {
+    use crate::protocol::{BasicEvent, Context, Core, CoreInput, CoreOutput, Draft, NoLog};
+    #[derive(Clone)]
+    struct Plain;
+    impl Core for Plain {
+        type Msg = u8;
+        type State = u8;
+        type Event = BasicEvent;
+        type Timer = ();
+        type Entry = NoLog;
+        fn step(&mut self, _: &mut Context<'_>, _: CoreInput<Self>, _: &mut Vec<CoreOutput<Self>>) {
+        }
+    }
+    struct PlainProtocol;
+    impl Protocol for PlainProtocol {
+        type Core = Plain;
+        type Params = ();
+        fn name(&self) -> &'static str {
+            "plain"
+        }
+        fn draft(&self, _: &mut crate::rng::ChaCha8Rng) -> Draft<()> {
+            unreachable!()
+        }
+        fn core(&self, _: &RunSetup<Self>, _: crate::ids::NodeId) -> Plain {
+            Plain
+        }
+        fn deciders(&self, _: &RunSetup<Self>) -> Vec<crate::ids::NodeId> {
+            Vec::new()
+        }
+    }
+    let scenario = scope_scenario(&PlainProtocol, 2, 0, Vec::new());
+    let setup = prepare(&PlainProtocol, &scenario).unwrap();
+    let err = check(
+        &PlainProtocol,
+        &setup,
+        &Bounds::default(),
+        Order::Bfs,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(err.contains("Core::fingerprint"), "{err}");
+}
+
+/// The naive vote goes through the same contract: its rounds are timers, so a scope
+/// with timer firings explores it, and the model finds it unsafe.
+#[test]
+fn naive_vote_is_found_unsafe() {
+    let scenario = scope_scenario(&Naive, 1, 2, Vec::new());
+    let setup = prepare(&Naive, &scenario).unwrap();
+    let bounds = Bounds {
+        timeouts: 8,
+        depth: 24,
+        ..Bounds::default()
+    };
+    let outcome = check(&Naive, &setup, &bounds, Order::Dfs, &mut |_| {}).unwrap();
+    let found = outcome.found.expect("the naive vote is unsafe");
+    assert_eq!(found.violation.property, "agreement");
+    assert_eq!(found.depth, 13);
+}

@@ -1,0 +1,78 @@
+//! The exhaustive lane from the command line: `check-model` proves a small correct
+//! scope clean (exit 0, its state count printed), finds a planted bug (exit 1), saves
+//! the path as an ordinary corpus file, and `replay` of that file fails the same
+//! property in the fast lane.
+
+use crate::support::{gauntlet_out, TempDir};
+
+/// Correct Paxos, 3 acceptor-learners and one proposer, no faults: exhausted, clean,
+/// with the state count the unit test pins.
+#[test]
+fn check_model_proves_a_small_scope_clean() {
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--nodes",
+        "3",
+        "--proposals",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("bounds: drops 0, duplicates 0, crashes 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("9012 states, depth 19, every property held in this scope"),
+        "{out}"
+    );
+}
+
+/// A planted bug is found (exit 1), its path printed and saved; the saved file is a
+/// fast-lane corpus entry that `replay` fails with the same property (exit 1).
+#[test]
+fn check_model_counterexample_replays_and_fails_the_same_way() {
+    let failures = TempDir::new("model-failures");
+    let dir = failures.path();
+    // 3 acceptors, 2 proposers, one learner: where two ballots compete.
+    let scope = dir.join("scope.json");
+    std::fs::write(
+        &scope,
+        r#"{"seed": 1, "protocol": "paxos",
+            "cluster": {"nodes": [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}, {"id": 5}]},
+            "workload": [{"proposer": 4, "value": "Value_A", "at_ms": 0},
+                         {"proposer": 5, "value": "Value_B", "at_ms": 0}],
+            "liveness_bound_ms": 2000,
+            "params": {"acceptors": [1, 2, 3], "proposers": [4, 5], "learners": [1]}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--bug",
+        "ballots_not_unique",
+        "--scenario",
+        scope.to_str().unwrap(),
+        "--dfs",
+        "--depth",
+        "16",
+        "--failures-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("VIOLATION") && out.contains("agreement"),
+        "{out}"
+    );
+    let saved = out
+        .lines()
+        .find_map(|l| l.strip_prefix("saved: "))
+        .unwrap_or_else(|| panic!("no saved file:\n{out}"))
+        .to_string();
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("\"type\": \"script\""), "{text}");
+    assert!(text.contains("\"lane\": \"fast\""), "{text}");
+    let (code, out, err) = gauntlet_out(&["replay", &saved]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("agreement"), "{out}");
+}
