@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// `explore` through the binary, writing its JSON report; the report and exit code.
-fn campaign(dir: &Path, name: &str, extra: &[&str]) -> (i32, CampaignReport, String) {
+pub fn campaign(dir: &Path, name: &str, extra: &[&str]) -> (i32, CampaignReport, String) {
     let report = dir.join(format!("{name}.json"));
     let failures = dir.join(format!("{name}-failures"));
     let mut args = vec![

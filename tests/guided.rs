@@ -2,7 +2,7 @@
 //! number of workers, different from fresh draws, valid scenarios only, and a corpus
 //! that grows only on new coverage.
 
-use crate::support::{gauntlet_out, TempDir};
+use crate::support::TempDir;
 use gauntlet::explore::guided::{scenario_for, Guide, Origin, GENERATION_RUNS};
 use gauntlet::explore::report::CampaignReport;
 use gauntlet::explore::{campaign_scenario, Lane, ProtocolRef};
@@ -11,30 +11,13 @@ use std::sync::Arc;
 
 const PAXOS: ProtocolRef = &Paxos;
 
-/// A guided fast-lane campaign against a planted bug, through the binary: its report.
+/// A fast-lane campaign against a planted bug, every run played, through the binary:
+/// its report.
 fn campaign(dir: &std::path::Path, name: &str, extra: &[&str]) -> CampaignReport {
-    let report = dir.join(format!("{name}.json"));
-    let failures = dir.join(format!("{name}-failures"));
-    let mut args = vec![
-        "explore",
-        "--lane",
-        "fast",
-        "--no-shrink",
-        "--keep-going",
-        "--seed",
-        "3",
-        "--runs",
-        "400",
-        "--bug",
-        "proposer_adopts_first_value",
-        "--failures-dir",
-        failures.to_str().unwrap(),
-        "--report-json",
-        report.to_str().unwrap(),
-    ];
+    let mut args = vec!["--keep-going", "--seed", "3"];
+    args.extend_from_slice(&["--bug", "proposer_adopts_first_value"]);
     args.extend_from_slice(extra);
-    let (_, out, err) = gauntlet_out(&args);
-    CampaignReport::load(&report).unwrap_or_else(|e| panic!("{e}\n{out}{err}"))
+    crate::campaigns::campaign(dir, name, &args).1
 }
 
 fn failing_runs(r: &CampaignReport) -> Vec<(u64, String)> {

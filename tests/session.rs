@@ -161,14 +161,15 @@ impl SessionCore for Mirror {
     }
 }
 
+/// Every node but the primary: the ones that must reach the target.
+fn backups(ids: &[NodeId]) -> Vec<NodeId> {
+    ids.iter().copied().filter(|&p| p != PRIMARY).collect()
+}
+
 fn mirror(setup_ids: &[NodeId], id: NodeId) -> Mirror {
     Mirror {
         me: id,
-        backups: setup_ids
-            .iter()
-            .copied()
-            .filter(|&p| p != PRIMARY)
-            .collect(),
+        backups: backups(setup_ids),
         count: 0,
         decided: None,
     }
@@ -205,13 +206,7 @@ impl Protocol for OverSessions {
     }
 
     fn deciders(&self, setup: &RunSetup<Self>) -> Vec<NodeId> {
-        setup
-            .scenario
-            .cluster
-            .ids()
-            .into_iter()
-            .filter(|&p| p != PRIMARY)
-            .collect()
+        backups(&setup.scenario.cluster.ids())
     }
 
     fn message_kinds(&self) -> &'static [&'static str] {
@@ -307,13 +302,7 @@ impl Protocol for OverDatagrams {
     }
 
     fn deciders(&self, setup: &RunSetup<Self>) -> Vec<NodeId> {
-        setup
-            .scenario
-            .cluster
-            .ids()
-            .into_iter()
-            .filter(|&p| p != PRIMARY)
-            .collect()
+        backups(&setup.scenario.cluster.ids())
     }
 
     fn message_kinds(&self) -> &'static [&'static str] {
