@@ -16,6 +16,7 @@ mod fuzz_inputs;
 mod lab;
 mod log_core;
 mod naive;
+mod pbft;
 mod properties;
 mod real_mode;
 mod session;

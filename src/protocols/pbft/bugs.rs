@@ -19,9 +19,13 @@ pub enum Bug {
     /// The new view re-proposes nothing: the prepared certificates in the view changes
     /// are ignored, and the new primary orders pending requests from sequence 1.
     IgnoresCertificates,
-    /// A new view is sent and accepted with `f + 1` view changes instead of a quorum.
+    /// A new view is sent and accepted without counting its view changes: the new
+    /// primary sends it on its own view change alone. (With `f + 1` honest view changes
+    /// a new view would still meet every commit quorum: only a count below that can
+    /// lose a committed request without Byzantine replicas.)
     NewViewWithoutQuorum,
-    /// A vote repeated by one replica (a duplicated datagram) counts twice.
+    /// Votes and view changes are counted by message, not by sender: a duplicated
+    /// datagram counts twice toward a certificate or a new view.
     DuplicateVotes,
     /// The write of a new prepared certificate is not fsynced: a crash right after it
     /// forgets the certificate the commit it sent promised.
@@ -64,11 +68,11 @@ impl Bug {
             ),
             Bug::NewViewWithoutQuorum => (
                 "new_view_without_quorum",
-                "a new view rests on f + 1 view changes, not 2f + 1",
+                "a new view is sent and accepted without counting its view changes",
             ),
             Bug::DuplicateVotes => (
                 "duplicate_votes",
-                "a vote repeated by one replica counts twice",
+                "votes and view changes are counted by message, not by sender",
             ),
             Bug::PreparedNotPersisted => (
                 "prepared_not_persisted",

@@ -102,11 +102,11 @@ impl Config {
         }
     }
 
-    /// View changes a new view needs: a quorum (`f + 1` with the planted bug
-    /// `new_view_without_quorum`).
+    /// View changes a new view needs: a quorum (one, the primary's own, with the
+    /// planted bug `new_view_without_quorum`, which never counts them).
     pub fn new_view_quorum(&self) -> usize {
         if self.bugs.has(Bug::NewViewWithoutQuorum) {
-            self.f() + 1
+            1
         } else {
             self.quorum()
         }
@@ -192,8 +192,9 @@ impl Config {
     /// replicas and re-proposes what they say.
     fn valid_new_view(&self, nv: &NewView) -> bool {
         let senders: BTreeSet<NodeId> = nv.view_changes.iter().map(|vc| vc.from).collect();
-        senders.len() == nv.view_changes.len()
-            && senders.len() >= self.new_view_quorum()
+        let distinct = senders.len() == nv.view_changes.len();
+        (distinct || self.bugs.has(Bug::DuplicateVotes))
+            && nv.view_changes.len() >= self.new_view_quorum()
             && nv
                 .view_changes
                 .iter()
@@ -344,7 +345,7 @@ pub struct Replica {
     /// The current view's sequence number of each request pre-prepared in it.
     assigned: BTreeMap<Value, u64>,
     next_seq: u64,
-    view_changes: BTreeMap<u64, BTreeMap<NodeId, ViewChange>>,
+    view_changes: BTreeMap<u64, Vec<ViewChange>>,
     new_view: Option<NewView>,
     /// Pre-prepares for a view not installed yet, replayed when it is.
     early: Vec<(NodeId, Msg)>,
@@ -858,11 +859,22 @@ impl Replica {
             prepared,
             sig,
         };
-        self.view_changes
-            .entry(view)
-            .or_default()
-            .insert(self.id, vc.clone());
+        self.keep_view_change(vc.clone());
         self.broadcast(Msg::ViewChange(vc));
+    }
+
+    /// Keep a view change for its view: one per sender (the latest), or every copy
+    /// with the planted bug `duplicate_votes`, which counts messages, not senders.
+    fn keep_view_change(&mut self, vc: ViewChange) {
+        let dup = self.dup();
+        let list = self.view_changes.entry(vc.view).or_default();
+        match list.iter_mut().find(|kept| kept.from == vc.from) {
+            Some(kept) if !dup => *kept = vc,
+            _ => {
+                list.push(vc);
+                list.sort_by_key(|kept| kept.from);
+            }
+        }
     }
 
     fn on_view_change(&mut self, from: NodeId, vc: ViewChange) {
@@ -880,15 +892,12 @@ impl Replica {
         if vc.view > view + VIEWS_AHEAD_MAX {
             return;
         }
-        self.view_changes
-            .entry(vc.view)
-            .or_default()
-            .insert(from, vc);
+        self.keep_view_change(vc);
         // f + 1 replicas want higher views: join the smallest of them.
         let mut senders: BTreeSet<NodeId> = BTreeSet::new();
         let mut smallest = None;
         for (&v, vcs) in self.view_changes.range(view + 1..) {
-            for &n in vcs.keys() {
+            for n in vcs.iter().map(|vc| vc.from) {
                 if n != self.id {
                     senders.insert(n);
                     smallest = smallest.or(Some(v));
@@ -919,9 +928,14 @@ impl Replica {
             return;
         }
         // Its own first, then by id.
-        let mut chosen: Vec<ViewChange> = vcs.get(&self.id).cloned().into_iter().collect();
+        let mut chosen: Vec<ViewChange> = vcs
+            .iter()
+            .find(|vc| vc.from == self.id)
+            .cloned()
+            .into_iter()
+            .collect();
         chosen.extend(
-            vcs.values()
+            vcs.iter()
                 .filter(|vc| vc.from != self.id)
                 .take(need - chosen.len())
                 .cloned(),

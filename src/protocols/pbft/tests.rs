@@ -143,7 +143,7 @@ fn quorums_are_two_f_plus_one() {
     let c = config(4, &[], &[Bug::Quorum2f]);
     assert_eq!(c.quorum(), 2);
     let c = config(7, &[], &[Bug::NewViewWithoutQuorum]);
-    assert_eq!((c.quorum(), c.new_view_quorum()), (5, 3));
+    assert_eq!((c.quorum(), c.new_view_quorum()), (5, 1));
 }
 
 /// The digest binds view, sequence number and request; `digest_not_bound` binds the
