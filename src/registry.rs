@@ -5,6 +5,7 @@
 use crate::explore::ProtocolRef;
 use crate::protocols::naive::Naive;
 use crate::protocols::paxos::Paxos;
+use crate::protocols::pbft::Pbft;
 use crate::scenario::is_protocol_name;
 
 /// A list of protocols, each under its own name.
@@ -35,9 +36,9 @@ impl Registry {
         Ok(Registry { protocols })
     }
 
-    /// The protocols built into gauntlet: Paxos (the default) and the naive vote.
+    /// The protocols built into gauntlet: Paxos (the default), the naive vote and PBFT.
     pub fn builtin() -> Self {
-        Registry::new(vec![&Paxos, &Naive]).expect("the built-in names are valid")
+        Registry::new(vec![&Paxos, &Naive, &Pbft]).expect("the built-in names are valid")
     }
 
     /// The protocol named `name`.

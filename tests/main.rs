@@ -18,6 +18,7 @@ mod lab;
 mod log_core;
 mod model;
 mod naive;
+mod pbft;
 mod properties;
 mod real_mode;
 mod session;

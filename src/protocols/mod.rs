@@ -4,3 +4,4 @@
 
 pub mod naive;
 pub mod paxos;
+pub mod pbft;

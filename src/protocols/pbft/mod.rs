@@ -1,0 +1,234 @@
+//! PBFT (Castro and Liskov, "Practical Byzantine Fault Tolerance", OSDI 1999) through
+//! the contract: `n` replicas tolerate `f = (n - 1) / 3` faulty ones. Clients' requests
+//! (the scenario's workload: each client asks one replica, its proxy, which forwards the
+//! request to every replica and counts `f + 1` matching replies) are ordered by the
+//! view's primary with pre-prepare, prepare and commit quorums of `2f + 1`, executed in
+//! order, and survive view changes through prepared certificates and new views.
+//!
+//! - [`replica`]: the core (normal case, view change with growing timeouts,
+//!   catch-up, durable state).
+//! - [`msg`]: the messages, digests and the simulation's signature scheme (its module
+//!   docs say exactly what is trusted and why that keeps "nothing a faulty node does
+//!   can produce an honest node's signature").
+//! - [`bugs`]: the planted bugs.
+//! - [`check`]: PBFT's own judges; the log shape's generic judges come first.
+//!
+//! The decision shape is a log: a replica's `k`-th executed request is its slot `k`.
+
+pub mod bugs;
+pub mod check;
+pub mod msg;
+pub mod replica;
+#[cfg(test)]
+mod tests;
+
+pub use replica::{Config, PbftEvent, PbftState, Replica, Timer, Timing};
+
+use crate::history::{Event, EventKind};
+use crate::ids::NodeId;
+use crate::protocol::{Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
+use crate::rng::Draw;
+use crate::scenario::{Cluster, Proposal, Scenario, ScenarioError};
+use crate::value::Value;
+use bugs::{Bug, Bugs};
+use msg::Keys;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// PBFT, as a protocol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pbft;
+
+impl Pbft {
+    /// The protocol's name in scenarios and on the command line.
+    pub const NAME: &'static str = "pbft";
+}
+
+/// PBFT's section of a scenario: its timing. Every node is a replica.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PbftParams {
+    #[serde(default)]
+    pub timing: Timing,
+}
+
+/// The smallest cluster: `3f + 1` with `f = 1`.
+pub const REPLICAS_MIN: usize = 4;
+/// The longest timeout or period a scenario may set.
+pub const TIMING_MS_MAX: u64 = 10_000;
+
+impl Protocol for Pbft {
+    type Core = Replica;
+    type Params = PbftParams;
+
+    fn name(&self) -> &'static str {
+        Pbft::NAME
+    }
+
+    /// `n = 3f + 1` replicas (4 most often, then 7 and 10), each with a client
+    /// request half the time (at least one), in a burst or spread over the first half
+    /// of the horizon; the first view-change timeout drawn from 15, 30 or 60 ms.
+    fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<PbftParams> {
+        let n = [4u16, 4, 4, 4, 7, 7, 10][rng.between(0, 6) as usize];
+        let cluster = Cluster::of_size(n);
+        let horizon_ms = rng.between(200, 1_500);
+        let burst_at_ms = rng
+            .chance(0.4)
+            .then(|| [0, rng.between(0, horizon_ms / 2)][rng.between(0, 1) as usize]);
+        let mut workload = Vec::new();
+        for id in cluster.ids() {
+            // Half the replicas have a client; the last one does if no other has.
+            let last_chance = id == NodeId(n) && workload.is_empty();
+            if !rng.chance(0.5) && !last_chance {
+                continue;
+            }
+            let at_ms = match burst_at_ms {
+                Some(at_ms) => at_ms + rng.between(0, 5),
+                None if rng.chance(0.3) => 0,
+                None => rng.between(0, horizon_ms / 2),
+            };
+            workload.push(Proposal {
+                proposer: id,
+                value: Value::new(format!("Req_{id}")),
+                at_ms,
+            });
+        }
+        let timing = Timing {
+            view_timeout_ms: [15, 30, 60][rng.between(0, 2) as usize],
+            ..Timing::default()
+        };
+        Draft {
+            cluster,
+            workload,
+            params: PbftParams { timing },
+            horizon_ms,
+            liveness_bound_ms: 10_000,
+        }
+    }
+
+    fn nodes_min(&self) -> usize {
+        REPLICAS_MIN
+    }
+
+    /// Timing in `1..=10,000` ms; requests unique (a request is its own identity: the
+    /// same value twice would be one request), at most one per replica.
+    fn check_params(&self, params: &PbftParams, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let t = &params.timing;
+        for (field, ms) in [
+            ("view_timeout_ms", t.view_timeout_ms),
+            ("status_ms", t.status_ms),
+            ("retry_ms", t.retry_ms),
+        ] {
+            if ms == 0 || ms > TIMING_MS_MAX {
+                return Err(ScenarioError::new(
+                    format!("params.timing.{field}"),
+                    format!("{ms} is not in 1..={TIMING_MS_MAX}"),
+                ));
+            }
+        }
+        for (i, p) in scenario.workload.iter().enumerate() {
+            let earlier = &scenario.workload[..i];
+            if earlier.iter().any(|q| q.value == p.value) {
+                return Err(ScenarioError::new(
+                    format!("workload[{i}].value"),
+                    format!("{} is requested twice; a PBFT request is unique", p.value),
+                ));
+            }
+            if earlier.iter().any(|q| q.proposer == p.proposer) {
+                return Err(ScenarioError::new(
+                    format!("workload[{i}].proposer"),
+                    format!("{} has a request already; one per replica", p.proposer),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn core(&self, setup: &RunSetup<Pbft>, id: NodeId) -> Replica {
+        let bugs = Bugs(
+            Bug::ALL
+                .into_iter()
+                .filter(|b| setup.has_bug(b.planted().name))
+                .collect(),
+        );
+        let requests: BTreeMap<Value, NodeId> = setup
+            .scenario
+            .workload
+            .iter()
+            .map(|p| (p.value.clone(), p.proposer))
+            .collect();
+        let config = Config {
+            members: setup.scenario.cluster.ids(),
+            keys: Keys::new(setup.scenario.seed),
+            timing: setup.params.timing.clone(),
+            requests,
+            bugs,
+        };
+        Replica::new(id, Arc::new(config))
+    }
+
+    /// Every replica executes every request.
+    fn deciders(&self, setup: &RunSetup<Pbft>) -> Vec<NodeId> {
+        setup.scenario.cluster.ids()
+    }
+
+    fn message_kinds(&self) -> &'static [&'static str] {
+        &msg::KINDS
+    }
+
+    fn bugs(&self) -> &'static [PlantedBug] {
+        &bugs::BUGS
+    }
+
+    fn settle(&self, setup: &RunSetup<Pbft>) -> Box<dyn Settle<Replica>> {
+        Box::new(AllExecuted {
+            deciders: self.deciders(setup).into_iter().collect(),
+            ..AllExecuted::default()
+        })
+    }
+
+    fn properties(&self) -> Vec<Judge<Pbft>> {
+        check::judges()
+    }
+}
+
+/// Settled once every decider executed every request a client submitted.
+#[derive(Debug, Default)]
+pub struct AllExecuted {
+    deciders: BTreeSet<NodeId>,
+    submitted: BTreeSet<Value>,
+    executed: BTreeSet<(NodeId, Value)>,
+    scanned: usize,
+}
+
+impl Settle<Replica> for AllExecuted {
+    fn observe(&mut self, events: &[Event<Replica>]) {
+        for e in &events[self.scanned.min(events.len())..] {
+            let Some(node) = e.node else { continue };
+            match &e.kind {
+                EventKind::ClientRequest { value } => {
+                    self.submitted.insert(value.clone());
+                }
+                EventKind::Protocol(PbftEvent::Executed { request, .. }) => {
+                    self.executed.insert((node, request.clone()));
+                }
+                _ => {}
+            }
+        }
+        self.scanned = events.len();
+    }
+
+    fn settled(&self) -> bool {
+        self.deciders.iter().all(|&n| {
+            self.submitted
+                .iter()
+                .all(|r| self.executed.contains(&(n, r.clone())))
+        })
+    }
+
+    fn reason(&self) -> &'static str {
+        "every replica executed every request"
+    }
+}

@@ -1,0 +1,527 @@
+//! PBFT's rules on the bare core (a tiny in-test network that delivers what the
+//! replicas send, in order, and fires timers when told), its judges on hand-made
+//! histories, and its scenarios in both lanes.
+
+use super::bugs::{Bug, Bugs};
+use super::check::{commit_agreement, reply_holds};
+use super::msg::{digest, Certificate, Keys, Msg, NewView, Signed, ViewChange, Vote};
+use super::*;
+use crate::check::judge;
+use crate::fault::{generate_scenario, FaultSchedule};
+use crate::history::History;
+use crate::protocol::{prepare, Core, CoreInput, CoreOutput};
+use crate::sim::{run_setup, Lane, RunEnd};
+use std::collections::VecDeque;
+
+fn n(i: u16) -> NodeId {
+    NodeId(i)
+}
+
+fn v(s: &str) -> Value {
+    Value::new(s)
+}
+
+fn config(count: u16, requests: &[(&str, u16)], bugs: &[Bug]) -> Arc<Config> {
+    Arc::new(Config {
+        members: (1..=count).map(NodeId).collect(),
+        keys: Keys::new(7),
+        timing: Timing::default(),
+        requests: requests.iter().map(|&(r, p)| (v(r), n(p))).collect(),
+        bugs: Bugs(bugs.iter().copied().collect()),
+    })
+}
+
+/// A cluster of bare replicas and the datagrams between them, delivered in send order.
+struct Net {
+    replicas: Vec<Replica>,
+    queue: VecDeque<(NodeId, NodeId, Msg)>,
+    /// Replicas whose datagrams (to and from) are lost.
+    down: BTreeSet<NodeId>,
+    /// Each replica's view timers still waiting, newest last.
+    timers: BTreeMap<NodeId, Vec<Timer>>,
+    events: Vec<(NodeId, PbftEvent)>,
+    persisted: BTreeMap<NodeId, PbftState>,
+}
+
+impl Net {
+    fn new(config: Arc<Config>) -> Net {
+        let mut net = Net {
+            replicas: config
+                .members
+                .iter()
+                .map(|&id| Replica::new(id, Arc::clone(&config)))
+                .collect(),
+            queue: VecDeque::new(),
+            down: BTreeSet::new(),
+            timers: BTreeMap::new(),
+            events: Vec::new(),
+            persisted: BTreeMap::new(),
+        };
+        for i in 0..net.replicas.len() {
+            net.input(n(i as u16 + 1), CoreInput::start(None));
+        }
+        net
+    }
+
+    fn input(&mut self, id: NodeId, input: CoreInput<Replica>) {
+        let mut out = Vec::new();
+        let mut rng = crate::rng::stream_rng(0, crate::rng::Stream::Scenario);
+        let mut cx = crate::protocol::Context {
+            now_ms: 0,
+            rng: &mut rng,
+        };
+        self.replicas[id.0 as usize - 1].step(&mut cx, input, &mut out);
+        for o in out {
+            match o {
+                CoreOutput::Send { to, msg } => {
+                    if !self.down.contains(&id) && !self.down.contains(&to) {
+                        self.queue.push_back((id, to, msg));
+                    }
+                }
+                CoreOutput::Persist(s) | CoreOutput::PersistUnsynced(s) => {
+                    self.persisted.insert(id, s);
+                }
+                CoreOutput::SetTimer { timer, .. } => {
+                    if matches!(timer, Timer::View { .. }) {
+                        self.timers.entry(id).or_default().push(timer);
+                    }
+                }
+                CoreOutput::Event(e) => self.events.push((id, e)),
+                _ => unreachable!("PBFT keeps no log"),
+            }
+        }
+    }
+
+    /// Deliver every datagram, including those sent while delivering.
+    fn settle(&mut self) {
+        let mut delivered = 0;
+        while let Some((from, to, msg)) = self.queue.pop_front() {
+            delivered += 1;
+            assert!(delivered < 100_000, "the cluster never quiets");
+            if !self.down.contains(&to) {
+                self.input(to, CoreInput::Receive { from, msg });
+            }
+        }
+    }
+
+    /// Fire the newest view timer of every replica that is up.
+    fn fire_view_timers(&mut self) {
+        let ids: Vec<NodeId> = self.timers.keys().copied().collect();
+        for id in ids {
+            if self.down.contains(&id) {
+                continue;
+            }
+            if let Some(timer) = self.timers.get_mut(&id).and_then(|t| t.pop()) {
+                self.input(id, CoreInput::TimerFired { timer });
+            }
+        }
+    }
+
+    fn executed(&self, id: u16) -> Vec<Value> {
+        self.replicas[id as usize - 1]
+            .state()
+            .executed
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    fn count(&self, f: impl Fn(&PbftEvent) -> bool) -> usize {
+        self.events.iter().filter(|(_, e)| f(e)).count()
+    }
+}
+
+/// Quorums are 2f + 1 for n = 3f + 1 (3, 5, 7 for 4, 7, 10 replicas), large enough for
+/// f + 1 in common otherwise (4 of 5), and one short with `quorum_2f`.
+#[test]
+fn quorums_are_two_f_plus_one() {
+    for (count, f, q) in [(4, 1, 3), (7, 2, 5), (10, 3, 7), (5, 1, 4), (6, 1, 4)] {
+        let c = config(count, &[], &[]);
+        assert_eq!((c.f(), c.quorum()), (f, q), "n = {count}");
+        assert_eq!(c.new_view_quorum(), q);
+    }
+    let c = config(4, &[], &[Bug::Quorum2f]);
+    assert_eq!(c.quorum(), 2);
+    let c = config(7, &[], &[Bug::NewViewWithoutQuorum]);
+    assert_eq!((c.quorum(), c.new_view_quorum()), (5, 1));
+}
+
+/// The digest binds view, sequence number and request; `digest_not_bound` binds the
+/// request only. A signature verifies for its signer and fields only.
+#[test]
+fn digests_bind_and_signatures_belong_to_their_signer() {
+    let a = Some(v("A"));
+    let d = digest(0, 1, &a, true);
+    assert_ne!(d, digest(1, 1, &a, true));
+    assert_ne!(d, digest(0, 2, &a, true));
+    assert_ne!(d, digest(0, 1, &Some(v("B")), true));
+    assert_ne!(d, digest(0, 1, &None, true));
+    assert_eq!(digest(0, 1, &a, false), digest(5, 9, &a, false));
+    let keys = Keys::new(3);
+    let what = Signed::Prepare {
+        view: 0,
+        seq: 1,
+        digest: d,
+    };
+    let sig = keys.sign(n(2), what);
+    assert!(keys.verify(Vote { node: n(2), sig }, what));
+    assert!(!keys.verify(Vote { node: n(3), sig }, what));
+    let other = Signed::Commit {
+        view: 0,
+        seq: 1,
+        digest: d,
+    };
+    assert!(!keys.verify(Vote { node: n(2), sig }, other));
+    assert!(!Keys::new(4).verify(Vote { node: n(2), sig }, what));
+}
+
+/// Normal case: a request asked at a backup reaches the primary, is ordered, prepared,
+/// committed and executed by all four replicas as slot 0, and the proxy is answered
+/// at sequence number 1; each replica persisted what it executed.
+#[test]
+fn normal_case_executes_everywhere_and_answers() {
+    let mut net = Net::new(config(4, &[("A", 3), ("B", 2)], &[]));
+    net.input(n(3), CoreInput::ClientRequest { value: v("A") });
+    net.settle();
+    net.input(n(2), CoreInput::ClientRequest { value: v("B") });
+    net.settle();
+    for id in 1..=4 {
+        assert_eq!(net.executed(id), vec![v("A"), v("B")], "n{id}");
+        assert_eq!(net.persisted[&n(id)].executed.len(), 2);
+    }
+    let answered: Vec<(NodeId, u64)> = net
+        .events
+        .iter()
+        .filter_map(|(id, e)| match e {
+            PbftEvent::Answered { seq, .. } => Some((*id, *seq)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, vec![(n(3), 1), (n(2), 2)]);
+    assert_eq!(
+        net.count(|e| matches!(e, PbftEvent::ViewChangeStarted { .. })),
+        0
+    );
+}
+
+/// A request a replica does not know as a client's (unsigned) is ignored.
+#[test]
+fn unsigned_requests_are_ignored() {
+    let mut net = Net::new(config(4, &[("A", 1)], &[]));
+    net.input(n(2), CoreInput::ClientRequest { value: v("Forged") });
+    net.settle();
+    assert!(net.executed(1).is_empty() && net.executed(2).is_empty());
+}
+
+/// The primary is down: the backups' timers fire, they change to view 1, its primary
+/// (n2) sends a new view and orders the request, and the three live replicas execute it.
+#[test]
+fn view_change_replaces_a_dead_primary() {
+    let mut net = Net::new(config(4, &[("A", 3)], &[]));
+    net.down.insert(n(1));
+    net.input(n(3), CoreInput::ClientRequest { value: v("A") });
+    net.settle();
+    assert!(net.executed(3).is_empty());
+    net.fire_view_timers();
+    net.settle();
+    for id in 2..=4 {
+        assert_eq!(net.executed(id), vec![v("A")], "n{id}");
+        assert_eq!(net.replicas[id as usize - 1].state().view, 1);
+    }
+    assert_eq!(
+        net.count(|e| matches!(e, PbftEvent::NewViewInstalled { view: 1 })),
+        3
+    );
+}
+
+/// A request prepared in view 0 (the commits are lost) is carried by view 1's new view
+/// at the same sequence number and committed there.
+#[test]
+fn prepared_request_survives_the_view_change() {
+    let mut net = Net::new(config(4, &[("A", 1)], &[]));
+    net.input(n(1), CoreInput::ClientRequest { value: v("A") });
+    // Deliver pre-prepares and prepares; drop every commit.
+    while let Some((from, to, msg)) = net.queue.pop_front() {
+        if !matches!(msg, Msg::Commit { .. }) {
+            net.input(to, CoreInput::Receive { from, msg });
+        }
+    }
+    assert!(net
+        .replicas
+        .iter()
+        .all(|r| r.state().log[&1].prepared.is_some()));
+    assert!(net.executed(1).is_empty());
+    net.fire_view_timers();
+    net.settle();
+    for id in 1..=4 {
+        assert_eq!(net.executed(id), vec![v("A")], "n{id}");
+    }
+    assert!(
+        net.count(|e| matches!(
+            e,
+            PbftEvent::Carried {
+                view: 1,
+                seq: 1,
+                ..
+            }
+        )) > 0
+    );
+    assert!(
+        net.count(|e| matches!(
+            e,
+            PbftEvent::Committed {
+                view: 1,
+                seq: 1,
+                ..
+            }
+        )) > 0
+    );
+}
+
+fn cert(c: &Config, view: u64, seq: u64, request: Option<&str>, signers: &[u16]) -> Certificate {
+    let request = request.map(v);
+    let d = digest(view, seq, &request, true);
+    Certificate {
+        view,
+        seq,
+        request,
+        votes: signers
+            .iter()
+            .map(|&s| Vote {
+                node: n(s),
+                sig: c.keys.sign(
+                    n(s),
+                    Signed::Prepare {
+                        view,
+                        seq,
+                        digest: d,
+                    },
+                ),
+            })
+            .collect(),
+    }
+}
+
+fn vc(c: &Config, view: u64, from: u16, prepared: Vec<Certificate>) -> ViewChange {
+    let sig = c.keys.sign(n(from), ViewChange::signed(view, &prepared));
+    ViewChange {
+        view,
+        from: n(from),
+        prepared,
+        sig,
+    }
+}
+
+/// A new view re-proposes, per sequence number, the request of the highest-view
+/// certificate, null in a gap, nothing past the highest; `ignores_certificates`
+/// re-proposes nothing.
+#[test]
+fn new_view_takes_the_highest_certificate() {
+    let c = config(4, &[("A", 1), ("B", 2)], &[]);
+    let vcs = vec![
+        vc(&c, 3, 1, vec![cert(&c, 0, 1, Some("A"), &[1, 2, 3])]),
+        vc(
+            &c,
+            3,
+            2,
+            vec![
+                cert(&c, 2, 1, Some("B"), &[1, 2, 3]),
+                cert(&c, 1, 3, Some("A"), &[2, 3, 4]),
+            ],
+        ),
+        vc(&c, 3, 3, vec![]),
+    ];
+    assert_eq!(c.proposals(&vcs), vec![Some(v("B")), None, Some(v("A"))]);
+    let buggy = config(4, &[("A", 1), ("B", 2)], &[Bug::IgnoresCertificates]);
+    assert!(buggy.proposals(&vcs).is_empty());
+}
+
+/// A backup installs a new view only with a quorum of valid view changes and the
+/// proposals they imply: too few, a forged certificate (signers short of a quorum),
+/// or other proposals are refused.
+#[test]
+fn bad_new_views_are_refused() {
+    let c = config(4, &[("A", 1)], &[]);
+    let good = vec![
+        vc(&c, 1, 1, vec![]),
+        vc(&c, 1, 2, vec![]),
+        vc(&c, 1, 3, vec![]),
+    ];
+    let install = |nv: NewView| {
+        let mut r = Replica::new(n(4), Arc::clone(&c));
+        let mut out = Vec::new();
+        let mut rng = crate::rng::stream_rng(0, crate::rng::Stream::Scenario);
+        let mut cx = crate::protocol::Context {
+            now_ms: 0,
+            rng: &mut rng,
+        };
+        r.step(&mut cx, CoreInput::start(None), &mut out);
+        r.step(
+            &mut cx,
+            CoreInput::Receive {
+                from: n(2),
+                msg: Msg::NewView(nv),
+            },
+            &mut out,
+        );
+        (r.state().view, r.state().installed)
+    };
+    let nv = |vcs: Vec<ViewChange>, proposals: Vec<Option<Value>>| NewView {
+        view: 1,
+        view_changes: vcs,
+        proposals,
+    };
+    assert_eq!(install(nv(good.clone(), vec![])), (1, true));
+    assert_eq!(install(nv(good[..2].to_vec(), vec![])), (0, true));
+    assert_eq!(install(nv(good.clone(), vec![Some(v("A"))])), (0, true));
+    let forged = vec![
+        vc(&c, 1, 1, vec![cert(&c, 0, 1, Some("A"), &[1, 2])]),
+        good[1].clone(),
+        good[2].clone(),
+    ];
+    assert_eq!(install(nv(forged, vec![Some(v("A"))])), (0, true));
+    let mut tampered = good.clone();
+    tampered[0]
+        .prepared
+        .push(cert(&c, 0, 1, Some("A"), &[1, 2, 3]));
+    assert_eq!(install(nv(tampered, vec![Some(v("A"))])), (0, true));
+}
+
+/// With `timer_never_grows` the view timeout stays at its base; without, it doubles
+/// with each view change in a row.
+#[test]
+fn view_timeout_doubles_unless_the_bug() {
+    for (bugs, expect) in [
+        (vec![], vec![40, 80, 160]),
+        (vec![Bug::TimerNeverGrows], vec![40, 40, 40]),
+    ] {
+        let mut r = Replica::new(n(2), config(4, &[("A", 2)], &bugs));
+        let mut rng = crate::rng::stream_rng(0, crate::rng::Stream::Scenario);
+        let mut cx = crate::protocol::Context {
+            now_ms: 0,
+            rng: &mut rng,
+        };
+        let mut out = Vec::new();
+        r.step(&mut cx, CoreInput::start(None), &mut out);
+        r.step(
+            &mut cx,
+            CoreInput::ClientRequest { value: v("A") },
+            &mut out,
+        );
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let (timer, ms) = out
+                .iter()
+                .rev()
+                .find_map(|o| match o {
+                    CoreOutput::SetTimer {
+                        timer: t @ Timer::View { .. },
+                        delay_ms_min,
+                        ..
+                    } => Some((*t, *delay_ms_min)),
+                    _ => None,
+                })
+                .expect("a view timer");
+            seen.push(ms);
+            out.clear();
+            r.step(&mut cx, CoreInput::TimerFired { timer }, &mut out);
+        }
+        assert_eq!(seen, expect, "{bugs:?}");
+    }
+}
+
+fn committed(seq: u64, request: Option<&str>) -> EventKind<Replica> {
+    EventKind::Protocol(PbftEvent::Committed {
+        view: 0,
+        seq,
+        request: request.map(v),
+    })
+}
+
+/// commit_agreement fires on two honest commits of different requests at one sequence
+/// number (witnessed by both) and not on equal ones; reply_holds fires when a proxy
+/// was answered a request that a replica then commits otherwise at that number.
+#[test]
+fn pbft_judges_fire() {
+    let mut h: History<Replica> = History::default();
+    h.push(1, Some(n(1)), committed(1, Some("A")));
+    h.push(2, Some(n(2)), committed(1, Some("A")));
+    let none = BTreeSet::new();
+    assert!(commit_agreement(&h, &none).is_empty());
+    h.push(
+        3,
+        Some(n(4)),
+        EventKind::Protocol(PbftEvent::Answered {
+            seq: 2,
+            request: v("B"),
+        }),
+    );
+    h.push(4, Some(n(3)), committed(1, None));
+    h.push(5, Some(n(3)), committed(2, Some("C")));
+    let broken = commit_agreement(&h, &none);
+    assert_eq!(broken.len(), 1);
+    assert_eq!(broken[0].witness, vec![0, 3]);
+    let wrong = reply_holds(&h, &none);
+    assert_eq!(wrong.len(), 1);
+    assert_eq!(wrong[0].witness, vec![2, 4]);
+    // A Byzantine replica's commits are not judged.
+    let byz: BTreeSet<NodeId> = [n(3)].into_iter().collect();
+    assert!(commit_agreement(&h, &byz).is_empty() && reply_holds(&h, &byz).is_empty());
+}
+
+/// A scenario with a request asked twice, or two requests at one replica, or a zero
+/// timeout, is refused with the field named.
+#[test]
+fn bad_params_name_the_field() {
+    let base = generate_scenario(&Pbft, 3);
+    let mut twice = base.clone();
+    let mut p = twice.workload[0].clone();
+    p.proposer = twice.cluster.ids()[0];
+    if twice.workload[0].proposer == p.proposer {
+        p.proposer = twice.cluster.ids()[1];
+    }
+    twice.workload.push(p);
+    let field = |s: &Scenario| prepare(&Pbft, s).err().map(|e| e.field);
+    assert_eq!(
+        field(&twice),
+        Some(format!("workload[{}].value", twice.workload.len() - 1))
+    );
+    let mut zero = base.clone();
+    zero.params =
+        serde_json::json!({"timing": {"view_timeout_ms": 0, "status_ms": 100, "retry_ms": 200}});
+    assert_eq!(
+        field(&zero),
+        Some("params.timing.view_timeout_ms".to_string())
+    );
+    assert_eq!(field(&base), None);
+}
+
+/// On a quiet network, generated clusters of 4, 7 and 10 replicas settle in both lanes
+/// with every property holding, every replica executing every request, and the two
+/// lanes' traces equal.
+#[test]
+fn quiet_runs_settle_alike_in_both_lanes() {
+    let mut sizes = BTreeSet::new();
+    for seed in 0..24 {
+        let scenario = Scenario {
+            faults: FaultSchedule::default(),
+            ..generate_scenario(&Pbft, seed)
+        };
+        sizes.insert(scenario.cluster.len());
+        let setup = prepare(&Pbft, &scenario).expect("valid");
+        let mut digests = Vec::new();
+        for lane in [Lane::Fast, Lane::Turmoil] {
+            let report = run_setup(&Pbft, &setup, lane);
+            assert_eq!(report.end, RunEnd::Settled, "seed {seed} {lane:?}");
+            let verdict = judge(&Pbft, &setup, &report.history);
+            assert!(
+                verdict.is_ok(),
+                "seed {seed} {lane:?}: {:?}",
+                verdict.violations
+            );
+            digests.push(report.history.digest());
+        }
+        assert_eq!(digests[0], digests[1], "seed {seed}: the lanes differ");
+    }
+    assert_eq!(sizes, [4, 7, 10].into_iter().collect());
+}
