@@ -26,6 +26,7 @@ fn campaign(bugs: Vec<String>, seed: u64, runs: u64) -> CampaignConfig {
         stop_rule: gauntlet::explore::StopRule::KeepGoing {
             saved_bytes_max: u64::MAX,
         },
+        guided: false,
     }
 }
 
