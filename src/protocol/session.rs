@@ -714,3 +714,214 @@ impl<C: SessionCore> Core for Sessions<C> {
 /// The message kind of every session handshake, ack and reset: list it in
 /// `Protocol::message_kinds` beside the core's own kinds.
 pub const SESSION_KIND: &str = "session";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{BasicEvent, NoLog};
+    use crate::rng::{stream_rng, Stream};
+
+    /// A core that echoes every message it receives back to its sender and notes
+    /// every link change.
+    #[derive(Debug, Clone)]
+    struct Echo;
+
+    impl Core for Echo {
+        type Msg = String;
+        type State = String;
+        type Event = BasicEvent;
+        type Timer = ();
+        type Entry = NoLog;
+
+        fn step(
+            &mut self,
+            _cx: &mut Context<'_>,
+            input: CoreInput<Self>,
+            out: &mut Vec<CoreOutput<Self>>,
+        ) {
+            if let CoreInput::Receive { from, msg } = input {
+                out.push(CoreOutput::Send { to: from, msg });
+            }
+        }
+    }
+
+    impl SessionCore for Echo {
+        fn link_changed(
+            &mut self,
+            _cx: &mut Context<'_>,
+            peer: NodeId,
+            up: bool,
+            out: &mut Vec<CoreOutput<Self>>,
+        ) {
+            out.push(CoreOutput::Event(BasicEvent::Note(format!(
+                "{peer} up {up}"
+            ))));
+        }
+    }
+
+    type S = Sessions<Echo>;
+
+    fn step(node: &mut S, input: CoreInput<S>) -> Vec<CoreOutput<S>> {
+        let mut rng = stream_rng(1, Stream::Scenario);
+        let mut cx = Context {
+            now_ms: 0,
+            rng: &mut rng,
+        };
+        let mut out = Vec::new();
+        node.step(&mut cx, input, &mut out);
+        out
+    }
+
+    fn sent(out: &[CoreOutput<S>]) -> Vec<(NodeId, SessionMsg<String>)> {
+        out.iter()
+            .filter_map(|o| match o {
+                CoreOutput::Send { to, msg } => Some((*to, msg.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn noted(out: &[CoreOutput<S>]) -> Vec<String> {
+        out.iter()
+            .filter_map(|o| match o {
+                CoreOutput::Event(SessionEvent::Inner(BasicEvent::Note(n))) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every message round-trips through the codec, and no byte string makes the
+    /// decoder panic: cut, extended or arbitrary input is an error.
+    #[test]
+    fn codec_round_trips_and_refuses_garbage() {
+        let msgs = vec![
+            SessionMsg::Hello { conn: 1 << 32 | 7 },
+            SessionMsg::Welcome { conn: 3 },
+            SessionMsg::Knock,
+            SessionMsg::Ack { conn: 3, next: 9 },
+            SessionMsg::Reset { conn: u64::MAX },
+            SessionMsg::Data {
+                conn: 3,
+                seq: 4,
+                msg: "\"hi\"".to_string(),
+            },
+        ];
+        for msg in msgs {
+            let mut bytes = Vec::new();
+            S::encode_msg(&msg, &mut bytes);
+            assert_eq!(S::decode_msg(&bytes), Ok(msg.clone()));
+            for cut in 0..bytes.len() {
+                let _ = S::decode_msg(&bytes[..cut]);
+            }
+            if !matches!(msg, SessionMsg::Data { .. }) {
+                let mut longer = bytes.clone();
+                longer.push(0);
+                assert!(S::decode_msg(&longer).is_err());
+            }
+        }
+        let mut rng = stream_rng(2, Stream::Scenario);
+        for _ in 0..2_000 {
+            let len = crate::rng::Draw::between(&mut rng, 0, 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| crate::rng::Draw::between(&mut rng, 0, 255) as u8)
+                .collect();
+            let _ = S::decode_msg(&bytes);
+        }
+    }
+
+    /// The handshake: the lower id says hello, the higher welcomes it and both cores
+    /// hear the link is up; data then arrives in order, once, with early arrivals held;
+    /// a reset breaks the link on both sides and the lower id opens a new connection.
+    #[test]
+    fn handshake_order_dedup_and_reset() {
+        let (a, b) = (NodeId(1), NodeId(2));
+        let mut n1 = S::new(Echo, a, &[a, b], SessionTiming::default());
+        let mut n2 = S::new(Echo, b, &[a, b], SessionTiming::default());
+        let hello = sent(&step(&mut n1, CoreInput::start(None)));
+        assert!(matches!(hello[..], [(to, SessionMsg::Hello { .. })] if to == b));
+        let knock = sent(&step(&mut n2, CoreInput::start(None)));
+        assert!(matches!(knock[..], [(to, SessionMsg::Knock)] if to == a));
+        let out = step(
+            &mut n2,
+            CoreInput::Receive {
+                from: a,
+                msg: hello[0].1.clone(),
+            },
+        );
+        assert_eq!(noted(&out), vec!["n1 up true"]);
+        let welcome = sent(&out);
+        let SessionMsg::Welcome { conn } = welcome[0].1 else {
+            panic!("{welcome:?}")
+        };
+        let out = step(
+            &mut n1,
+            CoreInput::Receive {
+                from: b,
+                msg: welcome[0].1.clone(),
+            },
+        );
+        assert_eq!(noted(&out), vec!["n2 up true"]);
+
+        // Data 1 before data 0: held, then both delivered in order, a duplicate dropped.
+        let data = |seq: u64, text: &str| SessionMsg::Data {
+            conn,
+            seq,
+            msg: text.to_string(),
+        };
+        let early = step(
+            &mut n2,
+            CoreInput::Receive {
+                from: a,
+                msg: data(1, "second"),
+            },
+        );
+        assert!(sent(&early).is_empty(), "held, not delivered: {early:?}");
+        let out = step(
+            &mut n2,
+            CoreInput::Receive {
+                from: a,
+                msg: data(0, "first"),
+            },
+        );
+        let echoed: Vec<String> = sent(&out)
+            .into_iter()
+            .filter_map(|(_, m)| match m {
+                SessionMsg::Data { msg, .. } => Some(msg),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(echoed, vec!["first", "second"]);
+        let dup = step(
+            &mut n2,
+            CoreInput::Receive {
+                from: a,
+                msg: data(0, "first"),
+            },
+        );
+        assert!(sent(&dup).is_empty(), "a duplicate is dropped: {dup:?}");
+
+        // A reset for the live connection breaks it; the lower id says hello again.
+        let out = step(
+            &mut n1,
+            CoreInput::Receive {
+                from: b,
+                msg: SessionMsg::Reset { conn },
+            },
+        );
+        assert_eq!(noted(&out), vec!["n2 up false"]);
+        assert!(sent(&out)
+            .iter()
+            .any(|(to, m)| *to == b && matches!(m, SessionMsg::Hello { conn: c } if *c > conn)));
+        // Data on the dead connection is answered with a reset.
+        let out = step(
+            &mut n1,
+            CoreInput::Receive {
+                from: b,
+                msg: data(0, "late"),
+            },
+        );
+        assert!(
+            matches!(sent(&out)[..], [(to, SessionMsg::Reset { conn: c })] if to == b && c == conn)
+        );
+    }
+}
