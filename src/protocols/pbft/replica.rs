@@ -1195,7 +1195,8 @@ impl Core for Replica {
 
     /// ByzzFuzz's small scope, signed with this replica's own key only: a
     /// pre-prepare at sequence number + 1, of another request, or for view + 1; a vote
-    /// for sequence number + 1 or another digest; a view change that hides its
+    /// for sequence number + 1, a garbled digest or another seen request (equivocation);
+    /// a view change that hides its
     /// prepared certificates; and, from any message, a pre-prepare this replica has no
     /// right to send (the next sequence number of its view, another request), as a
     /// replica that acts as primary when it is not.
@@ -1257,6 +1258,17 @@ impl Core for Replica {
             self.next_seq.max(self.state.executed_seq + 1),
             other(&pending).or(pending),
         );
+        // A vote for another seen request at the same view and sequence number: the
+        // equivocating vote that goes with a conflicting pre-prepare.
+        let accepted = |seq: u64| {
+            self.state
+                .log
+                .get(&seq)
+                .and_then(|s| s.accepted.as_ref())
+                .and_then(|a| a.request.clone())
+        };
+        let other_digest =
+            |view: u64, seq: u64| c.digest(view, seq, &other(&accepted(seq)).or(accepted(seq)));
         match msg {
             Msg::PrePrepare {
                 view, seq, request, ..
@@ -1271,6 +1283,7 @@ impl Core for Replica {
                 vote(false, *view, seq + 1, *digest),
                 vote(false, *view, *seq, digest ^ 1),
                 rogue,
+                vote(false, *view, *seq, other_digest(*view, *seq)),
             ],
             Msg::Commit {
                 view, seq, digest, ..
@@ -1278,6 +1291,7 @@ impl Core for Replica {
                 vote(true, *view, seq + 1, *digest),
                 vote(true, *view, *seq, digest ^ 1),
                 rogue,
+                vote(true, *view, *seq, other_digest(*view, *seq)),
             ],
             Msg::ViewChange(vc) => {
                 let sig = c.keys.sign(self.id, ViewChange::signed(vc.view, &[]));
