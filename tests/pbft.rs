@@ -2,7 +2,7 @@
 //! fast lane with both coverage properties reached, `explore` finds each planted bug
 //! that crash and network faults can reach within a stated budget (caught by the
 //! stated property), and each of those has a kept known failure (which
-//! `tests/corpus.rs` replays). The bugs that need a Byzantine replica are listed
+//! `tests/corpus.rs` replays). The bug found too rarely for a CI budget is listed
 //! apart, with the reason.
 
 use crate::support::{lookup, repo};
@@ -32,25 +32,26 @@ fn campaign(bugs: Vec<String>, seed: u64, runs: u64) -> CampaignConfig {
 
 /// Fast lane, per bug: (bug, campaign seed, budget in runs, property that catches it).
 /// The comment gives the run at which that campaign first fails, measured with
-/// `gauntlet hunt --protocol pbft --bug NAME --lane fast --seeds 5` (docs/pbft.md has
-/// the medians).
-const FAST_BUDGETS: [(Bug, u64, u64, &str); 7] = [
-    (Bug::Quorum2f, 1, 1_000, "slot_agreement"), // run 145
-    (Bug::DigestNotBound, 1, 2_000, "log_liveness"), // run 264
-    (Bug::IgnoresCertificates, 1, 100, "log_liveness"), // run 2
-    (Bug::NewViewWithoutQuorum, 1, 100, "slot_agreement"), // run 5
-    (Bug::PreparedNotPersisted, 1, 500, "slot_integrity"), // run 37
+/// `gauntlet hunt --protocol pbft --all --lane fast --seeds 3` (docs/pbft.md has the
+/// table). Byzantine faults (silent replicas, ByzzFuzz-style mutations) are in the mix.
+const FAST_BUDGETS: [(Bug, u64, u64, &str); 8] = [
+    (Bug::Quorum2f, 1, 500, "slot_agreement"),     // run 83
+    (Bug::DigestNotBound, 1, 100, "log_liveness"), // run 9
+    (Bug::IgnoresCertificates, 1, 100, "slot_agreement"), // run 1
+    (Bug::NewViewWithoutQuorum, 1, 300, "slot_agreement"), // run 52
+    (Bug::DuplicateVotes, 1, 5_000, "log_liveness"), // run 2,399
+    (Bug::PreparedNotPersisted, 1, 300, "slot_integrity"), // run 28
     (Bug::ReplyBeforeCommit, 1, 100, "reply_holds"), // run 4
-    (Bug::TimerNeverGrows, 1, 2_000, "log_liveness"), // run 259
+    (Bug::TimerNeverGrows, 1, 100, "log_liveness"), // run 9
 ];
 
-/// Bugs crash and network faults do not reach, and why: `accepts_non_primary` needs a
-/// replica that sends a pre-prepare while it is not the primary, which no honest
-/// replica does; `duplicate_votes` breaks safety only when duplicates inflate both a
-/// prepared quorum and the view changes of the next new view (honest view changes
-/// alone always meet every prepared quorum), which 3 campaigns of 20,000 runs never
-/// hit. Both wait for Byzantine faults. This list may only shrink.
-const NEEDS_BYZANTINE: [Bug; 2] = [Bug::AcceptsNonPrimary, Bug::DuplicateVotes];
+/// Bugs found too rarely for a CI budget, and why: `accepts_non_primary` breaks
+/// safety only when a faulty replica both sends a pre-prepare it has no right to and
+/// votes for it at the replicas that took it while voting otherwise at the rest (two
+/// mutations in concert); alone, a rogue pre-prepare meets quorum intersection. One of
+/// 2 campaigns of 20,000 fast-lane runs found it (docs/pbft.md); its shrunk failure is
+/// kept in the corpus like every other bug's. This list may only shrink.
+const FOUND_RARELY: [Bug; 1] = [Bug::AcceptsNonPrimary];
 
 /// Run `explore` from `seed` with `bug` on until its first violation; its property.
 fn first_violation(bug: Bug, seed: u64, runs: u64) -> Option<String> {
@@ -66,7 +67,7 @@ fn first_violation(bug: Bug, seed: u64, runs: u64) -> Option<String> {
     found
 }
 
-/// Every bug has a budget or is listed as needing Byzantine faults (not both), and
+/// Every bug has a budget or is listed as found too rarely (not both), and
 /// `explore` in the fast lane finds each budgeted bug within its budget, caught by
 /// the stated property.
 #[test]
@@ -76,7 +77,7 @@ fn explore_finds_the_pbft_bugs_faults_can_reach() {
     assert_eq!(registered, catalog);
     for bug in Bug::ALL {
         let budgeted = FAST_BUDGETS.iter().any(|(b, ..)| *b == bug);
-        assert!(budgeted != NEEDS_BYZANTINE.contains(&bug), "{bug:?}");
+        assert!(budgeted != FOUND_RARELY.contains(&bug), "{bug:?}");
     }
     for (bug, seed, runs, property) in FAST_BUDGETS {
         let name = bug.planted().name;
@@ -118,10 +119,10 @@ fn correct_pbft_stays_clean_under_the_generator() {
     );
 }
 
-/// Every budgeted bug has a kept known failure whose scenario switches on exactly that
-/// bug; the bugs that need Byzantine faults have none yet.
+/// Every planted bug has a kept known failure whose scenario switches on exactly that
+/// bug.
 #[test]
-fn every_reachable_pbft_bug_has_a_kept_known_failure() {
+fn every_pbft_bug_has_a_kept_known_failure() {
     let dir = repo("corpus/known-failures");
     let entries: Vec<CorpusEntry> = corpus_files(&dir)
         .iter()
@@ -136,10 +137,9 @@ fn every_reachable_pbft_bug_has_a_kept_known_failure() {
         let kept = entries
             .iter()
             .any(|e| e.scenario.protocol == "pbft" && e.scenario.bugs == [name]);
-        assert_eq!(
+        assert!(
             kept,
-            !NEEDS_BYZANTINE.contains(&bug),
-            "{name}: kept {kept}; keep one with `gauntlet keep --as known-failure FILE`"
+            "{name}: no kept failure; keep one with `gauntlet keep --as known-failure FILE`"
         );
     }
 }

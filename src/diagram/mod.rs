@@ -218,6 +218,11 @@ impl Model {
                     on = lane(from);
                     MarkKind::Faults
                 }
+                EventKind::SilentSet { node } | EventKind::MutationArmed { node, .. } => {
+                    on = lane(node);
+                    MarkKind::Faults
+                }
+                EventKind::Mutated { .. } => MarkKind::Faults,
                 EventKind::Crashed { node } => {
                     on = lane(node);
                     open_downs.entry(*node).or_insert(index);
@@ -383,7 +388,9 @@ fn lanes_of<T: Trace>(history: &History<T>) -> Vec<NodeId> {
             }
             EventKind::Crashed { node }
             | EventKind::Restarted { node }
-            | EventKind::CrashArmed { node, .. } => {
+            | EventKind::CrashArmed { node, .. }
+            | EventKind::SilentSet { node }
+            | EventKind::MutationArmed { node, .. } => {
                 nodes.insert(*node);
             }
             EventKind::Partitioned { groups } => nodes.extend(groups.iter().flatten()),

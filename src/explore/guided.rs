@@ -218,6 +218,10 @@ fn mutate(protocol: ProtocolRef, scenario: &mut Scenario, rng: &mut rand_chacha:
                 GeneratorLimits {
                     horizon_ms,
                     events_max: 2,
+                    // Byzantine faults come with fresh draws (which pick the faulty
+                    // nodes once per scenario); an added event never makes one more
+                    // node Byzantine, which could go past what the protocol tolerates.
+                    byzantine_max: 0,
                 },
             );
             let added: Vec<FaultEvent> = donor.events;

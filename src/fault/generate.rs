@@ -26,6 +26,9 @@ pub struct GeneratorLimits {
     pub horizon_ms: u64,
     /// At most this many events (crash-restart pairs count as two).
     pub events_max: usize,
+    /// Byzantine faults name at most this many nodes (the protocol's
+    /// `Protocol::byzantine_max`); 0: none are drawn, and nothing is drawn for them.
+    pub byzantine_max: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,8 @@ enum Kind {
     Targeted,
     CrashAfterSend,
     BreakConnection,
+    Silent,
+    Mutate,
 }
 
 /// A random schedule over `nodes`; `message_kinds` are the protocol's message labels
@@ -73,6 +78,32 @@ pub fn generate_schedule<R: Rng>(
         }
         if rng.chance(p) && (!needs_labels(kind) || !message_kinds.is_empty()) {
             kinds.push(kind);
+        }
+    }
+    // Byzantine kinds only for a protocol that tolerates Byzantine nodes, and with no
+    // draw at all for the others, whose schedules stay what they were.
+    let mut byzantine: Vec<NodeId> = Vec::new();
+    if limits.byzantine_max > 0 {
+        for (kind, p) in [(Kind::Silent, 0.2), (Kind::Mutate, 0.5)] {
+            if rng.chance(p) && (!needs_labels(kind) || !message_kinds.is_empty()) {
+                kinds.push(kind);
+            }
+        }
+        if kinds
+            .iter()
+            .any(|k| matches!(k, Kind::Silent | Kind::Mutate))
+        {
+            // Who is Byzantine: 1 to `byzantine_max` nodes, the same for every
+            // Byzantine fault of the schedule (a node is faulty or it is not).
+            let most = limits.byzantine_max.min(nodes.len() - 1) as u64;
+            let mut order: Vec<NodeId> = nodes.to_vec();
+            for i in (1..order.len()).rev() {
+                let j = rng.between(0, i as u64) as usize;
+                order.swap(i, j);
+            }
+            order.truncate(rng.between(1, most.max(1)) as usize);
+            order.sort();
+            byzantine = order;
         }
     }
     let mut events = Vec::new();
@@ -144,6 +175,32 @@ pub fn generate_schedule<R: Rng>(
                 Fault::BreakConnection { from, to }
             }
             Kind::Targeted => targeted(rng, nodes, message_kinds, targeted_max, limits),
+            Kind::Silent => Fault::Silent {
+                node: byzantine[rng.between(0, byzantine.len() as u64 - 1) as usize],
+            },
+            Kind::Mutate => {
+                let node = byzantine[rng.between(0, byzantine.len() as u64 - 1) as usize];
+                let kind = message_kinds[rng.between(0, message_kinds.len() as u64 - 1) as usize];
+                // Small scope: one receiver (equivocation), a few, or all the others.
+                let others: Vec<NodeId> = nodes.iter().copied().filter(|&n| n != node).collect();
+                let receivers: Vec<NodeId> = match rng.between(0, 2) {
+                    0 => vec![others[rng.between(0, others.len() as u64 - 1) as usize]],
+                    1 => others.iter().copied().filter(|_| rng.chance(0.5)).collect(),
+                    _ => others.clone(),
+                };
+                let receivers = if receivers.is_empty() {
+                    vec![others[0]]
+                } else {
+                    receivers
+                };
+                Fault::Mutate {
+                    node,
+                    kind: kind.to_string(),
+                    receivers,
+                    count: rng.between(1, 3) as u32,
+                    mutation: rng.between(0, 7) as u32,
+                }
+            }
             Kind::CrashAfterSend => {
                 let kind = message_kinds[rng.between(0, message_kinds.len() as u64 - 1) as usize];
                 // Mostly a blink (the node is back before its peers time out), which
@@ -173,7 +230,7 @@ pub fn generate_schedule<R: Rng>(
 }
 
 fn needs_labels(kind: Kind) -> bool {
-    matches!(kind, Kind::Targeted | Kind::CrashAfterSend)
+    matches!(kind, Kind::Targeted | Kind::CrashAfterSend | Kind::Mutate)
 }
 
 /// A targeted message fault: one or two message kinds, on one directed link or all,
@@ -294,6 +351,7 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         GeneratorLimits {
             horizon_ms: draft.horizon_ms,
             events_max: SCENARIO_FAULT_EVENTS_MAX,
+            byzantine_max: protocol.byzantine_max(draft.cluster.len()),
         },
     );
     crate::scenario::Scenario {
@@ -324,6 +382,7 @@ mod tests {
         let limits = GeneratorLimits {
             horizon_ms: 2_000,
             events_max: 10,
+            byzantine_max: 0,
         };
         let mut empty = 0;
         let mut kinds = std::collections::BTreeSet::new();
@@ -355,6 +414,8 @@ mod tests {
                     Fault::CrashAfterSend { .. } => "crash after send",
                     Fault::BreakConnection { .. } => "break connection",
                     Fault::Script { .. } => "script",
+                    Fault::Silent { .. } => "silent",
+                    Fault::Mutate { .. } => "mutate",
                 });
             }
         }
@@ -373,6 +434,7 @@ mod tests {
         let limits = GeneratorLimits {
             horizon_ms: 1_000,
             events_max: 12,
+            byzantine_max: 0,
         };
         let breaks = |labels: &[&str]| -> usize {
             (0..300)
@@ -396,6 +458,41 @@ mod tests {
         assert_eq!(breaks(&["data"]), 0);
     }
 
+    /// Byzantine faults are drawn only for a protocol that tolerates Byzantine nodes,
+    /// name at most that many nodes per schedule, and leave every other protocol's
+    /// schedules exactly as they were (no draw is spent on them).
+    #[test]
+    fn byzantine_faults_only_for_protocols_that_tolerate_them() {
+        let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
+        let labels = ["a", "b"];
+        let gen = |seed, byzantine_max| {
+            generate_schedule(
+                &mut stream_rng(seed, Stream::Scenario),
+                &nodes,
+                &labels,
+                &[],
+                GeneratorLimits {
+                    horizon_ms: 1_000,
+                    events_max: 12,
+                    byzantine_max,
+                },
+            )
+        };
+        let mut drawn = 0;
+        for seed in 0..300 {
+            let none = gen(seed, 0);
+            assert!(none.byzantine_nodes().is_empty());
+            let some = gen(seed, 2);
+            assert_eq!(some.validate(&nodes), Ok(()));
+            assert!(some.byzantine_nodes().len() <= 2, "seed {seed}");
+            drawn += some.byzantine_nodes().len().min(1);
+        }
+        assert!(
+            drawn > 100,
+            "{drawn} of 300 schedules have a Byzantine node"
+        );
+    }
+
     /// Without message-kind labels the generator never draws a targeted fault or a
     /// protocol-timed crash (it could not name a kind).
     #[test]
@@ -404,6 +501,7 @@ mod tests {
         let limits = GeneratorLimits {
             horizon_ms: 1_000,
             events_max: 12,
+            byzantine_max: 0,
         };
         for seed in 0..200 {
             let s = generate_schedule(

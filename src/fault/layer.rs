@@ -177,6 +177,21 @@ pub struct FaultLayer {
     senders: BTreeMap<NodeId, SenderStreams>,
     /// Directed links whose next datagram is lost ([`super::Fault::BreakConnection`]).
     lose_next: std::collections::BTreeSet<(NodeId, NodeId)>,
+    /// Byzantine nodes that send nothing ([`super::Fault::Silent`]).
+    silent: std::collections::BTreeSet<NodeId>,
+    /// Armed mutations ([`super::Fault::Mutate`]), in the order armed: the first that
+    /// matches a send and still has a count for its receiver applies.
+    mutations: Vec<Mutation>,
+}
+
+/// An armed [`super::Fault::Mutate`]: how many sends of `kind` from `node` to each
+/// receiver are still to be mutated.
+#[derive(Debug, Clone)]
+struct Mutation {
+    node: NodeId,
+    kind: String,
+    remaining: BTreeMap<NodeId, u32>,
+    mutation: u32,
 }
 
 /// Most targeted rules and armed triggers the layer holds; a schedule has at most
@@ -203,6 +218,8 @@ impl FaultLayer {
             latency_ms_max,
             senders: BTreeMap::new(),
             lose_next: std::collections::BTreeSet::new(),
+            silent: std::collections::BTreeSet::new(),
+            mutations: Vec::new(),
         }
     }
 
@@ -264,8 +281,51 @@ impl FaultLayer {
         !self.fired.is_empty()
     }
 
+    /// `node` sends nothing from now on ([`super::Fault::Silent`]).
+    pub fn set_silent(&mut self, node: NodeId) {
+        self.silent.insert(node);
+    }
+
+    /// Mutate `node`'s next `count` sends of `kind` to each of `receivers`
+    /// ([`super::Fault::Mutate`]).
+    pub fn arm_mutation(
+        &mut self,
+        node: NodeId,
+        kind: &str,
+        receivers: &[NodeId],
+        count: u32,
+        mutation: u32,
+    ) {
+        assert!(
+            self.mutations.len() < RULES_MAX,
+            "over {RULES_MAX} armed mutations"
+        );
+        self.mutations.push(Mutation {
+            node,
+            kind: kind.to_string(),
+            remaining: receivers.iter().map(|&r| (r, count)).collect(),
+            mutation,
+        });
+    }
+
+    /// The mutation to apply to `from`'s send of a `kind` message to `to`, if one is
+    /// armed (and count it). Draws nothing: both lanes ask once per send, in the
+    /// sender's send order, so they mutate the same messages.
+    pub fn mutation(&mut self, from: NodeId, to: NodeId, kind: &str) -> Option<u32> {
+        self.mutations
+            .iter_mut()
+            .filter(|m| m.node == from && m.kind == kind)
+            .find_map(|m| {
+                let left = m.remaining.get_mut(&to).filter(|left| **left > 0)?;
+                *left -= 1;
+                Some(m.mutation)
+            })
+    }
+
     /// No more faults: the liveness phase. Rates, targeted rules, armed triggers and
-    /// crash requests not yet taken are all dropped.
+    /// crash requests not yet taken are all dropped. Byzantine nodes stay Byzantine
+    /// (silent, their mutations armed): the liveness the protocol owes with at most
+    /// `f` of them does not wait for them to turn honest.
     pub fn clear(&mut self) {
         self.set(None, LinkFaults::default());
         self.targeted.clear();
@@ -311,7 +371,10 @@ impl FaultLayer {
         let latency_a = streams.latency.unit();
         let latency_b = streams.latency.unit();
         // After the draws, so an armed break shifts no later message's fate.
-        if self.lose_next.remove(&(from, to)) || drop_roll < f.drop_probability {
+        if self.lose_next.remove(&(from, to))
+            || drop_roll < f.drop_probability
+            || self.silent.contains(&from)
+        {
             return Verdict::Drop;
         }
         let first = Copy {

@@ -110,6 +110,24 @@ pub enum Fault {
     /// fast lane plays it. The exhaustive lane (`gauntlet check-model`) saves its
     /// counterexamples this way.
     Script { steps: Vec<ScriptStep> },
+    /// Byzantine: from the event's time on (the liveness phase included), `node` sends
+    /// nothing. Its core keeps running (it receives, decides, keeps its keys); every
+    /// datagram it sends is lost. The judges leave the node out.
+    Silent { node: NodeId },
+    /// Byzantine (ByzzFuzz's small-scope mutation; equivocation when `receivers` is
+    /// not everybody): from the event's time on, `node`'s next `count` messages of kind
+    /// `kind` to each of `receivers` are replaced by the sending core's own mutation
+    /// number `mutation` of the message (`Core::mutations`, taken modulo their number;
+    /// a message with none goes out unchanged). The core may sign a mutation with its
+    /// own key only. The judges leave the node out. Generated only for protocols that
+    /// tolerate Byzantine nodes (`Protocol::byzantine_max`).
+    Mutate {
+        node: NodeId,
+        kind: String,
+        receivers: Vec<NodeId>,
+        count: u32,
+        mutation: u32,
+    },
 }
 
 /// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
@@ -195,6 +213,18 @@ impl FaultSchedule {
             })
             .max()
             .unwrap_or(0)
+    }
+
+    /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`]): the
+    /// judges leave them out, whatever they record.
+    pub fn byzantine_nodes(&self) -> std::collections::BTreeSet<NodeId> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.fault {
+                Fault::Silent { node } | Fault::Mutate { node, .. } => Some(*node),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The first problem with this schedule in a cluster of `nodes`, as
@@ -298,6 +328,25 @@ impl FaultSchedule {
                         }
                     }
                 }
+                Fault::Silent { node } => check_nodes("node", &[*node])?,
+                Fault::Mutate {
+                    node,
+                    receivers,
+                    count,
+                    ..
+                } => {
+                    check_nodes("node", &[*node])?;
+                    check_nodes("receivers", receivers)?;
+                    if receivers.is_empty() || receivers.contains(node) {
+                        return Err((
+                            field("receivers"),
+                            "need one or more receivers other than the node".into(),
+                        ));
+                    }
+                    if *count == 0 || *count > NTH_MAX {
+                        return Err((field("count"), format!("{count} is not in 1..={NTH_MAX}")));
+                    }
+                }
                 Fault::CrashAfterSend {
                     node, nth, down_ms, ..
                 } => {
@@ -326,7 +375,7 @@ impl FaultSchedule {
         for (i, e) in self.events.iter().enumerate() {
             let (field, labels): (String, &[String]) = match &e.fault {
                 Fault::MessageFaults { kinds, .. } => (format!("faults[{i}].kinds"), kinds),
-                Fault::CrashAfterSend { kind, .. } => {
+                Fault::CrashAfterSend { kind, .. } | Fault::Mutate { kind, .. } => {
                     (format!("faults[{i}].kind"), std::slice::from_ref(kind))
                 }
                 _ => continue,
@@ -438,6 +487,86 @@ mod tests {
             "faults[0].kind"
         );
         assert_eq!(crash(2, "Accepted", 3, Some(5)).validate(&nodes), Ok(()));
+    }
+
+    /// A Byzantine fault is refused with the field named: a node or receiver outside
+    /// the cluster, no receivers or the node among its own, a zero count, an unknown
+    /// message kind; the nodes it names are the schedule's Byzantine nodes.
+    #[test]
+    fn byzantine_faults_validate_and_name_their_nodes() {
+        let nodes = [NodeId(1), NodeId(2), NodeId(3)];
+        let mutate = |node: u16, receivers: &[u16], count: u32, kind: &str| {
+            one(Fault::Mutate {
+                node: NodeId(node),
+                kind: kind.into(),
+                receivers: receivers.iter().map(|&r| NodeId(r)).collect(),
+                count,
+                mutation: 0,
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(
+            field(mutate(9, &[2], 1, "a").validate(&nodes)),
+            "faults[0].node"
+        );
+        assert_eq!(
+            field(mutate(1, &[9], 1, "a").validate(&nodes)),
+            "faults[0].receivers"
+        );
+        assert_eq!(
+            field(mutate(1, &[], 1, "a").validate(&nodes)),
+            "faults[0].receivers"
+        );
+        assert_eq!(
+            field(mutate(1, &[1], 1, "a").validate(&nodes)),
+            "faults[0].receivers"
+        );
+        assert_eq!(
+            field(mutate(1, &[2], 0, "a").validate(&nodes)),
+            "faults[0].count"
+        );
+        assert_eq!(
+            field(mutate(1, &[2], 1, "b").validate_kinds(&["a"])),
+            "faults[0].kind"
+        );
+        assert_eq!(mutate(1, &[2, 3], 2, "a").validate(&nodes), Ok(()));
+        let silent = one(Fault::Silent { node: NodeId(4) });
+        assert_eq!(field(silent.validate(&nodes)), "faults[0].node");
+        let mut both = mutate(1, &[2], 1, "a");
+        both.events.push(FaultEvent {
+            at_ms: 5,
+            fault: Fault::Silent { node: NodeId(3) },
+        });
+        let named: Vec<NodeId> = both.byzantine_nodes().into_iter().collect();
+        assert_eq!(named, vec![NodeId(1), NodeId(3)]);
+        assert!(one(Fault::Crash { node: NodeId(1) })
+            .byzantine_nodes()
+            .is_empty());
+    }
+
+    /// The layer mutates exactly `count` sends of the kind to each named receiver,
+    /// none to others or of other kinds; a silent node's sends are all dropped, and
+    /// stay dropped after the liveness phase clears the other faults.
+    #[test]
+    fn the_layer_counts_mutations_and_silences() {
+        let mut layer = FaultLayer::new(1, 1, 10);
+        layer.arm_mutation(NodeId(1), "pp", &[NodeId(2), NodeId(3)], 2, 5);
+        let ask = |l: &mut FaultLayer, to: u16, kind: &str| l.mutation(NodeId(1), NodeId(to), kind);
+        assert_eq!(ask(&mut layer, 4, "pp"), None);
+        assert_eq!(ask(&mut layer, 2, "commit"), None);
+        assert_eq!(ask(&mut layer, 2, "pp"), Some(5));
+        assert_eq!(ask(&mut layer, 2, "pp"), Some(5));
+        assert_eq!(ask(&mut layer, 2, "pp"), None);
+        assert_eq!(ask(&mut layer, 3, "pp"), Some(5));
+        layer.set_silent(NodeId(2));
+        layer.clear();
+        for _ in 0..20 {
+            assert_eq!(layer.verdict(NodeId(2), NodeId(1), "pp", 0), Verdict::Drop);
+        }
+        assert!(matches!(
+            layer.verdict(NodeId(1), NodeId(2), "pp", 0),
+            Verdict::Deliver { .. }
+        ));
     }
 
     /// A targeted window extends the schedule's end (the safety phase) past its start.

@@ -140,6 +140,33 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
             .into_iter()
             .map(|steps| Fault::Script { steps })
             .collect(),
+        Fault::Mutate {
+            node,
+            kind,
+            receivers,
+            count,
+            mutation,
+        } => {
+            let with = |receivers: Vec<NodeId>, count: u32| Fault::Mutate {
+                node: *node,
+                kind: kind.clone(),
+                receivers,
+                count,
+                mutation: *mutation,
+            };
+            let mut out = Vec::new();
+            if *count > 1 {
+                out.push(with(receivers.clone(), count - 1));
+            }
+            if receivers.len() > 1 {
+                for i in 0..receivers.len() {
+                    let mut fewer = receivers.clone();
+                    fewer.remove(i);
+                    out.push(with(fewer, *count));
+                }
+            }
+            out
+        }
         Fault::Partition { groups } if groups.len() > 2 => {
             // Merge the last group into the previous one.
             let mut merged = groups.clone();
@@ -181,6 +208,8 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 Fault::Crash { node: n }
                 | Fault::Restart { node: n }
                 | Fault::CrashAfterSend { node: n, .. }
+                | Fault::Silent { node: n }
+                | Fault::Mutate { node: n, .. }
                     if *n == node =>
                 {
                     return None
@@ -218,6 +247,25 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                     }
                     Fault::PartitionOneWay { from, to }
                 }
+                Fault::Mutate {
+                    node: n,
+                    kind,
+                    receivers,
+                    count,
+                    mutation,
+                } => {
+                    let receivers = keep(receivers);
+                    if receivers.is_empty() {
+                        return None;
+                    }
+                    Fault::Mutate {
+                        node: *n,
+                        kind: kind.clone(),
+                        receivers,
+                        count: *count,
+                        mutation: *mutation,
+                    }
+                }
                 other => other.clone(),
             };
             Some(FaultEvent {
@@ -232,6 +280,43 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A mutation shrinks to one send fewer and to each receiver fewer; removing a
+    /// node drops the Byzantine faults it makes and the receiver it is.
+    #[test]
+    fn mutations_shrink_and_lose_removed_nodes() {
+        let mutate = Fault::Mutate {
+            node: NodeId(1),
+            kind: "pp".into(),
+            receivers: vec![NodeId(2), NodeId(3)],
+            count: 2,
+            mutation: 4,
+        };
+        let smaller = smaller_faults(&mutate);
+        assert_eq!(smaller.len(), 3);
+        assert!(smaller
+            .iter()
+            .all(|f| matches!(f, Fault::Mutate { mutation: 4, .. })));
+        let schedule = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 0,
+                    fault: mutate,
+                },
+                FaultEvent {
+                    at_ms: 1,
+                    fault: Fault::Silent { node: NodeId(1) },
+                },
+            ],
+        };
+        assert!(without_node(&schedule, NodeId(1)).events.is_empty());
+        let left = without_node(&schedule, NodeId(2));
+        assert_eq!(left.events.len(), 2);
+        assert!(matches!(
+            &left.events[0].fault,
+            Fault::Mutate { receivers, .. } if receivers == &vec![NodeId(3)]
+        ));
+    }
 
     /// Shrinking reaches inside the new fault kinds: a targeted fault gets candidates
     /// with each rate off, one kind fewer and half the window; a protocol-timed crash

@@ -114,6 +114,10 @@ impl<C: Core, L: SimLink + 'static> Transport for FaultyTransport<C, L> {
         self.link.try_recv(buf)
     }
 
+    fn mutation(&self, to: NodeId, kind: &str) -> Option<u32> {
+        self.layer.borrow_mut().mutation(self.me, to, kind)
+    }
+
     async fn ready(&self) -> io::Result<()> {
         self.link.ready().await
     }

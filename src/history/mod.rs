@@ -97,6 +97,18 @@ pub enum EventKind<T: Trace> {
         from: NodeId,
         to: NodeId,
     },
+    /// A Byzantine node turned silent ([`crate::fault::Fault::Silent`]).
+    SilentSet {
+        node: NodeId,
+    },
+    /// A Byzantine mutation was armed ([`crate::fault::Fault::Mutate`]).
+    MutationArmed {
+        node: NodeId,
+        kind: String,
+        receivers: Vec<NodeId>,
+        count: u32,
+        mutation: u32,
+    },
     Crashed {
         node: NodeId,
     },
@@ -120,6 +132,13 @@ pub enum EventKind<T: Trace> {
         to: NodeId,
         msg_id: u64,
         msg: T::Msg,
+    },
+    /// The node's next send, to `to`, goes out as its core's mutation number
+    /// `mutation` of the message (a Byzantine fault); the `Sent` after it shows what
+    /// went out.
+    Mutated {
+        to: NodeId,
+        mutation: u32,
     },
     /// The fault layer dropped this send.
     Dropped {

@@ -72,6 +72,17 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
         EventKind::BreakArmed { from, to } => {
             format!("!! arm: lose the next datagram {from} -> {to} (a connection break)")
         }
+        EventKind::SilentSet { node } => format!("!! byzantine: {node} falls silent"),
+        EventKind::MutationArmed {
+            node,
+            kind,
+            receivers,
+            count,
+            mutation,
+        } => format!(
+            "!! byzantine: {node} mutates its next {count} {kind} to {} (mutation {mutation})",
+            crate::protocol::node_list(receivers)
+        ),
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),
@@ -84,6 +95,9 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
         },
         EventKind::ClientRequest { value } => format!("client asks to propose {value}"),
         EventKind::Sent { to, msg_id, msg } => format!("send -> {to} #{msg_id} {msg}"),
+        EventKind::Mutated { to, mutation } => {
+            format!("!! byzantine: mutation {mutation} of the next send -> {to}")
+        }
         EventKind::Dropped { to, msg_id } => format!("!! drop -> {to} #{msg_id}"),
         EventKind::Duplicated { to, msg_id } => format!("!! duplicate -> {to} #{msg_id}"),
         EventKind::Delayed {

@@ -33,4 +33,10 @@ pub trait Transport {
     fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>>;
     /// Wait until [`Transport::try_recv`] may have a datagram.
     async fn ready(&self) -> io::Result<()>;
+    /// The Byzantine mutation the network's fault layer has armed for this node's next
+    /// message of `kind` to `to` (`crate::fault::Fault::Mutate`), counted as used; a real
+    /// network has none.
+    fn mutation(&self, _to: NodeId, _kind: &str) -> Option<u32> {
+        None
+    }
 }

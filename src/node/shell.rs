@@ -256,7 +256,14 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
     /// fault layer's decorator decides what becomes of it). A failed send is a lost
     /// message, as UDP's are: not an error. An oversize message is one, before it is
     /// recorded as sent.
-    async fn send(&mut self, to: NodeId, msg: C::Msg) -> Result<(), NodeError> {
+    async fn send(&mut self, to: NodeId, mut msg: C::Msg) -> Result<(), NodeError> {
+        if let Some(mutation) = self.transport.mutation(to, C::msg_kind(&msg)) {
+            let options = self.core.mutations(&msg);
+            if !options.is_empty() {
+                msg = options[mutation as usize % options.len()].clone();
+                self.record(EventKind::Mutated { to, mutation });
+            }
+        }
         self.msg_seq += 1;
         let msg_id = self.msg_seq;
         let datagram = encode::<C>(self.id, msg_id, &msg)?;

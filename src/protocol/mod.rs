@@ -109,6 +109,17 @@ pub trait Core: Clone + 'static {
         state.write(format!("{timer:?}").as_bytes());
     }
 
+    /// What this node, turned Byzantine, could send instead of `msg`: small
+    /// mutations that make sense for its kind (view + 1, sequence number + 1, another
+    /// value, a message it should not send at all), as ByzzFuzz draws them. A
+    /// `crate::fault::Fault::Mutate` picks one by number. The core may sign a
+    /// mutation with its own key, never with another node's: that keeps "nothing a
+    /// faulty node does can produce an honest node's signature". Default: none (the
+    /// message goes out unchanged).
+    fn mutations(&self, _msg: &Self::Msg) -> Vec<Self::Msg> {
+        Vec::new()
+    }
+
     /// The message's bytes on the wire (after the harness's envelope). Default: JSON.
     fn encode_msg(msg: &Self::Msg, out: &mut Vec<u8>) {
         serde_json::to_writer(out, msg).expect("messages serialize");
@@ -341,6 +352,14 @@ pub trait Protocol: Send + Sync + 'static {
     /// targeted faults name and scenario validation checks. Default: none.
     fn message_kinds(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// How many Byzantine nodes a cluster of `cluster_size` tolerates: the generator
+    /// draws Byzantine faults (`crate::fault::Fault::Silent`, `Mutate`) for up to this
+    /// many nodes, and none at all for a protocol that tolerates none (the default),
+    /// whose schedules stay what they were.
+    fn byzantine_max(&self, _cluster_size: usize) -> usize {
+        0
     }
 
     /// The planted bugs this protocol carries (off unless a scenario names them).

@@ -101,6 +101,20 @@ pub fn prepare<P: Protocol + ?Sized>(
             .map_err(|reason| ScenarioError::new(format!("bugs[{i}]"), reason))?;
         bugs.insert(bug.name);
     }
+    let byzantine = scenario.faults.byzantine_nodes();
+    let tolerated = protocol.byzantine_max(scenario.cluster.len());
+    if byzantine.len() > tolerated {
+        return Err(ScenarioError::new(
+            "faults",
+            format!(
+                "{} Byzantine nodes {}; {} tolerates {tolerated} in a cluster of {}",
+                byzantine.len(),
+                super::node_list(&byzantine.iter().copied().collect::<Vec<_>>()),
+                protocol.name(),
+                scenario.cluster.len()
+            ),
+        ));
+    }
     scenario
         .faults
         .validate_kinds(protocol.message_kinds())

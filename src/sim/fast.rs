@@ -563,7 +563,28 @@ impl<C: Core> Fast<C> {
 
     /// Send through the fault layer: dropped, or handed to the network once or twice,
     /// each copy at once or after its extra delay.
-    fn send(&mut self, from: usize, to_id: NodeId, msg: C::Msg) {
+    fn send(&mut self, from: usize, to_id: NodeId, mut msg: C::Msg) {
+        let from_id = self.slots[from].node.id;
+        // A Byzantine mutation, as the shell applies it (before the send is counted).
+        if let Some(mutation) = self
+            .faults
+            .get_mut()
+            .mutation(from_id, to_id, C::msg_kind(&msg))
+        {
+            if let Life::Up { core, .. } = &self.slots[from].life {
+                let options = core.mutations(&msg);
+                if !options.is_empty() {
+                    msg = options[mutation as usize % options.len()].clone();
+                    self.record_node(
+                        from,
+                        EventKind::Mutated {
+                            to: to_id,
+                            mutation,
+                        },
+                    );
+                }
+            }
+        }
         let Life::Up {
             incarnation,
             msg_seq,

@@ -14,6 +14,8 @@ pub(super) fn is_layer_fault(fault: &Fault) -> bool {
             | Fault::MessageFaults { .. }
             | Fault::CrashAfterSend { .. }
             | Fault::BreakConnection { .. }
+            | Fault::Silent { .. }
+            | Fault::Mutate { .. }
     )
 }
 
@@ -57,6 +59,26 @@ pub(super) fn apply_layer_fault<T: Trace>(
             EventKind::BreakArmed {
                 from: *from,
                 to: *to,
+            }
+        }
+        Fault::Silent { node } => {
+            layer.set_silent(*node);
+            EventKind::SilentSet { node: *node }
+        }
+        Fault::Mutate {
+            node,
+            kind,
+            receivers,
+            count,
+            mutation,
+        } => {
+            layer.arm_mutation(*node, kind, receivers, *count, *mutation);
+            EventKind::MutationArmed {
+                node: *node,
+                kind: kind.clone(),
+                receivers: receivers.clone(),
+                count: *count,
+                mutation: *mutation,
             }
         }
         other => panic!("{other:?} is not a fault-layer fault; the lane applies it"),

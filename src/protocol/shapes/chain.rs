@@ -349,7 +349,7 @@ pub fn judges<P: crate::protocol::Protocol + ?Sized, const K: u64>(
         k: u64,
         property: &Property,
     ) -> Vec<Violation> {
-        judge_chain(&super::ShapeView::of(j.history, j.deciders), k)
+        judge_chain(&super::ShapeView::judging(j), k)
             .into_iter()
             .filter(|v| v.property == property.name)
             .collect()

@@ -79,7 +79,21 @@ fn decisions(view: &ShapeView) -> Vec<Decision<'_>> {
         .collect()
 }
 
-/// Every request submitted at an honest node.
+/// Every request a client submitted anywhere: the harness records submissions, so
+/// one made at a Byzantine node is still a client's (what validity allows).
+fn submitted_by_clients(view: &ShapeView) -> BTreeSet<&Value> {
+    view.records
+        .iter()
+        .filter(|r| r.from_harness)
+        .filter_map(|r| match &r.observation {
+            Observation::Submitted { request } => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every request submitted at an honest node (what liveness owes: a Byzantine proxy
+/// may never pass its client's request on).
 fn submitted(view: &ShapeView) -> BTreeSet<&Value> {
     view.honest()
         .filter_map(|r| match &r.observation {
@@ -123,7 +137,7 @@ fn slot_agreement(decided: &[Decision]) -> Vec<Violation> {
 /// after the decision still counts: the property is about values from nowhere, not
 /// timing). One violation per offending value, witnessed by its first decision.
 fn slot_validity(view: &ShapeView, decided: &[Decision]) -> Vec<Violation> {
-    let submitted = submitted(view);
+    let submitted = submitted_by_clients(view);
     let mut reported: BTreeSet<&Value> = BTreeSet::new();
     let mut out = Vec::new();
     for d in decided {
@@ -323,7 +337,7 @@ pub fn judges<P: crate::protocol::Protocol + ?Sized>() -> Vec<crate::protocol::J
         j: &crate::protocol::Judging<P>,
         property: &Property,
     ) -> Vec<Violation> {
-        judge_log(&super::ShapeView::of(j.history, j.deciders))
+        judge_log(&super::ShapeView::judging(j))
             .into_iter()
             .filter(|v| v.property == property.name)
             .collect()

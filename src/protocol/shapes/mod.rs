@@ -71,6 +71,9 @@ pub struct Record {
     /// The node the event happened at.
     pub node: NodeId,
     pub observation: Observation,
+    /// Recorded by the harness, not the node's core (a client request the scenario's
+    /// workload made): true even at a Byzantine node, which cannot forge it.
+    pub from_harness: bool,
 }
 
 impl ShapeView {
@@ -81,12 +84,15 @@ impl ShapeView {
         let mut records = Vec::new();
         for (index, e) in history.events.iter().enumerate() {
             let Some(node) = e.node else { continue };
-            let observation = match &e.kind {
-                EventKind::ClientRequest { value } => Observation::Submitted {
-                    request: value.clone(),
-                },
+            let (observation, from_harness) = match &e.kind {
+                EventKind::ClientRequest { value } => (
+                    Observation::Submitted {
+                        request: value.clone(),
+                    },
+                    true,
+                ),
                 EventKind::Protocol(event) => match C::observe(event) {
-                    Some(observation) => observation,
+                    Some(observation) => (observation, false),
                     None => continue,
                 },
                 _ => continue,
@@ -96,6 +102,7 @@ impl ShapeView {
                 at_ms: e.at_ms,
                 node,
                 observation,
+                from_harness,
             });
         }
         let at = |i: usize| (i, history.events[i].at_ms);
@@ -106,6 +113,17 @@ impl ShapeView {
             byzantine: BTreeSet::new(),
             deciders: deciders.to_vec(),
         }
+    }
+
+    /// The view of the run a judge reads: [`ShapeView::of`] its history and deciders,
+    /// with every node a Byzantine fault of its scenario names
+    /// (`crate::fault::FaultSchedule::byzantine_nodes`) left out.
+    pub fn judging<P: crate::protocol::Protocol + ?Sized>(
+        j: &crate::protocol::Judging<P>,
+    ) -> ShapeView {
+        let mut view = ShapeView::of(j.history, j.deciders);
+        view.byzantine = j.setup.scenario.faults.byzantine_nodes();
+        view
     }
 
     /// The records of honest nodes, in history order: the only ones any judge reads.

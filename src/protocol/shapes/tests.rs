@@ -19,6 +19,7 @@ pub(super) fn rec(index: usize, node: u16, observation: Observation) -> Record {
         index,
         at_ms: u64::try_from(index).expect("small index") * 10,
         node: NodeId(node),
+        from_harness: matches!(observation, Observation::Submitted { .. }),
         observation,
     }
 }

@@ -5,7 +5,7 @@
 //! sequence number commits). Coverage: a view change happened, and a request prepared
 //! in one view was committed in a later one.
 //!
-//! Judges read honest replicas only (none yet: the Byzantine faults mark them).
+//! Judges read honest replicas only: a replica a Byzantine fault names is left out.
 
 use super::replica::{PbftEvent, Replica};
 use super::Pbft;
@@ -143,9 +143,9 @@ fn committed_across_views(history: &History<Replica>, byzantine: &BTreeSet<NodeI
     false
 }
 
-/// The nodes a run's judges leave out (none until Byzantine faults mark some).
-fn byzantine(_j: &Judging<Pbft>) -> BTreeSet<NodeId> {
-    BTreeSet::new()
+/// The nodes a run's judges leave out: those a Byzantine fault names.
+fn byzantine(j: &Judging<Pbft>) -> BTreeSet<NodeId> {
+    j.setup.scenario.faults.byzantine_nodes()
 }
 
 /// PBFT's properties: the log shape's, then its own.

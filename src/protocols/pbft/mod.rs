@@ -69,7 +69,8 @@ impl Protocol for Pbft {
 
     /// `n = 3f + 1` replicas (4 most often, then 7 and 10), each with a client
     /// request half the time (at least one), in a burst or spread over the first half
-    /// of the horizon; the first view-change timeout drawn from 15, 30 or 60 ms.
+    /// of the horizon; the first view-change timeout drawn from 2, 15, 30 or 60 ms (2 ms
+    /// is shorter than any view change: only a timeout that grows gets past it).
     fn draft(&self, rng: &mut ChaCha8Rng) -> Draft<PbftParams> {
         let n = [4u16, 4, 4, 4, 7, 7, 10][rng.between(0, 6) as usize];
         let cluster = Cluster::of_size(n);
@@ -96,7 +97,7 @@ impl Protocol for Pbft {
             });
         }
         let timing = Timing {
-            view_timeout_ms: [15, 30, 60][rng.between(0, 2) as usize],
+            view_timeout_ms: [2, 15, 30, 60][rng.between(0, 3) as usize],
             ..Timing::default()
         };
         Draft {
@@ -169,9 +170,21 @@ impl Protocol for Pbft {
         Replica::new(id, Arc::new(config))
     }
 
-    /// Every replica executes every request.
+    /// Every honest replica executes every request.
     fn deciders(&self, setup: &RunSetup<Pbft>) -> Vec<NodeId> {
-        setup.scenario.cluster.ids()
+        let byzantine = setup.scenario.faults.byzantine_nodes();
+        setup
+            .scenario
+            .cluster
+            .ids()
+            .into_iter()
+            .filter(|n| !byzantine.contains(n))
+            .collect()
+    }
+
+    /// `f = (n - 1) / 3`.
+    fn byzantine_max(&self, cluster_size: usize) -> usize {
+        cluster_size.saturating_sub(1) / 3
     }
 
     fn message_kinds(&self) -> &'static [&'static str] {

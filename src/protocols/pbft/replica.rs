@@ -506,7 +506,8 @@ impl Replica {
             return;
         }
         self.pending.insert(request);
-        if !self.timer_armed {
+        // While changing view, the view-change timer runs (or waits for a quorum).
+        if self.state.installed && !self.timer_armed {
             self.arm();
         }
     }
@@ -835,9 +836,31 @@ impl Replica {
         self.assigned.clear();
         self.new_view = None;
         self.event(PbftEvent::ViewChangeStarted { view });
+        self.disarm();
         self.send_view_change();
-        self.arm();
+        self.arm_when_changing_together();
         self.try_new_view();
+    }
+
+    /// A replica changing view starts its timer only once a quorum of replicas sent
+    /// view changes for its view or a later one (its own among them), as in PBFT: a
+    /// replica that changes
+    /// view alone waits for the others instead of running ahead through views they
+    /// never reach, which would keep every new view one replica short.
+    fn arm_when_changing_together(&mut self) {
+        let view = self.state.view;
+        if self.state.installed || self.timer_armed {
+            return;
+        }
+        // A replica changing to a higher view has left this one too: it counts.
+        let senders: BTreeSet<NodeId> = self
+            .view_changes
+            .range(view..)
+            .flat_map(|(_, vcs)| vcs.iter().map(|vc| vc.from))
+            .collect();
+        if senders.len() >= self.config.quorum() {
+            self.arm();
+        }
     }
 
     /// Build, keep and broadcast this replica's view change for its view.
@@ -893,6 +916,7 @@ impl Replica {
             return;
         }
         self.keep_view_change(vc);
+        self.arm_when_changing_together();
         // f + 1 replicas want higher views: join the smallest of them.
         let mut senders: BTreeSet<NodeId> = BTreeSet::new();
         let mut smallest = None;
@@ -1096,7 +1120,6 @@ impl Replica {
         });
         if !self.state.installed {
             self.send_view_change();
-            self.arm();
         }
     }
 
@@ -1117,6 +1140,17 @@ impl Replica {
                     view: self.state.view,
                     executed: self.state.executed_seq,
                 });
+                // A view change may have been lost: say it again while it waits.
+                if !self.state.installed {
+                    let own = self
+                        .view_changes
+                        .get(&self.state.view)
+                        .and_then(|vcs| vcs.iter().find(|vc| vc.from == self.id))
+                        .cloned();
+                    if let Some(vc) = own {
+                        self.broadcast(Msg::ViewChange(vc));
+                    }
+                }
                 self.effects.push(CoreOutput::SetTimer {
                     timer: Timer::Status,
                     delay_ms_min: self.config.timing.status_ms,
@@ -1157,6 +1191,122 @@ impl Core for Replica {
 
     fn msg_kind(msg: &Msg) -> &'static str {
         msg.kind()
+    }
+
+    /// ByzzFuzz's small scope, signed with this replica's own key only: a
+    /// pre-prepare at sequence number + 1, of another request, or for view + 1; a vote
+    /// for sequence number + 1, a garbled digest or another seen request (equivocation);
+    /// a view change that hides its
+    /// prepared certificates; and, from any message, a pre-prepare this replica has no
+    /// right to send (the next sequence number of its view, another request), as a
+    /// replica that acts as primary when it is not.
+    fn mutations(&self, msg: &Msg) -> Vec<Msg> {
+        let c = &self.config;
+        // Only requests this replica has seen carry their clients' signatures: a
+        // faulty replica can reorder and repeat those, never make up one.
+        let known: BTreeSet<&Value> = self
+            .pending
+            .iter()
+            .chain(self.state.executed.iter().map(|(_, r)| r))
+            .chain(
+                self.state
+                    .log
+                    .values()
+                    .filter_map(|s| s.accepted.as_ref()?.request.as_ref()),
+            )
+            .collect();
+        let other = |r: &Option<Value>| {
+            known
+                .iter()
+                .find(|k| r.as_ref() != Some(**k))
+                .map(|k| (*k).clone())
+                .or_else(|| r.clone())
+        };
+        let pre_prepare = |view: u64, seq: u64, request: Option<Value>| {
+            let digest = c.digest(view, seq, &request);
+            let sig = c.keys.sign(self.id, Signed::Prepare { view, seq, digest });
+            Msg::PrePrepare {
+                view,
+                seq,
+                request,
+                digest,
+                sig,
+            }
+        };
+        let vote = |commit: bool, view: u64, seq: u64, digest: Digest| {
+            if commit {
+                let sig = c.keys.sign(self.id, Signed::Commit { view, seq, digest });
+                Msg::Commit {
+                    view,
+                    seq,
+                    digest,
+                    sig,
+                }
+            } else {
+                let sig = c.keys.sign(self.id, Signed::Prepare { view, seq, digest });
+                Msg::Prepare {
+                    view,
+                    seq,
+                    digest,
+                    sig,
+                }
+            }
+        };
+        let pending = self.pending.iter().next().cloned();
+        let rogue = pre_prepare(
+            self.state.view,
+            self.next_seq.max(self.state.executed_seq + 1),
+            other(&pending).or(pending),
+        );
+        // A vote for another seen request at the same view and sequence number: the
+        // equivocating vote that goes with a conflicting pre-prepare.
+        let accepted = |seq: u64| {
+            self.state
+                .log
+                .get(&seq)
+                .and_then(|s| s.accepted.as_ref())
+                .and_then(|a| a.request.clone())
+        };
+        let other_digest =
+            |view: u64, seq: u64| c.digest(view, seq, &other(&accepted(seq)).or(accepted(seq)));
+        match msg {
+            Msg::PrePrepare {
+                view, seq, request, ..
+            } => vec![
+                pre_prepare(*view, seq + 1, request.clone()),
+                pre_prepare(*view, *seq, other(request)),
+                pre_prepare(view + 1, *seq, request.clone()),
+            ],
+            Msg::Prepare {
+                view, seq, digest, ..
+            } => vec![
+                vote(false, *view, seq + 1, *digest),
+                vote(false, *view, *seq, digest ^ 1),
+                rogue,
+                vote(false, *view, *seq, other_digest(*view, *seq)),
+            ],
+            Msg::Commit {
+                view, seq, digest, ..
+            } => vec![
+                vote(true, *view, seq + 1, *digest),
+                vote(true, *view, *seq, digest ^ 1),
+                rogue,
+                vote(true, *view, *seq, other_digest(*view, *seq)),
+            ],
+            Msg::ViewChange(vc) => {
+                let sig = c.keys.sign(self.id, ViewChange::signed(vc.view, &[]));
+                vec![
+                    Msg::ViewChange(ViewChange {
+                        view: vc.view,
+                        from: vc.from,
+                        prepared: Vec::new(),
+                        sig,
+                    }),
+                    rogue,
+                ]
+            }
+            _ => vec![rogue],
+        }
     }
 
     fn observe(event: &PbftEvent) -> Option<Observation> {

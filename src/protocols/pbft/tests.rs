@@ -388,20 +388,32 @@ fn bad_new_views_are_refused() {
 }
 
 /// With `timer_never_grows` the view timeout stays at its base; without, it doubles
-/// with each view change in a row.
+/// with each view change in a row. A replica changing view starts its timer only once
+/// a quorum of view changes for that view is in.
 #[test]
 fn view_timeout_doubles_unless_the_bug() {
     for (bugs, expect) in [
         (vec![], vec![40, 80, 160]),
         (vec![Bug::TimerNeverGrows], vec![40, 40, 40]),
     ] {
-        let mut r = Replica::new(n(2), config(4, &[("A", 2)], &bugs));
+        let c = config(4, &[("A", 2)], &bugs);
+        let mut r = Replica::new(n(2), Arc::clone(&c));
         let mut rng = crate::rng::stream_rng(0, crate::rng::Stream::Scenario);
         let mut cx = crate::protocol::Context {
             now_ms: 0,
             rng: &mut rng,
         };
         let mut out = Vec::new();
+        let view_timer = |out: &[CoreOutput<Replica>]| {
+            out.iter().rev().find_map(|o| match o {
+                CoreOutput::SetTimer {
+                    timer: t @ Timer::View { .. },
+                    delay_ms_min,
+                    ..
+                } => Some((*t, *delay_ms_min)),
+                _ => None,
+            })
+        };
         r.step(&mut cx, CoreInput::start(None), &mut out);
         r.step(
             &mut cx,
@@ -409,22 +421,22 @@ fn view_timeout_doubles_unless_the_bug() {
             &mut out,
         );
         let mut seen = Vec::new();
-        for _ in 0..3 {
-            let (timer, ms) = out
-                .iter()
-                .rev()
-                .find_map(|o| match o {
-                    CoreOutput::SetTimer {
-                        timer: t @ Timer::View { .. },
-                        delay_ms_min,
-                        ..
-                    } => Some((*t, *delay_ms_min)),
-                    _ => None,
-                })
-                .expect("a view timer");
+        for view in 1..=3u64 {
+            let (timer, ms) = view_timer(&out).expect("a view timer");
             seen.push(ms);
             out.clear();
             r.step(&mut cx, CoreInput::TimerFired { timer }, &mut out);
+            if view == 3 {
+                break;
+            }
+            assert!(
+                view_timer(&out).is_none(),
+                "no timer before a quorum changes view"
+            );
+            for from in [3, 4] {
+                let msg = Msg::ViewChange(vc(&c, view, from, vec![]));
+                r.step(&mut cx, CoreInput::Receive { from: n(from), msg }, &mut out);
+            }
         }
         assert_eq!(seen, expect, "{bugs:?}");
     }
@@ -524,4 +536,146 @@ fn quiet_runs_settle_alike_in_both_lanes() {
         assert_eq!(digests[0], digests[1], "seed {seed}: the lanes differ");
     }
     assert_eq!(sizes, [4, 7, 10].into_iter().collect());
+}
+
+/// A scenario of 4 replicas with one client request at n2 and `faults`.
+fn byzantine_scenario(faults: Vec<crate::fault::FaultEvent>) -> Scenario {
+    Scenario {
+        seed: 11,
+        protocol: Pbft::NAME.to_string(),
+        cluster: Cluster::of_size(4),
+        network: Default::default(),
+        workload: vec![Proposal {
+            proposer: n(2),
+            value: v("Req_n2"),
+            at_ms: 0,
+        }],
+        faults: FaultSchedule { events: faults },
+        liveness_bound_ms: 10_000,
+        params: serde_json::Value::Null,
+        bugs: Vec::new(),
+    }
+}
+
+/// Byzantine faults act alike in both lanes: a primary (n1) that equivocates (its
+/// pre-prepares to n3 are mutated to another request) and then falls silent gives the
+/// same trace byte for byte in both, with the mutation in it; the honest replicas still
+/// execute the request, and every property holds over them. Two Byzantine nodes of
+/// four are more than PBFT tolerates: that scenario is refused, naming the faults.
+#[test]
+fn byzantine_faults_act_alike_in_both_lanes() {
+    use crate::fault::{Fault, FaultEvent};
+    let mutate = FaultEvent {
+        at_ms: 0,
+        fault: Fault::Mutate {
+            node: n(1),
+            kind: "pre_prepare".into(),
+            receivers: vec![n(3)],
+            count: 2,
+            mutation: 1,
+        },
+    };
+    let silent = FaultEvent {
+        at_ms: 3,
+        fault: Fault::Silent { node: n(1) },
+    };
+    let two = byzantine_scenario(vec![
+        mutate.clone(),
+        FaultEvent {
+            at_ms: 0,
+            fault: Fault::Silent { node: n(4) },
+        },
+    ]);
+    let refused = prepare(&Pbft, &two)
+        .err()
+        .expect("two Byzantine nodes of four");
+    assert_eq!(refused.field, "faults");
+    assert!(refused.reason.contains("tolerates 1"), "{}", refused.reason);
+
+    let scenario = byzantine_scenario(vec![mutate, silent]);
+    let setup = prepare(&Pbft, &scenario).expect("one Byzantine node");
+    assert_eq!(Pbft.deciders(&setup), vec![n(2), n(3), n(4)]);
+    let mut digests = Vec::new();
+    for lane in [Lane::Fast, Lane::Turmoil] {
+        let report = run_setup(&Pbft, &setup, lane);
+        assert_eq!(report.end, RunEnd::Settled, "{lane:?}");
+        let mutated = report
+            .history
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Mutated { .. }))
+            .count();
+        assert_eq!(mutated, 1, "{lane:?}: one pre-prepare to n3 was mutated");
+        let silent_drops = report
+            .history
+            .events
+            .iter()
+            .filter(|e| e.node == Some(n(1)) && e.at_ms >= 3)
+            .filter(|e| matches!(e.kind, EventKind::Dropped { .. }))
+            .count();
+        assert!(silent_drops > 0, "{lane:?}: n1 keeps sending into the void");
+        let verdict = judge(&Pbft, &setup, &report.history);
+        assert!(verdict.is_ok(), "{lane:?}: {:?}", verdict.violations);
+        digests.push(report.history.digest());
+    }
+    assert_eq!(digests[0], digests[1], "the lanes differ");
+}
+
+/// The mutations a replica offers are signed by itself only and change what they
+/// say they change: a pre-prepare at seq + 1 carries a valid signature of its sender
+/// over the new fields; no mutation carries another replica's signature.
+#[test]
+fn mutations_are_signed_by_their_sender_only() {
+    let c = config(4, &[("A", 1), ("B", 2)], &[]);
+    let mut r = Replica::new(n(1), Arc::clone(&c));
+    let mut rng = crate::rng::stream_rng(0, crate::rng::Stream::Scenario);
+    let mut cx = crate::protocol::Context {
+        now_ms: 0,
+        rng: &mut rng,
+    };
+    let mut out = Vec::new();
+    r.step(&mut cx, CoreInput::start(None), &mut out);
+    r.step(
+        &mut cx,
+        CoreInput::ClientRequest { value: v("A") },
+        &mut out,
+    );
+    let pp = out
+        .iter()
+        .find_map(|o| match o {
+            CoreOutput::Send {
+                msg: m @ Msg::PrePrepare { .. },
+                ..
+            } => Some(m.clone()),
+            _ => None,
+        })
+        .expect("the primary pre-prepares");
+    let options = r.mutations(&pp);
+    assert_eq!(options.len(), 3);
+    let Msg::PrePrepare {
+        view,
+        seq,
+        digest: d,
+        sig,
+        ..
+    } = options[0].clone()
+    else {
+        panic!("a pre-prepare");
+    };
+    assert_eq!((view, seq), (0, 2));
+    let what = Signed::Prepare {
+        view,
+        seq,
+        digest: d,
+    };
+    assert!(c.keys.verify(Vote { node: n(1), sig }, what));
+    for other in 2..=4 {
+        assert!(!c.keys.verify(
+            Vote {
+                node: n(other),
+                sig
+            },
+            what
+        ));
+    }
 }
