@@ -141,6 +141,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         bounds.memory_mb,
         bounds.states_max
     );
+    // Wall time is reported (states per second) and never steers the search.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
     let mut progress = |o: &Outcome| {

@@ -139,6 +139,11 @@ impl Config {
         }
     }
 
+    /// Whether `votes` hold a quorum of valid signatures on `what`.
+    fn is_quorum(&self, votes: &[Vote], what: Signed) -> bool {
+        self.count_valid(votes, what) >= self.quorum()
+    }
+
     /// Whether `cert` proves its request prepared.
     fn valid_certificate(&self, cert: &Certificate) -> bool {
         let digest = self.digest(cert.view, cert.seq, &cert.request);
@@ -147,9 +152,7 @@ impl Config {
             seq: cert.seq,
             digest,
         };
-        cert.seq >= 1
-            && self.signed_request(&cert.request)
-            && self.count_valid(&cert.votes, what) >= self.quorum()
+        cert.seq >= 1 && self.signed_request(&cert.request) && self.is_quorum(&cert.votes, what)
     }
 
     /// Whether `vc` is signed by its sender, for `vc.view`, with valid certificates
@@ -691,17 +694,10 @@ impl Replica {
         {
             return;
         }
-        let votes = match self.prepares.get(&digest) {
-            Some(t) if t.view == view => t.votes.clone(),
-            _ => return,
-        };
-        if self
-            .config
-            .count_valid(&votes, Signed::Prepare { view, seq, digest })
-            < self.config.quorum()
-        {
+        let what = Signed::Prepare { view, seq, digest };
+        let Some(votes) = self.quorum_in(&self.prepares, view, digest, what) else {
             return;
-        }
+        };
         self.slot(seq).prepared = Some(Certificate {
             view,
             seq,
@@ -724,6 +720,21 @@ impl Replica {
         self.check_committed(seq);
     }
 
+    /// The votes `table` holds for `digest` in `view`, if they are a quorum of valid
+    /// signatures on `what`.
+    fn quorum_in(
+        &self,
+        table: &BTreeMap<Digest, Tally>,
+        view: u64,
+        digest: Digest,
+        what: Signed,
+    ) -> Option<Vec<Vote>> {
+        let tally = table.get(&digest).filter(|t| t.view == view)?;
+        self.config
+            .is_quorum(&tally.votes, what)
+            .then(|| tally.votes.clone())
+    }
+
     fn check_committed(&mut self, seq: u64) {
         let Some((request, digest)) = self.accepted_now(seq) else {
             return;
@@ -733,17 +744,10 @@ impl Replica {
         if slot.committed.is_some() || slot.prepared.as_ref().is_none_or(|c| c.view != view) {
             return;
         }
-        let votes = match self.commits.get(&digest) {
-            Some(t) if t.view == view => t.votes.clone(),
-            _ => return,
-        };
-        if self
-            .config
-            .count_valid(&votes, Signed::Commit { view, seq, digest })
-            < self.config.quorum()
-        {
+        let what = Signed::Commit { view, seq, digest };
+        let Some(votes) = self.quorum_in(&self.commits, view, digest, what) else {
             return;
-        }
+        };
         self.commit(Certificate {
             view,
             seq,
@@ -1079,10 +1083,9 @@ impl Replica {
             return;
         }
         let digest = self.config.digest(view, seq, &request);
-        if self
+        if !self
             .config
-            .count_valid(&votes, Signed::Commit { view, seq, digest })
-            < self.config.quorum()
+            .is_quorum(&votes, Signed::Commit { view, seq, digest })
         {
             return;
         }
