@@ -62,6 +62,14 @@ pub trait Core: Clone + 'static {
     /// broken core or a wrong limit, not a network fault.
     const MESSAGE_BYTES_MAX: usize = 1_024;
 
+    /// The most bytes any message of this core encodes to, envelope included, when its
+    /// codec bounds it (`None`: unbounded, the default). The fast lane does not encode
+    /// messages, so without a bound it encodes each one only to check its size; a
+    /// bound within [`Core::MESSAGE_BYTES_MAX`] spares that (a third of a fast Paxos
+    /// run). The node shell always checks what it really sends, so a wrong bound
+    /// shows as the lanes disagreeing; back it with a test of the largest messages.
+    const MESSAGE_BYTES_BOUND: Option<usize> = None;
+
     /// Feed one input; append what the node wants done to `out`, in order. `cx` says
     /// the node's time and lends it its own random stream.
     fn step(

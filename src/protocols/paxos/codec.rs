@@ -183,6 +183,41 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
+    /// Every kind of message at its largest (top ballots, a value of the longest
+    /// length) encodes within `Core::MESSAGE_BYTES_BOUND`, which lets the fast lane
+    /// skip measuring messages: a bound too small would make the lanes disagree.
+    #[test]
+    fn largest_messages_fit_the_bound() {
+        use crate::protocol::Core;
+        let top = Ballot::new(Ballot::ROUND_MAX, NodeId(u16::MAX));
+        let value = Value::new("v".repeat(VALUE_BYTES_MAX));
+        let largest = [
+            Msg::Prepare { ballot: top },
+            Msg::Promise {
+                ballot: top,
+                accepted: Some((top, value.clone())),
+            },
+            Msg::Nack {
+                ballot: top,
+                promised: top,
+            },
+            Msg::Accept {
+                ballot: top,
+                value: value.clone(),
+            },
+            Msg::Accepted { ballot: top, value },
+            Msg::Nudge,
+        ];
+        let bound = super::super::Node::MESSAGE_BYTES_BOUND.expect("Paxos bounds its messages");
+        assert!(bound <= super::super::Node::MESSAGE_BYTES_MAX);
+        for msg in largest {
+            let mut bytes = Vec::new();
+            encode_msg(&msg, &mut bytes);
+            let len = crate::net::HEADER_BYTES + bytes.len();
+            assert!(len <= bound, "{msg:?}: {len} bytes, bound {bound}");
+        }
+    }
+
     fn samples() -> Vec<Msg> {
         let b = Ballot::new(7, NodeId(4));
         let v = Value::new("Value_A");

@@ -507,6 +507,13 @@ impl Core for Node {
     type Timer = Timer;
     type Entry = NoLog;
 
+    /// The envelope, a tag, at most two ballots (10 bytes each) and a presence byte,
+    /// and a value with its 2-byte length: under 300 bytes, well within the default
+    /// limit, so the fast lane need not encode each message to check it
+    /// (`codec::tests::largest_messages_fit_the_bound`).
+    const MESSAGE_BYTES_BOUND: Option<usize> =
+        Some(crate::net::HEADER_BYTES + 1 + 2 * 10 + 1 + 2 + crate::value::VALUE_BYTES_MAX);
+
     /// Paxos draws nothing and reads no clock: its timers' jitter is the shell's.
     fn step(&mut self, _cx: &mut Context<'_>, input: Input, out: &mut Vec<Output>) {
         Node::step(self, input, out)
