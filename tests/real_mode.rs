@@ -356,10 +356,16 @@ impl Cluster {
 
     /// `gauntlet check` over every node's history: exit code and stdout+stderr.
     fn check(&self) -> (i32, String) {
+        self.check_without(&[])
+    }
+
+    /// `gauntlet check` of every history file but those of `left_out`.
+    fn check_without(&self, left_out: &[u16]) -> (i32, String) {
         let files: Vec<PathBuf> = self
             .servers
             .iter()
             .chain(&self.proposers)
+            .filter(|&id| !left_out.contains(id))
             .map(|&id| self.history(id))
             .filter(|p| p.exists())
             .collect();
@@ -468,7 +474,8 @@ fn finish(mut proc: Proc, cluster: &Cluster) -> String {
 /// client, and not before the first has printed its decision (real processes take
 /// their own time to start; the scenario is about B arriving after A's value was
 /// chosen). Every client prints `expect`; every server's chosen_value file holds it;
-/// every server stops cleanly on SIGTERM; `gauntlet check` finds every property held.
+/// every server stops cleanly on SIGTERM; `gauntlet check` finds every property held,
+/// and without the first client's file leaves validity unjudged (exit 7).
 fn lab(first: (u16, &str), second: Option<(u16, &str)>, expect: &str) {
     let cluster = Cluster::new("lab", 3, 2);
     let mut servers: Vec<Proc> = cluster
@@ -498,6 +505,15 @@ fn lab(first: (u16, &str), second: Option<(u16, &str)>, expect: &str) {
     let (code, out) = cluster.check();
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("all properties held"), "{out}");
+    // Without the first client's file (the servers heard from it), what rests on
+    // absence is not judged: exit 7, naming the node and the properties.
+    let (code, out) = cluster.check_without(&[first.0]);
+    assert_eq!(code, 7, "{out}");
+    let line = format!(
+        "NOT JUDGED validity: cannot judge it without the history of n{}",
+        first.0
+    );
+    assert!(out.contains(&line), "{out}");
 }
 
 /// Lab 1 with real processes: only A proposes; `Value_A` is chosen.

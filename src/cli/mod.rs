@@ -38,6 +38,9 @@ pub mod exit {
     pub const DIGEST_CHANGED: u8 = 5;
     /// `replay` of a saved failure: the outcome is not the one recorded.
     pub const OUTCOME_CHANGED: u8 = 6;
+    /// `check`: no property was found broken, but some could not be judged because
+    /// some nodes' histories were not given.
+    pub const INCOMPLETE: u8 = 7;
     /// A campaign stopped by Ctrl-C before its last run (128 + SIGINT, as shells do).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -51,7 +54,8 @@ pub mod exit {
 or real async nodes on turmoil) that partitions, drops, duplicates, delays and crashes, then \
 judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
 properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error; \
-5 replay: digest changed; 6 replay: outcome changed; 130 campaign interrupted."
+5 replay: digest changed; 6 replay: outcome changed; 7 check: some properties not judged \
+for want of a node's history; 130 campaign interrupted."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -230,9 +230,17 @@ fn print_report(report: &CheckReport, files: usize) -> u8 {
         report.events,
         names(&report.nodes)
     );
+    if !report.unheard.is_empty() {
+        println!(
+            "no history given for {}, and no given history received anything from it: \
+             judged as never having run",
+            names(&report.unheard)
+        );
+    }
     if !report.missing.is_empty() {
         println!(
-            "no history given for {} (in the cluster): judged as silent",
+            "no history given for {}, which other nodes heard from: properties that need \
+             every node's history are not judged",
             names(&report.missing)
         );
     }
@@ -240,11 +248,24 @@ fn print_report(report: &CheckReport, files: usize) -> u8 {
         println!("VIOLATION {v}");
         print!("{witness}");
     }
+    for unjudged in &report.unjudged {
+        println!(
+            "NOT JUDGED {}: cannot judge it without the history of {}",
+            unjudged.property,
+            names(&report.missing)
+        );
+        for v in &unjudged.apparent {
+            println!("  the given histories alone show: {v}");
+        }
+    }
     println!("coverage reached: {}", report.verdict.reached.join(", "));
     if !report.verdict.safety_ok() {
         exit::SAFETY
     } else if !report.verdict.liveness_ok() {
         exit::LIVENESS
+    } else if !report.unjudged.is_empty() {
+        println!("every property judged held; give every node's history to judge the rest");
+        exit::INCOMPLETE
     } else {
         println!("all properties held");
         exit::OK

@@ -94,6 +94,26 @@ pub enum JudgeFn<P: Protocol + ?Sized> {
 pub struct Judge<P: Protocol + ?Sized> {
     pub property: &'static Property,
     pub judge: JudgeFn<P>,
+    /// Whether a violation can be concluded from some nodes' histories alone.
+    pub evidence: Evidence,
+}
+
+/// What a safety or liveness judge needs to see before its violations can be trusted.
+/// The simulation lanes always record every node, so this matters only where histories
+/// can be missing: `gauntlet check` of a real cluster's files. Agreement is broken by
+/// two decisions that are both in the files, whatever else happened; validity ("every
+/// decided value was proposed") and liveness ("every decider decides") are broken by
+/// something *not* being in the files, which a missing file would fake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// A violation rests on the absence of events (no proposal of the decided value,
+    /// no decision by a node), so it needs every node's history. The default: the
+    /// safe choice for a judge nobody classified.
+    EveryNode,
+    /// A violation is witnessed by events that happened (two different decisions, a
+    /// node deciding twice): more history can add violations but never remove one, so
+    /// it can be concluded from the histories at hand.
+    Witnessed,
 }
 
 impl<P: Protocol + ?Sized> Judge<P> {
@@ -112,6 +132,17 @@ impl<P: Protocol + ?Sized> Judge<P> {
         Judge {
             property,
             judge: JudgeFn::Violations(judge),
+            evidence: Evidence::EveryNode,
+        }
+    }
+
+    /// Marks a judge whose violations are witnessed by events that happened
+    /// ([`Evidence::Witnessed`]), so `gauntlet check` judges it even when some nodes'
+    /// histories are missing.
+    pub fn witnessed(self) -> Self {
+        Judge {
+            evidence: Evidence::Witnessed,
+            ..self
         }
     }
 
@@ -126,6 +157,7 @@ impl<P: Protocol + ?Sized> Judge<P> {
         Judge {
             property,
             judge: JudgeFn::Reached(judge),
+            evidence: Evidence::Witnessed,
         }
     }
 }

@@ -607,7 +607,7 @@ where
         }
         out
     }
-    Judge::violations(&LIBRARY_NEVER_PANICS, judge::<P>)
+    Judge::violations(&LIBRARY_NEVER_PANICS, judge::<P>).witnessed()
 }
 
 #[cfg(test)]

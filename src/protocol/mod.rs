@@ -22,7 +22,9 @@ pub mod session;
 mod setup;
 pub mod shapes;
 
-pub use judge::{node_list, Expectation, Judge, JudgeFn, Judging, Property, Verdict, Violation};
+pub use judge::{
+    node_list, Evidence, Expectation, Judge, JudgeFn, Judging, Property, Verdict, Violation,
+};
 pub use peers::Peers;
 pub use setup::{find_bug, prepare, PlantedBug, RunSetup};
 

@@ -5,7 +5,7 @@ use super::config::real_scenario;
 use super::history::{merge, read_history, BadHistory, Merged, HISTORY_FILES_MAX};
 use crate::check::{judge, Verdict};
 use crate::ids::NodeId;
-use crate::protocol::{prepare, Protocol, RunSetup};
+use crate::protocol::{prepare, Evidence, Expectation, Judge, Protocol, RunSetup, Violation};
 use std::path::PathBuf;
 
 /// What `check` found, with the protocol's types rendered away: what the command line
@@ -16,11 +16,27 @@ pub struct CheckReport {
     pub events: usize,
     /// The nodes a history file was given for.
     pub nodes: Vec<NodeId>,
-    /// Cluster members with no history file, judged as silent.
+    /// Cluster members with no history file that some given history heard from.
     pub missing: Vec<NodeId>,
+    /// Cluster members with no history file that no given history heard from, judged
+    /// as nodes that never ran.
+    pub unheard: Vec<NodeId>,
+    /// Safety and liveness properties that could not be judged because `missing` is not
+    /// empty ([`Evidence::EveryNode`]), in the protocol's order, each with what the
+    /// given histories alone seemed to show. Their violations are not in `verdict`.
+    pub unjudged: Vec<Unjudged>,
     pub verdict: Verdict,
     /// Each violation's witness events in the trace format, in the verdict's order.
     pub witnesses: Vec<String>,
+}
+
+/// A property `check` could not judge without the missing nodes' histories.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unjudged {
+    pub property: &'static str,
+    /// The violations the given histories alone show: possibly real, possibly made by
+    /// the missing history (a proposal or a decision that is in it).
+    pub apparent: Vec<Violation>,
 }
 
 /// Read, merge and judge the given history files (one per node) of `protocol`.
@@ -41,7 +57,12 @@ pub fn check_files<P: Protocol>(
         .collect::<Result<Vec<_>, _>>()?;
     let merged = merge(&histories)?;
     let setup = setup_of(protocol, &merged, &paths[0])?;
-    let verdict = judge(protocol, &setup, &merged.history);
+    let mut verdict = judge(protocol, &setup, &merged.history);
+    let unjudged = if merged.missing.is_empty() {
+        Vec::new()
+    } else {
+        set_aside_unjudged(&protocol.properties(), &mut verdict)
+    };
     let witnesses = verdict
         .violations
         .iter()
@@ -51,9 +72,34 @@ pub fn check_files<P: Protocol>(
         events: merged.history.len(),
         nodes: merged.nodes,
         missing: merged.missing,
+        unheard: merged.unheard,
+        unjudged,
         verdict,
         witnesses,
     })
+}
+
+/// Take out of `verdict` the properties that need every node's history, with the
+/// violations they showed, so no missing file can fake a violation (or a pass).
+fn set_aside_unjudged<P: Protocol>(judges: &[Judge<P>], verdict: &mut Verdict) -> Vec<Unjudged> {
+    let needs_every_node = judges.iter().filter(|j| {
+        j.property.expectation != Expectation::Sometimes && j.evidence == Evidence::EveryNode
+    });
+    let unjudged: Vec<Unjudged> = needs_every_node
+        .map(|j| Unjudged {
+            property: j.property.name,
+            apparent: verdict
+                .violations
+                .iter()
+                .filter(|v| v.property == j.property.name)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    verdict
+        .violations
+        .retain(|v| !unjudged.iter().any(|u| u.property == v.property));
+    unjudged
 }
 
 /// The setup the judges read, rebuilt from the headers: the cluster and parameters

@@ -497,8 +497,13 @@ pub struct Merged<T: Trace> {
     pub bugs: Vec<String>,
     /// The nodes a history file was given for.
     pub nodes: Vec<NodeId>,
-    /// Cluster members with no history file: the judges treat them as silent.
+    /// Cluster members with no history file that some given history received a
+    /// message from: they ran, and what they did is unknown.
     pub missing: Vec<NodeId>,
+    /// Cluster members with no history file that no given history received anything
+    /// from. Whatever they did (if they ran at all) reached no one, so they are judged
+    /// as nodes that never ran: silent.
+    pub unheard: Vec<NodeId>,
 }
 
 /// Merge per-node histories. Every file must describe the same run (protocol, cluster,
@@ -536,13 +541,20 @@ pub fn merge<T: Trace>(histories: &[NodeHistory<T>]) -> Result<Merged<T>, BadHis
     }
     let history = interleave(histories);
     let nodes: Vec<NodeId> = owner.keys().copied().collect();
-    let missing = first
+    let heard_from: BTreeSet<NodeId> = history
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Delivered { from, .. } => Some(*from),
+            _ => None,
+        })
+        .collect();
+    let (missing, unheard): (Vec<NodeId>, Vec<NodeId>) = first
         .header
         .cluster
         .iter()
         .filter(|n| !owner.contains_key(n))
-        .copied()
-        .collect();
+        .partition(|n| heard_from.contains(n));
     let bugs: BTreeSet<String> = histories
         .iter()
         .flat_map(|h| h.bugs.iter().cloned())
@@ -553,6 +565,7 @@ pub fn merge<T: Trace>(histories: &[NodeHistory<T>]) -> Result<Merged<T>, BadHis
         bugs: bugs.into_iter().collect(),
         nodes,
         missing,
+        unheard,
     })
 }
 

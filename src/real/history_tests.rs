@@ -89,7 +89,8 @@ fn recorded_histories_read_back_merge_and_judge() {
     assert_eq!(seqs, vec![0, 1, 2, 1 << 32]);
 
     let merged = merge(&files).unwrap();
-    assert_eq!(merged.missing, vec![NodeId(4)]);
+    assert_eq!(merged.unheard, vec![NodeId(4)]);
+    assert!(merged.missing.is_empty());
     let rendered = merged.history.render();
     let order: Vec<String> = rendered
         .lines()
@@ -107,7 +108,6 @@ fn recorded_histories_read_back_merge_and_judge() {
 
     let paths: Vec<PathBuf> = (1..=3).map(|id| path_of(&dir, id)).collect();
     let report = check_files(&Toy, &paths).unwrap();
-    assert_eq!(report.missing, vec![NodeId(4)]);
     let properties: Vec<&str> = report
         .verdict
         .violations
@@ -115,11 +115,62 @@ fn recorded_histories_read_back_merge_and_judge() {
         .map(|v| v.property)
         .collect();
     assert_eq!(properties, vec!["agreement"], "{rendered}");
+    assert_eq!(report.unheard, vec![NodeId(4)], "nobody heard from n4");
+    assert!(report.unjudged.is_empty(), "{:?}", report.unjudged);
     assert!(
         report.witnesses[0].contains("DECIDE B"),
         "{}",
         report.witnesses[0]
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A missing history cannot fake a violation: the client n4 proposed X to every
+/// server and each decided X, so without n4's file X looks unproposed. Since the
+/// servers heard from n4, `check` sets validity (and liveness) aside as not judged,
+/// showing what the files alone seem to say, and finds nothing broken; with n4's file
+/// given, everything is judged and holds.
+#[test]
+fn a_missing_history_leaves_absence_properties_unjudged() {
+    let dir = temp_dir("missing");
+    let client = recorder(&dir, 4, 0, 1_000);
+    client.record(0, Some(NodeId(4)), started(0));
+    client.record(
+        1,
+        Some(NodeId(4)),
+        EventKind::ClientRequest {
+            value: Value::new("X"),
+        },
+    );
+    for id in 1..=3 {
+        let r = recorder(&dir, id, 0, 1_000 + id as u64);
+        r.record(0, Some(NodeId(id)), started(0));
+        r.record(
+            3,
+            Some(NodeId(id)),
+            EventKind::Delivered {
+                from: NodeId(4),
+                msg_id: 1,
+                msg: Value::new("X"),
+            },
+        );
+        r.record(5, Some(NodeId(id)), decided("X"));
+    }
+    let servers: Vec<PathBuf> = (1..=3).map(|id| path_of(&dir, id)).collect();
+    let report = check_files(&Toy, &servers).unwrap();
+    assert_eq!(report.missing, vec![NodeId(4)]);
+    assert!(report.verdict.violations.is_empty(), "{:?}", report.verdict);
+    let unjudged: Vec<&str> = report.unjudged.iter().map(|u| u.property).collect();
+    assert_eq!(unjudged, vec!["validity", "liveness"]);
+    let apparent = &report.unjudged[0].apparent;
+    assert_eq!(apparent.len(), 1, "X looks decided but never proposed");
+    assert!(apparent[0].message.contains('X'), "{}", apparent[0]);
+
+    let every: Vec<PathBuf> = (1..=4).map(|id| path_of(&dir, id)).collect();
+    let report = check_files(&Toy, &every).unwrap();
+    assert!(report.missing.is_empty());
+    assert!(report.unjudged.is_empty());
+    assert!(report.verdict.violations.is_empty(), "{:?}", report.verdict);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -356,8 +356,8 @@ pub fn judges<P: crate::protocol::Protocol + ?Sized, const K: u64>(
     }
     use crate::protocol::Judge;
     vec![
-        Judge::violations(&FINALITY_AGREEMENT, |j| only(j, K, &FINALITY_AGREEMENT)),
-        Judge::violations(&FINALITY_INTEGRITY, |j| only(j, K, &FINALITY_INTEGRITY)),
+        Judge::violations(&FINALITY_AGREEMENT, |j| only(j, K, &FINALITY_AGREEMENT)).witnessed(),
+        Judge::violations(&FINALITY_INTEGRITY, |j| only(j, K, &FINALITY_INTEGRITY)).witnessed(),
         Judge::violations(&COMMON_PREFIX, |j| only(j, K, &COMMON_PREFIX)),
         Judge::violations(&CHAIN_GROWTH, |j| only(j, K, &CHAIN_GROWTH)),
     ]

@@ -344,9 +344,9 @@ pub fn judges<P: crate::protocol::Protocol + ?Sized>() -> Vec<crate::protocol::J
     }
     use crate::protocol::Judge;
     vec![
-        Judge::violations(&SLOT_AGREEMENT, |j| only(j, &SLOT_AGREEMENT)),
+        Judge::violations(&SLOT_AGREEMENT, |j| only(j, &SLOT_AGREEMENT)).witnessed(),
         Judge::violations(&SLOT_VALIDITY, |j| only(j, &SLOT_VALIDITY)),
-        Judge::violations(&SLOT_INTEGRITY, |j| only(j, &SLOT_INTEGRITY)),
+        Judge::violations(&SLOT_INTEGRITY, |j| only(j, &SLOT_INTEGRITY)).witnessed(),
         Judge::violations(&LOG_LIVENESS, |j| only(j, &LOG_LIVENESS)),
     ]
 }

@@ -50,9 +50,9 @@ pub const DUPLICATE_DELIVERED: Property = Property {
 /// The shape's judges: safety, liveness, then coverage.
 pub fn judges<P: Protocol + ?Sized>() -> Vec<Judge<P>> {
     vec![
-        Judge::violations(&AGREEMENT, |j| agreement(j.history)),
+        Judge::violations(&AGREEMENT, |j| agreement(j.history)).witnessed(),
         Judge::violations(&VALIDITY, |j| validity(j.history)),
-        Judge::violations(&DECISION_INTEGRITY, |j| integrity(j.history)),
+        Judge::violations(&DECISION_INTEGRITY, |j| integrity(j.history)).witnessed(),
         Judge::violations(&LIVENESS, |j| liveness(j.history, j.deciders)),
         Judge::reached(&VALUE_CHOSEN, |j| !decisions(j.history).is_empty()),
         Judge::reached(&DUPLICATE_DELIVERED, |j: &Judging<P>| {

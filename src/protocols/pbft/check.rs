@@ -151,12 +151,15 @@ fn byzantine(j: &Judging<Pbft>) -> BTreeSet<NodeId> {
 /// PBFT's properties: the log shape's, then its own.
 pub fn judges() -> Vec<Judge<Pbft>> {
     let mut out = crate::protocol::shapes::log::judges();
-    out.push(Judge::violations(&COMMIT_AGREEMENT, |j| {
-        commit_agreement(j.history, &byzantine(j))
-    }));
-    out.push(Judge::violations(&REPLY_HOLDS, |j| {
-        reply_holds(j.history, &byzantine(j))
-    }));
+    out.push(
+        Judge::violations(&COMMIT_AGREEMENT, |j| {
+            commit_agreement(j.history, &byzantine(j))
+        })
+        .witnessed(),
+    );
+    out.push(
+        Judge::violations(&REPLY_HOLDS, |j| reply_holds(j.history, &byzantine(j))).witnessed(),
+    );
     out.push(Judge::reached(&VIEW_CHANGED, |j| {
         view_changed(j.history, &byzantine(j))
     }));

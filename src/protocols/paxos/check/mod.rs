@@ -121,7 +121,8 @@ pub fn judges() -> Vec<Judge<Paxos>> {
     vec![
         Judge::violations(&AGREEMENT, |j| {
             safety::agreement(&facts(j).choices).into_iter().collect()
-        }),
+        })
+        .witnessed(),
         Judge::violations(&VALIDITY, |j| {
             safety::validity(j.history, &facts(j).choices)
         }),
