@@ -1,14 +1,18 @@
 //! Feedback-guided scenario search: instead of drawing every scenario fresh, keep the
 //! scenarios whose runs reached something new, and spend most runs mutating them.
 //!
-//! "Something new" is a run's coverage signature (`RunTrace::features`): per node,
-//! which kind of event followed which (`recv Prepare` then `persist`, `persist` then
-//! `crash`), each with a bucketed count, as edge coverage is for a fuzzer. A run that
-//! shows a pair (or a count bucket of one) no earlier run showed joins the guide's
-//! corpus. Later runs take a corpus entry and change it a little: move, drop or add a
-//! fault event, retarget one, move a client request, aim a protocol-timed crash at a
-//! later send, change the run's seed (its latencies and jitter). A share of runs stays
-//! fresh, so the search never narrows to one region.
+//! "Something new" is a run's coverage signature (`RunTrace::features`): the
+//! protocol's own facts if it supplies them (`Core::signature`; for Paxos, how each
+//! promise, acceptance and prepare compares with the ballots of the node's earlier
+//! lives), else, per node, which kind of event followed which (`recv Prepare` then
+//! `persist`), each with a bucketed count, as edge coverage is for a fuzzer. A run
+//! that shows a feature no earlier run showed joins the guide's corpus. Later runs take
+//! a corpus entry and change it a little: move, drop or add a fault event, retarget
+//! one, move a client request or make two race, hold back one message kind right
+//! after a request, crash a node right after its first sends of a kind for a few
+//! milliseconds, aim a protocol-timed crash at a later send, change the run's seed
+//! (its latencies and jitter). A share of runs stays fresh, so the search never
+//! narrows to one region.
 //!
 //! Deterministic from the campaign seed, whatever the number of threads: runs go in
 //! generations of [`GENERATION_RUNS`]; the scenarios of generation `g` are drawn from
@@ -16,7 +20,9 @@
 //! draws come from its own seed.
 
 use super::{campaign_scenario, ProtocolRef};
-use crate::fault::{generate_schedule, Fault, FaultEvent, GeneratorLimits};
+use crate::fault::{
+    generate_schedule, Fault, FaultEvent, GeneratorLimits, SCENARIO_FAULT_EVENTS_MAX,
+};
 use crate::rng::{run_seed, stream_rng, Draw, Stream};
 use crate::scenario::Scenario;
 use std::collections::BTreeSet;
@@ -154,7 +160,9 @@ fn mutate(protocol: ProtocolRef, scenario: &mut Scenario, rng: &mut rand_chacha:
         .unwrap_or(0)
         .max(50)
         + 30;
-    match rng.between(0, 7) {
+    let pick =
+        |rng: &mut rand_chacha::ChaCha8Rng, len: usize| rng.between(0, len as u64 - 1) as usize;
+    match rng.between(0, 10) {
         // Move a fault event a little, earlier or later.
         0 | 1 if !events.is_empty() => {
             let i = rng.between(0, events.len() as u64 - 1) as usize;
@@ -203,6 +211,58 @@ fn mutate(protocol: ProtocolRef, scenario: &mut Scenario, rng: &mut rand_chacha:
         }
         // New latencies and jitter for the same schedule.
         5 => scenario.seed = rand_core::Rng::next_u64(rng),
+        // Make two client requests race: one moves to within 3 ms of another. Most
+        // agreement bugs need two proposers in the same round trip, which requests
+        // drawn over the whole horizon rarely are.
+        6 if scenario.workload.len() >= 2 => {
+            let (i, j) = (
+                pick(rng, scenario.workload.len()),
+                pick(rng, scenario.workload.len()),
+            );
+            let at = scenario.workload[j].at_ms + rng.between(0, 3);
+            scenario.workload[i].at_ms = at;
+        }
+        // Hold back one message kind for a moment right after a client request: the
+        // reorderings of a race (an accept overtaken by a newer ballot's).
+        7 if !scenario.workload.is_empty() && events.len() < SCENARIO_FAULT_EVENTS_MAX => {
+            let kinds = protocol.message_kinds();
+            if kinds.is_empty() {
+                return;
+            }
+            let at_ms =
+                scenario.workload[pick(rng, scenario.workload.len())].at_ms + rng.between(0, 10);
+            events.push(FaultEvent {
+                at_ms,
+                fault: Fault::MessageFaults {
+                    kinds: vec![kinds[pick(rng, kinds.len())].to_string()],
+                    link: None,
+                    faults: crate::fault::LinkFaults {
+                        drop_probability: 0.0,
+                        duplicate_probability: 0.0,
+                        delay_ms_max: rng.between(10, 150),
+                    },
+                    duration_ms: rng.between(5, 40),
+                },
+            });
+        }
+        // Crash a node right after its first few sends of a kind, down for a few
+        // milliseconds: between a promise and the accept that should honour it.
+        8 if events.len() < SCENARIO_FAULT_EVENTS_MAX => {
+            let ids = scenario.cluster.ids();
+            let kinds = protocol.message_kinds();
+            if ids.is_empty() || kinds.is_empty() {
+                return;
+            }
+            events.push(FaultEvent {
+                at_ms: 0,
+                fault: Fault::CrashAfterSend {
+                    node: ids[pick(rng, ids.len())],
+                    kind: kinds[pick(rng, kinds.len())].to_string(),
+                    nth: rng.between(1, 3) as u32,
+                    down_ms: Some(rng.between(1, 10)),
+                },
+            });
+        }
         // Add a fault event drawn as the generator would draw one.
         _ => {
             let ids = scenario.cluster.ids();
@@ -225,7 +285,7 @@ fn mutate(protocol: ProtocolRef, scenario: &mut Scenario, rng: &mut rand_chacha:
                 },
             );
             let added: Vec<FaultEvent> = donor.events;
-            if events.len() + added.len() <= crate::fault::SCENARIO_FAULT_EVENTS_MAX {
+            if events.len() + added.len() <= SCENARIO_FAULT_EVENTS_MAX {
                 events.extend(added);
             }
         }

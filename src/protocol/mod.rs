@@ -119,6 +119,19 @@ pub trait Core: Clone + 'static {
         state.write(format!("{timer:?}").as_bytes());
     }
 
+    /// For guided search (`explore --guided`, `crate::explore::guided`): an abstract
+    /// coverage signature of a finished run, as hashed facts about what the protocol's
+    /// correctness argument cares about (for Paxos: how each acceptance compares with
+    /// the promises its acceptor made in earlier lives). A run that shows a fact no
+    /// earlier run of the campaign showed is kept and mutated, so facts should be few
+    /// (hundreds, not one per ballot number) and should separate the runs a bug needs
+    /// from the ones it does not. A non-empty signature replaces the generic one
+    /// (which event kind followed which, per node). Default: no facts (the generic
+    /// signature is used).
+    fn signature(_history: &crate::history::History<Self>) -> Vec<u64> {
+        Vec::new()
+    }
+
     /// What this node, turned Byzantine, could send instead of `msg`: small
     /// mutations that make sense for its kind (view + 1, sequence number + 1, another
     /// value, a message it should not send at all), as ByzzFuzz draws them. A

@@ -16,6 +16,7 @@ mod node;
 mod proposer;
 mod protocol;
 mod settle;
+mod signature;
 
 pub use acceptor::{Acceptor, AcceptorState};
 pub use bugs::{Bug, Bugs};

@@ -515,6 +515,10 @@ impl Core for Node {
         Some(crate::net::HEADER_BYTES + 1 + 2 * 10 + 1 + 2 + crate::value::VALUE_BYTES_MAX);
 
     /// Paxos draws nothing and reads no clock: its timers' jitter is the shell's.
+    fn signature(history: &crate::history::History<Self>) -> Vec<u64> {
+        super::signature::signature(history)
+    }
+
     fn step(&mut self, _cx: &mut Context<'_>, input: Input, out: &mut Vec<Output>) {
         Node::step(self, input, out)
     }

@@ -1,0 +1,367 @@
+//! Paxos's coverage signature for guided search (`explore --guided`,
+//! [`crate::protocol::Core::signature`]): the order relations between ballots that
+//! Paxos's correctness argument is about, as each node sees them.
+//!
+//! The generic signature (which event kind followed which, per node) cannot tell a
+//! run in which an acceptor accepted *below* a ballot it promised before a restart from
+//! one in which it accepted above it: both are `recv Accept` then `accepted`. The hard
+//! planted bugs live exactly there, so the signature names those relations:
+//! - an acceptor's promise or acceptance against what it promised and accepted in
+//!   earlier lives (below, equal, above; same value or not), and whether it restarted
+//!   in between (`acceptor_forgets_promise`, `acceptor_forgets_accepted`);
+//! - a proposer's ballot after a restart against the ballots it used before
+//!   (`proposer_forgets_round`), and whether its phase 2 sends its own value or an
+//!   adopted one, adopted from which ballot (`proposer_adopts_first_value`);
+//! - how many ballots and values a learner heard acceptances of before it learned
+//!   (`learner_mixes_ballots`, `learner_counts_duplicates`).
+//!
+//! Each relation is a small enum, so the signature has a few hundred possible
+//! features; a run that shows one no earlier run showed is kept and mutated.
+
+use super::{Ballot, Msg, Node, Note};
+use crate::history::{EventKind, History};
+use crate::ids::NodeId;
+use crate::value::Value;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+
+/// How a ballot compares with an earlier one, if there was one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Rel {
+    None,
+    Below,
+    Equal,
+    Above,
+}
+
+fn rel(ballot: Ballot, earlier: Option<Ballot>) -> Rel {
+    match earlier.map(|e| ballot.cmp(&e)) {
+        None => Rel::None,
+        Some(Ordering::Less) => Rel::Below,
+        Some(Ordering::Equal) => Rel::Equal,
+        Some(Ordering::Greater) => Rel::Above,
+    }
+}
+
+/// 1, 2, or 3 and more.
+fn few(n: usize) -> u8 {
+    n.min(3) as u8
+}
+
+/// One abstract fact about a run. Hashed into a feature.
+#[derive(Debug, Hash)]
+enum Fact {
+    /// An acceptor promised: against its highest promise of earlier lives and of
+    /// this life, and whether it restarted since its last promise.
+    Promise {
+        to_earlier_lives: Rel,
+        to_this_life: Rel,
+        restarted_since: bool,
+    },
+    /// An acceptor accepted: against its highest promise of earlier lives and of this
+    /// one, against what it had accepted (same value or not), restarted since.
+    Accept {
+        to_promise_earlier_lives: Rel,
+        to_promise_this_life: Rel,
+        to_accepted: Rel,
+        same_value: Option<bool>,
+        restarted_since_promise: bool,
+    },
+    /// A proposer sent a prepare: against the highest ballot it used in earlier lives
+    /// and in this one, and how many lives it has had.
+    Prepare {
+        to_earlier_lives: Rel,
+        to_this_life: Rel,
+        lives: u8,
+    },
+    /// A proposer sent phase 2: its own value or not, adopted from whose ballot, and
+    /// whether the ballot was one it had used in an earlier life.
+    Phase2 {
+        own_value: bool,
+        adopted_from_own: Option<bool>,
+        reused_ballot: bool,
+    },
+    /// A proposer heard a promise carrying an accepted value: how many distinct
+    /// accepted ballots and values it has heard in this phase 1.
+    PromiseCarried { ballots: u8, values: u8 },
+    /// A learner heard an acceptance: how many ballots the value has been heard at,
+    /// how many values, and how many copies from the same acceptor at one ballot.
+    Heard {
+        ballots_of_value: u8,
+        values: u8,
+        repeats: u8,
+        /// Distinct acceptors heard for the value over all ballots, and at its best
+        /// single ballot: a quorum that exists only across ballots is one step from
+        /// a learner that mixes them.
+        acceptors_of_value: u8,
+        acceptors_at_best_ballot: u8,
+    },
+    /// A learner learned: the same counts at that moment, and whether it restarted.
+    Learned {
+        ballots_of_value: u8,
+        values: u8,
+        restarted: bool,
+    },
+}
+
+/// What one node has shown so far.
+#[derive(Default)]
+struct Seen {
+    lives: usize,
+    /// Highest promise (acceptor) or prepare ballot (proposer) in earlier lives, and
+    /// in this life.
+    promised_before: Option<Ballot>,
+    promised_now: Option<Ballot>,
+    restarted_since_promise: bool,
+    accepted: Option<(Ballot, Value)>,
+    prepared_before: Option<Ballot>,
+    prepared_now: Option<Ballot>,
+    /// Ballots this proposer used in earlier lives.
+    used_before: BTreeSet<Ballot>,
+    proposed: Option<Value>,
+    adopted_from: Option<Ballot>,
+    /// Accepted values heard in the current phase 1 (proposer).
+    carried: BTreeSet<(Ballot, Value)>,
+    /// Acceptances heard (learner): value -> ballots, and (acceptor, ballot) copies.
+    heard: BTreeMap<Value, BTreeSet<Ballot>>,
+    /// Acceptances heard (learner): (value, ballot) -> acceptors.
+    heard_from: BTreeMap<(Value, Ballot), BTreeSet<NodeId>>,
+    copies: BTreeMap<(NodeId, Ballot), usize>,
+}
+
+impl Seen {
+    fn counts(&self, value: &Value) -> (u8, u8) {
+        let ballots = self.heard.get(value).map_or(0, BTreeSet::len);
+        (few(ballots), few(self.heard.len()))
+    }
+}
+
+/// The run's Paxos signature: one hashed feature per distinct fact.
+pub fn signature(history: &History<Node>) -> Vec<u64> {
+    let mut nodes: BTreeMap<NodeId, Seen> = BTreeMap::new();
+    let mut facts: Vec<Fact> = Vec::new();
+    for event in &history.events {
+        match &event.kind {
+            EventKind::Restarted { node } => {
+                let seen = nodes.entry(*node).or_default();
+                seen.lives += 1;
+                seen.promised_before = seen.promised_before.max(seen.promised_now.take());
+                seen.prepared_before = seen.prepared_before.max(seen.prepared_now.take());
+                seen.restarted_since_promise = true;
+            }
+            EventKind::Protocol(note) => {
+                let Some(node) = event.node else { continue };
+                let seen = nodes.entry(node).or_default();
+                note_fact(seen, note, &mut facts);
+            }
+            EventKind::Sent { msg, .. } => {
+                let Some(node) = event.node else { continue };
+                let seen = nodes.entry(node).or_default();
+                sent_fact(seen, msg, &mut facts);
+            }
+            EventKind::Delivered { from, msg, .. } => {
+                let Some(node) = event.node else { continue };
+                let seen = nodes.entry(node).or_default();
+                delivered_fact(seen, *from, msg, &mut facts);
+            }
+            _ => {}
+        }
+    }
+    let mut features: Vec<u64> = facts
+        .iter()
+        .map(|fact| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            ("paxos", fact).hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    features.sort_unstable();
+    features.dedup();
+    features
+}
+
+fn note_fact(seen: &mut Seen, note: &Note, facts: &mut Vec<Fact>) {
+    match note {
+        Note::Proposed { value } => seen.proposed = Some(value.clone()),
+        Note::Promised { ballot } => {
+            facts.push(Fact::Promise {
+                to_earlier_lives: rel(*ballot, seen.promised_before),
+                to_this_life: rel(*ballot, seen.promised_now),
+                restarted_since: seen.restarted_since_promise,
+            });
+            seen.promised_now = seen.promised_now.max(Some(*ballot));
+            seen.restarted_since_promise = false;
+        }
+        Note::Accepted { ballot, value } => {
+            facts.push(Fact::Accept {
+                to_promise_earlier_lives: rel(*ballot, seen.promised_before),
+                to_promise_this_life: rel(*ballot, seen.promised_now),
+                to_accepted: rel(*ballot, seen.accepted.as_ref().map(|a| a.0)),
+                same_value: seen.accepted.as_ref().map(|a| &a.1 == value),
+                restarted_since_promise: seen.restarted_since_promise,
+            });
+            seen.accepted = Some((*ballot, value.clone()));
+        }
+        Note::Adopted { from_ballot, .. } => seen.adopted_from = Some(*from_ballot),
+        Note::Learned { value, .. } => {
+            let (ballots_of_value, values) = seen.counts(value);
+            facts.push(Fact::Learned {
+                ballots_of_value,
+                values,
+                restarted: seen.lives > 0,
+            });
+        }
+        _ => {}
+    }
+}
+
+fn sent_fact(seen: &mut Seen, msg: &Msg, facts: &mut Vec<Fact>) {
+    match msg {
+        Msg::Prepare { ballot } if seen.prepared_now != Some(*ballot) => {
+            facts.push(Fact::Prepare {
+                to_earlier_lives: rel(*ballot, seen.prepared_before),
+                to_this_life: rel(*ballot, seen.prepared_now),
+                lives: few(seen.lives),
+            });
+            if let Some(now) = seen.prepared_now {
+                seen.used_before.insert(now);
+            }
+            seen.prepared_now = Some(*ballot);
+            seen.carried.clear();
+            seen.adopted_from = None;
+        }
+        Msg::Accept { ballot, value } => {
+            let own_value = seen.proposed.as_ref() == Some(value);
+            let fact = Fact::Phase2 {
+                own_value,
+                adopted_from_own: seen.adopted_from.map(|b| Some(b.proposer) == own(seen)),
+                reused_ballot: seen.used_before.contains(ballot)
+                    || seen.prepared_before.is_some_and(|b| b >= *ballot),
+            };
+            facts.push(fact);
+        }
+        _ => {}
+    }
+}
+
+/// The proposer id in this node's ballots, if it has prepared one.
+fn own(seen: &Seen) -> Option<NodeId> {
+    seen.prepared_now
+        .or(seen.prepared_before)
+        .map(|b| b.proposer)
+}
+
+fn delivered_fact(seen: &mut Seen, from: NodeId, msg: &Msg, facts: &mut Vec<Fact>) {
+    match msg {
+        Msg::Promise {
+            accepted: Some((ballot, value)),
+            ..
+        } => {
+            seen.carried.insert((*ballot, value.clone()));
+            let ballots: BTreeSet<Ballot> = seen.carried.iter().map(|c| c.0).collect();
+            let values: BTreeSet<&Value> = seen.carried.iter().map(|c| &c.1).collect();
+            facts.push(Fact::PromiseCarried {
+                ballots: few(ballots.len()),
+                values: few(values.len()),
+            });
+        }
+        Msg::Accepted { ballot, value } => {
+            seen.heard.entry(value.clone()).or_default().insert(*ballot);
+            seen.heard_from
+                .entry((value.clone(), *ballot))
+                .or_default()
+                .insert(from);
+            let copies = seen.copies.entry((from, *ballot)).or_default();
+            *copies += 1;
+            let repeats = few(*copies);
+            let (ballots_of_value, values) = seen.counts(value);
+            let of_value = seen
+                .heard_from
+                .range((value.clone(), Ballot::default())..)
+                .take_while(|((v, _), _)| v == value);
+            let mut acceptors: BTreeSet<NodeId> = BTreeSet::new();
+            let mut best = 0;
+            for (_, from) in of_value {
+                acceptors.extend(from);
+                best = best.max(from.len());
+            }
+            facts.push(Fact::Heard {
+                ballots_of_value,
+                values,
+                repeats,
+                acceptors_of_value: few(acceptors.len()),
+                acceptors_at_best_ballot: few(best),
+            });
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(round: u64, proposer: u16) -> Ballot {
+        Ballot::new(round, NodeId(proposer))
+    }
+
+    /// An acceptor's life: promise `promised`, restart, then accept `accepted`.
+    fn promise_restart_accept(promised: Ballot, accepted: Ballot) -> History<Node> {
+        let a = Some(NodeId(1));
+        let mut h = History::default();
+        h.push(
+            1,
+            a,
+            EventKind::Protocol(Note::Promised { ballot: promised }),
+        );
+        h.push(2, None, EventKind::Restarted { node: NodeId(1) });
+        let value = Value::new("v");
+        h.push(
+            3,
+            a,
+            EventKind::Protocol(Note::Accepted {
+                ballot: accepted,
+                value,
+            }),
+        );
+        h
+    }
+
+    /// What the signature is for: an acceptor that accepts below the promise it made
+    /// before a restart (what `acceptor_forgets_promise` makes possible) shows a fact
+    /// that accepting above it does not, so guided search keeps such a run; and the
+    /// same run gives the same features every time.
+    #[test]
+    fn accepting_below_an_earlier_lifes_promise_is_a_fact_of_its_own() {
+        let below = signature(&promise_restart_accept(b(5, 2), b(3, 3)));
+        let above = signature(&promise_restart_accept(b(5, 2), b(6, 3)));
+        let below_again = signature(&promise_restart_accept(b(7, 2), b(4, 3)));
+        assert_eq!(below.len(), 2, "a promise and an acceptance: {below:?}");
+        assert_ne!(below, above);
+        assert_eq!(
+            below, below_again,
+            "relations, not ballot numbers, are the facts"
+        );
+    }
+
+    /// A proposer that prepares after a restart with a ballot it used before (what
+    /// `proposer_forgets_round` does) shows a fact that a higher ballot does not.
+    #[test]
+    fn a_ballot_reused_after_a_restart_is_a_fact_of_its_own() {
+        let run = |second: Ballot| {
+            let p = Some(NodeId(4));
+            let mut h: History<Node> = History::default();
+            let prepare = |ballot| EventKind::Sent {
+                to: NodeId(1),
+                msg_id: 0,
+                msg: Msg::Prepare { ballot },
+            };
+            h.push(1, p, prepare(b(1, 4)));
+            h.push(2, None, EventKind::Restarted { node: NodeId(4) });
+            h.push(3, p, prepare(second));
+            signature(&h)
+        };
+        assert_ne!(run(b(1, 4)), run(b(2, 4)));
+    }
+}
