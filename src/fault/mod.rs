@@ -4,6 +4,7 @@
 
 mod generate;
 mod layer;
+mod scope;
 mod script;
 mod shrink;
 mod storage;
@@ -15,6 +16,9 @@ pub use generate::{
     SCENARIO_FAULT_EVENTS_MAX,
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
+pub use scope::{
+    generate_scoped, scoped_scenario, Scope, ScopePlan, ANY_ROUNDS_MAX, SCOPE_FAULTS_MAX,
+};
 pub use script::{script_candidates, ScriptStep, SCRIPT_STEPS_MAX};
 pub use shrink::{schedule_candidates, without_node};
 pub use storage::FaultyStorage;
