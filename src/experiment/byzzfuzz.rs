@@ -13,6 +13,7 @@ use super::plot::{bar_plot, BarPlot};
 use super::{markdown_table, parallel_map, percent, protocol, rate, Experiment, Report, Settings};
 use crate::explore::Lane;
 use crate::fault::{Scope, ScopePlan};
+use crate::protocol::Expectation;
 use crate::registry::Registry;
 use crate::rng::run_seed;
 use crate::scenario::Scenario;
@@ -60,8 +61,11 @@ pub struct Cell {
     pub network: u32,
     pub runs: u64,
     pub found: u64,
-    /// The first run that found it, as a scenario (to save and keep).
+    /// The first run that found it, as a scenario (to save and keep), with the
+    /// property it broke.
     pub first: Option<(Scenario, &'static str)>,
+    /// The first run that broke a safety property, if one did.
+    pub first_unsafe: Option<(Scenario, &'static str)>,
 }
 
 fn run(
@@ -97,6 +101,7 @@ fn run(
                         runs,
                         found: 0,
                         first: None,
+                        first_unsafe: None,
                     });
                 }
             }
@@ -104,37 +109,43 @@ fn run(
     }
     let started = now_s();
     let total = cells.len() as u64 * runs;
-    let outcomes: Vec<Result<Option<(Scenario, &'static str)>, String>> =
-        parallel_map(settings.jobs, total, &|i| {
-            let cell = &cells[(i / runs) as usize];
-            let plan = ScopePlan {
-                scope: scope(cell.mode, cell.process, cell.network),
-                byzantine: 1,
-                beyond_tolerance: false,
-                cluster_nodes: Some(REPLICAS),
-            };
-            // A cell's seeds depend on its (c, d) and mode, not on the bug: every bug
-            // faces the same schedules.
-            let cell_key = (MODES.iter().position(|m| *m == cell.mode).unwrap_or(0) as u64) * 100
-                + u64::from(cell.process) * 10
-                + u64::from(cell.network);
-            let seed = run_seed(run_seed(settings.seed, cell_key), i % runs);
-            let mut scenario = pbft.generate_scoped(seed, &plan)?;
-            scenario.bugs = cell.bug.map(|b| vec![b.to_string()]).unwrap_or_default();
-            let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
-            Ok(judged
-                .verdict
-                .violations
-                .first()
-                .map(|v| (scenario, v.property)))
-        });
+    type Found = Option<(Scenario, &'static str, bool)>;
+    let outcomes: Vec<Result<Found, String>> = parallel_map(settings.jobs, total, &|i| {
+        let cell = &cells[(i / runs) as usize];
+        let plan = ScopePlan {
+            scope: scope(cell.mode, cell.process, cell.network),
+            byzantine: 1,
+            beyond_tolerance: false,
+            cluster_nodes: Some(REPLICAS),
+        };
+        // A cell's seeds depend on its (c, d) and mode, not on the bug: every bug
+        // faces the same schedules.
+        let cell_key = (MODES.iter().position(|m| *m == cell.mode).unwrap_or(0) as u64) * 100
+            + u64::from(cell.process) * 10
+            + u64::from(cell.network);
+        let seed = run_seed(run_seed(settings.seed, cell_key), i % runs);
+        let mut scenario = pbft.generate_scoped(seed, &plan)?;
+        scenario.bugs = cell.bug.map(|b| vec![b.to_string()]).unwrap_or_default();
+        let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
+        let unsafe_ = judged
+            .verdict
+            .violations
+            .iter()
+            .find(|v| v.expectation == Expectation::Always);
+        Ok(unsafe_
+            .or(judged.verdict.violations.first())
+            .map(|v| (scenario, v.property, v.expectation == Expectation::Always)))
+    });
     let wall_s = now_s() - started;
     for (i, outcome) in outcomes.into_iter().enumerate() {
         let cell = &mut cells[i / runs as usize];
-        if let Some(found) = outcome? {
+        if let Some((scenario, property, unsafe_)) = outcome? {
             cell.found += 1;
+            if unsafe_ && cell.first_unsafe.is_none() {
+                cell.first_unsafe = Some((scenario.clone(), property));
+            }
             if cell.first.is_none() {
-                cell.first = Some(found);
+                cell.first = Some((scenario, property));
             }
         }
     }
@@ -239,20 +250,31 @@ pub fn report(
     }
 }
 
-/// The first small-scope find of each bug, with the (c, d) it came from, smallest
-/// schedule first: what `--save` writes and the corpus keeps.
+/// The first small-scope find of each bug, a safety violation before a liveness one,
+/// then the fewest fault events: what `--save` writes and the corpus keeps.
 pub fn first_finds(cells: &[Cell]) -> Vec<(String, Scenario)> {
-    let mut out: Vec<(String, Scenario)> = Vec::new();
+    let mut out: Vec<(String, Scenario, bool)> = Vec::new();
     for cell in cells.iter().filter(|c| c.mode == "small") {
-        let (Some(bug), Some((scenario, _))) = (cell.bug, &cell.first) else {
-            continue;
+        let Some(bug) = cell.bug else { continue };
+        let (found, unsafe_) = match (&cell.first_unsafe, &cell.first) {
+            (Some((s, _)), _) => (s, true),
+            (None, Some((s, _))) => (s, false),
+            (None, None) => continue,
         };
         let stem = format!("byzzfuzz-{bug}");
-        match out.iter_mut().find(|(b, _)| *b == stem) {
-            Some((_, kept)) if kept.faults.events.len() <= scenario.faults.events.len() => {}
-            Some((_, kept)) => *kept = scenario.clone(),
-            None => out.push((format!("byzzfuzz-{bug}"), scenario.clone())),
+        let better = |kept: &Scenario, kept_unsafe: bool| {
+            (unsafe_ && !kept_unsafe)
+                || (unsafe_ == kept_unsafe && found.faults.events.len() < kept.faults.events.len())
+        };
+        match out.iter_mut().find(|(b, _, _)| *b == stem) {
+            Some((_, kept, kept_unsafe)) => {
+                if better(kept, *kept_unsafe) {
+                    *kept = found.clone();
+                    *kept_unsafe = unsafe_;
+                }
+            }
+            None => out.push((stem, found.clone(), unsafe_)),
         }
     }
-    out
+    out.into_iter().map(|(b, s, _)| (b, s)).collect()
 }

@@ -54,8 +54,8 @@ pub enum Scope {
     /// with probability 0.5 for one hop, at a uniform time).
     Baseline { process: u32, network: u32 },
     /// Colluding traitors: one plan shared by every Byzantine node (the same
-    /// receivers, the same mutation number per message kind, the same count), armed
-    /// at 0 ms, plus up to two partition rounds in `1..=8`.
+    /// receivers, the same mutation number for every message kind it names, the same
+    /// count), armed at 0 ms, plus up to two partition rounds in `1..=8`.
     Colluding,
 }
 
@@ -267,8 +267,12 @@ pub fn generate_scoped<R: Rng>(
                 if kinds.is_empty() {
                     kinds.push(kind(rng));
                 }
+                // One lie for every kind: the same mutation number throughout, so a
+                // protocol whose mutation lists line up (PBFT's number 7 is "another
+                // seen request at the same view and sequence" for a pre-prepare and
+                // for both votes) gets a consistent conflicting story.
+                let mutation = rng.between(0, MUTATIONS_DRAWN - 1) as u32;
                 for kind in kinds {
-                    let mutation = rng.between(0, MUTATIONS_DRAWN - 1) as u32;
                     for &node in &byzantine {
                         events.push(FaultEvent {
                             at_ms: 0,
