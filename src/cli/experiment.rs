@@ -87,7 +87,14 @@ pub fn cmd_experiment(ctx: &Ctx, args: ExperimentArgs) -> u8 {
                 continue;
             };
             let judged = run_and_check(protocol, Lane::Fast, scenario);
-            let Some(property) = judged.verdict.violations.first().map(|v| v.property) else {
+            // A safety violation, when the run has one, is the finding to keep.
+            let violations = &judged.verdict.violations;
+            let Some(property) = violations
+                .iter()
+                .find(|v| v.expectation == crate::protocol::Expectation::Always)
+                .or(violations.first())
+                .map(|v| v.property)
+            else {
                 eprintln!("{stem}: no longer fails; not saved");
                 continue;
             };

@@ -227,18 +227,12 @@ pub fn report(
          rounds 1..=64 and any receivers; baseline: corruptions of the next message to \
          everybody and drop windows (p = 0.5, one hop) at uniform times."
     )];
-    for &bug in bugs.iter().flatten() {
-        if let Some((scenario, property)) = cells
-            .iter()
-            .filter(|x| x.bug == Some(bug) && x.mode == "small")
-            .find_map(|x| x.first.as_ref())
-        {
-            notes.push(format!(
-                "`{bug}`: first small-scope find violates `{property}` (seed {}, {} fault events)",
-                scenario.seed,
-                scenario.faults.events.len()
-            ));
-        }
+    for (stem, scenario) in first_finds(cells) {
+        notes.push(format!(
+            "{stem}: kept find is seed {} with {} fault events",
+            scenario.seed,
+            scenario.faults.events.len()
+        ));
     }
     Report {
         title: "ByzzFuzz's PBFT table: small scope, any scope, random baseline".into(),
