@@ -53,6 +53,12 @@ pub struct Report {
     pub finds: Vec<(String, crate::scenario::Scenario)>,
 }
 
+/// A wall clock in seconds, handed in by the caller (the library never reads it).
+pub type Clock<'a> = &'a (dyn Fn() -> f64 + Sync);
+
+/// How an experiment runs: see [`Experiment::run`].
+pub type RunExperiment = fn(&Registry, &Settings, Clock<'_>) -> Result<Report, String>;
+
 /// One named experiment.
 pub struct Experiment {
     pub name: &'static str,
@@ -61,7 +67,7 @@ pub struct Experiment {
     pub svg_default: &'static str,
     /// Run it; `now_s` reads a wall clock in seconds (only differences are used: the
     /// library never reads the time itself). An error is a sentence.
-    pub run: fn(&Registry, &Settings, &(dyn Fn() -> f64 + Sync)) -> Result<Report, String>,
+    pub run: RunExperiment,
 }
 
 /// Every experiment, by name.

@@ -105,7 +105,7 @@ fn beyond_tolerance_is_explicit() {
     assert!(pbft.run(&scenario, crate::explore::Lane::Fast).is_ok());
     let mut without = scenario.clone();
     without.byzantine_beyond_tolerance = false;
-    let err = pbft.check(&without).err().expect("refused");
+    let err = pbft.check(&without).expect_err("refused");
     assert_eq!(err.field, "faults");
     assert!(err.reason.contains("byzantine_beyond_tolerance"), "{err}");
     let ten = ScopePlan {

@@ -529,7 +529,7 @@ mod tests {
                     _ => None,
                 })
                 .collect();
-            assert!(!arms.is_empty() && arms.len() % 2 == 0);
+            assert!(!arms.is_empty() && arms.len().is_multiple_of(2));
             for pair in arms.chunks(2) {
                 assert_eq!(pair[0], pair[1], "seed {seed}");
             }
