@@ -428,6 +428,25 @@ mod tests {
         )
     }
 
+    /// A mutation with `skip` lets that many sends of its kind to each receiver
+    /// through unchanged, then mutates `count` of them: the round it lands in is
+    /// `skip + 1`, per receiver; other receivers and kinds are untouched.
+    #[test]
+    fn skip_puts_the_mutation_in_its_round() {
+        let mut layer = super::super::FaultLayer::new(1, 1, 10);
+        layer.arm_mutation(NodeId(1), "pp", &[NodeId(2), NodeId(3)], 1, 4, 2);
+        let mut ask = |to: u16, kind: &str| layer.mutation(NodeId(1), NodeId(to), kind);
+        assert_eq!(ask(2, "pp"), None);
+        assert_eq!(ask(2, "vote"), None);
+        assert_eq!(ask(2, "pp"), None);
+        assert_eq!(ask(3, "pp"), None);
+        assert_eq!(ask(2, "pp"), Some(4));
+        assert_eq!(ask(2, "pp"), None);
+        assert_eq!(ask(4, "pp"), None);
+        assert_eq!(ask(3, "pp"), None);
+        assert_eq!(ask(3, "pp"), Some(4));
+    }
+
     /// Small scope draws exactly `c` mutations (one Byzantine node, rounds `1..=r`,
     /// a strict subset of receivers, one send each) and `d` one-hop partitions in the
     /// first `r` hops after the first request; valid, repeatable, and every round of
