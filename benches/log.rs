@@ -153,6 +153,7 @@ impl Settle<Writer> for Written {
 
 fn scenario(entries: u64, snapshot: bool) -> Scenario {
     Scenario {
+        byzantine_beyond_tolerance: false,
         seed: 1,
         protocol: "log_writer".into(),
         cluster: Cluster::of_size(1),

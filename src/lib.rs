@@ -11,11 +11,12 @@
 //! - the harness: [`fault`], [`node`], [`sim`], [`check`], [`explore`], [`real`],
 //!   [`diagram`];
 //! - the protocols: [`protocols`];
-//! - the roof: [`registry`], [`cli`].
+//! - the roof: [`registry`], [`experiment`], [`cli`].
 
 pub mod check;
 pub mod cli;
 pub mod diagram;
+pub mod experiment;
 pub mod explore;
 pub mod fault;
 pub mod fuzz;

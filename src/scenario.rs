@@ -110,6 +110,17 @@ pub struct Scenario {
     /// (the correct protocol) by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bugs: Vec<String>,
+    /// The scenario means to name more Byzantine nodes than the protocol tolerates
+    /// (`gauntlet experiment tight-bound` shows the bound is tight this way). Off by
+    /// default, and then such a scenario is refused (field `faults`): an explicit
+    /// opt-in, never a silent default. The judges still leave Byzantine nodes out;
+    /// liveness is not owed beyond the tolerance, so only safety verdicts mean much.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub byzantine_beyond_tolerance: bool,
+}
+
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 /// A scenario that cannot run, with the field at fault.

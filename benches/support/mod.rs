@@ -123,6 +123,7 @@ pub fn scaling(nodes: u16, duration_ms: u64, seed: u64) -> Scenario {
         fault: Fault::Heal,
     });
     Scenario {
+        byzantine_beyond_tolerance: false,
         seed,
         protocol: Paxos.name().to_string(),
         cluster: Cluster::of_size(nodes + 3),

@@ -291,6 +291,9 @@ enum Command {
     Check(real::CheckArgs),
     /// Real mode: write a working, commented cluster.toml.
     InitCluster(real::InitClusterArgs),
+    /// Reproduce a paper's table: run a named experiment (`experiment list`), print its
+    /// seed and markdown table, write its SVG plot.
+    Experiment(experiment::ExperimentArgs),
     /// The exhaustive lane: every interleaving of a small scope, within printed bounds;
     /// a violation is saved as a scenario the fast lane replays.
     CheckModel(model::CheckModelArgs),
@@ -536,6 +539,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
         Command::Propose(args) => real::cmd_propose(&ctx.registry, args),
         Command::Check(args) => real::cmd_check(&ctx.registry, args),
         Command::CheckModel(args) => model::cmd_check_model(ctx, args),
+        Command::Experiment(args) => experiment::cmd_experiment(ctx, args),
         Command::InitCluster(args) => real::cmd_init_cluster(&ctx.registry, args),
     }
 }
@@ -1431,6 +1435,7 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
     exit::OK
 }
 
+mod experiment;
 mod model;
 pub mod real;
 mod reports;

@@ -198,6 +198,13 @@ pub trait AnyProtocol: Send + Sync {
     fn name(&self) -> &'static str;
     /// The scenario of campaign run `seed` ([`crate::fault::generate_scenario`]).
     fn generate(&self, seed: u64) -> Scenario;
+    /// The scenario of experiment run `seed` with its faults drawn under `plan`
+    /// ([`crate::fault::scoped_scenario`]); an error says why the plan cannot be met.
+    fn generate_scoped(
+        &self,
+        seed: u64,
+        plan: &crate::fault::ScopePlan,
+    ) -> Result<Scenario, String>;
     /// Whether this protocol can run `scenario`; the error names the field.
     fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError>;
     fn message_kinds(&self) -> &'static [&'static str];
@@ -235,6 +242,14 @@ impl<P: Protocol> AnyProtocol for P {
 
     fn generate(&self, seed: u64) -> Scenario {
         crate::fault::generate_scenario(self, seed)
+    }
+
+    fn generate_scoped(
+        &self,
+        seed: u64,
+        plan: &crate::fault::ScopePlan,
+    ) -> Result<Scenario, String> {
+        crate::fault::scoped_scenario(self, seed, plan)
     }
 
     fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError> {

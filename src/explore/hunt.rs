@@ -255,6 +255,7 @@ mod tests {
     #[test]
     fn summary_reads_every_campaign() {
         let scenario = Scenario {
+            byzantine_beyond_tolerance: false,
             seed: 1,
             protocol: "any".into(),
             cluster: crate::scenario::Cluster::of_size(3),

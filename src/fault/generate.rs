@@ -199,6 +199,7 @@ pub fn generate_schedule<R: Rng>(
                     receivers,
                     count: rng.between(1, 3) as u32,
                     mutation: rng.between(0, 7) as u32,
+                    skip: 0,
                 }
             }
             Kind::CrashAfterSend => {
@@ -355,6 +356,7 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         },
     );
     crate::scenario::Scenario {
+        byzantine_beyond_tolerance: false,
         seed,
         protocol: protocol.name().to_string(),
         cluster: draft.cluster,

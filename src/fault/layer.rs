@@ -191,6 +191,8 @@ struct Mutation {
     node: NodeId,
     kind: String,
     remaining: BTreeMap<NodeId, u32>,
+    /// Sends of `kind` to each receiver still to let through unchanged first.
+    skipping: BTreeMap<NodeId, u32>,
     mutation: u32,
 }
 
@@ -286,8 +288,8 @@ impl FaultLayer {
         self.silent.insert(node);
     }
 
-    /// Mutate `node`'s next `count` sends of `kind` to each of `receivers`
-    /// ([`super::Fault::Mutate`]).
+    /// Mutate `node`'s next `count` sends of `kind` to each of `receivers`, after
+    /// letting `skip` through unchanged ([`super::Fault::Mutate`]).
     pub fn arm_mutation(
         &mut self,
         node: NodeId,
@@ -295,6 +297,7 @@ impl FaultLayer {
         receivers: &[NodeId],
         count: u32,
         mutation: u32,
+        skip: u32,
     ) {
         assert!(
             self.mutations.len() < RULES_MAX,
@@ -304,6 +307,7 @@ impl FaultLayer {
             node,
             kind: kind.to_string(),
             remaining: receivers.iter().map(|&r| (r, count)).collect(),
+            skipping: receivers.iter().map(|&r| (r, skip)).collect(),
             mutation,
         });
     }
@@ -316,10 +320,20 @@ impl FaultLayer {
             .iter_mut()
             .filter(|m| m.node == from && m.kind == kind)
             .find_map(|m| {
-                let left = m.remaining.get_mut(&to).filter(|left| **left > 0)?;
+                if m.remaining.get(&to).is_none_or(|left| *left == 0) {
+                    return None;
+                }
+                // A send let through unchanged counts toward the skip (and is not
+                // offered to a later armed mutation: it is this one's round).
+                if let Some(skipping) = m.skipping.get_mut(&to).filter(|s| **s > 0) {
+                    *skipping -= 1;
+                    return Some(None);
+                }
+                let left = m.remaining.get_mut(&to)?;
                 *left -= 1;
-                Some(m.mutation)
+                Some(Some(m.mutation))
             })
+            .flatten()
     }
 
     /// No more faults: the liveness phase. Rates, targeted rules, armed triggers and

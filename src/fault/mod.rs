@@ -4,6 +4,7 @@
 
 mod generate;
 mod layer;
+mod scope;
 mod script;
 mod shrink;
 mod storage;
@@ -15,6 +16,9 @@ pub use generate::{
     SCENARIO_FAULT_EVENTS_MAX,
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
+pub use scope::{
+    generate_scoped, scoped_scenario, Scope, ScopePlan, ANY_ROUNDS_MAX, SCOPE_FAULTS_MAX,
+};
 pub use script::{script_candidates, ScriptStep, SCRIPT_STEPS_MAX};
 pub use shrink::{schedule_candidates, without_node};
 pub use storage::FaultyStorage;
@@ -127,7 +131,17 @@ pub enum Fault {
         receivers: Vec<NodeId>,
         count: u32,
         mutation: u32,
+        /// The first `skip` sends of `kind` to each receiver (from the event's time)
+        /// go out unchanged: the mutation lands in round `skip + 1` of the sender's
+        /// sends of that kind (ByzzFuzz's rounds, `src/fault/scope.rs`). 0 by default,
+        /// and then left out of saved schedules.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        skip: u32,
     },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
@@ -333,10 +347,14 @@ impl FaultSchedule {
                     node,
                     receivers,
                     count,
+                    skip,
                     ..
                 } => {
                     check_nodes("node", &[*node])?;
                     check_nodes("receivers", receivers)?;
+                    if *skip > NTH_MAX {
+                        return Err((field("skip"), format!("{skip} exceeds {NTH_MAX}")));
+                    }
                     if receivers.is_empty() || receivers.contains(node) {
                         return Err((
                             field("receivers"),
@@ -502,6 +520,7 @@ mod tests {
                 receivers: receivers.iter().map(|&r| NodeId(r)).collect(),
                 count,
                 mutation: 0,
+                skip: 0,
             })
         };
         let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
@@ -550,7 +569,7 @@ mod tests {
     #[test]
     fn the_layer_counts_mutations_and_silences() {
         let mut layer = FaultLayer::new(1, 1, 10);
-        layer.arm_mutation(NodeId(1), "pp", &[NodeId(2), NodeId(3)], 2, 5);
+        layer.arm_mutation(NodeId(1), "pp", &[NodeId(2), NodeId(3)], 2, 5, 0);
         let ask = |l: &mut FaultLayer, to: u16, kind: &str| l.mutation(NodeId(1), NodeId(to), kind);
         assert_eq!(ask(&mut layer, 4, "pp"), None);
         assert_eq!(ask(&mut layer, 2, "commit"), None);

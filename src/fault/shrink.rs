@@ -146,6 +146,7 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
             receivers,
             count,
             mutation,
+            skip,
         } => {
             let with = |receivers: Vec<NodeId>, count: u32| Fault::Mutate {
                 node: *node,
@@ -153,6 +154,7 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
                 receivers,
                 count,
                 mutation: *mutation,
+                skip: *skip,
             };
             let mut out = Vec::new();
             if *count > 1 {
@@ -253,6 +255,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                     receivers,
                     count,
                     mutation,
+                    skip,
                 } => {
                     let receivers = keep(receivers);
                     if receivers.is_empty() {
@@ -264,6 +267,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                         receivers,
                         count: *count,
                         mutation: *mutation,
+                        skip: *skip,
                     }
                 }
                 other => other.clone(),
@@ -291,6 +295,7 @@ mod tests {
             receivers: vec![NodeId(2), NodeId(3)],
             count: 2,
             mutation: 4,
+            skip: 0,
         };
         let smaller = smaller_faults(&mutate);
         assert_eq!(smaller.len(), 3);

@@ -108,6 +108,9 @@ pub enum EventKind<T: Trace> {
         receivers: Vec<NodeId>,
         count: u32,
         mutation: u32,
+        /// Sends let through unchanged first (0: none; then left out of JSON).
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        skip: u32,
     },
     Crashed {
         node: NodeId,
@@ -343,4 +346,8 @@ impl Fnv1a {
     fn finish(&self) -> u64 {
         self.0
     }
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }

@@ -79,10 +79,18 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
             receivers,
             count,
             mutation,
-        } => format!(
-            "!! byzantine: {node} mutates its next {count} {kind} to {} (mutation {mutation})",
-            crate::protocol::node_list(receivers)
-        ),
+            skip,
+        } => {
+            let after = if *skip > 0 {
+                format!(" after {skip}")
+            } else {
+                String::new()
+            };
+            format!(
+                "!! byzantine: {node} mutates its next {count} {kind}{after} to {} (mutation {mutation})",
+                crate::protocol::node_list(receivers)
+            )
+        }
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),

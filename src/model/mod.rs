@@ -146,6 +146,7 @@ pub fn scope_scenario<P: Protocol + ?Sized>(
     let (server_ids, client_ids) = ids.split_at(usize::from(servers.min(total)));
     let params = protocol.cluster_params(server_ids, client_ids);
     Scenario {
+        byzantine_beyond_tolerance: false,
         seed: 0,
         protocol: protocol.name().to_string(),
         cluster: Cluster::of_size(total),

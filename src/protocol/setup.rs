@@ -103,11 +103,12 @@ pub fn prepare<P: Protocol + ?Sized>(
     }
     let byzantine = scenario.faults.byzantine_nodes();
     let tolerated = protocol.byzantine_max(scenario.cluster.len());
-    if byzantine.len() > tolerated {
+    if byzantine.len() > tolerated && !scenario.byzantine_beyond_tolerance {
         return Err(ScenarioError::new(
             "faults",
             format!(
-                "{} Byzantine nodes {}; {} tolerates {tolerated} in a cluster of {}",
+                "{} Byzantine nodes {}; {} tolerates {tolerated} in a cluster of {} \
+                 (set `byzantine_beyond_tolerance: true` to run it on purpose)",
                 byzantine.len(),
                 super::node_list(&byzantine.iter().copied().collect::<Vec<_>>()),
                 protocol.name(),

@@ -233,6 +233,7 @@ pub fn real_scenario(
     bugs: &[String],
 ) -> Scenario {
     Scenario {
+        byzantine_beyond_tolerance: false,
         seed: REAL_SEED,
         protocol: protocol.to_string(),
         cluster: Cluster {

@@ -71,14 +71,16 @@ pub(super) fn apply_layer_fault<T: Trace>(
             receivers,
             count,
             mutation,
+            skip,
         } => {
-            layer.arm_mutation(*node, kind, receivers, *count, *mutation);
+            layer.arm_mutation(*node, kind, receivers, *count, *mutation, *skip);
             EventKind::MutationArmed {
                 node: *node,
                 kind: kind.clone(),
                 receivers: receivers.clone(),
                 count: *count,
                 mutation: *mutation,
+                skip: *skip,
             }
         }
         other => panic!("{other:?} is not a fault-layer fault; the lane applies it"),

@@ -324,6 +324,7 @@ fn library_panics_become_messages() {
 #[test]
 fn panic_judge_fires_on_each_reported_panic() {
     let scenario = Scenario {
+        byzantine_beyond_tolerance: false,
         seed: 1,
         protocol: "tiny".into(),
         cluster: Cluster::of_size(2),

@@ -128,6 +128,7 @@ fn correct() -> Vec<Event<Tiny>> {
 /// A run of [`TinyProtocol`] on nodes n1..n3, no faults, no workload.
 fn setup() -> RunSetup<TinyProtocol> {
     let scenario = Scenario {
+        byzantine_beyond_tolerance: false,
         seed: 1,
         protocol: "tiny".into(),
         cluster: Cluster::of_size(3),

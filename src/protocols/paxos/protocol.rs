@@ -340,6 +340,7 @@ pub fn servers_and_clients(servers: u16, clients: u16) -> Vec<(NodeId, Roles)> {
 pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
     let params = PaxosParams::from_roles(&servers_and_clients(3, 2));
     Scenario {
+        byzantine_beyond_tolerance: false,
         seed,
         protocol: Paxos::NAME.to_string(),
         cluster: Cluster::of_size(5),

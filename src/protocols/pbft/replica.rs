@@ -730,9 +730,17 @@ impl Replica {
         what: Signed,
     ) -> Option<Vec<Vote>> {
         let tally = table.get(&digest).filter(|t| t.view == view)?;
-        self.config
-            .is_quorum(&tally.votes, what)
-            .then(|| tally.votes.clone())
+        // The planted bug `digest_not_bound` matches votes by digest alone, as
+        // PBFT-Java did: a vote's signature was checked when it arrived, on the
+        // sequence number it named, and here any vote for the digest counts, whatever
+        // sequence number it was for.
+        let enough = if self.config.bugs.has(Bug::DigestNotBound) {
+            let voters: BTreeSet<NodeId> = tally.votes.iter().map(|v| v.node).collect();
+            voters.len() >= self.config.quorum()
+        } else {
+            self.config.is_quorum(&tally.votes, what)
+        };
+        enough.then(|| tally.votes.clone())
     }
 
     fn check_committed(&mut self, seq: u64) {

@@ -541,6 +541,7 @@ fn quiet_runs_settle_alike_in_both_lanes() {
 /// A scenario of 4 replicas with one client request at n2 and `faults`.
 fn byzantine_scenario(faults: Vec<crate::fault::FaultEvent>) -> Scenario {
     Scenario {
+        byzantine_beyond_tolerance: false,
         seed: 11,
         protocol: Pbft::NAME.to_string(),
         cluster: Cluster::of_size(4),
@@ -573,6 +574,7 @@ fn byzantine_faults_act_alike_in_both_lanes() {
             receivers: vec![n(3)],
             count: 2,
             mutation: 1,
+            skip: 0,
         },
     };
     let silent = FaultEvent {
