@@ -291,6 +291,9 @@ pub struct PowNode {
     peers: BTreeMap<NodeId, u64>,
     /// Peer -> when it was last sent a `get_blocks` for an orphan.
     asked: BTreeMap<NodeId, u64>,
+    /// Peer -> the end of the last sync batch it was asked to continue from, and
+    /// when: the same end again within `ping_ms` is a duplicate, later a new round.
+    synced_to: BTreeMap<NodeId, (BlockHash, u64)>,
     alone: bool,
     last_redial_ms: Option<u64>,
     ticks: u64,
@@ -311,6 +314,7 @@ impl PowNode {
             orphans: VecDeque::new(),
             peers: BTreeMap::new(),
             asked: BTreeMap::new(),
+            synced_to: BTreeMap::new(),
             alone: false,
             last_redial_ms: None,
             ticks: 0,
@@ -347,6 +351,7 @@ impl PowNode {
         self.orphans.clear();
         self.peers.clear();
         self.asked.clear();
+        self.synced_to.clear();
         self.alone = false;
         self.last_redial_ms = None;
         self.ticks = 0;
@@ -960,14 +965,21 @@ impl PowNode {
             Msg::Blocks(batch) => {
                 let full = batch.len() >= SYNC_BATCH;
                 let last = batch.last().map(Block::id);
-                let before = self.tree.len();
                 for b in batch.into_iter().take(SYNC_BATCH) {
                     self.add_block(cx, out, b, Some(from));
                 }
-                // More may follow: ask from the end of this batch's branch.
-                if let Some(last) =
-                    last.filter(|l| full && self.tree.len() > before && self.tree.contains_key(l))
-                {
+                // More may follow: ask from the end of this batch's branch (even when
+                // every block of it was known: the sender's branch may go on past
+                // them), once per batch end (a duplicated batch asks nothing more).
+                let Some(last) = last.filter(|l| full && self.tree.contains_key(l)) else {
+                    return;
+                };
+                let now = cx.now_ms;
+                let repeat = self.synced_to.get(&from).is_some_and(|&(l, t)| {
+                    l == last && now.saturating_sub(t) < self.config.ping_ms
+                });
+                if !repeat {
+                    self.synced_to.insert(from, (last, now));
                     Self::send(out, from, Msg::GetBlocks(self.locator_from(last)));
                 }
             }
