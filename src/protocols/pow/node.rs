@@ -933,7 +933,7 @@ impl PowNode {
                 self.last_redial_ms = Some(now);
             }
         }
-        if self.ticks % GOSSIP_EVERY_TICKS == 0 {
+        if self.ticks.is_multiple_of(GOSSIP_EVERY_TICKS) {
             if self.peers.len() < self.config.peers_max && !self.peers.is_empty() {
                 let i = cx.rng.between(0, self.peers.len() as u64 - 1) as usize;
                 let p = *self.peers.keys().nth(i).expect("in range");
