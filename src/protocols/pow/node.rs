@@ -1028,6 +1028,12 @@ impl Core for PowNode {
     /// peer list of 64 nodes under 400 (tested on the largest of each).
     const MESSAGE_BYTES_MAX: usize = 16_384;
 
+    /// Every message the core sends is built within those sizes (blocks from its own
+    /// tree, which holds only checked blocks, and its own mutations of them), so the
+    /// fast lane need not encode each one to check it
+    /// (`tests::the_largest_messages_fit_the_limit`, with room for the envelope).
+    const MESSAGE_BYTES_BOUND: Option<usize> = Some(Self::MESSAGE_BYTES_MAX);
+
     fn step(&mut self, cx: &mut Context<'_>, input: CoreInput<Self>, out: &mut Out) {
         match input {
             CoreInput::Start { recovered, log, .. } => self.start(cx, out, recovered, log),

@@ -176,24 +176,31 @@ fn txs_settled_fires_on_a_lost_transaction() {
     assert!(txs_settled(&h, &none(), &deciders).is_empty());
 }
 
-/// A full window of blocks mined by the Byzantine node fires chain_quality; a chain
-/// shorter than the window is not judged.
+/// A full window of blocks mined after the heal by the Byzantine node fires
+/// chain_quality; blocks mined before the heal, or fewer than the window, are not
+/// judged.
 #[test]
 fn chain_quality_fires_on_a_byzantine_window() {
     let mut h: History<PowNode> = History::default();
-    let names: Vec<String> = (1..=4).map(|i| format!("a{i}")).collect();
-    let mut parent = "g".to_string();
+    h.push(0, Some(n(3)), found("a1", "g", 1, 3, &[]));
+    h.push(1, None, liveness());
+    let names: Vec<String> = (2..=5).map(|i| format!("a{i}")).collect();
+    let mut parent = "a1".to_string();
     for (i, b) in names.iter().enumerate() {
-        h.push(1, Some(n(3)), found(b, &parent, i as u64 + 1, 3, &[]));
+        h.push(2, Some(n(3)), found(b, &parent, i as u64 + 2, 3, &[]));
         parent = b.clone();
     }
-    let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-    h.push(2, Some(n(1)), tip(&refs, 8));
-    h.push(3, None, liveness());
+    let mut all = vec!["a1"];
+    all.extend(names.iter().map(|s| s.as_str()));
+    h.push(3, Some(n(1)), tip(&all, 10));
     let byz: BTreeSet<NodeId> = [n(3)].into_iter().collect();
     let broken = chain_quality(&h, &byz, &[n(1)], 4, 5);
     assert_eq!(broken.len(), 1);
-    assert!(broken[0].message.contains("0 of n1's last 4 blocks"));
+    assert!(
+        broken[0].message.contains("0 of the last 4 blocks"),
+        "{}",
+        broken[0].message
+    );
     assert!(chain_quality(&h, &byz, &[n(1)], 5, 5).is_empty());
     assert!(chain_quality(&h, &none(), &[n(1)], 4, 5).is_empty());
 }
@@ -262,6 +269,25 @@ fn node_of(scenario: &Scenario, id: NodeId) -> PowNode {
     Pow.core(&setup, id)
 }
 
+/// The configuration of a default scenario of five nodes.
+fn config_of_five() -> Config {
+    Config {
+        addresses: crate::scenario::Cluster::of_size(5).ids(),
+        bootstrap: vec![n(1)],
+        miners: BTreeMap::new(),
+        share_total: 1,
+        bits_min: 1,
+        block_interval_ms: 100,
+        peers_max: 16,
+        fanout: 0,
+        ping_ms: 100,
+        peer_timeout_ms: 350,
+        redial_ms: 200,
+        confirm_depth: 6,
+        bugs: Bugs::default(),
+    }
+}
+
 /// The largest messages (a full sync batch of full blocks of the longest
 /// transactions, a full locator, a full peer list) encode within the core's limit.
 #[test]
@@ -276,8 +302,15 @@ fn the_largest_messages_fit_the_limit() {
         nonce: u64::MAX,
         txs: vec![tx; block::TXS_PER_BLOCK_MAX],
     };
+    // A Byzantine node's mutations of a full block: two more spends, the longest coin.
+    let mutated =
+        PowNode::new(n(1), Arc::new(config_of_five())).mutations(&Msg::Block(full.clone()));
+    assert_eq!(mutated.len(), 3);
     let msgs = [
         Msg::Blocks(vec![full.clone(); SYNC_BATCH]),
+        mutated[0].clone(),
+        mutated[1].clone(),
+        mutated[2].clone(),
         Msg::GetBlocks(vec![u64::MAX; LOCATOR_MAX]),
         Msg::Peers(vec![n(u16::MAX); PEERS_REPLY_MAX]),
     ];
