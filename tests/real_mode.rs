@@ -1295,10 +1295,10 @@ fn real_learner_killed_through_the_decision_learns_after_restart() {
 fn last_chain(cluster: &Cluster, id: u16) -> Vec<String> {
     let text = fs::read_to_string(cluster.history(id)).unwrap_or_default();
     text.lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|e| e.pointer("/kind/Protocol/Tip/chain").cloned())
-        .filter_map(|c| serde_json::from_value::<Vec<String>>(c).ok())
-        .last()
+        .find_map(|c| serde_json::from_value::<Vec<String>>(c).ok())
         .unwrap_or_default()
 }
 
