@@ -6,6 +6,7 @@ use crate::explore::ProtocolRef;
 use crate::protocols::naive::Naive;
 use crate::protocols::paxos::Paxos;
 use crate::protocols::pbft::Pbft;
+use crate::protocols::pow::Pow;
 use crate::scenario::is_protocol_name;
 
 /// A list of protocols, each under its own name.
@@ -36,9 +37,10 @@ impl Registry {
         Ok(Registry { protocols })
     }
 
-    /// The protocols built into gauntlet: Paxos (the default), the naive vote and PBFT.
+    /// The protocols built into gauntlet: Paxos (the default), the naive vote, PBFT and the
+    /// proof-of-work chain.
     pub fn builtin() -> Self {
-        Registry::new(vec![&Paxos, &Naive, &Pbft]).expect("the built-in names are valid")
+        Registry::new(vec![&Paxos, &Naive, &Pbft, &Pow]).expect("the built-in names are valid")
     }
 
     /// The protocol named `name`.

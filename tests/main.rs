@@ -19,6 +19,7 @@ mod log_core;
 mod model;
 mod naive;
 mod pbft;
+mod pow;
 mod properties;
 mod real_mode;
 mod session;

@@ -5,3 +5,4 @@
 pub mod naive;
 pub mod paxos;
 pub mod pbft;
+pub mod pow;
