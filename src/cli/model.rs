@@ -6,6 +6,7 @@
 use super::{exit, usage_error, Ctx};
 use crate::explore::corpus::CorpusEntry;
 use crate::explore::{Lane, ProtocolRef};
+use crate::ids::NodeId;
 use crate::model::{Bounds, Order, Outcome};
 use crate::protocol::Expectation;
 use crate::scenario::Scenario;
@@ -35,6 +36,9 @@ pub struct CheckModelArgs {
     /// Crashes a path may take (a crashed node restarts at any later step).
     #[arg(long, default_value_t = 0)]
     crashes: u32,
+    /// Only these nodes may crash (e.g. `--crash-nodes 5`); default: any node.
+    #[arg(long, value_delimiter = ',')]
+    crash_nodes: Vec<u16>,
     /// Messages a path may lose.
     #[arg(long, default_value_t = 0)]
     drops: u32,
@@ -89,6 +93,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         drops: args.drops,
         duplicates: args.duplicates,
         crashes: args.crashes,
+        crash_nodes: args.crash_nodes.iter().map(|&n| NodeId(n)).collect(),
         timeouts: args.timeouts,
         depth: args.depth,
         liveness: !args.no_liveness,
@@ -96,6 +101,12 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         states_max: args.states_max,
     };
     let order = if args.dfs { Order::Dfs } else { Order::Bfs };
+    if args.dfs && args.depth > crate::model::fingerprint::DEPTH_MAX {
+        return usage_error(&format!(
+            "--depth: at most {} with --dfs (the visited set keeps depths in 8 bits)",
+            crate::model::fingerprint::DEPTH_MAX
+        ));
+    }
     let (scenario, protocol) = match &args.scenario {
         Some(path) => match super::load_scenario(ctx, path) {
             Ok((mut s, p)) => {
@@ -115,6 +126,13 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             (s, protocol)
         }
     };
+    if let Some(missing) = bounds
+        .crash_nodes
+        .iter()
+        .find(|n| !scenario.cluster.ids().contains(n))
+    {
+        return usage_error(&format!("--crash-nodes: {missing} is not in the cluster"));
+    }
     let roles = match &args.scenario {
         Some(path) => format!("the cluster of {}", path.display()),
         None => format!("{} servers, {} clients", args.nodes, args.proposals),
@@ -179,6 +197,12 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
 }
 
 fn report_clean(outcome: &Outcome, bounds: &Bounds) -> u8 {
+    if outcome.reexpanded > 0 {
+        println!(
+            "{} states were reached again by a shorter path and expanded again",
+            outcome.reexpanded
+        );
+    }
     if let Some(why) = &outcome.stopped {
         println!("{why}");
         return exit::HARNESS;

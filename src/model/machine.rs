@@ -228,8 +228,15 @@ impl<'a, P: Protocol> Model<'a, P> {
 
     /// Every step enabled in `state` within `bounds`, in a fixed order: deliveries,
     /// drops and duplicates of each distinct message in flight (identical copies are
-    /// one choice), timers, client requests, crashes, restarts.
-    pub fn enabled(&self, state: &State<P::Core>, bounds: &Spent, out: &mut Vec<ScriptStep>) {
+    /// one choice), timers, client requests, crashes (of `crash_nodes` only, unless it
+    /// is empty), restarts.
+    pub fn enabled(
+        &self,
+        state: &State<P::Core>,
+        bounds: &Spent,
+        crash_nodes: &[NodeId],
+        out: &mut Vec<ScriptStep>,
+    ) {
         out.clear();
         let mut last_key = None;
         for p in &state.net {
@@ -267,7 +274,9 @@ impl<'a, P: Protocol> Model<'a, P> {
                     if up.request_pending {
                         out.push(ScriptStep::ClientRequest { node: id });
                     }
-                    if state.spent.crashes < bounds.crashes {
+                    if state.spent.crashes < bounds.crashes
+                        && (crash_nodes.is_empty() || crash_nodes.contains(&id))
+                    {
                         out.push(ScriptStep::Crash { node: id });
                     }
                 }

@@ -34,6 +34,9 @@ pub struct Bounds {
     pub duplicates: u32,
     /// Crashes a path may take (each crashed node may restart at any later step).
     pub crashes: u32,
+    /// The nodes that may crash; empty: every node. A scope that crashes only the
+    /// node whose recovery is under test is far smaller than one that crashes any.
+    pub crash_nodes: Vec<NodeId>,
     /// Timer firings a path may take. Timers are how a protocol retries; 0 explores
     /// each protocol's first attempt under every interleaving.
     pub timeouts: u32,
@@ -55,6 +58,7 @@ impl Default for Bounds {
             drops: 0,
             duplicates: 0,
             crashes: 0,
+            crash_nodes: Vec::new(),
             timeouts: 0,
             depth: 64,
             liveness: true,
@@ -68,10 +72,16 @@ impl std::fmt::Display for Bounds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "drops {}, duplicates {}, crashes {}, timeouts {}, depth {}, liveness {}",
-            self.drops,
-            self.duplicates,
-            self.crashes,
+            "drops {}, duplicates {}, crashes {}",
+            self.drops, self.duplicates, self.crashes,
+        )?;
+        if !self.crash_nodes.is_empty() {
+            let nodes: Vec<String> = self.crash_nodes.iter().map(|n| n.to_string()).collect();
+            write!(f, " (of {})", nodes.join(" "))?;
+        }
+        write!(
+            f,
+            ", timeouts {}, depth {}, liveness {}",
             self.timeouts,
             self.depth,
             if self.liveness { "on" } else { "off" }
@@ -85,7 +95,10 @@ pub enum Order {
     /// Breadth-first: the first violation found has the shortest path.
     #[default]
     Bfs,
-    /// Depth-first: often reaches a deep violation sooner, with a longer path.
+    /// Depth-first: often reaches a deep violation sooner, with a longer path. Holds
+    /// one path in memory (no frontier) and judges it with no replay; a state reached
+    /// again by a shorter path is expanded again, so within the depth bound it visits
+    /// the same states as breadth-first.
     Dfs,
 }
 
@@ -113,6 +126,8 @@ pub struct Outcome {
     pub depth: u32,
     /// States whose successors the depth bound cut off (0: the scope was exhausted).
     pub depth_cut: u64,
+    /// Depth-first only: states reached again by a shorter path and expanded again.
+    pub reexpanded: u64,
     /// States where the liveness phase was run.
     pub liveness_checked: u64,
     /// Prefixes the safety judges flagged whose full run (path, then liveness phase)
