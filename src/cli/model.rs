@@ -99,6 +99,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         liveness: !args.no_liveness,
         memory_mb: args.memory_mb,
         states_max: args.states_max,
+        start: Vec::new(),
     };
     let order = if args.dfs { Order::Dfs } else { Order::Bfs };
     if args.dfs && args.depth > crate::model::fingerprint::DEPTH_MAX {

@@ -48,6 +48,11 @@ pub struct Bounds {
     pub memory_mb: u64,
     /// The search stops (with a message) after this many distinct states.
     pub states_max: u64,
+    /// The search starts from the state these steps reach (each must apply), not
+    /// from the cluster's start: the scope is every continuation of this path, and
+    /// a counterexample's path begins with it. Budgets these steps spend count. Empty
+    /// for a whole scope; tests use it to check the end of a long path cheaply.
+    pub start: Vec<crate::fault::ScriptStep>,
 }
 
 impl Default for Bounds {
@@ -64,6 +69,7 @@ impl Default for Bounds {
             liveness: true,
             memory_mb: 4_096,
             states_max: 50_000_000,
+            start: Vec::new(),
         }
     }
 }
@@ -85,7 +91,11 @@ impl std::fmt::Display for Bounds {
             self.timeouts,
             self.depth,
             if self.liveness { "on" } else { "off" }
-        )
+        )?;
+        if !self.start.is_empty() {
+            write!(f, ", from a start of {} steps", self.start.len())?;
+        }
+        Ok(())
     }
 }
 

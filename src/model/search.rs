@@ -174,6 +174,7 @@ pub(crate) fn search<P: Protocol>(
             .into_iter()
             .next()
             .expect("called with a violation");
+        let steps: Vec<ScriptStep> = bounds.start.iter().cloned().chain(steps).collect();
         Found {
             witness: violation.render_witness(history),
             violation,
@@ -184,7 +185,15 @@ pub(crate) fn search<P: Protocol>(
     };
 
     let mut events = Vec::new();
-    let initial = model.initial(&mut events)?;
+    let mut initial = model.initial(&mut events)?;
+    for (i, step) in bounds.start.iter().enumerate() {
+        if !model.apply(&mut initial, step, &mut events)? {
+            return Err(format!(
+                "the scope's start: step {} ({step}) does not apply",
+                i + 1
+            ));
+        }
+    }
     seen.visit(initial.fingerprint(), 0);
     outcome.states = 1;
     let root = Rc::new(Trail {
