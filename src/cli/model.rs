@@ -187,7 +187,10 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         outcome.states,
         outcome.transitions,
         outcome.depth,
-        outcome.peak_bytes / (1024 * 1024),
+        outcome
+            .peak_bytes
+            .max(crate::model::resident_bytes().unwrap_or(0))
+            / (1024 * 1024),
         outcome.fingerprint_bytes / (1024 * 1024),
         outcome.liveness_checked
     );

@@ -178,6 +178,7 @@ impl<C: Core> State<C> {
 ///   none).
 /// - Neither disables the other: a step on node X cannot remove a packet to Y, stop
 ///   Y, clear Y's timers or request, or spend the other's budget.
+#[cfg_attr(not(test), allow(dead_code))] // Only the unit test uses it until a reduction does.
 pub(crate) fn independent(a: &ScriptStep, b: &ScriptStep) -> bool {
     fn node_of(step: &ScriptStep) -> NodeId {
         match step {
