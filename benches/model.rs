@@ -65,14 +65,34 @@ fn measure(name: &str, setup: &RunSetup<Paxos>, bounds: &Bounds, order: Order) {
 fn main() {
     let default_scope = setup(1, 3);
     let exhausted = Bounds::default();
-    measure("paxos 3+1, exhausted, breadth-first", &default_scope, &exhausted, Order::Bfs);
-    measure("paxos 3+1, exhausted, depth-first", &default_scope, &exhausted, Order::Dfs);
+    measure(
+        "paxos 3+1, exhausted, breadth-first",
+        &default_scope,
+        &exhausted,
+        Order::Bfs,
+    );
+    measure(
+        "paxos 3+1, exhausted, depth-first",
+        &default_scope,
+        &exhausted,
+        Order::Dfs,
+    );
     let two = setup(2, 1);
     let depth_13 = Bounds {
         depth: 13,
         liveness: false,
         ..Bounds::default()
     };
-    measure("paxos 3+2 learner n1, depth 13, depth-first", &two, &depth_13, Order::Dfs);
-    measure("paxos 3+2 learner n1, depth 13, breadth-first", &two, &depth_13, Order::Bfs);
+    measure(
+        "paxos 3+2 learner n1, depth 13, depth-first",
+        &two,
+        &depth_13,
+        Order::Dfs,
+    );
+    measure(
+        "paxos 3+2 learner n1, depth 13, breadth-first",
+        &two,
+        &depth_13,
+        Order::Bfs,
+    );
 }

@@ -92,7 +92,10 @@ fn check_model_refuses_bad_bounds() {
         "9",
     ]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("--crash-nodes: n9 is not in the cluster"), "{err}");
+    assert!(
+        err.contains("--crash-nodes: n9 is not in the cluster"),
+        "{err}"
+    );
     let (code, out, err) = gauntlet_out(&[
         "check-model",
         "--protocol",

@@ -140,7 +140,9 @@ const DEPTH_BITS: u64 = 0xFF;
 /// hashbrown's control byte (the hash's top 7 bits) and bucket index (its low bits)
 /// both vary.
 fn bucket_hash(packed: u64) -> u64 {
-    (packed & !DEPTH_BITS).wrapping_mul(MULTIPLIER).rotate_left(29)
+    (packed & !DEPTH_BITS)
+        .wrapping_mul(MULTIPLIER)
+        .rotate_left(29)
 }
 
 impl Visited {
@@ -156,7 +158,8 @@ impl Visited {
             }
             return Visit::Seen;
         }
-        self.table.insert_unique(hash, key | depth, |&v| bucket_hash(v));
+        self.table
+            .insert_unique(hash, key | depth, |&v| bucket_hash(v));
         Visit::New
     }
 

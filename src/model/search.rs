@@ -223,10 +223,10 @@ pub(crate) fn search<P: Protocol>(
         // Opens a state for expansion at `depth`: the depth bound, then the terminal
         // liveness check if nothing is enabled. `Ok(None)`: nothing to expand.
         let open = |state: State<P::Core>,
-                        depth: u32,
-                        history: &History<P::Core>,
-                        path: &[ScriptStep],
-                        outcome: &mut Outcome|
+                    depth: u32,
+                    history: &History<P::Core>,
+                    path: &[ScriptStep],
+                    outcome: &mut Outcome|
          -> Result<Option<Frame<P::Core>>, String> {
             outcome.depth = outcome.depth.max(depth);
             if depth >= bounds.depth {

@@ -71,7 +71,10 @@ fn correct_paxos_survives_a_crash_and_a_drop() {
     let dfs = run(&setup, &bounds, Order::Dfs);
     assert!(dfs.found.is_none(), "{:?}", dfs.found);
     assert_eq!(dfs.states, outcome.states);
-    assert!(dfs.reexpanded > 0, "the scope has states reached by paths of two lengths");
+    assert!(
+        dfs.reexpanded > 0,
+        "the scope has states reached by paths of two lengths"
+    );
 }
 
 /// A planted bug is found with its path, and the path is a scenario the fast lane
