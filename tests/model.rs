@@ -77,9 +77,9 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
     assert!(out.contains("agreement"), "{out}");
 }
 
-/// The new bounds are checked before any search: a crash node outside the cluster and
-/// a depth-first depth bound the visited set cannot hold are usage errors (exit 2)
-/// that name the flag.
+/// The new bounds are checked before any search: a crash or timer node outside the
+/// cluster and a depth-first depth bound the visited set cannot hold are usage errors
+/// (exit 2) that name the flag.
 #[test]
 fn check_model_refuses_bad_bounds() {
     let (code, out, err) = gauntlet_out(&[

@@ -48,6 +48,9 @@ pub struct CheckModelArgs {
     /// Timer firings a path may take (retries, polls).
     #[arg(long, default_value_t = 0)]
     timeouts: u32,
+    /// Only these nodes' timers may fire (e.g. `--timer-nodes 4`); default: any node's.
+    #[arg(long, value_delimiter = ',')]
+    timer_nodes: Vec<u16>,
     /// Steps a path may take.
     #[arg(long, default_value_t = 64)]
     depth: u32,
@@ -94,6 +97,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         duplicates: args.duplicates,
         crashes: args.crashes,
         crash_nodes: args.crash_nodes.iter().map(|&n| NodeId(n)).collect(),
+        timer_nodes: args.timer_nodes.iter().map(|&n| NodeId(n)).collect(),
         timeouts: args.timeouts,
         depth: args.depth,
         liveness: !args.no_liveness,
@@ -127,12 +131,13 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             (s, protocol)
         }
     };
-    if let Some(missing) = bounds
-        .crash_nodes
-        .iter()
-        .find(|n| !scenario.cluster.ids().contains(n))
-    {
-        return usage_error(&format!("--crash-nodes: {missing} is not in the cluster"));
+    for (flag, nodes) in [
+        ("--crash-nodes", &bounds.crash_nodes),
+        ("--timer-nodes", &bounds.timer_nodes),
+    ] {
+        if let Some(missing) = nodes.iter().find(|n| !scenario.cluster.ids().contains(n)) {
+            return usage_error(&format!("{flag}: {missing} is not in the cluster"));
+        }
     }
     let roles = match &args.scenario {
         Some(path) => format!("the cluster of {}", path.display()),

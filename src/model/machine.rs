@@ -277,13 +277,13 @@ impl<'a, P: Protocol> Model<'a, P> {
 
     /// Every step enabled in `state` within `bounds`, in a fixed order: deliveries,
     /// drops and duplicates of each distinct message in flight (identical copies are
-    /// one choice), timers, client requests, crashes (of `crash_nodes` only, unless it
-    /// is empty), restarts.
+    /// one choice), timers (of `timer_nodes` only, unless it is empty), client
+    /// requests, crashes (of `crash_nodes` only, unless it is empty), restarts.
     pub fn enabled(
         &self,
         state: &State<P::Core>,
         bounds: &Spent,
-        crash_nodes: &[NodeId],
+        (crash_nodes, timer_nodes): (&[NodeId], &[NodeId]),
         out: &mut Vec<ScriptStep>,
     ) {
         out.clear();
@@ -308,7 +308,9 @@ impl<'a, P: Protocol> Model<'a, P> {
             let id = self.ids[i];
             match &node.up {
                 Some(up) => {
-                    if state.spent.timeouts < bounds.timeouts {
+                    if state.spent.timeouts < bounds.timeouts
+                        && (timer_nodes.is_empty() || timer_nodes.contains(&id))
+                    {
                         let mut keys: Vec<u64> = Vec::new();
                         for t in &up.timers {
                             if !keys.contains(&t.key) {

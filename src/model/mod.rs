@@ -37,6 +37,8 @@ pub struct Bounds {
     /// The nodes that may crash; empty: every node. A scope that crashes only the
     /// node whose recovery is under test is far smaller than one that crashes any.
     pub crash_nodes: Vec<NodeId>,
+    /// The nodes whose timers may fire; empty: every node's.
+    pub timer_nodes: Vec<NodeId>,
     /// Timer firings a path may take. Timers are how a protocol retries; 0 explores
     /// each protocol's first attempt under every interleaving.
     pub timeouts: u32,
@@ -64,6 +66,7 @@ impl Default for Bounds {
             duplicates: 0,
             crashes: 0,
             crash_nodes: Vec::new(),
+            timer_nodes: Vec::new(),
             timeouts: 0,
             depth: 64,
             liveness: true,
@@ -85,10 +88,14 @@ impl std::fmt::Display for Bounds {
             let nodes: Vec<String> = self.crash_nodes.iter().map(|n| n.to_string()).collect();
             write!(f, " (of {})", nodes.join(" "))?;
         }
+        write!(f, ", timeouts {}", self.timeouts)?;
+        if !self.timer_nodes.is_empty() {
+            let nodes: Vec<String> = self.timer_nodes.iter().map(|n| n.to_string()).collect();
+            write!(f, " (of {})", nodes.join(" "))?;
+        }
         write!(
             f,
-            ", timeouts {}, depth {}, liveness {}",
-            self.timeouts,
+            ", depth {}, liveness {}",
             self.depth,
             if self.liveness { "on" } else { "off" }
         )?;

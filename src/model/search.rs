@@ -234,7 +234,12 @@ pub(crate) fn search<P: Protocol>(
                 return Ok(None);
             }
             let mut steps = Vec::new();
-            model.enabled(&state, &spend, &bounds.crash_nodes, &mut steps);
+            model.enabled(
+                &state,
+                &spend,
+                (&bounds.crash_nodes, &bounds.timer_nodes),
+                &mut steps,
+            );
             if steps.is_empty() {
                 if bounds.liveness {
                     outcome.liveness_checked += 1;
@@ -360,7 +365,12 @@ pub(crate) fn search<P: Protocol>(
             outcome.depth_cut += 1;
             continue;
         }
-        model.enabled(&node.state, &spend, &bounds.crash_nodes, &mut steps);
+        model.enabled(
+            &node.state,
+            &spend,
+            (&bounds.crash_nodes, &bounds.timer_nodes),
+            &mut steps,
+        );
         if steps.is_empty() && bounds.liveness {
             // Nothing more can happen within the bounds: the faults are over.
             outcome.liveness_checked += 1;

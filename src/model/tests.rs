@@ -271,7 +271,7 @@ fn independent_steps_commute() {
         let mut next_frontier = Vec::new();
         for state in frontier {
             let mut steps = Vec::new();
-            model.enabled(&state, &spend, &[], &mut steps);
+            model.enabled(&state, &spend, (&[], &[]), &mut steps);
             for (i, a) in steps.iter().enumerate() {
                 if !kinds.contains(&std::mem::discriminant(a)) {
                     kinds.push(std::mem::discriminant(a));
