@@ -76,3 +76,56 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("agreement"), "{out}");
 }
+
+/// The new bounds are checked before any search: a crash or timer node outside the
+/// cluster and a depth-first depth bound the visited set cannot hold are usage errors
+/// (exit 2) that name the flag.
+#[test]
+fn check_model_refuses_bad_bounds() {
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--crashes",
+        "1",
+        "--crash-nodes",
+        "9",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--crash-nodes: n9 is not in the cluster"),
+        "{err}"
+    );
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--dfs",
+        "--depth",
+        "300",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--depth: at most 255 with --dfs"), "{err}");
+}
+
+/// Depth-first from the command line: the default scope is exhausted with the same
+/// state count as breadth-first, and `--crash-nodes` shows in the printed bounds.
+#[test]
+fn check_model_depth_first_agrees_with_breadth_first() {
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--dfs",
+        "--crashes",
+        "0",
+        "--crash-nodes",
+        "4",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("crashes 0 (of n4)"), "{out}");
+    assert!(
+        out.contains("9012 states, depth 19, every property held in this scope"),
+        "{out}"
+    );
+}

@@ -6,6 +6,7 @@
 use super::{exit, usage_error, Ctx};
 use crate::explore::corpus::CorpusEntry;
 use crate::explore::{Lane, ProtocolRef};
+use crate::ids::NodeId;
 use crate::model::{Bounds, Order, Outcome};
 use crate::protocol::Expectation;
 use crate::scenario::Scenario;
@@ -35,6 +36,9 @@ pub struct CheckModelArgs {
     /// Crashes a path may take (a crashed node restarts at any later step).
     #[arg(long, default_value_t = 0)]
     crashes: u32,
+    /// Only these nodes may crash (e.g. `--crash-nodes 5`); default: any node.
+    #[arg(long, value_delimiter = ',')]
+    crash_nodes: Vec<u16>,
     /// Messages a path may lose.
     #[arg(long, default_value_t = 0)]
     drops: u32,
@@ -44,6 +48,9 @@ pub struct CheckModelArgs {
     /// Timer firings a path may take (retries, polls).
     #[arg(long, default_value_t = 0)]
     timeouts: u32,
+    /// Only these nodes' timers may fire (e.g. `--timer-nodes 4`); default: any node's.
+    #[arg(long, value_delimiter = ',')]
+    timer_nodes: Vec<u16>,
     /// Steps a path may take.
     #[arg(long, default_value_t = 64)]
     depth: u32,
@@ -89,13 +96,22 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         drops: args.drops,
         duplicates: args.duplicates,
         crashes: args.crashes,
+        crash_nodes: args.crash_nodes.iter().map(|&n| NodeId(n)).collect(),
+        timer_nodes: args.timer_nodes.iter().map(|&n| NodeId(n)).collect(),
         timeouts: args.timeouts,
         depth: args.depth,
         liveness: !args.no_liveness,
         memory_mb: args.memory_mb,
         states_max: args.states_max,
+        start: Vec::new(),
     };
     let order = if args.dfs { Order::Dfs } else { Order::Bfs };
+    if args.dfs && args.depth > crate::model::fingerprint::DEPTH_MAX {
+        return usage_error(&format!(
+            "--depth: at most {} with --dfs (the visited set keeps depths in 8 bits)",
+            crate::model::fingerprint::DEPTH_MAX
+        ));
+    }
     let (scenario, protocol) = match &args.scenario {
         Some(path) => match super::load_scenario(ctx, path) {
             Ok((mut s, p)) => {
@@ -115,6 +131,14 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             (s, protocol)
         }
     };
+    for (flag, nodes) in [
+        ("--crash-nodes", &bounds.crash_nodes),
+        ("--timer-nodes", &bounds.timer_nodes),
+    ] {
+        if let Some(missing) = nodes.iter().find(|n| !scenario.cluster.ids().contains(n)) {
+            return usage_error(&format!("{flag}: {missing} is not in the cluster"));
+        }
+    }
     let roles = match &args.scenario {
         Some(path) => format!("the cluster of {}", path.display()),
         None => format!("{} servers, {} clients", args.nodes, args.proposals),
@@ -168,7 +192,10 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         outcome.states,
         outcome.transitions,
         outcome.depth,
-        outcome.peak_bytes / (1024 * 1024),
+        outcome
+            .peak_bytes
+            .max(crate::model::resident_bytes().unwrap_or(0))
+            / (1024 * 1024),
         outcome.fingerprint_bytes / (1024 * 1024),
         outcome.liveness_checked
     );
@@ -179,6 +206,12 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
 }
 
 fn report_clean(outcome: &Outcome, bounds: &Bounds) -> u8 {
+    if outcome.reexpanded > 0 {
+        println!(
+            "{} states were reached again by a shorter path and expanded again",
+            outcome.reexpanded
+        );
+    }
     if let Some(why) = &outcome.stopped {
         println!("{why}");
         return exit::HARNESS;

@@ -1,9 +1,10 @@
 //! 64-bit state fingerprints and the set that remembers them: the exhaustive lane keeps
 //! a fingerprint per visited state, never the state itself, so ten million states take
-//! about 160 MB (two 8-byte slots each, the set kept at most half full).
+//! about 90 to 210 MB ([`Visited`]: 9 bytes a slot, at most 7/8 full).
 //!
-//! Both are hand-rolled so that a fingerprint is the same on every run and every Rust
-//! release (std's default hasher is seeded at random, which clippy forbids here).
+//! The hasher is hand-rolled so that a fingerprint is the same on every run and every
+//! Rust release (std's default hasher is seeded at random, which clippy forbids here,
+//! and its algorithm is not promised to stay); the set is hashbrown's `HashTable`.
 //! Two different states share a fingerprint with probability about 2^-64 per pair: over
 //! ten million states, about 3 in a million that any one state is wrongly taken for
 //! another, which would skip its successors.
@@ -100,65 +101,80 @@ pub fn of_serialized<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
     h.finish()
 }
 
-/// An open-addressing set of fingerprints (linear probing, 0 marks an empty slot),
-/// grown by doubling when half full.
-#[derive(Debug)]
-pub struct FingerprintSet {
-    slots: Vec<u64>,
-    len: usize,
+/// What [`Visited::visit`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// A state not seen before.
+    New,
+    /// A state seen before, but only at a greater depth: a depth-bounded depth-first
+    /// search must expand it again, since its successors may now fit within the bound.
+    Shallower,
+    /// A state seen before at this depth or less: nothing new below it.
+    Seen,
 }
 
-impl Default for FingerprintSet {
-    fn default() -> Self {
-        FingerprintSet {
-            slots: vec![0; 1 << 16],
-            len: 0,
-        }
-    }
+/// The visited states: for each, its fingerprint's top 56 bits and the smallest
+/// depth it was reached at (8 bits), packed into one `u64`, in hashbrown's
+/// `HashTable` (SwissTable: one control byte per slot, up to 7/8 full, so about 9 to
+/// 21 bytes a state between growths; a hand-rolled linear-probing set at most half
+/// full took 16 to 32). Depth-first search with a depth bound needs the depth: a
+/// state first reached by a long path and later by a shorter one must be expanded
+/// again, or states within the bound are missed. Breadth-first search reaches every
+/// state at its smallest depth first, so it never sees [`Visit::Shallower`].
+///
+/// Two states whose fingerprints agree in their top 56 bits are taken for one: about
+/// 2^-56 per pair, so over ten million states about one chance in 1,400 that any
+/// state is wrongly skipped. Depths above 255 count as 255 (a `--depth` above 255 is
+/// refused for depth-first search, see [`DEPTH_MAX`]).
+#[derive(Debug, Default)]
+pub struct Visited {
+    table: hashbrown::HashTable<u64>,
 }
 
-impl FingerprintSet {
-    /// Insert `fp`; whether it was new.
-    pub fn insert(&mut self, fp: u64) -> bool {
-        if (self.len + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let fp = fp.max(1); // 0 is the empty slot
-        let mask = self.slots.len() - 1;
-        let mut i = (fp as usize) & mask;
-        loop {
-            match self.slots[i] {
-                0 => {
-                    self.slots[i] = fp;
-                    self.len += 1;
-                    return true;
-                }
-                x if x == fp => return false,
-                _ => i = (i + 1) & mask,
+/// The largest depth [`Visited`] keeps exactly.
+pub const DEPTH_MAX: u32 = 255;
+
+const DEPTH_BITS: u64 = 0xFF;
+
+/// The bucket hash of a packed entry: its fingerprint bits, mixed again so that
+/// hashbrown's control byte (the hash's top 7 bits) and bucket index (its low bits)
+/// both vary.
+fn bucket_hash(packed: u64) -> u64 {
+    (packed & !DEPTH_BITS)
+        .wrapping_mul(MULTIPLIER)
+        .rotate_left(29)
+}
+
+impl Visited {
+    /// Record that the state with fingerprint `fp` was reached at `depth`.
+    pub fn visit(&mut self, fp: u64, depth: u32) -> Visit {
+        let key = fp & !DEPTH_BITS;
+        let depth = u64::from(depth.min(DEPTH_MAX));
+        let hash = bucket_hash(key);
+        if let Some(slot) = self.table.find_mut(hash, |&v| v & !DEPTH_BITS == key) {
+            if depth < *slot & DEPTH_BITS {
+                *slot = key | depth;
+                return Visit::Shallower;
             }
+            return Visit::Seen;
         }
+        self.table
+            .insert_unique(hash, key | depth, |&v| bucket_hash(v));
+        Visit::New
     }
 
+    /// Distinct states recorded.
     pub fn len(&self) -> usize {
-        self.len
+        self.table.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.table.is_empty()
     }
 
-    /// The bytes the set holds.
+    /// The bytes the table holds.
     pub fn bytes(&self) -> usize {
-        self.slots.len() * 8
-    }
-
-    fn grow(&mut self) {
-        let doubled = vec![0; self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, doubled);
-        self.len = 0;
-        for fp in old.into_iter().filter(|&fp| fp != 0) {
-            self.insert(fp);
-        }
+        self.table.allocation_size()
     }
 }
 
@@ -166,19 +182,29 @@ impl FingerprintSet {
 mod tests {
     use super::*;
 
-    /// The set keeps every distinct fingerprint once, through several growths, and 0
-    /// (the empty-slot marker) is still a fingerprint it can hold.
+    /// The set keeps every distinct fingerprint once, through several growths (0 is a
+    /// fingerprint like any other), and remembers the smallest depth each was reached
+    /// at: a shallower visit is reported once, a deeper or equal one never.
     #[test]
-    fn set_remembers_every_fingerprint_once() {
-        let mut set = FingerprintSet::default();
+    fn visited_remembers_every_fingerprint_once_with_its_smallest_depth() {
+        let mut set = Visited::default();
+        let fp = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) << 8;
         for i in 0..200_000u64 {
-            assert!(set.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            assert_eq!(set.visit(fp(i), 10), Visit::New);
         }
         for i in 0..200_000u64 {
-            assert!(!set.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            assert_eq!(set.visit(fp(i), 10), Visit::Seen);
+            assert_eq!(set.visit(fp(i), 12), Visit::Seen);
         }
+        assert_eq!(set.visit(fp(7), 3), Visit::Shallower);
+        assert_eq!(set.visit(fp(7), 3), Visit::Seen);
+        assert_eq!(set.visit(fp(7), 4), Visit::Seen);
+        // The low 8 bits are not part of the key: they hold the depth.
+        assert_eq!(set.visit(fp(9) | 0x5A, 10), Visit::Seen);
+        // Depths past 255 saturate.
+        assert_eq!(set.visit(fp(11), 1_000), Visit::Seen);
         assert_eq!(set.len(), 200_000);
-        assert!(set.bytes() >= 2 * 200_000 * 8);
+        assert!(set.bytes() >= 200_000 * 9);
     }
 
     /// Equal input, equal fingerprint; one byte or one word apart, different ones.

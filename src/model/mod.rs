@@ -34,6 +34,11 @@ pub struct Bounds {
     pub duplicates: u32,
     /// Crashes a path may take (each crashed node may restart at any later step).
     pub crashes: u32,
+    /// The nodes that may crash; empty: every node. A scope that crashes only the
+    /// node whose recovery is under test is far smaller than one that crashes any.
+    pub crash_nodes: Vec<NodeId>,
+    /// The nodes whose timers may fire; empty: every node's.
+    pub timer_nodes: Vec<NodeId>,
     /// Timer firings a path may take. Timers are how a protocol retries; 0 explores
     /// each protocol's first attempt under every interleaving.
     pub timeouts: u32,
@@ -45,6 +50,11 @@ pub struct Bounds {
     pub memory_mb: u64,
     /// The search stops (with a message) after this many distinct states.
     pub states_max: u64,
+    /// The search starts from the state these steps reach (each must apply), not
+    /// from the cluster's start: the scope is every continuation of this path, and
+    /// a counterexample's path begins with it. Budgets these steps spend count. Empty
+    /// for a whole scope; tests use it to check the end of a long path cheaply.
+    pub start: Vec<crate::fault::ScriptStep>,
 }
 
 impl Default for Bounds {
@@ -55,11 +65,14 @@ impl Default for Bounds {
             drops: 0,
             duplicates: 0,
             crashes: 0,
+            crash_nodes: Vec::new(),
+            timer_nodes: Vec::new(),
             timeouts: 0,
             depth: 64,
             liveness: true,
             memory_mb: 4_096,
             states_max: 50_000_000,
+            start: Vec::new(),
         }
     }
 }
@@ -68,14 +81,28 @@ impl std::fmt::Display for Bounds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "drops {}, duplicates {}, crashes {}, timeouts {}, depth {}, liveness {}",
-            self.drops,
-            self.duplicates,
-            self.crashes,
-            self.timeouts,
+            "drops {}, duplicates {}, crashes {}",
+            self.drops, self.duplicates, self.crashes,
+        )?;
+        if !self.crash_nodes.is_empty() {
+            let nodes: Vec<String> = self.crash_nodes.iter().map(|n| n.to_string()).collect();
+            write!(f, " (of {})", nodes.join(" "))?;
+        }
+        write!(f, ", timeouts {}", self.timeouts)?;
+        if !self.timer_nodes.is_empty() {
+            let nodes: Vec<String> = self.timer_nodes.iter().map(|n| n.to_string()).collect();
+            write!(f, " (of {})", nodes.join(" "))?;
+        }
+        write!(
+            f,
+            ", depth {}, liveness {}",
             self.depth,
             if self.liveness { "on" } else { "off" }
-        )
+        )?;
+        if !self.start.is_empty() {
+            write!(f, ", from a start of {} steps", self.start.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -85,7 +112,10 @@ pub enum Order {
     /// Breadth-first: the first violation found has the shortest path.
     #[default]
     Bfs,
-    /// Depth-first: often reaches a deep violation sooner, with a longer path.
+    /// Depth-first: often reaches a deep violation sooner, with a longer path. Holds
+    /// one path in memory (no frontier) and judges it with no replay; a state reached
+    /// again by a shorter path is expanded again, so within the depth bound it visits
+    /// the same states as breadth-first.
     Dfs,
 }
 
@@ -113,6 +143,8 @@ pub struct Outcome {
     pub depth: u32,
     /// States whose successors the depth bound cut off (0: the scope was exhausted).
     pub depth_cut: u64,
+    /// Depth-first only: states reached again by a shorter path and expanded again.
+    pub reexpanded: u64,
     /// States where the liveness phase was run.
     pub liveness_checked: u64,
     /// Prefixes the safety judges flagged whose full run (path, then liveness phase)

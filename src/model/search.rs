@@ -21,7 +21,7 @@
 //! result. So "every decider decides within D steps after the last fault, on the fair
 //! path", not on every path.
 
-use super::fingerprint::FingerprintSet;
+use super::fingerprint::{Visit, Visited};
 use super::machine::{Model, Spent, State};
 use super::{Bounds, Found, Order, Outcome};
 use crate::fault::{Fault, FaultEvent, FaultSchedule, ScriptStep};
@@ -109,6 +109,39 @@ pub fn resident_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// A state on the depth-first path: the steps enabled in it and the next to try, and
+/// where the path's history ended when it was reached.
+struct Frame<C: crate::protocol::Core> {
+    state: State<C>,
+    steps: Vec<ScriptStep>,
+    next: usize,
+    events_len: usize,
+}
+
+/// The memory bound's message, if the process now holds more than it allows.
+fn memory_exceeded(bounds: &Bounds, outcome: &mut Outcome, pending: usize) -> Option<String> {
+    let rss = resident_bytes()?;
+    outcome.peak_bytes = outcome.peak_bytes.max(rss);
+    (rss > bounds.memory_mb.saturating_mul(1024 * 1024)).then(|| {
+        format!(
+            "stopped: memory bound of {} MB reached ({} MB resident) after {} states with \
+             {pending} still pending; the scope was not fully checked (raise --memory-mb, \
+             use --dfs, or shrink the scope)",
+            bounds.memory_mb,
+            rss / (1024 * 1024),
+            outcome.states,
+        )
+    })
+}
+
+fn states_exceeded(bounds: &Bounds, pending: usize) -> String {
+    format!(
+        "stopped: state bound of {} reached with {pending} still pending; the scope was \
+         not fully checked (raise --states-max)",
+        bounds.states_max,
+    )
+}
+
 /// Run the search. See the module docs.
 pub(crate) fn search<P: Protocol>(
     protocol: &P,
@@ -134,14 +167,14 @@ pub(crate) fn search<P: Protocol>(
         timeouts: bounds.timeouts,
     };
     let mut outcome = Outcome::default();
-    let mut seen = FingerprintSet::default();
-    let found = |trail: &Rc<Trail>, verdict: Verdict, history: &History<P::Core>| {
+    let mut seen = Visited::default();
+    let found = |steps: Vec<ScriptStep>, verdict: Verdict, history: &History<P::Core>| {
         let violation = verdict
             .violations
             .into_iter()
             .next()
             .expect("called with a violation");
-        let steps = trail.script();
+        let steps: Vec<ScriptStep> = bounds.start.iter().cloned().chain(steps).collect();
         Found {
             witness: violation.render_witness(history),
             violation,
@@ -152,8 +185,16 @@ pub(crate) fn search<P: Protocol>(
     };
 
     let mut events = Vec::new();
-    let initial = model.initial(&mut events)?;
-    seen.insert(initial.fingerprint());
+    let mut initial = model.initial(&mut events)?;
+    for (i, step) in bounds.start.iter().enumerate() {
+        if !model.apply(&mut initial, step, &mut events)? {
+            return Err(format!(
+                "the scope's start: step {} ({step}) does not apply",
+                i + 1
+            ));
+        }
+    }
+    seen.visit(initial.fingerprint(), 0);
     outcome.states = 1;
     let root = Rc::new(Trail {
         step: None,
@@ -167,7 +208,148 @@ pub(crate) fn search<P: Protocol>(
     let (history, _) = replayer.replay(&root)?;
     let verdict = judge(&always, &history);
     if !verdict.violations.is_empty() {
-        outcome.found = Some(found(&root, verdict, &history));
+        outcome.found = Some(found(Vec::new(), verdict, &history));
+        return Ok(outcome);
+    }
+    if order == Order::Dfs {
+        // Depth-first keeps one path: its states, each with the steps still to try,
+        // and the path's history as one vector, cut back on the way up. So a judge
+        // reads the history as it is, with no replay, and memory is the path, not a
+        // frontier. A state reached again by a shorter path is expanded again
+        // ([`Visit::Shallower`]), so a depth bound does not hide states within it.
+        let mut history = history;
+        let mut path: Vec<ScriptStep> = Vec::new();
+        let mut stack: Vec<Frame<P::Core>> = Vec::new();
+        // Opens a state for expansion at `depth`: the depth bound, then the terminal
+        // liveness check if nothing is enabled. `Ok(None)`: nothing to expand.
+        let open = |state: State<P::Core>,
+                    depth: u32,
+                    history: &History<P::Core>,
+                    path: &[ScriptStep],
+                    outcome: &mut Outcome|
+         -> Result<Option<Frame<P::Core>>, String> {
+            outcome.depth = outcome.depth.max(depth);
+            if depth >= bounds.depth {
+                outcome.depth_cut += 1;
+                return Ok(None);
+            }
+            let mut steps = Vec::new();
+            model.enabled(
+                &state,
+                &spend,
+                (&bounds.crash_nodes, &bounds.timer_nodes),
+                &mut steps,
+            );
+            if steps.is_empty() {
+                if bounds.liveness {
+                    outcome.liveness_checked += 1;
+                    let mut history = history.clone();
+                    let mut end = state;
+                    model.finish(
+                        &mut end,
+                        &mut history.events,
+                        setup.scenario.liveness_bound_ms,
+                    )?;
+                    let verdict = judge(&eventually, &history);
+                    let verdict = if verdict.violations.is_empty() {
+                        judge(&always, &history)
+                    } else {
+                        verdict
+                    };
+                    if !verdict.violations.is_empty() {
+                        outcome.found = Some(found(path.to_vec(), verdict, &history));
+                    }
+                }
+                return Ok(None);
+            }
+            Ok(Some(Frame {
+                state,
+                steps,
+                next: 0,
+                events_len: history.events.len(),
+            }))
+        };
+        if let Some(frame) = open(initial, 0, &history, &path, &mut outcome)? {
+            stack.push(frame);
+        }
+        while outcome.found.is_none() {
+            let Some(top) = stack.last_mut() else {
+                break;
+            };
+            let Some(step) = top.steps.get(top.next).cloned() else {
+                stack.pop();
+                path.pop();
+                if let Some(parent) = stack.last() {
+                    history.events.truncate(parent.events_len);
+                }
+                continue;
+            };
+            top.next += 1;
+            let events_len = top.events_len;
+            let mut next = top.state.clone();
+            let seen_before = top.state.events_seen();
+            let depth = u32::try_from(stack.len()).unwrap_or(u32::MAX);
+            if !model.apply(&mut next, &step, &mut history.events)? {
+                unreachable!("an enabled step applies: {step}");
+            }
+            outcome.transitions += 1;
+            match seen.visit(next.fingerprint(), depth) {
+                Visit::Seen => {
+                    history.events.truncate(events_len);
+                    continue;
+                }
+                Visit::Shallower => outcome.reexpanded += 1,
+                Visit::New => {
+                    outcome.states += 1;
+                    let judge_now = next.events_seen() > seen_before
+                        || history.events[events_len..]
+                            .iter()
+                            .any(|e| matches!(e.kind, crate::history::EventKind::Started { .. }));
+                    if judge_now && !judge(&always, &history).violations.is_empty() {
+                        // Confirmed on the run a replay plays (see the BFS below).
+                        let mut confirm = history.clone();
+                        let mut end = next.clone();
+                        model.finish(
+                            &mut end,
+                            &mut confirm.events,
+                            setup.scenario.liveness_bound_ms,
+                        )?;
+                        let verdict = judge(&always, &confirm);
+                        if !verdict.violations.is_empty() {
+                            outcome.depth = outcome.depth.max(depth);
+                            path.push(step);
+                            outcome.found = Some(found(path, verdict, &confirm));
+                            break;
+                        }
+                        outcome.healed += 1;
+                    }
+                }
+            }
+            path.push(step);
+            match open(next, depth, &history, &path, &mut outcome)? {
+                Some(frame) => stack.push(frame),
+                None => {
+                    path.pop();
+                    history.events.truncate(events_len);
+                }
+            }
+            if outcome.states >= outcome.reported + 100_000 {
+                outcome.reported = outcome.states;
+                outcome.fingerprint_bytes = seen.bytes() as u64;
+                outcome.queued = stack.len() as u64;
+                progress(&outcome);
+                if let Some(why) = memory_exceeded(bounds, &mut outcome, stack.len()) {
+                    outcome.stopped = Some(why);
+                    break;
+                }
+            }
+            if outcome.states >= bounds.states_max {
+                outcome.stopped = Some(states_exceeded(bounds, stack.len()));
+                break;
+            }
+        }
+        outcome.fingerprint_bytes = seen.bytes() as u64;
+        outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
         return Ok(outcome);
     }
     let mut queue: VecDeque<Node<P>> = VecDeque::new();
@@ -177,16 +359,18 @@ pub(crate) fn search<P: Protocol>(
         depth: 0,
     });
     let mut steps = Vec::new();
-    while let Some(node) = match order {
-        Order::Bfs => queue.pop_front(),
-        Order::Dfs => queue.pop_back(),
-    } {
+    while let Some(node) = queue.pop_front() {
         outcome.depth = outcome.depth.max(node.depth);
         if node.depth >= bounds.depth {
             outcome.depth_cut += 1;
             continue;
         }
-        model.enabled(&node.state, &spend, &mut steps);
+        model.enabled(
+            &node.state,
+            &spend,
+            (&bounds.crash_nodes, &bounds.timer_nodes),
+            &mut steps,
+        );
         if steps.is_empty() && bounds.liveness {
             // Nothing more can happen within the bounds: the faults are over.
             outcome.liveness_checked += 1;
@@ -203,7 +387,7 @@ pub(crate) fn search<P: Protocol>(
                 verdict
             };
             if !verdict.violations.is_empty() {
-                outcome.found = Some(found(&node.trail, verdict, &history));
+                outcome.found = Some(found(node.trail.script(), verdict, &history));
                 return Ok(outcome);
             }
         }
@@ -214,7 +398,7 @@ pub(crate) fn search<P: Protocol>(
                 unreachable!("an enabled step applies: {step}");
             }
             outcome.transitions += 1;
-            if !seen.insert(next.fingerprint()) {
+            if seen.visit(next.fingerprint(), node.depth + 1) != Visit::New {
                 continue;
             }
             outcome.states += 1;
@@ -241,7 +425,7 @@ pub(crate) fn search<P: Protocol>(
                     let verdict = judge(&always, &history);
                     if !verdict.violations.is_empty() {
                         outcome.depth = outcome.depth.max(node.depth + 1);
-                        outcome.found = Some(found(&trail, verdict, &history));
+                        outcome.found = Some(found(trail.script(), verdict, &history));
                         return Ok(outcome);
                     }
                     outcome.healed += 1;
@@ -258,29 +442,13 @@ pub(crate) fn search<P: Protocol>(
             outcome.fingerprint_bytes = seen.bytes() as u64;
             outcome.queued = queue.len() as u64;
             progress(&outcome);
-            if let Some(rss) = resident_bytes() {
-                outcome.peak_bytes = outcome.peak_bytes.max(rss);
-                if rss > bounds.memory_mb.saturating_mul(1024 * 1024) {
-                    outcome.stopped = Some(format!(
-                        "stopped: memory bound of {} MB reached ({} MB resident) after {} \
-                         states with {} still queued; the scope was not fully checked \
-                         (raise --memory-mb or shrink the scope)",
-                        bounds.memory_mb,
-                        rss / (1024 * 1024),
-                        outcome.states,
-                        queue.len()
-                    ));
-                    break;
-                }
+            if let Some(why) = memory_exceeded(bounds, &mut outcome, queue.len()) {
+                outcome.stopped = Some(why);
+                break;
             }
         }
         if outcome.states >= bounds.states_max {
-            outcome.stopped = Some(format!(
-                "stopped: state bound of {} reached with {} still queued; the scope was \
-                 not fully checked (raise --states-max)",
-                bounds.states_max,
-                queue.len()
-            ));
+            outcome.stopped = Some(states_exceeded(bounds, queue.len()));
             break;
         }
     }
