@@ -351,7 +351,7 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         GeneratorLimits {
             horizon_ms: draft.horizon_ms,
             events_max: SCENARIO_FAULT_EVENTS_MAX,
-            byzantine_max: protocol.byzantine_max(draft.cluster.len()),
+            byzantine_max: protocol.byzantine_allowed(&draft.params, draft.cluster.len()),
         },
     );
     crate::scenario::Scenario {
