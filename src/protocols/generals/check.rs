@@ -10,7 +10,9 @@
 use super::Generals;
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
-use crate::protocol::shapes::value::{decisions, integrity, liveness, DECISION_INTEGRITY, LIVENESS};
+use crate::protocol::shapes::value::{
+    decisions, integrity, liveness, DECISION_INTEGRITY, LIVENESS,
+};
 use crate::protocol::{Expectation, Judge, Judging, Property, RunSetup, Violation};
 use crate::value::Value;
 use std::collections::BTreeSet;
@@ -147,9 +149,8 @@ pub fn judges() -> Vec<Judge<Generals>> {
         Judge::reached(&TRAITOR_OUTVOTED, |j| {
             let lied = j.history.events.iter().any(|e| {
                 matches!(e.kind, EventKind::Mutated { .. })
-                    && e.node.is_some_and(|n| {
-                        j.setup.scenario.faults.byzantine_nodes().contains(&n)
-                    })
+                    && e.node
+                        .is_some_and(|n| j.setup.scenario.faults.byzantine_nodes().contains(&n))
             });
             lied && agreed_on(j).is_some()
         }),

@@ -91,8 +91,8 @@ impl fmt::Display for GeneralState {
     }
 }
 
-/// The one timer: every `resend_ms` a general (re)sends its round's message, and after
-/// the last round a lieutenant decides.
+/// The one timer: every `resend_ms` in round 0 the commander (re)sends its order; at
+/// the start of each later round a lieutenant relays, and after the last it decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Tick;
 
@@ -276,8 +276,14 @@ impl General {
                 out.push(CoreOutput::Send { to, msg });
             }
         }
-        let resend = self.config.resend_ms;
-        let next = resend - now_ms % resend;
+        // Round 0 may still be under the schedule's faults, so the commander re-sends
+        // its order; from round 1 on the network is quiet (`check_params` holds every
+        // fault to round 0), and one message per round arrives.
+        let next = if self.is_commander() && round == 0 {
+            self.config.resend_ms - now_ms % self.config.resend_ms
+        } else {
+            self.config.round_ms - now_ms % self.config.round_ms
+        };
         out.push(CoreOutput::SetTimer {
             timer: Tick,
             delay_ms_min: next,

@@ -12,11 +12,12 @@
 //!   majority, a missing order counting as `retreat`.
 //! - **Synchrony from a lossy network.** OM needs every loyal general's message to
 //!   arrive within its round. The harness's network drops, partitions and crashes,
-//!   so each general re-sends its round's message every `resend_ms`, and every fault
-//!   of the schedule is over when the safety phase ends: the scenario must end its
-//!   faults (and its client request) at least `resend_ms + latency_ms_max` before
-//!   round 0 ends, or it is refused, naming the field. A receiver takes each general's
-//!   first message of a round and ignores its re-sends, so a traitor's lie is whole.
+//!   so the commander re-sends its order every `resend_ms` through round 0, and every
+//!   fault of the schedule must be over (the safety phase ended, links healed, nodes
+//!   back) at least `resend_ms + latency_ms_max` before round 0 ends, or the scenario is
+//!   refused, naming the field. From round 1 on the network is quiet and one message
+//!   per round arrives within the latency. A receiver takes each general's first
+//!   message of a round and ignores its re-sends, so a traitor's lie is whole.
 //! - **The bound.** OM(m) holds with at most `m` traitors when `n >= 3m + 1`
 //!   ([`Protocol::byzantine_max`] is `(n - 1) / 3`). A scenario may set
 //!   `params.beyond_bound` to run OM(m) with fewer generals (at least `m + 2`) and up
@@ -210,7 +211,9 @@ impl Protocol for Generals {
         {
             return Err(ScenarioError::new(
                 "workload",
-                format!("need exactly one order, {ATTACK} or {RETREAT}, to the commander {commander}"),
+                format!(
+                    "need exactly one order, {ATTACK} or {RETREAT}, to the commander {commander}"
+                ),
             ));
         }
         // Faults last until the safety phase ends; after that a loyal general's next

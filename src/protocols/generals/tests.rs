@@ -132,7 +132,14 @@ fn orders_are_sent_relayed_and_checked() {
                 order: v(ATTACK),
             }],
         };
-        step(&mut l, 5, CoreInput::Receive { from: n(1), msg: order });
+        step(
+            &mut l,
+            5,
+            CoreInput::Receive {
+                from: n(1),
+                msg: order,
+            },
+        );
         // n3 passes a retreat off as n4's relay.
         let forged = Orders {
             round: 1,
@@ -141,8 +148,19 @@ fn orders_are_sent_relayed_and_checked() {
                 order: v(RETREAT),
             }],
         };
-        step(&mut l, ROUND_MS + 3, CoreInput::Receive { from: n(3), msg: forged });
-        let out = step(&mut l, ROUND_MS + RESEND_MS, CoreInput::TimerFired { timer: Tick });
+        step(
+            &mut l,
+            ROUND_MS + 3,
+            CoreInput::Receive {
+                from: n(3),
+                msg: forged,
+            },
+        );
+        let out = step(
+            &mut l,
+            ROUND_MS + RESEND_MS,
+            CoreInput::TimerFired { timer: Tick },
+        );
         let relays: Vec<(NodeId, Orders)> = out
             .into_iter()
             .filter_map(|o| match o {
@@ -162,7 +180,11 @@ fn orders_are_sent_relayed_and_checked() {
         // the forged retreat only with the bug (else nothing: retreat too). Either way
         // one attack against two retreats.
         assert_eq!(decided, Some(v(RETREAT)), "trusts {trusts}");
-        let took_forged = l.state().received.iter().any(|e| e.path == vec![n(1), n(4)]);
+        let took_forged = l
+            .state()
+            .received
+            .iter()
+            .any(|e| e.path == vec![n(1), n(4)]);
         assert_eq!(took_forged, trusts);
     }
 }
@@ -252,4 +274,45 @@ fn bad_scenarios_name_the_field() {
     bad_m.params = serde_json::json!({ "m": 4 });
     assert_eq!(field(&bad_m), Some("params.m".into()));
     assert_eq!(field(&scenario(4, 1, ATTACK, vec![])), None);
+}
+
+/// A traitor that replays, in round 1, the commander's order it took in round 0 (to
+/// n2, in place of its relay) gets nothing past a loyal lieutenant: the old message is
+/// of the wrong round and not from the commander, so n2 refuses it and counts n3's
+/// relay as missing. The replay shows in the trace, the lanes agree byte for byte, and
+/// the loyal lieutenants still obey.
+#[test]
+fn a_replayed_order_is_refused_in_both_lanes() {
+    let replay = FaultEvent {
+        at_ms: 0,
+        fault: Fault::Replay {
+            node: n(3),
+            kind: "relay_1".into(),
+            receivers: vec![n(2)],
+            count: 1,
+            nth: 1,
+        },
+    };
+    let s = scenario(4, 1, ATTACK, vec![replay]);
+    let setup = prepare(&Generals::WITHIN_BOUND, &s).expect("valid");
+    let mut digests = Vec::new();
+    for lane in [Lane::Fast, Lane::Turmoil] {
+        let report = run_setup(&Generals::WITHIN_BOUND, &setup, lane);
+        let h = &report.history;
+        let replayed = h
+            .events
+            .iter()
+            .position(|e| matches!(e.kind, EventKind::Replayed { to, nth: 1 } if to == n(2)))
+            .expect("n3 replays to n2");
+        let EventKind::Sent { msg, .. } = &h.events[replayed + 1].kind else {
+            panic!("{lane:?}: the replayed send follows");
+        };
+        assert_eq!(msg.round, 0, "{lane:?}: the old order went out in round 1");
+        assert!(h.events.iter().any(|e| e.node == Some(n(2))
+            && matches!(&e.kind, EventKind::Protocol(BasicEvent::Note(t)) if t.contains("ignore n3"))));
+        let verdict = judge(&Generals::WITHIN_BOUND, &setup, h);
+        assert!(verdict.is_ok(), "{lane:?}: {:?}", verdict.violations);
+        digests.push(h.digest());
+    }
+    assert_eq!(digests[0], digests[1], "the lanes differ");
 }
