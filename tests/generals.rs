@@ -80,7 +80,7 @@ fn om_m_stays_clean_within_the_bound() {
 
 /// Past the bound (`generals_3m`: 3 generals and one traitor, or 6 and two) the
 /// generator finds a loyal lieutenant disobeying a loyal commander within 200 runs of
-/// campaign seed 1 (measured: run FIRST3M).
+/// campaign seed 1 (measured: run 28).
 #[test]
 fn past_the_bound_the_violation_is_found() {
     let config = campaign(&Generals::BEYOND_BOUND, Vec::new(), 1, 200);
