@@ -45,8 +45,8 @@ fn first_violation(config: &CampaignConfig) -> Option<String> {
 /// The comment gives the run at which that campaign first fails, measured with
 /// `gauntlet hunt --protocol generals --all --lane fast --seeds 5` (docs/generals.md).
 const FAST_BUDGETS: [(&str, u64, u64, &str); 2] = [
-    ("majority_without_default", 3, 1_500, "ic1_loyal_agree"), // run MAJ
-    ("trusts_the_path", 1, 300, "ic1_loyal_agree"),            // run TRU
+    ("majority_without_default", 3, 1_500, "ic1_loyal_agree"), // run 346
+    ("trusts_the_path", 1, 300, "ic1_loyal_agree"),            // run 43
 ];
 
 /// Correct OM(m) within the bound: 400 fast-lane runs of 4, 7 and 10 generals with
