@@ -198,7 +198,7 @@ impl Protocol for Generals {
                 format!("{} is not in 1..={ROUND_MS_MAX}", p.round_ms),
             ));
         }
-        if p.resend_ms == 0 || p.round_ms % p.resend_ms != 0 {
+        if p.resend_ms == 0 || !p.round_ms.is_multiple_of(p.resend_ms) {
             return Err(ScenarioError::new(
                 "params.resend_ms",
                 format!("{} does not divide round_ms ({})", p.resend_ms, p.round_ms),
