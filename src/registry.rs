@@ -3,6 +3,7 @@
 //! registry (`gauntlet::cli::main_with`); the built-ins come through the same door.
 
 use crate::explore::ProtocolRef;
+use crate::protocols::generals::Generals;
 use crate::protocols::naive::Naive;
 use crate::protocols::paxos::Paxos;
 use crate::protocols::pbft::Pbft;
@@ -37,10 +38,18 @@ impl Registry {
         Ok(Registry { protocols })
     }
 
-    /// The protocols built into gauntlet: Paxos (the default), the naive vote, PBFT and the
-    /// proof-of-work chain.
+    /// The protocols built into gauntlet: Paxos (the default), the naive vote, PBFT, the
+    /// Byzantine generals (within the bound, and past it) and the proof-of-work chain.
     pub fn builtin() -> Self {
-        Registry::new(vec![&Paxos, &Naive, &Pbft, &Pow]).expect("the built-in names are valid")
+        Registry::new(vec![
+            &Paxos,
+            &Naive,
+            &Pbft,
+            &Generals::WITHIN_BOUND,
+            &Generals::BEYOND_BOUND,
+            &Pow,
+        ])
+        .expect("the built-in names are valid")
     }
 
     /// The protocol named `name`.

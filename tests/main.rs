@@ -13,6 +13,7 @@ mod determinism;
 mod diagram;
 mod fast_lane;
 mod fuzz_inputs;
+mod generals;
 mod guided;
 mod lab;
 mod log_core;

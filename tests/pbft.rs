@@ -34,7 +34,7 @@ fn campaign(bugs: Vec<String>, seed: u64, runs: u64) -> CampaignConfig {
 /// The comment gives the run at which that campaign first fails, measured with
 /// `gauntlet hunt --protocol pbft --all --lane fast --seeds 3` (docs/pbft.md has the
 /// table). Byzantine faults (silent replicas, ByzzFuzz-style mutations) are in the mix.
-const FAST_BUDGETS: [(Bug, u64, u64, &str); 8] = [
+const FAST_BUDGETS: [(Bug, u64, u64, &str); 9] = [
     (Bug::Quorum2f, 1, 500, "slot_agreement"),     // run 83
     (Bug::DigestNotBound, 1, 100, "log_liveness"), // run 9
     (Bug::IgnoresCertificates, 1, 100, "slot_agreement"), // run 1
@@ -43,6 +43,7 @@ const FAST_BUDGETS: [(Bug, u64, u64, &str); 8] = [
     (Bug::PreparedNotPersisted, 1, 300, "slot_integrity"), // run 28
     (Bug::ReplyBeforeCommit, 1, 100, "reply_holds"), // run 4
     (Bug::TimerNeverGrows, 1, 100, "log_liveness"), // run 9
+    (Bug::SignaturesNotChecked, 3, 2_500, "commit_agreement"), // run 2,156
 ];
 
 /// Bugs found too rarely for a CI budget, and why: `accepts_non_primary` breaks

@@ -183,3 +183,46 @@ fn proptest_shrinks_the_fault_schedule() {
         );
     }
 }
+
+/// Byzantine generals scenarios (4, 7 or 10 generals, from a seed) with the full fault
+/// mix and up to `m` traitors from `strategy::schedule_with_traitors` (silent, mutating
+/// and replaying traitors), within the synchrony bound (faults start within 500 ms).
+fn generals_strategy() -> impl Strategy<Value = Scenario> {
+    use gauntlet::protocols::generals::Generals;
+    any::<u64>().prop_flat_map(|seed| {
+        let base = AnyProtocol::generate(&Generals::WITHIN_BOUND, seed);
+        let kinds = AnyProtocol::message_kinds(&Generals::WITHIN_BOUND)
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let m = (base.cluster.len() - 1) / 3;
+        strategy::schedule_with_traitors(base.cluster.ids(), kinds, 500, 8, m).prop_map(
+            move |faults| Scenario {
+                faults,
+                ..base.clone()
+            },
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases().min(200),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// OM(m) keeps IC1 and IC2 (and decides) for every schedule with at most m
+    /// traitors: Byzantine faults come from a proptest strategy, so a failure shrinks
+    /// toward fewer traitors and events.
+    #[test]
+    fn generals_hold_with_at_most_m_traitors(scenario in generals_strategy()) {
+        use gauntlet::protocols::generals::Generals;
+        assert_all_properties_hold(
+            "generals_hold_with_at_most_m_traitors",
+            &Generals::WITHIN_BOUND,
+            Lane::Fast,
+            &scenario,
+        );
+    }
+}

@@ -218,11 +218,13 @@ impl Model {
                     on = lane(from);
                     MarkKind::Faults
                 }
-                EventKind::SilentSet { node } | EventKind::MutationArmed { node, .. } => {
+                EventKind::SilentSet { node }
+                | EventKind::MutationArmed { node, .. }
+                | EventKind::ReplayArmed { node, .. } => {
                     on = lane(node);
                     MarkKind::Faults
                 }
-                EventKind::Mutated { .. } => MarkKind::Faults,
+                EventKind::Mutated { .. } | EventKind::Replayed { .. } => MarkKind::Faults,
                 EventKind::Crashed { node } => {
                     on = lane(node);
                     open_downs.entry(*node).or_insert(index);
@@ -390,7 +392,8 @@ fn lanes_of<T: Trace>(history: &History<T>) -> Vec<NodeId> {
             | EventKind::Restarted { node }
             | EventKind::CrashArmed { node, .. }
             | EventKind::SilentSet { node }
-            | EventKind::MutationArmed { node, .. } => {
+            | EventKind::MutationArmed { node, .. }
+            | EventKind::ReplayArmed { node, .. } => {
                 nodes.insert(*node);
             }
             EventKind::Partitioned { groups } => nodes.extend(groups.iter().flatten()),

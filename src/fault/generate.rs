@@ -227,6 +227,43 @@ pub fn generate_schedule<R: Rng>(
         };
         events.push(FaultEvent { at_ms, fault });
     }
+    // Replays are drawn last, and only for a protocol that tolerates Byzantine nodes,
+    // so every schedule drawn before they existed is unchanged but for the replays
+    // appended to some of them.
+    if limits.byzantine_max > 0 && !message_kinds.is_empty() && rng.chance(0.3) {
+        let node = if byzantine.is_empty() {
+            nodes[rng.between(0, nodes.len() as u64 - 1) as usize]
+        } else {
+            byzantine[rng.between(0, byzantine.len() as u64 - 1) as usize]
+        };
+        let others: Vec<NodeId> = nodes.iter().copied().filter(|&n| n != node).collect();
+        for _ in 0..rng.between(1, 2) {
+            if events.len() >= limits.events_max {
+                break;
+            }
+            let kind = message_kinds[rng.between(0, message_kinds.len() as u64 - 1) as usize];
+            let receivers: Vec<NodeId> = if rng.chance(0.5) {
+                vec![others[rng.between(0, others.len() as u64 - 1) as usize]]
+            } else {
+                others.clone()
+            };
+            let at_ms = if rng.chance(0.5) {
+                0
+            } else {
+                rng.between(0, limits.horizon_ms - 1)
+            };
+            events.push(FaultEvent {
+                at_ms,
+                fault: Fault::Replay {
+                    node,
+                    kind: kind.to_string(),
+                    receivers,
+                    count: rng.between(1, 3) as u32,
+                    nth: rng.between(1, 8) as u32,
+                },
+            });
+        }
+    }
     FaultSchedule { events }.sorted()
 }
 
@@ -352,7 +389,7 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         GeneratorLimits {
             horizon_ms: draft.horizon_ms,
             events_max: SCENARIO_FAULT_EVENTS_MAX,
-            byzantine_max: protocol.byzantine_max(draft.cluster.len()),
+            byzantine_max: protocol.byzantine_allowed(&draft.params, draft.cluster.len()),
         },
     );
     crate::scenario::Scenario {
@@ -418,6 +455,7 @@ mod tests {
                     Fault::Script { .. } => "script",
                     Fault::Silent { .. } => "silent",
                     Fault::Mutate { .. } => "mutate",
+                    Fault::Replay { .. } => "replay",
                 });
             }
         }
@@ -480,7 +518,14 @@ mod tests {
                 },
             )
         };
+        let replays_in = |s: &FaultSchedule| {
+            s.events
+                .iter()
+                .filter(|e| matches!(e.fault, Fault::Replay { .. }))
+                .count()
+        };
         let mut drawn = 0;
+        let mut replays = 0;
         for seed in 0..300 {
             let none = gen(seed, 0);
             assert!(none.byzantine_nodes().is_empty());
@@ -488,7 +533,10 @@ mod tests {
             assert_eq!(some.validate(&nodes), Ok(()));
             assert!(some.byzantine_nodes().len() <= 2, "seed {seed}");
             drawn += some.byzantine_nodes().len().min(1);
+            replays += replays_in(&some);
+            assert_eq!(replays_in(&none), 0);
         }
+        assert!(replays > 30, "{replays} replays in 300 schedules");
         assert!(
             drawn > 100,
             "{drawn} of 300 schedules have a Byzantine node"

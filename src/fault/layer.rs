@@ -182,6 +182,9 @@ pub struct FaultLayer {
     /// Armed mutations ([`super::Fault::Mutate`]), in the order armed: the first that
     /// matches a send and still has a count for its receiver applies.
     mutations: Vec<Mutation>,
+    /// Armed replays ([`super::Fault::Replay`]), in the order armed; `mutation` holds
+    /// the replay's `nth`.
+    replays: Vec<Mutation>,
 }
 
 /// An armed [`super::Fault::Mutate`]: how many sends of `kind` from `node` to each
@@ -222,6 +225,7 @@ impl FaultLayer {
             lose_next: std::collections::BTreeSet::new(),
             silent: std::collections::BTreeSet::new(),
             mutations: Vec::new(),
+            replays: Vec::new(),
         }
     }
 
@@ -336,9 +340,50 @@ impl FaultLayer {
             .flatten()
     }
 
+    /// Replace `node`'s next `count` sends of `kind` to each of `receivers` by its
+    /// `nth` latest remembered message ([`super::Fault::Replay`]).
+    pub fn arm_replay(
+        &mut self,
+        node: NodeId,
+        kind: &str,
+        receivers: &[NodeId],
+        count: u32,
+        nth: u32,
+    ) {
+        assert!(
+            self.replays.len() < RULES_MAX,
+            "over {RULES_MAX} armed replays"
+        );
+        self.replays.push(Mutation {
+            node,
+            kind: kind.to_string(),
+            remaining: receivers.iter().map(|&r| (r, count)).collect(),
+            skipping: BTreeMap::new(),
+            mutation: nth,
+        });
+    }
+
+    /// The replay (its `nth`) to apply to `from`'s send of a `kind` message to `to`,
+    /// if one is armed (and count it). Draws nothing, like [`FaultLayer::mutation`].
+    pub fn replay(&mut self, from: NodeId, to: NodeId, kind: &str) -> Option<u32> {
+        self.replays
+            .iter_mut()
+            .filter(|m| m.node == from && m.kind == kind)
+            .find_map(|m| {
+                let left = m.remaining.get_mut(&to).filter(|left| **left > 0)?;
+                *left -= 1;
+                Some(m.mutation)
+            })
+    }
+
+    /// Whether `node` has a replay armed, so must remember what it sends and receives.
+    pub fn remembers(&self, node: NodeId) -> bool {
+        self.replays.iter().any(|m| m.node == node)
+    }
+
     /// No more faults: the liveness phase. Rates, targeted rules, armed triggers and
     /// crash requests not yet taken are all dropped. Byzantine nodes stay Byzantine
-    /// (silent, their mutations armed): the liveness the protocol owes with at most
+    /// (silent, their mutations and replays armed): the liveness the protocol owes with at most
     /// `f` of them does not wait for them to turn honest.
     pub fn clear(&mut self) {
         self.set(None, LinkFaults::default());

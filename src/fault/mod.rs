@@ -4,6 +4,7 @@
 
 mod generate;
 mod layer;
+mod replay;
 mod scope;
 mod script;
 mod shrink;
@@ -16,6 +17,7 @@ pub use generate::{
     SCENARIO_FAULT_EVENTS_MAX,
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
+pub use replay::ReplayMemory;
 pub use scope::{
     generate_scoped, scoped_scenario, Scope, ScopePlan, ANY_ROUNDS_MAX, SCOPE_FAULTS_MAX,
 };
@@ -138,11 +140,30 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "is_zero")]
         skip: u32,
     },
+    /// Byzantine (a replay): from the event's time on, `node`'s next `count` messages
+    /// of kind `kind` to each of `receivers` are replaced by an old message, one it
+    /// sent or received since this fault was armed (in its current incarnation): the
+    /// `nth` latest (1: the latest; past the oldest it remembers, the oldest). The node
+    /// remembers its last [`REPLAY_MEMORY`] messages; with none yet, the message goes
+    /// out unchanged. A received message goes out as it came, under the replaying
+    /// node's own address (it cannot send as another node). The judges leave the node
+    /// out. Generated only for protocols that tolerate Byzantine nodes.
+    Replay {
+        node: NodeId,
+        kind: String,
+        receivers: Vec<NodeId>,
+        count: u32,
+        nth: u32,
+    },
 }
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
+
+/// How many old messages (sent or received) a node with an armed [`Fault::Replay`]
+/// remembers; `nth` is at most this.
+pub const REPLAY_MEMORY: u32 = 32;
 
 /// The groups a [`Fault::Partition`] really makes in a cluster of `ids`: empty groups
 /// dropped, and every node listed in no group gathered into one more group.
@@ -229,13 +250,16 @@ impl FaultSchedule {
             .unwrap_or(0)
     }
 
-    /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`]): the
+    /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`],
+    /// [`Fault::Replay`]): the
     /// judges leave them out, whatever they record.
     pub fn byzantine_nodes(&self) -> std::collections::BTreeSet<NodeId> {
         self.events
             .iter()
             .filter_map(|e| match &e.fault {
-                Fault::Silent { node } | Fault::Mutate { node, .. } => Some(*node),
+                Fault::Silent { node }
+                | Fault::Mutate { node, .. }
+                | Fault::Replay { node, .. } => Some(*node),
                 _ => None,
             })
             .collect()
@@ -365,6 +389,28 @@ impl FaultSchedule {
                         return Err((field("count"), format!("{count} is not in 1..={NTH_MAX}")));
                     }
                 }
+                Fault::Replay {
+                    node,
+                    receivers,
+                    count,
+                    nth,
+                    ..
+                } => {
+                    check_nodes("node", &[*node])?;
+                    check_nodes("receivers", receivers)?;
+                    if receivers.is_empty() || receivers.contains(node) {
+                        return Err((
+                            field("receivers"),
+                            "need one or more receivers other than the node".into(),
+                        ));
+                    }
+                    if *count == 0 || *count > NTH_MAX {
+                        return Err((field("count"), format!("{count} is not in 1..={NTH_MAX}")));
+                    }
+                    if *nth == 0 || *nth > REPLAY_MEMORY {
+                        return Err((field("nth"), format!("{nth} is not in 1..={REPLAY_MEMORY}")));
+                    }
+                }
                 Fault::CrashAfterSend {
                     node, nth, down_ms, ..
                 } => {
@@ -393,7 +439,9 @@ impl FaultSchedule {
         for (i, e) in self.events.iter().enumerate() {
             let (field, labels): (String, &[String]) = match &e.fault {
                 Fault::MessageFaults { kinds, .. } => (format!("faults[{i}].kinds"), kinds),
-                Fault::CrashAfterSend { kind, .. } | Fault::Mutate { kind, .. } => {
+                Fault::CrashAfterSend { kind, .. }
+                | Fault::Mutate { kind, .. }
+                | Fault::Replay { kind, .. } => {
                     (format!("faults[{i}].kind"), std::slice::from_ref(kind))
                 }
                 _ => continue,
@@ -561,6 +609,61 @@ mod tests {
         assert!(one(Fault::Crash { node: NodeId(1) })
             .byzantine_nodes()
             .is_empty());
+    }
+
+    /// A replay is refused with the field named (a zero or oversized `nth`, no
+    /// receivers, an unknown kind); it names its node as Byzantine; the layer replays
+    /// exactly `count` sends of the kind to each receiver, and a node remembers only
+    /// while a replay is armed for it.
+    #[test]
+    fn replays_validate_and_count() {
+        let nodes = [NodeId(1), NodeId(2), NodeId(3)];
+        let replay = |receivers: &[u16], count: u32, nth: u32| {
+            one(Fault::Replay {
+                node: NodeId(1),
+                kind: "a".into(),
+                receivers: receivers.iter().map(|&r| NodeId(r)).collect(),
+                count,
+                nth,
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(field(replay(&[2], 1, 0).validate(&nodes)), "faults[0].nth");
+        assert_eq!(
+            field(replay(&[2], 1, REPLAY_MEMORY + 1).validate(&nodes)),
+            "faults[0].nth"
+        );
+        assert_eq!(
+            field(replay(&[], 1, 1).validate(&nodes)),
+            "faults[0].receivers"
+        );
+        assert_eq!(
+            field(replay(&[2], 0, 1).validate(&nodes)),
+            "faults[0].count"
+        );
+        assert_eq!(
+            field(replay(&[2], 1, 1).validate_kinds(&["b"])),
+            "faults[0].kind"
+        );
+        assert_eq!(replay(&[2, 3], 2, 4).validate(&nodes), Ok(()));
+        let named: Vec<NodeId> = replay(&[2], 1, 1).byzantine_nodes().into_iter().collect();
+        assert_eq!(named, vec![NodeId(1)]);
+
+        let mut layer = FaultLayer::new(1, 1, 10);
+        assert!(!layer.remembers(NodeId(1)));
+        layer.arm_replay(NodeId(1), "pp", &[NodeId(2)], 2, 3);
+        assert!(layer.remembers(NodeId(1)) && !layer.remembers(NodeId(2)));
+        let ask = |l: &mut FaultLayer, to: u16, kind: &str| l.replay(NodeId(1), NodeId(to), kind);
+        assert_eq!(ask(&mut layer, 3, "pp"), None);
+        assert_eq!(ask(&mut layer, 2, "commit"), None);
+        assert_eq!(ask(&mut layer, 2, "pp"), Some(3));
+        assert_eq!(ask(&mut layer, 2, "pp"), Some(3));
+        assert_eq!(ask(&mut layer, 2, "pp"), None);
+        layer.clear();
+        assert!(
+            layer.remembers(NodeId(1)),
+            "a replay stays armed in the liveness phase"
+        );
     }
 
     /// The layer mutates exactly `count` sends of the kind to each named receiver,

@@ -169,6 +169,36 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
             }
             out
         }
+        Fault::Replay {
+            node,
+            kind,
+            receivers,
+            count,
+            nth,
+        } => {
+            let with = |receivers: Vec<NodeId>, count: u32, nth: u32| Fault::Replay {
+                node: *node,
+                kind: kind.clone(),
+                receivers,
+                count,
+                nth,
+            };
+            let mut out = Vec::new();
+            if *count > 1 {
+                out.push(with(receivers.clone(), count - 1, *nth));
+            }
+            if *nth > 1 {
+                out.push(with(receivers.clone(), *count, 1));
+            }
+            if receivers.len() > 1 {
+                for i in 0..receivers.len() {
+                    let mut fewer = receivers.clone();
+                    fewer.remove(i);
+                    out.push(with(fewer, *count, *nth));
+                }
+            }
+            out
+        }
         Fault::Partition { groups } if groups.len() > 2 => {
             // Merge the last group into the previous one.
             let mut merged = groups.clone();
@@ -212,6 +242,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 | Fault::CrashAfterSend { node: n, .. }
                 | Fault::Silent { node: n }
                 | Fault::Mutate { node: n, .. }
+                | Fault::Replay { node: n, .. }
                     if *n == node =>
                 {
                     return None
@@ -268,6 +299,25 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                         count: *count,
                         mutation: *mutation,
                         skip: *skip,
+                    }
+                }
+                Fault::Replay {
+                    node: n,
+                    kind,
+                    receivers,
+                    count,
+                    nth,
+                } => {
+                    let receivers = keep(receivers);
+                    if receivers.is_empty() {
+                        return None;
+                    }
+                    Fault::Replay {
+                        node: *n,
+                        kind: kind.clone(),
+                        receivers,
+                        count: *count,
+                        nth: *nth,
                     }
                 }
                 other => other.clone(),

@@ -120,3 +120,118 @@ pub fn schedule(
     )
     .prop_map(|events| FaultSchedule { events }.sorted())
 }
+
+/// One Byzantine fault by one of `traitors` (at least one) against the other `nodes`:
+/// silent, a mutation (`mutation` in `0..8`, taken modulo the core's options) or a
+/// replay (`nth` in `1..=8`), of a kind from `message_kinds`, to one receiver or
+/// several, at a time in `0..horizon_ms`.
+pub fn byzantine_event(
+    traitors: Vec<NodeId>,
+    nodes: Vec<NodeId>,
+    message_kinds: Vec<String>,
+    horizon_ms: u64,
+) -> impl Strategy<Value = FaultEvent> {
+    assert!(!traitors.is_empty(), "a Byzantine fault needs a traitor");
+    assert!(
+        !message_kinds.is_empty(),
+        "mutations and replays need message kinds"
+    );
+    assert!(nodes.len() >= 2, "faults need at least two nodes");
+    let n = nodes.len();
+    // A traitor and its receivers: the other nodes, one or more of them.
+    let aimed = select(traitors.clone()).prop_flat_map(move |node| {
+        let others: Vec<NodeId> = nodes.iter().copied().filter(|&o| o != node).collect();
+        (Just(node), subsequence(others, 1..n))
+    });
+    let silent = select(traitors).prop_map(|node| Fault::Silent { node });
+    let mutate = (
+        aimed.clone(),
+        select(message_kinds.clone()),
+        1..=3u32,
+        0..8u32,
+    )
+        .prop_map(|((node, receivers), kind, count, mutation)| Fault::Mutate {
+            node,
+            kind,
+            receivers,
+            count,
+            mutation,
+            skip: 0,
+        });
+    let replay = (aimed, select(message_kinds), 1..=3u32, 1..=8u32).prop_map(
+        |((node, receivers), kind, count, nth)| Fault::Replay {
+            node,
+            kind,
+            receivers,
+            count,
+            nth,
+        },
+    );
+    let fault = prop_oneof![silent, mutate, replay];
+    (0..horizon_ms, fault).prop_map(|(at_ms, fault)| FaultEvent { at_ms, fault })
+}
+
+/// A schedule of up to `events_max` faults over `nodes`, sorted by time, with up to
+/// `traitors_max` Byzantine nodes (the protocol's `Protocol::byzantine_max`): the
+/// traitors are drawn first, then each event is a network or crash fault
+/// ([`fault_event`]) or, a third of the time, one of theirs ([`byzantine_event`]).
+/// proptest shrinks toward fewer traitors and fewer events.
+pub fn schedule_with_traitors(
+    nodes: Vec<NodeId>,
+    message_kinds: Vec<String>,
+    horizon_ms: u64,
+    events_max: usize,
+    traitors_max: usize,
+) -> impl Strategy<Value = FaultSchedule> {
+    let most = traitors_max.min(nodes.len().saturating_sub(1));
+    subsequence(nodes.clone(), 0..=most).prop_flat_map(move |traitors| {
+        let plain = fault_event(nodes.clone(), message_kinds.clone(), horizon_ms).boxed();
+        let event = if traitors.is_empty() {
+            plain
+        } else {
+            let byzantine =
+                byzantine_event(traitors, nodes.clone(), message_kinds.clone(), horizon_ms);
+            prop_oneof![2 => plain, 1 => byzantine].boxed()
+        };
+        prop::collection::vec(event, 0..=events_max)
+            .prop_map(|events| FaultSchedule { events }.sorted())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    /// Schedules with traitors are valid, name at most `traitors_max` Byzantine nodes,
+    /// and over many draws hold every Byzantine kind (silent, mutate, replay) and
+    /// schedules without any traitor.
+    #[test]
+    fn schedules_with_traitors_stay_within_the_bound() {
+        let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
+        let kinds = vec!["a".to_string(), "b".to_string()];
+        let strategy = schedule_with_traitors(nodes.clone(), kinds.clone(), 500, 8, 2);
+        let mut runner = TestRunner::deterministic();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut honest = 0;
+        for _ in 0..300 {
+            let s = strategy.new_tree(&mut runner).expect("a tree").current();
+            assert_eq!(s.validate(&nodes), Ok(()));
+            let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
+            assert_eq!(s.validate_kinds(&kind_refs), Ok(()));
+            assert!(s.byzantine_nodes().len() <= 2, "{s:?}");
+            honest += s.byzantine_nodes().is_empty() as usize;
+            for e in &s.events {
+                seen.insert(match e.fault {
+                    Fault::Silent { .. } => "silent",
+                    Fault::Mutate { .. } => "mutate",
+                    Fault::Replay { .. } => "replay",
+                    _ => "other",
+                });
+            }
+        }
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert!(honest > 0);
+    }
+}

@@ -118,6 +118,14 @@ impl<C: Core, L: SimLink + 'static> Transport for FaultyTransport<C, L> {
         self.layer.borrow_mut().mutation(self.me, to, kind)
     }
 
+    fn replay(&self, to: NodeId, kind: &str) -> Option<u32> {
+        self.layer.borrow_mut().replay(self.me, to, kind)
+    }
+
+    fn remembers(&self) -> bool {
+        self.layer.borrow().remembers(self.me)
+    }
+
     async fn ready(&self) -> io::Result<()> {
         self.link.ready().await
     }

@@ -112,6 +112,14 @@ pub enum EventKind<T: Trace> {
         #[serde(default, skip_serializing_if = "is_zero_u32")]
         skip: u32,
     },
+    /// A Byzantine replay was armed ([`crate::fault::Fault::Replay`]).
+    ReplayArmed {
+        node: NodeId,
+        kind: String,
+        receivers: Vec<NodeId>,
+        count: u32,
+        nth: u32,
+    },
     Crashed {
         node: NodeId,
     },
@@ -142,6 +150,13 @@ pub enum EventKind<T: Trace> {
     Mutated {
         to: NodeId,
         mutation: u32,
+    },
+    /// The node's next send, to `to`, goes out as the `nth` latest message it
+    /// remembers sending or receiving (a Byzantine replay); the `Sent` after it shows
+    /// what went out.
+    Replayed {
+        to: NodeId,
+        nth: u32,
     },
     /// The fault layer dropped this send.
     Dropped {

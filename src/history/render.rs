@@ -91,6 +91,16 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
                 crate::protocol::node_list(receivers)
             )
         }
+        EventKind::ReplayArmed {
+            node,
+            kind,
+            receivers,
+            count,
+            nth,
+        } => format!(
+            "!! byzantine: {node} replays instead of its next {count} {kind} to {} (its message #{nth} back)",
+            crate::protocol::node_list(receivers)
+        ),
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),
@@ -105,6 +115,9 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
         EventKind::Sent { to, msg_id, msg } => format!("send -> {to} #{msg_id} {msg}"),
         EventKind::Mutated { to, mutation } => {
             format!("!! byzantine: mutation {mutation} of the next send -> {to}")
+        }
+        EventKind::Replayed { to, nth } => {
+            format!("!! byzantine: replay of its message #{nth} back, as the next send -> {to}")
         }
         EventKind::Dropped { to, msg_id } => format!("!! drop -> {to} #{msg_id}"),
         EventKind::Duplicated { to, msg_id } => format!("!! duplicate -> {to} #{msg_id}"),

@@ -39,4 +39,13 @@ pub trait Transport {
     fn mutation(&self, _to: NodeId, _kind: &str) -> Option<u32> {
         None
     }
+    /// The Byzantine replay (its `nth`) armed for this node's next message of `kind`
+    /// to `to` (`crate::fault::Fault::Replay`), counted as used; a real network has none.
+    fn replay(&self, _to: NodeId, _kind: &str) -> Option<u32> {
+        None
+    }
+    /// Whether this node has a replay armed, so must remember its messages.
+    fn remembers(&self) -> bool {
+        false
+    }
 }

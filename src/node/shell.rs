@@ -72,6 +72,8 @@ struct Shell<C: Core, T: Transport + 'static, S: Storage> {
     timer_seq: u64,
     msg_seq: u64,
     outputs: Vec<CoreOutput<C>>,
+    /// What a node with an armed replay remembers (`crate::fault::Fault::Replay`).
+    memory: crate::fault::ReplayMemory<C::Msg>,
 }
 
 /// Run one incarnation of a [`Core`] node until it is crashed (the future is dropped)
@@ -109,6 +111,7 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
         msg_seq: (env.incarnation as u64) << 32,
         env,
         outputs: Vec::new(),
+        memory: crate::fault::ReplayMemory::default(),
     };
     let incarnation = shell.env.incarnation;
     shell.record(EventKind::Started {
@@ -157,6 +160,9 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
                         msg_id,
                         msg: msg.clone(),
                     });
+                    if shell.transport.remembers() {
+                        shell.memory.remember(&msg);
+                    }
                     shell.step(CoreInput::Receive { from, msg }).await?;
                 }
                 Err(error) => shell.record(EventKind::Malformed { bytes: len, error }),
@@ -257,12 +263,21 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
     /// message, as UDP's are: not an error. An oversize message is one, before it is
     /// recorded as sent.
     async fn send(&mut self, to: NodeId, mut msg: C::Msg) -> Result<(), NodeError> {
-        if let Some(mutation) = self.transport.mutation(to, C::msg_kind(&msg)) {
+        // A Byzantine replay takes the send's place; otherwise a mutation may.
+        if let Some(nth) = self.transport.replay(to, C::msg_kind(&msg)) {
+            if let Some(old) = self.memory.recall(nth) {
+                msg = old;
+                self.record(EventKind::Replayed { to, nth });
+            }
+        } else if let Some(mutation) = self.transport.mutation(to, C::msg_kind(&msg)) {
             let options = self.core.mutations(&msg);
             if !options.is_empty() {
                 msg = options[mutation as usize % options.len()].clone();
                 self.record(EventKind::Mutated { to, mutation });
             }
+        }
+        if self.transport.remembers() {
+            self.memory.remember(&msg);
         }
         self.msg_seq += 1;
         let msg_id = self.msg_seq;

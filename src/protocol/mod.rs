@@ -385,6 +385,16 @@ pub trait Protocol: Send + Sync + 'static {
         0
     }
 
+    /// How many Byzantine nodes a scenario with `params` in a cluster of
+    /// `cluster_size` may name: what the generator draws for it and what `prepare`
+    /// accepts. Default: [`Protocol::byzantine_max`]. A protocol overrides it only to
+    /// let a scenario ask, in its own parameters, for more traitors than the cluster
+    /// tolerates (the Byzantine generals at `n = 3m`, to show the bound is tight);
+    /// such a scenario says so in its parameters, and is refused without it.
+    fn byzantine_allowed(&self, _params: &Self::Params, cluster_size: usize) -> usize {
+        self.byzantine_max(cluster_size)
+    }
+
     /// The planted bugs this protocol carries (off unless a scenario names them).
     fn bugs(&self) -> &'static [PlantedBug] {
         &[]

@@ -101,8 +101,11 @@ pub fn prepare<P: Protocol + ?Sized>(
             .map_err(|reason| ScenarioError::new(format!("bugs[{i}]"), reason))?;
         bugs.insert(bug.name);
     }
+    // The protocol's own check first: it can say why a scenario names too many
+    // Byzantine nodes in its own terms (the generals' `params.beyond_bound`).
+    protocol.check_params(&params, scenario)?;
     let byzantine = scenario.faults.byzantine_nodes();
-    let tolerated = protocol.byzantine_max(scenario.cluster.len());
+    let tolerated = protocol.byzantine_allowed(&params, scenario.cluster.len());
     if byzantine.len() > tolerated && !scenario.byzantine_beyond_tolerance {
         return Err(ScenarioError::new(
             "faults",
@@ -120,7 +123,6 @@ pub fn prepare<P: Protocol + ?Sized>(
         .faults
         .validate_kinds(protocol.message_kinds())
         .map_err(|(field, reason)| ScenarioError::new(field, reason))?;
-    protocol.check_params(&params, scenario)?;
     Ok(RunSetup {
         scenario: scenario.clone(),
         params,

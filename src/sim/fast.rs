@@ -147,6 +147,9 @@ struct Slot<C: Core> {
     /// The incarnation the next spawn gets.
     incarnation_next: u32,
     life: Life<C>,
+    /// What the running incarnation remembers for a replay (`Fault::Replay`), as the
+    /// shell does; a restart forgets it.
+    memory: crate::fault::ReplayMemory<C::Msg>,
 }
 
 /// The fast world: the calendar of actions, the nodes and their disks, the links.
@@ -190,6 +193,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
             log_unsynced: Vec::new(),
             incarnation_next: 0,
             life: Life::Down,
+            memory: crate::fault::ReplayMemory::default(),
         })
         .collect();
     let n = slots.len();
@@ -353,6 +357,7 @@ impl<C: Core> Fast<C> {
                 let mut log = slot.log_disk.clone();
                 log.extend(slot.log_unsynced.iter().cloned());
                 let id = slot.node.id;
+                slot.memory = crate::fault::ReplayMemory::default();
                 slot.life = Life::Up {
                     incarnation,
                     core: Box::new(slot.node.core.clone()),
@@ -464,6 +469,10 @@ impl<C: Core> Fast<C> {
                         msg: msg.clone(),
                     },
                 );
+                let to_id = self.slots[to].node.id;
+                if self.faults.get_mut().remembers(to_id) {
+                    self.slots[to].memory.remember(&msg);
+                }
                 self.step(to, CoreInput::Receive { from, msg });
             }
         }
@@ -565,11 +574,21 @@ impl<C: Core> Fast<C> {
     /// each copy at once or after its extra delay.
     fn send(&mut self, from: usize, to_id: NodeId, mut msg: C::Msg) {
         let from_id = self.slots[from].node.id;
-        // A Byzantine mutation, as the shell applies it (before the send is counted).
-        if let Some(mutation) = self
+        // A Byzantine replay or mutation, as the shell applies it (before the send is
+        // counted).
+        if let Some(nth) = self
             .faults
             .get_mut()
-            .mutation(from_id, to_id, C::msg_kind(&msg))
+            .replay(from_id, to_id, C::msg_kind(&msg))
+        {
+            if let Some(old) = self.slots[from].memory.recall(nth) {
+                msg = old;
+                self.record_node(from, EventKind::Replayed { to: to_id, nth });
+            }
+        } else if let Some(mutation) =
+            self.faults
+                .get_mut()
+                .mutation(from_id, to_id, C::msg_kind(&msg))
         {
             if let Life::Up { core, .. } = &self.slots[from].life {
                 let options = core.mutations(&msg);
@@ -584,6 +603,9 @@ impl<C: Core> Fast<C> {
                     );
                 }
             }
+        }
+        if self.faults.get_mut().remembers(from_id) {
+            self.slots[from].memory.remember(&msg);
         }
         let Life::Up {
             incarnation,

@@ -16,6 +16,7 @@ pub(super) fn is_layer_fault(fault: &Fault) -> bool {
             | Fault::BreakConnection { .. }
             | Fault::Silent { .. }
             | Fault::Mutate { .. }
+            | Fault::Replay { .. }
     )
 }
 
@@ -81,6 +82,22 @@ pub(super) fn apply_layer_fault<T: Trace>(
                 count: *count,
                 mutation: *mutation,
                 skip: *skip,
+            }
+        }
+        Fault::Replay {
+            node,
+            kind,
+            receivers,
+            count,
+            nth,
+        } => {
+            layer.arm_replay(*node, kind, receivers, *count, *nth);
+            EventKind::ReplayArmed {
+                node: *node,
+                kind: kind.clone(),
+                receivers: receivers.clone(),
+                count: *count,
+                nth: *nth,
             }
         }
         other => panic!("{other:?} is not a fault-layer fault; the lane applies it"),

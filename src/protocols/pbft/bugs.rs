@@ -36,10 +36,14 @@ pub enum Bug {
     /// The view-change timeout never grows: when a view change takes longer than the
     /// timeout, the replicas move on before any new view completes.
     TimerNeverGrows,
+    /// Votes in certificates, and the signatures of view changes inside a new view,
+    /// are counted without checking them: a faulty replica's certificate that names
+    /// other replicas' votes it could not sign passes.
+    SignaturesNotChecked,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 10] = [
         Bug::Quorum2f,
         Bug::DigestNotBound,
         Bug::AcceptsNonPrimary,
@@ -49,6 +53,7 @@ impl Bug {
         Bug::PreparedNotPersisted,
         Bug::ReplyBeforeCommit,
         Bug::TimerNeverGrows,
+        Bug::SignaturesNotChecked,
     ];
 
     pub const fn planted(self) -> PlantedBug {
@@ -83,19 +88,23 @@ impl Bug {
                 "a replica replies when it accepts the pre-prepare, before commit",
             ),
             Bug::TimerNeverGrows => ("timer_never_grows", "the view-change timeout never doubles"),
+            Bug::SignaturesNotChecked => (
+                "signatures_not_checked",
+                "votes in certificates and view changes are counted without checking signatures",
+            ),
         };
         PlantedBug { name, description }
     }
 }
 
 /// The catalog, in [`Bug::ALL`]'s order.
-pub static BUGS: [PlantedBug; 9] = {
+pub static BUGS: [PlantedBug; 10] = {
     let mut out = [PlantedBug {
         name: "",
         description: "",
-    }; 9];
+    }; 10];
     let mut i = 0;
-    while i < 9 {
+    while i < 10 {
         out[i] = Bug::ALL[i].planted();
         i += 1;
     }

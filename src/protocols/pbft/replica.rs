@@ -131,12 +131,18 @@ impl Config {
     fn count_valid(&self, votes: &[Vote], what: Signed) -> usize {
         let valid = votes
             .iter()
-            .filter(|v| self.members.contains(&v.node) && self.keys.verify(**v, what));
+            .filter(|v| self.members.contains(&v.node) && self.checks(**v, what));
         if self.bugs.has(Bug::DuplicateVotes) {
             valid.count()
         } else {
             valid.map(|v| v.node).collect::<BTreeSet<_>>().len()
         }
+    }
+
+    /// Whether `vote` is a valid signature on `what` (anything passes with the planted
+    /// bug `signatures_not_checked`).
+    fn checks(&self, vote: Vote, what: Signed) -> bool {
+        self.bugs.has(Bug::SignaturesNotChecked) || self.keys.verify(vote, what)
     }
 
     /// Whether `votes` hold a quorum of valid signatures on `what`.
@@ -163,9 +169,7 @@ impl Config {
             sig: vc.sig,
         };
         self.members.contains(&vc.from)
-            && self
-                .keys
-                .verify(vote, ViewChange::signed(vc.view, &vc.prepared))
+            && self.checks(vote, ViewChange::signed(vc.view, &vc.prepared))
             && vc
                 .prepared
                 .iter()
@@ -1208,7 +1212,7 @@ impl Core for Replica {
     /// pre-prepare at sequence number + 1, of another request, or for view + 1; a vote
     /// for sequence number + 1, a garbled digest or another seen request (equivocation);
     /// a view change that hides its
-    /// prepared certificates; and, from any message, a pre-prepare this replica has no
+    /// prepared certificates, or carries a forged one (votes it names but cannot sign); and, from any message, a pre-prepare this replica has no
     /// right to send (the next sequence number of its view, another request), as a
     /// replica that acts as primary when it is not.
     fn mutations(&self, msg: &Msg) -> Vec<Msg> {
@@ -1306,6 +1310,35 @@ impl Core for Replica {
             ],
             Msg::ViewChange(vc) => {
                 let sig = c.keys.sign(self.id, ViewChange::signed(vc.view, &[]));
+                // A forged certificate: another seen request "prepared" at the last
+                // sequence number this replica executed (or the first), in the view
+                // before, with a vote named for every replica, each signed with this
+                // replica's own key (the only one it has).
+                let seq = self.state.executed_seq.max(1);
+                let request = other(&accepted(seq))
+                    .or(accepted(seq))
+                    .or_else(|| self.pending.iter().next().cloned());
+                let view = vc.view.saturating_sub(1);
+                let what = Signed::Prepare {
+                    view,
+                    seq,
+                    digest: c.digest(view, seq, &request),
+                };
+                let forged = Certificate {
+                    view,
+                    seq,
+                    request,
+                    votes: c
+                        .members
+                        .iter()
+                        .map(|&node| Vote {
+                            node,
+                            sig: c.keys.sign(self.id, what),
+                        })
+                        .collect(),
+                };
+                let prepared = vec![forged];
+                let forged_sig = c.keys.sign(self.id, ViewChange::signed(vc.view, &prepared));
                 vec![
                     Msg::ViewChange(ViewChange {
                         view: vc.view,
@@ -1314,6 +1347,12 @@ impl Core for Replica {
                         sig,
                     }),
                     rogue,
+                    Msg::ViewChange(ViewChange {
+                        view: vc.view,
+                        from: vc.from,
+                        prepared,
+                        sig: forged_sig,
+                    }),
                 ]
             }
             _ => vec![rogue],
