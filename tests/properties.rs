@@ -196,12 +196,20 @@ fn generals_strategy() -> impl Strategy<Value = Scenario> {
             .map(|k| k.to_string())
             .collect();
         let m = (base.cluster.len() - 1) / 3;
-        strategy::schedule_with_traitors(base.cluster.ids(), kinds, 500, 8, m).prop_map(
-            move |faults| Scenario {
+        strategy::schedule_with_traitors(base.cluster.ids(), kinds, 500, 8, m)
+            .prop_map(move |faults| Scenario {
                 faults,
                 ..base.clone()
-            },
-        )
+            })
+            // OM(m) refuses a broken connection on a loyal general's link (it loses a
+            // message in whatever round comes next; `Generals::check_params`).
+            .prop_filter("a schedule OM(m) accepts", |scenario| {
+                AnyProtocol::check(
+                    &gauntlet::protocols::generals::Generals::WITHIN_BOUND,
+                    scenario,
+                )
+                .is_ok()
+            })
     })
 }
 

@@ -265,6 +265,21 @@ impl FaultSchedule {
             .collect()
     }
 
+    /// The [`Fault::BreakConnection`] events, by index, with the sender whose next
+    /// datagram they lose. They wait for that send rather than a time, so they can land
+    /// after every timed fault is over, which a protocol that assumes a quiet network
+    /// after some time (the generals' synchronous rounds) must refuse.
+    pub fn broken_connections(&self) -> Vec<(usize, NodeId)> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.fault {
+                Fault::BreakConnection { from, .. } => Some((i, *from)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The first problem with this schedule in a cluster of `nodes`, as
     /// `(field path, reason)`, e.g. `("faults[3].node", "n9 is not in the cluster")`.
     pub fn validate(&self, nodes: &[NodeId]) -> Result<(), (String, String)> {

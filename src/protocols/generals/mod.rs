@@ -216,6 +216,22 @@ impl Protocol for Generals {
                 ),
             ));
         }
+        // A broken connection waits for the sender's next datagram rather than a time,
+        // so it can land in any round, after the network was meant to be quiet: a
+        // lost relay between loyal generals is an omission OM(m) does not tolerate
+        // (a traitor's own sends may be lost: it may lie anyway). The generator draws
+        // it only for protocols on the session link; hand-written and proptest
+        // schedules are refused here, with the field named.
+        let broken = scenario.faults.broken_connections();
+        if let Some((i, node)) = broken.iter().find(|(_, node)| !traitors.contains(node)) {
+            return Err(ScenarioError::new(
+                format!("faults[{i}]"),
+                format!(
+                    "OM(m) assumes reliable, synchronous links: a break_connection on loyal \
+                     {node}'s link loses whatever it sends next, in any round"
+                ),
+            ));
+        }
         // Faults last until the safety phase ends; after that a loyal general's next
         // re-send arrives within the network's latency.
         let quiet_ms = scenario.safety_phase_end_ms() + 1;

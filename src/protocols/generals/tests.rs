@@ -248,7 +248,8 @@ fn one_traitor_of_four_is_outvoted_but_not_of_three() {
 }
 
 /// A scenario past the bound without `params.beyond_bound`, with more traitors than
-/// m, or with faults lasting past the synchrony bound, is refused naming the field.
+/// m, with faults lasting past the synchrony bound, or with a broken connection on a
+/// loyal general's link, is refused naming the field.
 #[test]
 fn bad_scenarios_name_the_field() {
     let field = |s: &Scenario| prepare(&Generals::WITHIN_BOUND, s).err().map(|e| e.field);
@@ -272,6 +273,22 @@ fn bad_scenarios_name_the_field() {
         }],
     );
     assert_eq!(field(&late), Some("faults".into()));
+    // A broken connection loses a loyal general's next send, in whatever round: it
+    // broke IC1 in a proptest schedule (a relay from n3 to n2 lost in round 1). From
+    // a traitor it is allowed.
+    let broken = |from: u16, traitor: Vec<FaultEvent>| {
+        let mut events = traitor;
+        events.push(FaultEvent {
+            at_ms: 354,
+            fault: Fault::BreakConnection {
+                from: n(from),
+                to: n(2),
+            },
+        });
+        scenario(4, 1, ATTACK, events)
+    };
+    assert_eq!(field(&broken(3, vec![])), Some("faults[0]".into()));
+    assert_eq!(field(&broken(4, vec![flip(4, "relay_1", &[3], 0)])), None);
     let mut bad_m = scenario(4, 1, ATTACK, vec![]);
     bad_m.params = serde_json::json!({ "m": 4 });
     assert_eq!(field(&bad_m), Some("params.m".into()));
