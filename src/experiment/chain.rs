@@ -55,8 +55,8 @@ pub struct ChainRun {
     pub chain: Vec<Value>,
     /// Block messages (`block` and `blocks`) sent, with the time of each.
     pub block_sends_at_ms: Vec<u64>,
-    /// Every message sent.
-    pub sends: u64,
+    /// Every message sent, by the time of each.
+    pub sends_at_ms: Vec<u64>,
     pub settled: bool,
     pub sim_ms: u64,
 }
@@ -134,7 +134,7 @@ pub fn run(shape: &Shape, seed: u64) -> Result<ChainRun, String> {
                 out.chain.clone_from(chain);
             }
             EventKind::Sent { msg, .. } => {
-                out.sends = out.sends.checked_add(1).expect("sends fit in u64");
+                out.sends_at_ms.push(e.at_ms);
                 if matches!(msg, Msg::Block(_) | Msg::Blocks(_)) {
                     out.block_sends_at_ms.push(e.at_ms);
                 }

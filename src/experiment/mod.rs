@@ -10,6 +10,8 @@
 //!   baseline on PBFT's planted bugs (issue 12, point 8).
 //! - [`fork_rate`]: the pow chain's stale-block rate against delay / interval, with
 //!   its model and Bitcoin's point (issue 13, point 5).
+//! - [`propagation`]: flooding against gossip, time to 50% and 90% of nodes and
+//!   messages per block, 50 to 500 nodes (issue 13, point 5).
 //! - [`chain`]: the chain experiments' runs and what they read from histories.
 //!
 //! Experiments name their protocols through the registry, like the command line: this
@@ -19,6 +21,7 @@ pub mod byzzfuzz;
 pub mod chain;
 pub mod fork_rate;
 pub mod plot;
+pub mod propagation;
 #[cfg(test)]
 mod tests;
 pub mod tight_bound;
@@ -76,10 +79,11 @@ pub struct Experiment {
 }
 
 /// Every experiment, by name.
-pub static EXPERIMENTS: [Experiment; 3] = [
+pub static EXPERIMENTS: [Experiment; 4] = [
     tight_bound::EXPERIMENT,
     byzzfuzz::EXPERIMENT,
     fork_rate::EXPERIMENT,
+    propagation::EXPERIMENT,
 ];
 
 /// The experiment named `name`, or an error listing the names there are.
