@@ -106,7 +106,10 @@ fn count(run: &chain::ChainRun) -> (u64, u64) {
     let top = (run.chain.len() as u64).saturating_sub(1);
     let limit = top.saturating_sub(HEIGHT_MARGIN);
     let counted: Vec<_> = run.found.iter().filter(|f| f.height <= limit).collect();
-    let stale = counted.iter().filter(|f| !on_chain.contains(&f.block)).count();
+    let stale = counted
+        .iter()
+        .filter(|f| !on_chain.contains(&f.block))
+        .count();
     (counted.len() as u64, stale as u64)
 }
 
@@ -141,7 +144,10 @@ fn run(_: &Registry, settings: &Settings, now_s: super::Clock<'_>) -> Result<Rep
         };
         for outcome in outcomes {
             let ((blocks, stale), settled) = outcome?;
-            row.blocks = row.blocks.checked_add(blocks).ok_or("block count overflow")?;
+            row.blocks = row
+                .blocks
+                .checked_add(blocks)
+                .ok_or("block count overflow")?;
             row.stale = row.stale.checked_add(stale).ok_or("stale count overflow")?;
             row.unsettled += u64::from(!settled);
         }

@@ -30,7 +30,7 @@ pub const SIZES: [u16; 4] = [50, 100, 200, 500];
 pub const SIZES_QUICK: [u16; 2] = [50, 100];
 /// Gossip's fanout (flooding is fanout 0).
 pub const GOSSIP_FANOUT: usize = 4;
-pub const PEERS_MAX: usize = 16;
+pub const PEERS_MAX: usize = 32;
 pub const BOOTSTRAP: usize = 8;
 pub const BLOCK_INTERVAL_MS: u64 = 1_000;
 pub const LATENCY_MS: (u64, u64) = (10, 50);
@@ -53,6 +53,8 @@ pub struct Row {
     /// the blocks got there).
     pub half_ms: Option<u64>,
     pub ninety_ms: Option<u64>,
+    /// The median number of nodes a measured block reached by the end of the run.
+    pub reached_median: u64,
     /// Measured blocks that never reached 90% of the nodes.
     pub short_of_ninety: u64,
     /// Block messages (announcements and sync batches) sent after the warm-up, per
@@ -80,6 +82,8 @@ pub fn shape(nodes: u16, fanout: usize) -> Shape {
 #[derive(Debug, Clone, Default)]
 struct Measured {
     reach: Vec<(Option<u64>, Option<u64>)>,
+    /// Per measured block, the nodes it reached by the end of the run.
+    reached: Vec<u64>,
     found: u64,
     block_msgs: u64,
     msgs: u64,
@@ -104,6 +108,7 @@ fn measure(run: &ChainRun, nodes: u16) -> Measured {
         times.sort_unstable();
         let at = |k: usize| times.get(k - 1).map(|t| t - f.at_ms);
         m.reach.push((at(half), at(ninety)));
+        m.reached.push(times.len() as u64);
     }
     let window = |t: &u64| (from_ms..until_ms).contains(t);
     m.block_msgs = run.block_sends_at_ms.iter().filter(|t| window(t)).count() as u64;
@@ -140,6 +145,7 @@ fn run(_: &Registry, settings: &Settings, now_s: super::Clock<'_>) -> Result<Rep
             for m in outcomes {
                 let m = m?;
                 all.reach.extend(m.reach);
+                all.reached.extend(m.reached);
                 all.found += m.found;
                 all.block_msgs += m.block_msgs;
                 all.msgs += m.msgs;
@@ -154,6 +160,8 @@ fn run(_: &Registry, settings: &Settings, now_s: super::Clock<'_>) -> Result<Rep
                 blocks: all.reach.len() as u64,
                 half_ms: median(&halves),
                 ninety_ms: median(&nineties),
+                reached_median: median(&all.reached.iter().map(|&r| Some(r)).collect::<Vec<_>>())
+                    .unwrap_or(0),
                 short_of_ninety: nineties.iter().filter(|t| t.is_none()).count() as u64,
                 block_msgs_per_block: per_block(all.block_msgs),
                 msgs_per_block: per_block(all.msgs),
@@ -190,6 +198,7 @@ pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report
                 ms(r.half_ms),
                 ms(r.ninety_ms),
                 r.short_of_ninety.to_string(),
+                format!("{}%", r.reached_median * 100 / u64::from(r.nodes)),
                 format!("{:.0}", r.block_msgs_per_block),
                 format!("{:.0}", r.msgs_per_block),
             ]
@@ -204,6 +213,7 @@ pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report
             "median ms to 50%",
             "median ms to 90%",
             "blocks short of 90%",
+            "median reach",
             "block msgs per block",
             "all msgs per block",
         ],
