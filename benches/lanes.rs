@@ -13,6 +13,8 @@
 //!   fast lane's speed-up over turmoil): any protocol gets the fast lane.
 //! - `nodes`: the scaling sweep over node counts (2 s of simulated time each).
 //! - `duration`: the scaling sweep over simulated duration (5 nodes).
+//! - `chain`: the `pow` chain: a 50-node, 100-block chain's runs/s, and the cost per
+//!   message from 50 to 500 nodes (`support/chain.rs`).
 //! - `profile-fast SECONDS`, `profile-turmoil SECONDS` (only when named): loop over the
 //!   standard scenarios for that long, for `perf record`.
 //!
@@ -21,6 +23,9 @@
 
 #[path = "support/mod.rs"]
 mod support;
+
+#[path = "support/chain.rs"]
+mod chain_section;
 
 use gauntlet::scenario::Scenario;
 use gauntlet::sim::TICK_MS;
@@ -70,6 +75,9 @@ fn main() {
             println!("{}", scaling_table_row(&row));
         }
         println!();
+    }
+    if wants("chain") {
+        chain_section::chain_section();
     }
     if wants("duration") {
         println!("## Scaling with simulated duration ({SCALING_DURATION_NODES} nodes, {SCALING_SAMPLES} samples)\n");

@@ -13,9 +13,9 @@ use crate::value::{Value, VALUE_BYTES_MAX};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Cluster size limit: beyond the 51 nodes of the scaling benchmark
-/// (`benches/lanes.rs`), with headroom.
-pub const NODES_MAX: usize = 64;
+/// Cluster size limit: the 500-node chains of `gauntlet experiment propagation`, with
+/// a little headroom (real mode, which shares it, spawns one process per node).
+pub const NODES_MAX: usize = 512;
 /// No scenario may simulate more than this (phase 1 plus the liveness bound).
 pub const SIM_MS_MAX: u64 = 120_000;
 /// Longest protocol name.

@@ -8,12 +8,20 @@
 //! - [`tight_bound`]: PBFT's `f` bound is tight (issue 12, point 6).
 //! - [`byzzfuzz`]: ByzzFuzz's comparison of small scope, any scope and a random
 //!   baseline on PBFT's planted bugs (issue 12, point 8).
+//! - [`fork_rate`]: the pow chain's stale-block rate against delay / interval, with
+//!   its model and Bitcoin's point (issue 13, point 5).
+//! - [`propagation`]: flooding against gossip, time to 50% and 90% of nodes and
+//!   messages per block, 50 to 500 nodes (issue 13, point 5).
+//! - [`chain`]: the chain experiments' runs and what they read from histories.
 //!
 //! Experiments name their protocols through the registry, like the command line: this
 //! module sits with the roof (`src/cli`, `src/registry.rs`), above the harness.
 
 pub mod byzzfuzz;
+pub mod chain;
+pub mod fork_rate;
 pub mod plot;
+pub mod propagation;
 #[cfg(test)]
 mod tests;
 pub mod tight_bound;
@@ -71,7 +79,12 @@ pub struct Experiment {
 }
 
 /// Every experiment, by name.
-pub static EXPERIMENTS: [Experiment; 2] = [tight_bound::EXPERIMENT, byzzfuzz::EXPERIMENT];
+pub static EXPERIMENTS: [Experiment; 4] = [
+    tight_bound::EXPERIMENT,
+    byzzfuzz::EXPERIMENT,
+    fork_rate::EXPERIMENT,
+    propagation::EXPERIMENT,
+];
 
 /// The experiment named `name`, or an error listing the names there are.
 pub fn find(name: &str) -> Result<&'static Experiment, String> {

@@ -76,7 +76,10 @@ fn byzzfuzz_quick_table_and_plot() {
 fn unknown_experiment_names_the_known_ones() {
     let err = find("nope").err().expect("refused");
     assert!(
-        err.contains("tight-bound") && err.contains("byzzfuzz"),
+        err.contains("tight-bound")
+            && err.contains("byzzfuzz")
+            && err.contains("fork-rate")
+            && err.contains("propagation"),
         "{err}"
     );
 }
@@ -125,4 +128,113 @@ fn beyond_tolerance_is_explicit() {
         cluster_nodes: None,
     };
     assert!(pbft.generate_scoped(1, &none).is_err());
+}
+
+/// The fork-rate runs are what the model assumes: once the overlay has formed (the
+/// first second), every block is accepted by every other node exactly `d` ms after it
+/// was found, and by no node twice; the final chain is a chain of found blocks.
+#[test]
+fn fork_rate_runs_have_a_fixed_one_hop_delay() {
+    let d = 50;
+    let mut shape = fork_rate::shape(d);
+    shape.blocks = 20;
+    let run = chain::run(&shape, 7).unwrap();
+    assert!(run.settled);
+    let late: Vec<_> = run.found.iter().filter(|f| f.at_ms >= 1_000).collect();
+    assert!(late.len() >= 5, "{} blocks", late.len());
+    for f in late {
+        let times = &run.accepted[&f.block];
+        assert_eq!(times.len(), usize::from(fork_rate::NODES), "{f:?}");
+        assert_eq!(times[0], f.at_ms, "the miner's own, first");
+        assert!(
+            times[1..].iter().all(|&t| t == f.at_ms + d),
+            "{f:?}: {times:?}"
+        );
+    }
+    let found: std::collections::BTreeSet<_> = run.found.iter().map(|f| &f.block).collect();
+    assert!(run.chain.len() > 10);
+    assert!(run.chain[1..].iter().all(|b| found.contains(b)));
+}
+
+/// The model: no delay, no stale blocks; one miner never races itself; it grows with
+/// the delay and stays below the single-miner-free `1 - exp(-d/T)`.
+#[test]
+fn fork_rate_model() {
+    assert_eq!(fork_rate::model(0.0, 10), 0.0);
+    assert_eq!(fork_rate::model(0.5, 1), 0.0);
+    assert!(fork_rate::model(0.1, 10) < fork_rate::model(0.2, 10));
+    let naive = 1.0 - (-0.1f64).exp();
+    assert!(fork_rate::model(0.1, 10) < naive);
+    assert!((fork_rate::model(0.1, 10) - (1.0 - (-0.09f64).exp())).abs() < 1e-12);
+}
+
+/// fork-rate, quick: five delays and the Bitcoin point, eleven columns, the same table
+/// on 1 and 2 jobs, stale blocks at the largest delay far above the smallest, and a
+/// plot with the measured, model and both Bitcoin series.
+#[test]
+fn fork_rate_quick_table_and_plot() {
+    let registry = Registry::builtin();
+    let one = (fork_rate::EXPERIMENT.run)(&registry, &quick(2, 1), &no_clock).unwrap();
+    let two = (fork_rate::EXPERIMENT.run)(&registry, &quick(2, 2), &no_clock).unwrap();
+    assert_eq!(one.table, two.table);
+    let lines: Vec<&str> = one.table.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2 + fork_rate::DELAYS_MS.len() + 1,
+        "{}",
+        one.table
+    );
+    for line in &lines {
+        assert_eq!(line.matches('|').count(), 12, "{line}");
+    }
+    assert!(lines[2].contains("| 10 ms / 1000 ms |"));
+    assert!(lines[7].starts_with("| Bitcoin, scaled"));
+    let stale = |line: &str| -> f64 {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        cells[7].trim_end_matches('%').parse().unwrap()
+    };
+    assert!(stale(lines[6]) > 3.0 * stale(lines[2]), "{}", one.table);
+    let names = series(&one.svg);
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names[0], "measured (fast lane)");
+    assert!(names[1].starts_with("model"));
+    assert!(names[3].contains("Decker"));
+}
+
+/// propagation, quick: flooding and gossip for 50 and 100 nodes, ten columns, the
+/// same table on 1 and 2 jobs; flooding sends more block messages per block than
+/// gossip; a plot with both modes' 50% and 90% series.
+#[test]
+fn propagation_quick_table_and_plot() {
+    let registry = Registry::builtin();
+    let one = (propagation::EXPERIMENT.run)(&registry, &quick(4, 1), &no_clock).unwrap();
+    let two = (propagation::EXPERIMENT.run)(&registry, &quick(4, 2), &no_clock).unwrap();
+    assert_eq!(one.table, two.table);
+    let lines: Vec<&str> = one.table.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2 + 2 * propagation::SIZES_QUICK.len(),
+        "{}",
+        one.table
+    );
+    let cells =
+        |line: &str| -> Vec<String> { line.split('|').map(|c| c.trim().to_string()).collect() };
+    for (pair, n) in lines[2..].chunks(2).zip(propagation::SIZES_QUICK) {
+        let (flood, gossip) = (cells(pair[0]), cells(pair[1]));
+        assert_eq!(flood.len(), 12, "{}", pair[0]);
+        assert_eq!(flood[1], n.to_string());
+        assert_eq!(flood[2], "flooding");
+        assert!(gossip[2].starts_with("gossip"));
+        let block_msgs = |c: &[String]| c[9].parse::<f64>().unwrap();
+        assert!(block_msgs(&flood) > block_msgs(&gossip), "{pair:?}");
+    }
+    assert_eq!(
+        series(&one.svg),
+        vec![
+            "flooding to 50%",
+            "flooding to 90%",
+            "gossip k = 4 to 50%",
+            "gossip k = 4 to 90%"
+        ]
+    );
 }
