@@ -12,9 +12,8 @@
 //! generator or the cores changed: re-measure with `gauntlet hunt --bug NAME` and say
 //! why in the commit.
 
-use crate::support::{lookup, repo};
+use crate::support::known_failures;
 use gauntlet::check::Expectation;
-use gauntlet::explore::corpus::{corpus_files, CorpusEntry};
 use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane};
 use gauntlet::protocols::paxos::{Bug, Paxos};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,15 +184,7 @@ const NOT_YET_KEPT: [Bug; 0] = [];
 /// fail), except the bugs of `NOT_YET_KEPT`.
 #[test]
 fn every_bug_has_a_kept_known_failure() {
-    let dir = repo("corpus/known-failures");
-    let entries: Vec<CorpusEntry> = corpus_files(&dir)
-        .iter()
-        .map(|p| {
-            CorpusEntry::load(p, &lookup)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .0
-        })
-        .collect();
+    let entries = known_failures();
     for bug in Bug::ALL {
         let kept = entries
             .iter()
@@ -207,9 +198,8 @@ fn every_bug_has_a_kept_known_failure() {
         }
         assert!(
             kept,
-            "no known failure for {bug} in {}: run `gauntlet explore --bug {bug}`, then \
-             `gauntlet keep --as known-failure <the .shrunk.json>`",
-            dir.display()
+            "no known failure for {bug} in corpus/known-failures: run `gauntlet explore \
+             --bug {bug}`, then `gauntlet keep --as known-failure <the .shrunk.json>`"
         );
     }
 }

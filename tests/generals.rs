@@ -4,10 +4,8 @@
 //! budget; each planted bug is found within its budget, and the bound's failure and
 //! every bug have a kept known failure (which `tests/corpus.rs` replays).
 
-use crate::support::{lookup, repo};
-use gauntlet::check::Expectation;
-use gauntlet::explore::corpus::{corpus_files, CorpusEntry};
-use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane, ProtocolRef};
+use crate::support::{assert_clean_and_covered, known_failures};
+use gauntlet::explore::{explore, CampaignConfig, Lane, ProtocolRef};
 use gauntlet::protocols::generals::{Generals, BUGS};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -59,23 +57,7 @@ fn om_m_stays_clean_within_the_bound() {
         &AtomicBool::new(false),
         |_, _| {},
     );
-    assert_eq!(summary.runs_done, 400);
-    let failures: Vec<String> = summary
-        .failures
-        .iter()
-        .map(|f| format!("seed {}: {:?} {:?}", f.seed, f.violations, f.harness_error))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let sometimes = AnyProtocol::properties(&Generals::WITHIN_BOUND)
-        .iter()
-        .filter(|p| p.expectation == Expectation::Sometimes)
-        .count();
-    assert_eq!(sometimes, 2);
-    assert!(
-        summary.coverage.all_reached(),
-        "coverage: {:?}",
-        summary.coverage.entries()
-    );
+    assert_clean_and_covered(&summary, &Generals::WITHIN_BOUND, 400, 2);
 }
 
 /// Past the bound (`generals_3m`: 3 generals and one traitor, or 6 and two) the
@@ -114,14 +96,7 @@ fn explore_finds_the_generals_bugs() {
 /// `params.beyond_bound` and three generals).
 #[test]
 fn every_generals_failure_is_kept() {
-    let entries: Vec<CorpusEntry> = corpus_files(&repo("corpus/known-failures"))
-        .iter()
-        .map(|p| {
-            CorpusEntry::load(p, &lookup)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .0
-        })
-        .collect();
+    let entries = known_failures();
     for bug in BUGS {
         assert!(
             entries

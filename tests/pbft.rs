@@ -5,9 +5,7 @@
 //! `tests/corpus.rs` replays). The bug found too rarely for a CI budget is listed
 //! apart, with the reason.
 
-use crate::support::{lookup, repo};
-use gauntlet::check::Expectation;
-use gauntlet::explore::corpus::{corpus_files, CorpusEntry};
+use crate::support::{assert_clean_and_covered, known_failures};
 use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane};
 use gauntlet::protocols::pbft::bugs::Bug;
 use gauntlet::protocols::pbft::Pbft;
@@ -101,38 +99,14 @@ fn correct_pbft_stays_clean_under_the_generator() {
         &AtomicBool::new(false),
         |_, _| {},
     );
-    assert_eq!(summary.runs_done, 3_000);
-    let failures: Vec<String> = summary
-        .failures
-        .iter()
-        .map(|f| format!("seed {}: {:?} {:?}", f.seed, f.violations, f.harness_error))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let sometimes = AnyProtocol::properties(&Pbft)
-        .iter()
-        .filter(|p| p.expectation == Expectation::Sometimes)
-        .count();
-    assert_eq!(sometimes, 2);
-    assert!(
-        summary.coverage.all_reached(),
-        "coverage: {:?}",
-        summary.coverage.entries()
-    );
+    assert_clean_and_covered(&summary, &Pbft, 3_000, 2);
 }
 
 /// Every planted bug has a kept known failure whose scenario switches on exactly that
 /// bug.
 #[test]
 fn every_pbft_bug_has_a_kept_known_failure() {
-    let dir = repo("corpus/known-failures");
-    let entries: Vec<CorpusEntry> = corpus_files(&dir)
-        .iter()
-        .map(|p| {
-            CorpusEntry::load(p, &lookup)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .0
-        })
-        .collect();
+    let entries = known_failures();
     for bug in Bug::ALL {
         let name = bug.planted().name;
         let kept = entries

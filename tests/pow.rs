@@ -6,9 +6,8 @@
 //! docs/chains.md) alike in both lanes, while the drafted depth holds; both lanes
 //! agree on generated runs with faults.
 
-use crate::support::{lookup, repo};
-use gauntlet::check::{judge, Expectation};
-use gauntlet::explore::corpus::{corpus_files, CorpusEntry};
+use crate::support::{assert_clean_and_covered, known_failures};
+use gauntlet::check::judge;
 use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane};
 use gauntlet::fault::generate_scenario;
 use gauntlet::protocol::prepare;
@@ -97,38 +96,14 @@ fn correct_pow_stays_clean_under_the_generator() {
         &AtomicBool::new(false),
         |_, _| {},
     );
-    assert_eq!(summary.runs_done, 1_000);
-    let failures: Vec<String> = summary
-        .failures
-        .iter()
-        .map(|f| format!("seed {}: {:?} {:?}", f.seed, f.violations, f.harness_error))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let sometimes = AnyProtocol::properties(&Pow)
-        .iter()
-        .filter(|p| p.expectation == Expectation::Sometimes)
-        .count();
-    assert_eq!(sometimes, 4);
-    assert!(
-        summary.coverage.all_reached(),
-        "coverage: {:?}",
-        summary.coverage.entries()
-    );
+    assert_clean_and_covered(&summary, &Pow, 1_000, 4);
 }
 
 /// Every planted bug has a kept known failure whose scenario switches on exactly that
 /// bug, and the CAP trade-off has its own (no bug, K = 3).
 #[test]
 fn every_pow_bug_has_a_kept_known_failure() {
-    let dir = repo("corpus/known-failures");
-    let entries: Vec<CorpusEntry> = corpus_files(&dir)
-        .iter()
-        .map(|p| {
-            CorpusEntry::load(p, &lookup)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .0
-        })
-        .collect();
+    let entries = known_failures();
     for bug in Bug::ALL {
         let name = bug.planted().name;
         let kept = entries

@@ -171,6 +171,49 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// Every entry of `corpus/known-failures/`, loaded (a file that does not load fails
+/// the test, naming it).
+pub fn known_failures() -> Vec<gauntlet::explore::corpus::CorpusEntry> {
+    use gauntlet::explore::corpus::{corpus_files, CorpusEntry};
+    corpus_files(&repo("corpus/known-failures"))
+        .iter()
+        .map(|p| {
+            CorpusEntry::load(p, &lookup)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .0
+        })
+        .collect()
+}
+
+/// A campaign on correct code: every run played, none failing (each failure named
+/// with its seed), the protocol's `sometimes` coverage properties all reached.
+pub fn assert_clean_and_covered(
+    summary: &gauntlet::explore::CampaignSummary,
+    protocol: ProtocolRef,
+    runs: u64,
+    sometimes: usize,
+) {
+    use gauntlet::check::Expectation;
+    assert_eq!(summary.runs_done, runs);
+    let failures: Vec<String> = summary
+        .failures
+        .iter()
+        .map(|f| format!("seed {}: {:?} {:?}", f.seed, f.violations, f.harness_error))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let counted = protocol
+        .properties()
+        .iter()
+        .filter(|p| p.expectation == Expectation::Sometimes)
+        .count();
+    assert_eq!(counted, sometimes);
+    assert!(
+        summary.coverage.all_reached(),
+        "coverage: {:?}",
+        summary.coverage.entries()
+    );
+}
+
 /// A fresh, empty temporary directory for one test, removed when dropped.
 pub struct TempDir(pub PathBuf);
 
