@@ -134,6 +134,28 @@ fn memory_exceeded(bounds: &Bounds, outcome: &mut Outcome, pending: usize) -> Op
     })
 }
 
+/// Every 100,000 states, report progress and check the memory bound; always, the state
+/// bound. `Some(why)` when the search must stop (both searches call this once a
+/// state, with `pending` states queued or stacked).
+fn checkpoint(
+    bounds: &Bounds,
+    outcome: &mut Outcome,
+    seen: &Visited,
+    pending: usize,
+    progress: &mut dyn FnMut(&Outcome),
+) -> Option<String> {
+    if outcome.states >= outcome.reported + 100_000 {
+        outcome.reported = outcome.states;
+        outcome.fingerprint_bytes = seen.bytes() as u64;
+        outcome.queued = pending as u64;
+        progress(outcome);
+        if let Some(why) = memory_exceeded(bounds, outcome, pending) {
+            return Some(why);
+        }
+    }
+    (outcome.states >= bounds.states_max).then(|| states_exceeded(bounds, pending))
+}
+
 fn states_exceeded(bounds: &Bounds, pending: usize) -> String {
     format!(
         "stopped: state bound of {} reached with {pending} still pending; the scope was \
@@ -333,18 +355,8 @@ pub(crate) fn search<P: Protocol>(
                     history.events.truncate(events_len);
                 }
             }
-            if outcome.states >= outcome.reported + 100_000 {
-                outcome.reported = outcome.states;
-                outcome.fingerprint_bytes = seen.bytes() as u64;
-                outcome.queued = stack.len() as u64;
-                progress(&outcome);
-                if let Some(why) = memory_exceeded(bounds, &mut outcome, stack.len()) {
-                    outcome.stopped = Some(why);
-                    break;
-                }
-            }
-            if outcome.states >= bounds.states_max {
-                outcome.stopped = Some(states_exceeded(bounds, stack.len()));
+            if let Some(why) = checkpoint(bounds, &mut outcome, &seen, stack.len(), progress) {
+                outcome.stopped = Some(why);
                 break;
             }
         }
@@ -437,18 +449,8 @@ pub(crate) fn search<P: Protocol>(
                 depth: node.depth + 1,
             });
         }
-        if outcome.states >= outcome.reported + 100_000 {
-            outcome.reported = outcome.states;
-            outcome.fingerprint_bytes = seen.bytes() as u64;
-            outcome.queued = queue.len() as u64;
-            progress(&outcome);
-            if let Some(why) = memory_exceeded(bounds, &mut outcome, queue.len()) {
-                outcome.stopped = Some(why);
-                break;
-            }
-        }
-        if outcome.states >= bounds.states_max {
-            outcome.stopped = Some(states_exceeded(bounds, queue.len()));
+        if let Some(why) = checkpoint(bounds, &mut outcome, &seen, queue.len(), progress) {
+            outcome.stopped = Some(why);
             break;
         }
     }
