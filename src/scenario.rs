@@ -110,10 +110,12 @@ pub struct Scenario {
     /// (the correct protocol) by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bugs: Vec<String>,
-    /// The scenario means to name more Byzantine nodes than the protocol tolerates
-    /// (`gauntlet experiment tight-bound` shows the bound is tight this way). Off by
-    /// default, and then such a scenario is refused (field `faults`): an explicit
-    /// opt-in, never a silent default. The judges still leave Byzantine nodes out;
+    /// The scenario means to run the protocol past its fault bound: more Byzantine
+    /// nodes than the cluster tolerates (`gauntlet experiment tight-bound` shows the
+    /// bound is tight this way), or a cluster too small for the protocol's own fault
+    /// parameter (the generals' OM(m) with fewer than `3m + 1`). Off by default, and then
+    /// such a scenario is refused (naming the field): the one explicit opt-in for every
+    /// protocol, never a silent default. The judges still leave Byzantine nodes out;
     /// liveness is not owed beyond the tolerance, so only safety verdicts mean much.
     #[serde(default, skip_serializing_if = "is_false")]
     pub byzantine_beyond_tolerance: bool,

@@ -75,16 +75,18 @@ fn comparable(r: &CampaignReport) -> String {
     )
 }
 
-/// A campaign run whole and as 4 shards (`--shard I/4`, then `gauntlet merge`) gives
-/// the same totals, failures, distinct failures and coverage counts; the shards'
-/// failure files never share a name; merge exits like the whole campaign.
+/// A campaign run whole with fresh draws and as 4 shards (`--shard I/4`, which always
+/// draw fresh, then `gauntlet merge`) gives the same totals, failures, distinct failures
+/// and coverage counts; the shards' failure files never share a name; merge exits like
+/// the whole campaign. A guided campaign cannot be sharded: `--shard` with `--guided`
+/// is a usage error.
 #[test]
 fn four_shards_merge_to_the_whole_campaign() {
     let dir = TempDir::new("shards");
     let (whole_code, whole, out) = campaign(
         dir.path(),
         "whole",
-        &["--protocol", "naive", "--keep-going"],
+        &["--protocol", "naive", "--keep-going", "--fresh"],
     );
     assert!(
         whole.failures.len() > 3,
@@ -137,6 +139,10 @@ fn four_shards_merge_to_the_whole_campaign() {
     let (code, _, err) = gauntlet_out(&["merge", p0, p0]);
     assert_eq!(code, 4);
     assert!(err.contains("shard 1/4 is also"), "{err}");
+
+    let (code, _, err) = gauntlet_out(&["explore", "--guided", "--shard", "1/4"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--shard"), "{err}");
 }
 
 /// By default a campaign against a bug that breaks most runs stops in time: after at

@@ -17,7 +17,8 @@ fn run_trace_is_identical_across_processes() {
 }
 
 /// A short campaign prints its seed first, exits 0 on correct Paxos (the default
-/// protocol), and reports runs per second and every coverage count.
+/// protocol), says it is the default campaign (guided search in the fast lane), and
+/// reports runs per second and every coverage count.
 #[test]
 fn explore_prints_seed_table_and_exits_zero() {
     let failures = TempDir::new("cli-explore");
@@ -35,7 +36,7 @@ fn explore_prints_seed_table_and_exits_zero() {
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("seed: 9\n"), "{out}");
     for needle in [
-        "40 paxos runs",
+        "40 paxos runs in the Fast lane, guided search",
         "runs/s",
         "violations by property",
         "agreement",

@@ -93,7 +93,7 @@ fn explore_finds_the_generals_bugs() {
 
 /// Every planted bug, and the bound itself, has a kept known failure: a corpus file
 /// whose scenario switches on exactly that bug (or, for the bound, none, with
-/// `params.beyond_bound` and three generals).
+/// `byzantine_beyond_tolerance` and three generals).
 #[test]
 fn every_generals_failure_is_kept() {
     let entries = known_failures();
@@ -112,5 +112,5 @@ fn every_generals_failure_is_kept() {
         .expect("a kept failure past the bound");
     assert!(bound.scenario.bugs.is_empty());
     assert_eq!(bound.scenario.cluster.len(), 3);
-    assert_eq!(bound.scenario.params["beyond_bound"], true);
+    assert!(bound.scenario.byzantine_beyond_tolerance);
 }

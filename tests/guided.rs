@@ -35,7 +35,7 @@ fn guided_campaign_is_the_same_on_any_number_of_workers() {
     let dir = TempDir::new("guided");
     let one = campaign(dir.path(), "one", &["--guided", "--jobs", "1"]);
     let three = campaign(dir.path(), "three", &["--guided", "--jobs", "3"]);
-    let fresh = campaign(dir.path(), "fresh", &["--jobs", "2"]);
+    let fresh = campaign(dir.path(), "fresh", &["--fresh", "--jobs", "2"]);
     assert_eq!(failing_runs(&one), failing_runs(&three));
     assert_eq!(one.sim_ms_total, three.sim_ms_total);
     assert_eq!(one.events_total, three.events_total);
@@ -52,6 +52,10 @@ fn guided_campaign_is_the_same_on_any_number_of_workers() {
         "the guided campaign played the fresh campaign's scenarios"
     );
     assert!(!one.failures.is_empty(), "the planted bug was never found");
+    // Guided is the default: without a flag, the campaign is the guided one.
+    let default = campaign(dir.path(), "default", &["--jobs", "2"]);
+    assert_eq!(failing_runs(&default), failing_runs(&one));
+    assert_eq!(default.sim_ms_total, one.sim_ms_total);
 }
 
 /// With an empty corpus a guided run is the unguided run of the same index; with

@@ -85,9 +85,9 @@ struct FailureSource {
 enum Command {
     /// Run many seeded scenarios on all cores and summarise violations and coverage.
     Explore {
-        /// Number of runs.
-        #[arg(long, default_value_t = 1000)]
-        runs: u64,
+        /// Number of runs (default: 100000 in the fast lane, 1000 in turmoil).
+        #[arg(long)]
+        runs: Option<u64>,
         /// Base seed of the campaign (default: a fresh one, printed first).
         #[arg(long)]
         seed: Option<u64>,
@@ -106,9 +106,9 @@ enum Command {
         /// Shrinking's step budget (candidate runs).
         #[arg(long, default_value_t = 2_000)]
         shrink_budget: usize,
-        /// Simulator: `turmoil` (real async nodes, the reference) or `fast` (the same
-        /// cores in a discrete-event loop; failures are re-run in turmoil).
-        #[arg(long, value_enum, default_value_t = Lane::Turmoil)]
+        /// Simulator: `fast` (the cores in a discrete-event loop, the default; each
+        /// distinct failure is re-run in turmoil) or `turmoil` (real async nodes).
+        #[arg(long, value_enum, default_value_t = Lane::Fast)]
         lane: Lane,
         /// The protocol under test (default: the first `bugs` lists).
         #[arg(long)]
@@ -135,11 +135,14 @@ enum Command {
         /// per failing run).
         #[arg(long, value_name = "FILE")]
         report_junit: Option<PathBuf>,
-        /// Guided search: most runs mutate the scenarios that reached new coverage
-        /// (which kinds of event followed which, per node) instead of drawing every run
-        /// fresh. Deterministic from --seed whatever --jobs (docs/bugs.md).
-        #[arg(long)]
+        /// Guided search (the default unless --shard): most runs mutate the scenarios
+        /// that reached new coverage instead of drawing every run fresh. Deterministic
+        /// from --seed whatever --jobs (docs/bugs.md).
+        #[arg(long, conflicts_with_all = ["fresh", "shard"])]
         guided: bool,
+        /// Draw every run fresh (swarm testing), as a sharded campaign always does.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Merge the --report-json files of a campaign's shards into the whole campaign's
     /// summary (and reports), with its exit code.
@@ -383,6 +386,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             report_json,
             report_junit,
             guided,
+            fresh,
         } => {
             let protocol = match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
                 Ok(p) => p,
@@ -399,7 +403,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                 StopRule::Distinct { failures_max }
             };
             let config = CampaignConfig {
-                runs,
+                runs: runs.unwrap_or(match lane {
+                    Lane::Fast => EXPLORE_RUNS_FAST,
+                    Lane::Turmoil => EXPLORE_RUNS_TURMOIL,
+                }),
                 base_seed: seed.unwrap_or_else(fresh_seed),
                 jobs: jobs
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
@@ -409,7 +416,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                 protocol,
                 shard: shard.unwrap_or(crate::explore::Shard::WHOLE),
                 stop_rule,
-                guided,
+                // Guided search needs the whole campaign's coverage, so a shard (one
+                // share of the runs, merged later) draws fresh, like `--fresh`.
+                guided: guided || (!fresh && shard.is_none()),
             };
             let reports = reports::ReportFiles {
                 json: report_json,
@@ -604,6 +613,19 @@ fn replay_command(ctx: &Ctx, protocol: ProtocolRef, seed: u64, bugs: &[String]) 
     cmd
 }
 
+/// The replay line of a failure whose file was not saved: the run's seed replays a
+/// fresh draw, but a guided run's scenario came from the campaign's corpus, so only
+/// the campaign can give it again.
+fn unsaved_replay_command(ctx: &Ctx, config: &CampaignConfig, seed: u64) -> String {
+    if config.guided {
+        "none from the run's seed (a guided run's scenario comes from its campaign): \
+         repeat the campaign with a larger --saved-mb-max to save it"
+            .into()
+    } else {
+        replay_command(ctx, config.protocol, seed, &config.bugs)
+    }
+}
+
 fn file_replay_command(ctx: &Ctx, path: &Path) -> String {
     format!("{} replay {}", ctx.program, path.display())
 }
@@ -626,10 +648,15 @@ fn cmd_explore(
     let bugs = &config.bugs;
     let shard_runs = config.shard.runs(config.runs);
     println!(
-        "explore: {} {} runs in the {:?} lane on {} worker(s){}{}; repeat the campaign with --seed {}",
+        "explore: {} {} runs in the {:?} lane, {}, on {} worker(s){}{}; repeat the campaign with --seed {}",
         config.runs,
         config.protocol.name(),
         config.lane,
+        if config.guided {
+            "guided search"
+        } else {
+            "fresh draws"
+        },
         config.jobs,
         if bugs.is_empty() {
             String::new()
@@ -663,7 +690,7 @@ fn cmd_explore(
         bar.set_position(summary.runs_done);
         if let Some(f) = failure {
             bar.suspend(|| match f.repeat_of {
-                None => print_failure(ctx, f, config.protocol, &config.bugs),
+                None => print_failure(ctx, f, &config),
                 Some(first) if repeats_printed < REPEATS_PRINTED_MAX => {
                     repeats_printed += 1;
                     println!(
@@ -703,7 +730,7 @@ fn cmd_explore(
     }
     let replay = |f: &Failure| match (&f.saved, f.kept) {
         (Some(Ok(path)), true) => file_replay_command(ctx, path),
-        _ => replay_command(ctx, config.protocol, f.seed, &config.bugs),
+        _ => unsaved_replay_command(ctx, &config, f.seed),
     };
     let report = CampaignReport::of(&config, &summary, interrupted, wall_s, &replay);
     reports::print_summary(&report, config.jobs);
@@ -749,17 +776,25 @@ fn cmd_explore(
             }
             _ => println!(
                 "replay the first failure: {}",
-                replay_command(ctx, config.protocol, d.smallest.seed, &config.bugs)
+                unsaved_replay_command(ctx, &config, d.smallest.seed)
             ),
         }
     }
     code
 }
 
+/// `explore`'s runs when `--runs` is not given, in the fast lane: guided search finds
+/// every planted Paxos bug the old default (1,000 turmoil runs) found, in well under a
+/// minute on 2 cores (docs/bugs.md, "The default campaign").
+const EXPLORE_RUNS_FAST: u64 = 100_000;
+/// `explore`'s runs when `--runs` is not given, in the turmoil lane (about 50 times
+/// slower a run than the fast lane).
+const EXPLORE_RUNS_TURMOIL: u64 = 1_000;
+
 /// Repeats of known failures `explore` prints one line each for, before it goes quiet.
 const REPEATS_PRINTED_MAX: u64 = 20;
 
-fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String]) {
+fn print_failure(ctx: &Ctx, f: &Failure, config: &CampaignConfig) {
     println!("FAIL run {} seed {}", f.index, f.seed);
     if let Some(e) = &f.harness_error {
         println!("  harness error: {e}");
@@ -779,9 +814,9 @@ fn print_failure(ctx: &Ctx, f: &Failure, protocol: ProtocolRef, bugs: &[String])
         }
         Some(Err(e)) => {
             println!("  NOT SAVED: {e}");
-            println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs));
+            println!("  replay: {}", unsaved_replay_command(ctx, config, f.seed));
         }
-        None => println!("  replay: {}", replay_command(ctx, protocol, f.seed, bugs)),
+        None => println!("  replay: {}", unsaved_replay_command(ctx, config, f.seed)),
     }
 }
 

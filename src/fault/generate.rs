@@ -389,11 +389,15 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         GeneratorLimits {
             horizon_ms: draft.horizon_ms,
             events_max: SCENARIO_FAULT_EVENTS_MAX,
-            byzantine_max: protocol.byzantine_allowed(&draft.params, draft.cluster.len()),
+            byzantine_max: protocol.byzantine_to_draw(&draft.params, draft.cluster.len()),
         },
     );
+    // A draft whose parameters ask for more traitors than its cluster tolerates runs
+    // past the bound on purpose, and says so.
+    let beyond = protocol.byzantine_to_draw(&draft.params, draft.cluster.len())
+        > protocol.byzantine_max(draft.cluster.len());
     crate::scenario::Scenario {
-        byzantine_beyond_tolerance: false,
+        byzantine_beyond_tolerance: beyond,
         seed,
         protocol: protocol.name().to_string(),
         cluster: draft.cluster,

@@ -385,13 +385,12 @@ pub trait Protocol: Send + Sync + 'static {
         0
     }
 
-    /// How many Byzantine nodes a scenario with `params` in a cluster of
-    /// `cluster_size` may name: what the generator draws for it and what `prepare`
-    /// accepts. Default: [`Protocol::byzantine_max`]. A protocol overrides it only to
-    /// let a scenario ask, in its own parameters, for more traitors than the cluster
-    /// tolerates (the Byzantine generals at `n = 3m`, to show the bound is tight);
-    /// such a scenario says so in its parameters, and is refused without it.
-    fn byzantine_allowed(&self, _params: &Self::Params, cluster_size: usize) -> usize {
+    /// Up to how many Byzantine nodes the generator draws for a scenario with `params`
+    /// in a cluster of `cluster_size`. Default: [`Protocol::byzantine_max`]. A protocol
+    /// that draws more (the Byzantine generals' `generals_3m`, OM(m) at `n = 3m`, to
+    /// show the bound is tight) gets scenarios marked
+    /// `Scenario::byzantine_beyond_tolerance`, the one opt-in for running past a bound.
+    fn byzantine_to_draw(&self, _params: &Self::Params, cluster_size: usize) -> usize {
         self.byzantine_max(cluster_size)
     }
 

@@ -101,11 +101,11 @@ pub fn prepare<P: Protocol + ?Sized>(
             .map_err(|reason| ScenarioError::new(format!("bugs[{i}]"), reason))?;
         bugs.insert(bug.name);
     }
-    // The protocol's own check first: it can say why a scenario names too many
-    // Byzantine nodes in its own terms (the generals' `params.beyond_bound`).
+    // The protocol's own check first: it can say why a scenario runs past its bound
+    // in its own terms (the generals: fewer than 3m + 1 generals, more than m traitors).
     protocol.check_params(&params, scenario)?;
     let byzantine = scenario.faults.byzantine_nodes();
-    let tolerated = protocol.byzantine_allowed(&params, scenario.cluster.len());
+    let tolerated = protocol.byzantine_max(scenario.cluster.len());
     if byzantine.len() > tolerated && !scenario.byzantine_beyond_tolerance {
         return Err(ScenarioError::new(
             "faults",

@@ -19,10 +19,11 @@
 //!   per round arrives within the latency. A receiver takes each general's first
 //!   message of a round and ignores its re-sends, so a traitor's lie is whole.
 //! - **The bound.** OM(m) holds with at most `m` traitors when `n >= 3m + 1`
-//!   ([`Protocol::byzantine_max`] is `(n - 1) / 3`). A scenario may set
-//!   `params.beyond_bound` to run OM(m) with fewer generals (at least `m + 2`) and up
-//!   to `m` traitors, to show the bound is tight; without it such a scenario is refused.
-//!   The protocol `generals_3m` draws those scenarios (`n = 3m`).
+//!   ([`Protocol::byzantine_max`] is `(n - 1) / 3`). A scenario runs past the bound
+//!   only on purpose, as for any protocol: with `byzantine_beyond_tolerance: true` it may
+//!   run OM(m) with fewer generals (at least `m + 2`) or more than `m` traitors, to show
+//!   the bound is tight; without it such a scenario is refused. The protocol
+//!   `generals_3m` draws those scenarios (`n = 3m`).
 
 pub mod check;
 pub mod general;
@@ -41,8 +42,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The Byzantine generals, as a protocol: within the bound (`generals`, `n = 3m + 1`)
-/// or past it (`generals_3m`, `n = 3m`, with `params.beyond_bound`). The two differ
-/// only in what they draw; a scenario's parameters say what it runs.
+/// or past it (`generals_3m`, `n = 3m`, its scenarios marked
+/// `byzantine_beyond_tolerance`). The two differ only in what they draw.
 #[derive(Debug, Clone, Copy)]
 pub struct Generals {
     beyond_bound: bool,
@@ -63,8 +64,6 @@ impl Generals {
 pub struct GeneralsParams {
     /// OM(m): rounds of relaying, and the traitors the run may have.
     pub m: u32,
-    /// Run OM(m) with fewer than `3m + 1` generals (up to `m` traitors all the same).
-    pub beyond_bound: bool,
     /// The length of a round.
     pub round_ms: u64,
     /// How often a general re-sends its round's message (divides `round_ms`).
@@ -75,7 +74,6 @@ impl Default for GeneralsParams {
     fn default() -> Self {
         GeneralsParams {
             m: 1,
-            beyond_bound: false,
             round_ms: ROUND_MS,
             resend_ms: RESEND_MS,
         }
@@ -134,7 +132,6 @@ impl Protocol for Generals {
         }];
         let params = GeneralsParams {
             m,
-            beyond_bound: self.beyond_bound,
             ..GeneralsParams::default()
         };
         Draft {
@@ -151,8 +148,8 @@ impl Protocol for Generals {
         3
     }
 
-    /// `m` in `1..=3`; `n >= 3m + 1` unless `beyond_bound` (then `n >= m + 2`); at most
-    /// `m` traitors; timing in range; one order, `attack` or `retreat`, to the
+    /// `m` in `1..=3`; `n >= 3m + 1` and at most `m` traitors unless the scenario runs
+    /// past the bound on purpose (`byzantine_beyond_tolerance`; then `n >= m + 2`); timing in range; one order, `attack` or `retreat`, to the
     /// commander; and every fault over early enough that loyal generals' messages
     /// still arrive in round 0 (the synchrony bound).
     fn check_params(&self, p: &GeneralsParams, scenario: &Scenario) -> Result<(), ScenarioError> {
@@ -164,12 +161,13 @@ impl Protocol for Generals {
                 format!("{} is not in 1..={}", p.m, general::M_MAX),
             ));
         }
-        if !p.beyond_bound && n < 3 * m + 1 {
+        let beyond = scenario.byzantine_beyond_tolerance;
+        if !beyond && n < 3 * m + 1 {
             return Err(ScenarioError::new(
                 "cluster.nodes",
                 format!(
                     "{n} generals; OM({m}) needs 3m + 1 = {} to tolerate {m} traitors \
-                     (set params.beyond_bound to run past the bound)",
+                     (set `byzantine_beyond_tolerance: true` to run past the bound)",
                     3 * m + 1
                 ),
             ));
@@ -181,12 +179,13 @@ impl Protocol for Generals {
             ));
         }
         let traitors = scenario.faults.byzantine_nodes();
-        if traitors.len() > m {
+        if !beyond && traitors.len() > m {
             let names: Vec<NodeId> = traitors.iter().copied().collect();
             return Err(ScenarioError::new(
                 "faults",
                 format!(
-                    "{} traitors {}; OM({m}) is run with at most m = {m}",
+                    "{} traitors {}; OM({m}) tolerates at most m = {m} (set \
+                     `byzantine_beyond_tolerance: true` to run past the bound)",
                     traitors.len(),
                     crate::protocol::node_list(&names),
                 ),
@@ -280,8 +279,9 @@ impl Protocol for Generals {
     }
 
     /// Up to `params.m` traitors: within the bound that is at most `byzantine_max`
-    /// (`check_params` holds `n >= 3m + 1`), past it the scenario asked.
-    fn byzantine_allowed(&self, params: &GeneralsParams, _cluster_size: usize) -> usize {
+    /// (`n >= 3m + 1`); at `n = 3m` it is more, so `generals_3m`'s scenarios are drawn
+    /// beyond tolerance.
+    fn byzantine_to_draw(&self, params: &GeneralsParams, _cluster_size: usize) -> usize {
         params.m as usize
     }
 

@@ -31,9 +31,9 @@ fn scenario(nodes: u16, m: u32, order: &str, faults: Vec<FaultEvent>) -> Scenari
         }],
         faults: FaultSchedule { events: faults },
         liveness_bound_ms: 10_000,
-        params: serde_json::json!({ "m": m, "beyond_bound": nodes < 3 * m as u16 + 1 }),
+        params: serde_json::json!({ "m": m }),
         bugs: Vec::new(),
-        byzantine_beyond_tolerance: false,
+        byzantine_beyond_tolerance: nodes < 3 * m as u16 + 1,
     }
 }
 
@@ -247,22 +247,27 @@ fn one_traitor_of_four_is_outvoted_but_not_of_three() {
     assert_eq!(run_both(&three), vec!["ic2_obey_loyal_commander"]);
 }
 
-/// A scenario past the bound without `params.beyond_bound`, with more traitors than
-/// m, with faults lasting past the synchrony bound, or with a broken connection on a
-/// loyal general's link, is refused naming the field.
+/// A scenario past the bound (too few generals, or more traitors than m) without
+/// `byzantine_beyond_tolerance`, with faults lasting past the synchrony bound, or with a
+/// broken connection on a loyal general's link, is refused naming the field; with the
+/// opt-in, the same two past-the-bound scenarios run.
 #[test]
 fn bad_scenarios_name_the_field() {
     let field = |s: &Scenario| prepare(&Generals::WITHIN_BOUND, s).err().map(|e| e.field);
     let mut three = scenario(3, 1, ATTACK, vec![]);
-    three.params = serde_json::json!({ "m": 1 });
+    three.byzantine_beyond_tolerance = false;
     assert_eq!(field(&three), Some("cluster.nodes".into()));
-    let two = scenario(
+    three.byzantine_beyond_tolerance = true;
+    assert_eq!(field(&three), None);
+    let mut two = scenario(
         4,
         1,
         ATTACK,
         vec![flip(2, "relay_1", &[3], 0), flip(3, "relay_1", &[2], 0)],
     );
     assert_eq!(field(&two), Some("faults".into()));
+    two.byzantine_beyond_tolerance = true;
+    assert_eq!(field(&two), None);
     let late = scenario(
         4,
         1,
