@@ -128,27 +128,43 @@ fn check_model_depth_first_agrees_with_breadth_first() {
 /// documented command searches the whole scope (3 acceptors, 2 proposers, learner n1,
 /// one crash of n5, depth 22: 3.4 million states, about 45 s in release); this runs
 /// the same command from a start, so CI can afford it: `--scenario` is that scope
-/// with the first 10 steps of the kept counterexample as its script, and
-/// `--start-steps 10` checks every continuation of them (one crash of n5, 6 more
-/// steps). It also proves the start is honoured: from the same start, correct Paxos
-/// is clean (exit 0).
+/// with the first 15 steps of a 22-step counterexample the whole search found as its
+/// script (n4's ballot 1.4 and n5's 1.5 both under way, no crash yet), and
+/// `--start-steps 15` checks every continuation of them with one crash of n5 and 7
+/// more steps. From the same start correct Paxos is clean (exit 0), so the crash and
+/// the violation are the search's.
 #[test]
 fn check_model_finds_proposer_forgets_round_and_replay_fails_the_same_way() {
     let failures = TempDir::new("model-forgets-round");
     let dir = failures.path();
-    let kept: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            "corpus/known-failures/paxos-agreement-proposer_forgets_round-0000000000000001-fast.json",
-        )
-        .unwrap(),
+    let start = dir.join("start.json");
+    std::fs::write(
+        &start,
+        r#"{"seed": 1, "protocol": "paxos",
+            "cluster": {"nodes": [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}, {"id": 5}]},
+            "workload": [{"proposer": 4, "value": "Value_A", "at_ms": 0},
+                         {"proposer": 5, "value": "Value_B", "at_ms": 0}],
+            "liveness_bound_ms": 2000,
+            "params": {"acceptors": [1, 2, 3], "proposers": [4, 5], "learners": [1]},
+            "faults": [{"at_ms": 0, "type": "script", "steps": [
+        {"do": "client_request", "node": 4},
+        {"do": "deliver", "from": 4, "to": 2, "msg_id": 2},
+        {"do": "deliver", "from": 2, "to": 4, "msg_id": 1},
+        {"do": "deliver", "from": 4, "to": 1, "msg_id": 1},
+        {"do": "deliver", "from": 1, "to": 4, "msg_id": 1},
+        {"do": "client_request", "node": 5},
+        {"do": "deliver", "from": 5, "to": 1, "msg_id": 1},
+        {"do": "deliver", "from": 1, "to": 5, "msg_id": 2},
+        {"do": "deliver", "from": 5, "to": 2, "msg_id": 2},
+        {"do": "deliver", "from": 2, "to": 5, "msg_id": 2},
+        {"do": "deliver", "from": 4, "to": 3, "msg_id": 6},
+        {"do": "deliver", "from": 4, "to": 2, "msg_id": 5},
+        {"do": "deliver", "from": 5, "to": 2, "msg_id": 5},
+        {"do": "deliver", "from": 5, "to": 3, "msg_id": 3},
+        {"do": "deliver", "from": 5, "to": 3, "msg_id": 6}
+            ]}]}"#,
     )
     .unwrap();
-    let mut scope = kept["scenario"].clone();
-    scope["bugs"] = serde_json::json!([]);
-    let steps = scope["faults"][0]["steps"].as_array().unwrap().clone();
-    assert_eq!(steps[10]["do"], "crash", "the start stops before the crash");
-    let start = dir.join("start.json");
-    std::fs::write(&start, serde_json::to_string_pretty(&scope).unwrap()).unwrap();
     let search = |bugs: &[&str]| {
         let mut args = vec![
             "check-model",
@@ -157,14 +173,14 @@ fn check_model_finds_proposer_forgets_round_and_replay_fails_the_same_way() {
             "--scenario",
             start.to_str().unwrap(),
             "--start-steps",
-            "10",
+            "15",
             "--crashes",
             "1",
             "--crash-nodes",
             "5",
             "--dfs",
             "--depth",
-            "6",
+            "7",
             "--failures-dir",
             dir.to_str().unwrap(),
         ];
@@ -175,7 +191,7 @@ fn check_model_finds_proposer_forgets_round_and_replay_fails_the_same_way() {
     };
     let (code, out, err) = search(&[]);
     assert_eq!(code, 0, "correct Paxos is clean from the start: {out}{err}");
-    assert!(out.contains("from a start of 10 steps"), "{out}");
+    assert!(out.contains("from a start of 15 steps"), "{out}");
     let (code, out, err) = search(&["proposer_forgets_round"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(

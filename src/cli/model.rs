@@ -234,15 +234,19 @@ fn start_of(
         [only] => match &only.fault {
             crate::fault::Fault::Script { steps } if only.at_ms == 0 => steps.clone(),
             _ => {
-                return Err("faults: the model makes its own faults; the schedule must be \
+                return Err(
+                    "faults: the model makes its own faults; the schedule must be \
                             empty or one script at 0 ms (a start)"
-                    .into())
+                        .into(),
+                )
             }
         },
         _ => {
-            return Err("faults: the model makes its own faults; the schedule must be empty \
+            return Err(
+                "faults: the model makes its own faults; the schedule must be empty \
                         or one script at 0 ms (a start)"
-                .into())
+                    .into(),
+            )
         }
     };
     let n = steps.unwrap_or(script.len());
