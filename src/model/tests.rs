@@ -315,7 +315,7 @@ fn machine_walk_reaches_the_states_the_search_counts() {
     };
     let machine = Machine::new(&Paxos, &setup, &bounds);
     let initial = machine.initial().unwrap();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = std::collections::BTreeSet::new();
     seen.insert(initial.fingerprint());
     let mut queue = std::collections::VecDeque::from([initial]);
     let mut steps = Vec::new();
