@@ -4,7 +4,8 @@
 //! `NOT_FOUND_IN_CI_BUDGET`), and correct Paxos stays clean under the same generator.
 //! Every bug also has a shrunk failure kept in `corpus/known-failures/`, which
 //! `tests/corpus.rs` replays in the turmoil lane (in the fast lane for the exhaustive
-//! lane's scripted counterexample of `proposer_forgets_round`).
+//! lane's scripted counterexamples of `proposer_forgets_round` and
+//! `learner_mixes_ballots`).
 //!
 //! Each budget comes from `gauntlet hunt` (docs/bugs.md): the stated campaign seed finds
 //! the bug at the run noted beside it, and the budget leaves headroom above that. The
@@ -174,7 +175,8 @@ fn correct_paxos_stays_clean_under_the_generator() {
 /// Bugs with no kept known failure yet, and why. Empty: `proposer_forgets_round`,
 /// which no fresh random campaign has found, was found by guided search and by the
 /// exhaustive lane (`gauntlet check-model`, docs/model-checking.md), and both
-/// counterexamples are kept. This list may only shrink: the test below fails if a
+/// counterexamples are kept; `learner_mixes_ballots` has a random campaign's and the
+/// exhaustive lane's. This list may only shrink: the test below fails if a
 /// bug on it gains a kept failure.
 const NOT_YET_KEPT: [Bug; 0] = [];
 

@@ -69,6 +69,12 @@ pub struct CheckModelArgs {
     /// Stop (with a message) after this many distinct states.
     #[arg(long, default_value_t = 50_000_000)]
     states_max: u64,
+    /// With --scenario whose fault schedule is a script (a saved counterexample):
+    /// start the search after the script's first N steps (default: all of them) and
+    /// check every continuation within the bounds. Budgets those steps spend count;
+    /// --depth counts the steps after them.
+    #[arg(long, requires = "scenario")]
+    start_steps: Option<usize>,
     /// Where a counterexample is saved.
     #[arg(long, default_value = "corpus/failures")]
     failures_dir: PathBuf,
@@ -92,7 +98,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return usage_error(&e),
     };
-    let bounds = Bounds {
+    let mut bounds = Bounds {
         drops: args.drops,
         duplicates: args.duplicates,
         crashes: args.crashes,
@@ -117,6 +123,10 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             Ok((mut s, p)) => {
                 s.bugs.extend(args.bugs.iter().cloned());
                 s.liveness_bound_ms = args.liveness_steps;
+                match start_of(&mut s, args.start_steps) {
+                    Ok(start) => bounds.start = start,
+                    Err(e) => return usage_error(&format!("{}: {e}", path.display())),
+                }
                 (s, p)
             }
             Err(e) => return usage_error(&e),
@@ -203,6 +213,51 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         None => report_clean(&outcome, &bounds),
         Some(found) => report_violation(ctx, protocol, found, &args.failures_dir),
     }
+}
+
+/// A scenario's script as the search's start: `Ok(empty)` for an empty schedule;
+/// the script's first `steps` steps (all by default) for a schedule that is one
+/// script, which is then removed from the scenario (the model makes its own faults);
+/// an error naming the field for anything else.
+fn start_of(
+    scenario: &mut Scenario,
+    steps: Option<usize>,
+) -> Result<Vec<crate::fault::ScriptStep>, String> {
+    let events = &scenario.faults.events;
+    let script = match events.as_slice() {
+        [] => {
+            return match steps {
+                Some(_) => Err("--start-steps: the scenario has no script to start from".into()),
+                None => Ok(Vec::new()),
+            }
+        }
+        [only] => match &only.fault {
+            crate::fault::Fault::Script { steps } if only.at_ms == 0 => steps.clone(),
+            _ => {
+                return Err(
+                    "faults: the model makes its own faults; the schedule must be \
+                            empty or one script at 0 ms (a start)"
+                        .into(),
+                )
+            }
+        },
+        _ => {
+            return Err(
+                "faults: the model makes its own faults; the schedule must be empty \
+                        or one script at 0 ms (a start)"
+                    .into(),
+            )
+        }
+    };
+    let n = steps.unwrap_or(script.len());
+    if n > script.len() {
+        return Err(format!(
+            "--start-steps: {n} is more than the script's {} steps",
+            script.len()
+        ));
+    }
+    scenario.faults.events.clear();
+    Ok(script[..n].to_vec())
 }
 
 fn report_clean(outcome: &Outcome, bounds: &Bounds) -> u8 {

@@ -37,7 +37,7 @@ use crate::rng::{stream_rng, ChaCha8Rng, Draw, Stream};
 use crate::value::Value;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Most messages in flight at once; beyond it the search stops with an error.
 pub const IN_FLIGHT_MAX: usize = 4_096;
@@ -110,17 +110,19 @@ pub(crate) struct Packet<C: Core> {
 
 /// The whole cluster: nodes (shared between states until a step changes one), the
 /// network as a multiset of packets sorted by fingerprint, the budgets spent, and the
-/// protocol events recorded so far as a set (see [`State::fingerprint`]).
+/// protocol events recorded so far as a set (see [`State::fingerprint`]). Shared parts
+/// are behind `Arc`, not `Rc`, so a state may move between threads: another checker
+/// (stateright, in benches/model.rs) explores these states on its worker threads.
 #[derive(Clone)]
-pub(crate) struct State<C: Core> {
-    nodes: Vec<Rc<NodeState<C>>>,
-    net: Vec<Rc<Packet<C>>>,
-    pub spent: Spent,
+pub struct State<C: Core> {
+    nodes: Vec<Arc<NodeState<C>>>,
+    net: Vec<Arc<Packet<C>>>,
+    pub(crate) spent: Spent,
     /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
     /// sorted.
-    events_seen: Rc<Vec<u64>>,
+    events_seen: Arc<Vec<u64>>,
     /// Logical time: the number of steps taken.
-    pub now_ms: u64,
+    pub(crate) now_ms: u64,
     sent_seq: u64,
 }
 
@@ -244,7 +246,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         let mut state = State {
             nodes: (0..self.ids.len())
                 .map(|_| {
-                    Rc::new(NodeState {
+                    Arc::new(NodeState {
                         up: None,
                         incarnation_next: 0,
                         disk: None,
@@ -258,7 +260,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 .collect(),
             net: Vec::new(),
             spent: Spent::default(),
-            events_seen: Rc::new(Vec::new()),
+            events_seen: Arc::new(Vec::new()),
             now_ms: 0,
             sent_seq: 0,
         };
@@ -365,7 +367,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         if state.nodes[t].up.is_none() {
                             return Ok(false);
                         }
-                        let packet = Rc::unwrap_or_clone(state.net.remove(at));
+                        let packet = Arc::unwrap_or_clone(state.net.remove(at));
                         self.record(
                             state,
                             t,
@@ -404,7 +406,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         copy.sent_seq = state.sent_seq;
                         state.sent_seq += 1;
                         state.spent.duplicates += 1;
-                        self.put_in_flight(state, Rc::new(copy))?;
+                        self.put_in_flight(state, Arc::new(copy))?;
                         self.record(
                             state,
                             f,
@@ -427,7 +429,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 let Some(at) = up.timers.iter().position(|t| t.seq == *timer_seq) else {
                     return Ok(false);
                 };
-                let node_state = Rc::make_mut(&mut state.nodes[n]);
+                let node_state = Arc::make_mut(&mut state.nodes[n]);
                 let up = node_state.up.as_mut().expect("running");
                 let fired = up.timers.remove(at);
                 state.spent.timeouts += 1;
@@ -452,7 +454,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 let value = self.requests[n]
                     .clone()
                     .expect("pending only with a request");
-                let node_state = Rc::make_mut(&mut state.nodes[n]);
+                let node_state = Arc::make_mut(&mut state.nodes[n]);
                 node_state.up.as_mut().expect("running").request_pending = false;
                 self.record(
                     state,
@@ -477,7 +479,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                     node: None,
                     kind: EventKind::Crashed { node: *node },
                 });
-                let node_state = Rc::make_mut(&mut state.nodes[n]);
+                let node_state = Arc::make_mut(&mut state.nodes[n]);
                 node_state.up = None;
                 node_state.unsynced = None;
                 node_state.log_unsynced.clear();
@@ -603,7 +605,7 @@ impl<'a, P: Protocol> Model<'a, P> {
             let incarnation = state.nodes[node].incarnation_next;
             let key = of_serialized(&(self.ids[node], incarnation, event));
             if let Err(at) = state.events_seen.binary_search(&key) {
-                Rc::make_mut(&mut state.events_seen).insert(at, key);
+                Arc::make_mut(&mut state.events_seen).insert(at, key);
             }
         }
         events.push(Event {
@@ -621,7 +623,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         events: &mut Events<P>,
     ) -> Result<(), StepError> {
         let id = self.ids[node];
-        let slot = Rc::make_mut(&mut state.nodes[node]);
+        let slot = Arc::make_mut(&mut state.nodes[node]);
         let incarnation = slot.incarnation_next;
         slot.incarnation_next = incarnation
             .checked_add(1)
@@ -676,7 +678,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         let mut outputs = Vec::new();
         let mut rng;
         {
-            let slot = Rc::make_mut(&mut state.nodes[node]);
+            let slot = Arc::make_mut(&mut state.nodes[node]);
             let up = slot.up.as_mut().expect("only a running node is stepped");
             rng = self.rng(node, up.incarnation, up.rng_pos);
             let mut cx = Context {
@@ -689,20 +691,20 @@ impl<'a, P: Protocol> Model<'a, P> {
         for output in outputs {
             match output {
                 CoreOutput::Persist(s) => {
-                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let slot = Arc::make_mut(&mut state.nodes[node]);
                     slot.disk = Some(s.clone());
                     slot.unsynced = None;
                     disk_changed = true;
                     self.record(state, node, events, EventKind::Persisted { state: s });
                 }
                 CoreOutput::PersistUnsynced(s) => {
-                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let slot = Arc::make_mut(&mut state.nodes[node]);
                     slot.unsynced = Some(s.clone());
                     disk_changed = true;
                     self.record(state, node, events, EventKind::WrittenUnsynced { state: s });
                 }
                 CoreOutput::Append(entries) => {
-                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let slot = Arc::make_mut(&mut state.nodes[node]);
                     let mut pending = std::mem::take(&mut slot.log_unsynced);
                     slot.log_disk.append(&mut pending);
                     slot.log_disk.extend(entries.iter().cloned());
@@ -710,13 +712,13 @@ impl<'a, P: Protocol> Model<'a, P> {
                     self.record(state, node, events, EventKind::Appended { entries });
                 }
                 CoreOutput::AppendUnsynced(entries) => {
-                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let slot = Arc::make_mut(&mut state.nodes[node]);
                     slot.log_unsynced.extend(entries.iter().cloned());
                     disk_changed = true;
                     self.record(state, node, events, EventKind::AppendedUnsynced { entries });
                 }
                 CoreOutput::Truncate { len } => {
-                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let slot = Arc::make_mut(&mut state.nodes[node]);
                     let mut pending = std::mem::take(&mut slot.log_unsynced);
                     slot.log_disk.append(&mut pending);
                     slot.log_disk
@@ -730,7 +732,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                     delay_ms_min,
                     delay_ms_max,
                 } => {
-                    let slot = Rc::make_mut(&mut state.nodes[node]);
+                    let slot = Arc::make_mut(&mut state.nodes[node]);
                     let up = slot.up.as_mut().expect("running");
                     let delay_ms = rng.between(delay_ms_min, delay_ms_max).max(1);
                     up.timer_seq += 1;
@@ -751,7 +753,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 }
             }
         }
-        let slot = Rc::make_mut(&mut state.nodes[node]);
+        let slot = Arc::make_mut(&mut state.nodes[node]);
         slot.up.as_mut().expect("running").rng_pos = rng.get_word_pos();
         if disk_changed {
             self.rekey_disk(slot);
@@ -769,7 +771,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         events: &mut Events<P>,
     ) -> Result<(), StepError> {
         let from = self.ids[node];
-        let slot = Rc::make_mut(&mut state.nodes[node]);
+        let slot = Arc::make_mut(&mut state.nodes[node]);
         let up = slot.up.as_mut().expect("running");
         up.msg_seq += 1;
         let msg_id = up.msg_seq;
@@ -797,7 +799,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         h.write_usize(node);
         h.write_usize(t);
         h.write(&wire[header_len..]);
-        let packet = Rc::new(Packet {
+        let packet = Arc::new(Packet {
             from: node,
             to: t,
             msg_id,
@@ -812,7 +814,7 @@ impl<'a, P: Protocol> Model<'a, P> {
     fn put_in_flight(
         &self,
         state: &mut State<P::Core>,
-        packet: Rc<Packet<P::Core>>,
+        packet: Arc<Packet<P::Core>>,
     ) -> Result<(), StepError> {
         if state.net.len() >= IN_FLIGHT_MAX {
             return Err(format!("over {IN_FLIGHT_MAX} messages in flight"));

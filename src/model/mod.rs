@@ -13,7 +13,7 @@ pub mod fingerprint;
 mod machine;
 mod search;
 
-pub use machine::{Spent, IN_FLIGHT_MAX};
+pub use machine::{Spent, State as ModelState, IN_FLIGHT_MAX};
 pub use search::resident_bytes;
 
 use crate::history::History;
@@ -220,6 +220,79 @@ pub fn check<P: Protocol>(
         );
     }
     search::search(protocol, setup, bounds, order, progress)
+}
+
+/// The model's state machine on its own, for another checker to explore: the same
+/// initial state (after `bounds.start`), the same enabled steps within `bounds` and
+/// the same successor of each as [`check`]'s search, with the protocol events each step
+/// records discarded (so no judge runs). benches/model.rs runs stateright over it, so
+/// both checkers count the same states and their speeds compare checker against
+/// checker. States are told apart by [`ModelState::fingerprint`].
+pub struct Machine<'a, P: Protocol> {
+    model: Model<'a, P>,
+    spend: Spent,
+    crash_nodes: Vec<NodeId>,
+    timer_nodes: Vec<NodeId>,
+    start: Vec<crate::fault::ScriptStep>,
+}
+
+impl<'a, P: Protocol> Machine<'a, P> {
+    /// The machine of `setup`'s scope within `bounds` (its budgets, crash and timer
+    /// nodes and start; the depth bound is the caller's to keep).
+    pub fn new(protocol: &'a P, setup: &'a RunSetup<P>, bounds: &Bounds) -> Self {
+        Machine {
+            model: Model::new(protocol, setup),
+            spend: Spent {
+                drops: bounds.drops,
+                duplicates: bounds.duplicates,
+                crashes: bounds.crashes,
+                timeouts: bounds.timeouts,
+            },
+            crash_nodes: bounds.crash_nodes.clone(),
+            timer_nodes: bounds.timer_nodes.clone(),
+            start: bounds.start.clone(),
+        }
+    }
+
+    /// The state the search starts from. An error if a start step does not apply.
+    pub fn initial(&self) -> Result<ModelState<P::Core>, String> {
+        let mut events = Vec::new();
+        let mut state = self.model.initial(&mut events)?;
+        for (i, step) in self.start.iter().enumerate() {
+            if !self.model.apply(&mut state, step, &mut events)? {
+                return Err(format!(
+                    "the scope's start: step {} ({step}) does not apply",
+                    i + 1
+                ));
+            }
+        }
+        Ok(state)
+    }
+
+    /// Every step enabled in `state`, in the search's order, into `out` (cleared).
+    pub fn enabled(&self, state: &ModelState<P::Core>, out: &mut Vec<crate::fault::ScriptStep>) {
+        self.model.enabled(
+            state,
+            &self.spend,
+            (&self.crash_nodes, &self.timer_nodes),
+            out,
+        );
+    }
+
+    /// The state `step` leads to from `state`. An error is a harness error (an
+    /// oversize message, too many timers), or a step that does not apply here.
+    pub fn next(
+        &self,
+        state: &ModelState<P::Core>,
+        step: &crate::fault::ScriptStep,
+    ) -> Result<ModelState<P::Core>, String> {
+        let mut next = state.clone();
+        let mut events = Vec::new();
+        if !self.model.apply(&mut next, step, &mut events)? {
+            return Err(format!("{step} does not apply here"));
+        }
+        Ok(next)
+    }
 }
 
 /// Play a scripted scenario ([`crate::fault::Fault::Script`]): the cluster starts at 0

@@ -301,3 +301,161 @@ fn independent_steps_commute() {
     assert!(not_commuting_dependent > 0);
     assert_eq!(kinds.len(), 7, "every kind of step was enabled somewhere");
 }
+
+/// The public [`Machine`] (what benches/model.rs runs stateright over) is the search's
+/// state space: a plain breadth-first walk over it, deduplicating by fingerprint,
+/// reaches exactly the states `check` counts in the default scope (9,012), and every
+/// step it lists applies.
+#[test]
+fn machine_walk_reaches_the_states_the_search_counts() {
+    let setup = paxos_setup(3, 1, &[]);
+    let bounds = Bounds {
+        liveness: false,
+        ..Bounds::default()
+    };
+    let machine = Machine::new(&Paxos, &setup, &bounds);
+    let initial = machine.initial().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    seen.insert(initial.fingerprint());
+    let mut queue = std::collections::VecDeque::from([initial]);
+    let mut steps = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        machine.enabled(&state, &mut steps);
+        for step in &steps {
+            let next = machine.next(&state, step).unwrap();
+            if seen.insert(next.fingerprint()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    let searched = run(&setup, &bounds, Order::Bfs);
+    assert_eq!(seen.len() as u64, searched.states);
+    assert_eq!(searched.states, 9_012);
+}
+
+/// `learner_mixes_ballots`: the learner n1 counts `Value_A` accepted by n1 at ballot
+/// 1.4 and by n2 at 2.4 as a majority, and learns it, while `Value_B` is what gets
+/// chosen (at 3.5). The path is 26 steps with a retry by each proposer (two timer
+/// firings: n4's and n5's backoff after a nack); the whole scope that deep (3
+/// acceptors, 2 proposers, learner n1, 2 timer firings of n4 and n5) did not finish
+/// (docs/model-checking.md); from the path's first 12 steps (n4's ballot 1.4
+/// accepted by n1; n5's ballot 1.5 promised by n2 and n3 and accepted by n3) the
+/// search finds it in about 2 minutes (release), from 16 in 4 s. Here it starts after
+/// `MIXES_START` steps (n4 nacked, retried, its ballot 2.4 promised by n1) and checks
+/// every continuation within the rest of the path's length with n5's timer free to
+/// fire: it finds the violation, the fast lane replays it to the same property, and
+/// correct Paxos is clean from that start.
+#[test]
+fn learner_mixes_ballots_is_found_from_a_start() {
+    let bounds = Bounds {
+        timeouts: 2,
+        timer_nodes: vec![NodeId(4), NodeId(5)],
+        depth: (MIXES_PATH.len() - MIXES_START) as u32,
+        liveness: false,
+        start: mixes_path()[..MIXES_START].to_vec(),
+        ..Bounds::default()
+    };
+    let clean = run(&one_learner_setup(&[]), &bounds, Order::Dfs);
+    assert!(clean.found.is_none(), "{:?}", clean.found);
+    assert!(clean.stopped.is_none());
+    let setup = one_learner_setup(&["learner_mixes_ballots"]);
+    let outcome = run(&setup, &bounds, Order::Dfs);
+    let found = outcome.found.expect("learner_mixes_ballots is found");
+    assert_eq!(found.violation.property, "learner_integrity");
+    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
+    let report = run_setup(&Paxos, &replayed, Lane::Fast);
+    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
+    assert!(
+        verdict
+            .violations
+            .iter()
+            .any(|v| v.property == "learner_integrity"),
+        "{verdict:?}"
+    );
+}
+
+/// The steps the search starts from in `learner_mixes_ballots_is_found_from_a_start`.
+const MIXES_START: usize = 18;
+
+/// The 26-step path of `learner_mixes_ballots` (see its test): (kind, a, b, c) with
+/// kind `r` a client request of node a, `d` a delivery from a to b of message c, `t`
+/// node a's timer c.
+const MIXES_PATH: [(char, u16, u16, u64); 26] = [
+    ('r', 4, 0, 0),
+    ('d', 4, 1, 1),
+    ('d', 1, 4, 1),
+    ('d', 4, 2, 2),
+    ('d', 2, 4, 1),
+    ('d', 4, 1, 4),
+    ('r', 5, 0, 0),
+    ('d', 5, 2, 2),
+    ('d', 5, 3, 3),
+    ('d', 2, 5, 2),
+    ('d', 3, 5, 1),
+    ('d', 5, 3, 6),
+    ('d', 4, 2, 5),
+    ('d', 2, 4, 3),
+    ('t', 4, 0, 2),
+    ('d', 4, 1, 7),
+    ('d', 4, 2, 8),
+    ('d', 1, 4, 3),
+    ('d', 2, 4, 4),
+    ('d', 4, 2, 11),
+    ('d', 2, 1, 5),
+    ('d', 5, 2, 5),
+    ('d', 2, 5, 7),
+    ('t', 5, 0, 2),
+    ('d', 5, 1, 7),
+    ('d', 5, 3, 9),
+];
+
+fn mixes_path() -> Vec<crate::fault::ScriptStep> {
+    use crate::fault::ScriptStep;
+    MIXES_PATH
+        .iter()
+        .map(|&(kind, a, b, c)| match kind {
+            'r' => ScriptStep::ClientRequest { node: NodeId(a) },
+            't' => ScriptStep::FireTimer {
+                node: NodeId(a),
+                timer_seq: c,
+            },
+            _ => ScriptStep::Deliver {
+                from: NodeId(a),
+                to: NodeId(b),
+                msg_id: c,
+            },
+        })
+        .collect()
+}
+
+/// The whole 26-step path, played by the fast lane, breaks `learner_integrity` with
+/// the bug and nothing without it: the path is the bug's, not an artefact.
+#[test]
+fn learner_mixes_ballots_path_fails_only_with_the_bug() {
+    let mut scenario = one_learner_setup(&["learner_mixes_ballots"]).scenario;
+    scenario.faults = crate::fault::FaultSchedule {
+        events: vec![crate::fault::FaultEvent {
+            at_ms: 0,
+            fault: crate::fault::Fault::Script {
+                steps: mixes_path(),
+            },
+        }],
+    };
+    for (bugs, fails) in [
+        (vec!["learner_mixes_ballots".to_string()], true),
+        (vec![], false),
+    ] {
+        scenario.bugs = bugs;
+        let setup = prepare(&Paxos, &scenario).expect("valid");
+        let report = run_setup(&Paxos, &setup, Lane::Fast);
+        let verdict = crate::check::judge(&Paxos, &setup, &report.history);
+        assert_eq!(
+            verdict
+                .violations
+                .iter()
+                .any(|v| v.property == "learner_integrity"),
+            fails,
+            "{verdict:?}"
+        );
+    }
+}
