@@ -440,7 +440,7 @@ impl Replica {
 
     /// (Re)start the view timer with the current timeout.
     fn arm(&mut self) {
-        self.timer_token += 1;
+        self.timer_token = self.timer_token.wrapping_add(1);
         self.timer_armed = true;
         let ms = self.timeout_ms();
         self.effects.push(CoreOutput::SetTimer {
@@ -454,7 +454,7 @@ impl Replica {
 
     fn disarm(&mut self) {
         self.timer_armed = false;
-        self.timer_token += 1;
+        self.timer_token = self.timer_token.wrapping_add(1);
     }
 
     fn slot(&mut self, seq: u64) -> &mut Slot {
@@ -525,10 +525,13 @@ impl Replica {
             return;
         }
         let seq = self.next_seq;
-        if seq > self.state.executed_seq + WINDOW {
+        if seq > self.state.executed_seq.saturating_add(WINDOW) {
             return;
         }
-        self.next_seq += 1;
+        let Some(next) = seq.checked_add(1) else {
+            return;
+        };
+        self.next_seq = next;
         let view = self.state.view;
         let request = Some(request);
         let digest = self.config.digest(view, seq, &request);
@@ -576,7 +579,7 @@ impl Replica {
             return;
         };
         let ahead = view > self.state.view || (view == self.state.view && !self.state.installed);
-        if ahead && view <= self.state.view + VIEWS_AHEAD_MAX {
+        if ahead && view <= self.state.view.saturating_add(VIEWS_AHEAD_MAX) {
             if self.early.len() < EARLY_MAX {
                 self.early.push((
                     from,
@@ -597,7 +600,7 @@ impl Replica {
         if from != self.config.primary(view) && !self.config.bugs.has(Bug::AcceptsNonPrimary) {
             return;
         }
-        if from == self.id || seq == 0 || seq > self.state.executed_seq + WINDOW {
+        if from == self.id || seq == 0 || seq > self.state.executed_seq.saturating_add(WINDOW) {
             return;
         }
         if request.is_none() || !self.config.signed_request(&request) {
@@ -640,7 +643,7 @@ impl Replica {
     /// Whether a vote for `view` may be counted now: the current view, or one a little
     /// ahead (its new view may still be on its way).
     fn counts_view(&self, view: u64) -> bool {
-        view >= self.state.view && view <= self.state.view + VIEWS_AHEAD_MAX
+        view >= self.state.view && view <= self.state.view.saturating_add(VIEWS_AHEAD_MAX)
     }
 
     fn on_vote(
@@ -784,7 +787,9 @@ impl Replica {
     fn execute(&mut self) {
         let mut progressed = false;
         loop {
-            let seq = self.state.executed_seq + 1;
+            let Some(seq) = self.state.executed_seq.checked_add(1) else {
+                break;
+            };
             let Some(cert) = self.state.log.get(&seq).and_then(|s| s.committed.clone()) else {
                 break;
             };
@@ -928,7 +933,7 @@ impl Replica {
             }
             return;
         }
-        if vc.view > view + VIEWS_AHEAD_MAX {
+        if vc.view > view.saturating_add(VIEWS_AHEAD_MAX) {
             return;
         }
         self.keep_view_change(vc);
@@ -936,7 +941,7 @@ impl Replica {
         // f + 1 replicas want higher views: join the smallest of them.
         let mut senders: BTreeSet<NodeId> = BTreeSet::new();
         let mut smallest = None;
-        for (&v, vcs) in self.view_changes.range(view + 1..) {
+        for (&v, vcs) in self.view_changes.range(view.saturating_add(1)..) {
             for n in vcs.iter().map(|vc| vc.from) {
                 if n != self.id {
                     senders.insert(n);
@@ -995,7 +1000,7 @@ impl Replica {
         if nv.view < view || (nv.view == view && self.state.installed) {
             return;
         }
-        if nv.view > view + VIEWS_AHEAD_MAX || !self.config.valid_new_view(&nv) {
+        if nv.view > view.saturating_add(VIEWS_AHEAD_MAX) || !self.config.valid_new_view(&nv) {
             return;
         }
         self.install(nv);
@@ -1009,7 +1014,7 @@ impl Replica {
         self.assigned.clear();
         self.prepares.retain(|_, t| t.view >= view);
         self.commits.retain(|_, t| t.view >= view);
-        self.view_changes = self.view_changes.split_off(&(view + 1));
+        self.view_changes = self.view_changes.split_off(&view.saturating_add(1));
         self.event(PbftEvent::NewViewInstalled { view });
         for (i, request) in nv.proposals.iter().enumerate() {
             let seq = i as u64 + 1;
@@ -1080,7 +1085,7 @@ impl Replica {
     }
 
     fn on_committed(&mut self, view: u64, seq: u64, request: Option<Value>, votes: Vec<Vote>) {
-        if seq == 0 || seq > self.state.executed_seq + WINDOW {
+        if seq == 0 || seq > self.state.executed_seq.saturating_add(WINDOW) {
             return;
         }
         if self
@@ -1115,7 +1120,12 @@ impl Replica {
         if let Some(state) = recovered {
             self.state = state;
         }
-        self.next_seq = self.state.log.keys().next_back().map_or(1, |s| s + 1);
+        self.next_seq = self
+            .state
+            .log
+            .keys()
+            .next_back()
+            .map_or(1, |s| s.saturating_add(1));
         let view = self.state.view;
         for (&seq, slot) in &self.state.log {
             if let Some(Accepted {
@@ -1148,7 +1158,11 @@ impl Replica {
                 if self.state.installed && self.pending.is_empty() {
                     return;
                 }
-                self.start_view_change(self.state.view + 1);
+                // Views are bounded at decode (`msg::COUNTER_MAX`), so this never runs
+                // out in practice; a replica at the last view stays in it.
+                if let Some(next) = self.state.view.checked_add(1) {
+                    self.start_view_change(next);
+                }
             }
             Timer::Status => {
                 self.broadcast(Msg::Status {
@@ -1270,7 +1284,7 @@ impl Core for Replica {
         let pending = self.pending.iter().next().cloned();
         let rogue = pre_prepare(
             self.state.view,
-            self.next_seq.max(self.state.executed_seq + 1),
+            self.next_seq.max(self.state.executed_seq.saturating_add(1)),
             other(&pending).or(pending),
         );
         // A vote for another seen request at the same view and sequence number: the
@@ -1288,14 +1302,14 @@ impl Core for Replica {
             Msg::PrePrepare {
                 view, seq, request, ..
             } => vec![
-                pre_prepare(*view, seq + 1, request.clone()),
+                pre_prepare(*view, seq.saturating_add(1), request.clone()),
                 pre_prepare(*view, *seq, other(request)),
-                pre_prepare(view + 1, *seq, request.clone()),
+                pre_prepare(view.saturating_add(1), *seq, request.clone()),
             ],
             Msg::Prepare {
                 view, seq, digest, ..
             } => vec![
-                vote(false, *view, seq + 1, *digest),
+                vote(false, *view, seq.saturating_add(1), *digest),
                 vote(false, *view, *seq, digest ^ 1),
                 rogue,
                 vote(false, *view, *seq, other_digest(*view, *seq)),
@@ -1303,7 +1317,7 @@ impl Core for Replica {
             Msg::Commit {
                 view, seq, digest, ..
             } => vec![
-                vote(true, *view, seq + 1, *digest),
+                vote(true, *view, seq.saturating_add(1), *digest),
                 vote(true, *view, *seq, digest ^ 1),
                 rogue,
                 vote(true, *view, *seq, other_digest(*view, *seq)),
@@ -1357,6 +1371,15 @@ impl Core for Replica {
             }
             _ => vec![rogue],
         }
+    }
+
+    /// JSON, and then every view and sequence number within `msg::COUNTER_MAX`: a
+    /// counter a replica could not step past is malformed, so it never reaches the core (the
+    /// shell counts and drops it), as Paxos bounds its ballot rounds.
+    fn decode_msg(bytes: &[u8]) -> Result<Msg, String> {
+        let msg: Msg = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        msg.counters_within_bound()?;
+        Ok(msg)
     }
 
     fn observe(event: &PbftEvent) -> Option<Observation> {

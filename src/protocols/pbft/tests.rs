@@ -681,3 +681,112 @@ fn mutations_are_signed_by_their_sender_only() {
         ));
     }
 }
+
+/// Every view and sequence number a message carries, nested ones included, is bounded
+/// at decode: `u64::MAX` in any of them makes the datagram malformed (an error naming
+/// the counter), through the shell's decoder too, and [`msg::COUNTER_MAX`] itself still
+/// decodes. (tests/real_mode.rs sends such a datagram to a running replica: recorded
+/// as malformed, and the replica keeps serving.)
+#[test]
+fn counters_near_u64_max_are_refused_at_decode() {
+    use super::msg::COUNTER_MAX;
+    let a = Some(v("A"));
+    let vote = Vote { node: n(2), sig: 1 };
+    let cert = |view: u64, seq: u64| Certificate {
+        view,
+        seq,
+        request: a.clone(),
+        votes: vec![vote],
+    };
+    let vc = |view: u64, c: Certificate| ViewChange {
+        view,
+        from: n(2),
+        prepared: vec![c],
+        sig: 1,
+    };
+    let cases = |top: u64| {
+        vec![
+            Msg::PrePrepare {
+                view: top,
+                seq: 1,
+                request: a.clone(),
+                digest: 0,
+                sig: 0,
+            },
+            Msg::PrePrepare {
+                view: 0,
+                seq: top,
+                request: a.clone(),
+                digest: 0,
+                sig: 0,
+            },
+            Msg::Prepare {
+                view: top,
+                seq: 1,
+                digest: 0,
+                sig: 0,
+            },
+            Msg::Commit {
+                view: 0,
+                seq: top,
+                digest: 0,
+                sig: 0,
+            },
+            Msg::Reply {
+                seq: top,
+                request: v("A"),
+            },
+            Msg::Status {
+                view: top,
+                executed: 0,
+            },
+            Msg::Status {
+                view: 0,
+                executed: top,
+            },
+            Msg::Committed {
+                view: top,
+                seq: 1,
+                request: a.clone(),
+                votes: vec![vote],
+            },
+            Msg::ViewChange(vc(top, cert(0, 1))),
+            Msg::ViewChange(vc(1, cert(top, 1))),
+            Msg::ViewChange(vc(1, cert(0, top))),
+            Msg::NewView(NewView {
+                view: top,
+                view_changes: vec![],
+                proposals: vec![],
+            }),
+            Msg::NewView(NewView {
+                view: 1,
+                view_changes: vec![vc(1, cert(0, top))],
+                proposals: vec![],
+            }),
+        ]
+    };
+    let bytes = |m: &Msg| {
+        let mut out = Vec::new();
+        Replica::encode_msg(m, &mut out);
+        out
+    };
+    for m in cases(u64::MAX) {
+        let error = Replica::decode_msg(&bytes(&m)).expect_err("refused");
+        assert!(
+            error.contains(&u64::MAX.to_string()) && error.contains("over the highest"),
+            "{m:?}: {error}"
+        );
+    }
+    for m in cases(COUNTER_MAX) {
+        assert_eq!(Replica::decode_msg(&bytes(&m)), Ok(m));
+    }
+    let forged = Msg::Prepare {
+        view: u64::MAX,
+        seq: 1,
+        digest: 0,
+        sig: 0,
+    };
+    let datagram = crate::node::encode_datagram::<Replica>(n(2), 1, &forged).expect("fits");
+    let error = crate::node::decode_datagram::<Replica>(&datagram).expect_err("malformed");
+    assert!(error.contains("view 18446744073709551615"), "{error}");
+}
