@@ -14,6 +14,7 @@ use gauntlet::net::TAG_BYTES;
 use gauntlet::net::{Keyring, NodeKey};
 use gauntlet::node::{decode_datagram, encode_datagram};
 use gauntlet::protocols::paxos::{Ballot, DurableState, Msg, Node, Value};
+use gauntlet::real::config::secret_key_path;
 use gauntlet::real::history::MALFORMED_LINES_PER_S_MAX;
 use gauntlet::real::ClusterConfig;
 use gauntlet::rng::Draw;
@@ -149,11 +150,17 @@ impl Cluster {
         let total = (servers + proposers) as usize;
         let ports = free_ports(total);
         let mut text = String::from("# written by tests/real_mode.rs\nprotocol = \"paxos\"\n");
+        let config = dir.join("cluster.toml");
         for (i, port) in ports.iter().enumerate() {
             let id = i + 1;
-            let key = NodeKey::generate().unwrap().to_hex();
+            // The public key in cluster.toml, the secret in the node's own key file.
+            let secret = NodeKey::generate().unwrap();
+            let key = secret.public().to_hex();
+            let key_file = secret_key_path(&config, NodeId(id as u16));
+            fs::create_dir_all(key_file.parent().unwrap()).unwrap();
+            fs::write(&key_file, secret.to_hex()).unwrap();
             text.push_str(&format!(
-                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\nkey = \"{key}\"\n"
+                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\npublic_key = \"{key}\"\n"
             ));
         }
         let list = |ids: &[u16]| {
@@ -168,7 +175,6 @@ impl Cluster {
             s = list(&server_ids),
             p = list(&client_ids)
         ));
-        let config = dir.join("cluster.toml");
         fs::write(&config, text).unwrap();
         Cluster {
             dir,
@@ -228,11 +234,13 @@ impl Cluster {
         dir
     }
 
-    /// Node `id`'s keys, as its process reads them from cluster.toml.
+    /// Node `id`'s keys, as its process reads them: its secret key file and every
+    /// public key in cluster.toml.
     fn keyring(&self, id: u16) -> Keyring {
         ClusterConfig::load(&self.config)
             .unwrap()
             .keyring(NodeId(id))
+            .unwrap()
     }
 
     /// A test socket on node `id`'s address that seals and opens with `id`'s key:
@@ -777,10 +785,7 @@ fn real_forged_datagrams_are_dropped_and_change_nothing() {
 
     let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
     let forger_addr = forger.local_addr().unwrap();
-    let own_key = Keyring::new(
-        NodeId(4),
-        [(NodeId(4), NodeKey::generate().unwrap())].into(),
-    );
+    let own_key = Keyring::new(NodeId(4), NodeKey::generate().unwrap(), Default::default());
     let ballot = Ballot::new(1_000_000, NodeId(4));
     let forged = [
         Msg::Accept {
@@ -1180,15 +1185,34 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     let text = fs::read_to_string(&out).unwrap();
     assert!(text.contains("protocol = \"paxos\""), "{text}");
     assert_eq!(
-        text.matches("\nkey = \"").count(),
+        text.matches("\npublic_key = \"").count(),
         5,
-        "one key per node: {text}"
+        "one public key per node: {text}"
     );
+    let secret_file = |id: u16| cluster.dir.join("keys").join(format!("n{id}.secret"));
+    let secrets = |_: ()| -> Vec<String> {
+        (1..=5)
+            .map(|id| fs::read_to_string(secret_file(id)).unwrap())
+            .collect()
+    };
+    let first_secrets = secrets(());
+    for (k, secret) in first_secrets.iter().enumerate() {
+        let public = NodeKey::from_hex(secret.trim()).unwrap().public().to_hex();
+        assert!(text.contains(&public), "n{}'s public key", k + 1);
+        assert!(!text.contains(secret.trim()), "no secret in cluster.toml");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(&out).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "the keys are its owner's only");
+        for path in [PathBuf::from(&out), secret_file(1)] {
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "{} is its owner's only",
+                path.display()
+            );
+        }
     }
     let (code, stderr) = init(&["--force", "--host", "0.0.0.0"]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -1200,13 +1224,17 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     let again = fs::read_to_string(&out).unwrap();
     let keys = |t: &str| -> Vec<String> {
         t.lines()
-            .filter(|l| l.starts_with("key = "))
+            .filter(|l| l.starts_with("public_key = "))
             .map(String::from)
             .collect()
     };
     assert!(
         keys(&again).iter().all(|k| !keys(&text).contains(k)),
         "every init-cluster draws fresh keys"
+    );
+    assert!(
+        secrets(()).iter().all(|k| !first_secrets.contains(k)),
+        "and fresh secret key files"
     );
     assert!(text.contains("proposers = [4, 5]") && text.contains("127.0.0.1:5005"));
     let (code, stderr) = init(&["--force", "--protocol", "nope"]);
