@@ -1385,3 +1385,165 @@ fn real_pow_chain_finds_peers_mines_and_converges() {
         "{out}"
     );
 }
+
+/// The requests PBFT replica `id` executed, in order, from its history.
+fn executed(cluster: &Cluster, id: u16) -> Vec<String> {
+    let text = fs::read_to_string(cluster.history(id)).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|e| {
+            let request = e.pointer("/kind/Protocol/Executed/request")?;
+            Some(request.as_str()?.to_string())
+        })
+        .collect()
+}
+
+/// How many datagrams node `id`'s last clean stop counted as unauthenticated.
+fn unauthenticated(cluster: &Cluster, id: u16) -> u64 {
+    let log = fs::read_to_string(cluster.dir.join(format!("n{id}.log"))).unwrap();
+    log.rsplit("unauthenticated: ")
+        .next()
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in\n{log}"))
+}
+
+/// PBFT as a user runs it from the README: `init-cluster --protocol pbft --nodes 4
+/// --proposers 1` writes four replicas and a client node, with every public key in
+/// cluster.toml and each secret key in its own file; four `node` processes start.
+/// - `propose` on the client node sends `Req_1` to every replica, gets `f + 1 = 2`
+///   matching replies and prints it.
+/// - Forged datagrams, each a well-formed PBFT message: a request and a pre-prepare
+///   claiming to be from client n5 and primary n1 but signed with a key of the
+///   forger's own, sent to n2 and n3, are dropped and counted as unauthenticated in
+///   their logs, and no replica ever hears of `Forged`. A prepare with view
+///   `u64::MAX`, genuinely signed with n1's key, is recorded as malformed by n2.
+/// - kill -9 of backup n4: `Req_2` is still answered, by the three left.
+/// - n4 restarted, kill -9 of the primary n1: the others change view and `Req_3` is
+///   answered in the new view.
+/// - n1 restarted: all four replicas execute `Req_1, Req_2, Req_3` in that order (n1
+///   and n4 catch up), stop cleanly, and `check` over the five histories exits 0.
+#[test]
+fn real_pbft_cluster_answers_through_kills_and_refuses_forgeries() {
+    use gauntlet::protocols::pbft::msg::Msg as PbftMsg;
+    use gauntlet::protocols::pbft::Replica;
+    let cluster = Cluster::init("pbft", "pbft", 4, 1);
+    let mut replicas: Vec<Proc> = cluster
+        .servers
+        .iter()
+        .map(|&id| cluster.start_node(id, &[]))
+        .collect();
+    assert_eq!(finish(cluster.propose(5, "Req_1", &[]), &cluster), "Req_1");
+
+    // Forgeries: well-formed, signed with a key that is no node's.
+    let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let publics = ClusterConfig::load(&cluster.config)
+        .unwrap()
+        .nodes
+        .iter()
+        .map(|n| (n.id, n.public_key))
+        .collect::<std::collections::BTreeMap<_, _>>();
+    let forged = [
+        (
+            5,
+            PbftMsg::Request {
+                request: gauntlet::value::Value::new("Forged"),
+            },
+        ),
+        (
+            1,
+            PbftMsg::PrePrepare {
+                view: 0,
+                seq: 9,
+                request: Some(gauntlet::value::Value::new("Forged")),
+                digest: 0,
+                sig: 0,
+            },
+        ),
+    ];
+    let mut sent = [0u64; 2];
+    for (k, to) in [2u16, 3].into_iter().enumerate() {
+        for (claimed, msg) in &forged {
+            let wrong = Keyring::new(
+                NodeId(*claimed),
+                NodeKey::generate().unwrap(),
+                publics.clone(),
+            );
+            let mut wire = encode_datagram::<Replica>(NodeId(*claimed), 1, msg).expect("fits");
+            wrong.seal(NodeId(to), &mut wire);
+            forger.send_to(&wire, cluster.address(to)).unwrap();
+            sent[k] += 1;
+        }
+    }
+    // A counter no replica could step past, with a genuine signature of n1's.
+    let top_view = PbftMsg::Prepare {
+        view: u64::MAX,
+        seq: 1,
+        digest: 0,
+        sig: 0,
+    };
+    let mut wire = encode_datagram::<Replica>(NodeId(1), u64::MAX / 2, &top_view).expect("fits");
+    cluster.keyring(1).seal(NodeId(2), &mut wire);
+    forger.send_to(&wire, cluster.address(2)).unwrap();
+    let recorded = wait_until(|| {
+        fs::read_to_string(cluster.history(2)).is_ok_and(|h| {
+            h.contains("over the highest") && h.matches("\"Malformed\"").count() >= 3
+        })
+    });
+    assert!(
+        recorded,
+        "n2 did not record the bad datagrams\n{}",
+        cluster.logs()
+    );
+
+    // Phase 1: a backup dies.
+    replicas[3].kill9();
+    assert_eq!(finish(cluster.propose(5, "Req_2", &[]), &cluster), "Req_2");
+
+    // Phase 2: the backup is back; the primary dies.
+    replicas[3] = cluster.start_node(4, &[]);
+    replicas[0].kill9();
+    assert_eq!(finish(cluster.propose(5, "Req_3", &[]), &cluster), "Req_3");
+    let changed = (2..=4).any(|id| {
+        fs::read_to_string(cluster.history(id)).is_ok_and(|h| h.contains("\"NewViewInstalled\""))
+    });
+    assert!(
+        changed,
+        "Req_3 answered without a view change\n{}",
+        cluster.logs()
+    );
+
+    replicas[0] = cluster.start_node(1, &[]);
+    let all = ["Req_1", "Req_2", "Req_3"].map(String::from).to_vec();
+    let caught_up = wait_until(|| {
+        cluster
+            .servers
+            .iter()
+            .all(|&id| executed(&cluster, id) == all)
+    });
+    assert!(
+        caught_up,
+        "replicas did not all execute {all:?}\n{}",
+        cluster.logs()
+    );
+    for s in &mut replicas {
+        let status = s.terminate();
+        assert!(status.success(), "{} stopped with {status}", s.name);
+    }
+    for (k, id) in [2u16, 3].into_iter().enumerate() {
+        assert_eq!(unauthenticated(&cluster, id), sent[k], "n{id}'s count");
+    }
+    for id in 1..=5 {
+        let history = fs::read_to_string(cluster.history(id)).unwrap();
+        assert!(
+            !history.contains("Forged"),
+            "n{id} heard of Forged:\n{history}"
+        );
+    }
+    let (code, out) = cluster.check();
+    assert_eq!(code, 0, "{out}\n{}", cluster.logs());
+    assert!(
+        out.contains("from 5 file(s)") && out.contains("all properties held"),
+        "{out}"
+    );
+}

@@ -45,6 +45,8 @@ pub const WINDOW: u64 = 1_024;
 pub const VIEWS_AHEAD_MAX: u64 = 64;
 /// Most early pre-prepares (for a view not installed yet) a replica keeps.
 pub const EARLY_MAX: usize = 256;
+/// Most requests a replica remembers the client of (client nodes, real mode).
+pub const CLIENTS_OF_REQUESTS_MAX: usize = 4_096;
 /// Most commit certificates one status answer sends.
 pub const CATCH_UP_MAX: u64 = 16;
 /// The view timeout doubles at most this many times.
@@ -82,6 +84,14 @@ pub struct Config {
     pub timing: Timing,
     /// The requests the clients sign, and the replica each client asks (its proxy).
     pub requests: BTreeMap<Value, NodeId>,
+    /// Client nodes (real mode's `gauntlet propose`; none in simulation): not
+    /// replicas. A client sends its request to every replica itself and counts
+    /// `f + 1` matching replies. Their requests cannot be listed beforehand, so with
+    /// client nodes a request counts as client-signed when it reaches a replica from
+    /// a client node over real mode's signed channel; a backup takes the request in a
+    /// pre-prepare on its primary's word (client signatures carried inside requests,
+    /// which would stop a Byzantine primary from making one up, are not modelled).
+    pub clients: BTreeSet<NodeId>,
     pub bugs: Bugs,
 }
 
@@ -123,7 +133,7 @@ impl Config {
     fn signed_request(&self, request: &Option<Value>) -> bool {
         request
             .as_ref()
-            .is_none_or(|r| self.requests.contains_key(r))
+            .is_none_or(|r| self.requests.contains_key(r) || !self.clients.is_empty())
     }
 
     /// The number of votes, each from a member with a valid signature on `what(vote)`;
@@ -360,7 +370,11 @@ pub struct Replica {
     streak: u32,
     timer_token: u64,
     timer_armed: bool,
-    /// As proxy: the client's request, its replies, and whether it was answered.
+    /// As replica: the client node each request came from (client nodes only), to
+    /// reply to; at most [`CLIENTS_OF_REQUESTS_MAX`].
+    client_of: BTreeMap<Value, NodeId>,
+    /// As proxy (or client node): the client's request, its replies, and whether it
+    /// was answered.
     client: Option<Value>,
     replies: BTreeMap<u64, BTreeSet<NodeId>>,
     answered: bool,
@@ -369,7 +383,10 @@ pub struct Replica {
 
 impl Replica {
     pub fn new(id: NodeId, config: Arc<Config>) -> Self {
-        assert!(config.members.contains(&id), "{id} is not a replica");
+        assert!(
+            config.members.contains(&id) || config.clients.contains(&id),
+            "{id} is neither a replica nor a client"
+        );
         Replica {
             id,
             config,
@@ -387,6 +404,7 @@ impl Replica {
             streak: 0,
             timer_token: 0,
             timer_armed: false,
+            client_of: BTreeMap::new(),
             client: None,
             replies: BTreeMap::new(),
             answered: false,
@@ -396,6 +414,11 @@ impl Replica {
 
     pub fn state(&self) -> &PbftState {
         &self.state
+    }
+
+    /// Whether this node is a client node, not a replica.
+    fn is_client(&self) -> bool {
+        !self.config.members.contains(&self.id)
     }
 
     fn is_primary(&self) -> bool {
@@ -494,7 +517,7 @@ impl Replica {
     }
 
     fn on_request(&mut self, request: Value) {
-        if !self.config.requests.contains_key(&request) {
+        if !self.config.signed_request(&Some(request.clone())) {
             return;
         }
         if let Some(seq) = self.executed_at(&request) {
@@ -505,6 +528,15 @@ impl Replica {
         if self.state.installed && self.is_primary() {
             self.propose(request);
         }
+    }
+
+    /// A client node's own request (its signed channel is its signature): remember
+    /// whom to reply to, and take it like any request.
+    fn on_client_request(&mut self, client: NodeId, request: Value) {
+        if self.client_of.len() < CLIENTS_OF_REQUESTS_MAX || self.client_of.contains_key(&request) {
+            self.client_of.insert(request.clone(), client);
+        }
+        self.on_request(request);
     }
 
     /// Wait for `request`: the view timer runs while anything is pending.
@@ -825,7 +857,12 @@ impl Replica {
     }
 
     fn reply(&mut self, seq: u64, request: Value) {
-        let Some(&proxy) = self.config.requests.get(&request) else {
+        let proxy = self
+            .config
+            .requests
+            .get(&request)
+            .or(self.client_of.get(&request));
+        let Some(&proxy) = proxy else {
             return;
         };
         if proxy == self.id {
@@ -1117,6 +1154,9 @@ impl Replica {
     // ---- start and timers -----------------------------------------------------------
 
     fn on_start(&mut self, recovered: Option<PbftState>) {
+        if self.is_client() {
+            return;
+        }
         if let Some(state) = recovered {
             self.state = state;
         }
@@ -1196,7 +1236,9 @@ impl Replica {
                 self.broadcast(Msg::Request {
                     request: request.clone(),
                 });
-                self.on_request(request);
+                if !self.is_client() {
+                    self.on_request(request);
+                }
                 self.effects.push(CoreOutput::SetTimer {
                     timer: Timer::Retry,
                     delay_ms_min: self.config.timing.retry_ms,
@@ -1388,6 +1430,8 @@ impl Core for Replica {
                 slot: *slot,
                 value: request.clone(),
             }),
+            // What real mode's `propose` waits for: f + 1 matching replies.
+            PbftEvent::Answered { request, .. } => Some(Observation::Answered(request.clone())),
             _ => None,
         }
     }
@@ -1411,7 +1455,9 @@ impl Core for Replica {
                 self.broadcast(Msg::Request {
                     request: value.clone(),
                 });
-                self.on_request(value);
+                if !self.is_client() {
+                    self.on_request(value);
+                }
                 self.effects.push(CoreOutput::SetTimer {
                     timer: Timer::Retry,
                     delay_ms_min: self.config.timing.retry_ms,
@@ -1419,8 +1465,20 @@ impl Core for Replica {
                 });
             }
             CoreInput::Receive { from, msg } => {
-                if self.config.members.contains(&from) && from != self.id {
+                if self.is_client() {
+                    // A client node hears only its replies, from replicas.
+                    if let (true, Msg::Reply { seq, request }) =
+                        (self.config.members.contains(&from), msg)
+                    {
+                        self.on_reply(from, seq, request);
+                    }
+                } else if self.config.members.contains(&from) && from != self.id {
                     self.on_message(from, msg);
+                } else if self.config.clients.contains(&from) {
+                    // A replica hears only requests from a client node.
+                    if let Msg::Request { request } = msg {
+                        self.on_client_request(from, request);
+                    }
                 }
             }
             CoreInput::TimerFired { timer } => self.on_timer(timer),

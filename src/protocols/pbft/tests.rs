@@ -9,7 +9,7 @@ use super::*;
 use crate::check::judge;
 use crate::fault::{generate_scenario, FaultSchedule};
 use crate::history::History;
-use crate::protocol::{prepare, Core, CoreInput, CoreOutput};
+use crate::protocol::{prepare, Core, CoreInput, CoreOutput, Observation};
 use crate::sim::{run_setup, Lane, RunEnd};
 use std::collections::VecDeque;
 
@@ -27,6 +27,7 @@ fn config(count: u16, requests: &[(&str, u16)], bugs: &[Bug]) -> Arc<Config> {
         keys: Keys::new(7),
         timing: Timing::default(),
         requests: requests.iter().map(|&(r, p)| (v(r), n(p))).collect(),
+        clients: BTreeSet::new(),
         bugs: Bugs(bugs.iter().copied().collect()),
     })
 }
@@ -789,4 +790,53 @@ fn counters_near_u64_max_are_refused_at_decode() {
     let datagram = crate::node::encode_datagram::<Replica>(n(2), 1, &forged).expect("fits");
     let error = crate::node::decode_datagram::<Replica>(&datagram).expect_err("malformed");
     assert!(error.contains("view 18446744073709551615"), "{error}");
+}
+
+/// A client node (real mode's `gauntlet propose`) is no replica: its request goes to
+/// every replica, is ordered and executed by all four (not by the client), each
+/// replica replies to the client it heard it from, and the client alone is answered,
+/// by `f + 1` matching replies, which it observes as an answer. Without client nodes
+/// the same request is not client-signed, and nothing executes.
+#[test]
+fn a_client_node_is_answered_by_f_plus_one_replicas() {
+    let with_client = |clients: &[u16]| {
+        let mut c = (*config(4, &[], &[])).clone();
+        c.clients = clients.iter().map(|&i| n(i)).collect();
+        let c = Arc::new(c);
+        let mut net = Net::new(Arc::clone(&c));
+        net.replicas.push(Replica::new(n(5), Arc::clone(&c)));
+        net.input(n(5), CoreInput::start(None));
+        net.input(n(5), CoreInput::ClientRequest { value: v("X") });
+        net.settle();
+        net
+    };
+    let net = with_client(&[5]);
+    for id in 1..=4 {
+        assert_eq!(net.executed(id), vec![v("X")], "n{id}");
+    }
+    assert!(net.executed(5).is_empty());
+    let answered: Vec<(NodeId, &PbftEvent)> = net
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, PbftEvent::Answered { .. }))
+        .map(|(id, e)| (*id, e))
+        .collect();
+    assert_eq!(answered.len(), 1, "{answered:?}");
+    assert_eq!(answered[0].0, n(5));
+    assert_eq!(
+        Replica::observe(answered[0].1),
+        Some(Observation::Answered(v("X")))
+    );
+    // n5 is no client here: a replica hears nothing from it.
+    let c = config(4, &[], &[]);
+    let mut net = Net::new(Arc::clone(&c));
+    net.input(
+        n(1),
+        CoreInput::Receive {
+            from: n(5),
+            msg: Msg::Request { request: v("X") },
+        },
+    );
+    net.settle();
+    assert!((1..=4).all(|id| net.executed(id).is_empty()));
 }
