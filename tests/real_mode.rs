@@ -1169,7 +1169,11 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("n1 is not a proposer"), "{stderr}");
 
-    let out = cluster.dir.join("init.toml").to_string_lossy().into_owned();
+    // A directory of its own: the key files go beside the cluster file, and the test
+    // cluster's own are in cluster.dir/keys (init-cluster refuses to overwrite them).
+    let init_dir = cluster.dir.join("init");
+    fs::create_dir_all(&init_dir).unwrap();
+    let out = init_dir.join("init.toml").to_string_lossy().into_owned();
     let init = |extra: &[&str]| {
         let mut args = vec!["init-cluster", "--nodes", "3", "--out", &out];
         args.extend_from_slice(extra);
@@ -1189,13 +1193,13 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
         5,
         "one public key per node: {text}"
     );
-    let secret_file = |id: u16| cluster.dir.join("keys").join(format!("n{id}.secret"));
-    let secrets = |_: ()| -> Vec<String> {
+    let secret_file = |id: u16| init_dir.join("keys").join(format!("n{id}.secret"));
+    let secrets = || -> Vec<String> {
         (1..=5)
             .map(|id| fs::read_to_string(secret_file(id)).unwrap())
             .collect()
     };
-    let first_secrets = secrets(());
+    let first_secrets = secrets();
     for (k, secret) in first_secrets.iter().enumerate() {
         let public = NodeKey::from_hex(secret.trim()).unwrap().public().to_hex();
         assert!(text.contains(&public), "n{}'s public key", k + 1);
@@ -1233,7 +1237,7 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
         "every init-cluster draws fresh keys"
     );
     assert!(
-        secrets(()).iter().all(|k| !first_secrets.contains(k)),
+        secrets().iter().all(|k| !first_secrets.contains(k)),
         "and fresh secret key files"
     );
     assert!(text.contains("proposers = [4, 5]") && text.contains("127.0.0.1:5005"));
@@ -1533,6 +1537,12 @@ fn real_pbft_cluster_answers_through_kills_and_refuses_forgeries() {
     for (k, id) in [2u16, 3].into_iter().enumerate() {
         assert_eq!(unauthenticated(&cluster, id), sent[k], "n{id}'s count");
     }
+    // n2 ran once: its stop line counts the forgeries and the view it could not take.
+    let n2_log = fs::read_to_string(cluster.dir.join("n2.log")).unwrap();
+    assert!(
+        n2_log.contains("malformed datagrams dropped: 3 (unauthenticated: 2"),
+        "{n2_log}"
+    );
     for id in 1..=5 {
         let history = fs::read_to_string(cluster.history(id)).unwrap();
         assert!(
