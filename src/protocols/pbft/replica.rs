@@ -818,10 +818,7 @@ impl Replica {
     /// Execute every committed sequence number in order.
     fn execute(&mut self) {
         let mut progressed = false;
-        loop {
-            let Some(seq) = self.state.executed_seq.checked_add(1) else {
-                break;
-            };
+        while let Some(seq) = self.state.executed_seq.checked_add(1) {
             let Some(cert) = self.state.log.get(&seq).and_then(|s| s.committed.clone()) else {
                 break;
             };
