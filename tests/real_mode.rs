@@ -14,6 +14,7 @@ use gauntlet::net::TAG_BYTES;
 use gauntlet::net::{Keyring, NodeKey};
 use gauntlet::node::{decode_datagram, encode_datagram};
 use gauntlet::protocols::paxos::{Ballot, DurableState, Msg, Node, Value};
+use gauntlet::real::config::secret_key_path;
 use gauntlet::real::history::MALFORMED_LINES_PER_S_MAX;
 use gauntlet::real::ClusterConfig;
 use gauntlet::rng::Draw;
@@ -149,11 +150,17 @@ impl Cluster {
         let total = (servers + proposers) as usize;
         let ports = free_ports(total);
         let mut text = String::from("# written by tests/real_mode.rs\nprotocol = \"paxos\"\n");
+        let config = dir.join("cluster.toml");
         for (i, port) in ports.iter().enumerate() {
             let id = i + 1;
-            let key = NodeKey::generate().unwrap().to_hex();
+            // The public key in cluster.toml, the secret in the node's own key file.
+            let secret = NodeKey::generate().unwrap();
+            let key = secret.public().to_hex();
+            let key_file = secret_key_path(&config, NodeId(id as u16));
+            fs::create_dir_all(key_file.parent().unwrap()).unwrap();
+            fs::write(&key_file, secret.to_hex()).unwrap();
             text.push_str(&format!(
-                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\nkey = \"{key}\"\n"
+                "[[node]]\nid = {id}\naddress = \"127.0.0.1:{port}\"\npublic_key = \"{key}\"\n"
             ));
         }
         let list = |ids: &[u16]| {
@@ -168,7 +175,6 @@ impl Cluster {
             s = list(&server_ids),
             p = list(&client_ids)
         ));
-        let config = dir.join("cluster.toml");
         fs::write(&config, text).unwrap();
         Cluster {
             dir,
@@ -228,11 +234,13 @@ impl Cluster {
         dir
     }
 
-    /// Node `id`'s keys, as its process reads them from cluster.toml.
+    /// Node `id`'s keys, as its process reads them: its secret key file and every
+    /// public key in cluster.toml.
     fn keyring(&self, id: u16) -> Keyring {
         ClusterConfig::load(&self.config)
             .unwrap()
             .keyring(NodeId(id))
+            .unwrap()
     }
 
     /// A test socket on node `id`'s address that seals and opens with `id`'s key:
@@ -777,10 +785,7 @@ fn real_forged_datagrams_are_dropped_and_change_nothing() {
 
     let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
     let forger_addr = forger.local_addr().unwrap();
-    let own_key = Keyring::new(
-        NodeId(4),
-        [(NodeId(4), NodeKey::generate().unwrap())].into(),
-    );
+    let own_key = Keyring::new(NodeId(4), NodeKey::generate().unwrap(), Default::default());
     let ballot = Ballot::new(1_000_000, NodeId(4));
     let forged = [
         Msg::Accept {
@@ -1164,7 +1169,11 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("n1 is not a proposer"), "{stderr}");
 
-    let out = cluster.dir.join("init.toml").to_string_lossy().into_owned();
+    // A directory of its own: the key files go beside the cluster file, and the test
+    // cluster's own are in cluster.dir/keys (init-cluster refuses to overwrite them).
+    let init_dir = cluster.dir.join("init");
+    fs::create_dir_all(&init_dir).unwrap();
+    let out = init_dir.join("init.toml").to_string_lossy().into_owned();
     let init = |extra: &[&str]| {
         let mut args = vec!["init-cluster", "--nodes", "3", "--out", &out];
         args.extend_from_slice(extra);
@@ -1180,15 +1189,34 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     let text = fs::read_to_string(&out).unwrap();
     assert!(text.contains("protocol = \"paxos\""), "{text}");
     assert_eq!(
-        text.matches("\nkey = \"").count(),
+        text.matches("\npublic_key = \"").count(),
         5,
-        "one key per node: {text}"
+        "one public key per node: {text}"
     );
+    let secret_file = |id: u16| init_dir.join("keys").join(format!("n{id}.secret"));
+    let secrets = || -> Vec<String> {
+        (1..=5)
+            .map(|id| fs::read_to_string(secret_file(id)).unwrap())
+            .collect()
+    };
+    let first_secrets = secrets();
+    for (k, secret) in first_secrets.iter().enumerate() {
+        let public = NodeKey::from_hex(secret.trim()).unwrap().public().to_hex();
+        assert!(text.contains(&public), "n{}'s public key", k + 1);
+        assert!(!text.contains(secret.trim()), "no secret in cluster.toml");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(&out).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "the keys are its owner's only");
+        for path in [PathBuf::from(&out), secret_file(1)] {
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "{} is its owner's only",
+                path.display()
+            );
+        }
     }
     let (code, stderr) = init(&["--force", "--host", "0.0.0.0"]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -1200,13 +1228,17 @@ fn real_check_propose_and_init_cluster_refuse_bad_input() {
     let again = fs::read_to_string(&out).unwrap();
     let keys = |t: &str| -> Vec<String> {
         t.lines()
-            .filter(|l| l.starts_with("key = "))
+            .filter(|l| l.starts_with("public_key = "))
             .map(String::from)
             .collect()
     };
     assert!(
         keys(&again).iter().all(|k| !keys(&text).contains(k)),
         "every init-cluster draws fresh keys"
+    );
+    assert!(
+        secrets().iter().all(|k| !first_secrets.contains(k)),
+        "and fresh secret key files"
     );
     assert!(text.contains("proposers = [4, 5]") && text.contains("127.0.0.1:5005"));
     let (code, stderr) = init(&["--force", "--protocol", "nope"]);
@@ -1349,6 +1381,174 @@ fn real_pow_chain_finds_peers_mines_and_converges() {
     for s in &mut servers {
         let status = s.terminate();
         assert!(status.success(), "{} stopped with {status}", s.name);
+    }
+    let (code, out) = cluster.check();
+    assert_eq!(code, 0, "{out}\n{}", cluster.logs());
+    assert!(
+        out.contains("from 5 file(s)") && out.contains("all properties held"),
+        "{out}"
+    );
+}
+
+/// The requests PBFT replica `id` executed, in order, from its history.
+fn executed(cluster: &Cluster, id: u16) -> Vec<String> {
+    let text = fs::read_to_string(cluster.history(id)).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|e| {
+            let request = e.pointer("/kind/Protocol/Executed/request")?;
+            Some(request.as_str()?.to_string())
+        })
+        .collect()
+}
+
+/// How many datagrams node `id`'s last clean stop counted as unauthenticated.
+fn unauthenticated(cluster: &Cluster, id: u16) -> u64 {
+    let log = fs::read_to_string(cluster.dir.join(format!("n{id}.log"))).unwrap();
+    log.rsplit("unauthenticated: ")
+        .next()
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in\n{log}"))
+}
+
+/// PBFT as a user runs it from the README: `init-cluster --protocol pbft --nodes 4
+/// --proposers 1` writes four replicas and a client node, with every public key in
+/// cluster.toml and each secret key in its own file; four `node` processes start.
+/// - `propose` on the client node sends `Req_1` to every replica, gets `f + 1 = 2`
+///   matching replies and prints it.
+/// - Forged datagrams, each a well-formed PBFT message: a request and a pre-prepare
+///   claiming to be from client n5 and primary n1 but signed with a key of the
+///   forger's own, sent to n2 and n3, are dropped and counted as unauthenticated in
+///   their logs, and no replica ever hears of `Forged`. A prepare with view
+///   `u64::MAX`, genuinely signed with n1's key, is recorded as malformed by n2.
+/// - kill -9 of backup n4: `Req_2` is still answered, by the three left.
+/// - n4 restarted, kill -9 of the primary n1: the others change view and `Req_3` is
+///   answered in the new view.
+/// - n1 restarted: all four replicas execute `Req_1, Req_2, Req_3` in that order (n1
+///   and n4 catch up), stop cleanly, and `check` over the five histories exits 0.
+#[test]
+fn real_pbft_cluster_answers_through_kills_and_refuses_forgeries() {
+    use gauntlet::protocols::pbft::msg::Msg as PbftMsg;
+    use gauntlet::protocols::pbft::Replica;
+    let cluster = Cluster::init("pbft", "pbft", 4, 1);
+    let mut replicas: Vec<Proc> = cluster
+        .servers
+        .iter()
+        .map(|&id| cluster.start_node(id, &[]))
+        .collect();
+    assert_eq!(finish(cluster.propose(5, "Req_1", &[]), &cluster), "Req_1");
+
+    // Forgeries: well-formed, signed with a key that is no node's.
+    let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let publics = ClusterConfig::load(&cluster.config)
+        .unwrap()
+        .nodes
+        .iter()
+        .map(|n| (n.id, n.public_key))
+        .collect::<std::collections::BTreeMap<_, _>>();
+    let forged = [
+        (
+            5,
+            PbftMsg::Request {
+                request: gauntlet::value::Value::new("Forged"),
+            },
+        ),
+        (
+            1,
+            PbftMsg::PrePrepare {
+                view: 0,
+                seq: 9,
+                request: Some(gauntlet::value::Value::new("Forged")),
+                digest: 0,
+                sig: 0,
+            },
+        ),
+    ];
+    let mut sent = [0u64; 2];
+    for (k, to) in [2u16, 3].into_iter().enumerate() {
+        for (claimed, msg) in &forged {
+            let wrong = Keyring::new(
+                NodeId(*claimed),
+                NodeKey::generate().unwrap(),
+                publics.clone(),
+            );
+            let mut wire = encode_datagram::<Replica>(NodeId(*claimed), 1, msg).expect("fits");
+            wrong.seal(NodeId(to), &mut wire);
+            forger.send_to(&wire, cluster.address(to)).unwrap();
+            sent[k] += 1;
+        }
+    }
+    // A counter no replica could step past, with a genuine signature of n1's.
+    let top_view = PbftMsg::Prepare {
+        view: u64::MAX,
+        seq: 1,
+        digest: 0,
+        sig: 0,
+    };
+    let mut wire = encode_datagram::<Replica>(NodeId(1), u64::MAX / 2, &top_view).expect("fits");
+    cluster.keyring(1).seal(NodeId(2), &mut wire);
+    forger.send_to(&wire, cluster.address(2)).unwrap();
+    let recorded = wait_until(|| {
+        fs::read_to_string(cluster.history(2)).is_ok_and(|h| {
+            h.contains("over the highest") && h.matches("\"Malformed\"").count() >= 3
+        })
+    });
+    assert!(
+        recorded,
+        "n2 did not record the bad datagrams\n{}",
+        cluster.logs()
+    );
+
+    // Phase 1: a backup dies.
+    replicas[3].kill9();
+    assert_eq!(finish(cluster.propose(5, "Req_2", &[]), &cluster), "Req_2");
+
+    // Phase 2: the backup is back; the primary dies.
+    replicas[3] = cluster.start_node(4, &[]);
+    replicas[0].kill9();
+    assert_eq!(finish(cluster.propose(5, "Req_3", &[]), &cluster), "Req_3");
+    let changed = (2..=4).any(|id| {
+        fs::read_to_string(cluster.history(id)).is_ok_and(|h| h.contains("\"NewViewInstalled\""))
+    });
+    assert!(
+        changed,
+        "Req_3 answered without a view change\n{}",
+        cluster.logs()
+    );
+
+    replicas[0] = cluster.start_node(1, &[]);
+    let all = ["Req_1", "Req_2", "Req_3"].map(String::from).to_vec();
+    let caught_up = wait_until(|| {
+        cluster
+            .servers
+            .iter()
+            .all(|&id| executed(&cluster, id) == all)
+    });
+    assert!(
+        caught_up,
+        "replicas did not all execute {all:?}\n{}",
+        cluster.logs()
+    );
+    for s in &mut replicas {
+        let status = s.terminate();
+        assert!(status.success(), "{} stopped with {status}", s.name);
+    }
+    for (k, id) in [2u16, 3].into_iter().enumerate() {
+        assert_eq!(unauthenticated(&cluster, id), sent[k], "n{id}'s count");
+    }
+    // n2 ran once: its stop line counts the forgeries and the view it could not take.
+    let n2_log = fs::read_to_string(cluster.dir.join("n2.log")).unwrap();
+    assert!(
+        n2_log.contains("malformed datagrams dropped: 3 (unauthenticated: 2"),
+        "{n2_log}"
+    );
+    for id in 1..=5 {
+        let history = fs::read_to_string(cluster.history(id)).unwrap();
+        assert!(
+            !history.contains("Forged"),
+            "n{id} heard of Forged:\n{history}"
+        );
     }
     let (code, out) = cluster.check();
     assert_eq!(code, 0, "{out}\n{}", cluster.logs());

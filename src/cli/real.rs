@@ -8,8 +8,8 @@ use super::exit;
 use crate::explore::ProtocolRef;
 use crate::ids::NodeId;
 use crate::real::{
-    history_protocol, init_logging, parse_duration, CheckReport, ClusterConfig, ClusterShape,
-    NodeOptions, ProposeOptions, RealError, Stopped,
+    config::secret_key_path, history_protocol, init_logging, parse_duration, CheckReport,
+    ClusterConfig, ClusterShape, NodeOptions, ProposeOptions, RealError, Stopped,
 };
 use crate::registry::Registry;
 use std::net::IpAddr;
@@ -294,24 +294,59 @@ pub fn cmd_init_cluster(registry: &Registry, args: InitClusterArgs) -> u8 {
         base_port: args.base_port,
         host: args.host,
     };
-    let text = match protocol.real().init_cluster(&shape) {
+    let init = match protocol.real().init_cluster(&shape) {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    if args.out.exists() && !args.force {
-        let shown = args.out.display();
+    let key_paths: Vec<(PathBuf, String)> = init
+        .secrets
+        .iter()
+        .map(|(id, key)| (secret_key_path(&args.out, *id), key.to_hex() + "\n"))
+        .collect();
+    let existing = std::iter::once(&args.out)
+        .chain(key_paths.iter().map(|(p, _)| p))
+        .find(|p| p.exists());
+    if let (Some(path), false) = (existing, args.force) {
+        let shown = path.display();
         return usage(&format!("{shown} exists; pass --force to overwrite it"));
     }
-    if let Err(e) = write_private(&args.out, &text) {
+    for (path, text) in &key_paths {
+        if let Err(e) = write_key_file(path, text) {
+            eprintln!("error: {}: {e}", path.display());
+            return exit::HARNESS;
+        }
+    }
+    if let Err(e) = write_private(&args.out, &init.toml) {
         eprintln!("error: {}: {e}", args.out.display());
         return exit::HARNESS;
     }
-    println!("wrote {} ({})", args.out.display(), protocol.name());
+    let keys_dir = key_paths
+        .first()
+        .and_then(|(p, _)| p.parent())
+        .map_or_else(String::new, |d| d.display().to_string());
+    println!(
+        "wrote {} ({}) and {} secret key file(s) in {keys_dir}",
+        args.out.display(),
+        protocol.name(),
+        key_paths.len()
+    );
     exit::OK
 }
 
-/// Write `text` to `path` readable and writable by its owner only: the file holds
-/// every node's key.
+/// Write a node's secret key file, its directory created readable by its owner only.
+fn write_key_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+    }
+    write_private(path, text)
+}
+
+/// Write `text` to `path` readable and writable by its owner only (a secret key file,
+/// and cluster.toml, which a user may extend with secrets of their own).
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();

@@ -7,7 +7,7 @@ pub mod auth;
 mod udp;
 mod wire;
 
-pub use auth::{Keyring, NodeKey, Rejected, KEY_BYTES, TAG_BYTES};
+pub use auth::{Keyring, NodeKey, PublicKey, Rejected, KEY_BYTES, TAG_BYTES};
 pub use udp::{RejectionHook, UdpCounters, UdpTransport};
 pub use wire::{begin, split, DecodeError, Header, DATAGRAM_BYTES_MAX, HEADER_BYTES, WIRE_VERSION};
 

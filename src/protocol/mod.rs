@@ -59,7 +59,7 @@ pub trait Core: Clone + 'static {
     type Entry: Payload + Send;
 
     /// The largest encoded message this protocol sends, envelope included: 1,024 bytes
-    /// unless the protocol says more, up to [`MESSAGE_BYTES_LIMIT`] (65,475). A message over it
+    /// unless the protocol says more, up to [`MESSAGE_BYTES_LIMIT`] (65,443). A message over it
     /// ends the run with an error naming the node and the message kind: that is a
     /// broken core or a wrong limit, not a network fault.
     const MESSAGE_BYTES_MAX: usize = 1_024;
@@ -163,9 +163,9 @@ impl<C: Core> Trace for C {
 }
 
 /// The largest message any protocol may send: what one UDP datagram carries over IPv4
-/// (65,507 bytes: 65,535 less the IP and UDP headers) less the 32-byte authentication
-/// tag real mode adds, so real mode can send every message the simulation does.
-pub const MESSAGE_BYTES_LIMIT: usize = 65_475;
+/// (65,507 bytes: 65,535 less the IP and UDP headers) less the 64-byte ed25519
+/// signature real mode adds, so real mode can send every message the simulation does.
+pub const MESSAGE_BYTES_LIMIT: usize = 65_443;
 
 /// What the shell hands a core with each input, the same in every world: the node's
 /// clock and its own random stream (drawn from the run's seed, per node and

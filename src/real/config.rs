@@ -6,7 +6,7 @@
 //! part through [`prepare`], as it checks a scenario.
 
 use crate::ids::NodeId;
-use crate::net::{Keyring, NodeKey};
+use crate::net::{Keyring, NodeKey, PublicKey};
 use crate::protocol::{prepare, Protocol, RunSetup};
 use crate::scenario::{
     is_protocol_name, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
@@ -41,8 +41,9 @@ pub struct ConfigError {
 struct NodeToml {
     id: u16,
     address: String,
-    /// The node's secret key, hex (`crate::net::auth`).
-    key: String,
+    /// The node's public key, hex (`crate::net::auth`); its secret key is in its own
+    /// key file ([`ClusterConfig::secret_key_path`]).
+    public_key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,9 +61,9 @@ struct ClusterToml {
 pub struct NodeConfig {
     pub id: NodeId,
     pub address: SocketAddr,
-    /// What this node's datagrams are tagged with; every node holds every key, to
-    /// check who sent what it receives.
-    pub key: NodeKey,
+    /// What checks this node's signatures; every node holds every public key, to
+    /// check who sent what it receives, and only its own secret key.
+    pub public_key: PublicKey,
 }
 
 /// A cluster whose harness part is checked: a protocol name, node ids unique and
@@ -148,24 +149,55 @@ impl ClusterConfig {
         self.nodes.iter().map(|n| (n.id, n.address)).collect()
     }
 
-    /// Node `id`'s keys: every node's, its own to tag with (`id` is a node here).
-    pub fn keyring(&self, id: NodeId) -> Keyring {
-        Keyring::new(
-            id,
-            self.nodes.iter().map(|n| (n.id, n.key.clone())).collect(),
-        )
+    /// Where node `id`'s secret key is: `keys/n<id>.secret` beside the cluster file,
+    /// one file per node, readable by its owner only. A node reads its own and no
+    /// other; cluster.toml holds only public keys, so it can be shared.
+    pub fn secret_key_path(&self, id: NodeId) -> PathBuf {
+        secret_key_path(&self.path, id)
+    }
+
+    /// Node `id`'s keys: its own secret key, read from its key file and checked
+    /// against its public key here, and every node's public key. The error names the
+    /// key file.
+    pub fn keyring(&self, id: NodeId) -> Result<Keyring, ConfigError> {
+        let path = self.secret_key_path(id);
+        let err = |field: &str, reason: String| ConfigError {
+            path: path.clone(),
+            field: field.into(),
+            reason,
+        };
+        let text =
+            crate::storage::read_text_bounded(&path, SECRET_KEY_FILE_BYTES_MAX).map_err(|e| {
+                err(
+                    "file",
+                    format!("{e} (`gauntlet init-cluster` writes one per node)"),
+                )
+            })?;
+        let secret = NodeKey::from_hex(text.trim()).map_err(|e| err("key", e))?;
+        let public = self.node(id).map(|n| n.public_key);
+        if public != Some(secret.public()) {
+            return Err(err(
+                "key",
+                format!(
+                    "not {id}'s secret key: it does not match {id}'s public_key in {}",
+                    self.path.display()
+                ),
+            ));
+        }
+        let publics = self.nodes.iter().map(|n| (n.id, n.public_key)).collect();
+        Ok(Keyring::new(id, secret, publics))
     }
 
     /// The cluster's name in durable records: the first 16 hex digits of SHA-256 over
-    /// every node's id and key. `init-cluster` draws fresh keys, so two clusters never
-    /// share it, and a data directory of another cluster is refused. (New keys make a
-    /// new cluster: its nodes refuse the old data directories.)
+    /// every node's id and public key. `init-cluster` draws fresh keys, so two clusters
+    /// never share it, and a data directory of another cluster is refused. (New keys
+    /// make a new cluster: its nodes refuse the old data directories.)
     pub fn cluster_id(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
         for n in &self.nodes {
             hash.update(n.id.0.to_be_bytes());
-            hash.update(n.key.to_hex().as_bytes());
+            hash.update(n.public_key.to_hex().as_bytes());
         }
         hash.finalize()[..8]
             .iter()
@@ -221,6 +253,18 @@ impl ClusterConfig {
             reason: e.reason,
         }
     }
+}
+
+/// Largest secret key file read: 64 hex digits and a newline, with room to spare.
+pub const SECRET_KEY_FILE_BYTES_MAX: u64 = 1024;
+
+/// `keys/n<id>.secret` beside the cluster file at `config`.
+pub fn secret_key_path(config: &Path, id: NodeId) -> PathBuf {
+    let base = match config.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    base.join("keys").join(format!("{}.secret", id.host_name()))
 }
 
 /// The scenario a real cluster stands for: its nodes and parameters, no workload (a
@@ -283,22 +327,22 @@ fn nodes(raw: &[NodeToml]) -> Result<Vec<NodeConfig>, (String, String)> {
                 format!("{address} is also {}'s address", other.id),
             ));
         }
-        let key = NodeKey::from_hex(&n.key).map_err(|e| {
+        let public_key = PublicKey::from_hex(&n.public_key).map_err(|e| {
             (
-                field("key"),
+                field("public_key"),
                 format!("{e} (`gauntlet init-cluster` writes fresh keys)"),
             )
         })?;
-        if let Some(other) = out.iter().find(|o| o.key == key) {
+        if let Some(other) = out.iter().find(|o| o.public_key == public_key) {
             return Err((
-                field("key"),
+                field("public_key"),
                 format!("the same key as {}'s: each node needs its own", other.id),
             ));
         }
         out.push(NodeConfig {
             id: NodeId(n.id),
             address,
-            key,
+            public_key,
         });
     }
     out.sort_by_key(|n| n.id);
@@ -350,29 +394,41 @@ struct ParamsSection<'a, T> {
     params: &'a T,
 }
 
-/// The text of a working `cluster.toml` for `protocol` in `shape`: the nodes, and the
-/// parameters [`Protocol::cluster_params`] gives servers and clients. The comments
-/// make the file its own documentation. The text is parsed back and checked by the
-/// protocol before it is returned, so what this writes always starts.
+/// What `gauntlet init-cluster` writes: `cluster.toml`'s text (every node's public
+/// key) and each node's secret key, for its own key file
+/// ([`ClusterConfig::secret_key_path`]).
+#[derive(Debug, Clone)]
+pub struct InitCluster {
+    pub toml: String,
+    pub secrets: Vec<(NodeId, NodeKey)>,
+}
+
+/// The text of a working `cluster.toml` for `protocol` in `shape`, and the nodes'
+/// fresh secret keys: the nodes, and the parameters [`Protocol::cluster_params`]
+/// gives servers and clients. The comments make the file its own documentation. The
+/// text is parsed back and checked by the protocol before it is returned, so what
+/// this writes always starts.
 pub fn init_cluster_toml<P: Protocol>(
     protocol: &P,
     shape: &ClusterShape,
-) -> Result<String, String> {
+) -> Result<InitCluster, String> {
     shape.check()?;
     let (servers, clients) = shape.ids();
     let params = protocol.cluster_params(&servers, &clients);
     let mut out = header_comment(protocol.name(), &servers, &clients);
     out.push_str(&format!("protocol = \"{}\"\n", protocol.name()));
     let mut port = shape.base_port;
-    for id in servers.iter().chain(&clients) {
+    let mut secrets = Vec::new();
+    for &id in servers.iter().chain(&clients) {
         let key = NodeKey::generate()
             .map_err(|e| format!("cannot draw a key from the operating system: {e}"))?;
         out.push_str(&format!(
-            "\n[[node]]\nid = {}\naddress = \"{}\"\nkey = \"{}\"\n",
+            "\n[[node]]\nid = {}\naddress = \"{}\"\npublic_key = \"{}\"\n",
             id.0,
             SocketAddr::new(shape.host, port),
-            key.to_hex()
+            key.public().to_hex()
         ));
+        secrets.push((id, key));
         port = port.wrapping_add(1);
     }
     out.push_str(&params_text(protocol.name(), &params)?);
@@ -386,7 +442,7 @@ pub fn init_cluster_toml<P: Protocol>(
             protocol.name()
         )
     })?;
-    Ok(out)
+    Ok(InitCluster { toml: out, secrets })
 }
 
 /// The `[params]` table, or a comment saying the protocol has none.
@@ -440,10 +496,11 @@ fn header_comment(protocol: &str, servers: &[NodeId], clients: &[NodeId]) -> Str
          # protocol  the protocol every node runs.\n\
          # id        a small positive integer, unique; messages and logs call the node n<id>.\n\
          # address   ip:port the node listens on (UDP). Loopback keeps the cluster on this machine.\n\
-         # key       the node's secret: every datagram it sends carries an HMAC-SHA256 tag under\n\
-         #           it, and a datagram whose tag does not check under its sender's key is\n\
-         #           dropped. Anyone who can read this file can speak for every node: keep it\n\
-         #           private (init-cluster writes it readable by its owner only).\n\
+         # public_key the node's ed25519 public key: every datagram it sends is signed with its\n\
+         #           secret key, and a datagram whose signature does not verify under its\n\
+         #           sender's public key is dropped. Each secret key is in its node's own file,\n\
+         #           keys/n<id>.secret beside this file (owner-only): a node reads only its\n\
+         #           own, so no node can speak for another. This file holds no secret.\n\
          #\n\
          # Each node keeps its durable state, its history (history.jsonl), the value it\n\
          # decided (chosen_value) and the value its client asked for (proposed_value) in its\n\

@@ -6,9 +6,11 @@ fn parse(text: &str) -> Result<ClusterConfig, ConfigError> {
     ClusterConfig::parse(text, Path::new("cluster.toml"))
 }
 
-/// A fixed key for node `id` of a test config, as hex.
+/// A fixed public key for node `id` of a test config, as hex.
 fn key(id: u8) -> String {
-    crate::net::NodeKey::from_bytes([id; crate::net::KEY_BYTES]).to_hex()
+    crate::net::NodeKey::from_bytes([id; crate::net::KEY_BYTES])
+        .public()
+        .to_hex()
 }
 
 fn shape(servers: u16, clients: u16, base_port: u16) -> ClusterShape {
@@ -26,7 +28,7 @@ fn shape(servers: u16, clients: u16, base_port: u16) -> ClusterShape {
 /// requests, in the protocol's own words.
 #[test]
 fn init_cluster_text_loads_back() {
-    let text = init_cluster_toml(&Toy, &shape(3, 2, 5001)).unwrap();
+    let text = init_cluster_toml(&Toy, &shape(3, 2, 5001)).unwrap().toml;
     assert!(text.contains("[params.timing]\nround_ms = 50"), "{text}");
     let c = parse(&text).unwrap();
     assert_eq!(c.protocol, "toy");
@@ -50,7 +52,7 @@ fn init_cluster_text_loads_back() {
 fn bad_configs_name_the_field() {
     let node = |id: &str, addr: &str| {
         let k = key(id.parse().unwrap_or(7));
-        format!("[[node]]\nid = {id}\naddress = \"{addr}\"\nkey = \"{k}\"\n")
+        format!("[[node]]\nid = {id}\naddress = \"{addr}\"\npublic_key = \"{k}\"\n")
     };
     let head = "protocol = \"toy\"\n";
     let ok = format!("{head}{}", node("1", "127.0.0.1:5001"));
@@ -87,18 +89,18 @@ fn bad_configs_name_the_field() {
         (format!("{head}[[node]]\nid = 1\n"), "address"),
         (
             format!("{head}[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\n"),
-            "node[0]: missing field `key`",
+            "node[0]: missing field `public_key`",
         ),
         (
-            format!("{head}[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\nkey = \"abc\"\n"),
-            "node[0].key: 3 characters",
+            format!("{head}[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\npublic_key = \"abc\"\n"),
+            "node[0].public_key: 3 characters",
         ),
         (
             format!(
-                "{ok}[[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\nkey = \"{}\"\n",
+                "{ok}[[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\npublic_key = \"{}\"\n",
                 key(1)
             ),
-            "node[1].key: the same key as n1's",
+            "node[1].public_key: the same key as n1's",
         ),
         (format!("{ok}speed = 3\n"), "speed"),
         ("protocol = ".to_string(), "toml"),
@@ -118,8 +120,8 @@ fn bad_configs_name_the_field() {
 #[test]
 fn bad_params_name_the_file_and_field() {
     let nodes = format!(
-        "[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\nkey = \"{}\"\n\
-         [[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\nkey = \"{}\"\n",
+        "[[node]]\nid = 1\naddress = \"127.0.0.1:5001\"\npublic_key = \"{}\"\n\
+         [[node]]\nid = 2\naddress = \"127.0.0.1:5002\"\npublic_key = \"{}\"\n",
         key(1),
         key(2)
     );
@@ -175,4 +177,43 @@ fn init_cluster_refuses_impossible_sizes() {
         e.contains("--nodes 1 --proposers 0") && e.contains("at least 2"),
         "{e}"
     );
+}
+
+/// A node reads its own secret key from `keys/n<id>.secret` beside the cluster file,
+/// checked against its public key there: a missing file and another node's key are
+/// refused with errors naming the key file; the right one gives a keyring whose seals
+/// open at the other nodes.
+#[test]
+fn keyring_reads_the_nodes_own_secret_key_file() {
+    let dir = std::env::temp_dir().join(format!("gauntlet-keyring-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    let init = init_cluster_toml(&Toy, &shape(1, 1, 5001)).unwrap();
+    let path = dir.join("cluster.toml");
+    std::fs::write(&path, &init.toml).unwrap();
+    let c = ClusterConfig::load(&path).unwrap();
+    let missing = c.keyring(NodeId(1)).unwrap_err().to_string();
+    assert!(missing.contains("n1.secret"), "{missing}");
+    let hex_of = |i: usize| init.secrets[i].1.to_hex();
+    std::fs::write(c.secret_key_path(NodeId(1)), hex_of(1)).unwrap();
+    let wrong = c.keyring(NodeId(1)).unwrap_err().to_string();
+    assert!(
+        wrong.contains("n1.secret") && wrong.contains("not n1's secret key"),
+        "{wrong}"
+    );
+    std::fs::write(c.secret_key_path(NodeId(1)), hex_of(0) + "\n").unwrap();
+    std::fs::write(c.secret_key_path(NodeId(2)), hex_of(1)).unwrap();
+    let (n1, n2) = (c.keyring(NodeId(1)).unwrap(), c.keyring(NodeId(2)).unwrap());
+    let mut wire = Vec::new();
+    crate::net::begin(
+        &mut wire,
+        crate::net::Header {
+            from: NodeId(1),
+            msg_id: 1,
+        },
+    );
+    let plain = wire.clone();
+    n1.seal(NodeId(2), &mut wire);
+    assert_eq!(n2.open(&wire), Ok(&plain[..]));
+    let _ = std::fs::remove_dir_all(&dir);
 }

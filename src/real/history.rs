@@ -407,7 +407,7 @@ impl<C: Core> Reader<'_, C> {
                 "an event before any header line (is this a gauntlet node's history.jsonl?)".into(),
             );
         };
-        let line: HistoryLine<C> = parse_line(raw)?;
+        let line: HistoryLine<C> = parse_history_line(raw)?;
         if line.event.node != Some(h.node) {
             return Err(format!(
                 "an event of {:?} in {}'s history",
@@ -469,6 +469,31 @@ impl<C: Core> Reader<'_, C> {
         self.header.get_or_insert(h);
         Ok(())
     }
+}
+
+/// Read an event line. [`HistoryLine::event`] is flattened, and serde reads a
+/// flattened field through a buffer that no longer knows JSON writes integer map keys
+/// as strings: a state holding a `BTreeMap<u64, _>` (PBFT's log) was written fine and
+/// refused on reading. So the line's own fields are taken off first, and the event is
+/// read from the rest, as text, like any other value.
+fn parse_history_line<T: Trace>(raw: &str) -> Result<HistoryLine<T>, String> {
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        parse_line(raw).map_err(|e| format!("not an event line: {e}"))?;
+    let mut number = |name: &str| {
+        fields
+            .remove(name)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| format!("field {name}: missing, or not an unsigned integer"))
+    };
+    let seq = number("seq")?;
+    let wall_ms = number("wall_ms")?;
+    let rest = serde_json::Value::Object(fields).to_string();
+    let event: Event<T> = parse_line(&rest)?;
+    Ok(HistoryLine {
+        seq,
+        wall_ms,
+        event,
+    })
 }
 
 /// Deserialize one line, naming the field at fault.

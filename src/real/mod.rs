@@ -20,7 +20,7 @@ pub mod owned;
 pub mod runner;
 
 pub use check::{check_files, CheckReport};
-pub use config::{init_cluster_toml, ClusterConfig, ClusterShape, ConfigError};
+pub use config::{init_cluster_toml, ClusterConfig, ClusterShape, ConfigError, InitCluster};
 pub use history::{history_protocol, BadHistory, HISTORY_FILE};
 pub use runner::{NodeOptions, ProposeOptions, RealError, Stopped};
 
@@ -59,8 +59,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// below: nothing to implement.
 pub trait RealProtocol: Send + Sync {
     /// The text of a working, commented `cluster.toml` for this protocol in `shape`
-    /// (checked by the protocol before it is returned); the error says which flag.
-    fn init_cluster(&self, shape: &ClusterShape) -> Result<String, String>;
+    /// (checked by the protocol before it is returned) and the nodes' secret keys;
+    /// the error says which flag.
+    fn init_cluster(&self, shape: &ClusterShape) -> Result<InitCluster, String>;
     /// Run one node of the cluster until SIGTERM or Ctrl-C.
     fn node(&self, opts: NodeOptions) -> Result<Stopped, RealError>;
     /// Run a node with a client's value until it observes an answer or times out.
@@ -70,7 +71,7 @@ pub trait RealProtocol: Send + Sync {
 }
 
 impl<P: Protocol> RealProtocol for P {
-    fn init_cluster(&self, shape: &ClusterShape) -> Result<String, String> {
+    fn init_cluster(&self, shape: &ClusterShape) -> Result<InitCluster, String> {
         init_cluster_toml(self, shape)
     }
 

@@ -556,15 +556,16 @@ impl<P: Protocol> Run<'_, P> {
         let socket = tokio::net::UdpSocket::from_std(socket).map_err(io_err("socket setup"))?;
         let hook_recorder = Rc::clone(&recorder);
         let hook_clock = Rc::clone(&env.clock);
-        let transport =
-            UdpTransport::new(socket, self.config.address_book(), self.config.keyring(id))
-                .on_rejected(Box::new(move |bytes, error| {
-                    hook_recorder.record(
-                        hook_clock(),
-                        Some(id),
-                        EventKind::Malformed { bytes, error },
-                    );
-                }));
+        let keyring = self.config.keyring(id)?;
+        let transport = UdpTransport::new(socket, self.config.address_book(), keyring).on_rejected(
+            Box::new(move |bytes, error| {
+                hook_recorder.record(
+                    hook_clock(),
+                    Some(id),
+                    EventKind::Malformed { bytes, error },
+                );
+            }),
+        );
         let counters = transport.counters_handle();
         tracing::info!(
             "{id} up: {}, listening on {}, data dir {}, incarnation {incarnation}, history {}",

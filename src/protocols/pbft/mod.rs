@@ -46,13 +46,28 @@ impl Pbft {
     pub const NAME: &'static str = "pbft";
 }
 
-/// PBFT's section of a scenario: its timing. Every node is a replica.
+/// PBFT's section of a scenario: its timing, and its client nodes. Every other node
+/// is a replica.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PbftParams {
     #[serde(default)]
     pub timing: Timing,
+    /// Client nodes, not replicas: real mode's `gauntlet propose` runs one, which
+    /// sends its request to every replica and waits for `f + 1` matching replies.
+    /// Empty in simulation, where each client asks one replica, its proxy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<NodeId>,
 }
+
+/// The timing `init-cluster` writes for real processes: a first view-change timeout
+/// well above a loaded machine's scheduling delays, so a view changes because a
+/// primary is gone, not because a process was slow to run.
+pub const REAL_TIMING: Timing = Timing {
+    view_timeout_ms: 500,
+    status_ms: 100,
+    retry_ms: 300,
+};
 
 /// The smallest cluster: `3f + 1` with `f = 1`.
 pub const REPLICAS_MIN: usize = 4;
@@ -103,7 +118,10 @@ impl Protocol for Pbft {
         Draft {
             cluster,
             workload,
-            params: PbftParams { timing },
+            params: PbftParams {
+                timing,
+                clients: Vec::new(),
+            },
             horizon_ms,
             liveness_bound_ms: 10_000,
         }
@@ -111,6 +129,14 @@ impl Protocol for Pbft {
 
     fn nodes_min(&self) -> usize {
         REPLICAS_MIN
+    }
+
+    /// Servers are replicas; clients are client nodes (`params.clients`).
+    fn cluster_params(&self, _servers: &[NodeId], clients: &[NodeId]) -> PbftParams {
+        PbftParams {
+            timing: REAL_TIMING,
+            clients: clients.to_vec(),
+        }
     }
 
     /// Timing in `1..=10,000` ms; requests unique (a request is its own identity: the
@@ -128,6 +154,24 @@ impl Protocol for Pbft {
                     format!("{ms} is not in 1..={TIMING_MS_MAX}"),
                 ));
             }
+        }
+        let members = scenario.cluster.ids();
+        for (i, c) in params.clients.iter().enumerate() {
+            if !members.contains(c) || params.clients[..i].contains(c) {
+                return Err(ScenarioError::new(
+                    format!("params.clients[{i}]"),
+                    format!("{c} is not a node of the cluster, or is listed twice"),
+                ));
+            }
+        }
+        let replicas = members.len() - params.clients.len();
+        if replicas < REPLICAS_MIN {
+            return Err(ScenarioError::new(
+                "params.clients",
+                format!(
+                    "{replicas} replicas are left besides the clients; PBFT needs {REPLICAS_MIN}"
+                ),
+            ));
         }
         for (i, p) in scenario.workload.iter().enumerate() {
             let earlier = &scenario.workload[..i];
@@ -160,8 +204,10 @@ impl Protocol for Pbft {
             .iter()
             .map(|p| (p.value.clone(), p.proposer))
             .collect();
+        let clients: BTreeSet<NodeId> = setup.params.clients.iter().copied().collect();
         let config = Config {
-            members: setup.scenario.cluster.ids(),
+            members: replicas(setup),
+            clients,
             keys: Keys::new(setup.scenario.seed),
             timing: setup.params.timing.clone(),
             requests,
@@ -173,10 +219,7 @@ impl Protocol for Pbft {
     /// Every honest replica executes every request.
     fn deciders(&self, setup: &RunSetup<Pbft>) -> Vec<NodeId> {
         let byzantine = setup.scenario.faults.byzantine_nodes();
-        setup
-            .scenario
-            .cluster
-            .ids()
+        replicas(setup)
             .into_iter()
             .filter(|n| !byzantine.contains(n))
             .collect()
@@ -205,6 +248,14 @@ impl Protocol for Pbft {
     fn properties(&self) -> Vec<Judge<Pbft>> {
         check::judges()
     }
+}
+
+/// The replicas: every node but the client nodes, in id order.
+fn replicas(setup: &RunSetup<Pbft>) -> Vec<NodeId> {
+    let clients = &setup.params.clients;
+    let mut ids = setup.scenario.cluster.ids();
+    ids.retain(|id| !clients.contains(id));
+    ids
 }
 
 /// Settled once every decider executed every request a client submitted.

@@ -231,6 +231,38 @@ pub enum Msg {
     },
 }
 
+/// The highest view or sequence number a message may carry. A replica adds small
+/// numbers to these counters (`view + 1`, a window of sequence numbers ahead), so a
+/// counter near `u64::MAX` from the wire could overflow; the decoder refuses one over
+/// this bound as malformed ([`Msg::counters_within_bound`]), and the replica's
+/// arithmetic on them is checked as well. 2^62 views is more than any run reaches.
+pub const COUNTER_MAX: u64 = 1 << 62;
+
+impl Certificate {
+    fn counters_within_bound(&self) -> Result<(), String> {
+        bounded("certificate view", self.view)?;
+        bounded("certificate sequence number", self.seq)
+    }
+}
+
+impl ViewChange {
+    fn counters_within_bound(&self) -> Result<(), String> {
+        bounded("view change view", self.view)?;
+        self.prepared
+            .iter()
+            .try_for_each(Certificate::counters_within_bound)
+    }
+}
+
+/// `Err` naming `what` if `n` is over [`COUNTER_MAX`].
+fn bounded(what: &str, n: u64) -> Result<(), String> {
+    if n > COUNTER_MAX {
+        Err(format!("{what} {n} is over the highest, {COUNTER_MAX}"))
+    } else {
+        Ok(())
+    }
+}
+
 /// The labels of [`Msg`]'s kinds, which targeted faults name.
 pub const KINDS: [&str; 9] = [
     "request",
@@ -245,6 +277,33 @@ pub const KINDS: [&str; 9] = [
 ];
 
 impl Msg {
+    /// Whether every view and sequence number in the message, nested ones included,
+    /// is within [`COUNTER_MAX`]; the error names the first that is not.
+    pub fn counters_within_bound(&self) -> Result<(), String> {
+        match self {
+            Msg::Request { .. } => Ok(()),
+            Msg::PrePrepare { view, seq, .. }
+            | Msg::Prepare { view, seq, .. }
+            | Msg::Commit { view, seq, .. }
+            | Msg::Committed { view, seq, .. } => {
+                bounded("view", *view)?;
+                bounded("sequence number", *seq)
+            }
+            Msg::Reply { seq, .. } => bounded("sequence number", *seq),
+            Msg::ViewChange(vc) => vc.counters_within_bound(),
+            Msg::NewView(nv) => {
+                bounded("new view view", nv.view)?;
+                nv.view_changes
+                    .iter()
+                    .try_for_each(ViewChange::counters_within_bound)
+            }
+            Msg::Status { view, executed } => {
+                bounded("view", *view)?;
+                bounded("executed sequence number", *executed)
+            }
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Msg::Request { .. } => KINDS[0],

@@ -45,6 +45,8 @@ pub const WINDOW: u64 = 1_024;
 pub const VIEWS_AHEAD_MAX: u64 = 64;
 /// Most early pre-prepares (for a view not installed yet) a replica keeps.
 pub const EARLY_MAX: usize = 256;
+/// Most requests a replica remembers the client of (client nodes, real mode).
+pub const CLIENTS_OF_REQUESTS_MAX: usize = 4_096;
 /// Most commit certificates one status answer sends.
 pub const CATCH_UP_MAX: u64 = 16;
 /// The view timeout doubles at most this many times.
@@ -82,6 +84,14 @@ pub struct Config {
     pub timing: Timing,
     /// The requests the clients sign, and the replica each client asks (its proxy).
     pub requests: BTreeMap<Value, NodeId>,
+    /// Client nodes (real mode's `gauntlet propose`; none in simulation): not
+    /// replicas. A client sends its request to every replica itself and counts
+    /// `f + 1` matching replies. Their requests cannot be listed beforehand, so with
+    /// client nodes a request counts as client-signed when it reaches a replica from
+    /// a client node over real mode's signed channel; a backup takes the request in a
+    /// pre-prepare on its primary's word (client signatures carried inside requests,
+    /// which would stop a Byzantine primary from making one up, are not modelled).
+    pub clients: BTreeSet<NodeId>,
     pub bugs: Bugs,
 }
 
@@ -123,7 +133,7 @@ impl Config {
     fn signed_request(&self, request: &Option<Value>) -> bool {
         request
             .as_ref()
-            .is_none_or(|r| self.requests.contains_key(r))
+            .is_none_or(|r| self.requests.contains_key(r) || !self.clients.is_empty())
     }
 
     /// The number of votes, each from a member with a valid signature on `what(vote)`;
@@ -360,7 +370,11 @@ pub struct Replica {
     streak: u32,
     timer_token: u64,
     timer_armed: bool,
-    /// As proxy: the client's request, its replies, and whether it was answered.
+    /// As replica: the client node each request came from (client nodes only), to
+    /// reply to; at most [`CLIENTS_OF_REQUESTS_MAX`].
+    client_of: BTreeMap<Value, NodeId>,
+    /// As proxy (or client node): the client's request, its replies, and whether it
+    /// was answered.
     client: Option<Value>,
     replies: BTreeMap<u64, BTreeSet<NodeId>>,
     answered: bool,
@@ -369,7 +383,10 @@ pub struct Replica {
 
 impl Replica {
     pub fn new(id: NodeId, config: Arc<Config>) -> Self {
-        assert!(config.members.contains(&id), "{id} is not a replica");
+        assert!(
+            config.members.contains(&id) || config.clients.contains(&id),
+            "{id} is neither a replica nor a client"
+        );
         Replica {
             id,
             config,
@@ -387,6 +404,7 @@ impl Replica {
             streak: 0,
             timer_token: 0,
             timer_armed: false,
+            client_of: BTreeMap::new(),
             client: None,
             replies: BTreeMap::new(),
             answered: false,
@@ -396,6 +414,11 @@ impl Replica {
 
     pub fn state(&self) -> &PbftState {
         &self.state
+    }
+
+    /// Whether this node is a client node, not a replica.
+    fn is_client(&self) -> bool {
+        !self.config.members.contains(&self.id)
     }
 
     fn is_primary(&self) -> bool {
@@ -440,7 +463,7 @@ impl Replica {
 
     /// (Re)start the view timer with the current timeout.
     fn arm(&mut self) {
-        self.timer_token += 1;
+        self.timer_token = self.timer_token.wrapping_add(1);
         self.timer_armed = true;
         let ms = self.timeout_ms();
         self.effects.push(CoreOutput::SetTimer {
@@ -454,7 +477,7 @@ impl Replica {
 
     fn disarm(&mut self) {
         self.timer_armed = false;
-        self.timer_token += 1;
+        self.timer_token = self.timer_token.wrapping_add(1);
     }
 
     fn slot(&mut self, seq: u64) -> &mut Slot {
@@ -494,7 +517,7 @@ impl Replica {
     }
 
     fn on_request(&mut self, request: Value) {
-        if !self.config.requests.contains_key(&request) {
+        if !self.config.signed_request(&Some(request.clone())) {
             return;
         }
         if let Some(seq) = self.executed_at(&request) {
@@ -505,6 +528,15 @@ impl Replica {
         if self.state.installed && self.is_primary() {
             self.propose(request);
         }
+    }
+
+    /// A client node's own request (its signed channel is its signature): remember
+    /// whom to reply to, and take it like any request.
+    fn on_client_request(&mut self, client: NodeId, request: Value) {
+        if self.client_of.len() < CLIENTS_OF_REQUESTS_MAX || self.client_of.contains_key(&request) {
+            self.client_of.insert(request.clone(), client);
+        }
+        self.on_request(request);
     }
 
     /// Wait for `request`: the view timer runs while anything is pending.
@@ -525,10 +557,13 @@ impl Replica {
             return;
         }
         let seq = self.next_seq;
-        if seq > self.state.executed_seq + WINDOW {
+        if seq > self.state.executed_seq.saturating_add(WINDOW) {
             return;
         }
-        self.next_seq += 1;
+        let Some(next) = seq.checked_add(1) else {
+            return;
+        };
+        self.next_seq = next;
         let view = self.state.view;
         let request = Some(request);
         let digest = self.config.digest(view, seq, &request);
@@ -576,7 +611,7 @@ impl Replica {
             return;
         };
         let ahead = view > self.state.view || (view == self.state.view && !self.state.installed);
-        if ahead && view <= self.state.view + VIEWS_AHEAD_MAX {
+        if ahead && view <= self.state.view.saturating_add(VIEWS_AHEAD_MAX) {
             if self.early.len() < EARLY_MAX {
                 self.early.push((
                     from,
@@ -597,7 +632,7 @@ impl Replica {
         if from != self.config.primary(view) && !self.config.bugs.has(Bug::AcceptsNonPrimary) {
             return;
         }
-        if from == self.id || seq == 0 || seq > self.state.executed_seq + WINDOW {
+        if from == self.id || seq == 0 || seq > self.state.executed_seq.saturating_add(WINDOW) {
             return;
         }
         if request.is_none() || !self.config.signed_request(&request) {
@@ -640,7 +675,7 @@ impl Replica {
     /// Whether a vote for `view` may be counted now: the current view, or one a little
     /// ahead (its new view may still be on its way).
     fn counts_view(&self, view: u64) -> bool {
-        view >= self.state.view && view <= self.state.view + VIEWS_AHEAD_MAX
+        view >= self.state.view && view <= self.state.view.saturating_add(VIEWS_AHEAD_MAX)
     }
 
     fn on_vote(
@@ -783,8 +818,7 @@ impl Replica {
     /// Execute every committed sequence number in order.
     fn execute(&mut self) {
         let mut progressed = false;
-        loop {
-            let seq = self.state.executed_seq + 1;
+        while let Some(seq) = self.state.executed_seq.checked_add(1) {
             let Some(cert) = self.state.log.get(&seq).and_then(|s| s.committed.clone()) else {
                 break;
             };
@@ -820,7 +854,12 @@ impl Replica {
     }
 
     fn reply(&mut self, seq: u64, request: Value) {
-        let Some(&proxy) = self.config.requests.get(&request) else {
+        let proxy = self
+            .config
+            .requests
+            .get(&request)
+            .or(self.client_of.get(&request));
+        let Some(&proxy) = proxy else {
             return;
         };
         if proxy == self.id {
@@ -928,7 +967,7 @@ impl Replica {
             }
             return;
         }
-        if vc.view > view + VIEWS_AHEAD_MAX {
+        if vc.view > view.saturating_add(VIEWS_AHEAD_MAX) {
             return;
         }
         self.keep_view_change(vc);
@@ -936,7 +975,7 @@ impl Replica {
         // f + 1 replicas want higher views: join the smallest of them.
         let mut senders: BTreeSet<NodeId> = BTreeSet::new();
         let mut smallest = None;
-        for (&v, vcs) in self.view_changes.range(view + 1..) {
+        for (&v, vcs) in self.view_changes.range(view.saturating_add(1)..) {
             for n in vcs.iter().map(|vc| vc.from) {
                 if n != self.id {
                     senders.insert(n);
@@ -995,7 +1034,7 @@ impl Replica {
         if nv.view < view || (nv.view == view && self.state.installed) {
             return;
         }
-        if nv.view > view + VIEWS_AHEAD_MAX || !self.config.valid_new_view(&nv) {
+        if nv.view > view.saturating_add(VIEWS_AHEAD_MAX) || !self.config.valid_new_view(&nv) {
             return;
         }
         self.install(nv);
@@ -1009,7 +1048,7 @@ impl Replica {
         self.assigned.clear();
         self.prepares.retain(|_, t| t.view >= view);
         self.commits.retain(|_, t| t.view >= view);
-        self.view_changes = self.view_changes.split_off(&(view + 1));
+        self.view_changes = self.view_changes.split_off(&view.saturating_add(1));
         self.event(PbftEvent::NewViewInstalled { view });
         for (i, request) in nv.proposals.iter().enumerate() {
             let seq = i as u64 + 1;
@@ -1080,7 +1119,7 @@ impl Replica {
     }
 
     fn on_committed(&mut self, view: u64, seq: u64, request: Option<Value>, votes: Vec<Vote>) {
-        if seq == 0 || seq > self.state.executed_seq + WINDOW {
+        if seq == 0 || seq > self.state.executed_seq.saturating_add(WINDOW) {
             return;
         }
         if self
@@ -1112,10 +1151,18 @@ impl Replica {
     // ---- start and timers -----------------------------------------------------------
 
     fn on_start(&mut self, recovered: Option<PbftState>) {
+        if self.is_client() {
+            return;
+        }
         if let Some(state) = recovered {
             self.state = state;
         }
-        self.next_seq = self.state.log.keys().next_back().map_or(1, |s| s + 1);
+        self.next_seq = self
+            .state
+            .log
+            .keys()
+            .next_back()
+            .map_or(1, |s| s.saturating_add(1));
         let view = self.state.view;
         for (&seq, slot) in &self.state.log {
             if let Some(Accepted {
@@ -1148,7 +1195,11 @@ impl Replica {
                 if self.state.installed && self.pending.is_empty() {
                     return;
                 }
-                self.start_view_change(self.state.view + 1);
+                // Views are bounded at decode (`msg::COUNTER_MAX`), so this never runs
+                // out in practice; a replica at the last view stays in it.
+                if let Some(next) = self.state.view.checked_add(1) {
+                    self.start_view_change(next);
+                }
             }
             Timer::Status => {
                 self.broadcast(Msg::Status {
@@ -1182,7 +1233,9 @@ impl Replica {
                 self.broadcast(Msg::Request {
                     request: request.clone(),
                 });
-                self.on_request(request);
+                if !self.is_client() {
+                    self.on_request(request);
+                }
                 self.effects.push(CoreOutput::SetTimer {
                     timer: Timer::Retry,
                     delay_ms_min: self.config.timing.retry_ms,
@@ -1270,7 +1323,7 @@ impl Core for Replica {
         let pending = self.pending.iter().next().cloned();
         let rogue = pre_prepare(
             self.state.view,
-            self.next_seq.max(self.state.executed_seq + 1),
+            self.next_seq.max(self.state.executed_seq.saturating_add(1)),
             other(&pending).or(pending),
         );
         // A vote for another seen request at the same view and sequence number: the
@@ -1288,14 +1341,14 @@ impl Core for Replica {
             Msg::PrePrepare {
                 view, seq, request, ..
             } => vec![
-                pre_prepare(*view, seq + 1, request.clone()),
+                pre_prepare(*view, seq.saturating_add(1), request.clone()),
                 pre_prepare(*view, *seq, other(request)),
-                pre_prepare(view + 1, *seq, request.clone()),
+                pre_prepare(view.saturating_add(1), *seq, request.clone()),
             ],
             Msg::Prepare {
                 view, seq, digest, ..
             } => vec![
-                vote(false, *view, seq + 1, *digest),
+                vote(false, *view, seq.saturating_add(1), *digest),
                 vote(false, *view, *seq, digest ^ 1),
                 rogue,
                 vote(false, *view, *seq, other_digest(*view, *seq)),
@@ -1303,7 +1356,7 @@ impl Core for Replica {
             Msg::Commit {
                 view, seq, digest, ..
             } => vec![
-                vote(true, *view, seq + 1, *digest),
+                vote(true, *view, seq.saturating_add(1), *digest),
                 vote(true, *view, *seq, digest ^ 1),
                 rogue,
                 vote(true, *view, *seq, other_digest(*view, *seq)),
@@ -1359,12 +1412,23 @@ impl Core for Replica {
         }
     }
 
+    /// JSON, and then every view and sequence number within `msg::COUNTER_MAX`: a
+    /// counter a replica could not step past is malformed, so it never reaches the core (the
+    /// shell counts and drops it), as Paxos bounds its ballot rounds.
+    fn decode_msg(bytes: &[u8]) -> Result<Msg, String> {
+        let msg: Msg = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        msg.counters_within_bound()?;
+        Ok(msg)
+    }
+
     fn observe(event: &PbftEvent) -> Option<Observation> {
         match event {
             PbftEvent::Executed { slot, request, .. } => Some(Observation::SlotDecided {
                 slot: *slot,
                 value: request.clone(),
             }),
+            // What real mode's `propose` waits for: f + 1 matching replies.
+            PbftEvent::Answered { request, .. } => Some(Observation::Answered(request.clone())),
             _ => None,
         }
     }
@@ -1388,7 +1452,9 @@ impl Core for Replica {
                 self.broadcast(Msg::Request {
                     request: value.clone(),
                 });
-                self.on_request(value);
+                if !self.is_client() {
+                    self.on_request(value);
+                }
                 self.effects.push(CoreOutput::SetTimer {
                     timer: Timer::Retry,
                     delay_ms_min: self.config.timing.retry_ms,
@@ -1396,8 +1462,20 @@ impl Core for Replica {
                 });
             }
             CoreInput::Receive { from, msg } => {
-                if self.config.members.contains(&from) && from != self.id {
+                if self.is_client() {
+                    // A client node hears only its replies, from replicas.
+                    if let (true, Msg::Reply { seq, request }) =
+                        (self.config.members.contains(&from), msg)
+                    {
+                        self.on_reply(from, seq, request);
+                    }
+                } else if self.config.members.contains(&from) && from != self.id {
                     self.on_message(from, msg);
+                } else if self.config.clients.contains(&from) {
+                    // A replica hears only requests from a client node.
+                    if let Msg::Request { request } = msg {
+                        self.on_client_request(from, request);
+                    }
                 }
             }
             CoreInput::TimerFired { timer } => self.on_timer(timer),

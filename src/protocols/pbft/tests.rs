@@ -9,7 +9,7 @@ use super::*;
 use crate::check::judge;
 use crate::fault::{generate_scenario, FaultSchedule};
 use crate::history::History;
-use crate::protocol::{prepare, Core, CoreInput, CoreOutput};
+use crate::protocol::{prepare, Core, CoreInput, CoreOutput, Observation};
 use crate::sim::{run_setup, Lane, RunEnd};
 use std::collections::VecDeque;
 
@@ -27,6 +27,7 @@ fn config(count: u16, requests: &[(&str, u16)], bugs: &[Bug]) -> Arc<Config> {
         keys: Keys::new(7),
         timing: Timing::default(),
         requests: requests.iter().map(|&(r, p)| (v(r), n(p))).collect(),
+        clients: BTreeSet::new(),
         bugs: Bugs(bugs.iter().copied().collect()),
     })
 }
@@ -680,4 +681,162 @@ fn mutations_are_signed_by_their_sender_only() {
             what
         ));
     }
+}
+
+/// Every view and sequence number a message carries, nested ones included, is bounded
+/// at decode: `u64::MAX` in any of them makes the datagram malformed (an error naming
+/// the counter), through the shell's decoder too, and [`msg::COUNTER_MAX`] itself still
+/// decodes. (tests/real_mode.rs sends such a datagram to a running replica: recorded
+/// as malformed, and the replica keeps serving.)
+#[test]
+fn counters_near_u64_max_are_refused_at_decode() {
+    use super::msg::COUNTER_MAX;
+    let a = Some(v("A"));
+    let vote = Vote { node: n(2), sig: 1 };
+    let cert = |view: u64, seq: u64| Certificate {
+        view,
+        seq,
+        request: a.clone(),
+        votes: vec![vote],
+    };
+    let vc = |view: u64, c: Certificate| ViewChange {
+        view,
+        from: n(2),
+        prepared: vec![c],
+        sig: 1,
+    };
+    let cases = |top: u64| {
+        vec![
+            Msg::PrePrepare {
+                view: top,
+                seq: 1,
+                request: a.clone(),
+                digest: 0,
+                sig: 0,
+            },
+            Msg::PrePrepare {
+                view: 0,
+                seq: top,
+                request: a.clone(),
+                digest: 0,
+                sig: 0,
+            },
+            Msg::Prepare {
+                view: top,
+                seq: 1,
+                digest: 0,
+                sig: 0,
+            },
+            Msg::Commit {
+                view: 0,
+                seq: top,
+                digest: 0,
+                sig: 0,
+            },
+            Msg::Reply {
+                seq: top,
+                request: v("A"),
+            },
+            Msg::Status {
+                view: top,
+                executed: 0,
+            },
+            Msg::Status {
+                view: 0,
+                executed: top,
+            },
+            Msg::Committed {
+                view: top,
+                seq: 1,
+                request: a.clone(),
+                votes: vec![vote],
+            },
+            Msg::ViewChange(vc(top, cert(0, 1))),
+            Msg::ViewChange(vc(1, cert(top, 1))),
+            Msg::ViewChange(vc(1, cert(0, top))),
+            Msg::NewView(NewView {
+                view: top,
+                view_changes: vec![],
+                proposals: vec![],
+            }),
+            Msg::NewView(NewView {
+                view: 1,
+                view_changes: vec![vc(1, cert(0, top))],
+                proposals: vec![],
+            }),
+        ]
+    };
+    let bytes = |m: &Msg| {
+        let mut out = Vec::new();
+        Replica::encode_msg(m, &mut out);
+        out
+    };
+    for m in cases(u64::MAX) {
+        let error = Replica::decode_msg(&bytes(&m)).expect_err("refused");
+        assert!(
+            error.contains(&u64::MAX.to_string()) && error.contains("over the highest"),
+            "{m:?}: {error}"
+        );
+    }
+    for m in cases(COUNTER_MAX) {
+        assert_eq!(Replica::decode_msg(&bytes(&m)), Ok(m));
+    }
+    let forged = Msg::Prepare {
+        view: u64::MAX,
+        seq: 1,
+        digest: 0,
+        sig: 0,
+    };
+    let datagram = crate::node::encode_datagram::<Replica>(n(2), 1, &forged).expect("fits");
+    let error = crate::node::decode_datagram::<Replica>(&datagram).expect_err("malformed");
+    assert!(error.contains("view 18446744073709551615"), "{error}");
+}
+
+/// A client node (real mode's `gauntlet propose`) is no replica: its request goes to
+/// every replica, is ordered and executed by all four (not by the client), each
+/// replica replies to the client it heard it from, and the client alone is answered,
+/// by `f + 1` matching replies, which it observes as an answer. Without client nodes
+/// the same request is not client-signed, and nothing executes.
+#[test]
+fn a_client_node_is_answered_by_f_plus_one_replicas() {
+    let with_client = |clients: &[u16]| {
+        let mut c = (*config(4, &[], &[])).clone();
+        c.clients = clients.iter().map(|&i| n(i)).collect();
+        let c = Arc::new(c);
+        let mut net = Net::new(Arc::clone(&c));
+        net.replicas.push(Replica::new(n(5), Arc::clone(&c)));
+        net.input(n(5), CoreInput::start(None));
+        net.input(n(5), CoreInput::ClientRequest { value: v("X") });
+        net.settle();
+        net
+    };
+    let net = with_client(&[5]);
+    for id in 1..=4 {
+        assert_eq!(net.executed(id), vec![v("X")], "n{id}");
+    }
+    assert!(net.executed(5).is_empty());
+    let answered: Vec<(NodeId, &PbftEvent)> = net
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, PbftEvent::Answered { .. }))
+        .map(|(id, e)| (*id, e))
+        .collect();
+    assert_eq!(answered.len(), 1, "{answered:?}");
+    assert_eq!(answered[0].0, n(5));
+    assert_eq!(
+        Replica::observe(answered[0].1),
+        Some(Observation::Answered(v("X")))
+    );
+    // n5 is no client here: a replica hears nothing from it.
+    let c = config(4, &[], &[]);
+    let mut net = Net::new(Arc::clone(&c));
+    net.input(
+        n(1),
+        CoreInput::Receive {
+            from: n(5),
+            msg: Msg::Request { request: v("X") },
+        },
+    );
+    net.settle();
+    assert!((1..=4).all(|id| net.executed(id).is_empty()));
 }
