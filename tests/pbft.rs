@@ -118,3 +118,44 @@ fn every_pbft_bug_has_a_kept_known_failure() {
         );
     }
 }
+
+/// Scratch: a twin of the primary in PBFT n = 4, both lanes.
+#[test]
+fn scratch_twin_smoke() {
+    use crate::support::run_typed;
+    use gauntlet::fault::{Fault, FaultEvent, FaultSchedule};
+    use gauntlet::ids::NodeId;
+    let n = |i| NodeId(i);
+    let mut scenario = gauntlet::fault::generate_scenario(&Pbft, 3);
+    while scenario.cluster.len() != 4 {
+        scenario = gauntlet::fault::generate_scenario(&Pbft, scenario.seed + 1);
+    }
+    scenario.faults = FaultSchedule {
+        events: vec![
+            FaultEvent {
+                at_ms: 0,
+                fault: Fault::Partition {
+                    groups: vec![vec![n(1), n(2)], vec![n(3), n(4)]],
+                },
+            },
+            FaultEvent {
+                at_ms: 0,
+                fault: Fault::Twin {
+                    node: n(1),
+                    group: vec![n(3), n(4)],
+                },
+            },
+            FaultEvent {
+                at_ms: 100,
+                fault: Fault::Heal,
+            },
+        ],
+    };
+    let fast = run_typed(&Pbft, Lane::Fast, &scenario);
+    let slow = run_typed(&Pbft, Lane::Turmoil, &scenario);
+    std::fs::write("/tmp/twins-fast.txt", fast.report.history.render()).unwrap();
+    std::fs::write("/tmp/twins-slow.txt", slow.report.history.render()).unwrap();
+    if let Some((i, a, b)) = fast.report.history.first_divergence(&slow.report.history) {
+        panic!("diverged at {i}: {a:?} vs {b:?}");
+    }
+}

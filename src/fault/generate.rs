@@ -264,8 +264,37 @@ pub fn generate_schedule<R: Rng>(
             });
         }
     }
+    // Twins are drawn after everything else, and only for a protocol that tolerates
+    // Byzantine nodes, so every schedule drawn before they existed is unchanged but
+    // for the twin appended to some of them. The twin's node is one the schedule has
+    // made Byzantine already, if any (a node is faulty or it is not); its side is a
+    // strict subset of the other nodes, so a partition can split its listeners.
+    if limits.byzantine_max > 0 && events.len() < limits.events_max && rng.chance(TWIN_CHANCE) {
+        let node = if byzantine.is_empty() {
+            nodes[rng.between(0, nodes.len() as u64 - 1) as usize]
+        } else {
+            byzantine[rng.between(0, byzantine.len() as u64 - 1) as usize]
+        };
+        let others: Vec<NodeId> = nodes.iter().copied().filter(|&n| n != node).collect();
+        let mut group: Vec<NodeId> = others.iter().copied().filter(|_| rng.chance(0.5)).collect();
+        if group.is_empty() || group.len() == others.len() {
+            group = vec![others[rng.between(0, others.len() as u64 - 1) as usize]];
+        }
+        let at_ms = if rng.chance(0.5) {
+            0
+        } else {
+            rng.between(0, limits.horizon_ms - 1)
+        };
+        events.push(FaultEvent {
+            at_ms,
+            fault: Fault::Twin { node, group },
+        });
+    }
     FaultSchedule { events }.sorted()
 }
+
+/// How often a schedule of a protocol that tolerates Byzantine nodes gets a twin.
+const TWIN_CHANCE: f64 = 0.15;
 
 fn needs_labels(kind: Kind) -> bool {
     matches!(kind, Kind::Targeted | Kind::CrashAfterSend | Kind::Mutate)

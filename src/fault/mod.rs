@@ -155,6 +155,17 @@ pub enum Fault {
         count: u32,
         nth: u32,
     },
+    /// Byzantine (Twins, Bano et al. 2021): from the event's time on (the liveness
+    /// phase included), a second instance of `node` runs with the same identity and
+    /// keys, started fresh from what `node` had made durable by then, with its own
+    /// disk and random stream. Both send as `node`, so a correct core equivocates
+    /// without any protocol-specific mutation. A datagram to `node` reaches every
+    /// instance whose link from the sender is up: with no partition in force both get
+    /// it; while a (symmetric) [`Fault::Partition`] is in force, the original sits
+    /// where the partition puts `node` and the twin with `group` only. A later twin
+    /// event for the same node moves its twin to the new `group` (Twins' per-round
+    /// partitions). The judges leave the node out.
+    Twin { node: NodeId, group: Vec<NodeId> },
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -251,7 +262,7 @@ impl FaultSchedule {
     }
 
     /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`],
-    /// [`Fault::Replay`]): the
+    /// [`Fault::Replay`], [`Fault::Twin`]): the
     /// judges leave them out, whatever they record.
     pub fn byzantine_nodes(&self) -> std::collections::BTreeSet<NodeId> {
         self.events
@@ -259,10 +270,25 @@ impl FaultSchedule {
             .filter_map(|e| match &e.fault {
                 Fault::Silent { node }
                 | Fault::Mutate { node, .. }
-                | Fault::Replay { node, .. } => Some(*node),
+                | Fault::Replay { node, .. }
+                | Fault::Twin { node, .. } => Some(*node),
                 _ => None,
             })
             .collect()
+    }
+
+    /// The nodes a [`Fault::Twin`] doubles, each once, in id order: the worlds make
+    /// room for their twins before the run starts.
+    pub fn twins(&self) -> Vec<NodeId> {
+        let twins: std::collections::BTreeSet<NodeId> = self
+            .events
+            .iter()
+            .filter_map(|e| match &e.fault {
+                Fault::Twin { node, .. } => Some(*node),
+                _ => None,
+            })
+            .collect();
+        twins.into_iter().collect()
     }
 
     /// The [`Fault::BreakConnection`] events, by index, with the sender whose next
@@ -382,6 +408,22 @@ impl FaultSchedule {
                     }
                 }
                 Fault::Silent { node } => check_nodes("node", &[*node])?,
+                Fault::Twin { node, group } => {
+                    check_nodes("node", &[*node])?;
+                    check_nodes("group", group)?;
+                    if group.is_empty() || group.contains(node) {
+                        return Err((
+                            field("group"),
+                            format!("the twin of {node} needs one or more nodes other than {node} on its side"),
+                        ));
+                    }
+                    if group.len() > nodes.len() {
+                        return Err((
+                            field("group"),
+                            format!("{} nodes in a cluster of {}", group.len(), nodes.len()),
+                        ));
+                    }
+                }
                 Fault::Mutate {
                     node,
                     receivers,

@@ -34,6 +34,18 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
             };
             out.push(FaultSchedule { events });
         }
+        // A twin starts later: halfway to the schedule's end, so it runs less.
+        if let Fault::Twin { .. } = e.fault {
+            let later = e.at_ms + (s.end_ms().saturating_sub(e.at_ms)).div_ceil(2);
+            if later > e.at_ms {
+                let mut events = s.events.clone();
+                let mut moved = events.remove(i);
+                moved.at_ms = later;
+                let at = events.partition_point(|x| x.at_ms <= later);
+                events.insert(at, moved);
+                out.push(FaultSchedule { events });
+            }
+        }
         // Earlier: halve the event's time (keeping time order).
         let earliest = if i == 0 { 0 } else { s.events[i - 1].at_ms };
         let earlier = earliest.max(e.at_ms / 2);
@@ -199,6 +211,16 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
             }
             out
         }
+        Fault::Twin { node, group } if group.len() > 1 => (0..group.len())
+            .map(|i| {
+                let mut fewer = group.clone();
+                fewer.remove(i);
+                Fault::Twin {
+                    node: *node,
+                    group: fewer,
+                }
+            })
+            .collect(),
         Fault::Partition { groups } if groups.len() > 2 => {
             // Merge the last group into the previous one.
             let mut merged = groups.clone();
@@ -243,6 +265,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 | Fault::Silent { node: n }
                 | Fault::Mutate { node: n, .. }
                 | Fault::Replay { node: n, .. }
+                | Fault::Twin { node: n, .. }
                     if *n == node =>
                 {
                     return None
@@ -254,6 +277,13 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 Fault::LinkFaults {
                     link: Some((a, b)), ..
                 } if *a == node || *b == node => return None,
+                Fault::Twin { node: n, group } => {
+                    let group = keep(group);
+                    if group.is_empty() {
+                        return None;
+                    }
+                    Fault::Twin { node: *n, group }
+                }
                 Fault::Partition { groups } => {
                     let groups: Vec<Vec<NodeId>> = groups
                         .iter()
