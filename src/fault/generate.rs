@@ -485,6 +485,7 @@ mod tests {
                     Fault::Silent { .. } => "silent",
                     Fault::Mutate { .. } => "mutate",
                     Fault::Replay { .. } => "replay",
+                    Fault::Twin { .. } => "twin",
                 });
             }
         }
@@ -527,9 +528,9 @@ mod tests {
         assert_eq!(breaks(&["data"]), 0);
     }
 
-    /// Byzantine faults are drawn only for a protocol that tolerates Byzantine nodes,
-    /// name at most that many nodes per schedule, and leave every other protocol's
-    /// schedules exactly as they were (no draw is spent on them).
+    /// Byzantine faults (twins included) are drawn only for a protocol that tolerates
+    /// Byzantine nodes, name at most that many nodes per schedule, and leave every
+    /// other protocol's schedules exactly as they were (no draw is spent on them).
     #[test]
     fn byzantine_faults_only_for_protocols_that_tolerate_them() {
         let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
@@ -555,10 +556,13 @@ mod tests {
         };
         let mut drawn = 0;
         let mut replays = 0;
+        let mut twins = 0;
         for seed in 0..300 {
             let none = gen(seed, 0);
             assert!(none.byzantine_nodes().is_empty());
+            assert!(none.twins().is_empty());
             let some = gen(seed, 2);
+            twins += some.twins().len();
             assert_eq!(some.validate(&nodes), Ok(()));
             assert!(some.byzantine_nodes().len() <= 2, "seed {seed}");
             drawn += some.byzantine_nodes().len().min(1);
@@ -566,6 +570,7 @@ mod tests {
             assert_eq!(replays_in(&none), 0);
         }
         assert!(replays > 30, "{replays} replays in 300 schedules");
+        assert!(twins > 15, "{twins} twins in 300 schedules");
         assert!(
             drawn > 100,
             "{drawn} of 300 schedules have a Byzantine node"

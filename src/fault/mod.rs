@@ -668,6 +668,63 @@ mod tests {
             .is_empty());
     }
 
+    /// A twin is refused with the field named (its node or a group member outside the
+    /// cluster, an empty group, its own node in its group); it names its node as
+    /// Byzantine, and the schedule's twins are its doubled nodes, each once.
+    #[test]
+    fn twins_validate_and_name_their_nodes() {
+        let nodes = [NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
+        let twin = |node: u16, group: &[u16]| {
+            one(Fault::Twin {
+                node: NodeId(node),
+                group: group.iter().map(|&g| NodeId(g)).collect(),
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(field(twin(9, &[2]).validate(&nodes)), "faults[0].node");
+        assert_eq!(field(twin(1, &[9]).validate(&nodes)), "faults[0].group");
+        assert_eq!(field(twin(1, &[]).validate(&nodes)), "faults[0].group");
+        assert_eq!(field(twin(1, &[1, 2]).validate(&nodes)), "faults[0].group");
+        assert_eq!(twin(1, &[3, 4]).validate(&nodes), Ok(()));
+        let mut moved = twin(1, &[3, 4]);
+        moved.events.push(FaultEvent {
+            at_ms: 5,
+            fault: Fault::Twin {
+                node: NodeId(1),
+                group: vec![NodeId(2)],
+            },
+        });
+        assert_eq!(moved.twins(), vec![NodeId(1)]);
+        let named: Vec<NodeId> = moved.byzantine_nodes().into_iter().collect();
+        assert_eq!(named, vec![NodeId(1)]);
+        assert!(one(Fault::Heal).twins().is_empty());
+    }
+
+    /// A twin draws its messages' fates from streams of its own: the node's draws are
+    /// the same whether or not its twin sends in between, and a connection break
+    /// waits for the original's send.
+    #[test]
+    fn a_twin_has_its_own_streams() {
+        let rates = LinkFaults {
+            drop_probability: 0.5,
+            duplicate_probability: 0.5,
+            delay_ms_max: 50,
+        };
+        let mut alone = FaultLayer::new(3, 1, 20);
+        let mut with_twin = FaultLayer::new(3, 1, 20);
+        alone.set(None, rates);
+        with_twin.set(None, rates);
+        with_twin.arm_break(NodeId(1), NodeId(2));
+        alone.arm_break(NodeId(1), NodeId(2));
+        for _ in 0..50 {
+            let _ = with_twin.verdict_of_twin(NodeId(1), NodeId(2), "m", 0);
+            assert_eq!(
+                alone.verdict(NodeId(1), NodeId(2), "m", 0),
+                with_twin.verdict(NodeId(1), NodeId(2), "m", 0)
+            );
+        }
+    }
+
     /// A replay is refused with the field named (a zero or oversized `nth`, no
     /// receivers, an unknown kind); it names its node as Byzantine; the layer replays
     /// exactly `count` sends of the kind to each receiver, and a node remembers only

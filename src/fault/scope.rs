@@ -497,6 +497,67 @@ mod tests {
         )
     }
 
+    /// A Twins plan doubles exactly its Byzantine node from 0 ms with no mutation,
+    /// places `d` two-group partitions in rounds `1..=r` (each healed one hop later)
+    /// and moves the twin to one side of each (some of the others, never its own
+    /// node); a plan with no Byzantine node is refused.
+    #[test]
+    fn twins_double_one_node_and_take_a_side_per_round() {
+        let twins = |network| plan(Scope::Twins { network, rounds: 8 }, 1);
+        assert!(plan(
+            Scope::Twins {
+                network: 1,
+                rounds: 8
+            },
+            0
+        )
+        .check()
+        .is_err());
+        assert!(plan(
+            Scope::Twins {
+                network: 1,
+                rounds: 0
+            },
+            1
+        )
+        .check()
+        .is_err());
+        let nodes: Vec<NodeId> = (1..=4).map(NodeId).collect();
+        for seed in 0..100 {
+            for network in [0, 1, 3] {
+                let s = draw(seed, &twins(network));
+                assert_eq!(s.validate(&nodes), Ok(()));
+                assert_eq!(s.byzantine_nodes().len(), 1);
+                let node = s.twins()[0];
+                let partitions: Vec<&FaultEvent> = s
+                    .events
+                    .iter()
+                    .filter(|e| matches!(e.fault, Fault::Partition { .. }))
+                    .collect();
+                assert_eq!(partitions.len(), network as usize);
+                for p in &partitions {
+                    assert!((100..100 + 8 * 10).contains(&p.at_ms), "{s:?}");
+                }
+                let moves = s
+                    .events
+                    .iter()
+                    .filter_map(|e| match &e.fault {
+                        Fault::Twin { group, .. } => Some(group),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>();
+                assert_eq!(moves.len(), 1 + network as usize);
+                for group in moves {
+                    assert!(!group.is_empty() && !group.contains(&node));
+                }
+                assert!(s
+                    .events
+                    .iter()
+                    .all(|e| !matches!(e.fault, Fault::Mutate { .. })));
+            }
+        }
+    }
+
     /// A mutation with `skip` lets that many sends of its kind to each receiver
     /// through unchanged, then mutates `count` of them: the round it lands in is
     /// `skip + 1`, per receiver; other receivers and kinds are untouched.

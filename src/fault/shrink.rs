@@ -403,6 +403,56 @@ mod tests {
         ));
     }
 
+    /// A twin shrinks three ways: dropped (its event removed), started later (halfway
+    /// to the schedule's end, time order kept) and one member fewer on its side;
+    /// removing its node drops it, removing a member of its side shrinks the side.
+    #[test]
+    fn twins_shrink_and_lose_removed_nodes() {
+        let twin = Fault::Twin {
+            node: NodeId(1),
+            group: vec![NodeId(3), NodeId(4)],
+        };
+        let schedule = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 0,
+                    fault: twin.clone(),
+                },
+                FaultEvent {
+                    at_ms: 100,
+                    fault: Fault::Heal,
+                },
+            ],
+        };
+        let candidates = schedule_candidates(&schedule);
+        assert!(candidates
+            .iter()
+            .any(|c| c.events.len() == 1 && c.twins().is_empty()));
+        let later = candidates.iter().find(|c| {
+            c.events
+                .iter()
+                .any(|e| matches!(e.fault, Fault::Twin { .. }) && e.at_ms == 50)
+        });
+        assert!(later.is_some(), "a later start: {candidates:?}");
+        for c in &candidates {
+            assert_eq!(
+                c.validate(&[NodeId(1), NodeId(2), NodeId(3), NodeId(4)]),
+                Ok(())
+            );
+        }
+        let smaller = smaller_faults(&twin);
+        assert_eq!(smaller.len(), 2);
+        assert!(smaller
+            .iter()
+            .all(|f| matches!(f, Fault::Twin { group, .. } if group.len() == 1)));
+        assert_eq!(without_node(&schedule, NodeId(1)).twins(), vec![]);
+        let left = without_node(&schedule, NodeId(3));
+        assert!(matches!(
+            &left.events[0].fault,
+            Fault::Twin { group, .. } if group == &vec![NodeId(4)]
+        ));
+    }
+
     /// Shrinking reaches inside the new fault kinds: a targeted fault gets candidates
     /// with each rate off, one kind fewer and half the window; a protocol-timed crash
     /// gets an earlier trigger and half the down time; removing a node removes the
