@@ -264,37 +264,12 @@ pub fn generate_schedule<R: Rng>(
             });
         }
     }
-    // Twins are drawn after everything else, and only for a protocol that tolerates
-    // Byzantine nodes, so every schedule drawn before they existed is unchanged but
-    // for the twin appended to some of them. The twin's node is one the schedule has
-    // made Byzantine already, if any (a node is faulty or it is not); its side is a
-    // strict subset of the other nodes, so a partition can split its listeners.
-    if limits.byzantine_max > 0 && events.len() < limits.events_max && rng.chance(TWIN_CHANCE) {
-        let node = if byzantine.is_empty() {
-            nodes[rng.between(0, nodes.len() as u64 - 1) as usize]
-        } else {
-            byzantine[rng.between(0, byzantine.len() as u64 - 1) as usize]
-        };
-        let others: Vec<NodeId> = nodes.iter().copied().filter(|&n| n != node).collect();
-        let mut group: Vec<NodeId> = others.iter().copied().filter(|_| rng.chance(0.5)).collect();
-        if group.is_empty() || group.len() == others.len() {
-            group = vec![others[rng.between(0, others.len() as u64 - 1) as usize]];
-        }
-        let at_ms = if rng.chance(0.5) {
-            0
-        } else {
-            rng.between(0, limits.horizon_ms - 1)
-        };
-        events.push(FaultEvent {
-            at_ms,
-            fault: Fault::Twin { node, group },
-        });
-    }
+    // No twins here: appended to 15% of the schedules of protocols with
+    // `byzantine_max > 0` (after every other draw) they broke the clean-under-the-
+    // generator and budget tests of pbft, generals and pow (docs/pbft.md, "Twins").
+    // They are drawn by `Scope::Twins` (`gauntlet experiment twins`) and written by hand.
     FaultSchedule { events }.sorted()
 }
-
-/// How often a schedule of a protocol that tolerates Byzantine nodes gets a twin.
-const TWIN_CHANCE: f64 = 0.15;
 
 fn needs_labels(kind: Kind) -> bool {
     matches!(kind, Kind::Targeted | Kind::CrashAfterSend | Kind::Mutate)
@@ -528,9 +503,10 @@ mod tests {
         assert_eq!(breaks(&["data"]), 0);
     }
 
-    /// Byzantine faults (twins included) are drawn only for a protocol that tolerates
-    /// Byzantine nodes, name at most that many nodes per schedule, and leave every
-    /// other protocol's schedules exactly as they were (no draw is spent on them).
+    /// Byzantine faults are drawn only for a protocol that tolerates Byzantine nodes,
+    /// name at most that many nodes per schedule, and leave every other protocol's
+    /// schedules exactly as they were (no draw is spent on them); twins are never
+    /// drawn here (`Scope::Twins` draws them).
     #[test]
     fn byzantine_faults_only_for_protocols_that_tolerate_them() {
         let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
@@ -570,7 +546,7 @@ mod tests {
             assert_eq!(replays_in(&none), 0);
         }
         assert!(replays > 30, "{replays} replays in 300 schedules");
-        assert!(twins > 15, "{twins} twins in 300 schedules");
+        assert_eq!(twins, 0, "the swarm generator draws no twins");
         assert!(
             drawn > 100,
             "{drawn} of 300 schedules have a Byzantine node"
