@@ -13,6 +13,9 @@
 //!   fast lane's speed-up over turmoil): any protocol gets the fast lane.
 //! - `nodes`: the scaling sweep over node counts (2 s of simulated time each).
 //! - `duration`: the scaling sweep over simulated duration (5 nodes).
+//! - `twins`: PBFT n = 4 with one twin replica (the `twins` experiment's plans, two
+//!   partition rounds), fast lane, run and judged: Twins-style scenarios per second per
+//!   core, beside generated PBFT n = 4 scenarios (issue 12 asks 510/s for Twins).
 //! - `chain`: the `pow` chain: a 50-node, 100-block chain's runs/s, and the cost per
 //!   message from 50 to 500 nodes (`support/chain.rs`).
 //! - `profile-fast SECONDS`, `profile-turmoil SECONDS` (only when named): loop over the
@@ -63,6 +66,9 @@ fn main() {
     }
     if wants("naive") {
         naive_section();
+    }
+    if wants("twins") {
+        twins_section();
     }
     if wants("nodes") {
         println!(
@@ -247,4 +253,49 @@ fn naive_section() {
     println!("| fast | {NAIVE_FAST_SEEDS} × {NAIVE_SAMPLES} | {fast:.0} |");
     println!("| turmoil | {NAIVE_TURMOIL_SEEDS} × {NAIVE_SAMPLES} | {turmoil:.1} |");
     println!("\nfast / turmoil: {:.0}x\n", fast / turmoil);
+}
+
+/// Twins-style PBFT scenarios per sample, and samples.
+const TWINS_SEEDS: u64 = 500;
+const TWINS_SAMPLES: usize = 7;
+
+/// PBFT n = 4 with one twin (the `twins` experiment's plan with two partition rounds)
+/// and, for comparison, generated PBFT n = 4 scenarios: fast lane, each run judged,
+/// as a campaign does.
+fn twins_section() {
+    use gauntlet::experiment::twins::{plan, seed_of};
+    use gauntlet::explore::AnyProtocol;
+    use gauntlet::protocols::pbft::Pbft;
+    use gauntlet::sim::Lane as World;
+    println!("## PBFT n = 4: Twins-style and generated scenarios, fast lane, judged ({TWINS_SAMPLES} samples)\n");
+    let twins: Vec<Scenario> = (0..TWINS_SEEDS)
+        .map(|i| {
+            gauntlet::fault::scoped_scenario(&Pbft, seed_of(1, 2, i), &plan(2)).expect("plan fits")
+        })
+        .collect();
+    let generated: Vec<Scenario> = (0..)
+        .map(|i| gauntlet::fault::generate_scenario(&Pbft, bench_seed(i)))
+        .filter(|s| s.cluster.len() == 4)
+        .take(TWINS_SEEDS as usize)
+        .collect();
+    let runs_per_s = |scenarios: &[Scenario]| -> f64 {
+        let mut samples = Vec::new();
+        for _ in 0..TWINS_SAMPLES {
+            let (secs, ()) = time(|| {
+                for s in scenarios {
+                    let judged = AnyProtocol::run(&Pbft, s, World::Fast).expect("valid");
+                    std::hint::black_box(judged.verdict.violations.len());
+                }
+            });
+            samples.push(scenarios.len() as f64 / secs);
+        }
+        median(&samples)
+    };
+    let twin = runs_per_s(&twins);
+    let plain = runs_per_s(&generated);
+    println!("| scenarios | runs × samples | runs/s per core (median) |");
+    println!("|---|---|---|");
+    println!("| Twins (one twin, d = 2) | {TWINS_SEEDS} × {TWINS_SAMPLES} | {twin:.0} |");
+    println!("| generated, n = 4 | {TWINS_SEEDS} × {TWINS_SAMPLES} | {plain:.0} |");
+    println!();
 }

@@ -22,6 +22,12 @@ pub enum Stream {
     Latency { node: NodeId },
     /// One incarnation of one node (timer jitter); a restart gets a fresh stream.
     Node { node: NodeId, incarnation: u32 },
+    /// The fault layer's draws for messages the twin of `node` sends
+    /// (`crate::fault::Fault::Twin`): its own, so the order in which a node and its
+    /// twin act within a millisecond never changes a draw.
+    TwinFaults { node: NodeId },
+    /// The network latency of each datagram the twin of `node` sends.
+    TwinLatency { node: NodeId },
     /// turmoil's own seed (nothing in a run depends on it: gauntlet's network is its
     /// own, but turmoil wants one).
     Turmoil,
@@ -34,6 +40,8 @@ impl Stream {
             Stream::Turmoil => 3,
             Stream::Faults { node } => (2 << 40) | node.0 as u64,
             Stream::Latency { node } => (3 << 40) | node.0 as u64,
+            Stream::TwinFaults { node } => (4 << 40) | node.0 as u64,
+            Stream::TwinLatency { node } => (5 << 40) | node.0 as u64,
             Stream::Node { node, incarnation } => {
                 (1 << 40) | ((node.0 as u64) << 20) | incarnation as u64
             }

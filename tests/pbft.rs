@@ -118,3 +118,188 @@ fn every_pbft_bug_has_a_kept_known_failure() {
         );
     }
 }
+
+// ---- Twins: a second instance of one replica, same identity and keys, no mutation ----
+
+use gauntlet::experiment::twins::{plan, seed_of, NETWORK};
+use gauntlet::fault::{scoped_scenario, Fault, FaultEvent};
+use gauntlet::scenario::Scenario;
+
+/// Run `index` of the `twins` experiment's cell with `network` partition rounds (root
+/// seed 1, the documented table's), with `bugs` on.
+fn twins_scenario(network: u32, index: u64, bugs: &[&str]) -> Scenario {
+    let mut scenario = scoped_scenario(&Pbft, seed_of(1, network, index), &plan(network))
+        .expect("the twins plan fits PBFT n = 4");
+    scenario.bugs = bugs.iter().map(|b| b.to_string()).collect();
+    scenario
+}
+
+/// Both lanes give a twin run the same trace, byte for byte: the twin's start on its
+/// node's durable state, its own streams and its place in each partition mean the same
+/// in the fast world and in turmoil (a run with the twin's events in it, clean, and one
+/// that breaks `quorum_2f`).
+#[test]
+fn twins_lanes_agree() {
+    use crate::support::run_typed;
+    let mut twin_events = 0;
+    let scenarios = (0..4)
+        .map(|i| twins_scenario(NETWORK[(i % 4) as usize], i, &[]))
+        .chain(std::iter::once(twins_scenario(2, 12, &["quorum_2f"])));
+    for scenario in scenarios {
+        let fast = run_typed(&Pbft, Lane::Fast, &scenario);
+        let turmoil = run_typed(&Pbft, Lane::Turmoil, &scenario);
+        if let Some((i, a, b)) = fast
+            .report
+            .history
+            .first_divergence(&turmoil.report.history)
+        {
+            panic!(
+                "seed {}: the lanes diverged at event {i}:\n  fast:    {a:?}\n  turmoil: {b:?}",
+                scenario.seed
+            );
+        }
+        assert_eq!(fast.verdict, turmoil.verdict, "seed {}", scenario.seed);
+        twin_events += fast
+            .report
+            .history
+            .events
+            .iter()
+            .filter(|e| e.kind.is_twin())
+            .count();
+    }
+    assert!(
+        twin_events > 100,
+        "only {twin_events} twin events: did the twins run?"
+    );
+}
+
+/// Correct PBFT (n = 4) with one twin replica stays clean: 300 fast-lane runs of the
+/// `twins` experiment's plans (0, 1, 2 and 4 partition rounds), no violation and no
+/// harness error. The long run is `gauntlet experiment twins` (docs/pbft.md).
+#[test]
+fn correct_pbft_stays_clean_under_twins() {
+    let pbft: &dyn AnyProtocol = &Pbft;
+    for index in 0..300 {
+        let scenario = twins_scenario(NETWORK[(index % 4) as usize], index, &[]);
+        let judged = pbft.run(&scenario, Lane::Fast).expect("valid scenario");
+        assert!(
+            judged.verdict.violations.is_empty()
+                && !matches!(judged.end, gauntlet::sim::RunEnd::HarnessError(_)),
+            "seed {}: {:?}",
+            scenario.seed,
+            judged.verdict.violations
+        );
+    }
+}
+
+/// Twins alone, with no mutation at all, break the planted bugs that double votes or
+/// a doubled primary expose: each is found within its budget of `twins` runs (d = 2),
+/// caught by the stated property. (The comment is the run that first finds it; the
+/// table of every bug is in docs/pbft.md.)
+#[test]
+fn twins_find_pbft_bugs_without_mutation() {
+    let pbft: &dyn AnyProtocol = &Pbft;
+    const BUDGETS: [(&str, u64, &str); 3] = [
+        ("quorum_2f", 60, "slot_agreement"), // run 13
+        ("ignores_certificates", 20, "log_liveness"),
+        ("new_view_without_quorum", 40, "log_liveness"), // run 14
+    ];
+    for (bug, runs, property) in BUDGETS {
+        let found = (0..runs).find_map(|index| {
+            let scenario = twins_scenario(2, index, &[bug]);
+            assert!(scenario.faults.events.iter().all(|e| !matches!(
+                e.fault,
+                Fault::Mutate { .. } | Fault::Replay { .. } | Fault::Silent { .. }
+            )));
+            let judged = pbft.run(&scenario, Lane::Fast).expect("valid scenario");
+            (!judged.verdict.violations.is_empty()).then(|| {
+                judged
+                    .verdict
+                    .violations
+                    .iter()
+                    .map(|v| v.property.to_string())
+                    .collect::<Vec<String>>()
+            })
+        });
+        let found = found.unwrap_or_else(|| panic!("{bug} not found in {runs} twins runs"));
+        assert!(
+            found.iter().any(|p| p == property),
+            "{bug}: {found:?}, not {property}"
+        );
+    }
+}
+
+/// A twin is a Byzantine fault like any other: a protocol that tolerates no Byzantine
+/// node refuses it, and PBFT n = 4 refuses a second doubled replica, both naming the
+/// `faults` field, unless the scenario opts in with `byzantine_beyond_tolerance`.
+#[test]
+fn twins_are_refused_beyond_the_bound() {
+    use gauntlet::ids::NodeId;
+    use gauntlet::protocol::prepare;
+    let twin = |node: u16, group: u16| FaultEvent {
+        at_ms: 0,
+        fault: Fault::Twin {
+            node: NodeId(node),
+            group: vec![NodeId(group)],
+        },
+    };
+    let mut paxos = gauntlet::protocols::paxos::lab(1, &[('A', 0)]);
+    paxos.faults.events = vec![twin(1, 2)];
+    fn refused<T>(
+        r: Result<T, gauntlet::scenario::ScenarioError>,
+    ) -> gauntlet::scenario::ScenarioError {
+        match r {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e,
+        }
+    }
+    let error = refused(prepare(&gauntlet::protocols::paxos::Paxos, &paxos));
+    assert_eq!(error.field, "faults", "{error}");
+    let mut two = twins_scenario(0, 0, &[]);
+    let doubled = two.faults.twins()[0];
+    let other = if doubled == NodeId(1) { 2 } else { 1 };
+    two.faults.events.push(twin(other, 3 - other % 2));
+    let error = refused(prepare(&Pbft, &two));
+    assert_eq!(error.field, "faults", "{error}");
+    two.byzantine_beyond_tolerance = true;
+    assert!(prepare(&Pbft, &two).is_ok());
+    let mut bad = twins_scenario(0, 0, &[]);
+    bad.faults.events.push(FaultEvent {
+        at_ms: 0,
+        fault: Fault::Twin {
+            node: NodeId(1),
+            group: vec![NodeId(1)],
+        },
+    });
+    let error = refused(prepare(&Pbft, &bad));
+    assert!(error.field.ends_with(".group"), "{error}");
+}
+
+/// The bugs twins break without mutation have a kept known failure found by twins: a
+/// schedule with a twin and no other Byzantine fault (shrunk by `gauntlet experiment
+/// twins --save`; `tests/corpus.rs` replays them).
+#[test]
+fn twin_finds_are_kept_without_mutation() {
+    let entries = known_failures();
+    for bug in [
+        "quorum_2f",
+        "digest_not_bound",
+        "ignores_certificates",
+        "new_view_without_quorum",
+        "timer_never_grows",
+    ] {
+        let kept = entries.iter().any(|e| {
+            let faults = &e.scenario.faults;
+            e.scenario.protocol == "pbft"
+                && e.scenario.bugs == [bug]
+                && !faults.twins().is_empty()
+                && faults.events.iter().all(|ev| {
+                    !matches!(
+                        ev.fault,
+                        Fault::Mutate { .. } | Fault::Replay { .. } | Fault::Silent { .. }
+                    )
+                })
+        });
+        assert!(kept, "{bug}: no kept failure found by twins alone");
+    }
+}

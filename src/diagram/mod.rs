@@ -144,10 +144,15 @@ pub struct Model {
     pub violations: Vec<Flag>,
 }
 
+/// A lane: a node, or (`true`) its twin (`crate::fault::Fault::Twin`), drawn right
+/// after it and named `n1'`.
+type LaneId = (NodeId, bool);
+
 /// A send waiting for its deliveries.
 struct InFlight {
     index: usize,
-    from: NodeId,
+    /// The lane it was sent from (a twin sends as its node, from its own lane).
+    from_lane: Option<usize>,
     to: NodeId,
     label: String,
     copies: u32,
@@ -163,17 +168,37 @@ impl Model {
         meaning: &dyn Fn(&T::Event) -> Option<Meaning>,
     ) -> Model {
         let lanes = lanes_of(history);
-        let lane = |n: &NodeId| lanes.binary_search(n).ok();
+        let lane = |n: &NodeId| lanes.binary_search(&(*n, false)).ok();
+        let twin_lane = |n: &NodeId| lanes.binary_search(&(*n, true)).ok();
         let mut model = Model {
-            lanes: lanes.iter().map(|n| n.to_string()).collect(),
+            lanes: lanes
+                .iter()
+                .map(|(n, twin)| {
+                    if *twin {
+                        format!("{n}'")
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .collect(),
             ..Model::default()
         };
+        // Each twin's side in a partition: its group's.
+        let mut twin_groups: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
         let mut sends: BTreeMap<(NodeId, u64), InFlight> = BTreeMap::new();
         let mut open_bands: Vec<usize> = Vec::new();
         let mut open_downs: BTreeMap<NodeId, usize> = BTreeMap::new();
         for (index, event) in history.events.iter().enumerate() {
-            let mut on = event.node.as_ref().and_then(lane);
-            let kind = match &event.kind {
+            // A twin's event is drawn on its lane, as the event it wraps.
+            let (event_kind, by_twin) = match &event.kind {
+                EventKind::Twin(kind) => (&**kind, true),
+                kind => (kind, false),
+            };
+            let mut on = match by_twin {
+                true => event.node.as_ref().and_then(twin_lane),
+                false => event.node.as_ref().and_then(lane),
+            };
+            let kind = match event_kind {
                 EventKind::PhaseStarted { .. } => MarkKind::Phase,
                 EventKind::Partitioned { groups } => {
                     open_bands.push(model.bands.len());
@@ -181,7 +206,12 @@ impl Model {
                         start: index,
                         end: None,
                         cuts: cuts_between(&lanes, |a, b| {
-                            let group = |n| groups.iter().position(|g| g.contains(n));
+                            let group = |(n, twin): &LaneId| match twin_groups.get(n) {
+                                Some(side) if *twin => groups
+                                    .iter()
+                                    .position(|g| side.iter().any(|m| g.contains(m))),
+                                _ => groups.iter().position(|g| g.contains(n)),
+                            };
                             group(a) != group(b)
                         }),
                         text: render_event(event),
@@ -193,7 +223,7 @@ impl Model {
                     model.bands.push(Band {
                         start: index,
                         end: None,
-                        cuts: cuts_between(&lanes, |a, b| {
+                        cuts: cuts_between(&lanes, |(a, _), (b, _)| {
                             (from.contains(a) && to.contains(b))
                                 || (from.contains(b) && to.contains(a))
                         }),
@@ -224,6 +254,12 @@ impl Model {
                     on = lane(node);
                     MarkKind::Faults
                 }
+                EventKind::TwinSet { node, group } => {
+                    twin_groups.insert(*node, group.clone());
+                    on = twin_lane(node);
+                    MarkKind::Faults
+                }
+                EventKind::Twin(_) => MarkKind::Protocol,
                 EventKind::Mutated { .. } | EventKind::Replayed { .. } => MarkKind::Faults,
                 EventKind::Crashed { node } => {
                     on = lane(node);
@@ -250,7 +286,7 @@ impl Model {
                             (from, *msg_id),
                             InFlight {
                                 index,
-                                from,
+                                from_lane: on,
                                 to: *to,
                                 label: msg.to_string(),
                                 copies: 0,
@@ -279,7 +315,8 @@ impl Model {
                 EventKind::Delivered { from, msg_id, msg } => {
                     let to = on;
                     let send = sends.get_mut(&(*from, *msg_id));
-                    if let (Some(from_lane), Some(to_lane)) = (lane(from), to) {
+                    let from_lane = send.as_ref().map_or(lane(from), |s| s.from_lane);
+                    if let (Some(from_lane), Some(to_lane)) = (from_lane, to) {
                         let (send_index, copy, delay_ms) = match send {
                             Some(s) => {
                                 let copy = s.copies;
@@ -335,7 +372,7 @@ impl Model {
         }
         model.downs.sort_by_key(|d| d.start);
         for send in sends.into_values().filter(|s| s.copies == 0) {
-            if let (Some(from), Some(to)) = (lane(&send.from), lane(&send.to)) {
+            if let (Some(from), Some(to)) = (send.from_lane, lane(&send.to)) {
                 model.lost.push(Lost {
                     send: send.index,
                     from,
@@ -373,12 +410,20 @@ impl Model {
     }
 }
 
-/// Every node the history names (as actor, sender, receiver or fault target), sorted.
-fn lanes_of<T: Trace>(history: &History<T>) -> Vec<NodeId> {
+/// Every node the history names (as actor, sender, receiver or fault target), each
+/// followed by its twin if it has one, sorted.
+fn lanes_of<T: Trace>(history: &History<T>) -> Vec<LaneId> {
     let mut nodes = std::collections::BTreeSet::new();
+    let mut twins = std::collections::BTreeSet::new();
     for e in &history.events {
         nodes.extend(e.node);
         match &e.kind {
+            EventKind::Twin(_) => {
+                twins.extend(e.node);
+            }
+            EventKind::TwinSet { node, .. } => {
+                twins.insert(*node);
+            }
             EventKind::Sent { to, .. }
             | EventKind::Dropped { to, .. }
             | EventKind::Duplicated { to, .. }
@@ -403,11 +448,14 @@ fn lanes_of<T: Trace>(history: &History<T>) -> Vec<NodeId> {
             _ => {}
         }
     }
-    nodes.into_iter().collect()
+    let mut lanes: Vec<LaneId> = nodes.into_iter().map(|n| (n, false)).collect();
+    lanes.extend(twins.into_iter().map(|n| (n, true)));
+    lanes.sort();
+    lanes
 }
 
 /// The gaps between adjacent lanes `(a, a + 1)` for which `cut(lane a, lane a + 1)`.
-fn cuts_between(lanes: &[NodeId], cut: impl Fn(&NodeId, &NodeId) -> bool) -> Vec<usize> {
+fn cuts_between(lanes: &[LaneId], cut: impl Fn(&LaneId, &LaneId) -> bool) -> Vec<usize> {
     lanes
         .windows(2)
         .enumerate()

@@ -253,3 +253,76 @@ fn page_is_self_contained_and_escaped() {
         "the data block and the script"
     );
 }
+
+/// A twin gets its own lane, right after its node's and named `n1'`: its sends start
+/// arrows on that lane (though they name `n1` as sender), what it receives ends on it,
+/// and a partition band separates it from the nodes not on its side.
+#[test]
+fn a_twin_is_drawn_on_its_own_lane() {
+    let mut h: History<Text> = History::default();
+    let twin = |kind: EventKind<Text>| EventKind::Twin(Box::new(kind));
+    h.push(
+        0,
+        None,
+        EventKind::TwinSet {
+            node: n(1),
+            group: vec![n(3)],
+        },
+    );
+    h.push(
+        1,
+        None,
+        EventKind::Partitioned {
+            groups: vec![vec![n(1), n(2)], vec![n(3)]],
+        },
+    );
+    h.push(
+        1,
+        Some(n(1)),
+        twin(EventKind::Sent {
+            to: n(3),
+            msg_id: 1 << 51,
+            msg: "Twin".into(),
+        }),
+    );
+    h.push(
+        1,
+        Some(n(1)),
+        EventKind::Sent {
+            to: n(2),
+            msg_id: 1,
+            msg: "Original".into(),
+        },
+    );
+    h.push(
+        2,
+        Some(n(3)),
+        EventKind::Delivered {
+            from: n(1),
+            msg_id: 1 << 51,
+            msg: "Twin".into(),
+        },
+    );
+    h.push(
+        2,
+        Some(n(1)),
+        twin(EventKind::Delivered {
+            from: n(3),
+            msg_id: 7,
+            msg: "Back".into(),
+        }),
+    );
+    let model = Model::of(&h, &decisions);
+    assert_eq!(model.lanes, vec!["n1", "n1'", "n2", "n3"]);
+    let from_twin = model.arrows.iter().find(|a| a.label == "Twin").unwrap();
+    assert_eq!((from_twin.from, from_twin.to), (1, 3));
+    let to_twin = model.arrows.iter().find(|a| a.label == "Back").unwrap();
+    assert_eq!(to_twin.to, 1);
+    assert!(model
+        .lost
+        .iter()
+        .any(|l| l.label == "Original" && l.from == 0));
+    // n1 sits with n2, n1' with n3: every adjacent pair of lanes is cut apart.
+    assert_eq!(model.bands[0].cuts, vec![0, 1, 2]);
+    assert!(model.marks.iter().any(|m| m.text.contains("n1'")));
+}

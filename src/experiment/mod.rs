@@ -8,6 +8,8 @@
 //! - [`tight_bound`]: PBFT's `f` bound is tight (issue 12, point 6).
 //! - [`byzzfuzz`]: ByzzFuzz's comparison of small scope, any scope and a random
 //!   baseline on PBFT's planted bugs (issue 12, point 8).
+//! - [`twins`]: Twins' doubled replica on PBFT, no mutation: which planted bugs it
+//!   breaks, and how soon (issue 12, Twins).
 //! - [`fork_rate`]: the pow chain's stale-block rate against delay / interval, with
 //!   its model and Bitcoin's point (issue 13, point 5).
 //! - [`propagation`]: flooding against gossip, time to 50% and 90% of nodes and
@@ -25,6 +27,7 @@ pub mod propagation;
 #[cfg(test)]
 mod tests;
 pub mod tight_bound;
+pub mod twins;
 
 use crate::explore::ProtocolRef;
 use crate::registry::Registry;
@@ -79,9 +82,10 @@ pub struct Experiment {
 }
 
 /// Every experiment, by name.
-pub static EXPERIMENTS: [Experiment; 4] = [
+pub static EXPERIMENTS: [Experiment; 5] = [
     tight_bound::EXPERIMENT,
     byzzfuzz::EXPERIMENT,
+    twins::EXPERIMENT,
     fork_rate::EXPERIMENT,
     propagation::EXPERIMENT,
 ];

@@ -71,6 +71,29 @@ fn byzzfuzz_quick_table_and_plot() {
     assert_eq!(series(&one.svg), vec!["small", "any", "baseline"]);
 }
 
+/// twins, quick: the correct protocol and the quick bugs, one column per number of
+/// partition rounds plus the first find; the correct protocol never fails; the same
+/// table on 1 and 2 jobs; a plot with one series per number of rounds.
+#[test]
+fn twins_quick_table_and_plot() {
+    let registry = Registry::builtin();
+    let one = (twins::EXPERIMENT.run)(&registry, &quick(3, 1), &no_clock).unwrap();
+    let two = (twins::EXPERIMENT.run)(&registry, &quick(3, 2), &no_clock).unwrap();
+    assert_eq!(one.table, two.table);
+    let lines: Vec<&str> = one.table.lines().collect();
+    assert_eq!(lines.len(), 2 + 1 + twins::QUICK_BUGS.len());
+    assert_eq!(lines[0].matches("d=").count(), twins::NETWORK.len());
+    assert!(lines[2].starts_with("| none (correct)"));
+    assert_eq!(
+        lines[2].matches("| 0.0%").count(),
+        twins::NETWORK.len(),
+        "false alarm: {}",
+        lines[2]
+    );
+    assert!(lines[2].ends_with("| not found |"));
+    assert_eq!(series(&one.svg), vec!["d = 0", "d = 1", "d = 2", "d = 4"]);
+}
+
 /// An unknown experiment is refused with the names there are.
 #[test]
 fn unknown_experiment_names_the_known_ones() {

@@ -173,8 +173,9 @@ pub struct FaultLayer {
     seed: u64,
     latency_ms_min: u64,
     latency_ms_max: u64,
-    /// Each sender's streams, made on its first send.
-    senders: BTreeMap<NodeId, SenderStreams>,
+    /// Each sender's streams, made on its first send; `true` marks a node's twin
+    /// ([`super::Fault::Twin`]), which has streams of its own.
+    senders: BTreeMap<(NodeId, bool), SenderStreams>,
     /// Directed links whose next datagram is lost ([`super::Fault::BreakConnection`]).
     lose_next: std::collections::BTreeSet<(NodeId, NodeId)>,
     /// Byzantine nodes that send nothing ([`super::Fault::Silent`]).
@@ -404,6 +405,23 @@ impl FaultLayer {
 
     pub fn verdict(&mut self, from: NodeId, to: NodeId, kind: &str, now_ms: u64) -> Verdict {
         self.count_send(from, kind);
+        self.decide(from, false, to, kind, now_ms)
+    }
+
+    /// [`FaultLayer::verdict`] for a send by the twin of `from` ([`super::Fault::Twin`]):
+    /// the same rates as `from`'s own sends, drawn from the twin's own streams, and no
+    /// crash trigger counts it (a crash fault names the original instance).
+    pub fn verdict_of_twin(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        kind: &str,
+        now_ms: u64,
+    ) -> Verdict {
+        self.decide(from, true, to, kind, now_ms)
+    }
+
+    fn decide(&mut self, from: NodeId, twin: bool, to: NodeId, kind: &str, now_ms: u64) -> Verdict {
         let f = self
             .targeted
             .iter()
@@ -417,10 +435,19 @@ impl FaultLayer {
             .or_else(|| self.links.get(&(from, to)).copied())
             .unwrap_or(self.global);
         let (seed, min, max) = (self.seed, self.latency_ms_min, self.latency_ms_max);
-        let streams = self.senders.entry(from).or_insert_with(|| SenderStreams {
-            faults: stream_rng(seed, Stream::Faults { node: from }),
-            latency: stream_rng(seed, Stream::Latency { node: from }),
-        });
+        let streams = self
+            .senders
+            .entry((from, twin))
+            .or_insert_with(|| match twin {
+                false => SenderStreams {
+                    faults: stream_rng(seed, Stream::Faults { node: from }),
+                    latency: stream_rng(seed, Stream::Latency { node: from }),
+                },
+                true => SenderStreams {
+                    faults: stream_rng(seed, Stream::TwinFaults { node: from }),
+                    latency: stream_rng(seed, Stream::TwinLatency { node: from }),
+                },
+            });
         let drop_roll = streams.faults.unit();
         let dup_roll = streams.faults.unit();
         let delay_a = streams.faults.between(0, f.delay_ms_max);
@@ -430,7 +457,9 @@ impl FaultLayer {
         let latency_a = streams.latency.unit();
         let latency_b = streams.latency.unit();
         // After the draws, so an armed break shifts no later message's fate.
-        if self.lose_next.remove(&(from, to))
+        // A connection break waits for the original's send only: the twin's sends
+        // must not race it for the one datagram it loses.
+        if (!twin && self.lose_next.remove(&(from, to)))
             || drop_roll < f.drop_probability
             || self.silent.contains(&from)
         {

@@ -155,6 +155,17 @@ pub enum Fault {
         count: u32,
         nth: u32,
     },
+    /// Byzantine (Twins, Bano et al. 2021): from the event's time on (the liveness
+    /// phase included), a second instance of `node` runs with the same identity and
+    /// keys, started fresh from what `node` had made durable by then, with its own
+    /// disk and random stream. Both send as `node`, so a correct core equivocates
+    /// without any protocol-specific mutation. A datagram to `node` reaches every
+    /// instance whose link from the sender is up: with no partition in force both get
+    /// it; while a (symmetric) [`Fault::Partition`] is in force, the original sits
+    /// where the partition puts `node` and the twin with `group` only. A later twin
+    /// event for the same node moves its twin to the new `group` (Twins' per-round
+    /// partitions). The judges leave the node out.
+    Twin { node: NodeId, group: Vec<NodeId> },
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -251,7 +262,7 @@ impl FaultSchedule {
     }
 
     /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`],
-    /// [`Fault::Replay`]): the
+    /// [`Fault::Replay`], [`Fault::Twin`]): the
     /// judges leave them out, whatever they record.
     pub fn byzantine_nodes(&self) -> std::collections::BTreeSet<NodeId> {
         self.events
@@ -259,10 +270,25 @@ impl FaultSchedule {
             .filter_map(|e| match &e.fault {
                 Fault::Silent { node }
                 | Fault::Mutate { node, .. }
-                | Fault::Replay { node, .. } => Some(*node),
+                | Fault::Replay { node, .. }
+                | Fault::Twin { node, .. } => Some(*node),
                 _ => None,
             })
             .collect()
+    }
+
+    /// The nodes a [`Fault::Twin`] doubles, each once, in id order: the worlds make
+    /// room for their twins before the run starts.
+    pub fn twins(&self) -> Vec<NodeId> {
+        let twins: std::collections::BTreeSet<NodeId> = self
+            .events
+            .iter()
+            .filter_map(|e| match &e.fault {
+                Fault::Twin { node, .. } => Some(*node),
+                _ => None,
+            })
+            .collect();
+        twins.into_iter().collect()
     }
 
     /// The [`Fault::BreakConnection`] events, by index, with the sender whose next
@@ -382,6 +408,22 @@ impl FaultSchedule {
                     }
                 }
                 Fault::Silent { node } => check_nodes("node", &[*node])?,
+                Fault::Twin { node, group } => {
+                    check_nodes("node", &[*node])?;
+                    check_nodes("group", group)?;
+                    if group.is_empty() || group.contains(node) {
+                        return Err((
+                            field("group"),
+                            format!("the twin of {node} needs one or more nodes other than {node} on its side"),
+                        ));
+                    }
+                    if group.len() > nodes.len() {
+                        return Err((
+                            field("group"),
+                            format!("{} nodes in a cluster of {}", group.len(), nodes.len()),
+                        ));
+                    }
+                }
                 Fault::Mutate {
                     node,
                     receivers,
@@ -624,6 +666,63 @@ mod tests {
         assert!(one(Fault::Crash { node: NodeId(1) })
             .byzantine_nodes()
             .is_empty());
+    }
+
+    /// A twin is refused with the field named (its node or a group member outside the
+    /// cluster, an empty group, its own node in its group); it names its node as
+    /// Byzantine, and the schedule's twins are its doubled nodes, each once.
+    #[test]
+    fn twins_validate_and_name_their_nodes() {
+        let nodes = [NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
+        let twin = |node: u16, group: &[u16]| {
+            one(Fault::Twin {
+                node: NodeId(node),
+                group: group.iter().map(|&g| NodeId(g)).collect(),
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(field(twin(9, &[2]).validate(&nodes)), "faults[0].node");
+        assert_eq!(field(twin(1, &[9]).validate(&nodes)), "faults[0].group");
+        assert_eq!(field(twin(1, &[]).validate(&nodes)), "faults[0].group");
+        assert_eq!(field(twin(1, &[1, 2]).validate(&nodes)), "faults[0].group");
+        assert_eq!(twin(1, &[3, 4]).validate(&nodes), Ok(()));
+        let mut moved = twin(1, &[3, 4]);
+        moved.events.push(FaultEvent {
+            at_ms: 5,
+            fault: Fault::Twin {
+                node: NodeId(1),
+                group: vec![NodeId(2)],
+            },
+        });
+        assert_eq!(moved.twins(), vec![NodeId(1)]);
+        let named: Vec<NodeId> = moved.byzantine_nodes().into_iter().collect();
+        assert_eq!(named, vec![NodeId(1)]);
+        assert!(one(Fault::Heal).twins().is_empty());
+    }
+
+    /// A twin draws its messages' fates from streams of its own: the node's draws are
+    /// the same whether or not its twin sends in between, and a connection break
+    /// waits for the original's send.
+    #[test]
+    fn a_twin_has_its_own_streams() {
+        let rates = LinkFaults {
+            drop_probability: 0.5,
+            duplicate_probability: 0.5,
+            delay_ms_max: 50,
+        };
+        let mut alone = FaultLayer::new(3, 1, 20);
+        let mut with_twin = FaultLayer::new(3, 1, 20);
+        alone.set(None, rates);
+        with_twin.set(None, rates);
+        with_twin.arm_break(NodeId(1), NodeId(2));
+        alone.arm_break(NodeId(1), NodeId(2));
+        for _ in 0..50 {
+            let _ = with_twin.verdict_of_twin(NodeId(1), NodeId(2), "m", 0);
+            assert_eq!(
+                alone.verdict(NodeId(1), NodeId(2), "m", 0),
+                with_twin.verdict(NodeId(1), NodeId(2), "m", 0)
+            );
+        }
     }
 
     /// A replay is refused with the field named (a zero or oversized `nth`, no

@@ -57,6 +57,13 @@ pub enum Scope {
     /// receivers, the same mutation number for every message kind it names, the same
     /// count), armed at 0 ms, plus up to two partition rounds in `1..=8`.
     Colluding,
+    /// Twins (Bano et al. 2021): each Byzantine node runs a twin from 0 ms
+    /// ([`Fault::Twin`]), with no mutation at all, and `network` partition rounds in
+    /// `1..=rounds` split the cluster in two; in each, every twin's side is one more
+    /// choice (one of the two groups, drawn), so the node and its twin may each lead
+    /// their own half. Twins enumerates these choices round by round; this draws them
+    /// from the same small-scope budget as ByzzFuzz's network faults.
+    Twins { network: u32, rounds: u32 },
 }
 
 impl Scope {
@@ -67,6 +74,7 @@ impl Scope {
             Scope::Any { .. } => "any",
             Scope::Baseline { .. } => "baseline",
             Scope::Colluding => "colluding",
+            Scope::Twins { .. } => "twins",
         }
     }
 
@@ -78,6 +86,7 @@ impl Scope {
             }
             | Scope::Any { process, network }
             | Scope::Baseline { process, network } => Some((process, network)),
+            Scope::Twins { network, .. } => Some((0, network)),
             Scope::Colluding => None,
         }
     }
@@ -110,10 +119,13 @@ impl ScopePlan {
                 return Err("process faults need a Byzantine node".into());
             }
         }
-        if let Scope::Small { rounds, .. } = self.scope {
+        if let Scope::Small { rounds, .. } | Scope::Twins { rounds, .. } = self.scope {
             if rounds == 0 || rounds > ANY_ROUNDS_MAX {
                 return Err(format!("{rounds} rounds; need 1..={ANY_ROUNDS_MAX}"));
             }
+        }
+        if matches!(self.scope, Scope::Twins { .. }) && self.byzantine == 0 {
+            return Err("twins need a Byzantine node to double".into());
         }
         Ok(())
     }
@@ -244,6 +256,63 @@ pub fn generate_scoped<R: Rng>(
                         },
                         duration_ms: round_ms,
                     },
+                });
+            }
+        }
+        Scope::Twins { network, rounds } => {
+            // The partition rounds first (each with its own draw of the twins' sides),
+            // so the first twin event can take the first round's side.
+            let mut placed: Vec<(u64, Vec<Vec<NodeId>>, Vec<usize>)> = Vec::new();
+            for _ in 0..network {
+                let round = rng.between(1, u64::from(rounds)) as u32;
+                let at_ms = start_ms + u64::from(round - 1) * round_ms;
+                let groups = split_two(rng, nodes);
+                let sides = byzantine
+                    .iter()
+                    .map(|_| rng.between(0, 1) as usize)
+                    .collect();
+                placed.push((at_ms, groups, sides));
+            }
+            placed.sort_by_key(|(at_ms, ..)| *at_ms);
+            // A twin's side in a round: the drawn group without the node itself (the
+            // other group if that leaves nobody).
+            let side = |groups: &[Vec<NodeId>], pick: usize, node: NodeId| -> Vec<NodeId> {
+                let chosen = others(&groups[pick], node);
+                if chosen.is_empty() {
+                    others(&groups[1 - pick], node)
+                } else {
+                    chosen
+                }
+            };
+            for (k, &node) in byzantine.iter().enumerate() {
+                let group = match placed.first() {
+                    Some((_, groups, sides)) => side(groups, sides[k], node),
+                    None => strict_subset(rng, &others(nodes, node)),
+                };
+                events.push(FaultEvent {
+                    at_ms: 0,
+                    fault: Fault::Twin { node, group },
+                });
+            }
+            for (at_ms, groups, sides) in placed {
+                events.push(FaultEvent {
+                    at_ms,
+                    fault: Fault::Partition {
+                        groups: groups.clone(),
+                    },
+                });
+                for (k, &node) in byzantine.iter().enumerate() {
+                    events.push(FaultEvent {
+                        at_ms,
+                        fault: Fault::Twin {
+                            node,
+                            group: side(&groups, sides[k], node),
+                        },
+                    });
+                }
+                events.push(FaultEvent {
+                    at_ms: at_ms + round_ms,
+                    fault: Fault::Heal,
                 });
             }
         }
@@ -426,6 +495,67 @@ mod tests {
             10,
             1_000,
         )
+    }
+
+    /// A Twins plan doubles exactly its Byzantine node from 0 ms with no mutation,
+    /// places `d` two-group partitions in rounds `1..=r` (each healed one hop later)
+    /// and moves the twin to one side of each (some of the others, never its own
+    /// node); a plan with no Byzantine node is refused.
+    #[test]
+    fn twins_double_one_node_and_take_a_side_per_round() {
+        let twins = |network| plan(Scope::Twins { network, rounds: 8 }, 1);
+        assert!(plan(
+            Scope::Twins {
+                network: 1,
+                rounds: 8
+            },
+            0
+        )
+        .check()
+        .is_err());
+        assert!(plan(
+            Scope::Twins {
+                network: 1,
+                rounds: 0
+            },
+            1
+        )
+        .check()
+        .is_err());
+        let nodes: Vec<NodeId> = (1..=4).map(NodeId).collect();
+        for seed in 0..100 {
+            for network in [0, 1, 3] {
+                let s = draw(seed, &twins(network));
+                assert_eq!(s.validate(&nodes), Ok(()));
+                assert_eq!(s.byzantine_nodes().len(), 1);
+                let node = s.twins()[0];
+                let partitions: Vec<&FaultEvent> = s
+                    .events
+                    .iter()
+                    .filter(|e| matches!(e.fault, Fault::Partition { .. }))
+                    .collect();
+                assert_eq!(partitions.len(), network as usize);
+                for p in &partitions {
+                    assert!((100..100 + 8 * 10).contains(&p.at_ms), "{s:?}");
+                }
+                let moves = s
+                    .events
+                    .iter()
+                    .filter_map(|e| match &e.fault {
+                        Fault::Twin { group, .. } => Some(group),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>();
+                assert_eq!(moves.len(), 1 + network as usize);
+                for group in moves {
+                    assert!(!group.is_empty() && !group.contains(&node));
+                }
+                assert!(s
+                    .events
+                    .iter()
+                    .all(|e| !matches!(e.fault, Fault::Mutate { .. })));
+            }
+        }
     }
 
     /// A mutation with `skip` lets that many sends of its kind to each receiver

@@ -34,6 +34,18 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
             };
             out.push(FaultSchedule { events });
         }
+        // A twin starts later: halfway to the schedule's end, so it runs less.
+        if let Fault::Twin { .. } = e.fault {
+            let later = e.at_ms + (s.end_ms().saturating_sub(e.at_ms)).div_ceil(2);
+            if later > e.at_ms {
+                let mut events = s.events.clone();
+                let mut moved = events.remove(i);
+                moved.at_ms = later;
+                let at = events.partition_point(|x| x.at_ms <= later);
+                events.insert(at, moved);
+                out.push(FaultSchedule { events });
+            }
+        }
         // Earlier: halve the event's time (keeping time order).
         let earliest = if i == 0 { 0 } else { s.events[i - 1].at_ms };
         let earlier = earliest.max(e.at_ms / 2);
@@ -199,6 +211,16 @@ fn smaller_faults(f: &Fault) -> Vec<Fault> {
             }
             out
         }
+        Fault::Twin { node, group } if group.len() > 1 => (0..group.len())
+            .map(|i| {
+                let mut fewer = group.clone();
+                fewer.remove(i);
+                Fault::Twin {
+                    node: *node,
+                    group: fewer,
+                }
+            })
+            .collect(),
         Fault::Partition { groups } if groups.len() > 2 => {
             // Merge the last group into the previous one.
             let mut merged = groups.clone();
@@ -243,6 +265,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 | Fault::Silent { node: n }
                 | Fault::Mutate { node: n, .. }
                 | Fault::Replay { node: n, .. }
+                | Fault::Twin { node: n, .. }
                     if *n == node =>
                 {
                     return None
@@ -254,6 +277,13 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 Fault::LinkFaults {
                     link: Some((a, b)), ..
                 } if *a == node || *b == node => return None,
+                Fault::Twin { node: n, group } => {
+                    let group = keep(group);
+                    if group.is_empty() {
+                        return None;
+                    }
+                    Fault::Twin { node: *n, group }
+                }
                 Fault::Partition { groups } => {
                     let groups: Vec<Vec<NodeId>> = groups
                         .iter()
@@ -370,6 +400,56 @@ mod tests {
         assert!(matches!(
             &left.events[0].fault,
             Fault::Mutate { receivers, .. } if receivers == &vec![NodeId(3)]
+        ));
+    }
+
+    /// A twin shrinks three ways: dropped (its event removed), started later (halfway
+    /// to the schedule's end, time order kept) and one member fewer on its side;
+    /// removing its node drops it, removing a member of its side shrinks the side.
+    #[test]
+    fn twins_shrink_and_lose_removed_nodes() {
+        let twin = Fault::Twin {
+            node: NodeId(1),
+            group: vec![NodeId(3), NodeId(4)],
+        };
+        let schedule = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 0,
+                    fault: twin.clone(),
+                },
+                FaultEvent {
+                    at_ms: 100,
+                    fault: Fault::Heal,
+                },
+            ],
+        };
+        let candidates = schedule_candidates(&schedule);
+        assert!(candidates
+            .iter()
+            .any(|c| c.events.len() == 1 && c.twins().is_empty()));
+        let later = candidates.iter().find(|c| {
+            c.events
+                .iter()
+                .any(|e| matches!(e.fault, Fault::Twin { .. }) && e.at_ms == 50)
+        });
+        assert!(later.is_some(), "a later start: {candidates:?}");
+        for c in &candidates {
+            assert_eq!(
+                c.validate(&[NodeId(1), NodeId(2), NodeId(3), NodeId(4)]),
+                Ok(())
+            );
+        }
+        let smaller = smaller_faults(&twin);
+        assert_eq!(smaller.len(), 2);
+        assert!(smaller
+            .iter()
+            .all(|f| matches!(f, Fault::Twin { group, .. } if group.len() == 1)));
+        assert_eq!(without_node(&schedule, NodeId(1)).twins(), vec![]);
+        let left = without_node(&schedule, NodeId(3));
+        assert!(matches!(
+            &left.events[0].fault,
+            Fault::Twin { group, .. } if group == &vec![NodeId(4)]
         ));
     }
 

@@ -36,6 +36,9 @@ pub struct FaultyTransport<C: Core, L> {
     me: NodeId,
     clock: Rc<dyn Fn() -> u64>,
     recorder: Rc<dyn Recorder<C>>,
+    /// Whether this is the end of `me`'s twin ([`super::Fault::Twin`]): it draws from
+    /// the twin's own streams, and no other Byzantine fault is armed for it.
+    twin: bool,
     core: PhantomData<C>,
 }
 
@@ -55,8 +58,15 @@ impl<C: Core, L: SimLink + 'static> FaultyTransport<C, L> {
             me,
             clock,
             recorder,
+            twin: false,
             core: PhantomData,
         }
+    }
+
+    /// The same end, for `me`'s twin.
+    pub fn as_twin(mut self) -> Self {
+        self.twin = true;
+        self
     }
 
     fn record(&self, kind: EventKind<C>) {
@@ -75,10 +85,15 @@ impl<C: Core, L: SimLink + 'static> Transport for FaultyTransport<C, L> {
         let msg = C::decode_msg(payload)
             .unwrap_or_else(|e| panic!("{} sent a message it cannot read: {e}", self.me));
         let now_ms = (self.clock)();
-        let verdict = self
-            .layer
-            .borrow_mut()
-            .verdict(self.me, to, C::msg_kind(&msg), now_ms);
+        let verdict = if self.twin {
+            self.layer
+                .borrow_mut()
+                .verdict_of_twin(self.me, to, C::msg_kind(&msg), now_ms)
+        } else {
+            self.layer
+                .borrow_mut()
+                .verdict(self.me, to, C::msg_kind(&msg), now_ms)
+        };
         let msg_id = header.msg_id;
         let copies = match verdict {
             Verdict::Drop => {
@@ -115,15 +130,21 @@ impl<C: Core, L: SimLink + 'static> Transport for FaultyTransport<C, L> {
     }
 
     fn mutation(&self, to: NodeId, kind: &str) -> Option<u32> {
+        if self.twin {
+            return None;
+        }
         self.layer.borrow_mut().mutation(self.me, to, kind)
     }
 
     fn replay(&self, to: NodeId, kind: &str) -> Option<u32> {
+        if self.twin {
+            return None;
+        }
         self.layer.borrow_mut().replay(self.me, to, kind)
     }
 
     fn remembers(&self) -> bool {
-        self.layer.borrow().remembers(self.me)
+        !self.twin && self.layer.borrow().remembers(self.me)
     }
 
     async fn ready(&self) -> io::Result<()> {

@@ -120,6 +120,12 @@ pub enum EventKind<T: Trace> {
         count: u32,
         nth: u32,
     },
+    /// A twin of `node` runs, or moved, on the side of `group`
+    /// ([`crate::fault::Fault::Twin`]).
+    TwinSet {
+        node: NodeId,
+        group: Vec<NodeId>,
+    },
     Crashed {
         node: NodeId,
     },
@@ -213,9 +219,19 @@ pub enum EventKind<T: Trace> {
     },
     /// An event of the protocol's own (a promise, an adoption, a decision, ...).
     Protocol(T::Event),
+    /// What the twin of the event's node did ([`crate::fault::Fault::Twin`]): any node
+    /// event, kept apart from the original instance's so judges and settle rules,
+    /// which read the plain kinds, never take the twin's word for the node's (the node
+    /// is Byzantine), and the trace shows it as `n1'`.
+    Twin(Box<EventKind<T>>),
 }
 
 impl<T: Trace> EventKind<T> {
+    /// Whether a twin did this ([`EventKind::Twin`]).
+    pub fn is_twin(&self) -> bool {
+        matches!(self, EventKind::Twin(_))
+    }
+
     /// The record of targeted rates for `kinds` on `link` (or every link) until `until_ms`.
     pub fn message_faults_set(
         kinds: &[String],

@@ -14,9 +14,14 @@ fn list(nodes: &[NodeId]) -> String {
 /// One event as one line of the canonical trace.
 pub fn render_event<T: Trace>(e: &Event<T>) -> String {
     let mut line = format!("{:>6}ms ", e.at_ms);
-    match e.node {
-        Some(n) => write!(line, "{n:<4}").unwrap(),
-        None => line.push_str("--  "),
+    match (e.node, &e.kind) {
+        (Some(n), EventKind::Twin(kind)) => {
+            write!(line, "{:<4} ", format!("{n}'")).unwrap();
+            line.push_str(&render_body(kind));
+            return line;
+        }
+        (Some(n), _) => write!(line, "{n:<4}").unwrap(),
+        (None, _) => line.push_str("--  "),
     }
     line.push(' ');
     line.push_str(&render_body(&e.kind));
@@ -101,6 +106,10 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
             "!! byzantine: {node} replays instead of its next {count} {kind} to {} (its message #{nth} back)",
             crate::protocol::node_list(receivers)
         ),
+        EventKind::TwinSet { node, group } => format!(
+            "!! byzantine: a twin of {node} runs, on the side of {} in a partition",
+            crate::protocol::node_list(group)
+        ),
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),
@@ -139,6 +148,7 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
         }
         EventKind::Truncated { len } => format!("truncate log to {len} entries"),
         EventKind::Protocol(event) => event.to_string(),
+        EventKind::Twin(kind) => format!("(twin) {}", render_body(kind)),
     }
 }
 

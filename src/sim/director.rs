@@ -60,6 +60,12 @@ pub(crate) trait World<C: Core> {
     fn crash(&mut self, node: NodeId);
     /// Start the node's next incarnation on its disk.
     fn restart(&mut self, node: NodeId);
+    /// Start the twin of `node` ([`Fault::Twin`]) on a copy of what `node` made
+    /// durable so far. Called once per twin, before its first placement.
+    fn start_twin(&mut self, node: NodeId);
+    /// Connect (`up`) or cut the links between the twin of `node` and `peer`, both
+    /// directions (a cut drops what is in flight on them).
+    fn place_twin(&mut self, node: NodeId, peer: NodeId, up: bool);
     /// Run every node event of the current millisecond (turmoil: one tick).
     fn run_due(&mut self) -> Result<(), String>;
     /// Move to the next millisecond at which anything can happen, at most `next_ms`
@@ -82,6 +88,8 @@ pub(crate) fn direct<C: Core, W: World<C>>(
         restarts: PendingRestarts::default(),
         next_fault: 0,
         phase: Phase::Safety,
+        partitioned: false,
+        twins: std::collections::BTreeMap::new(),
     };
     let safety_end_ms = scenario.safety_phase_end_ms();
     let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
@@ -142,7 +150,14 @@ pub(crate) fn direct<C: Core, W: World<C>>(
 fn canonical_order<C: Core>(history: &mut History<C>) {
     // A stable sort: each node's own order, and the harness's, are kept. The fast
     // world records in this order already: checking is cheaper than sorting.
-    let key = |e: &crate::history::Event<C>| (e.at_ms, e.node.map_or(0, |n| u32::from(n.0) + 1));
+    // A node's twin comes right after the node ([`EventKind::Twin`]).
+    let key = |e: &crate::history::Event<C>| {
+        (
+            e.at_ms,
+            e.node.map_or(0, |n| u32::from(n.0) + 1),
+            e.kind.is_twin(),
+        )
+    };
     if !history.events.is_sorted_by_key(key) {
         history.events.sort_by_key(key);
     }
@@ -155,6 +170,11 @@ struct Director<'a> {
     restarts: PendingRestarts,
     next_fault: usize,
     phase: Phase,
+    /// Whether a symmetric partition is in force (since the last heal): twins sit
+    /// with their groups only while one is.
+    partitioned: bool,
+    /// The running twins, by the node they double, with their groups.
+    twins: std::collections::BTreeMap<NodeId, Vec<NodeId>>,
 }
 
 impl Director<'_> {
@@ -198,6 +218,8 @@ impl Director<'_> {
                 for (x, y) in pairs_across(&groups) {
                     world.partition(x, y);
                 }
+                self.partitioned = true;
+                self.place_twins(world);
                 EventKind::Partitioned { groups }
             }
             Fault::PartitionOneWay { from, to } => {
@@ -211,7 +233,19 @@ impl Director<'_> {
             }
             Fault::Heal => {
                 world.repair_all();
+                self.partitioned = false;
                 EventKind::Healed
+            }
+            Fault::Twin { node, group } => {
+                if !self.twins.contains_key(node) {
+                    world.start_twin(*node);
+                }
+                self.twins.insert(*node, group.clone());
+                self.place_twins(world);
+                EventKind::TwinSet {
+                    node: *node,
+                    group: group.clone(),
+                }
             }
             layer_fault if is_layer_fault(layer_fault) => {
                 let now_ms = world.now_ms();
@@ -236,10 +270,24 @@ impl Director<'_> {
         world.record(kind);
     }
 
+    /// Put every running twin where it belongs: linked with every other node while no
+    /// partition is in force, else with its group only. (A heal repairs every link,
+    /// the twins' included.)
+    fn place_twins<C: Core>(&self, world: &mut impl World<C>) {
+        for (&node, group) in &self.twins {
+            for &peer in &self.ids {
+                if peer != node {
+                    world.place_twin(node, peer, !self.partitioned || group.contains(&peer));
+                }
+            }
+        }
+    }
+
     /// Phase 2 begins: every link repaired, every fault rate zero, every crashed node
     /// back (in node order).
     fn start_liveness<C: Core>(&mut self, world: &mut impl World<C>) {
         self.phase = Phase::Liveness;
+        self.partitioned = false;
         world.record(EventKind::PhaseStarted {
             phase: Phase::Liveness,
         });

@@ -158,8 +158,17 @@ struct Fast<C: Core> {
     now_ms: u64,
     /// Pending actions by millisecond, each millisecond's in the order scheduled.
     queue: Calendar<Action<C>>,
+    /// The nodes (by position in the cluster), then their twins
+    /// ([`crate::fault::Fault::Twin`], one slot per twin the schedule names).
     slots: Vec<Slot<C>>,
+    /// The nodes' positions (the originals').
     index: BTreeMap<NodeId, usize>,
+    /// How many nodes the cluster has: slots from here on are twins.
+    nodes: usize,
+    /// The twin slot of each node that has one, by the node's position.
+    twin_of: Vec<Option<usize>>,
+    /// Whether each twin slot's twin has started (by slot; false for the originals).
+    twin_started: Vec<bool>,
     history: History<C>,
     faults: RefCell<FaultLayer>,
     wires: Wires,
@@ -177,37 +186,42 @@ struct Fast<C: Core> {
 pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Core> {
     let scenario = &setup.scenario;
     let seed = scenario.seed;
-    let slots: Vec<Slot<P::Core>> = scenario
-        .cluster
-        .ids()
-        .into_iter()
-        .map(|id| Slot {
-            node: CoreNode {
-                id,
-                core: protocol.core(setup, id),
-                client_request: scenario.request_of(id),
-            },
-            disk: None,
-            unsynced: None,
-            log_disk: Vec::new(),
-            log_unsynced: Vec::new(),
-            incarnation_next: 0,
-            life: Life::Down,
-            memory: crate::fault::ReplayMemory::default(),
-        })
-        .collect();
+    let ids = scenario.cluster.ids();
+    let twins = scenario.faults.twins();
+    let slot = |id: NodeId, incarnation_next: u32| Slot {
+        node: CoreNode {
+            id,
+            core: protocol.core(setup, id),
+            client_request: scenario.request_of(id),
+        },
+        disk: None,
+        unsynced: None,
+        log_disk: Vec::new(),
+        log_unsynced: Vec::new(),
+        incarnation_next,
+        life: Life::Down,
+        memory: crate::fault::ReplayMemory::default(),
+    };
+    let mut slots: Vec<Slot<P::Core>> = ids.iter().map(|&id| slot(id, 0)).collect();
     let n = slots.len();
+    let mut twin_of = vec![None; if twins.is_empty() { 0 } else { n }];
+    for &twin in &twins {
+        if let Some(i) = ids.iter().position(|&id| id == twin) {
+            twin_of[i] = Some(slots.len());
+            slots.push(slot(twin, super::TWIN_INCARNATION));
+        }
+    }
+    let twin_started = vec![false; slots.len()];
     let network = &scenario.network;
     let mut world = Fast {
         seed,
         now_ms: 0,
         queue: Calendar::new(),
-        index: slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.node.id, i))
-            .collect(),
+        index: ids.iter().enumerate().map(|(i, &id)| (id, i)).collect(),
         slots,
+        nodes: n,
+        twin_of,
+        twin_started,
         // Room for a typical run's events, so the history is not copied while it grows.
         history: History::with_capacity(HISTORY_EVENTS_RESERVED),
         faults: RefCell::new(FaultLayer::new(
@@ -216,7 +230,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
             network.latency_ms_max,
         )),
         // In slot order, so the fast world asks for links by its nodes' positions.
-        wires: Wires::new(&scenario.cluster.ids()),
+        wires: Wires::with_twins(&ids, twins.len()),
         error: None,
         outputs: Vec::new(),
         batch: Vec::new(),
@@ -274,6 +288,31 @@ impl<C: Core> World<C> for Fast<C> {
         }
     }
 
+    /// The twin's disk is a copy of its node's durable one (what the turmoil world
+    /// reads back from the history: `super::twin::durable_of`).
+    fn start_twin(&mut self, node: NodeId) {
+        let Some(&i) = self.index.get(&node) else {
+            return;
+        };
+        let Some(t) = self.twin_of.get(i).copied().flatten() else {
+            return;
+        };
+        self.slots[t].disk = self.slots[i].disk.clone();
+        self.slots[t].log_disk = self.slots[i].log_disk.clone();
+        self.twin_started[t] = true;
+        self.spawn(t);
+    }
+
+    fn place_twin(&mut self, node: NodeId, peer: NodeId, up: bool) {
+        let twin = self
+            .index
+            .get(&node)
+            .and_then(|&i| self.twin_of.get(i).copied().flatten());
+        if let (Some(t), Some(&p)) = (twin, self.index.get(&peer)) {
+            self.wires.set_both_at(t, p, up);
+        }
+    }
+
     /// Every action due now, in the shell's order ([`Action::order`]). Nothing an
     /// action does schedules another for the same millisecond (timers and latencies
     /// are at least 1 ms; a restart's start is scheduled by the director, before).
@@ -324,7 +363,21 @@ impl<C: Core> Fast<C> {
 
     fn record_node(&mut self, node: usize, kind: EventKind<C>) {
         let id = self.slots[node].node.id;
+        let kind = if node < self.nodes {
+            kind
+        } else {
+            EventKind::Twin(Box::new(kind))
+        };
         self.history.push(self.now_ms, Some(id), kind);
+    }
+
+    /// The twin slot of the node at position `node`, if its twin runs.
+    fn running_twin(&self, node: usize) -> Option<usize> {
+        self.twin_of
+            .get(node)
+            .copied()
+            .flatten()
+            .filter(|&t| self.twin_started[t])
     }
 
     /// Spawn the node's next incarnation; it starts when its `Start` event runs.
@@ -470,7 +523,7 @@ impl<C: Core> Fast<C> {
                     },
                 );
                 let to_id = self.slots[to].node.id;
-                if self.faults.get_mut().remembers(to_id) {
+                if to < self.nodes && self.faults.get_mut().remembers(to_id) {
                     self.slots[to].memory.remember(&msg);
                 }
                 self.step(to, CoreInput::Receive { from, msg });
@@ -574,9 +627,11 @@ impl<C: Core> Fast<C> {
     /// each copy at once or after its extra delay.
     fn send(&mut self, from: usize, to_id: NodeId, mut msg: C::Msg) {
         let from_id = self.slots[from].node.id;
+        let twin = from >= self.nodes;
         // A Byzantine replay or mutation, as the shell applies it (before the send is
-        // counted).
-        if let Some(nth) = self
+        // counted). A twin is Byzantine by being there: nothing else is armed for it.
+        if twin {
+        } else if let Some(nth) = self
             .faults
             .get_mut()
             .replay(from_id, to_id, C::msg_kind(&msg))
@@ -604,7 +659,7 @@ impl<C: Core> Fast<C> {
                 }
             }
         }
-        if self.faults.get_mut().remembers(from_id) {
+        if !twin && self.faults.get_mut().remembers(from_id) {
             self.slots[from].memory.remember(&msg);
         }
         let Life::Up {
@@ -624,10 +679,12 @@ impl<C: Core> Fast<C> {
         if !bounded && !self.fits(from_id, msg_id, &msg) {
             return;
         }
-        let verdict = self
-            .faults
-            .get_mut()
-            .verdict(from_id, to_id, C::msg_kind(&msg), self.now_ms);
+        let layer = self.faults.get_mut();
+        let verdict = if twin {
+            layer.verdict_of_twin(from_id, to_id, C::msg_kind(&msg), self.now_ms)
+        } else {
+            layer.verdict(from_id, to_id, C::msg_kind(&msg), self.now_ms)
+        };
         self.record_node(
             from,
             EventKind::Sent {
@@ -704,9 +761,30 @@ impl<C: Core> Fast<C> {
         fits
     }
 
-    /// A datagram enters the network: lost if its link is cut, else delivered after
-    /// the latency the fault layer drew for it.
+    /// A datagram to the node at position `to` enters the network: it goes to the node
+    /// and, if one runs, to its twin, each on its own link (see
+    /// [`Fast::enter_endpoint`]).
     fn enter_network(
+        &mut self,
+        from: usize,
+        to: usize,
+        msg_id: u64,
+        msg: C::Msg,
+        latency_ms: u64,
+        copy_index: u8,
+    ) {
+        if let Some(twin) = self.running_twin(to) {
+            let copy = msg.clone();
+            self.enter_endpoint(from, to, msg_id, copy, latency_ms, copy_index);
+            self.enter_endpoint(from, twin, msg_id, msg, latency_ms, copy_index);
+        } else {
+            self.enter_endpoint(from, to, msg_id, msg, latency_ms, copy_index);
+        }
+    }
+
+    /// A datagram enters the network for one endpoint: lost if its link is cut, else
+    /// delivered after the latency the fault layer drew for it.
+    fn enter_endpoint(
         &mut self,
         from: usize,
         to: usize,

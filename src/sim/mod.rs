@@ -9,11 +9,13 @@ mod layer_faults;
 pub mod shrink;
 mod turmoil_net;
 mod turmoil_world;
+mod twin;
 mod wires;
 
 pub use director::{RunEnd, RunReport};
 pub use fast::run_fast;
 pub use turmoil_world::{run_turmoil, TICK_MS};
+pub use twin::TWIN_INCARNATION;
 
 use crate::protocol::{prepare, Protocol, RunSetup};
 use crate::scenario::{Scenario, ScenarioError};

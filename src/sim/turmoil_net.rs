@@ -20,12 +20,16 @@ use tokio::sync::Notify;
 /// turmoil world checks [`SimNet::overflowed`] after every tick).
 pub const INBOX_DATAGRAMS_MAX: usize = 65_536;
 
-/// Where a datagram waits: `(due_ms, from, msg_id, arrival)`.
-type InboxKey = (u64, NodeId, u64, u64);
+/// Where a datagram waits: `(due_ms, sender's position, msg_id, arrival)`. A sender's
+/// position is its node's place in the cluster, or after every node for a twin
+/// (`super::wires`), the order in which the fast world takes a millisecond's
+/// datagrams.
+type InboxKey = (u64, usize, u64, u64);
 
 struct Queued {
     datagram: Vec<u8>,
-    from: NodeId,
+    /// The sender's position.
+    from: usize,
     /// The link's cut count when the datagram entered the network.
     cut_count: u64,
 }
@@ -37,22 +41,56 @@ struct Inbox {
     notify: Rc<Notify>,
 }
 
-/// The network of one turmoil run: its links and every node's inbox.
+/// The network of one turmoil run: its links and every endpoint's inbox (the nodes',
+/// then their twins').
 pub(crate) struct SimNet {
     pub wires: Wires,
-    inboxes: BTreeMap<NodeId, Inbox>,
+    inboxes: Vec<Inbox>,
+    /// The twin endpoint of each node that has one, by the node's position.
+    twin_of: Vec<Option<usize>>,
+    /// Whether each endpoint's twin has started (false for the nodes).
+    twin_started: Vec<bool>,
     arrivals: u64,
     /// Datagrams refused by a full inbox: any ends the run.
     pub overflowed: u64,
 }
 
 impl SimNet {
+    #[cfg(test)]
     pub fn new(ids: &[NodeId]) -> Self {
+        SimNet::with_twins(ids, &[])
+    }
+
+    /// The network of `ids` and of a twin for each of `twins` (endpoints after the
+    /// nodes, in that order).
+    pub fn with_twins(ids: &[NodeId], twins: &[NodeId]) -> Self {
+        let mut twin_of = vec![None; if twins.is_empty() { 0 } else { ids.len() }];
+        for (k, twin) in twins.iter().enumerate() {
+            if let Some(i) = ids.iter().position(|id| id == twin) {
+                twin_of[i] = Some(ids.len() + k);
+            }
+        }
+        let endpoints = ids.len() + twins.len();
         SimNet {
-            wires: Wires::new(ids),
-            inboxes: ids.iter().map(|&id| (id, Inbox::default())).collect(),
+            wires: Wires::with_twins(ids, twins.len()),
+            inboxes: (0..endpoints).map(|_| Inbox::default()).collect(),
+            twin_of,
+            twin_started: vec![false; endpoints],
             arrivals: 0,
             overflowed: 0,
+        }
+    }
+
+    /// The position of `node`'s twin endpoint, if the run has one.
+    pub fn twin_position(&self, node: NodeId) -> Option<usize> {
+        let i = self.wires.position(node)?;
+        self.twin_of.get(i).copied().flatten()
+    }
+
+    /// The twin of `node` runs from now on: datagrams to `node` reach it too.
+    pub fn start_twin(&mut self, node: NodeId) {
+        if let Some(t) = self.twin_position(node) {
+            self.twin_started[t] = true;
         }
     }
 
@@ -60,20 +98,40 @@ impl SimNet {
     /// had no socket then); what falls due from now on reaches the new incarnation,
     /// as in the fast world, where a datagram is judged when it is due.
     pub fn restart(&mut self, node: NodeId, now_ms: u64) {
-        if let Some(inbox) = self.inboxes.get_mut(&node) {
+        if let Some(inbox) = self
+            .wires
+            .position(node)
+            .and_then(|i| self.inboxes.get_mut(i))
+        {
             inbox.queue.retain(|&(due, ..), _| due >= now_ms);
         }
     }
 
-    fn enqueue(&mut self, from: NodeId, to: NodeId, datagram: &[u8], due_ms: u64, msg_id: u64) {
-        let Some(cut_count) = self.wires.enter(from, to) else {
+    /// A datagram from the endpoint at `from` to `to` enters the network: `to`'s
+    /// inbox gets it and, if one runs, `to`'s twin's, each on its own link.
+    fn enqueue(&mut self, from: usize, to: NodeId, datagram: &[u8], due_ms: u64, msg_id: u64) {
+        let Some(to) = self.wires.position(to) else {
+            return; // no such node: UDP loses it
+        };
+        let twin = self
+            .twin_of
+            .get(to)
+            .copied()
+            .flatten()
+            .filter(|&t| self.twin_started[t]);
+        self.enqueue_at(from, to, datagram, due_ms, msg_id);
+        if let Some(twin) = twin {
+            self.enqueue_at(from, twin, datagram, due_ms, msg_id);
+        }
+    }
+
+    fn enqueue_at(&mut self, from: usize, to: usize, datagram: &[u8], due_ms: u64, msg_id: u64) {
+        let Some(cut_count) = self.wires.enter_at(from, to) else {
             return; // the link is cut: lost at once
         };
         self.arrivals += 1;
         let arrival = self.arrivals;
-        let Some(inbox) = self.inboxes.get_mut(&to) else {
-            return; // no such node: UDP loses it
-        };
+        let inbox = &mut self.inboxes[to];
         if inbox.queue.len() >= INBOX_DATAGRAMS_MAX {
             self.overflowed = self.overflowed.saturating_add(1);
             return;
@@ -89,31 +147,32 @@ impl SimNet {
         inbox.notify.notify_one();
     }
 
-    /// The first datagram due by `now_ms` whose link was not cut since it was sent.
-    fn take_due(&mut self, node: NodeId, now_ms: u64) -> Option<Vec<u8>> {
+    /// The first datagram due by `now_ms` at endpoint `at` whose link was not cut
+    /// since it was sent.
+    fn take_due(&mut self, at: usize, now_ms: u64) -> Option<Vec<u8>> {
         loop {
-            let inbox = self.inboxes.get_mut(&node)?;
+            let inbox = self.inboxes.get_mut(at)?;
             let (&key, _) = inbox.queue.first_key_value()?;
             if key.0 > now_ms {
                 return None;
             }
             let queued = inbox.queue.remove(&key).expect("key just seen");
-            if self.wires.intact(queued.from, node, queued.cut_count) {
+            if self.wires.intact_at(queued.from, at, queued.cut_count) {
                 return Some(queued.datagram);
             }
         }
     }
 
-    fn next_due(&self, node: NodeId) -> Option<u64> {
+    fn next_due(&self, at: usize) -> Option<u64> {
         self.inboxes
-            .get(&node)?
+            .get(at)?
             .queue
             .first_key_value()
             .map(|(k, _)| k.0)
     }
 
-    fn notify(&self, node: NodeId) -> Option<Rc<Notify>> {
-        self.inboxes.get(&node).map(|i| Rc::clone(&i.notify))
+    fn notify(&self, at: usize) -> Option<Rc<Notify>> {
+        self.inboxes.get(at).map(|i| Rc::clone(&i.notify))
     }
 }
 
@@ -123,7 +182,8 @@ impl SimNet {
 ///
 /// [`Transport`]: crate::net::Transport
 pub struct SimTransport {
-    pub(crate) me: NodeId,
+    /// This end's position: its node's, or its twin's (`super::wires`).
+    pub(crate) me: usize,
     pub(crate) net: Rc<RefCell<SimNet>>,
     pub(crate) clock: fn() -> u64,
 }
@@ -183,14 +243,14 @@ mod tests {
         let (a, b) = (NodeId(1), NodeId(2));
         let mut net = SimNet::new(&[a, b]);
         for i in 0..INBOX_DATAGRAMS_MAX as u64 {
-            net.enqueue(a, b, b"x", 5, i);
+            net.enqueue(0, b, b"x", 5, i);
         }
         assert_eq!(net.overflowed, 0);
-        net.enqueue(a, b, b"x", 5, u64::MAX);
+        net.enqueue(0, b, b"x", 5, u64::MAX);
         assert_eq!(net.overflowed, 1);
         net.wires.cut(b, a);
-        net.enqueue(b, a, b"y", 5, 0);
+        net.enqueue(1, a, b"y", 5, 0);
         assert_eq!(net.overflowed, 1);
-        assert_eq!(net.next_due(a), None, "the cut link delivered nothing");
+        assert_eq!(net.next_due(0), None, "the cut link delivered nothing");
     }
 }

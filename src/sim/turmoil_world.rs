@@ -11,7 +11,7 @@ use crate::ids::NodeId;
 use crate::node::{run_core, CoreNode, NodeEnv, Recorder};
 use crate::protocol::{Core, Protocol, RunSetup, Settle};
 use crate::rng::{stream_rng, turmoil_seed, Stream};
-use crate::storage::SimFileStorage;
+use crate::storage::{SimFileStorage, Storage};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -29,6 +29,21 @@ impl<C: Core> Recorder<C> for RefCell<History<C>> {
     }
 }
 
+/// A twin's recorder: its events go to the history as [`EventKind::Twin`].
+struct TwinRecorder<C: Core>(Rc<RefCell<History<C>>>);
+
+impl<C: Core> Recorder<C> for TwinRecorder<C> {
+    fn record(&self, at_ms: u64, node: Option<NodeId>, kind: EventKind<C>) {
+        self.0
+            .borrow_mut()
+            .push(at_ms, node, EventKind::Twin(Box::new(kind)));
+    }
+}
+
+/// What a twin's disk starts with: its node's durable state and log, encoded as the
+/// shell stores them.
+type TwinDisk = Option<(Option<Vec<u8>>, Vec<Vec<u8>>)>;
+
 fn sim_now_ms() -> u64 {
     turmoil::sim_elapsed()
         .expect("the node clock is read inside the simulation")
@@ -40,6 +55,8 @@ struct Turmoil<'a, C: Core> {
     net: Rc<RefCell<SimNet>>,
     history: Rc<RefCell<History<C>>>,
     faults: Rc<RefCell<FaultLayer>>,
+    /// Each twin's disk to be, by the node it doubles, filled when it starts.
+    twin_disks: std::collections::BTreeMap<NodeId, Rc<RefCell<TwinDisk>>>,
 }
 
 /// Run a prepared scenario of `protocol` in the turmoil lane to its end.
@@ -53,7 +70,11 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         network.latency_ms_min,
         network.latency_ms_max,
     )));
-    let net = Rc::new(RefCell::new(SimNet::new(&scenario.cluster.ids())));
+    let twins = scenario.faults.twins();
+    let net = Rc::new(RefCell::new(SimNet::with_twins(
+        &scenario.cluster.ids(),
+        &twins,
+    )));
     let deadline_ms = scenario.safety_phase_end_ms() + scenario.liveness_bound_ms;
     let mut sim = turmoil::Builder::new()
         .rng_seed(turmoil_seed(seed))
@@ -63,7 +84,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         .simulation_duration(Duration::from_millis(deadline_ms + 1_000))
         .build();
 
-    for id in scenario.cluster.ids() {
+    for (position, id) in scenario.cluster.ids().into_iter().enumerate() {
         let node = CoreNode {
             id,
             core: protocol.core(setup, id),
@@ -90,7 +111,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
             };
             let node = node.clone();
             let link = SimTransport {
-                me: id,
+                me: position,
                 net: Rc::clone(&net),
                 clock: sim_now_ms,
             };
@@ -108,12 +129,71 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
             }
         });
     }
+    // One host per twin, after the nodes' (so theirs are unchanged), down until its
+    // twin starts: a restart, like any other, but on a disk the start fills in.
+    let mut twin_disks = std::collections::BTreeMap::new();
+    for &id in &twins {
+        let Some(position) = net.borrow().twin_position(id) else {
+            continue;
+        };
+        let disk: Rc<RefCell<TwinDisk>> = Rc::new(RefCell::new(None));
+        twin_disks.insert(id, Rc::clone(&disk));
+        let node = CoreNode {
+            id,
+            core: protocol.core(setup, id),
+            client_request: scenario.request_of(id),
+        };
+        let history = Rc::clone(&history);
+        let faults = Rc::clone(&faults);
+        let net = Rc::clone(&net);
+        sim.host(twin_host_name(id), move || {
+            let incarnation = super::TWIN_INCARNATION;
+            let recorder: Rc<TwinRecorder<P::Core>> = Rc::new(TwinRecorder(Rc::clone(&history)));
+            let env = NodeEnv {
+                clock: Rc::new(sim_now_ms),
+                recorder: recorder.clone(),
+                rng: stream_rng(
+                    seed,
+                    Stream::Node {
+                        node: id,
+                        incarnation,
+                    },
+                ),
+                incarnation,
+            };
+            let node = node.clone();
+            let link = SimTransport {
+                me: position,
+                net: Rc::clone(&net),
+                clock: sim_now_ms,
+            };
+            let transport =
+                FaultyTransport::new(link, Rc::clone(&faults), id, Rc::new(sim_now_ms), recorder)
+                    .as_twin();
+            let disk = disk.borrow_mut().take();
+            async move {
+                let mut storage = FaultyStorage::new(SimFileStorage::open("/data")?);
+                if let Some((state, log)) = disk {
+                    if let Some(state) = state {
+                        storage.store(&state)?;
+                    }
+                    if !log.is_empty() {
+                        storage.log_append(&log)?;
+                    }
+                }
+                run_core(node, transport, storage, env).await?;
+                Ok(())
+            }
+        });
+        sim.crash(twin_host_name(id));
+    }
     let mut settle = protocol.settle(setup);
     let world = Turmoil {
         sim,
         net,
         history,
         faults,
+        twin_disks,
     };
     direct(world, scenario, settle.as_mut())
 }
@@ -154,6 +234,31 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
         self.sim.crash(node.host_name());
     }
 
+    /// The twin's disk is filled with its node's durable state, read back from the
+    /// history as the fast world keeps it (`super::twin::durable_of`), then its host
+    /// starts as a restarted one does.
+    fn start_twin(&mut self, node: NodeId) {
+        let Some(disk) = self.twin_disks.get(&node) else {
+            return;
+        };
+        let (state, log) = super::twin::durable_of::<C>(&self.history.borrow().events, node);
+        let state = state.map(|s| serde_json::to_vec(&s).expect("state serializes"));
+        let log = log
+            .iter()
+            .map(|e| serde_json::to_vec(e).expect("log entries serialize"))
+            .collect();
+        *disk.borrow_mut() = Some((state, log));
+        self.net.borrow_mut().start_twin(node);
+        self.sim.bounce(twin_host_name(node));
+    }
+
+    fn place_twin(&mut self, node: NodeId, peer: NodeId, up: bool) {
+        let mut net = self.net.borrow_mut();
+        if let (Some(t), Some(p)) = (net.twin_position(node), net.wires.position(peer)) {
+            net.wires.set_both_at(t, p, up);
+        }
+    }
+
     fn restart(&mut self, node: NodeId) {
         let now_ms = self.now_ms();
         self.net.borrow_mut().restart(node, now_ms);
@@ -182,4 +287,9 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
             .map(RefCell::into_inner)
             .unwrap_or_else(|rc| rc.borrow().clone())
     }
+}
+
+/// The turmoil host of `node`'s twin.
+fn twin_host_name(node: NodeId) -> String {
+    format!("{}-twin", node.host_name())
 }

@@ -1,0 +1,245 @@
+//! `gauntlet experiment twins`: Twins (Bano et al., OPODIS 2021) on gauntlet's PBFT. A
+//! run doubles one replica ([`crate::fault::Fault::Twin`]: a second instance with the
+//! same identity and keys, unmodified code) and splits the cluster in two for `d`
+//! message hops within the first `r` rounds, each time drawing which half the twin
+//! sits in ([`crate::fault::Scope::Twins`]). Nothing mutates a message: whatever
+//! equivocation there is comes from two honest cores answering as one node. For each
+//! planted bug (and the correct protocol first, where any find would be a false alarm
+//! or a real bug) the table gives the share of runs that break a property and the run
+//! that broke one first.
+
+use super::plot::{bar_plot, BarPlot};
+use super::{markdown_table, parallel_map, percent, protocol, rate, Experiment, Report, Settings};
+use crate::explore::Lane;
+use crate::fault::{Scope, ScopePlan};
+use crate::protocol::Expectation;
+use crate::registry::Registry;
+use crate::rng::run_seed;
+use crate::scenario::Scenario;
+
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "twins",
+    summary: "PBFT with one twin replica (same identity and keys, no mutation): share of \
+              runs breaking each planted bug, and the first run that does, for d partition \
+              rounds in {0, 1, 2, 4}",
+    svg_default: "twins.svg",
+    run,
+};
+
+/// The cluster (`f = 1`) and the rounds partitions land in.
+pub const REPLICAS: usize = 4;
+pub const ROUNDS: u32 = 8;
+/// Default runs per cell, and with `--quick` (and the bugs `--quick` covers).
+pub const RUNS_DEFAULT: u64 = 500;
+pub const RUNS_QUICK: u64 = 6;
+pub const QUICK_BUGS: [&str; 2] = ["quorum_2f", "duplicate_votes"];
+/// Partition rounds compared (columns).
+pub const NETWORK: [u32; 4] = [0, 1, 2, 4];
+
+/// The plan of a Twins run with `network` partition rounds.
+pub fn plan(network: u32) -> ScopePlan {
+    ScopePlan {
+        scope: Scope::Twins {
+            network,
+            rounds: ROUNDS,
+        },
+        byzantine: 1,
+        beyond_tolerance: false,
+        cluster_nodes: Some(REPLICAS),
+    }
+}
+
+/// The seed of run `index` of the cell with `network` rounds: it does not depend on
+/// the bug, so every bug faces the same schedules.
+pub fn seed_of(root: u64, network: u32, index: u64) -> u64 {
+    run_seed(run_seed(root, 0x7715 + u64::from(network)), index)
+}
+
+/// One cell: a bug (or none), `d`, and what its runs found.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub bug: Option<&'static str>,
+    pub network: u32,
+    pub runs: u64,
+    pub found: u64,
+    /// The first run (0-based) that broke a property, with its scenario and property;
+    /// a safety violation's first run is kept apart.
+    pub first: Option<(u64, Scenario, &'static str)>,
+    pub first_unsafe: Option<(u64, Scenario, &'static str)>,
+}
+
+fn run(
+    registry: &Registry,
+    settings: &Settings,
+    now_s: super::Clock<'_>,
+) -> Result<Report, String> {
+    let pbft = protocol(registry, "pbft", EXPERIMENT.name)?;
+    let runs = if settings.quick {
+        RUNS_QUICK
+    } else {
+        settings.runs.unwrap_or(RUNS_DEFAULT)
+    };
+    let mut bugs: Vec<Option<&'static str>> = vec![None];
+    bugs.extend(
+        pbft.bugs()
+            .iter()
+            .map(|b| b.name)
+            .filter(|b| !settings.quick || QUICK_BUGS.contains(b))
+            .map(Some),
+    );
+    let mut cells = Vec::new();
+    for &bug in &bugs {
+        for network in NETWORK {
+            cells.push(Cell {
+                bug,
+                network,
+                runs,
+                found: 0,
+                first: None,
+                first_unsafe: None,
+            });
+        }
+    }
+    let started = now_s();
+    let total = cells.len() as u64 * runs;
+    type Found = Option<(Scenario, &'static str, bool)>;
+    let outcomes: Vec<Result<Found, String>> = parallel_map(settings.jobs, total, &|i| {
+        let cell = &cells[(i / runs) as usize];
+        let seed = seed_of(settings.seed, cell.network, i % runs);
+        let mut scenario = pbft.generate_scoped(seed, &plan(cell.network))?;
+        scenario.bugs = cell.bug.map(|b| vec![b.to_string()]).unwrap_or_default();
+        let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
+        let unsafe_ = judged
+            .verdict
+            .violations
+            .iter()
+            .find(|v| v.expectation == Expectation::Always);
+        Ok(unsafe_
+            .or(judged.verdict.violations.first())
+            .map(|v| (scenario, v.property, v.expectation == Expectation::Always)))
+    });
+    let wall_s = now_s() - started;
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let cell = &mut cells[i / runs as usize];
+        let index = i as u64 % runs;
+        if let Some((scenario, property, unsafe_)) = outcome? {
+            cell.found += 1;
+            if unsafe_ && cell.first_unsafe.is_none() {
+                cell.first_unsafe = Some((index, scenario.clone(), property));
+            }
+            if cell.first.is_none() {
+                cell.first = Some((index, scenario, property));
+            }
+        }
+    }
+    let timings = vec![format!(
+        "{} cells x {runs} runs = {total} runs in {wall_s:.1} s ({}, {} jobs)",
+        cells.len(),
+        rate(total, wall_s),
+        settings.jobs
+    )];
+    Ok(report(settings, &bugs, &cells, timings))
+}
+
+/// The report of `cells` (for `bugs`, in order).
+pub fn report(
+    settings: &Settings,
+    bugs: &[Option<&'static str>],
+    cells: &[Cell],
+    timings: Vec<String>,
+) -> Report {
+    let mut header = vec!["bug".to_string()];
+    header.extend(NETWORK.iter().map(|d| format!("d={d}")));
+    header.push("first find (run, d, property)".into());
+    let mut rows = Vec::new();
+    for &bug in bugs {
+        let mut row = vec![bug.map_or("none (correct)".into(), |b| format!("`{b}`"))];
+        let of_bug: Vec<&Cell> = cells.iter().filter(|c| c.bug == bug).collect();
+        for d in NETWORK {
+            let cell = of_bug.iter().find(|c| c.network == d);
+            row.push(cell.map_or("-".into(), |c| percent(c.found, c.runs)));
+        }
+        let first = of_bug
+            .iter()
+            .filter_map(|c| c.first.as_ref().map(|(i, _, p)| (*i, c.network, *p)))
+            .min();
+        row.push(first.map_or("not found".into(), |(i, d, p)| {
+            format!("#{} at d={d}, {p}", i + 1)
+        }));
+        rows.push(row);
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let table = markdown_table(&header, &rows);
+    let groups: Vec<(String, Vec<f64>)> = bugs
+        .iter()
+        .map(|&bug| {
+            let values = NETWORK
+                .iter()
+                .map(|&d| {
+                    cells
+                        .iter()
+                        .find(|c| c.bug == bug && c.network == d)
+                        .map_or(0.0, |c| c.found as f64 * 100.0 / c.runs.max(1) as f64)
+                })
+                .collect();
+            (bug.unwrap_or("none").to_string(), values)
+        })
+        .collect();
+    let svg = bar_plot(&BarPlot {
+        title: format!(
+            "PBFT runs broken by one twin replica (n = {REPLICAS}, r = {ROUNDS}, seed {})",
+            settings.seed
+        ),
+        y_label: "runs that break a property (%)".into(),
+        series: NETWORK.iter().map(|d| format!("d = {d}")).collect(),
+        groups,
+        y_max: Some(100.0),
+    });
+    let finds = first_finds(cells);
+    let mut notes = vec![format!(
+        "Fast lane, {REPLICAS} replicas, one of them doubled from 0 ms by a twin with the \
+         same identity and keys and no mutation; d partitions of one message hop each in \
+         rounds 1..={ROUNDS} after the first request split the cluster in two, the \
+         twin's half drawn per round. A run finds a bug when it breaks any property."
+    )];
+    for (stem, scenario) in &finds {
+        notes.push(format!(
+            "{stem}: kept find is seed {} with {} fault events",
+            scenario.seed,
+            scenario.faults.events.len()
+        ));
+    }
+    Report {
+        title: "Twins on PBFT: one twin replica, no mutation".into(),
+        table,
+        notes,
+        timings,
+        svg,
+        finds,
+    }
+}
+
+/// Each bug's first find, a safety violation before a liveness one, then the earliest
+/// run: what `--save` writes and the corpus keeps.
+pub fn first_finds(cells: &[Cell]) -> Vec<(String, Scenario)> {
+    let mut out: Vec<(String, (bool, u64), Scenario)> = Vec::new();
+    for cell in cells {
+        let Some(bug) = cell.bug else { continue };
+        let (rank, found) = match (&cell.first_unsafe, &cell.first) {
+            (Some((i, s, _)), _) => ((false, *i), s),
+            (None, Some((i, s, _))) => ((true, *i), s),
+            (None, None) => continue,
+        };
+        let stem = format!("twins-{bug}");
+        match out.iter_mut().find(|(b, ..)| *b == stem) {
+            Some((_, kept_rank, kept)) => {
+                if rank < *kept_rank {
+                    *kept_rank = rank;
+                    *kept = found.clone();
+                }
+            }
+            None => out.push((stem, rank, found.clone())),
+        }
+    }
+    out.into_iter().map(|(b, _, s)| (b, s)).collect()
+}
