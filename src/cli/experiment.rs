@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// The arguments of `experiment`.
 #[derive(clap::Args)]
 pub struct ExperimentArgs {
-    /// The experiment (`tight-bound`, `byzzfuzz`; `list` prints them).
+    /// The experiment (`tight-bound`, `byzzfuzz`, `twins`, `fork-rate`, `propagation`;
+    /// `list` prints them).
     name: String,
     /// Root seed (default: 1, so the documented tables come out again).
     #[arg(long, default_value_t = 1)]
