@@ -97,9 +97,8 @@ pub const KINDS: [&str; 9] = [
 /// What every node of a run shares.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Every node that exists: the address space peer lists are checked against (a
-    /// set: it is looked up on every message, in clusters of up to 512).
-    pub addresses: BTreeSet<NodeId>,
+    /// Every node that exists: the address space peer lists are checked against.
+    pub addresses: Addresses,
     pub bootstrap: Vec<NodeId>,
     /// Each miner's hash share and difficulty; a node not listed does not mine.
     pub miners: BTreeMap<NodeId, (u64, u8)>,
@@ -118,6 +117,35 @@ pub struct Config {
     /// K: a block this many blocks deep (itself included) is confirmed.
     pub confirm_depth: u64,
     pub bugs: Bugs,
+}
+
+/// The node ids of a run, as a bitmap indexed by id: every received message is
+/// checked against it, so the lookup is one index, not a search that grows with the
+/// cluster (a list scanned linearly cost most of the per-message growth from 50 to
+/// 500 nodes; docs/chains.md, "Speed").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Addresses {
+    present: Vec<bool>,
+}
+
+impl Addresses {
+    pub fn contains(&self, id: &NodeId) -> bool {
+        self.present.get(usize::from(id.0)).copied().unwrap_or(false)
+    }
+}
+
+impl FromIterator<NodeId> for Addresses {
+    fn from_iter<I: IntoIterator<Item = NodeId>>(ids: I) -> Self {
+        let mut present = Vec::new();
+        for id in ids {
+            let i = usize::from(id.0);
+            if present.len() <= i {
+                present.resize(i + 1, false);
+            }
+            present[i] = true;
+        }
+        Addresses { present }
+    }
 }
 
 /// The messages.
