@@ -525,8 +525,14 @@ fn inbound_slots_bound_the_accepted_dials() {
         assert_eq!(to_of(&sent, &Msg::Welcome), vec![n(from)]);
         assert_eq!(to_of(&sent, &Msg::GetBlocks(Vec::new())), vec![n(from)]);
     }
-    assert!(h.recv(4, Msg::Dial).is_empty(), "a full node answers nothing");
-    assert!(h.recv(4, Msg::Ping).is_empty(), "a stranger's ping is ignored");
+    assert!(
+        h.recv(4, Msg::Dial).is_empty(),
+        "a full node answers nothing"
+    );
+    assert!(
+        h.recv(4, Msg::Ping).is_empty(),
+        "a stranger's ping is ignored"
+    );
     assert_eq!(h.recv(2, Msg::Ping), vec![(n(2), Msg::Pong)]);
     assert_eq!(to_of(&h.recv(3, Msg::Dial), &Msg::Welcome), vec![n(3)]);
     let pinged = to_of(&h.tick(), &Msg::Ping);
@@ -547,7 +553,10 @@ fn outbound_slots_bound_the_dials() {
     let sent = h.recv(1, Msg::Peers(vec![n(2), n(3), n(4), n(6)]));
     let dialled = to_of(&sent, &Msg::Dial);
     assert_eq!(dialled.len(), 1, "one slot was free: {sent:?}");
-    assert!(to_of(&h.tick(), &Msg::Dial).is_empty(), "both slots are held");
+    assert!(
+        to_of(&h.tick(), &Msg::Dial).is_empty(),
+        "both slots are held"
+    );
     // n1 welcomes; the other dial is never answered.
     let sent = h.recv(1, Msg::Welcome);
     assert_eq!(to_of(&sent, &Msg::GetBlocks(Vec::new())), vec![n(1)]);
@@ -557,10 +566,16 @@ fn outbound_slots_bound_the_dials() {
         redialled.extend(to_of(&h.tick(), &Msg::Dial));
     }
     assert_eq!(redialled.len(), 1, "{redialled:?}");
-    assert_ne!(redialled[0], dialled[0], "not the same address within redial_ms");
+    assert_ne!(
+        redialled[0], dialled[0],
+        "not the same address within redial_ms"
+    );
     let sent = h.recv(redialled[0].0, Msg::Ping);
     assert_eq!(to_of(&sent, &Msg::Pong), vec![redialled[0]]);
-    assert_eq!(to_of(&sent, &Msg::GetBlocks(Vec::new())), vec![redialled[0]]);
+    assert_eq!(
+        to_of(&sent, &Msg::GetBlocks(Vec::new())),
+        vec![redialled[0]]
+    );
 }
 
 /// Two nodes dialling each other at once end with one connection: the lower id's
@@ -595,8 +610,14 @@ fn bad_peer_slots_name_the_field() {
     let base = crate::fault::generate_scenario(&Pow, 3);
     let field = |s: &Scenario| prepare(&Pow, s).err().map(|e| e.field);
     for (params, name) in [
-        (serde_json::json!({"outbound_max": 0}), "params.outbound_max"),
-        (serde_json::json!({"inbound_max": 513}), "params.inbound_max"),
+        (
+            serde_json::json!({"outbound_max": 0}),
+            "params.outbound_max",
+        ),
+        (
+            serde_json::json!({"inbound_max": 513}),
+            "params.inbound_max",
+        ),
         (serde_json::json!({"peers_max": 16}), "params"),
     ] {
         let mut s = base.clone();
