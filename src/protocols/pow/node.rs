@@ -350,11 +350,6 @@ pub struct PowNode {
     id: NodeId,
     config: Arc<Config>,
     tree: BTreeMap<BlockHash, Stored>,
-    /// (parent, nonce) -> the id of a stored block with them: a block received again
-    /// (flooding brings each from every connection) is recognised by comparing it with
-    /// the stored one, without hashing it again. A hint only: a different block with
-    /// the same pair is compared unequal and hashed.
-    by_header: BTreeMap<(BlockHash, u64), BlockHash>,
     /// The best chain, by height.
     chain: Vec<BlockHash>,
     /// Coin -> the transaction that spends it on the best chain.
@@ -389,7 +384,6 @@ impl PowNode {
             id,
             config,
             tree: BTreeMap::new(),
-            by_header: BTreeMap::new(),
             chain: Vec::new(),
             spent: BTreeMap::new(),
             mempool: Vec::new(),
@@ -420,7 +414,6 @@ impl PowNode {
         let genesis = Block::genesis();
         let id = genesis.id();
         self.tree.clear();
-        self.by_header.clear();
         self.tree.insert(
             id,
             Stored {
@@ -917,14 +910,6 @@ impl PowNode {
         block: Block,
         from: Option<NodeId>,
     ) -> Option<BlockHash> {
-        let stored_already = self
-            .by_header
-            .get(&(block.parent, block.nonce))
-            .and_then(|id| self.tree.get(id))
-            .is_some_and(|s| *s.block == block);
-        if stored_already {
-            return None;
-        }
         let (id, meets_target) = block.check();
         if self.tree.contains_key(&id) || self.orphans.iter().any(|o| o.0 == id) {
             return None;
@@ -985,7 +970,6 @@ impl PowNode {
         };
         let better = self.better(&stored, self.tip());
         let height = stored.height;
-        self.by_header.insert((block.parent, block.nonce), id);
         self.tree.insert(id, stored);
         out.push(CoreOutput::Append(vec![block.clone()]));
         if let Some(from) = from {
