@@ -39,14 +39,14 @@ fn campaign(bugs: Vec<String>, seed: u64, runs: u64, lane: Lane) -> CampaignConf
 /// `gauntlet hunt --protocol pow --all --lane fast --seeds 3` (docs/chains.md has the
 /// table).
 const FAST_BUDGETS: [(Bug, u64, u64, &str); 8] = [
-    (Bug::ForkByHeight, 1, 100, "heaviest_chain"), // run 5
-    (Bug::NoTargetCheck, 1, 500, "chain_valid"),   // run 81
-    (Bug::AcceptsUnknownParent, 1, 100, "chain_valid"), // run 1
-    (Bug::DropsRevertedTxs, 1, 100, "txs_settled"), // run 5
-    (Bug::DoubleSpendAcrossReorg, 1, 300, "no_double_spend"), // run 44
+    (Bug::ForkByHeight, 1, 100, "heaviest_chain"), // run 1
+    (Bug::NoTargetCheck, 1, 500, "chain_valid"),   // run 119
+    (Bug::AcceptsUnknownParent, 1, 100, "chain_valid"), // run 4
+    (Bug::DropsRevertedTxs, 1, 100, "txs_settled"), // run 19
+    (Bug::DoubleSpendAcrossReorg, 1, 300, "no_double_spend"), // run 5
     (Bug::NeverForwards, 1, 100, "common_prefix"), // run 3
-    (Bug::NeverRedials, 1, 100, "common_prefix"),  // run 5
-    (Bug::UnboundedOrphans, 1, 300, "orphan_pool_bounded"), // run 32
+    (Bug::NeverRedials, 1, 100, "finality_agreement"), // run 1
+    (Bug::UnboundedOrphans, 1, 300, "orphan_pool_bounded"), // run 94
 ];
 
 /// Run `explore` from `seed` with `bug` on until its first violation; its property.

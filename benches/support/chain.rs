@@ -2,9 +2,9 @@
 //! chain in the fast lane. Included by `lanes.rs` as `chain_section`; single-threaded, so runs/s is per
 //! core.
 //!
-//! - A 50-node chain, 100 blocks per run (1 s blocks, 10 to 50 ms datagrams, 16 peers,
-//!   8 bootstrap nodes), flooding and gossip to 4 peers: runs/s, run alone and run and
-//!   judged, and messages per run.
+//! - A 50-node chain, 100 blocks per run (1 s blocks, 10 to 50 ms datagrams, 8
+//!   outbound and up to 117 inbound peer slots, 8 bootstrap nodes), flooding and
+//!   gossip to 4 peers: runs/s, run alone and run and judged, and messages per run.
 //! - Cost per message from 50 to 500 nodes: 20-block flooding runs, wall time per
 //!   message sent (every kind: blocks, sync, pings, peer exchange).
 
@@ -27,7 +27,8 @@ fn shape(nodes: u16, fanout: usize, blocks: u64) -> Shape {
         block_interval_ms: 1_000,
         latency_ms: (10, 50),
         fanout,
-        peers_max: 16,
+        outbound_max: 8,
+        inbound_max: 117,
         bootstrap: 8,
         ping_ms: 1_000,
         blocks,
@@ -53,7 +54,7 @@ fn one(shape: &Shape, seed: u64, judged: bool) -> (u64, bool) {
 
 pub fn chain_section() {
     println!(
-        "## pow chain, fast lane ({CHAIN_SAMPLES} samples of {CHAIN_RUNS} runs; 1 s blocks, 10-50 ms datagrams, 16 peers)\n"
+        "## pow chain, fast lane ({CHAIN_SAMPLES} samples of {CHAIN_RUNS} runs; 1 s blocks, 10-50 ms datagrams, 8 outbound and 117 inbound peer slots)\n"
     );
     println!("| nodes | blocks/run | mode | judged | runs/s (median) | messages/run | settled |");
     println!("|---|---|---|---|---|---|---|");

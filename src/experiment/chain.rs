@@ -25,7 +25,9 @@ pub struct Shape {
     pub latency_ms: (u64, u64),
     /// 0: flooding; k: gossip to k random peers.
     pub fanout: usize,
-    pub peers_max: usize,
+    /// Outbound and inbound peer slots of every node.
+    pub outbound_max: usize,
+    pub inbound_max: usize,
     /// Every node is a bootstrap node (the overlay is complete from the first
     /// round trip), or only the first `n` are.
     pub bootstrap: usize,
@@ -69,7 +71,8 @@ pub fn scenario(shape: &Shape, seed: u64) -> Scenario {
     let params = PowParams {
         block_interval_ms: shape.block_interval_ms,
         bootstrap: ids.iter().take(shape.bootstrap.max(1)).copied().collect(),
-        peers_max: shape.peers_max,
+        outbound_max: shape.outbound_max,
+        inbound_max: shape.inbound_max,
         fanout: shape.fanout,
         ping_ms: shape.ping_ms,
         peer_timeout_ms: shape.ping_ms * 7 / 2,

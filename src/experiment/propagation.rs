@@ -2,8 +2,9 @@
 //! overlay (issue 13, point 5): the time for a block to reach 50% and 90% of the
 //! nodes, and the messages sent per block, for 50 to 500 nodes.
 //!
-//! Runs are fault-free: every node dials the first `BOOTSTRAP` nodes and fills a
-//! peer table of at most `PEERS_MAX` by peer exchange; blocks every second, every
+//! Runs are fault-free: every node asks the first `BOOTSTRAP` nodes for peers and
+//! fills `OUTBOUND_MAX` outbound slots from what they and its peers name, accepting up
+//! to `INBOUND_MAX` inbound connections; blocks every second, every
 //! datagram 10 to 50 ms. Blocks found in the first `WARMUP_INTERVALS` seconds (while
 //! the overlay forms) are not measured. A block's reach counts its miner and every
 //! node that accepted it; only blocks on the final chain are measured (a stale block
@@ -30,7 +31,9 @@ pub const SIZES: [u16; 4] = [50, 100, 200, 500];
 pub const SIZES_QUICK: [u16; 2] = [50, 100];
 /// Gossip's fanout (flooding is fanout 0).
 pub const GOSSIP_FANOUT: usize = 4;
-pub const PEERS_MAX: usize = 32;
+/// Bitcoin's peer slots: 8 outbound, up to 117 inbound (125 in all).
+pub const OUTBOUND_MAX: usize = 8;
+pub const INBOUND_MAX: usize = 117;
 pub const BOOTSTRAP: usize = 8;
 pub const BLOCK_INTERVAL_MS: u64 = 1_000;
 pub const LATENCY_MS: (u64, u64) = (10, 50);
@@ -70,7 +73,8 @@ pub fn shape(nodes: u16, fanout: usize) -> Shape {
         block_interval_ms: BLOCK_INTERVAL_MS,
         latency_ms: LATENCY_MS,
         fanout,
-        peers_max: PEERS_MAX,
+        outbound_max: OUTBOUND_MAX,
+        inbound_max: INBOUND_MAX,
         bootstrap: BOOTSTRAP,
         ping_ms: 1_000,
         blocks: INTERVALS_PER_RUN,
@@ -249,8 +253,9 @@ pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report
         table,
         notes: vec![
             format!(
-                "Fast lane, fault-free: every node dials the first {BOOTSTRAP} nodes and \
-                 keeps at most {PEERS_MAX} peers (peer exchange fills the table); blocks \
+                "Fast lane, fault-free: every node asks the first {BOOTSTRAP} nodes for \
+                 peers, dials {OUTBOUND_MAX} of the addresses it learns and accepts up to \
+                 {INBOUND_MAX} inbound connections; blocks \
                  every {BLOCK_INTERVAL_MS} ms on average, every datagram {} to {} ms; the \
                  first {WARMUP_INTERVALS} s are warm-up, the next {} s are measured.",
                 LATENCY_MS.0,

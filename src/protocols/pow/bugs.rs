@@ -69,7 +69,8 @@ impl Bug {
             Bug::NeverForwards => ("never_forwards", "received blocks are never forwarded"),
             Bug::NeverRedials => (
                 "never_redials",
-                "bootstrap nodes are dialed at start only, never re-dialed",
+                "maintenance never dials: a node keeps the bootstrap node it dialled at \
+                 start and whoever dials it, and never re-dials after a partition",
             ),
             Bug::UnboundedOrphans => ("unbounded_orphans", "the orphan pool has no bound"),
         };

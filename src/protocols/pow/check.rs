@@ -538,8 +538,10 @@ pub fn overlay_connected(
             EventKind::Started { .. } => {
                 tables.insert(node, (None, Vec::new()));
             }
-            EventKind::Protocol(PowEvent::PeerTable { peers }) => {
-                tables.insert(node, (Some(i), peers.clone()));
+            EventKind::Protocol(PowEvent::PeerTable { outbound, inbound }) => {
+                let mut peers = outbound.clone();
+                peers.extend(inbound.iter().copied());
+                tables.insert(node, (Some(i), peers));
             }
             _ => {}
         }

@@ -63,7 +63,10 @@ pub struct PowParams {
     pub bits_min: u8,
     /// The nodes everybody dials first; empty: the first node.
     pub bootstrap: Vec<NodeId>,
-    pub peers_max: usize,
+    /// Connections a node dials and keeps (Bitcoin: 8).
+    pub outbound_max: usize,
+    /// Connections a node accepts from nodes that dialled it (Bitcoin: up to 117).
+    pub inbound_max: usize,
     /// 0: flood blocks and transactions to every peer; k: gossip to k random peers.
     pub fanout: usize,
     pub ping_ms: u64,
@@ -86,7 +89,8 @@ impl Default for PowParams {
             miners: Vec::new(),
             bits_min: 1,
             bootstrap: Vec::new(),
-            peers_max: 16,
+            outbound_max: 8,
+            inbound_max: 117,
             fanout: 0,
             ping_ms: 100,
             peer_timeout_ms: 350,
@@ -140,6 +144,7 @@ impl Protocol for Pow {
     /// 3 to 8 nodes, two bootstrap nodes from 4 on; block intervals of 50, 100 or 200
     /// ms, shares of 1 to 3, and in half the runs miners of up to 2 bits more
     /// difficulty (so work and height disagree); flooding or gossip to 2 or 3 peers;
+    /// 2, 3 or 8 outbound peer slots (117 inbound, as Bitcoin);
     /// about 60% of nodes get a client transaction, their coins drawn from half as
     /// many, so double-spend attempts are common. K is large enough that no partition
     /// the generator can draw reverts a confirmation (about 1.5 times the blocks the
@@ -192,15 +197,18 @@ impl Protocol for Pow {
             miners,
             bits_min: 1,
             bootstrap,
-            peers_max: 16,
             fanout,
             ping_ms: [50, 100][rng.between(0, 1) as usize],
             confirm_depth: blocks_max * 3 / 2 + 8,
             ..PowParams::default()
         };
+        // Two outbound slots already keep 8 nodes in one overlay: a group of nodes
+        // whose slots are all spent on each other needs 2 * 2 + 1 = 5 of them, and
+        // the other 3 cannot then all be full; inbound slots do not bind here.
         let params = PowParams {
             peer_timeout_ms: params.ping_ms * 7 / 2,
             redial_ms: params.ping_ms * 2,
+            outbound_max: [2, 3, 8][rng.between(0, 2) as usize],
             ..params
         };
         Draft {
@@ -237,15 +245,16 @@ impl Protocol for Pow {
                 format!("{} is not in 1..={}", p.bits_min, block::BITS_MAX),
             );
         }
-        if p.peers_max == 0 || p.peers_max > crate::scenario::NODES_MAX {
-            return err(
-                "peers_max",
-                format!(
-                    "{} is not in 1..={}",
-                    p.peers_max,
-                    crate::scenario::NODES_MAX
-                ),
-            );
+        for (field, slots) in [
+            ("outbound_max", p.outbound_max),
+            ("inbound_max", p.inbound_max),
+        ] {
+            if slots == 0 || slots > crate::scenario::NODES_MAX {
+                return err(
+                    field,
+                    format!("{slots} is not in 1..={}", crate::scenario::NODES_MAX),
+                );
+            }
         }
         if p.confirm_depth == 0 {
             return err("confirm_depth", "must be at least 1".into());
@@ -338,13 +347,14 @@ impl Protocol for Pow {
                 .collect(),
         );
         let config = Config {
-            addresses: ids.clone(),
+            addresses: ids.iter().copied().collect(),
             bootstrap: p.bootstrap_of(&ids),
             miners,
             share_total,
             bits_min: p.bits_min,
             block_interval_ms: p.block_interval_ms,
-            peers_max: p.peers_max,
+            outbound_max: p.outbound_max,
+            inbound_max: p.inbound_max,
             fanout: p.fanout,
             ping_ms: p.ping_ms,
             peer_timeout_ms: p.peer_timeout_ms,
@@ -503,8 +513,10 @@ impl Settle<PowNode> for Converged {
                 EventKind::Protocol(PowEvent::Tip { chain, .. }) => {
                     self.tips.insert(node, chain.clone());
                 }
-                EventKind::Protocol(PowEvent::PeerTable { peers }) => {
-                    self.tables.insert(node, peers.clone());
+                EventKind::Protocol(PowEvent::PeerTable { outbound, inbound }) => {
+                    let mut peers = outbound.clone();
+                    peers.extend(inbound.iter().copied());
+                    self.tables.insert(node, peers);
                 }
                 EventKind::Protocol(PowEvent::Confirmed { height, .. }) if !self.liveness => {
                     self.floor = self.floor.max(*height);

@@ -15,13 +15,36 @@
 //!   valid block is appended to the durable log; if its chain has more cumulative work
 //!   than the tip's, the node switches to it, returning the reverted blocks'
 //!   transactions to the mempool.
-//! - **Peers.** A node starts by asking its bootstrap nodes for peers (`get_peers`),
-//!   pings the peers they name, and keeps whoever it hears from in a bounded table.
-//!   Every `ping_ms` it pings its peers, evicts those silent for `peer_timeout_ms`,
-//!   exchanges peers, and re-dials a bootstrap node missing from its table (at once
-//!   when it is alone). A new peer gets a `get_blocks` with the node's locator.
-//! - **Propagation.** New blocks and transactions go to every peer (flooding,
-//!   `fanout` 0) or to `fanout` random peers (gossip); each node forwards once.
+//! - **Peers** (Bitcoin's shape: a few outbound connections a node chose, many
+//!   inbound ones it accepted). A connection is made by a `dial`, answered by a
+//!   `welcome`: the dialer holds it in one of its `outbound_max` outbound slots, the
+//!   accepter in one of its `inbound_max` inbound slots, and both then use it alike
+//!   (blocks, transactions, sync and pings go both ways). Only connections carry
+//!   those messages: anything else from a node that is not a peer is ignored, except
+//!   `get_peers`/`peers` (addresses are answered to anyone, as a seed answers) and a
+//!   `dial`. The rules, in [`PowNode::maintain`] and [`PowNode::on_dial`]:
+//!   - *Addresses*: the bootstrap nodes, and every node heard of (named in a `peers`
+//!     answer, or that asked for peers or dialled): the address book, bounded by the
+//!     run's address space. A `peers` answer is a random sample of it.
+//!   - *Start*: ask every bootstrap node for peers and dial one of them at random.
+//!   - *Dial*: every `ping_ms`, and when a `peers` answer arrives, free outbound slots
+//!     (`outbound_max` less the connections and the dials not yet answered) are
+//!     filled with random addresses of the book that are not peers and were not
+//!     dialled in the last `redial_ms`. A dial not answered within
+//!     `peer_timeout_ms` frees its slot.
+//!   - *Accept*: a `dial` is welcomed while an inbound slot is free (a dial from a
+//!     current peer is welcomed again: it restarted). A full node does not answer;
+//!     the dialer's slot frees itself at the timeout and it tries another address.
+//!     Two nodes dialling each other at once keep the lower id's dial.
+//!   - *Evict*: a peer silent for `peer_timeout_ms`, in either direction; nothing
+//!     else evicts (no inbound peer is dropped to make room for a new one).
+//!   - *Re-dial*: a node with no connection at all (`Redial`) asks every bootstrap
+//!     node for peers and dials them, every `ping_ms` until one answers.
+//!
+//!   Every new connection, on both sides, starts with a `get_blocks` from the node's
+//!   locator.
+//! - **Propagation.** New blocks and transactions go to every connection (flooding,
+//!   `fanout` 0) or to `fanout` random ones (gossip); each node forwards once.
 //!
 //! Durable: every accepted block (the log) and the client transactions taken here
 //! (the state, re-sent until they are on the chain). A restart rebuilds the tree from
@@ -59,7 +82,7 @@ pub const MINE_DELAY_MS_MAX: u64 = 10_000_000;
 pub const GOSSIP_EVERY_TICKS: u64 = 4;
 
 /// The message kinds, as targeted faults name them.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 9] = [
     "block",
     "transaction",
     "get_blocks",
@@ -67,20 +90,25 @@ pub const KINDS: [&str; 7] = [
     "pong",
     "get_peers",
     "peers",
+    "dial",
+    "welcome",
 ];
 
 /// What every node of a run shares.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Every node that exists: the address space peer lists are checked against.
-    pub addresses: Vec<NodeId>,
+    pub addresses: Addresses,
     pub bootstrap: Vec<NodeId>,
     /// Each miner's hash share and difficulty; a node not listed does not mine.
     pub miners: BTreeMap<NodeId, (u64, u8)>,
     pub share_total: u64,
     pub bits_min: u8,
     pub block_interval_ms: u64,
-    pub peers_max: usize,
+    /// Connections this node dials and keeps (Bitcoin: 8).
+    pub outbound_max: usize,
+    /// Connections other nodes dialled that this node accepts (Bitcoin: up to 117).
+    pub inbound_max: usize,
     /// 0: flood to every peer; otherwise gossip to this many random peers.
     pub fanout: usize,
     pub ping_ms: u64,
@@ -89,6 +117,38 @@ pub struct Config {
     /// K: a block this many blocks deep (itself included) is confirmed.
     pub confirm_depth: u64,
     pub bugs: Bugs,
+}
+
+/// The node ids of a run, as a bitmap indexed by id: every received message is
+/// checked against it, so the lookup is one index, not a search that grows with the
+/// cluster (a list scanned linearly cost most of the per-message growth from 50 to
+/// 500 nodes; docs/chains.md, "Speed").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Addresses {
+    present: Vec<bool>,
+}
+
+impl Addresses {
+    pub fn contains(&self, id: &NodeId) -> bool {
+        self.present
+            .get(usize::from(id.0))
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+impl FromIterator<NodeId> for Addresses {
+    fn from_iter<I: IntoIterator<Item = NodeId>>(ids: I) -> Self {
+        let mut present = Vec::new();
+        for id in ids {
+            let i = usize::from(id.0);
+            if present.len() <= i {
+                present.resize(i + 1, false);
+            }
+            present[i] = true;
+        }
+        Addresses { present }
+    }
 }
 
 /// The messages.
@@ -106,6 +166,10 @@ pub enum Msg {
     Pong,
     GetPeers,
     Peers(Vec<NodeId>),
+    /// Open a connection: the sender takes the receiver as an outbound peer.
+    Dial,
+    /// The connection is accepted: the receiver holds the sender as an inbound peer.
+    Welcome,
 }
 
 impl fmt::Display for Msg {
@@ -131,6 +195,8 @@ impl fmt::Display for Msg {
             Msg::Pong => f.write_str("pong"),
             Msg::GetPeers => f.write_str("get_peers"),
             Msg::Peers(p) => write!(f, "peers {}", crate::protocol::node_list(p)),
+            Msg::Dial => f.write_str("dial"),
+            Msg::Welcome => f.write_str("welcome"),
         }
     }
 }
@@ -192,9 +258,10 @@ pub enum PowEvent {
         block: Value,
         reason: String,
     },
-    /// The peer table changed.
+    /// The connections changed: those this node dialled, and those it accepted.
     PeerTable {
-        peers: Vec<NodeId>,
+        outbound: Vec<NodeId>,
+        inbound: Vec<NodeId>,
     },
     /// Alone: every peer evicted, the bootstrap nodes are dialed again.
     Redial,
@@ -245,9 +312,12 @@ impl fmt::Display for PowEvent {
             PowEvent::Confirmed { height, block } => write!(f, "confirm h={height} {block}"),
             PowEvent::Orphaned { block, pool } => write!(f, "orphan {block} (pool {pool})"),
             PowEvent::Rejected { block, reason } => write!(f, "reject {block}: {reason}"),
-            PowEvent::PeerTable { peers } => {
-                write!(f, "peers {}", crate::protocol::node_list(peers))
-            }
+            PowEvent::PeerTable { outbound, inbound } => write!(
+                f,
+                "peers out {} in {}",
+                crate::protocol::node_list(outbound),
+                crate::protocol::node_list(inbound)
+            ),
             PowEvent::Redial => f.write_str("alone: re-dial bootstrap"),
             PowEvent::Rejoined => f.write_str("rejoined via bootstrap"),
         }
@@ -287,15 +357,22 @@ pub struct PowNode {
     mempool: Vec<Value>,
     seen_txs: BTreeSet<Value>,
     orphans: VecDeque<(BlockHash, Block, NodeId)>,
-    /// Peer -> when it was last heard from.
-    peers: BTreeMap<NodeId, u64>,
+    /// Outbound connections (this node dialled them) -> when last heard from.
+    outbound: BTreeMap<NodeId, u64>,
+    /// Inbound connections (they dialled this node) -> when last heard from.
+    inbound: BTreeMap<NodeId, u64>,
+    /// Dials not yet answered -> when sent; each holds an outbound slot.
+    dialing: BTreeMap<NodeId, u64>,
+    /// Address -> when it was last dialled (not again within `redial_ms`).
+    dialed_at: BTreeMap<NodeId, u64>,
+    /// The address book: every node heard of (within `Config::addresses`).
+    known: BTreeSet<NodeId>,
     /// Peer -> when it was last sent a `get_blocks` for an orphan.
     asked: BTreeMap<NodeId, u64>,
     /// Peer -> the end of the last sync batch it was asked to continue from, and
     /// when: the same end again within `ping_ms` is a duplicate, later a new round.
     synced_to: BTreeMap<NodeId, (BlockHash, u64)>,
     alone: bool,
-    last_redial_ms: Option<u64>,
     ticks: u64,
     confirmed_next: u64,
     submitted: Vec<Value>,
@@ -312,11 +389,14 @@ impl PowNode {
             mempool: Vec::new(),
             seen_txs: BTreeSet::new(),
             orphans: VecDeque::new(),
-            peers: BTreeMap::new(),
+            outbound: BTreeMap::new(),
+            inbound: BTreeMap::new(),
+            dialing: BTreeMap::new(),
+            dialed_at: BTreeMap::new(),
+            known: BTreeSet::new(),
             asked: BTreeMap::new(),
             synced_to: BTreeMap::new(),
             alone: false,
-            last_redial_ms: None,
             ticks: 0,
             confirmed_next: 1,
             submitted: Vec::new(),
@@ -349,11 +429,14 @@ impl PowNode {
         self.mempool.clear();
         self.seen_txs.clear();
         self.orphans.clear();
-        self.peers.clear();
+        self.outbound.clear();
+        self.inbound.clear();
+        self.dialing.clear();
+        self.dialed_at.clear();
+        self.known.clear();
         self.asked.clear();
         self.synced_to.clear();
         self.alone = false;
-        self.last_redial_ms = None;
         self.ticks = 0;
         self.confirmed_next = 1;
     }
@@ -429,15 +512,31 @@ impl PowNode {
         out.push(CoreOutput::Send { to, msg });
     }
 
-    /// Send `msg` to every peer but `except` (flooding), or to `fanout` of them drawn
-    /// at random (gossip).
-    fn relay(&self, cx: &mut Context<'_>, out: &mut Out, msg: &Msg, except: Option<NodeId>) {
-        let mut targets: Vec<NodeId> = self
-            .peers
+    /// Every connection, outbound and inbound, in id order.
+    fn connections(&self) -> Vec<NodeId> {
+        let mut all: Vec<NodeId> = self
+            .outbound
             .keys()
+            .chain(self.inbound.keys())
             .copied()
-            .filter(|p| Some(*p) != except)
             .collect();
+        all.sort_unstable();
+        all
+    }
+
+    fn connected(&self, peer: NodeId) -> bool {
+        self.outbound.contains_key(&peer) || self.inbound.contains_key(&peer)
+    }
+
+    fn has_connections(&self) -> bool {
+        !self.outbound.is_empty() || !self.inbound.is_empty()
+    }
+
+    /// Send `msg` to every connection but `except` (flooding), or to `fanout` of them
+    /// drawn at random (gossip).
+    fn relay(&self, cx: &mut Context<'_>, out: &mut Out, msg: &Msg, except: Option<NodeId>) {
+        let mut targets = self.connections();
+        targets.retain(|p| Some(*p) != except);
         let k = self.config.fanout;
         if k > 0 && targets.len() > k {
             for i in 0..k {
@@ -445,7 +544,7 @@ impl PowNode {
                 targets.swap(i, j);
             }
             targets.truncate(k);
-            targets.sort();
+            targets.sort_unstable();
         }
         for to in targets {
             Self::send(out, to, msg.clone());
@@ -454,30 +553,142 @@ impl PowNode {
 
     fn peer_table_event(&self, out: &mut Out) {
         out.push(CoreOutput::Event(PowEvent::PeerTable {
-            peers: self.peers.keys().copied().collect(),
+            outbound: self.outbound.keys().copied().collect(),
+            inbound: self.inbound.keys().copied().collect(),
         }));
     }
 
-    /// `from` was heard: refresh it, or take it into the table if there is room (and
-    /// sync with it).
-    fn touch(&mut self, cx: &mut Context<'_>, out: &mut Out, from: NodeId) {
-        if from == self.id || !self.config.addresses.contains(&from) {
-            return;
-        }
-        if let Some(last) = self.peers.get_mut(&from) {
-            *last = cx.now_ms;
-            return;
-        }
-        if self.peers.len() >= self.config.peers_max {
-            return;
-        }
-        self.peers.insert(from, cx.now_ms);
+    /// A connection with `peer` was just made (either way): record it, leave the
+    /// alone state, and sync with the peer.
+    fn connected_to(&mut self, out: &mut Out, peer: NodeId) {
+        self.known.insert(peer);
         self.peer_table_event(out);
         if self.alone {
             self.alone = false;
             out.push(CoreOutput::Event(PowEvent::Rejoined));
         }
-        Self::send(out, from, Msg::GetBlocks(self.locator()));
+        Self::send(out, peer, Msg::GetBlocks(self.locator()));
+    }
+
+    /// `from`, if it is a peer, was just heard from.
+    fn refresh(&mut self, cx: &Context<'_>, from: NodeId) {
+        if let Some(last) = self.outbound.get_mut(&from) {
+            *last = cx.now_ms;
+        } else if let Some(last) = self.inbound.get_mut(&from) {
+            *last = cx.now_ms;
+        }
+    }
+
+    /// A connection message came from `from`: refresh its connection, or let
+    /// it complete this node's dial to it (the `welcome` may be late or lost; any
+    /// connection message means the dial was accepted). Whether `from` is a peer now.
+    fn touch(&mut self, cx: &mut Context<'_>, out: &mut Out, from: NodeId) -> bool {
+        if self.connected(from) {
+            self.refresh(cx, from);
+            return true;
+        }
+        if self.dialing.remove(&from).is_some() {
+            self.outbound.insert(from, cx.now_ms);
+            self.connected_to(out, from);
+            return true;
+        }
+        false
+    }
+
+    /// A `dial` from `from`: welcome it into an inbound slot if one is free (or if it
+    /// is a peer already: it dialled again, so it restarted or lost this node), and
+    /// sync with it; a full node does not answer. Two nodes dialling each other at
+    /// once keep the dial of the lower id: the higher one gives its own up.
+    fn on_dial(&mut self, cx: &mut Context<'_>, out: &mut Out, from: NodeId) {
+        let now = cx.now_ms;
+        self.known.insert(from);
+        if self.dialing.contains_key(&from) {
+            if self.id < from {
+                return;
+            }
+            self.dialing.remove(&from);
+        }
+        let was_outbound = self.outbound.remove(&from).is_some();
+        let again = was_outbound || self.inbound.contains_key(&from);
+        if !again && self.inbound.len() >= self.config.inbound_max {
+            return;
+        }
+        if was_outbound && self.inbound.len() >= self.config.inbound_max {
+            // Its dial says it is the dialer; with no inbound slot to move it to,
+            // this node keeps its own view and lets the peer time it out.
+            self.outbound.insert(from, now);
+            return;
+        }
+        self.inbound.insert(from, now);
+        Self::send(out, from, Msg::Welcome);
+        if was_outbound {
+            self.peer_table_event(out);
+            Self::send(out, from, Msg::GetBlocks(self.locator()));
+        } else if again {
+            Self::send(out, from, Msg::GetBlocks(self.locator()));
+        } else {
+            self.connected_to(out, from);
+        }
+    }
+
+    /// Dial `to`: it holds an outbound slot until answered or timed out.
+    fn dial(&mut self, cx: &mut Context<'_>, out: &mut Out, to: NodeId) {
+        self.dialing.insert(to, cx.now_ms);
+        self.dialed_at.insert(to, cx.now_ms);
+        Self::send(out, to, Msg::Dial);
+    }
+
+    /// Free outbound slots, less the dials in flight.
+    fn outbound_free(&self) -> usize {
+        self.config
+            .outbound_max
+            .saturating_sub(self.outbound.len() + self.dialing.len())
+    }
+
+    /// Fill the free outbound slots with random addresses of the book that are not
+    /// peers, not being dialled, and not dialled in the last `redial_ms`.
+    fn fill_outbound(&mut self, cx: &mut Context<'_>, out: &mut Out) {
+        let free = self.outbound_free();
+        if free == 0 {
+            return;
+        }
+        let now = cx.now_ms;
+        let mut candidates: Vec<NodeId> = self
+            .known
+            .iter()
+            .copied()
+            .filter(|&a| {
+                a != self.id
+                    && !self.connected(a)
+                    && !self.dialing.contains_key(&a)
+                    && self
+                        .dialed_at
+                        .get(&a)
+                        .is_none_or(|&t| now.saturating_sub(t) >= self.config.redial_ms)
+            })
+            .collect();
+        let k = free.min(candidates.len());
+        for i in 0..k {
+            let j = cx.rng.between(i as u64, candidates.len() as u64 - 1) as usize;
+            candidates.swap(i, j);
+        }
+        for &to in &candidates[..k] {
+            self.dial(cx, out, to);
+        }
+    }
+
+    /// A random sample of the address book for `asker`, at most [`PEERS_REPLY_MAX`].
+    fn sample_addresses(&self, cx: &mut Context<'_>, asker: NodeId) -> Vec<NodeId> {
+        let mut book: Vec<NodeId> = self.known.iter().copied().filter(|&a| a != asker).collect();
+        if book.len() > PEERS_REPLY_MAX {
+            for i in 0..PEERS_REPLY_MAX {
+                let j = cx.rng.between(i as u64, book.len() as u64 - 1) as usize;
+                book.swap(i, j);
+            }
+            book.truncate(PEERS_REPLY_MAX);
+            book.sort_unstable();
+        }
+        book
     }
 
     fn start(
@@ -523,12 +734,21 @@ impl PowNode {
             work: self.tip().work,
         }));
         self.confirm(out);
-        for &b in &self.config.bootstrap {
-            if b != self.id {
-                Self::send(out, b, Msg::GetPeers);
-            }
+        let seeds: Vec<NodeId> = self
+            .config
+            .bootstrap
+            .iter()
+            .copied()
+            .filter(|&b| b != self.id)
+            .collect();
+        self.known.extend(seeds.iter().copied());
+        for &b in &seeds {
+            Self::send(out, b, Msg::GetPeers);
         }
-        self.last_redial_ms = Some(cx.now_ms);
+        if !seeds.is_empty() && self.config.outbound_max > 0 {
+            let i = cx.rng.between(0, seeds.len() as u64 - 1) as usize;
+            self.dial(cx, out, seeds[i]);
+        }
         out.push(CoreOutput::SetTimer {
             timer: Timer::Maintain,
             delay_ms_min: self.config.ping_ms,
@@ -895,49 +1115,57 @@ impl PowNode {
         }
     }
 
+    /// Every `ping_ms`: evict peers silent for `peer_timeout_ms` and dials not
+    /// answered by then, ping the peers, re-dial the bootstrap nodes when alone (with
+    /// a `Redial` event) or else fill the free outbound slots from the address book;
+    /// every [`GOSSIP_EVERY_TICKS`] ticks ask a peer for more addresses (while an
+    /// outbound slot is free) and re-send the pending client transactions.
+    /// `never_redials` leaves out the re-dial and the filling: a node keeps the one
+    /// bootstrap node it dialled at start and whoever dials it.
     fn maintain(&mut self, cx: &mut Context<'_>, out: &mut Out) {
         self.ticks += 1;
         let now = cx.now_ms;
         let timeout = self.config.peer_timeout_ms;
-        let before = self.peers.len();
-        self.peers
-            .retain(|_, last| now.saturating_sub(*last) <= timeout);
-        if self.peers.len() != before {
+        let fresh = |_: &NodeId, last: &mut u64| now.saturating_sub(*last) <= timeout;
+        let before = self.outbound.len() + self.inbound.len();
+        self.outbound.retain(fresh);
+        self.inbound.retain(fresh);
+        self.dialing.retain(fresh);
+        if self.outbound.len() + self.inbound.len() != before {
             self.peer_table_event(out);
-            if self.peers.is_empty() {
+            if !self.has_connections() {
                 self.alone = true;
             }
         }
-        for &p in self.peers.keys() {
+        let peers = self.connections();
+        for &p in &peers {
             Self::send(out, p, Msg::Ping);
         }
         if !self.has(Bug::NeverRedials) {
-            let missing: Vec<NodeId> = self
-                .config
-                .bootstrap
-                .iter()
-                .copied()
-                .filter(|b| *b != self.id && !self.peers.contains_key(b))
-                .collect();
-            let due = self
-                .last_redial_ms
-                .is_none_or(|t| now.saturating_sub(t) >= self.config.redial_ms);
-            let room = self.peers.len() < self.config.peers_max;
-            if !missing.is_empty() && room && (due || self.peers.is_empty()) {
-                if self.peers.is_empty() {
+            if peers.is_empty() {
+                let missing: Vec<NodeId> = self
+                    .config
+                    .bootstrap
+                    .iter()
+                    .copied()
+                    .filter(|b| *b != self.id && !self.dialing.contains_key(b))
+                    .collect();
+                if !missing.is_empty() {
                     out.push(CoreOutput::Event(PowEvent::Redial));
+                    for b in missing {
+                        Self::send(out, b, Msg::GetPeers);
+                        if self.outbound_free() > 0 {
+                            self.dial(cx, out, b);
+                        }
+                    }
                 }
-                for b in missing {
-                    Self::send(out, b, Msg::GetPeers);
-                }
-                self.last_redial_ms = Some(now);
             }
+            self.fill_outbound(cx, out);
         }
         if self.ticks.is_multiple_of(GOSSIP_EVERY_TICKS) {
-            if self.peers.len() < self.config.peers_max && !self.peers.is_empty() {
-                let i = cx.rng.between(0, self.peers.len() as u64 - 1) as usize;
-                let p = *self.peers.keys().nth(i).expect("in range");
-                Self::send(out, p, Msg::GetPeers);
+            if self.outbound_free() > 0 && !peers.is_empty() {
+                let i = cx.rng.between(0, peers.len() as u64 - 1) as usize;
+                Self::send(out, peers[i], Msg::GetPeers);
             }
             let pending: Vec<Value> = self
                 .submitted
@@ -946,7 +1174,7 @@ impl PowNode {
                 .cloned()
                 .collect();
             for tx in pending {
-                for &p in self.peers.keys() {
+                for &p in &peers {
                     Self::send(out, p, Msg::Transaction(tx.clone()));
                 }
             }
@@ -958,8 +1186,37 @@ impl PowNode {
         });
     }
 
+    /// A message from `from`: addresses and dials from anyone, the rest only from a
+    /// peer (or a node this node dialled: its message completes the dial).
     fn receive(&mut self, cx: &mut Context<'_>, out: &mut Out, from: NodeId, msg: Msg) {
-        self.touch(cx, out, from);
+        if from == self.id || !self.config.addresses.contains(&from) {
+            return;
+        }
+        match msg {
+            Msg::Dial => return self.on_dial(cx, out, from),
+            Msg::GetPeers => {
+                self.refresh(cx, from);
+                self.known.insert(from);
+                let list = self.sample_addresses(cx, from);
+                return Self::send(out, from, Msg::Peers(list));
+            }
+            Msg::Peers(list) => {
+                self.refresh(cx, from);
+                for p in list.into_iter().take(PEERS_REPLY_MAX) {
+                    if p != self.id && self.config.addresses.contains(&p) {
+                        self.known.insert(p);
+                    }
+                }
+                if !self.has(Bug::NeverRedials) {
+                    self.fill_outbound(cx, out);
+                }
+                return;
+            }
+            _ => {}
+        }
+        if !self.touch(cx, out, from) {
+            return;
+        }
         match msg {
             Msg::Block(b) => self.add_block(cx, out, b, Some(from)),
             Msg::Blocks(batch) => {
@@ -986,32 +1243,8 @@ impl PowNode {
             Msg::Transaction(t) => self.add_tx(cx, out, t, Some(from)),
             Msg::GetBlocks(locator) => self.serve(out, from, &locator),
             Msg::Ping => Self::send(out, from, Msg::Pong),
-            Msg::Pong => {}
-            Msg::GetPeers => {
-                let list: Vec<NodeId> = self
-                    .peers
-                    .keys()
-                    .copied()
-                    .filter(|p| *p != from)
-                    .take(PEERS_REPLY_MAX)
-                    .collect();
-                Self::send(out, from, Msg::Peers(list));
-            }
-            Msg::Peers(list) => {
-                let mut room = self.config.peers_max.saturating_sub(self.peers.len());
-                for p in list.into_iter().take(PEERS_REPLY_MAX) {
-                    if room == 0 {
-                        break;
-                    }
-                    if p != self.id
-                        && self.config.addresses.contains(&p)
-                        && !self.peers.contains_key(&p)
-                    {
-                        Self::send(out, p, Msg::Ping);
-                        room -= 1;
-                    }
-                }
-            }
+            Msg::Pong | Msg::Welcome => {}
+            Msg::Dial | Msg::GetPeers | Msg::Peers(_) => unreachable!("handled above"),
         }
     }
 }
@@ -1064,6 +1297,8 @@ impl Core for PowNode {
             Msg::Pong => KINDS[4],
             Msg::GetPeers => KINDS[5],
             Msg::Peers(_) => KINDS[6],
+            Msg::Dial => KINDS[7],
+            Msg::Welcome => KINDS[8],
         }
     }
 

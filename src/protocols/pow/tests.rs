@@ -209,14 +209,15 @@ fn chain_quality_fires_on_a_byzantine_window() {
 /// overlay_connected; tables linking everyone, read both ways, do not.
 #[test]
 fn overlay_connected_fires_on_a_split_overlay() {
-    let table = |peers: &[u16]| {
+    let table = |outbound: &[u16], inbound: &[u16]| {
         EventKind::Protocol(PowEvent::PeerTable {
-            peers: peers.iter().map(|&p| n(p)).collect(),
+            outbound: outbound.iter().map(|&p| n(p)).collect(),
+            inbound: inbound.iter().map(|&p| n(p)).collect(),
         })
     };
     let mut h: History<PowNode> = History::default();
-    h.push(1, Some(n(1)), table(&[2]));
-    h.push(1, Some(n(3)), table(&[2]));
+    h.push(1, Some(n(1)), table(&[2], &[]));
+    h.push(1, Some(n(3)), table(&[], &[2]));
     h.push(2, None, liveness());
     let deciders = [n(1), n(2), n(3)];
     assert!(overlay_connected(&h, &none(), &deciders).is_empty());
@@ -272,13 +273,17 @@ fn node_of(scenario: &Scenario, id: NodeId) -> PowNode {
 /// The configuration of a default scenario of five nodes.
 fn config_of_five() -> Config {
     Config {
-        addresses: crate::scenario::Cluster::of_size(5).ids(),
+        addresses: crate::scenario::Cluster::of_size(5)
+            .ids()
+            .into_iter()
+            .collect(),
         bootstrap: vec![n(1)],
         miners: BTreeMap::new(),
         share_total: 1,
         bits_min: 1,
         block_interval_ms: 100,
-        peers_max: 16,
+        outbound_max: 8,
+        inbound_max: 117,
         fanout: 0,
         ping_ms: 100,
         peer_timeout_ms: 350,
@@ -438,5 +443,186 @@ fn quiet_runs_settle_alike_in_both_lanes() {
             digests.push(report.history.digest());
         }
         assert_eq!(digests[0], digests[1], "seed {seed}: the lanes differ");
+    }
+}
+
+/// One node of a `nodes`-node cluster (bootstrap n1, no miner) with the given peer
+/// slots, stepped by hand: what it sent, to whom.
+struct Hand {
+    node: PowNode,
+    rng: rand_chacha::ChaCha8Rng,
+    now_ms: u64,
+}
+
+impl Hand {
+    fn new(id: u16, nodes: u16, outbound_max: usize, inbound_max: usize) -> Hand {
+        let config = Config {
+            addresses: crate::scenario::Cluster::of_size(nodes)
+                .ids()
+                .into_iter()
+                .collect(),
+            outbound_max,
+            inbound_max,
+            ..config_of_five()
+        };
+        let rng = stream_rng(
+            7,
+            Stream::Node {
+                node: n(id),
+                incarnation: 0,
+            },
+        );
+        Hand {
+            node: PowNode::new(n(id), Arc::new(config)),
+            rng,
+            now_ms: 0,
+        }
+    }
+
+    fn step(&mut self, input: CoreInput<PowNode>) -> Vec<(NodeId, Msg)> {
+        let mut cx = Context {
+            now_ms: self.now_ms,
+            rng: &mut self.rng,
+        };
+        let mut out = Vec::new();
+        self.node.step(&mut cx, input, &mut out);
+        out.into_iter()
+            .filter_map(|o| match o {
+                CoreOutput::Send { to, msg } => Some((to, msg)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn recv(&mut self, from: u16, msg: Msg) -> Vec<(NodeId, Msg)> {
+        self.step(CoreInput::Receive { from: n(from), msg })
+    }
+
+    fn tick(&mut self) -> Vec<(NodeId, Msg)> {
+        self.now_ms += 100;
+        self.step(CoreInput::TimerFired {
+            timer: Timer::Maintain,
+        })
+    }
+}
+
+fn to_of(sent: &[(NodeId, Msg)], kind: &Msg) -> Vec<NodeId> {
+    sent.iter()
+        .filter(|(_, m)| std::mem::discriminant(m) == std::mem::discriminant(kind))
+        .map(|(to, _)| *to)
+        .collect()
+}
+
+/// Inbound slots bound whom a node accepts: with 2, the first two dialers are
+/// welcomed (and synced with), the third gets no answer and its pings are ignored
+/// (it is not a peer); a dialer already accepted that dials again is welcomed again.
+#[test]
+fn inbound_slots_bound_the_accepted_dials() {
+    let mut h = Hand::new(1, 5, 8, 2);
+    h.step(CoreInput::start(None));
+    for from in [2, 3] {
+        let sent = h.recv(from, Msg::Dial);
+        assert_eq!(to_of(&sent, &Msg::Welcome), vec![n(from)]);
+        assert_eq!(to_of(&sent, &Msg::GetBlocks(Vec::new())), vec![n(from)]);
+    }
+    assert!(
+        h.recv(4, Msg::Dial).is_empty(),
+        "a full node answers nothing"
+    );
+    assert!(
+        h.recv(4, Msg::Ping).is_empty(),
+        "a stranger's ping is ignored"
+    );
+    assert_eq!(h.recv(2, Msg::Ping), vec![(n(2), Msg::Pong)]);
+    assert_eq!(to_of(&h.recv(3, Msg::Dial), &Msg::Welcome), vec![n(3)]);
+    let pinged = to_of(&h.tick(), &Msg::Ping);
+    assert_eq!(pinged, vec![n(2), n(3)]);
+}
+
+/// Outbound slots bound whom a node dials: it starts with one bootstrap node, fills
+/// its 2 slots from a peer list, dials no more while both are held, frees a slot
+/// whose dial went unanswered for `peer_timeout_ms`, and then dials an address it has
+/// not dialled in `redial_ms`; a welcome (or any connection message) makes the dial
+/// a connection.
+#[test]
+fn outbound_slots_bound_the_dials() {
+    let mut h = Hand::new(5, 8, 2, 117);
+    let sent = h.step(CoreInput::start(None));
+    assert_eq!(to_of(&sent, &Msg::Dial), vec![n(1)]);
+    assert_eq!(to_of(&sent, &Msg::GetPeers), vec![n(1)]);
+    let sent = h.recv(1, Msg::Peers(vec![n(2), n(3), n(4), n(6)]));
+    let dialled = to_of(&sent, &Msg::Dial);
+    assert_eq!(dialled.len(), 1, "one slot was free: {sent:?}");
+    assert!(
+        to_of(&h.tick(), &Msg::Dial).is_empty(),
+        "both slots are held"
+    );
+    // n1 welcomes; the other dial is never answered.
+    let sent = h.recv(1, Msg::Welcome);
+    assert_eq!(to_of(&sent, &Msg::GetBlocks(Vec::new())), vec![n(1)]);
+    let mut redialled = Vec::new();
+    for _ in 0..4 {
+        h.recv(1, Msg::Pong);
+        redialled.extend(to_of(&h.tick(), &Msg::Dial));
+    }
+    assert_eq!(redialled.len(), 1, "{redialled:?}");
+    assert_ne!(
+        redialled[0], dialled[0],
+        "not the same address within redial_ms"
+    );
+    let sent = h.recv(redialled[0].0, Msg::Ping);
+    assert_eq!(to_of(&sent, &Msg::Pong), vec![redialled[0]]);
+    assert_eq!(
+        to_of(&sent, &Msg::GetBlocks(Vec::new())),
+        vec![redialled[0]]
+    );
+}
+
+/// Two nodes dialling each other at once end with one connection: the lower id's
+/// dial stands (n2 keeps n1 outbound, n1 holds n2 inbound).
+#[test]
+fn crossed_dials_keep_the_lower_id() {
+    let mut low = Hand::new(1, 3, 8, 117);
+    let mut high = Hand::new(2, 3, 8, 117);
+    low.step(CoreInput::start(None));
+    high.step(CoreInput::start(None));
+    // n1 is the bootstrap node; make it dial n2 through a peer list from n3.
+    let from_low = low.recv(3, Msg::Peers(vec![n(2)]));
+    assert_eq!(to_of(&from_low, &Msg::Dial), vec![n(2)]);
+    // n2 dialled n1 at start. Each gets the other's dial.
+    assert!(low.recv(2, Msg::Dial).is_empty(), "n1 keeps its own dial");
+    let from_high = high.recv(1, Msg::Dial);
+    assert_eq!(to_of(&from_high, &Msg::Welcome), vec![n(1)]);
+    low.recv(2, Msg::Welcome);
+    let table = |h: &mut Hand| {
+        h.tick()
+            .into_iter()
+            .filter(|(_, m)| matches!(m, Msg::Ping))
+            .count()
+    };
+    assert_eq!(table(&mut low), 1);
+    assert_eq!(table(&mut high), 1);
+}
+
+/// The slot bounds are validated, naming the field.
+#[test]
+fn bad_peer_slots_name_the_field() {
+    let base = crate::fault::generate_scenario(&Pow, 3);
+    let field = |s: &Scenario| prepare(&Pow, s).err().map(|e| e.field);
+    for (params, name) in [
+        (
+            serde_json::json!({"outbound_max": 0}),
+            "params.outbound_max",
+        ),
+        (
+            serde_json::json!({"inbound_max": 513}),
+            "params.inbound_max",
+        ),
+        (serde_json::json!({"peers_max": 16}), "params"),
+    ] {
+        let mut s = base.clone();
+        s.params = params;
+        let got = field(&s).unwrap_or_default();
+        assert!(got.starts_with(name), "{got}");
     }
 }
