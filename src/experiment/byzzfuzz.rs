@@ -13,7 +13,6 @@ use super::plot::{bar_plot, BarPlot};
 use super::{markdown_table, parallel_map, percent, protocol, rate, Experiment, Report, Settings};
 use crate::explore::Lane;
 use crate::fault::{Scope, ScopePlan};
-use crate::protocol::Expectation;
 use crate::registry::Registry;
 use crate::rng::run_seed;
 use crate::scenario::Scenario;
@@ -79,14 +78,7 @@ fn run(
     } else {
         settings.runs.unwrap_or(RUNS_DEFAULT)
     };
-    let mut bugs: Vec<Option<&'static str>> = vec![None];
-    bugs.extend(
-        pbft.bugs()
-            .iter()
-            .map(|b| b.name)
-            .filter(|b| !settings.quick || QUICK_BUGS.contains(b))
-            .map(Some),
-    );
+    let bugs = super::bug_rows(pbft, settings, &QUICK_BUGS);
     // Every cell's runs are numbered together, so one pool of workers takes them all.
     let mut cells = Vec::new();
     for &bug in &bugs {
@@ -127,14 +119,8 @@ fn run(
         let mut scenario = pbft.generate_scoped(seed, &plan)?;
         scenario.bugs = cell.bug.map(|b| vec![b.to_string()]).unwrap_or_default();
         let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
-        let unsafe_ = judged
-            .verdict
-            .violations
-            .iter()
-            .find(|v| v.expectation == Expectation::Always);
-        Ok(unsafe_
-            .or(judged.verdict.violations.first())
-            .map(|v| (scenario, v.property, v.expectation == Expectation::Always)))
+        Ok(super::recorded_violation(&judged)
+            .map(|(property, is_safety)| (scenario, property, is_safety)))
     });
     let wall_s = now_s() - started;
     for (i, outcome) in outcomes.into_iter().enumerate() {

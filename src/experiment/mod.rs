@@ -108,6 +108,34 @@ fn protocol(registry: &Registry, name: &str, experiment: &str) -> Result<Protoco
         .ok_or_else(|| format!("experiment {experiment} needs protocol `{name}`"))
 }
 
+/// The rows of a bug table: the correct protocol (`None`) first, then each of
+/// `protocol`'s planted bugs (with `--quick`, only those in `quick_bugs`).
+fn bug_rows(
+    protocol: ProtocolRef,
+    settings: &Settings,
+    quick_bugs: &[&str],
+) -> Vec<Option<&'static str>> {
+    let mut bugs: Vec<Option<&'static str>> = vec![None];
+    bugs.extend(
+        (protocol.bugs().iter())
+            .map(|b| b.name)
+            .filter(|b| !settings.quick || quick_bugs.contains(b))
+            .map(Some),
+    );
+    bugs
+}
+
+/// The violation a bug table records for a run: its first safety (Always) violation,
+/// else its first violation of any kind; with whether it is a safety one.
+fn recorded_violation(judged: &crate::explore::Judged) -> Option<(&'static str, bool)> {
+    let violations = &judged.verdict.violations;
+    let is_safety =
+        |v: &&crate::protocol::Violation| v.expectation == crate::protocol::Expectation::Always;
+    (violations.iter().find(is_safety))
+        .or(violations.first())
+        .map(|v| (v.property, is_safety(&v)))
+}
+
 /// `f(i)` for `i` in `0..count` on `jobs` threads, in index order.
 pub fn parallel_map<T: Send>(jobs: usize, count: u64, f: &(dyn Fn(u64) -> T + Sync)) -> Vec<T> {
     let next = AtomicU64::new(0);
