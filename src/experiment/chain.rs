@@ -93,7 +93,10 @@ pub fn scenario(shape: &Shape, seed: u64) -> Scenario {
             at_ms: horizon_ms,
         }],
         faults: Default::default(),
-        liveness_bound_ms: 20 * shape.block_interval_ms,
+        // Twenty block intervals to converge after phase 1, or what is left of the
+        // longest run a scenario may ask for.
+        liveness_bound_ms: (20 * shape.block_interval_ms)
+            .min(crate::scenario::SIM_MS_MAX.saturating_sub(horizon_ms)),
         params: serde_json::to_value(params).expect("params serialize"),
         bugs: Vec::new(),
         byzantine_beyond_tolerance: false,
