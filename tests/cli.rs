@@ -124,6 +124,22 @@ fn zero_jobs_is_a_usage_error() {
     }
 }
 
+/// `experiment --protocol` is checked before anything runs: an experiment that measures
+/// one fixed protocol refuses the flag, and one that takes a choice names the choices
+/// when given another (both usage errors, exit 2).
+#[test]
+fn experiment_protocol_is_checked() {
+    let (code, out, err) = gauntlet_out(&["experiment", "fork-rate", "--protocol", "pbft"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("takes no --protocol"), "{err}");
+    let (code, out, err) = gauntlet_out(&["experiment", "tight-bound", "--protocol", "paxos"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("pbft or generals") && err.contains("`paxos`"),
+        "{err}"
+    );
+}
+
 /// `replay` of a saved failure tells its three outcomes apart by exit code: failed as
 /// recorded (the violation's own code, 1 for agreement), the same outcome with a
 /// changed digest (5), and another outcome (6). Before, all three exited 1.

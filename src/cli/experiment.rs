@@ -33,6 +33,10 @@ pub struct ExperimentArgs {
     /// Shrink the failures the experiment found and save them here as corpus files.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// The protocol to measure, for an experiment that takes one (`tight-bound`:
+    /// `pbft`, the default, or `generals`).
+    #[arg(long)]
+    protocol: Option<String>,
 }
 
 /// Shrinking budget (candidate runs) per saved failure.
@@ -52,11 +56,27 @@ pub fn cmd_experiment(ctx: &Ctx, args: ExperimentArgs) -> u8 {
     if args.runs == Some(0) {
         return usage_error("--runs must be at least 1");
     }
+    if let Some(p) = &args.protocol {
+        if experiment.protocols.is_empty() {
+            return usage_error(&format!(
+                "experiment {} measures one protocol and takes no --protocol",
+                experiment.name
+            ));
+        }
+        if !experiment.protocols.contains(&p.as_str()) {
+            return usage_error(&format!(
+                "experiment {} takes --protocol {}, not `{p}`",
+                experiment.name,
+                experiment.protocols.join(" or ")
+            ));
+        }
+    }
     let settings = Settings {
         seed: args.seed,
         jobs: args.jobs,
         quick: args.quick,
         runs: args.runs,
+        protocol: args.protocol,
     };
     println!("seed {}", settings.seed);
     let report = match (experiment.run)(&ctx.registry, &settings, &wall_s) {

@@ -22,6 +22,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     summary: "PBFT's planted bugs: share of runs finding each under small scope, any scope \
               and a random baseline, for (c, d) in {0,1,2}^2",
     svg_default: "byzzfuzz.svg",
+    protocols: &[],
     run,
 };
 

@@ -29,6 +29,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     summary: "pow: stale-block rate against delay / block interval, measured and modelled, \
               with Bitcoin's point (Decker and Wattenhofer) scaled",
     svg_default: "fork-rate.svg",
+    protocols: &[],
     run,
 };
 

@@ -45,6 +45,9 @@ pub struct Settings {
     pub quick: bool,
     /// Runs per cell instead of the experiment's default (never with `quick`).
     pub runs: Option<u64>,
+    /// The protocol to measure, for an experiment that takes one (`None`: its
+    /// default, the first of `Experiment::protocols`).
+    pub protocol: Option<String>,
 }
 
 /// What an experiment prints and draws.
@@ -76,6 +79,9 @@ pub struct Experiment {
     pub summary: &'static str,
     /// The default SVG file name (under the working directory).
     pub svg_default: &'static str,
+    /// The protocols `--protocol` may name, the default first; empty: the experiment
+    /// measures one fixed protocol and refuses the flag.
+    pub protocols: &'static [&'static str],
     /// Run it; `now_s` reads a wall clock in seconds (only differences are used: the
     /// library never reads the time itself). An error is a sentence.
     pub run: RunExperiment,

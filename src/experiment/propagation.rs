@@ -22,6 +22,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     summary: "pow: flooding against gossip, time to reach 50% and 90% of nodes and \
               messages per block, 50 to 500 nodes",
     svg_default: "propagation.svg",
+    protocols: &[],
     run,
 };
 

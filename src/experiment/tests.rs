@@ -11,6 +11,7 @@ fn quick(seed: u64, jobs: usize) -> Settings {
         jobs,
         quick: true,
         runs: None,
+        protocol: None,
     }
 }
 
@@ -50,6 +51,38 @@ fn tight_bound_quick_table_and_plot() {
         }
     }
     assert_eq!(series(&one.svg), vec!["f traitors", "f + 1 traitors"]);
+}
+
+/// tight-bound for OM(m) (`--protocol generals`): the same rows, OM(m)'s title, the f
+/// rows clean of safety violations (m traitors among 3m + 1 generals), and the f + 1
+/// row at n = 4 breaking IC1 or IC2 (two traitors among four generals), found within
+/// the quick runs.
+#[test]
+fn tight_bound_quick_for_the_generals() {
+    let registry = Registry::builtin();
+    let settings = Settings {
+        protocol: Some("generals".into()),
+        ..quick(5, 2)
+    };
+    let report = (tight_bound::EXPERIMENT.run)(&registry, &settings, &no_clock).unwrap();
+    assert!(report.title.starts_with("OM(m)"), "{}", report.title);
+    let lines: Vec<&str> = report.table.lines().collect();
+    assert_eq!(lines.len(), 2 + 6, "{}", report.table);
+    for line in &lines[2..] {
+        if line.contains("(f)") {
+            assert!(line.contains("| 0 (0.0%) |"), "m traitors broke OM: {line}");
+        }
+    }
+    assert!(
+        lines[3].starts_with("| 4 | 1 | 2 (f + 1) |"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[3].contains("`ic1_loyal_agree`") || lines[3].contains("`ic2_obey_loyal_commander`"),
+        "{}",
+        report.table
+    );
 }
 
 /// byzzfuzz, quick: the correct protocol and the quick bugs, three modes each, nine

@@ -1,6 +1,9 @@
 //! `gauntlet experiment tight-bound`: PBFT's bound of `f = (n - 1) / 3` Byzantine
 //! replicas is tight (issue 12, point 6). For `n` in 4, 7 and 10, runs with exactly
 //! `f` colluding traitors break no safety property, and runs with `f + 1` do.
+//! `--protocol generals` measures the same for OM(m), whose bound has the same shape:
+//! the generals' drafts at `n` = 4, 7, 10 run OM(1), OM(2), OM(3), which tolerate
+//! `m = (n - 1) / 3` traitors.
 //!
 //! Both rows use one adversary, the colluding plan of [`crate::fault::Scope::Colluding`]
 //! (every traitor lies the same way to the same honest receivers, from the start; up
@@ -22,6 +25,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     name: "tight-bound",
     summary: "PBFT n = 4, 7, 10: f colluding traitors break no safety property, f + 1 do",
     svg_default: "tight-bound.svg",
+    protocols: &["pbft", "generals"],
     run,
 };
 
@@ -55,7 +59,11 @@ fn run(
     settings: &Settings,
     now_s: &(dyn Fn() -> f64 + Sync),
 ) -> Result<Report, String> {
-    let pbft = protocol(registry, "pbft", EXPERIMENT.name)?;
+    let name = settings
+        .protocol
+        .as_deref()
+        .unwrap_or(EXPERIMENT.protocols[0]);
+    let target = protocol(registry, name, EXPERIMENT.name)?;
     let runs = if settings.quick {
         RUNS_QUICK
     } else {
@@ -77,8 +85,10 @@ fn run(
             let outcomes: Vec<Result<RunOutcome, String>> =
                 parallel_map(settings.jobs, runs, &|i| {
                     let seed = run_seed(row_seed, i);
-                    let scenario = pbft.generate_scoped(seed, &plan)?;
-                    let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
+                    let scenario = target.generate_scoped(seed, &plan)?;
+                    let judged = target
+                        .run(&scenario, Lane::Fast)
+                        .map_err(|e| e.to_string())?;
                     let safety = judged
                         .verdict
                         .violations
@@ -114,7 +124,7 @@ fn run(
             ));
         }
     }
-    let mut report = report(settings, &rows, timings);
+    let mut report = report(settings, name, &rows, timings);
     for r in &rows {
         if let (true, Some((_, seed, _))) = (r.traitors > r.f, r.first) {
             let plan = ScopePlan {
@@ -123,9 +133,14 @@ fn run(
                 beyond_tolerance: true,
                 cluster_nodes: Some(r.n),
             };
-            let scenario = pbft.generate_scoped(seed, &plan)?;
+            let scenario = target.generate_scoped(seed, &plan)?;
+            let tag = if name == EXPERIMENT.protocols[0] {
+                String::new()
+            } else {
+                format!("{name}-")
+            };
             report.finds.push((
-                format!("tight-bound-n{}-{}-traitors", r.n, r.traitors),
+                format!("tight-bound-{tag}n{}-{}-traitors", r.n, r.traitors),
                 scenario,
             ));
         }
@@ -133,8 +148,18 @@ fn run(
     Ok(report)
 }
 
-/// The report of `rows`.
-pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report {
+/// How `protocol` is named in the table's title, plot and notes.
+fn display_name(protocol: &str) -> &'static str {
+    if protocol == "generals" {
+        "OM(m)"
+    } else {
+        "PBFT"
+    }
+}
+
+/// The report of `rows`, measured on `protocol`.
+pub fn report(settings: &Settings, protocol: &str, rows: &[Row], timings: Vec<String>) -> Report {
+    let shown = display_name(protocol);
     let table_rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -186,7 +211,7 @@ pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report
         .collect();
     let svg = bar_plot(&BarPlot {
         title: format!(
-            "PBFT: runs breaking safety with f and f + 1 colluding traitors (seed {})",
+            "{shown}: runs breaking safety with f and f + 1 colluding traitors (seed {})",
             settings.seed
         ),
         y_label: "unsafe runs (%)".into(),
@@ -195,7 +220,11 @@ pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report
         y_max: None,
     });
     Report {
-        title: "PBFT's f bound is tight".into(),
+        title: if shown == "PBFT" {
+            "PBFT's f bound is tight".into()
+        } else {
+            format!("{shown}'s bound is tight (f = m = (n - 1) / 3 traitors)")
+        },
         table,
         notes: vec![
             "Fast lane; one adversary for every row (the colluding plan: every traitor \
@@ -203,10 +232,11 @@ pub fn report(settings: &Settings, rows: &[Row], timings: Vec<String>) -> Report
              receivers, plus up to two one-hop partitions); only the number of traitors \
              differs."
                 .into(),
-            "f + 1 rows run beyond PBFT's tolerance (scenarios say \
+            format!(
+                "f + 1 rows run beyond {shown}'s tolerance (scenarios say \
              `byzantine_beyond_tolerance: true`); liveness is not owed there. `--save DIR` \
              writes each f + 1 row's first unsafe scenario for `gauntlet replay`."
-                .into(),
+            ),
         ],
         timings,
         svg,

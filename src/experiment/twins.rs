@@ -22,6 +22,7 @@ pub const EXPERIMENT: Experiment = Experiment {
               runs breaking each planted bug, and the first run that does, for d partition \
               rounds in {0, 1, 2, 4}",
     svg_default: "twins.svg",
+    protocols: &[],
     run,
 };
 
