@@ -2,6 +2,7 @@
 //! applies, plus the per-message layer that drops, duplicates and delays datagrams.
 //! Nothing here knows a protocol rule.
 
+mod cluster_shrink;
 mod generate;
 mod layer;
 mod replay;
@@ -12,6 +13,7 @@ mod storage;
 pub mod strategy;
 mod transport;
 
+pub use cluster_shrink::{apply_cut, cluster_candidates, reseeded, CUT_SEEDS};
 pub use generate::{
     generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
     SCENARIO_FAULT_EVENTS_MAX,

@@ -224,6 +224,40 @@ impl Protocol for Paxos {
         Some(out)
     }
 
+    /// A proposer that plays no other role folds into a node that does not propose
+    /// (a client moved onto a server, as in deployments that colocate them): that node
+    /// takes its place in the proposer list, and the node count drops by one with as
+    /// many proposers racing.
+    fn merged(&self, params: &PaxosParams, from: NodeId, into: NodeId) -> Option<PaxosParams> {
+        let roles = params.roles(from);
+        if !roles.proposer || roles.acceptor || roles.learner || params.roles(into).proposer {
+            return None;
+        }
+        let mut out = params.clone();
+        for p in &mut out.proposers {
+            if *p == from {
+                *p = into;
+            }
+        }
+        Some(out)
+    }
+
+    /// One learner fewer, the last first (the last learner stays): fewer learners send
+    /// and hear fewer `Accepted`s, and `learner_integrity` needs only one to break.
+    fn smaller_params(&self, params: &PaxosParams) -> Vec<PaxosParams> {
+        if params.learners.len() < 2 {
+            return Vec::new();
+        }
+        (0..params.learners.len())
+            .rev()
+            .map(|i| {
+                let mut out = params.clone();
+                out.learners.remove(i);
+                out
+            })
+            .collect()
+    }
+
     /// Servers accept and learn; clients propose.
     fn cluster_params(&self, servers: &[NodeId], clients: &[NodeId]) -> PaxosParams {
         PaxosParams {

@@ -1,0 +1,133 @@
+//! Smaller clusters for the scenario shrinker (`crate::sim::shrink`): nodes out, a
+//! proposer folded into another node, a client request fewer, a role fewer. The
+//! protocol says which of these it accepts, through the contract
+//! ([`Protocol::cluster_cuts`], [`Protocol::merged`], [`Protocol::smaller_params`]);
+//! this module applies them to a whole scenario (a removed node's client requests and
+//! every fault event naming it go too) and keeps only what
+//! [`crate::protocol::prepare`] accepts.
+//!
+//! A smaller cluster changes every delivery time, since each sender draws its
+//! messages' fates and latencies from its own stream in send order: removing an
+//! acceptor moves every message after a proposer's first broadcast. A failure that
+//! hung on one race almost never survives that with its old seed, so each cut is also
+//! tried under [`CUT_SEEDS`] - 1 other seeds (a seed has no size; the shrunk scenario
+//! still has to fail the same property, and the same seed always gives the same run).
+
+use super::without_node;
+use crate::ids::NodeId;
+use crate::protocol::{prepare, Cut, Protocol};
+use crate::rng::run_seed;
+use crate::scenario::Scenario;
+
+/// How many seeds each smaller cluster is tried under: the scenario's own, then
+/// `run_seed(seed, 1..CUT_SEEDS)`. Measured on the kept Paxos failures
+/// (docs/bugs.md, "Shrinking to the smallest cluster"): the hardest race
+/// (`acceptor_forgets_promise`) fails on about 2 % of seeds at 3 acceptors.
+pub const CUT_SEEDS: u64 = 32;
+
+/// Every smaller-cluster candidate of `s`, biggest cut first, each under its own seed
+/// and then under the other seeds: the protocol's cluster cuts, then merges, then one
+/// client request fewer, then the protocol's simpler parameters. Only candidates the
+/// protocol accepts are returned.
+pub fn cluster_candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<Scenario> {
+    let Ok(setup) = prepare(protocol, s) else {
+        return Vec::new();
+    };
+    let params = &setup.params;
+    let mut shapes: Vec<Scenario> = Vec::new();
+    for cut in protocol.cluster_cuts(params, s) {
+        shapes.push(apply_cut(s, &cut));
+    }
+    shapes.extend(merges(protocol, params, s));
+    shapes.extend(fewer_requests(s));
+    for smaller in protocol.smaller_params(params) {
+        shapes.push(Scenario {
+            params: serde_json::to_value(&smaller).expect("params serialize"),
+            ..s.clone()
+        });
+    }
+    let mut out: Vec<Scenario> = Vec::new();
+    for shape in shapes {
+        if shape == *s || out.contains(&shape) || prepare(protocol, &shape).is_err() {
+            continue;
+        }
+        out.extend(reseeded(&shape, s.seed));
+    }
+    out
+}
+
+/// `shape` under its own seed, then under `CUT_SEEDS - 1` seeds derived from `seed`.
+pub fn reseeded(shape: &Scenario, seed: u64) -> Vec<Scenario> {
+    let mut out = vec![shape.clone()];
+    for i in 1..CUT_SEEDS {
+        out.push(Scenario {
+            seed: run_seed(seed, i),
+            ..shape.clone()
+        });
+    }
+    out
+}
+
+/// `s` without the cut's nodes: out of the cluster, their client requests dropped,
+/// every fault event naming only them dropped (groups and lists lose them), and the
+/// protocol's parameters as the cut gives them.
+pub fn apply_cut<Params: serde::Serialize>(s: &Scenario, cut: &Cut<Params>) -> Scenario {
+    let mut out = s.clone();
+    out.cluster.nodes.retain(|n| !cut.remove.contains(&n.id));
+    out.workload.retain(|p| !cut.remove.contains(&p.proposer));
+    for id in &cut.remove {
+        out.faults = without_node(&out.faults, *id);
+    }
+    out.params = serde_json::to_value(&cut.params).expect("params serialize");
+    out
+}
+
+/// Each node folded into each other node that has no client request, where the
+/// protocol has a merge ([`Protocol::merged`]): the folded node's requests move to the
+/// node that takes it in, and the fault events naming it go.
+fn merges<P: Protocol + ?Sized>(protocol: &P, params: &P::Params, s: &Scenario) -> Vec<Scenario> {
+    let ids = s.cluster.ids();
+    let has_request = |id: NodeId| s.workload.iter().any(|p| p.proposer == id);
+    let mut out = Vec::new();
+    for &from in &ids {
+        for &into in &ids {
+            if from == into || has_request(into) {
+                continue;
+            }
+            let Some(merged) = protocol.merged(params, from, into) else {
+                continue;
+            };
+            let mut smaller = apply_cut(
+                s,
+                &Cut {
+                    remove: vec![from],
+                    params: merged,
+                },
+            );
+            smaller.workload = s.workload.clone();
+            for p in &mut smaller.workload {
+                if p.proposer == from {
+                    p.proposer = into;
+                }
+            }
+            out.push(smaller);
+        }
+    }
+    out
+}
+
+/// `s` with one client request fewer, each in turn (the last first: it is the one
+/// most often added to reach a state the others already reach).
+fn fewer_requests(s: &Scenario) -> Vec<Scenario> {
+    (0..s.workload.len())
+        .rev()
+        .map(|i| {
+            let mut fewer = s.clone();
+            fewer.workload.remove(i);
+            fewer
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
