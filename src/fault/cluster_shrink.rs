@@ -25,10 +25,10 @@ use crate::scenario::Scenario;
 /// (`acceptor_forgets_promise`) fails on about 2 % of seeds at 3 acceptors.
 pub const CUT_SEEDS: u64 = 32;
 
-/// Every smaller-cluster candidate of `s`, biggest cut first, each under its own seed
-/// and then under the other seeds: the protocol's cluster cuts, then merges, then one
-/// client request fewer, then the protocol's simpler parameters. Only candidates the
-/// protocol accepts are returned.
+/// Every smaller-cluster candidate of `s`: the shapes (the protocol's cluster cuts,
+/// biggest first, then merges, then one client request fewer, then the protocol's
+/// simpler parameters), each under its own seed, then each under the next seed, and so
+/// on. Only shapes the protocol accepts are returned.
 pub fn cluster_candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<Scenario> {
     let Ok(setup) = prepare(protocol, s) else {
         return Vec::new();
@@ -40,32 +40,33 @@ pub fn cluster_candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> V
     }
     shapes.extend(merges(protocol, params, s));
     shapes.extend(fewer_requests(s));
-    for smaller in protocol.smaller_params(params) {
+    for smaller in protocol.smaller_params(params, s) {
         shapes.push(Scenario {
             params: serde_json::to_value(&smaller).expect("params serialize"),
             ..s.clone()
         });
     }
-    let mut out: Vec<Scenario> = Vec::new();
+    let mut valid: Vec<Scenario> = Vec::new();
     for shape in shapes {
-        if shape == *s || out.contains(&shape) || prepare(protocol, &shape).is_err() {
-            continue;
+        if shape != *s && !valid.contains(&shape) && prepare(protocol, &shape).is_ok() {
+            valid.push(shape);
         }
-        out.extend(reseeded(&shape, s.seed));
     }
-    out
+    // Seed by seed, every shape under each: a shape that fails under some seed is
+    // found after a few tries of each shape, not after every seed of every bigger cut
+    // the bug cannot live in.
+    (0..CUT_SEEDS)
+        .flat_map(|i| valid.iter().map(move |shape| with_seed(shape, s.seed, i)))
+        .collect()
 }
 
-/// `shape` under its own seed, then under `CUT_SEEDS - 1` seeds derived from `seed`.
-pub fn reseeded(shape: &Scenario, seed: u64) -> Vec<Scenario> {
-    let mut out = vec![shape.clone()];
-    for i in 1..CUT_SEEDS {
-        out.push(Scenario {
-            seed: run_seed(seed, i),
-            ..shape.clone()
-        });
+/// `shape` under seed number `i` of [`CUT_SEEDS`]: its own seed for 0, else
+/// `run_seed(seed, i)`.
+pub fn with_seed(shape: &Scenario, seed: u64, i: u64) -> Scenario {
+    Scenario {
+        seed: if i == 0 { shape.seed } else { run_seed(seed, i) },
+        ..shape.clone()
     }
-    out
 }
 
 /// `s` without the cut's nodes: out of the cluster, their client requests dropped,

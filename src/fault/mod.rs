@@ -13,7 +13,7 @@ mod storage;
 pub mod strategy;
 mod transport;
 
-pub use cluster_shrink::{apply_cut, cluster_candidates, reseeded, CUT_SEEDS};
+pub use cluster_shrink::{apply_cut, cluster_candidates, with_seed, CUT_SEEDS};
 pub use generate::{
     generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
     SCENARIO_FAULT_EVENTS_MAX,

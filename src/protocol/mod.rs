@@ -378,10 +378,10 @@ pub trait Protocol: Send + Sync + 'static {
         None
     }
 
-    /// Simpler parameters for the same cluster, for the shrinker, simplest first: a
-    /// role fewer, a smaller fault parameter. [`Protocol::check_params`] still judges
-    /// each. Default: none.
-    fn smaller_params(&self, _params: &Self::Params) -> Vec<Self::Params> {
+    /// Simpler parameters for the same cluster and workload (`scenario`), for the
+    /// shrinker, simplest first: a role fewer, a smaller fault parameter.
+    /// [`Protocol::check_params`] still judges each. Default: none.
+    fn smaller_params(&self, _params: &Self::Params, _scenario: &Scenario) -> Vec<Self::Params> {
         Vec::new()
     }
 
