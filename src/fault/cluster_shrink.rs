@@ -13,7 +13,7 @@
 //! tried under [`CUT_SEEDS`] - 1 other seeds (a seed has no size; the shrunk scenario
 //! still has to fail the same property, and the same seed always gives the same run).
 
-use super::without_node;
+use super::{with_node_moved, without_node};
 use crate::ids::NodeId;
 use crate::protocol::{prepare, Cut, Protocol};
 use crate::rng::run_seed;
@@ -85,7 +85,8 @@ pub fn apply_cut<Params: serde::Serialize>(s: &Scenario, cut: &Cut<Params>) -> S
 
 /// Each node folded into each other node that has no client request, where the
 /// protocol has a merge ([`Protocol::merged`]): the folded node's requests move to the
-/// node that takes it in, and the fault events naming it go.
+/// node that takes it in; its crashes move there too ([`with_node_moved`]), and then,
+/// as a second shape, go altogether.
 fn merges<P: Protocol + ?Sized>(protocol: &P, params: &P::Params, s: &Scenario) -> Vec<Scenario> {
     let ids = s.cluster.ids();
     let has_request = |id: NodeId| s.workload.iter().any(|p| p.proposer == id);
@@ -98,20 +99,25 @@ fn merges<P: Protocol + ?Sized>(protocol: &P, params: &P::Params, s: &Scenario) 
             let Some(merged) = protocol.merged(params, from, into) else {
                 continue;
             };
-            let mut smaller = apply_cut(
+            let mut dropped = apply_cut(
                 s,
                 &Cut {
                     remove: vec![from],
                     params: merged,
                 },
             );
-            smaller.workload = s.workload.clone();
-            for p in &mut smaller.workload {
+            dropped.workload = s.workload.clone();
+            for p in &mut dropped.workload {
                 if p.proposer == from {
                     p.proposer = into;
                 }
             }
-            out.push(smaller);
+            let moved = Scenario {
+                faults: with_node_moved(&s.faults, from, into),
+                ..dropped.clone()
+            };
+            out.push(moved);
+            out.push(dropped);
         }
     }
     out

@@ -24,7 +24,7 @@ pub use scope::{
     generate_scoped, scoped_scenario, Scope, ScopePlan, ANY_ROUNDS_MAX, SCOPE_FAULTS_MAX,
 };
 pub use script::{script_candidates, ScriptStep, SCRIPT_STEPS_MAX};
-pub use shrink::{schedule_candidates, without_node};
+pub use shrink::{schedule_candidates, with_node_moved, without_node};
 pub use storage::FaultyStorage;
 pub use transport::{FaultyTransport, SimLink};
 

@@ -18,7 +18,7 @@ pub struct Cut<Params> {
 }
 
 /// The default [`Protocol::cluster_cuts`]: runs of the cluster's nodes, in id order,
-/// half the cluster at a time, then a quarter, down to single nodes, each through
+/// as many as may go at once, then half that, down to single nodes, each through
 /// [`Protocol::without_node`] (a run with a node the protocol cannot lose is skipped).
 /// The commander of the generals, the last acceptor of Paxos and so on stay where the
 /// protocol says so; `check_params` refuses what is left if it is too small.
@@ -32,11 +32,18 @@ pub fn runs_of_nodes<P: Protocol + ?Sized>(
     let mut out = Vec::new();
     let mut chunk = removable.max(1);
     loop {
-        for run in ids.chunks(chunk) {
-            if run.len() > removable {
+        // Runs of exactly `chunk` nodes, the last one flush with the end, so every
+        // cut of this round is as big as the others.
+        let mut starts: Vec<usize> = (0..ids.len()).step_by(chunk).collect();
+        starts.retain(|&start| start + chunk <= ids.len());
+        if ids.len() % chunk != 0 && ids.len() >= chunk {
+            starts.push(ids.len() - chunk);
+        }
+        for start in starts {
+            if chunk > removable {
                 continue;
             }
-            if let Some(cut) = cut_nodes(protocol, params, run) {
+            if let Some(cut) = cut_nodes(protocol, params, &ids[start..start + chunk]) {
                 out.push(cut);
             }
         }
