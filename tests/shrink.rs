@@ -69,7 +69,11 @@ fn paxos_folds_clients_into_servers_only() {
     assert_eq!(merged.acceptors, params.acceptors);
     let into_proposer = Paxos.merged(&params, n(5), n(4)).expect("into a proposer");
     assert_eq!(into_proposer.proposers, vec![n(4)]);
-    assert_eq!(Paxos.merged(&params, n(1), n(2)), None, "a server never folds");
+    assert_eq!(
+        Paxos.merged(&params, n(1), n(2)),
+        None,
+        "a server never folds"
+    );
 }
 
 /// Paxos's simpler parameters: a proposer without a request stops proposing, then
@@ -110,7 +114,11 @@ fn pbft_cuts_only_to_3f_plus_1() {
     let cuts = Pbft.cluster_cuts(&params, &scenario(7));
     assert!(!cuts.is_empty());
     assert!(cuts.iter().all(|c| c.remove.len() == 3), "{cuts:?}");
-    assert_eq!(cuts[0].remove, vec![n(5), n(6), n(7)], "the last replicas first");
+    assert_eq!(
+        cuts[0].remove,
+        vec![n(5), n(6), n(7)],
+        "the last replicas first"
+    );
     assert!(Pbft.cluster_cuts(&params, &scenario(4)).is_empty());
     let ten = Pbft.cluster_cuts(&params, &scenario(10));
     assert_eq!(ten[0].remove.len(), 6, "ten to four before ten to seven");

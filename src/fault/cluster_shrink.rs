@@ -64,7 +64,11 @@ pub fn cluster_candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> V
 /// `run_seed(seed, i)`.
 pub fn with_seed(shape: &Scenario, seed: u64, i: u64) -> Scenario {
     Scenario {
-        seed: if i == 0 { shape.seed } else { run_seed(seed, i) },
+        seed: if i == 0 {
+            shape.seed
+        } else {
+            run_seed(seed, i)
+        },
         ..shape.clone()
     }
 }

@@ -475,7 +475,10 @@ mod tests {
         assert_eq!(moved.events.len(), 3);
         assert!(matches!(
             moved.events[0].fault,
-            Fault::CrashAfterSend { node: NodeId(1), .. }
+            Fault::CrashAfterSend {
+                node: NodeId(1),
+                ..
+            }
         ));
         assert_eq!(moved.events[1].fault, Fault::Restart { node: NodeId(1) });
         assert_eq!(moved.events[2].fault, Fault::Crash { node: NodeId(2) });

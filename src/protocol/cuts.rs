@@ -36,7 +36,7 @@ pub fn runs_of_nodes<P: Protocol + ?Sized>(
         // cut of this round is as big as the others.
         let mut starts: Vec<usize> = (0..ids.len()).step_by(chunk).collect();
         starts.retain(|&start| start + chunk <= ids.len());
-        if ids.len() % chunk != 0 && ids.len() >= chunk {
+        if !ids.len().is_multiple_of(chunk) && ids.len() >= chunk {
             starts.push(ids.len() - chunk);
         }
         for start in starts {

@@ -48,13 +48,21 @@ impl Protocol for Roles {
 
     fn check_params(&self, p: &RolesParams, s: &Scenario) -> Result<(), ScenarioError> {
         let ids = s.cluster.ids();
-        if p.servers.iter().chain(&p.clients).any(|id| !ids.contains(id)) {
+        if p.servers
+            .iter()
+            .chain(&p.clients)
+            .any(|id| !ids.contains(id))
+        {
             return Err(ScenarioError::new("params", "a role names a missing node"));
         }
-        if p.servers.len() % 2 == 0 {
+        if p.servers.len().is_multiple_of(2) {
             return Err(ScenarioError::new("params.servers", "an even number"));
         }
-        if let Some(i) = s.workload.iter().position(|r| !p.clients.contains(&r.proposer)) {
+        if let Some(i) = s
+            .workload
+            .iter()
+            .position(|r| !p.clients.contains(&r.proposer))
+        {
             return Err(ScenarioError::new(format!("workload[{i}]"), "not a client"));
         }
         Ok(())
@@ -152,7 +160,11 @@ fn params_of(s: &Scenario) -> RolesParams {
 /// The candidates under the scenario's own seed (the first block).
 fn own_seed(s: &Scenario) -> Vec<Scenario> {
     let all = cluster_candidates(&Roles, s);
-    assert_eq!(all.len() % CUT_SEEDS as usize, 0, "every shape under every seed");
+    assert_eq!(
+        all.len() % CUT_SEEDS as usize,
+        0,
+        "every shape under every seed"
+    );
     all[..all.len() / CUT_SEEDS as usize].to_vec()
 }
 
@@ -164,7 +176,11 @@ fn own_seed(s: &Scenario) -> Vec<Scenario> {
 fn cuts_fire_and_respect_refusals() {
     let s = scenario(5, 2, false);
     let first = own_seed(&s);
-    assert!(first[0].cluster.len() <= s.cluster.len() - 2, "{:?}", first[0].cluster);
+    assert!(
+        first[0].cluster.len() <= s.cluster.len() - 2,
+        "{:?}",
+        first[0].cluster
+    );
     let without_last = first
         .iter()
         .find(|c| c.cluster.ids() == (1..=6).map(n).collect::<Vec<_>>())
@@ -197,14 +213,22 @@ fn merges_fire_and_respect_refusals() {
         .find(|c| {
             c.cluster.len() == 4
                 && c.workload.len() == 2
-                && c.workload.iter().any(|r| r.proposer == n(1) && r.value.as_str() == "v5")
+                && c.workload
+                    .iter()
+                    .any(|r| r.proposer == n(1) && r.value.as_str() == "v5")
         })
         .expect("client n5 folded into server n1");
     assert_eq!(params_of(merged).clients, vec![n(4), n(1)]);
     for c in &candidates {
         let p = params_of(c);
         for r in &c.workload {
-            assert_eq!(c.workload.iter().filter(|q| q.proposer == r.proposer).count(), 1);
+            assert_eq!(
+                c.workload
+                    .iter()
+                    .filter(|q| q.proposer == r.proposer)
+                    .count(),
+                1
+            );
         }
         // A server never folds: every candidate that keeps both requests lost a client.
         if c.workload.len() == 2 && c.cluster.len() == 4 {
@@ -246,10 +270,23 @@ fn shapes_come_seed_by_seed() {
     let shapes = all.len() / CUT_SEEDS as usize;
     assert!(shapes > 3);
     for (i, block) in all.chunks(shapes).enumerate() {
-        let seed = if i == 0 { s.seed } else { run_seed(s.seed, i as u64) };
+        let seed = if i == 0 {
+            s.seed
+        } else {
+            run_seed(s.seed, i as u64)
+        };
         assert!(block.iter().all(|c| c.seed == seed));
         for (a, b) in block.iter().zip(&all[..shapes]) {
-            assert_eq!(Scenario { seed: 0, ..a.clone() }, Scenario { seed: 0, ..b.clone() });
+            assert_eq!(
+                Scenario {
+                    seed: 0,
+                    ..a.clone()
+                },
+                Scenario {
+                    seed: 0,
+                    ..b.clone()
+                }
+            );
         }
     }
     assert_eq!(all, cluster_candidates(&Roles, &s));
