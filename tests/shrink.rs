@@ -169,3 +169,25 @@ fn five_acceptors_shrink_to_three() {
     assert!(shrunk.scenario.cluster.len() <= 3);
     assert!(fails(&shrunk.scenario));
 }
+
+/// Every kept Paxos failure is at three acceptors or fewer, as the cluster shrinker
+/// left them (docs/bugs.md, "Shrinking to the smallest cluster"): a failure kept
+/// later on a larger cluster has to be shrunk first.
+#[test]
+fn kept_paxos_failures_have_at_most_three_acceptors() {
+    let entries = crate::support::known_failures();
+    let paxos: Vec<_> = entries
+        .iter()
+        .filter(|e| e.scenario.protocol == "paxos")
+        .collect();
+    assert!(paxos.len() >= 14, "{} kept Paxos failures", paxos.len());
+    for e in paxos {
+        let params = paxos_params(&e.scenario);
+        assert!(
+            params.acceptors.len() <= 3,
+            "{}: {} acceptors",
+            e.file_name(),
+            params.acceptors.len()
+        );
+    }
+}
