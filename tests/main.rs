@@ -24,5 +24,6 @@ mod pow;
 mod properties;
 mod real_mode;
 mod session;
+mod shrink;
 mod storage;
 mod support;

@@ -2,6 +2,7 @@
 //! applies, plus the per-message layer that drops, duplicates and delays datagrams.
 //! Nothing here knows a protocol rule.
 
+mod cluster_shrink;
 mod generate;
 mod layer;
 mod replay;
@@ -12,6 +13,7 @@ mod storage;
 pub mod strategy;
 mod transport;
 
+pub use cluster_shrink::{apply_cut, cluster_candidates, with_seed, CUT_SEEDS};
 pub use generate::{
     generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
     SCENARIO_FAULT_EVENTS_MAX,
@@ -22,7 +24,7 @@ pub use scope::{
     generate_scoped, scoped_scenario, Scope, ScopePlan, ANY_ROUNDS_MAX, SCOPE_FAULTS_MAX,
 };
 pub use script::{script_candidates, ScriptStep, SCRIPT_STEPS_MAX};
-pub use shrink::{schedule_candidates, without_node};
+pub use shrink::{schedule_candidates, with_node_moved, without_node};
 pub use storage::FaultyStorage;
 pub use transport::{FaultyTransport, SimLink};
 

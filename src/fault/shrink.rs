@@ -361,6 +361,42 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
     FaultSchedule { events }
 }
 
+/// The schedule after node `from` folds into node `into` (the shrinker's merges):
+/// crashes and restarts of `from`, timed or protocol-timed, now hit `into`, which
+/// runs what `from` ran; every other mention of `from` goes as in [`without_node`]
+/// (links and groups cannot simply be renamed: `into` may be on the other side).
+pub fn with_node_moved(s: &FaultSchedule, from: NodeId, into: NodeId) -> FaultSchedule {
+    let renamed = FaultSchedule {
+        events: s
+            .events
+            .iter()
+            .map(|e| {
+                let fault = match &e.fault {
+                    Fault::Crash { node } if *node == from => Fault::Crash { node: into },
+                    Fault::Restart { node } if *node == from => Fault::Restart { node: into },
+                    Fault::CrashAfterSend {
+                        node,
+                        kind,
+                        nth,
+                        down_ms,
+                    } if *node == from => Fault::CrashAfterSend {
+                        node: into,
+                        kind: kind.clone(),
+                        nth: *nth,
+                        down_ms: *down_ms,
+                    },
+                    other => other.clone(),
+                };
+                FaultEvent {
+                    at_ms: e.at_ms,
+                    fault,
+                }
+            })
+            .collect(),
+    };
+    without_node(&renamed, from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +437,51 @@ mod tests {
             &left.events[0].fault,
             Fault::Mutate { receivers, .. } if receivers == &vec![NodeId(3)]
         ));
+    }
+
+    /// A merge moves crashes and restarts of the folded node onto the node that takes
+    /// it in, and drops its other mentions.
+    #[test]
+    fn merged_nodes_keep_their_crashes() {
+        let s = FaultSchedule {
+            events: vec![
+                FaultEvent {
+                    at_ms: 0,
+                    fault: Fault::CrashAfterSend {
+                        node: NodeId(5),
+                        kind: "Prepare".into(),
+                        nth: 1,
+                        down_ms: None,
+                    },
+                },
+                FaultEvent {
+                    at_ms: 9,
+                    fault: Fault::Restart { node: NodeId(5) },
+                },
+                FaultEvent {
+                    at_ms: 10,
+                    fault: Fault::BreakConnection {
+                        from: NodeId(5),
+                        to: NodeId(2),
+                    },
+                },
+                FaultEvent {
+                    at_ms: 11,
+                    fault: Fault::Crash { node: NodeId(2) },
+                },
+            ],
+        };
+        let moved = with_node_moved(&s, NodeId(5), NodeId(1));
+        assert_eq!(moved.events.len(), 3);
+        assert!(matches!(
+            moved.events[0].fault,
+            Fault::CrashAfterSend {
+                node: NodeId(1),
+                ..
+            }
+        ));
+        assert_eq!(moved.events[1].fault, Fault::Restart { node: NodeId(1) });
+        assert_eq!(moved.events[2].fault, Fault::Crash { node: NodeId(2) });
     }
 
     /// A twin shrinks three ways: dropped (its event removed), started later (halfway

@@ -15,6 +15,7 @@
 //! schedule and decorators, the phases, the seeds, the judges of each decision shape
 //! ([`Observation`]), exploration, shrinking, the corpus and the traces.
 
+pub mod cuts;
 mod judge;
 pub mod kit;
 mod peers;
@@ -22,6 +23,7 @@ pub mod session;
 mod setup;
 pub mod shapes;
 
+pub use cuts::Cut;
 pub use judge::{
     node_list, Evidence, Expectation, Judge, JudgeFn, Judging, Property, Verdict, Violation,
 };
@@ -355,6 +357,32 @@ pub trait Protocol: Send + Sync + 'static {
     /// same parameters.
     fn without_node(&self, params: &Self::Params, _id: NodeId) -> Option<Self::Params> {
         Some(params.clone())
+    }
+
+    /// Smaller clusters for the shrinker, biggest cut first: each names the nodes that
+    /// leave together and the parameters without them. The harness drops the client
+    /// requests and fault events that name a removed node and runs
+    /// [`Protocol::check_params`] on what is left, so a cut the protocol refuses never
+    /// runs. Default: runs of nodes, half the cluster down to one node, each through
+    /// [`Protocol::without_node`] ([`cuts::runs_of_nodes`]). A protocol with sizes it
+    /// alone accepts (PBFT's `n = 3f + 1`) lists exactly those.
+    fn cluster_cuts(&self, params: &Self::Params, scenario: &Scenario) -> Vec<Cut<Self::Params>> {
+        cuts::runs_of_nodes(self, params, scenario)
+    }
+
+    /// The parameters when node `from` folds into node `into`, for the shrinker: `into`
+    /// takes over `from`'s roles and its client request (the harness moves the request
+    /// only to a node that has none: a node takes one), and `from` leaves. `None`, the
+    /// default, where the protocol has no such merge (every node plays the same part).
+    fn merged(&self, _params: &Self::Params, _from: NodeId, _into: NodeId) -> Option<Self::Params> {
+        None
+    }
+
+    /// Simpler parameters for the same cluster and workload (`scenario`), for the
+    /// shrinker, simplest first: a role fewer, a smaller fault parameter.
+    /// [`Protocol::check_params`] still judges each. Default: none.
+    fn smaller_params(&self, _params: &Self::Params, _scenario: &Scenario) -> Vec<Self::Params> {
+        Vec::new()
     }
 
     /// The parameters of a real cluster (`gauntlet init-cluster`): `servers` run all

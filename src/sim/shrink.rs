@@ -5,7 +5,7 @@
 //! minimum cluster, its own parameters), so the shrinker never offers a scenario the
 //! protocol cannot run.
 
-use crate::fault::{schedule_candidates, without_node};
+use crate::fault::{cluster_candidates, schedule_candidates};
 use crate::protocol::{prepare, Protocol};
 use crate::scenario::Scenario;
 
@@ -38,30 +38,25 @@ pub struct Shrunk {
     pub stopped_early: bool,
 }
 
-/// Smaller variants of `s`, biggest reductions first: schedule reductions, then
-/// dropping nodes (the protocol says how its parameters lose one, and whether they
-/// can: [`Protocol::without_node`]), then earlier client requests. Candidates the
-/// protocol does not accept are filtered out.
+/// Smaller variants of `s`, biggest reductions first: smaller clusters (the
+/// protocol's cuts, merges, a client request fewer, a role fewer, each under several
+/// seeds: [`cluster_candidates`]), then the fine candidates ([`fine_candidates`]).
+/// Candidates the protocol does not accept are filtered out.
 pub fn candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<Scenario> {
+    let mut out = cluster_candidates(protocol, s);
+    out.extend(fine_candidates(protocol, s));
+    out
+}
+
+/// The same cluster, made smaller in its details: schedule reductions (events out,
+/// rates lower, windows shorter, times earlier), then earlier client requests.
+pub fn fine_candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<Scenario> {
     let mut out = Vec::new();
     for faults in schedule_candidates(&s.faults) {
         out.push(Scenario {
             faults,
             ..s.clone()
         });
-    }
-    if let Ok(setup) = prepare(protocol, s) {
-        for id in s.cluster.ids() {
-            let Some(params) = protocol.without_node(&setup.params, id) else {
-                continue;
-            };
-            let mut smaller = s.clone();
-            smaller.cluster.nodes.retain(|n| n.id != id);
-            smaller.workload.retain(|p| p.proposer != id);
-            smaller.faults = without_node(&s.faults, id);
-            smaller.params = serde_json::to_value(&params).expect("params serialize");
-            out.push(smaller);
-        }
     }
     for (i, p) in s.workload.iter().enumerate() {
         if p.at_ms > 0 {
@@ -75,38 +70,78 @@ pub fn candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<Scena
 }
 
 /// Shrink `scenario` while `still_fails` holds, trying at most `budget` candidates.
+///
+/// In rounds: first the cluster is cut down as far as it goes (each cut under several
+/// seeds, biggest cut first), then the details as far as they go; if the details
+/// changed, the cluster is tried again (a fault event gone may free a node). Each step
+/// keeps the first candidate that still fails, so the same failure always shrinks to
+/// the same scenario.
 pub fn shrink<P: Protocol + ?Sized>(
     protocol: &P,
     scenario: &Scenario,
     budget: usize,
     mut still_fails: impl FnMut(&Scenario) -> bool,
 ) -> Shrunk {
-    let mut current = scenario.clone();
-    let mut steps = 0;
-    let mut accepted = 0;
-    'outer: loop {
-        for candidate in candidates(protocol, &current) {
-            if steps >= budget {
-                return Shrunk {
-                    scenario: current,
-                    steps,
-                    accepted,
-                    stopped_early: true,
-                };
-            }
-            steps += 1;
-            if still_fails(&candidate) {
-                current = candidate;
-                accepted += 1;
-                continue 'outer;
-            }
+    let mut walk = Walk {
+        current: scenario.clone(),
+        steps: 0,
+        accepted: 0,
+        budget,
+    };
+    loop {
+        let cut = walk.fixpoint(&mut still_fails, |s| cluster_candidates(protocol, s));
+        let Some(_) = cut else {
+            return walk.done(true);
+        };
+        let Some(fine) = walk.fixpoint(&mut still_fails, |s| fine_candidates(protocol, s)) else {
+            return walk.done(true);
+        };
+        if fine == 0 {
+            return walk.done(false);
         }
-        break;
     }
-    Shrunk {
-        scenario: current,
-        steps,
-        accepted,
-        stopped_early: false,
+}
+
+/// The shrinker's state: the smallest failing scenario so far and what it cost.
+struct Walk {
+    current: Scenario,
+    steps: usize,
+    accepted: usize,
+    budget: usize,
+}
+
+impl Walk {
+    /// Keep taking the first failing candidate of `candidates(current)` until none
+    /// fails: how many were taken, or `None` if the budget ran out.
+    fn fixpoint(
+        &mut self,
+        still_fails: &mut impl FnMut(&Scenario) -> bool,
+        candidates: impl Fn(&Scenario) -> Vec<Scenario>,
+    ) -> Option<usize> {
+        let mut taken = 0;
+        'outer: loop {
+            for candidate in candidates(&self.current) {
+                if self.steps >= self.budget {
+                    return None;
+                }
+                self.steps += 1;
+                if still_fails(&candidate) {
+                    self.current = candidate;
+                    self.accepted += 1;
+                    taken += 1;
+                    continue 'outer;
+                }
+            }
+            return Some(taken);
+        }
+    }
+
+    fn done(self, stopped_early: bool) -> Shrunk {
+        Shrunk {
+            scenario: self.current,
+            steps: self.steps,
+            accepted: self.accepted,
+            stopped_early,
+        }
     }
 }

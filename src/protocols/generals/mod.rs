@@ -254,6 +254,18 @@ impl Protocol for Generals {
         (id != NodeId(1)).then(|| params.clone())
     }
 
+    /// OM(m - 1): a round of relaying fewer, which also lets the cluster shrink to
+    /// `3(m - 1) + 1` (`check_params` refuses it while the traitors outnumber `m - 1`).
+    fn smaller_params(&self, params: &GeneralsParams, _scenario: &Scenario) -> Vec<GeneralsParams> {
+        if params.m < 2 {
+            return Vec::new();
+        }
+        vec![GeneralsParams {
+            m: params.m - 1,
+            ..params.clone()
+        }]
+    }
+
     fn core(&self, setup: &RunSetup<Generals>, id: NodeId) -> General {
         let members = setup.scenario.cluster.ids();
         let config = Config {

@@ -224,6 +224,51 @@ impl Protocol for Paxos {
         Some(out)
     }
 
+    /// A proposer that plays no other role folds into another node (a client moved
+    /// onto a server, as deployments that colocate them do): that node becomes a
+    /// proposer if it was not one, so the node count drops by one with as many
+    /// proposers racing.
+    fn merged(&self, params: &PaxosParams, from: NodeId, into: NodeId) -> Option<PaxosParams> {
+        let roles = params.roles(from);
+        if !roles.proposer || roles.acceptor || roles.learner {
+            return None;
+        }
+        let mut out = params.clone();
+        if params.roles(into).proposer {
+            out.proposers.retain(|&p| p != from);
+        } else {
+            for p in &mut out.proposers {
+                if *p == from {
+                    *p = into;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// A role fewer: a proposer without a client request stops proposing (it would
+    /// only wait), then one learner fewer, the last first (the last learner stays):
+    /// fewer learners send and hear fewer messages, and `learner_integrity` needs only
+    /// one to break.
+    fn smaller_params(&self, params: &PaxosParams, scenario: &Scenario) -> Vec<PaxosParams> {
+        let mut out = Vec::new();
+        for (i, &p) in params.proposers.iter().enumerate() {
+            if params.proposers.len() > 1 && scenario.request_of(p).is_none() {
+                let mut idle_gone = params.clone();
+                idle_gone.proposers.remove(i);
+                out.push(idle_gone);
+            }
+        }
+        if params.learners.len() > 1 {
+            for i in (0..params.learners.len()).rev() {
+                let mut fewer = params.clone();
+                fewer.learners.remove(i);
+                out.push(fewer);
+            }
+        }
+        out
+    }
+
     /// Servers accept and learn; clients propose.
     fn cluster_params(&self, servers: &[NodeId], clients: &[NodeId]) -> PaxosParams {
         PaxosParams {

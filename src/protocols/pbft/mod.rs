@@ -26,7 +26,7 @@ pub use replica::{Config, PbftEvent, PbftState, Replica, Timer, Timing};
 
 use crate::history::{Event, EventKind};
 use crate::ids::NodeId;
-use crate::protocol::{Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
+use crate::protocol::{Cut, Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
 use crate::rng::Draw;
 use crate::scenario::{Cluster, Proposal, Scenario, ScenarioError};
 use crate::value::Value;
@@ -189,6 +189,40 @@ impl Protocol for Pbft {
             }
         }
         Ok(())
+    }
+
+    /// Only `n = 3f + 1` replicas, so a smaller cluster is a smaller `f`: every run of
+    /// consecutive replicas whose removal leaves `3f' + 1` (10 to 7 or 4, 7 to 4),
+    /// fewest replicas left first and the last replicas first, then each client node
+    /// alone. A size between (5, 6) would tolerate no more than the size below it.
+    fn cluster_cuts(&self, params: &PbftParams, scenario: &Scenario) -> Vec<Cut<PbftParams>> {
+        let replicas: Vec<NodeId> = scenario
+            .cluster
+            .ids()
+            .into_iter()
+            .filter(|id| !params.clients.contains(id))
+            .collect();
+        let mut out = Vec::new();
+        let mut left = REPLICAS_MIN;
+        while left < replicas.len() {
+            let cut = replicas.len() - left;
+            for start in (0..=left).rev() {
+                out.push(Cut {
+                    remove: replicas[start..start + cut].to_vec(),
+                    params: params.clone(),
+                });
+            }
+            left += 3;
+        }
+        for &client in &params.clients {
+            let mut fewer = params.clone();
+            fewer.clients.retain(|&c| c != client);
+            out.push(Cut {
+                remove: vec![client],
+                params: fewer,
+            });
+        }
+        out
     }
 
     fn core(&self, setup: &RunSetup<Pbft>, id: NodeId) -> Replica {
