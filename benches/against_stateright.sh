@@ -66,7 +66,7 @@ run_gauntlet() { # proposers order(bfs|dfs) [extra flags]
     local proposers=$1 order=$2
     shift 2
     local flags=(--scenario "$WORK/paxos-3+$proposers.json" --no-liveness "$@")
-    [ "$order" = dfs ] && flags+=(--dfs)
+    if [ "$order" = dfs ]; then flags+=(--dfs); fi
     local out
     out=$( { /usr/bin/time -f "TIME %e %M" taskset -c "$CPU" "$GAUNTLET" check-model \
         "${flags[@]}" --failures-dir "$WORK/failures" 2>&1; } | grep -E '^explored|^TIME')
@@ -77,40 +77,47 @@ run_gauntlet() { # proposers order(bfs|dfs) [extra flags]
 
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-# Runs both checkers $SAMPLES times, alternating, and prints one row for each.
-compare() { # label stateright-args -- gauntlet-args
-    local label=$1
-    shift
-    local sr_args=() g_args=()
-    while [ "$1" != -- ]; do sr_args+=("$1"); shift; done
-    shift
-    g_args=("$@")
-    : > "$WORK/sr" && : > "$WORK/g"
+# One row: the median wall, the largest peak and states/s of the runs in file $1.
+row() { # file label checker
+    local states wall kb rate
+    states=$(awk 'NR == 1 {print $1}' "$1")
+    wall=$(awk '{print $2}' "$1" | median)
+    kb=$(awk '{print $3}' "$1" | sort -g | tail -1)
+    rate=$(awk -v s="$states" -v w="$wall" 'BEGIN {printf "%.0f", s / (w > 0 ? w : 1e-9)}')
+    printf '%-28s %-26s %10s states  median %7.2f s  %9s states/s  peak %7.1f MB  (runs: %s)\n' \
+        "$2" "$3" "$states" "$wall" "$rate" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')" \
+        "$(awk '{printf "%ss ", $2}' "$1")"
+    echo "$states $wall $kb" > "$1.row"
+}
+
+ratio() { # label gauntlet-file stateright-file what
+    read -r s2 w2 k2 < "$2.row"
+    read -r s1 w1 k1 < "$3.row"
+    awk -v l="$1" -v what="$4" -v s1="$s1" -v w1="$w1" -v k1="$k1" -v s2="$s2" -v w2="$w2" -v k2="$k2" \
+        'BEGIN {printf "%-28s gauntlet/stateright %s: %.2fx states/s, %.2fx peak memory\n",
+                l, what, (s2 / w2) / (s1 / w1), k2 / k1}'
+}
+
+# One scope: stateright breadth-first and depth-first, and gauntlet depth-first (its
+# breadth-first search holds the whole frontier: 2.5 GB on 3+2 exhausted, see the
+# docs), $SAMPLES times each, alternating; a row each and the two ratios.
+compare() { # label clients [gauntlet flags]
+    local label=$1 clients=$2
+    shift 2
+    : > "$WORK/srb" && : > "$WORK/srd" && : > "$WORK/g"
     for _ in $(seq 1 "$SAMPLES"); do
-        run_stateright "${sr_args[@]}" >> "$WORK/sr"
-        run_gauntlet "${g_args[@]}" >> "$WORK/g"
+        run_stateright "$clients" bfs >> "$WORK/srb"
+        run_gauntlet "$clients" dfs "$@" >> "$WORK/g"
+        run_stateright "$clients" dfs >> "$WORK/srd"
     done
-    for who in sr g; do
-        local name states wall kb rate
-        name=$([ $who = sr ] && echo stateright || echo gauntlet)
-        states=$(awk 'NR == 1 {print $1}' "$WORK/$who")
-        wall=$(awk '{print $2}' "$WORK/$who" | median)
-        kb=$(awk '{print $3}' "$WORK/$who" | sort -g | tail -1)
-        rate=$(awk -v s="$states" -v w="$wall" 'BEGIN {printf "%.0f", s / (w > 0 ? w : 1e-9)}')
-        printf '%-44s %-10s %10s states  median %7.2f s  %9s states/s  peak %6.1f MB  (runs: %s)\n' \
-            "$label" "$name" "$states" "$wall" "$rate" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')" \
-            "$(awk '{printf "%s/%ss ", $1, $2}' "$WORK/$who")"
-        echo "$states $wall $kb" > "$WORK/$who.row"
-    done
-    read -r s1 w1 k1 < "$WORK/sr.row"
-    read -r s2 w2 k2 < "$WORK/g.row"
-    awk -v l="$label" -v s1="$s1" -v w1="$w1" -v k1="$k1" -v s2="$s2" -v w2="$w2" -v k2="$k2" \
-        'BEGIN {printf "%-44s gauntlet/stateright: %.2fx states/s, %.2fx peak memory\n",
-                l, (s2 / w2) / (s1 / w1), k2 / k1}'
+    row "$WORK/srb" "$label" "stateright example, bfs"
+    row "$WORK/srd" "$label" "stateright example, dfs"
+    row "$WORK/g" "$label" "gauntlet check-model --dfs${*:+ $*}"
+    ratio "$label" "$WORK/g" "$WORK/srb" "(stateright bfs)"
+    ratio "$label" "$WORK/g" "$WORK/srd" "(stateright dfs)"
 }
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); both checkers pinned to CPU $CPU"
-compare "paxos 3+2 breadth-first, exhausted" 2 bfs -- 2 bfs
-compare "paxos 3+2 depth-first, exhausted" 2 dfs -- 2 dfs
-compare "paxos 3+3 sr bfs exhausted / g dfs depth $DEPTH_3P" 3 bfs -- 3 dfs --depth "$DEPTH_3P"
+compare "paxos 3+2, exhausted" 2
+compare "paxos 3+3" 3 --depth "$DEPTH_3P"
 echo "machine after: load $(cut -d' ' -f1-3 /proc/loadavg)"
