@@ -6,10 +6,10 @@
 //! its node had not recorded before in its incarnation, or a node start, the
 //! protocol's `Always` judges read the path's whole history (depth-first keeps it as
 //! one vector along its path; breadth-first keeps each step's events with the step in
-//! the trail of queued paths and joins them). A breach the judges see in a prefix is confirmed on the run a replay plays
-//! (the path, then the liveness phase): judges read whole runs, and some breaches of a
-//! prefix are healed by what follows (a learner that learned a value before it became
-//! chosen). A breach by a step that recorded neither is caught at the next step that
+//! the trail of queued paths and joins them). A breach the judges see in a prefix is
+//! confirmed on the run a replay plays (the path, then the liveness phase): judges
+//! read whole runs, and some breaches of a prefix are healed by what follows (a
+//! learner that learned a value before it became chosen). A breach by a step that recorded neither is caught at the next step that
 //! does. This assumes, as holds for
 //! Paxos's and the shapes' judges, that a property is not broken by a node repeating
 //! an event it already recorded in the same incarnation, or by a harness event alone.
