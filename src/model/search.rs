@@ -4,11 +4,12 @@
 //!
 //! **Safety** is judged incrementally: after every step that records a protocol event
 //! its node had not recorded before in its incarnation, or a node start, the
-//! protocol's `Always` judges read the path's whole history (rebuilt by replaying the
-//! path). A breach the judges see in a prefix is confirmed on the run a replay plays
-//! (the path, then the liveness phase): judges read whole runs, and some breaches of a
-//! prefix are healed by what follows (a learner that learned a value before it became
-//! chosen). A breach by a step that recorded neither is caught at the next step that
+//! protocol's `Always` judges read the path's whole history (depth-first keeps it as
+//! one vector along its path; breadth-first keeps each step's events with the step in
+//! the trail of queued paths and joins them). A breach the judges see in a prefix is
+//! confirmed on the run a replay plays (the path, then the liveness phase): judges
+//! read whole runs, and some breaches of a prefix are healed by what follows (a
+//! learner that learned a value before it became chosen). A breach by a step that recorded neither is caught at the next step that
 //! does. This assumes, as holds for
 //! Paxos's and the shapes' judges, that a property is not broken by a node repeating
 //! an event it already recorded in the same incarnation, or by a harness event alone.
@@ -30,18 +31,20 @@ use crate::protocol::{Expectation, Judge, Judging, Protocol, RunSetup, Verdict};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-/// One step of a path, linked to the path before it: paths share their prefixes. The
-/// events are not kept (they would be most of a state's memory); a judge gets the
-/// path's history by replaying it ([`Replayer`]).
-struct Trail {
+/// One step of a path and the events it recorded, linked to the path before it:
+/// paths share their prefixes, and a path's history is the events of its chain
+/// ([`Trail::history`]), so judging a queued state needs no replay of the cores. The
+/// root holds the cluster's start (no step).
+struct Trail<C: crate::protocol::Core> {
     step: Option<ScriptStep>,
-    parent: Option<Rc<Trail>>,
+    events: Box<[Event<C>]>,
+    parent: Option<Rc<Trail<C>>>,
 }
 
-impl Trail {
-    fn chain(self: &Rc<Self>) -> Vec<&Trail> {
+impl<C: crate::protocol::Core> Trail<C> {
+    fn chain(self: &Rc<Self>) -> Vec<&Trail<C>> {
         let mut out = Vec::new();
-        let mut at: Option<&Rc<Trail>> = Some(self);
+        let mut at: Option<&Rc<Trail<C>>> = Some(self);
         while let Some(t) = at {
             out.push(&**t);
             at = t.parent.as_ref();
@@ -53,36 +56,25 @@ impl Trail {
     fn script(self: &Rc<Self>) -> Vec<ScriptStep> {
         self.chain().iter().filter_map(|t| t.step.clone()).collect()
     }
+
+    /// The path's history: its events in order, then `more` (a step not yet linked).
+    fn history(self: &Rc<Self>, more: &[Event<C>]) -> History<C> {
+        let chain = self.chain();
+        let len = chain.iter().map(|t| t.events.len()).sum::<usize>() + more.len();
+        let mut history = History::with_capacity(len + 64);
+        for t in chain {
+            history.events.extend(t.events.iter().cloned());
+        }
+        history.events.extend(more.iter().cloned());
+        history
+    }
 }
 
 /// What a state in the queue carries.
 struct Node<P: Protocol> {
     state: State<P::Core>,
-    trail: Rc<Trail>,
+    trail: Rc<Trail<P::Core>>,
     depth: u32,
-}
-
-/// A path's history and the state at its end.
-type Replayed<P> = (History<<P as Protocol>::Core>, State<<P as Protocol>::Core>);
-
-/// Rebuilds a path's history from the initial state.
-struct Replayer<'m, 'a, P: Protocol> {
-    model: &'m Model<'a, P>,
-    initial: State<P::Core>,
-    initial_events: Vec<Event<P::Core>>,
-}
-
-impl<P: Protocol> Replayer<'_, '_, P> {
-    /// The path's history, and the state at its end.
-    fn replay(&self, trail: &Rc<Trail>) -> Result<Replayed<P>, String> {
-        let mut history = History::with_capacity(256);
-        history.events.extend(self.initial_events.iter().cloned());
-        let mut state = self.initial.clone();
-        for step in trail.script() {
-            self.model.apply(&mut state, &step, &mut history.events)?;
-        }
-        Ok((history, state))
-    }
 }
 
 /// The scenario that replays `steps`: the model's scenario with its schedule replaced
@@ -101,9 +93,23 @@ pub(crate) fn scripted<P: Protocol>(
     scenario
 }
 
-/// The resident memory of this process (Linux's VmRSS), in bytes, if known.
+/// The resident memory of this process (Linux's VmRSS), in bytes, if known. Read into
+/// a buffer on the stack: a heap allocation here, in a process whose heap holds
+/// millions of freed small blocks, made the allocator consolidate them all (a tenth
+/// of a breadth-first search's time in a profile).
 pub fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    use std::io::Read;
+    let mut file = std::fs::File::open("/proc/self/status").ok()?;
+    let mut buf = [0u8; 8192];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(_) => return None,
+        }
+    }
+    let status = std::str::from_utf8(&buf[..len]).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
@@ -218,16 +224,9 @@ pub(crate) fn search<P: Protocol>(
     }
     seen.visit(initial.fingerprint(), 0);
     outcome.states = 1;
-    let root = Rc::new(Trail {
-        step: None,
-        parent: None,
-    });
-    let replayer = Replayer {
-        model: &model,
-        initial: initial.clone(),
-        initial_events: events,
+    let history = History {
+        events: events.clone(),
     };
-    let (history, _) = replayer.replay(&root)?;
     let verdict = judge(&always, &history);
     if !verdict.violations.is_empty() {
         outcome.found = Some(found(Vec::new(), verdict, &history));
@@ -364,6 +363,14 @@ pub(crate) fn search<P: Protocol>(
         outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
         return Ok(outcome);
     }
+    // Breadth-first keeps, with each queued state, the trail of steps that reached it
+    // and the events each recorded; a judge reads the trail's events, so no path is
+    // replayed.
+    let root = Rc::new(Trail {
+        step: None,
+        events: events.into_boxed_slice(),
+        parent: None,
+    });
     let mut queue: VecDeque<Node<P>> = VecDeque::new();
     queue.push_back(Node {
         state: initial,
@@ -371,6 +378,7 @@ pub(crate) fn search<P: Protocol>(
         depth: 0,
     });
     let mut steps = Vec::new();
+    let mut events = Vec::new();
     while let Some(node) = queue.pop_front() {
         outcome.depth = outcome.depth.max(node.depth);
         if node.depth >= bounds.depth {
@@ -386,7 +394,8 @@ pub(crate) fn search<P: Protocol>(
         if steps.is_empty() && bounds.liveness {
             // Nothing more can happen within the bounds: the faults are over.
             outcome.liveness_checked += 1;
-            let (mut history, mut state) = replayer.replay(&node.trail)?;
+            let mut history = node.trail.history(&[]);
+            let mut state = node.state.clone();
             model.finish(
                 &mut state,
                 &mut history.events,
@@ -403,9 +412,10 @@ pub(crate) fn search<P: Protocol>(
                 return Ok(outcome);
             }
         }
+        let mut parent_history: Option<History<P::Core>> = None;
         for step in steps.drain(..) {
             let mut next = node.state.clone();
-            let mut events = Vec::new();
+            events.clear();
             if !model.apply(&mut next, &step, &mut events)? {
                 unreachable!("an enabled step applies: {step}");
             }
@@ -418,17 +428,23 @@ pub(crate) fn search<P: Protocol>(
                 || events
                     .iter()
                     .any(|e| matches!(e.kind, crate::history::EventKind::Started { .. }));
-            let trail = Rc::new(Trail {
-                step: Some(step),
-                parent: Some(Rc::clone(&node.trail)),
-            });
             if judge_now {
-                let (mut history, mut end) = replayer.replay(&trail)?;
-                if !judge(&always, &history).violations.is_empty() {
+                // The parent's history is joined once for all its successors that
+                // are judged; each appends its step's events and cuts them off again.
+                let history = parent_history.get_or_insert_with(|| node.trail.history(&[]));
+                let parent_len = history.events.len();
+                history.events.extend(events.iter().cloned());
+                let breached = !judge(&always, history).violations.is_empty();
+                if !breached {
+                    history.events.truncate(parent_len);
+                } else {
+                    let mut history = std::mem::replace(history, History::with_capacity(0));
+                    parent_history = None;
                     // Judges read whole runs, and some breaches of a prefix are healed
                     // by what follows (a learner that learned early, before its value
                     // became chosen). Confirm on the run the replay will play: the path,
                     // then the liveness phase.
+                    let mut end = next.clone();
                     model.finish(
                         &mut end,
                         &mut history.events,
@@ -437,12 +453,19 @@ pub(crate) fn search<P: Protocol>(
                     let verdict = judge(&always, &history);
                     if !verdict.violations.is_empty() {
                         outcome.depth = outcome.depth.max(node.depth + 1);
-                        outcome.found = Some(found(trail.script(), verdict, &history));
+                        let mut path = node.trail.script();
+                        path.push(step);
+                        outcome.found = Some(found(path, verdict, &history));
                         return Ok(outcome);
                     }
                     outcome.healed += 1;
                 }
             }
+            let trail = Rc::new(Trail {
+                step: Some(step),
+                events: events.drain(..).collect(),
+                parent: Some(Rc::clone(&node.trail)),
+            });
             queue.push_back(Node {
                 state: next,
                 trail,
