@@ -166,7 +166,29 @@ pub enum Fault {
     /// event for the same node moves its twin to the new `group` (Twins' per-round
     /// partitions). The judges leave the node out.
     Twin { node: NodeId, group: Vec<NodeId> },
+    /// Byzantine (a named adversary): from the event's time, `node` runs the
+    /// protocol's adversary `strategy` (`crate::protocol::Protocol::strategies`: a
+    /// PBFT primary that equivocates on purpose, a selfish miner) instead of its
+    /// honest core, with the same identity and keys, for `duration_ms` (`None`: to
+    /// the end of the run, the liveness phase included). The adversary takes over as
+    /// a restart does: the node's running incarnation stops (unsynced writes lost) and
+    /// the next one starts at once, from what the node made durable, as the
+    /// adversary's core; when the window ends the honest core takes over again the
+    /// same way. A node that is down when either happens starts as whichever core is
+    /// in force when it is restarted. A later strategy event for the same node
+    /// replaces an earlier one still in force. The judges leave the node out.
+    /// Generated only for protocols that tolerate Byzantine nodes and supply
+    /// strategies.
+    Strategy {
+        node: NodeId,
+        strategy: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+    },
 }
+
+/// Longest name a [`Fault::Strategy`] may give its adversary.
+pub const STRATEGY_NAME_BYTES_MAX: usize = 32;
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -254,7 +276,11 @@ impl FaultSchedule {
         self.events
             .iter()
             .map(|e| match &e.fault {
-                Fault::MessageFaults { duration_ms, .. } => e.at_ms.saturating_add(*duration_ms),
+                Fault::MessageFaults { duration_ms, .. }
+                | Fault::Strategy {
+                    duration_ms: Some(duration_ms),
+                    ..
+                } => e.at_ms.saturating_add(*duration_ms),
                 _ => e.at_ms,
             })
             .max()
@@ -262,7 +288,7 @@ impl FaultSchedule {
     }
 
     /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`],
-    /// [`Fault::Replay`], [`Fault::Twin`]): the
+    /// [`Fault::Replay`], [`Fault::Twin`], [`Fault::Strategy`]): the
     /// judges leave them out, whatever they record.
     pub fn byzantine_nodes(&self) -> std::collections::BTreeSet<NodeId> {
         self.events
@@ -271,7 +297,8 @@ impl FaultSchedule {
                 Fault::Silent { node }
                 | Fault::Mutate { node, .. }
                 | Fault::Replay { node, .. }
-                | Fault::Twin { node, .. } => Some(*node),
+                | Fault::Twin { node, .. }
+                | Fault::Strategy { node, .. } => Some(*node),
                 _ => None,
             })
             .collect()
@@ -408,6 +435,30 @@ impl FaultSchedule {
                     }
                 }
                 Fault::Silent { node } => check_nodes("node", &[*node])?,
+                Fault::Strategy {
+                    node,
+                    strategy,
+                    duration_ms,
+                } => {
+                    check_nodes("node", &[*node])?;
+                    if strategy.is_empty() || strategy.len() > STRATEGY_NAME_BYTES_MAX {
+                        return Err((
+                            field("strategy"),
+                            format!(
+                                "{} bytes; a strategy's name has 1..={STRATEGY_NAME_BYTES_MAX}",
+                                strategy.len()
+                            ),
+                        ));
+                    }
+                    if let Some(d) = duration_ms {
+                        if *d == 0 || *d > WINDOW_MS_MAX {
+                            return Err((
+                                field("duration_ms"),
+                                format!("{d} is not in 1..={WINDOW_MS_MAX}"),
+                            ));
+                        }
+                    }
+                }
                 Fault::Twin { node, group } => {
                     check_nodes("node", &[*node])?;
                     check_nodes("group", group)?;
@@ -483,6 +534,31 @@ impl FaultSchedule {
                             ));
                         }
                     }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first [`Fault::Strategy`] naming an adversary that `protocol` does not
+    /// supply (`known`: its `Protocol::strategies`), as `(field path, reason)`.
+    pub fn validate_strategies(
+        &self,
+        protocol: &str,
+        known: &[&str],
+    ) -> Result<(), (String, String)> {
+        for (i, e) in self.events.iter().enumerate() {
+            if let Fault::Strategy { strategy, .. } = &e.fault {
+                if !known.contains(&strategy.as_str()) {
+                    let known = if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    };
+                    return Err((
+                        format!("faults[{i}].strategy"),
+                        format!("{strategy:?} is not a strategy of {protocol} (known: {known})"),
+                    ));
                 }
             }
         }

@@ -46,6 +46,7 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
                 out.push(FaultSchedule { events });
             }
         }
+        out.extend(shorter_strategy(s, i));
         // Earlier: halve the event's time (keeping time order).
         let earliest = if i == 0 { 0 } else { s.events[i - 1].at_ms };
         let earlier = earliest.max(e.at_ms / 2);
@@ -56,6 +57,36 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
         }
     }
     out
+}
+
+/// A shorter [`Fault::Strategy`] at event `i` (dropping it is an event removal): one
+/// that lasts to the end of the run ends with the schedule's other faults instead
+/// (the liveness phase is honest), and a window is halved.
+fn shorter_strategy(s: &FaultSchedule, i: usize) -> Option<FaultSchedule> {
+    let e = &s.events[i];
+    let Fault::Strategy {
+        node,
+        strategy,
+        duration_ms,
+    } = &e.fault
+    else {
+        return None;
+    };
+    let shorter = match duration_ms {
+        None => s
+            .end_ms()
+            .saturating_sub(e.at_ms)
+            .clamp(1, super::WINDOW_MS_MAX),
+        Some(d) if *d > 1 => d / 2,
+        Some(_) => return None,
+    };
+    let mut events = s.events.clone();
+    events[i].fault = Fault::Strategy {
+        node: *node,
+        strategy: strategy.clone(),
+        duration_ms: Some(shorter),
+    };
+    Some(FaultSchedule { events })
 }
 
 /// Lower rates, one step each: a rate to zero, a delay to zero or halved.
@@ -266,6 +297,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 | Fault::Mutate { node: n, .. }
                 | Fault::Replay { node: n, .. }
                 | Fault::Twin { node: n, .. }
+                | Fault::Strategy { node: n, .. }
                     if *n == node =>
                 {
                     return None

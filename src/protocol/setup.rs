@@ -123,6 +123,10 @@ pub fn prepare<P: Protocol + ?Sized>(
         .faults
         .validate_kinds(protocol.message_kinds())
         .map_err(|(field, reason)| ScenarioError::new(field, reason))?;
+    scenario
+        .faults
+        .validate_strategies(protocol.name(), protocol.strategies())
+        .map_err(|(field, reason)| ScenarioError::new(field, reason))?;
     Ok(RunSetup {
         scenario: scenario.clone(),
         params,
