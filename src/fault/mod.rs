@@ -13,7 +13,7 @@ pub mod strategy;
 mod transport;
 
 pub use generate::{
-    generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
+    generate_scenario, generate_schedule, scenario_from_draft, with_strategy, GeneratorLimits,
     SCENARIO_FAULT_EVENTS_MAX,
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};

@@ -30,18 +30,19 @@ impl<C: Clone> Cores<C> {
                     .honest
                     .entry(*node)
                     .or_insert_with(|| protocol.core(setup, *node));
-                let key = (*node, strategy.clone());
-                if !cores.adversaries.contains_key(&key) {
-                    let core = protocol
-                        .strategy_core(setup, *node, strategy)
-                        .unwrap_or_else(|| {
-                            panic!(
-                                "{} lists the strategy {strategy} but builds no core for it",
-                                protocol.name()
-                            )
-                        });
-                    cores.adversaries.insert(key, core);
-                }
+                cores
+                    .adversaries
+                    .entry((*node, strategy.clone()))
+                    .or_insert_with(|| {
+                        protocol
+                            .strategy_core(setup, *node, strategy)
+                            .unwrap_or_else(|| {
+                                panic!(
+                                    "{} lists the strategy {strategy} but builds no core for it",
+                                    protocol.name()
+                                )
+                            })
+                    });
             }
         }
         cores
