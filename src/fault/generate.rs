@@ -449,7 +449,13 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         &request_times,
         limits,
     );
-    let faults = with_strategy(rng, faults, &draft.cluster.ids(), protocol.strategies(), limits);
+    let faults = with_strategy(
+        rng,
+        faults,
+        &draft.cluster.ids(),
+        protocol.strategies(),
+        limits,
+    );
     // A draft whose parameters ask for more traitors than its cluster tolerates runs
     // past the bound on purpose, and says so.
     let beyond = protocol.byzantine_to_draw(&draft.params, draft.cluster.len())

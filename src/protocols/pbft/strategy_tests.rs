@@ -95,8 +95,14 @@ fn equivocating_primary_acts_alike_in_both_lanes() {
             let sent = pre_prepares(&report.history, 1);
             let first: Vec<&(NodeId, String)> = sent.iter().take(3).collect();
             assert_eq!(first.len(), 3, "{lane:?}: {sent:?}");
-            assert_eq!(first[0].1, first[1].1, "{lane:?}: n2 and n3 get one request");
-            assert_ne!(first[0].1, first[2].1, "{lane:?}: n4 gets another: {sent:?}");
+            assert_eq!(
+                first[0].1, first[1].1,
+                "{lane:?}: n2 and n3 get one request"
+            );
+            assert_ne!(
+                first[0].1, first[2].1,
+                "{lane:?}: n4 gets another: {sent:?}"
+            );
             let rendered = report.history.render();
             assert!(
                 rendered.contains("n1 runs the adversary equivocating_primary"),
@@ -129,7 +135,9 @@ fn equivocating_primary_within_f_breaks_nothing() {
             .into_iter()
             .next()
             .unwrap_or(n(1));
-        s.faults.events.retain(|e| !matches!(e.fault, Fault::Strategy { .. }));
+        s.faults
+            .events
+            .retain(|e| !matches!(e.fault, Fault::Strategy { .. }));
         s.faults.events.insert(0, strategy(node.0, 0, None));
         let setup = prepare(&Pbft, &s).expect("within the bound");
         let report = run_setup(&Pbft, &setup, Lane::Fast);
