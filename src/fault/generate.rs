@@ -618,6 +618,57 @@ mod tests {
         );
     }
 
+    /// An adversary is appended only for a protocol that tolerates Byzantine nodes and
+    /// supplies strategies, naming a node the schedule already made Byzantine (if
+    /// any), so the schedule stays within the bound; a quarter of such schedules or
+    /// so get one, the rest are left exactly as they were.
+    #[test]
+    fn strategies_only_where_byzantine_nodes_are_tolerated() {
+        let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
+        let limits = |byzantine_max| GeneratorLimits {
+            horizon_ms: 1_000,
+            events_max: 12,
+            byzantine_max,
+        };
+        let draw = |seed, byzantine_max, strategies: &[&str]| {
+            let rng = &mut stream_rng(seed, Stream::Scenario);
+            let plain = generate_schedule(rng, &nodes, &["a"], &[], limits(byzantine_max));
+            let with = with_strategy(
+                rng,
+                plain.clone(),
+                &nodes,
+                strategies,
+                limits(byzantine_max),
+            );
+            (plain, with)
+        };
+        let mut drawn = 0;
+        for seed in 0..300 {
+            let (plain, with) = draw(seed, 0, &["x"]);
+            assert_eq!(plain, with);
+            let (plain, with) = draw(seed, 2, &[]);
+            assert_eq!(plain, with);
+            let (plain, with) = draw(seed, 2, &["x", "y"]);
+            assert_eq!(with.validate(&nodes), Ok(()));
+            assert!(with.byzantine_nodes().len() <= 2, "seed {seed}");
+            if with != plain {
+                drawn += 1;
+                assert_eq!(with.events.len(), plain.events.len() + 1);
+                let mut before = plain.byzantine_nodes();
+                let after = with.byzantine_nodes();
+                if !before.is_empty() {
+                    assert_eq!(before, after, "seed {seed}: a new Byzantine node");
+                }
+                before.extend(after.iter().copied());
+                assert!(with.end_ms() <= 1_000.max(plain.end_ms()), "seed {seed}");
+            }
+        }
+        assert!(
+            (40..120).contains(&drawn),
+            "{drawn} of 300 got an adversary"
+        );
+    }
+
     /// Without message-kind labels the generator never draws a targeted fault or a
     /// protocol-timed crash (it could not name a kind).
     #[test]

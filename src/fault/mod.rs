@@ -744,6 +744,126 @@ mod tests {
             .is_empty());
     }
 
+    /// An adversary is refused with the field named (its node outside the cluster, an
+    /// empty or overlong name, a zero or overlong window, a name the protocol does not
+    /// supply, with the names it does); it names its node as Byzantine, its window
+    /// extends the schedule's end (to the end of the run: no end), and it saves and
+    /// loads as data, leaving out a missing window.
+    #[test]
+    fn strategies_validate_name_their_node_and_round_trip() {
+        let nodes = [NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
+        let strategy = |node: u16, name: &str, duration_ms: Option<u64>| {
+            one(Fault::Strategy {
+                node: NodeId(node),
+                strategy: name.into(),
+                duration_ms,
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(
+            field(strategy(9, "x", None).validate(&nodes)),
+            "faults[0].node"
+        );
+        assert_eq!(
+            field(strategy(1, "", None).validate(&nodes)),
+            "faults[0].strategy"
+        );
+        let long = "x".repeat(STRATEGY_NAME_BYTES_MAX + 1);
+        assert_eq!(
+            field(strategy(1, &long, None).validate(&nodes)),
+            "faults[0].strategy"
+        );
+        assert_eq!(
+            field(strategy(1, "x", Some(0)).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(
+            field(strategy(1, "x", Some(WINDOW_MS_MAX + 1)).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(strategy(1, "x", Some(5)).validate(&nodes), Ok(()));
+        let (at, why) = strategy(1, "nope", None)
+            .validate_strategies("pbft", &["equivocating_primary"])
+            .unwrap_err();
+        assert_eq!(at, "faults[0].strategy");
+        assert!(
+            why.contains("nope") && why.contains("pbft") && why.contains("equivocating_primary"),
+            "{why}"
+        );
+        assert_eq!(
+            strategy(1, "x", None).validate_strategies("p", &["x"]),
+            Ok(())
+        );
+        let named: Vec<NodeId> = strategy(2, "x", None)
+            .byzantine_nodes()
+            .into_iter()
+            .collect();
+        assert_eq!(named, vec![NodeId(2)]);
+        let mut timed = strategy(2, "x", Some(300));
+        timed.events[0].at_ms = 50;
+        assert_eq!(timed.end_ms(), 350);
+        let mut open = strategy(2, "x", None);
+        open.events[0].at_ms = 50;
+        assert_eq!(open.end_ms(), 50);
+        let text = serde_json::to_string(&open).unwrap();
+        assert_eq!(
+            text,
+            r#"[{"at_ms":50,"type":"strategy","node":2,"strategy":"x"}]"#
+        );
+        assert_eq!(serde_json::from_str::<FaultSchedule>(&text).unwrap(), open);
+        let text = serde_json::to_string(&timed).unwrap();
+        assert_eq!(serde_json::from_str::<FaultSchedule>(&text).unwrap(), timed);
+    }
+
+    /// The shrinker's candidates for an adversary: dropping it (an event removal), an
+    /// open-ended one ending with the schedule's other faults (or after 1 s if they
+    /// end sooner), a window halved (down to 1 ms); removing its node drops it.
+    #[test]
+    fn strategies_shrink_and_lose_removed_nodes() {
+        let at = |at_ms, fault| FaultEvent { at_ms, fault };
+        let adversary = |duration_ms| Fault::Strategy {
+            node: NodeId(2),
+            strategy: "x".into(),
+            duration_ms,
+        };
+        let s = FaultSchedule {
+            events: vec![at(10, adversary(None)), at(90, Fault::Heal)],
+        };
+        let windows: Vec<Option<u64>> = schedule_candidates(&s)
+            .iter()
+            .filter_map(|c| {
+                c.events.iter().find_map(|e| match e.fault {
+                    Fault::Strategy { duration_ms, .. } => Some(duration_ms),
+                    _ => None,
+                })
+            })
+            .collect();
+        assert!(windows.contains(&Some(1_000)), "{windows:?}");
+        let late = FaultSchedule {
+            events: vec![at(10, adversary(None)), at(5_000, Fault::Heal)],
+        };
+        assert!(schedule_candidates(&late)
+            .iter()
+            .any(|c| c.events.first().map(|e| &e.fault) == Some(&adversary(Some(4_990)))));
+        assert!(schedule_candidates(&s)
+            .iter()
+            .any(|c| c.byzantine_nodes().is_empty()));
+        let halved = FaultSchedule {
+            events: vec![at(10, adversary(Some(9)))],
+        };
+        assert!(schedule_candidates(&halved)
+            .iter()
+            .any(|c| c.events.first().map(|e| &e.fault) == Some(&adversary(Some(4)))));
+        let least = FaultSchedule {
+            events: vec![at(0, adversary(Some(1)))],
+        };
+        assert!(schedule_candidates(&least)
+            .iter()
+            .all(|c| c.events.is_empty()));
+        assert_eq!(without_node(&s, NodeId(2)).events.len(), 1);
+        assert_eq!(without_node(&s, NodeId(3)), s);
+    }
+
     /// A twin is refused with the field named (its node or a group member outside the
     /// cluster, an empty group, its own node in its group); it names its node as
     /// Byzantine, and the schedule's twins are its doubled nodes, each once.

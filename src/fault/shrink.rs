@@ -60,8 +60,14 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
 }
 
 /// A shorter [`Fault::Strategy`] at event `i` (dropping it is an event removal): one
-/// that lasts to the end of the run ends with the schedule's other faults instead
-/// (the liveness phase is honest), and a window is halved.
+/// that lasts to the end of the run gets a window instead (so the liveness phase is
+/// honest), to the end of the schedule's other faults or [`STRATEGY_WINDOW_MS`],
+/// whichever is later; a window is halved.
+/// The window an open-ended adversary first shrinks to when the schedule's other
+/// faults end sooner: long enough for an attack over a few protocol rounds, and
+/// halved from there.
+const STRATEGY_WINDOW_MS: u64 = 1_000;
+
 fn shorter_strategy(s: &FaultSchedule, i: usize) -> Option<FaultSchedule> {
     let e = &s.events[i];
     let Fault::Strategy {
@@ -76,7 +82,7 @@ fn shorter_strategy(s: &FaultSchedule, i: usize) -> Option<FaultSchedule> {
         None => s
             .end_ms()
             .saturating_sub(e.at_ms)
-            .clamp(1, super::WINDOW_MS_MAX),
+            .clamp(STRATEGY_WINDOW_MS, super::WINDOW_MS_MAX),
         Some(d) if *d > 1 => d / 2,
         Some(_) => return None,
     };

@@ -165,6 +165,43 @@ fn two_equivocators_of_four_break_agreement() {
         let verdict = judge(&Pbft, &setup, &report.history);
         assert!(!verdict.safety_ok(), "{lane:?}: {:?}", verdict.violations);
         let names: Vec<&str> = verdict.violations.iter().map(|v| v.property).collect();
-        eprintln!("{lane:?}: {names:?}");
+        assert!(names.contains(&"commit_agreement"), "{lane:?}: {names:?}");
     }
+}
+
+/// The shrinker takes an adversary like any fault: the two equivocators of four,
+/// buried in a crash and a heal and lasting to the end of the run, shrink to the two
+/// adversaries alone, each with a window of under a second (the run's end no longer
+/// needed), and the result still breaks agreement.
+#[test]
+fn an_agreement_break_by_adversaries_shrinks_to_them() {
+    let noise = |at_ms, fault| FaultEvent { at_ms, fault };
+    let faults = vec![
+        strategy(1, 0, None),
+        strategy(2, 0, None),
+        noise(40, Fault::Crash { node: n(3) }),
+        noise(60, Fault::Restart { node: n(3) }),
+        noise(80, Fault::Heal),
+    ];
+    let s = scenario(faults, true);
+    let breaks = |s: &Scenario| {
+        let Ok(setup) = prepare(&Pbft, s) else {
+            return false;
+        };
+        let report = run_setup(&Pbft, &setup, Lane::Fast);
+        !judge(&Pbft, &setup, &report.history).safety_ok()
+    };
+    assert!(breaks(&s));
+    let shrunk = crate::sim::shrink::shrink(&Pbft, &s, 500, breaks);
+    assert!(!shrunk.stopped_early);
+    let events = &shrunk.scenario.faults.events;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|e| matches!(
+        e.fault,
+        Fault::Strategy {
+            duration_ms: Some(d),
+            ..
+        } if d < 1_000
+    )));
+    assert!(breaks(&shrunk.scenario));
 }
