@@ -71,8 +71,8 @@ fn pre_prepares(history: &crate::history::History<Replica>, node: u16) -> Vec<(N
 /// half of the backups (n2, n3) one request and n4 another at the same sequence
 /// number, the same trace byte for byte in both lanes, with the takeover in the
 /// trace; the honest replicas still agree and execute both requests. A window (5 ms
-/// from 0 ms) gives the honest core back: its end is in the trace, and the lanes agree
-/// there too.
+/// from 0 ms) gives the honest core back: its end is in the trace, the HTML diagram
+/// marks the takeover and the end on n1's lane, and the lanes agree there too.
 #[test]
 fn equivocating_primary_acts_alike_in_both_lanes() {
     for faults in [vec![strategy(1, 0, None)], vec![strategy(1, 0, Some(5))]] {
@@ -113,6 +113,21 @@ fn equivocating_primary_acts_alike_in_both_lanes() {
                 windowed,
                 "{lane:?}"
             );
+            if windowed {
+                // The diagram marks the takeover and its end on n1's lane.
+                let model = crate::diagram::Model::of(&report.history, &|_| None);
+                let n1_lane = model.lanes.iter().position(|l| l == "n1");
+                let marks: Vec<&crate::diagram::Mark> = model
+                    .marks
+                    .iter()
+                    .filter(|m| m.text.contains("adversary"))
+                    .collect();
+                assert_eq!(marks.len(), 2, "{lane:?}");
+                assert!(marks
+                    .iter()
+                    .all(|m| m.lane == n1_lane && m.kind == crate::diagram::MarkKind::Faults));
+                assert!(crate::diagram::page(&model).contains("runs the adversary"));
+            }
             digests.push(report.history.digest());
         }
         assert_eq!(digests[0], digests[1], "the lanes differ");
