@@ -220,6 +220,38 @@ fn refused_scenarios() -> Vec<(&'static str, Scenario, &'static str)> {
             "faults[0].at_ms",
         ),
         (
+            "an adversary Paxos does not supply",
+            edit(&lab, &|s| {
+                s.faults = FaultSchedule {
+                    events: vec![FaultEvent {
+                        at_ms: 0,
+                        fault: Fault::Strategy {
+                            node: NodeId(1),
+                            strategy: "equivocating_primary".into(),
+                            duration_ms: None,
+                        },
+                    }],
+                }
+            }),
+            "faults[0].strategy",
+        ),
+        (
+            "an adversary's window of 0 ms",
+            edit(&lab, &|s| {
+                s.faults = FaultSchedule {
+                    events: vec![FaultEvent {
+                        at_ms: 0,
+                        fault: Fault::Strategy {
+                            node: NodeId(1),
+                            strategy: "equivocating_primary".into(),
+                            duration_ms: Some(0),
+                        },
+                    }],
+                }
+            }),
+            "faults[0].duration_ms",
+        ),
+        (
             "paxos params in a naive scenario",
             edit(&lab, &|s| s.protocol = "naive".into()),
             "params",
@@ -237,7 +269,8 @@ fn prepare_named(scenario: &Scenario) -> Result<(), ScenarioError> {
 }
 
 /// `prepare` refuses a scenario of another protocol (naming `protocol`), an unknown
-/// planted bug or one of another protocol (naming `bugs[i]`), and a malformed,
+/// planted bug or one of another protocol (naming `bugs[i]`), an adversary the
+/// protocol does not supply (naming `faults[i].strategy`), and a malformed,
 /// out-of-range or unknown `params` field (naming its path,
 /// `params.timing.backoff_ms_min`), and accepts the unedited ones.
 #[test]

@@ -31,17 +31,23 @@ fn campaign(bugs: Vec<String>, seed: u64, runs: u64) -> CampaignConfig {
 /// Fast lane, per bug: (bug, campaign seed, budget in runs, property that catches it).
 /// The comment gives the run at which that campaign first fails, measured with
 /// `gauntlet hunt --protocol pbft --all --lane fast --seeds 3` (docs/pbft.md has the
-/// table). Byzantine faults (silent replicas, ByzzFuzz-style mutations) are in the mix.
+/// table). Byzantine faults (silent replicas, ByzzFuzz-style mutations, replays, and
+/// since `Fault::Strategy` an equivocating primary in about a quarter of the runs) are
+/// in the mix; that last one moved `digest_not_bound` (run 9 before) and
+/// `duplicate_votes` (run 2,399 by `log_liveness` before: a replica that backs every
+/// side now breaks agreement sooner), and `signatures_not_checked` (run 2,156 by
+/// `commit_agreement` before). `timer_never_grows` fails at run 8 of campaign 1 now
+/// (`gauntlet explore --protocol pbft --bug timer_never_grows --runs 12 --seed 1`).
 const FAST_BUDGETS: [(Bug, u64, u64, &str); 9] = [
     (Bug::Quorum2f, 1, 500, "slot_agreement"),     // run 83
-    (Bug::DigestNotBound, 1, 100, "log_liveness"), // run 9
+    (Bug::DigestNotBound, 1, 100, "log_liveness"), // run 48
     (Bug::IgnoresCertificates, 1, 100, "slot_agreement"), // run 1
     (Bug::NewViewWithoutQuorum, 1, 300, "slot_agreement"), // run 52
-    (Bug::DuplicateVotes, 1, 5_000, "log_liveness"), // run 2,399
+    (Bug::DuplicateVotes, 1, 1_000, "slot_agreement"), // run 634
     (Bug::PreparedNotPersisted, 1, 300, "slot_integrity"), // run 28
     (Bug::ReplyBeforeCommit, 1, 100, "reply_holds"), // run 4
     (Bug::TimerNeverGrows, 1, 100, "log_liveness"), // run 9
-    (Bug::SignaturesNotChecked, 3, 2_500, "commit_agreement"), // run 2,156
+    (Bug::SignaturesNotChecked, 3, 5_000, "log_liveness"), // run 4,074
 ];
 
 /// Bugs found too rarely for a CI budget, and why: `accepts_non_primary` breaks

@@ -250,7 +250,9 @@ impl Model {
                 }
                 EventKind::SilentSet { node }
                 | EventKind::MutationArmed { node, .. }
-                | EventKind::ReplayArmed { node, .. } => {
+                | EventKind::ReplayArmed { node, .. }
+                | EventKind::StrategySet { node, .. }
+                | EventKind::StrategyEnded { node } => {
                     on = lane(node);
                     MarkKind::Faults
                 }
@@ -438,7 +440,9 @@ fn lanes_of<T: Trace>(history: &History<T>) -> Vec<LaneId> {
             | EventKind::CrashArmed { node, .. }
             | EventKind::SilentSet { node }
             | EventKind::MutationArmed { node, .. }
-            | EventKind::ReplayArmed { node, .. } => {
+            | EventKind::ReplayArmed { node, .. }
+            | EventKind::StrategySet { node, .. }
+            | EventKind::StrategyEnded { node } => {
                 nodes.insert(*node);
             }
             EventKind::Partitioned { groups } => nodes.extend(groups.iter().flatten()),

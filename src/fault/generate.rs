@@ -272,6 +272,57 @@ pub fn generate_schedule<R: Rng>(
     FaultSchedule { events }.sorted()
 }
 
+/// `schedule` with, some of the time, one [`Fault::Strategy`] appended: one of the
+/// protocol's adversaries (`strategies`) holding a node the schedule already made
+/// Byzantine (so it names no more of them), or any node if none is, from 0 ms or a
+/// time in the horizon, to the end of the run or for a window that ends within the
+/// horizon. Drawn after everything else, and only for a protocol that tolerates
+/// Byzantine nodes and supplies strategies: every other schedule is unchanged, and so
+/// is every schedule that draws none.
+pub fn with_strategy<R: Rng>(
+    rng: &mut R,
+    mut schedule: FaultSchedule,
+    nodes: &[NodeId],
+    strategies: &[&str],
+    limits: GeneratorLimits,
+) -> FaultSchedule {
+    if limits.byzantine_max == 0
+        || strategies.is_empty()
+        || nodes.is_empty()
+        || schedule.events.len() >= limits.events_max
+        || !rng.chance(0.25)
+    {
+        return schedule;
+    }
+    let byzantine: Vec<NodeId> = schedule.byzantine_nodes().into_iter().collect();
+    let node = if byzantine.is_empty() {
+        nodes[rng.between(0, nodes.len() as u64 - 1) as usize]
+    } else {
+        byzantine[rng.between(0, byzantine.len() as u64 - 1) as usize]
+    };
+    let strategy = strategies[rng.between(0, strategies.len() as u64 - 1) as usize];
+    let horizon_ms = limits.horizon_ms.max(1);
+    let at_ms = if rng.chance(0.5) {
+        0
+    } else {
+        rng.between(0, horizon_ms - 1)
+    };
+    let duration_ms = if rng.chance(0.5) {
+        None
+    } else {
+        Some(rng.between(1, (horizon_ms - at_ms).min(super::WINDOW_MS_MAX)))
+    };
+    schedule.events.push(FaultEvent {
+        at_ms,
+        fault: Fault::Strategy {
+            node,
+            strategy: strategy.to_string(),
+            duration_ms,
+        },
+    });
+    schedule.sorted()
+}
+
 fn needs_labels(kind: Kind) -> bool {
     matches!(kind, Kind::Targeted | Kind::CrashAfterSend | Kind::Mutate)
 }
@@ -386,16 +437,24 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
     draft: crate::protocol::Draft<P::Params>,
 ) -> crate::scenario::Scenario {
     let request_times: Vec<u64> = draft.workload.iter().map(|p| p.at_ms).collect();
+    let limits = GeneratorLimits {
+        horizon_ms: draft.horizon_ms,
+        events_max: SCENARIO_FAULT_EVENTS_MAX,
+        byzantine_max: protocol.byzantine_to_draw(&draft.params, draft.cluster.len()),
+    };
     let faults = generate_schedule(
         rng,
         &draft.cluster.ids(),
         protocol.message_kinds(),
         &request_times,
-        GeneratorLimits {
-            horizon_ms: draft.horizon_ms,
-            events_max: SCENARIO_FAULT_EVENTS_MAX,
-            byzantine_max: protocol.byzantine_to_draw(&draft.params, draft.cluster.len()),
-        },
+        limits,
+    );
+    let faults = with_strategy(
+        rng,
+        faults,
+        &draft.cluster.ids(),
+        protocol.strategies(),
+        limits,
     );
     // A draft whose parameters ask for more traitors than its cluster tolerates runs
     // past the bound on purpose, and says so.
@@ -466,6 +525,7 @@ mod tests {
                     Fault::Mutate { .. } => "mutate",
                     Fault::Replay { .. } => "replay",
                     Fault::Twin { .. } => "twin",
+                    Fault::Strategy { .. } => "strategy",
                 });
             }
         }
@@ -555,6 +615,57 @@ mod tests {
         assert!(
             drawn > 100,
             "{drawn} of 300 schedules have a Byzantine node"
+        );
+    }
+
+    /// An adversary is appended only for a protocol that tolerates Byzantine nodes and
+    /// supplies strategies, naming a node the schedule already made Byzantine (if
+    /// any), so the schedule stays within the bound; a quarter of such schedules or
+    /// so get one, the rest are left exactly as they were.
+    #[test]
+    fn strategies_only_where_byzantine_nodes_are_tolerated() {
+        let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
+        let limits = |byzantine_max| GeneratorLimits {
+            horizon_ms: 1_000,
+            events_max: 12,
+            byzantine_max,
+        };
+        let draw = |seed, byzantine_max, strategies: &[&str]| {
+            let rng = &mut stream_rng(seed, Stream::Scenario);
+            let plain = generate_schedule(rng, &nodes, &["a"], &[], limits(byzantine_max));
+            let with = with_strategy(
+                rng,
+                plain.clone(),
+                &nodes,
+                strategies,
+                limits(byzantine_max),
+            );
+            (plain, with)
+        };
+        let mut drawn = 0;
+        for seed in 0..300 {
+            let (plain, with) = draw(seed, 0, &["x"]);
+            assert_eq!(plain, with);
+            let (plain, with) = draw(seed, 2, &[]);
+            assert_eq!(plain, with);
+            let (plain, with) = draw(seed, 2, &["x", "y"]);
+            assert_eq!(with.validate(&nodes), Ok(()));
+            assert!(with.byzantine_nodes().len() <= 2, "seed {seed}");
+            if with != plain {
+                drawn += 1;
+                assert_eq!(with.events.len(), plain.events.len() + 1);
+                let mut before = plain.byzantine_nodes();
+                let after = with.byzantine_nodes();
+                if !before.is_empty() {
+                    assert_eq!(before, after, "seed {seed}: a new Byzantine node");
+                }
+                before.extend(after.iter().copied());
+                assert!(with.end_ms() <= 1_000.max(plain.end_ms()), "seed {seed}");
+            }
+        }
+        assert!(
+            (40..120).contains(&drawn),
+            "{drawn} of 300 got an adversary"
         );
     }
 

@@ -15,7 +15,7 @@ mod transport;
 
 pub use cluster_shrink::{apply_cut, cluster_candidates, with_seed, CUT_SEEDS};
 pub use generate::{
-    generate_scenario, generate_schedule, scenario_from_draft, GeneratorLimits,
+    generate_scenario, generate_schedule, scenario_from_draft, with_strategy, GeneratorLimits,
     SCENARIO_FAULT_EVENTS_MAX,
 };
 pub use layer::{latency_ms, Copies, Copy, CrashRequest, FaultLayer, PendingRestarts, Verdict};
@@ -168,7 +168,29 @@ pub enum Fault {
     /// event for the same node moves its twin to the new `group` (Twins' per-round
     /// partitions). The judges leave the node out.
     Twin { node: NodeId, group: Vec<NodeId> },
+    /// Byzantine (a named adversary): from the event's time, `node` runs the
+    /// protocol's adversary `strategy` (`crate::protocol::Protocol::strategies`: a
+    /// PBFT primary that equivocates on purpose, a selfish miner) instead of its
+    /// honest core, with the same identity and keys, for `duration_ms` (`None`: to
+    /// the end of the run, the liveness phase included). The adversary takes over as
+    /// a restart does: the node's running incarnation stops (unsynced writes lost) and
+    /// the next one starts at once, from what the node made durable, as the
+    /// adversary's core; when the window ends the honest core takes over again the
+    /// same way. A node that is down when either happens starts as whichever core is
+    /// in force when it is restarted. A later strategy event for the same node
+    /// replaces an earlier one still in force. The judges leave the node out.
+    /// Generated only for protocols that tolerate Byzantine nodes and supply
+    /// strategies.
+    Strategy {
+        node: NodeId,
+        strategy: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+    },
 }
+
+/// Longest name a [`Fault::Strategy`] may give its adversary.
+pub const STRATEGY_NAME_BYTES_MAX: usize = 32;
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -256,7 +278,11 @@ impl FaultSchedule {
         self.events
             .iter()
             .map(|e| match &e.fault {
-                Fault::MessageFaults { duration_ms, .. } => e.at_ms.saturating_add(*duration_ms),
+                Fault::MessageFaults { duration_ms, .. }
+                | Fault::Strategy {
+                    duration_ms: Some(duration_ms),
+                    ..
+                } => e.at_ms.saturating_add(*duration_ms),
                 _ => e.at_ms,
             })
             .max()
@@ -264,7 +290,7 @@ impl FaultSchedule {
     }
 
     /// The nodes a Byzantine fault names ([`Fault::Silent`], [`Fault::Mutate`],
-    /// [`Fault::Replay`], [`Fault::Twin`]): the
+    /// [`Fault::Replay`], [`Fault::Twin`], [`Fault::Strategy`]): the
     /// judges leave them out, whatever they record.
     pub fn byzantine_nodes(&self) -> std::collections::BTreeSet<NodeId> {
         self.events
@@ -273,7 +299,8 @@ impl FaultSchedule {
                 Fault::Silent { node }
                 | Fault::Mutate { node, .. }
                 | Fault::Replay { node, .. }
-                | Fault::Twin { node, .. } => Some(*node),
+                | Fault::Twin { node, .. }
+                | Fault::Strategy { node, .. } => Some(*node),
                 _ => None,
             })
             .collect()
@@ -410,6 +437,30 @@ impl FaultSchedule {
                     }
                 }
                 Fault::Silent { node } => check_nodes("node", &[*node])?,
+                Fault::Strategy {
+                    node,
+                    strategy,
+                    duration_ms,
+                } => {
+                    check_nodes("node", &[*node])?;
+                    if strategy.is_empty() || strategy.len() > STRATEGY_NAME_BYTES_MAX {
+                        return Err((
+                            field("strategy"),
+                            format!(
+                                "{} bytes; a strategy's name has 1..={STRATEGY_NAME_BYTES_MAX}",
+                                strategy.len()
+                            ),
+                        ));
+                    }
+                    if let Some(d) = duration_ms {
+                        if *d == 0 || *d > WINDOW_MS_MAX {
+                            return Err((
+                                field("duration_ms"),
+                                format!("{d} is not in 1..={WINDOW_MS_MAX}"),
+                            ));
+                        }
+                    }
+                }
                 Fault::Twin { node, group } => {
                     check_nodes("node", &[*node])?;
                     check_nodes("group", group)?;
@@ -485,6 +536,31 @@ impl FaultSchedule {
                             ));
                         }
                     }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first [`Fault::Strategy`] naming an adversary that `protocol` does not
+    /// supply (`known`: its `Protocol::strategies`), as `(field path, reason)`.
+    pub fn validate_strategies(
+        &self,
+        protocol: &str,
+        known: &[&str],
+    ) -> Result<(), (String, String)> {
+        for (i, e) in self.events.iter().enumerate() {
+            if let Fault::Strategy { strategy, .. } = &e.fault {
+                if !known.contains(&strategy.as_str()) {
+                    let known = if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    };
+                    return Err((
+                        format!("faults[{i}].strategy"),
+                        format!("{strategy:?} is not a strategy of {protocol} (known: {known})"),
+                    ));
                 }
             }
         }
@@ -668,6 +744,126 @@ mod tests {
         assert!(one(Fault::Crash { node: NodeId(1) })
             .byzantine_nodes()
             .is_empty());
+    }
+
+    /// An adversary is refused with the field named (its node outside the cluster, an
+    /// empty or overlong name, a zero or overlong window, a name the protocol does not
+    /// supply, with the names it does); it names its node as Byzantine, its window
+    /// extends the schedule's end (to the end of the run: no end), and it saves and
+    /// loads as data, leaving out a missing window.
+    #[test]
+    fn strategies_validate_name_their_node_and_round_trip() {
+        let nodes = [NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
+        let strategy = |node: u16, name: &str, duration_ms: Option<u64>| {
+            one(Fault::Strategy {
+                node: NodeId(node),
+                strategy: name.into(),
+                duration_ms,
+            })
+        };
+        let field = |r: Result<(), (String, String)>| r.unwrap_err().0;
+        assert_eq!(
+            field(strategy(9, "x", None).validate(&nodes)),
+            "faults[0].node"
+        );
+        assert_eq!(
+            field(strategy(1, "", None).validate(&nodes)),
+            "faults[0].strategy"
+        );
+        let long = "x".repeat(STRATEGY_NAME_BYTES_MAX + 1);
+        assert_eq!(
+            field(strategy(1, &long, None).validate(&nodes)),
+            "faults[0].strategy"
+        );
+        assert_eq!(
+            field(strategy(1, "x", Some(0)).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(
+            field(strategy(1, "x", Some(WINDOW_MS_MAX + 1)).validate(&nodes)),
+            "faults[0].duration_ms"
+        );
+        assert_eq!(strategy(1, "x", Some(5)).validate(&nodes), Ok(()));
+        let (at, why) = strategy(1, "nope", None)
+            .validate_strategies("pbft", &["equivocating_primary"])
+            .unwrap_err();
+        assert_eq!(at, "faults[0].strategy");
+        assert!(
+            why.contains("nope") && why.contains("pbft") && why.contains("equivocating_primary"),
+            "{why}"
+        );
+        assert_eq!(
+            strategy(1, "x", None).validate_strategies("p", &["x"]),
+            Ok(())
+        );
+        let named: Vec<NodeId> = strategy(2, "x", None)
+            .byzantine_nodes()
+            .into_iter()
+            .collect();
+        assert_eq!(named, vec![NodeId(2)]);
+        let mut timed = strategy(2, "x", Some(300));
+        timed.events[0].at_ms = 50;
+        assert_eq!(timed.end_ms(), 350);
+        let mut open = strategy(2, "x", None);
+        open.events[0].at_ms = 50;
+        assert_eq!(open.end_ms(), 50);
+        let text = serde_json::to_string(&open).unwrap();
+        assert_eq!(
+            text,
+            r#"[{"at_ms":50,"type":"strategy","node":2,"strategy":"x"}]"#
+        );
+        assert_eq!(serde_json::from_str::<FaultSchedule>(&text).unwrap(), open);
+        let text = serde_json::to_string(&timed).unwrap();
+        assert_eq!(serde_json::from_str::<FaultSchedule>(&text).unwrap(), timed);
+    }
+
+    /// The shrinker's candidates for an adversary: dropping it (an event removal), an
+    /// open-ended one ending with the schedule's other faults (or after 1 s if they
+    /// end sooner), a window halved (down to 1 ms); removing its node drops it.
+    #[test]
+    fn strategies_shrink_and_lose_removed_nodes() {
+        let at = |at_ms, fault| FaultEvent { at_ms, fault };
+        let adversary = |duration_ms| Fault::Strategy {
+            node: NodeId(2),
+            strategy: "x".into(),
+            duration_ms,
+        };
+        let s = FaultSchedule {
+            events: vec![at(10, adversary(None)), at(90, Fault::Heal)],
+        };
+        let windows: Vec<Option<u64>> = schedule_candidates(&s)
+            .iter()
+            .filter_map(|c| {
+                c.events.iter().find_map(|e| match e.fault {
+                    Fault::Strategy { duration_ms, .. } => Some(duration_ms),
+                    _ => None,
+                })
+            })
+            .collect();
+        assert!(windows.contains(&Some(1_000)), "{windows:?}");
+        let late = FaultSchedule {
+            events: vec![at(10, adversary(None)), at(5_000, Fault::Heal)],
+        };
+        assert!(schedule_candidates(&late)
+            .iter()
+            .any(|c| c.events.first().map(|e| &e.fault) == Some(&adversary(Some(4_990)))));
+        assert!(schedule_candidates(&s)
+            .iter()
+            .any(|c| c.byzantine_nodes().is_empty()));
+        let halved = FaultSchedule {
+            events: vec![at(10, adversary(Some(9)))],
+        };
+        assert!(schedule_candidates(&halved)
+            .iter()
+            .any(|c| c.events.first().map(|e| &e.fault) == Some(&adversary(Some(4)))));
+        let least = FaultSchedule {
+            events: vec![at(0, adversary(Some(1)))],
+        };
+        assert!(schedule_candidates(&least)
+            .iter()
+            .all(|c| c.events.is_empty()));
+        assert_eq!(without_node(&s, NodeId(2)).events.len(), 1);
+        assert_eq!(without_node(&s, NodeId(3)), s);
     }
 
     /// A twin is refused with the field named (its node or a group member outside the

@@ -46,6 +46,7 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
                 out.push(FaultSchedule { events });
             }
         }
+        out.extend(shorter_strategy(s, i));
         // Earlier: halve the event's time (keeping time order).
         let earliest = if i == 0 { 0 } else { s.events[i - 1].at_ms };
         let earlier = earliest.max(e.at_ms / 2);
@@ -56,6 +57,42 @@ pub fn schedule_candidates(s: &FaultSchedule) -> Vec<FaultSchedule> {
         }
     }
     out
+}
+
+/// A shorter [`Fault::Strategy`] at event `i` (dropping it is an event removal): one
+/// that lasts to the end of the run gets a window instead (so the liveness phase is
+/// honest), to the end of the schedule's other faults or [`STRATEGY_WINDOW_MS`],
+/// whichever is later; a window is halved.
+/// The window an open-ended adversary first shrinks to when the schedule's other
+/// faults end sooner: long enough for an attack over a few protocol rounds, and
+/// halved from there.
+const STRATEGY_WINDOW_MS: u64 = 1_000;
+
+fn shorter_strategy(s: &FaultSchedule, i: usize) -> Option<FaultSchedule> {
+    let e = &s.events[i];
+    let Fault::Strategy {
+        node,
+        strategy,
+        duration_ms,
+    } = &e.fault
+    else {
+        return None;
+    };
+    let shorter = match duration_ms {
+        None => s
+            .end_ms()
+            .saturating_sub(e.at_ms)
+            .clamp(STRATEGY_WINDOW_MS, super::WINDOW_MS_MAX),
+        Some(d) if *d > 1 => d / 2,
+        Some(_) => return None,
+    };
+    let mut events = s.events.clone();
+    events[i].fault = Fault::Strategy {
+        node: *node,
+        strategy: strategy.clone(),
+        duration_ms: Some(shorter),
+    };
+    Some(FaultSchedule { events })
 }
 
 /// Lower rates, one step each: a rate to zero, a delay to zero or halved.
@@ -266,6 +303,7 @@ pub fn without_node(s: &FaultSchedule, node: NodeId) -> FaultSchedule {
                 | Fault::Mutate { node: n, .. }
                 | Fault::Replay { node: n, .. }
                 | Fault::Twin { node: n, .. }
+                | Fault::Strategy { node: n, .. }
                     if *n == node =>
                 {
                     return None

@@ -126,6 +126,17 @@ pub enum EventKind<T: Trace> {
         node: NodeId,
         group: Vec<NodeId>,
     },
+    /// The adversary `strategy` took `node` over until `until_ms` (`None`: to the end
+    /// of the run); its next incarnation runs it ([`crate::fault::Fault::Strategy`]).
+    StrategySet {
+        node: NodeId,
+        strategy: String,
+        until_ms: Option<u64>,
+    },
+    /// `node`'s adversary window ended; its next incarnation runs its honest core.
+    StrategyEnded {
+        node: NodeId,
+    },
     Crashed {
         node: NodeId,
     },

@@ -110,6 +110,17 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
             "!! byzantine: a twin of {node} runs, on the side of {} in a partition",
             crate::protocol::node_list(group)
         ),
+        EventKind::StrategySet {
+            node,
+            strategy,
+            until_ms,
+        } => {
+            let until = until_ms.map_or("the end of the run".into(), |t| format!("{t}ms"));
+            format!("!! byzantine: {node} runs the adversary {strategy} until {until}")
+        }
+        EventKind::StrategyEnded { node } => {
+            format!("!! byzantine: {node}'s adversary ends; its honest core resumes")
+        }
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),

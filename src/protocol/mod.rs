@@ -422,6 +422,30 @@ pub trait Protocol: Send + Sync + 'static {
         self.byzantine_max(cluster_size)
     }
 
+    /// The names of the adversaries this protocol supplies for
+    /// `crate::fault::Fault::Strategy` (a PBFT primary that equivocates, a selfish
+    /// miner): 1 to 32 bytes of `a-z`, `0-9` and `_`, each built by
+    /// [`Protocol::strategy_core`]. A scenario naming another is refused, and the
+    /// generator draws them only for a protocol that tolerates Byzantine nodes.
+    /// Default: none.
+    fn strategies(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The core node `id` runs while the adversary `strategy` (one of
+    /// [`Protocol::strategies`]) holds it: the same core type, with the node's
+    /// identity and keys (it may sign with its own key only, never another node's),
+    /// fresh for every incarnation as [`Protocol::core`] is. `None` for a name the
+    /// protocol does not supply (the default), which `prepare` refuses before a run.
+    fn strategy_core(
+        &self,
+        _setup: &RunSetup<Self>,
+        _id: NodeId,
+        _strategy: &str,
+    ) -> Option<Self::Core> {
+        None
+    }
+
     /// The planted bugs this protocol carries (off unless a scenario names them).
     fn bugs(&self) -> &'static [PlantedBug] {
         &[]

@@ -104,6 +104,12 @@ pub fn prepare<P: Protocol + ?Sized>(
     // The protocol's own check first: it can say why a scenario runs past its bound
     // in its own terms (the generals: fewer than 3m + 1 generals, more than m traitors).
     protocol.check_params(&params, scenario)?;
+    // An adversary the protocol does not supply is named before the Byzantine count
+    // it adds to: the name is the likelier mistake.
+    scenario
+        .faults
+        .validate_strategies(protocol.name(), protocol.strategies())
+        .map_err(|(field, reason)| ScenarioError::new(field, reason))?;
     let byzantine = scenario.faults.byzantine_nodes();
     let tolerated = protocol.byzantine_max(scenario.cluster.len());
     if byzantine.len() > tolerated && !scenario.byzantine_beyond_tolerance {

@@ -66,6 +66,10 @@ pub(crate) trait World<C: Core> {
     /// Connect (`up`) or cut the links between the twin of `node` and `peer`, both
     /// directions (a cut drops what is in flight on them).
     fn place_twin(&mut self, node: NodeId, peer: NodeId, up: bool);
+    /// Make the core `node`'s next incarnations start from its adversary `strategy`
+    /// (`None`: its honest core) ([`Fault::Strategy`]; the world built both before
+    /// the run, `super::adversary::Cores`). The director restarts the node after.
+    fn set_core(&mut self, node: NodeId, strategy: Option<&str>);
     /// Run every node event of the current millisecond (turmoil: one tick).
     fn run_due(&mut self) -> Result<(), String>;
     /// Move to the next millisecond at which anything can happen, at most `next_ms`
@@ -90,6 +94,7 @@ pub(crate) fn direct<C: Core, W: World<C>>(
         phase: Phase::Safety,
         partitioned: false,
         twins: std::collections::BTreeMap::new(),
+        adversaries: std::collections::BTreeMap::new(),
     };
     let safety_end_ms = scenario.safety_phase_end_ms();
     let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
@@ -100,6 +105,7 @@ pub(crate) fn direct<C: Core, W: World<C>>(
         let now_ms = world.now_ms();
         world.observe(settle);
         if director.phase == Phase::Safety {
+            director.end_due_strategies(&mut world);
             director.apply_due_faults(&mut world);
             director.crash_on_request(&mut world);
             // Phase 1 ends one millisecond after its last event, so that event's
@@ -175,6 +181,9 @@ struct Director<'a> {
     partitioned: bool,
     /// The running twins, by the node they double, with their groups.
     twins: std::collections::BTreeMap<NodeId, Vec<NodeId>>,
+    /// The nodes an adversary holds ([`Fault::Strategy`]), with when it lets go
+    /// (`None`: never).
+    adversaries: std::collections::BTreeMap<NodeId, Option<u64>>,
 }
 
 impl Director<'_> {
@@ -251,6 +260,21 @@ impl Director<'_> {
                 let now_ms = world.now_ms();
                 apply_layer_fault(&mut world.fault_layer().borrow_mut(), layer_fault, now_ms)
             }
+            Fault::Strategy {
+                node,
+                strategy,
+                duration_ms,
+            } => {
+                let until_ms = duration_ms.map(|d| world.now_ms().saturating_add(d));
+                self.adversaries.insert(*node, until_ms);
+                world.set_core(*node, Some(strategy));
+                self.take_over(world, *node);
+                EventKind::StrategySet {
+                    node: *node,
+                    strategy: strategy.clone(),
+                    until_ms,
+                }
+            }
             Fault::Crash { node } => {
                 if !self.crashed.insert(*node) {
                     return;
@@ -268,6 +292,32 @@ impl Director<'_> {
             _ => unreachable!("every other fault is a layer fault"),
         };
         world.record(kind);
+    }
+
+    /// A new core takes `node` over: a running node stops and its next incarnation
+    /// starts at once (a node that is down starts with it when restarted).
+    fn take_over<C: Core>(&self, world: &mut impl World<C>, node: NodeId) {
+        if !self.crashed.contains(&node) {
+            world.crash(node);
+            world.restart(node);
+        }
+    }
+
+    /// Give the honest core back to the nodes whose adversary window is over.
+    fn end_due_strategies<C: Core>(&mut self, world: &mut impl World<C>) {
+        let now_ms = world.now_ms();
+        let due: Vec<NodeId> = self
+            .adversaries
+            .iter()
+            .filter(|(_, until)| until.is_some_and(|t| t <= now_ms))
+            .map(|(&node, _)| node)
+            .collect();
+        for node in due {
+            self.adversaries.remove(&node);
+            world.set_core(node, None);
+            self.take_over(world, node);
+            world.record(EventKind::StrategyEnded { node });
+        }
     }
 
     /// Put every running twin where it belongs: linked with every other node while no
@@ -317,6 +367,9 @@ impl Director<'_> {
             }
             if let Some(at_ms) = self.restarts.next_ms() {
                 next_ms = next_ms.min(at_ms);
+            }
+            if let Some(at_ms) = self.adversaries.values().flatten().min() {
+                next_ms = next_ms.min(*at_ms);
             }
             if world.fault_layer().borrow().crash_requested() {
                 next_ms = now_ms + 1;

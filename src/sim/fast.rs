@@ -180,6 +180,8 @@ struct Fast<C: Core> {
     batch: Vec<Action<C>>,
     /// Where a sent message is encoded to check its size, as the shell does.
     wire: Vec<u8>,
+    /// The honest and adversary cores of the nodes a `Fault::Strategy` names.
+    cores: super::adversary::Cores<C>,
 }
 
 /// Run a prepared scenario of `protocol` in the fast lane to its end.
@@ -235,6 +237,7 @@ pub fn run_fast<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::
         outputs: Vec::new(),
         batch: Vec::new(),
         wire: Vec::new(),
+        cores: super::adversary::Cores::build(protocol, setup),
     };
     // turmoil spawns every host's software when the simulation is built.
     for node in 0..n {
@@ -301,6 +304,12 @@ impl<C: Core> World<C> for Fast<C> {
         self.slots[t].log_disk = self.slots[i].log_disk.clone();
         self.twin_started[t] = true;
         self.spawn(t);
+    }
+
+    fn set_core(&mut self, node: NodeId, strategy: Option<&str>) {
+        if let (Some(&i), Some(core)) = (self.index.get(&node), self.cores.core(node, strategy)) {
+            self.slots[i].node.core = core;
+        }
     }
 
     fn place_twin(&mut self, node: NodeId, peer: NodeId, up: bool) {

@@ -2,6 +2,7 @@
 //! calendar ([`run_fast`]) and turmoil ([`run_turmoil`]), both generic over any protocol,
 //! both driven by the same director (safety with faults, then liveness).
 
+mod adversary;
 mod calendar;
 mod director;
 pub mod fast;

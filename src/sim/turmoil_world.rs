@@ -57,6 +57,10 @@ struct Turmoil<'a, C: Core> {
     faults: Rc<RefCell<FaultLayer>>,
     /// Each twin's disk to be, by the node it doubles, filled when it starts.
     twin_disks: std::collections::BTreeMap<NodeId, Rc<RefCell<TwinDisk>>>,
+    /// The core each node's next incarnation clones, by node.
+    templates: std::collections::BTreeMap<NodeId, Rc<RefCell<C>>>,
+    /// The honest and adversary cores of the nodes a `Fault::Strategy` names.
+    cores: super::adversary::Cores<C>,
 }
 
 /// Run a prepared scenario of `protocol` in the turmoil lane to its end.
@@ -84,12 +88,11 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         .simulation_duration(Duration::from_millis(deadline_ms + 1_000))
         .build();
 
+    let mut templates = std::collections::BTreeMap::new();
     for (position, id) in scenario.cluster.ids().into_iter().enumerate() {
-        let node = CoreNode {
-            id,
-            core: protocol.core(setup, id),
-            client_request: scenario.request_of(id),
-        };
+        let template = Rc::new(RefCell::new(protocol.core(setup, id)));
+        templates.insert(id, Rc::clone(&template));
+        let client_request = scenario.request_of(id);
         let history = Rc::clone(&history);
         let faults = Rc::clone(&faults);
         let net = Rc::clone(&net);
@@ -109,7 +112,11 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
                 ),
                 incarnation,
             };
-            let node = node.clone();
+            let node = CoreNode {
+                id,
+                core: template.borrow().clone(),
+                client_request: client_request.clone(),
+            };
             let link = SimTransport {
                 me: position,
                 net: Rc::clone(&net),
@@ -194,6 +201,8 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         history,
         faults,
         twin_disks,
+        templates,
+        cores: super::adversary::Cores::build(protocol, setup),
     };
     direct(world, scenario, settle.as_mut())
 }
@@ -250,6 +259,14 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
         *disk.borrow_mut() = Some((state, log));
         self.net.borrow_mut().start_twin(node);
         self.sim.bounce(twin_host_name(node));
+    }
+
+    fn set_core(&mut self, node: NodeId, strategy: Option<&str>) {
+        if let (Some(template), Some(core)) =
+            (self.templates.get(&node), self.cores.core(node, strategy))
+        {
+            *template.borrow_mut() = core;
+        }
     }
 
     fn place_twin(&mut self, node: NodeId, peer: NodeId, up: bool) {

@@ -25,7 +25,14 @@ pub(crate) fn durable_of<C: Core>(
     let mut unsynced: Vec<C::Entry> = Vec::new();
     for e in events {
         match (&e.node, &e.kind) {
-            (None, EventKind::Crashed { node: n }) if *n == node => unsynced.clear(),
+            // A crash loses the unsynced entries, and so does an adversary's
+            // takeover or its end, which restart the node.
+            (
+                None,
+                EventKind::Crashed { node: n }
+                | EventKind::StrategySet { node: n, .. }
+                | EventKind::StrategyEnded { node: n },
+            ) if *n == node => unsynced.clear(),
             (Some(n), kind) if *n == node => match kind {
                 EventKind::Persisted { state: s } => state = Some(s.clone()),
                 EventKind::Appended { entries } => {

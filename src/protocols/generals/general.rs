@@ -5,6 +5,10 @@
 //! counting as the default, [`RETREAT`]. See the module docs of `super` for the
 //! rounds, the synchrony bound and the planted bugs.
 
+mod strategy;
+
+pub use strategy::STRATEGIES;
+
 use crate::ids::NodeId;
 use crate::protocol::{BasicEvent, Context, Core, CoreInput, CoreOutput, NoLog, Observation};
 use crate::value::Value;
@@ -121,6 +125,9 @@ pub struct General {
     received: BTreeMap<Path, Value>,
     taken: BTreeSet<(NodeId, u32)>,
     decided: Option<Value>,
+    /// The adversary `two_faced` (`crate::fault::Fault::Strategy`): its sends to the
+    /// second half of their receivers carry every order turned.
+    two_faced: bool,
 }
 
 impl General {
@@ -133,7 +140,14 @@ impl General {
             received: BTreeMap::new(),
             taken: BTreeSet::new(),
             decided: None,
+            two_faced: false,
         }
+    }
+
+    /// This general as the traitor `two_faced` (its identity unchanged).
+    pub fn two_faced(mut self) -> Self {
+        self.two_faced = true;
+        self
     }
 
     fn is_commander(&self) -> bool {
@@ -239,8 +253,17 @@ impl General {
         majority(&votes, self.config.no_default)
     }
 
-    /// Send what this general owes in the round under way, or decide after the last.
+    /// Send what this general owes in the round under way, or decide after the last
+    /// (a two-faced traitor turns the orders it sends to half its receivers).
     fn tick(&mut self, now_ms: u64, out: &mut Vec<CoreOutput<Self>>) {
+        let first = out.len();
+        self.tick_honestly(now_ms, out);
+        if self.two_faced {
+            self.turn_half(&mut out[first..]);
+        }
+    }
+
+    fn tick_honestly(&mut self, now_ms: u64, out: &mut Vec<CoreOutput<Self>>) {
         let round = self.round_at(now_ms);
         let last = u64::from(self.config.m);
         if round > last {

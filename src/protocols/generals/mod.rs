@@ -305,6 +305,15 @@ impl Protocol for Generals {
         &BUGS
     }
 
+    /// `two_faced` (`general::STRATEGIES`).
+    fn strategies(&self) -> &'static [&'static str] {
+        &general::STRATEGIES
+    }
+
+    fn strategy_core(&self, setup: &RunSetup<Generals>, id: NodeId, name: &str) -> Option<General> {
+        (name == general::STRATEGIES[0]).then(|| self.core(setup, id).two_faced())
+    }
+
     fn properties(&self) -> Vec<Judge<Generals>> {
         check::judges()
     }

@@ -340,3 +340,54 @@ fn a_replayed_order_is_refused_in_both_lanes() {
     }
     assert_eq!(digests[0], digests[1], "the lanes differ");
 }
+
+fn two_faced(node: u16) -> FaultEvent {
+    FaultEvent {
+        at_ms: 0,
+        fault: Fault::Strategy {
+            node: n(node),
+            strategy: "two_faced".into(),
+            duration_ms: None,
+        },
+    }
+}
+
+/// The two-faced traitor (`Fault::Strategy`) within the bound is outvoted, in both
+/// lanes alike: as commander of 4 (n2 told attack, n3 and n4 retreat: the loyal
+/// lieutenants still agree) and as lieutenant of 4 (the loyal ones still obey the
+/// loyal commander). Past it (n = 3) the lieutenant makes loyal n2 disobey the loyal
+/// commander (IC2), found in both lanes.
+#[test]
+fn a_two_faced_traitor_is_outvoted_within_the_bound_only() {
+    let commander = scenario(4, 1, ATTACK, vec![two_faced(1)]);
+    assert_eq!(run_both(&commander), Vec::<&str>::new());
+    let lieutenant = scenario(4, 1, ATTACK, vec![two_faced(3)]);
+    assert_eq!(run_both(&lieutenant), Vec::<&str>::new());
+    let three = scenario(3, 1, ATTACK, vec![two_faced(3)]);
+    assert_eq!(run_both(&three), vec!["ic2_obey_loyal_commander"]);
+}
+
+/// With at most m traitors OM(m) holds whatever the two-faced traitor does: 300
+/// campaign scenarios (4, 7 and 10 generals, the campaign's own faults) with a
+/// two-faced traitor forced on (one the schedule already made Byzantine, else the
+/// commander in even seeds and n2 in odd ones) keep IC1 and IC2 in the fast lane.
+#[test]
+fn two_faced_within_m_breaks_nothing() {
+    for seed in 0..300u64 {
+        let mut s = generate_scenario(&Generals::WITHIN_BOUND, seed);
+        let node = s
+            .faults
+            .byzantine_nodes()
+            .into_iter()
+            .next()
+            .unwrap_or(n(1 + (seed % 2) as u16));
+        s.faults
+            .events
+            .retain(|e| !matches!(e.fault, Fault::Strategy { .. }));
+        s.faults.events.insert(0, two_faced(node.0));
+        let setup = prepare(&Generals::WITHIN_BOUND, &s).expect("within the bound");
+        let report = run_setup(&Generals::WITHIN_BOUND, &setup, Lane::Fast);
+        let verdict = judge(&Generals::WITHIN_BOUND, &setup, &report.history);
+        assert!(verdict.is_ok(), "seed {seed}: {:?}", verdict.violations);
+    }
+}

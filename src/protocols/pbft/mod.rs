@@ -20,6 +20,8 @@ pub mod check;
 pub mod msg;
 pub mod replica;
 #[cfg(test)]
+mod strategy_tests;
+#[cfg(test)]
 mod tests;
 
 pub use replica::{Config, PbftEvent, PbftState, Replica, Timer, Timing};
@@ -270,6 +272,16 @@ impl Protocol for Pbft {
 
     fn bugs(&self) -> &'static [PlantedBug] {
         &bugs::BUGS
+    }
+
+    /// `equivocating_primary` (`replica::Strategy`).
+    fn strategies(&self) -> &'static [&'static str] {
+        &replica::STRATEGIES
+    }
+
+    fn strategy_core(&self, setup: &RunSetup<Pbft>, id: NodeId, name: &str) -> Option<Replica> {
+        let strategy = replica::Strategy::named(name)?;
+        Some(self.core(setup, id).with_strategy(strategy))
     }
 
     fn settle(&self, setup: &RunSetup<Pbft>) -> Box<dyn Settle<Replica>> {

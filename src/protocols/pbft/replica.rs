@@ -27,6 +27,10 @@
 //! Quorums are `ceil((n + f + 1) / 2)` with `f = (n - 1) / 3`: `2f + 1` when
 //! `n = 3f + 1`, and large enough that two quorums share `f + 1` replicas otherwise.
 
+mod strategy;
+
+pub use strategy::{Strategy, STRATEGIES};
+
 use super::bugs::{Bug, Bugs};
 use super::msg::{
     digest, Certificate, Digest, Keys, Msg, NewView, Show, Sig, Signed, ViewChange, Vote,
@@ -379,6 +383,11 @@ pub struct Replica {
     replies: BTreeMap<u64, BTreeSet<NodeId>>,
     answered: bool,
     effects: Vec<CoreOutput<Replica>>,
+    /// The adversary this replica plays (`crate::fault::Fault::Strategy`); `None`:
+    /// honest.
+    strategy: Option<Strategy>,
+    /// As an adversary: the (view, seq, digest) it has voted for on every side.
+    backed: BTreeSet<(u64, u64, Digest)>,
 }
 
 impl Replica {
@@ -409,7 +418,15 @@ impl Replica {
             replies: BTreeMap::new(),
             answered: false,
             effects: Vec::new(),
+            strategy: None,
+            backed: BTreeSet::new(),
         }
+    }
+
+    /// This replica as the adversary `strategy` (its identity and keys unchanged).
+    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = Some(strategy);
+        self
     }
 
     pub fn state(&self) -> &PbftState {
@@ -569,13 +586,17 @@ impl Replica {
         let digest = self.config.digest(view, seq, &request);
         let vote = self.sign(Signed::Prepare { view, seq, digest });
         self.accept(view, seq, request.clone(), digest, vote);
-        self.broadcast(Msg::PrePrepare {
-            view,
-            seq,
-            request,
-            digest,
-            sig: vote.sig,
-        });
+        if self.strategy == Some(Strategy::EquivocatingPrimary) {
+            self.equivocate(view, seq, request, digest, vote.sig);
+        } else {
+            self.broadcast(Msg::PrePrepare {
+                view,
+                seq,
+                request,
+                digest,
+                sig: vote.sig,
+            });
+        }
         self.check_prepared(seq);
     }
 
@@ -1494,6 +1515,9 @@ impl Core for Replica {
 
 impl Replica {
     fn on_message(&mut self, from: NodeId, msg: Msg) {
+        if self.strategy == Some(Strategy::EquivocatingPrimary) {
+            self.back_every_side(from, &msg);
+        }
         match msg {
             Msg::Request { request } => self.on_request(request),
             pp @ Msg::PrePrepare { .. } => self.on_pre_prepare(from, pp),

@@ -16,6 +16,8 @@ pub mod bugs;
 pub mod check;
 pub mod node;
 #[cfg(test)]
+mod strategy_tests;
+#[cfg(test)]
 mod tests;
 
 pub use node::{Config, Msg, PowEvent, PowNode, PowState, Timer};
@@ -388,6 +390,15 @@ impl Protocol for Pow {
 
     fn bugs(&self) -> &'static [PlantedBug] {
         &bugs::BUGS
+    }
+
+    /// `selfish_miner` (`node::Selfish`).
+    fn strategies(&self) -> &'static [&'static str] {
+        &node::STRATEGIES
+    }
+
+    fn strategy_core(&self, setup: &RunSetup<Pow>, id: NodeId, name: &str) -> Option<PowNode> {
+        (name == node::STRATEGIES[0]).then(|| self.core(setup, id).selfish())
     }
 
     fn settle(&self, setup: &RunSetup<Pow>) -> Box<dyn Settle<PowNode>> {

@@ -50,6 +50,10 @@
 //! (the state, re-sent until they are on the chain). A restart rebuilds the tree from
 //! the log, replaying the fork choice in log order, so it comes back to the same tip.
 
+mod selfish;
+
+pub use selfish::{Selfish, STRATEGIES};
+
 use super::block::{coin, label, Block, BlockHash, BITS_MAX, TXS_PER_BLOCK_MAX};
 use super::bugs::{Bug, Bugs};
 use crate::ids::NodeId;
@@ -267,6 +271,11 @@ pub enum PowEvent {
     Redial,
     /// A node that was alone has a peer again.
     Rejoined,
+    /// A selfish miner (`node::Selfish`) found or published blocks: it now withholds
+    /// `blocks`.
+    Withheld {
+        blocks: u64,
+    },
 }
 
 impl fmt::Display for PowEvent {
@@ -320,6 +329,7 @@ impl fmt::Display for PowEvent {
             ),
             PowEvent::Redial => f.write_str("alone: re-dial bootstrap"),
             PowEvent::Rejoined => f.write_str("rejoined via bootstrap"),
+            PowEvent::Withheld { blocks } => write!(f, "selfish: withholds {blocks} blocks"),
         }
     }
 }
@@ -376,6 +386,9 @@ pub struct PowNode {
     ticks: u64,
     confirmed_next: u64,
     submitted: Vec<Value>,
+    /// As the adversary `selfish_miner` (`crate::fault::Fault::Strategy`): what it
+    /// withholds. `None`: honest.
+    selfish: Option<Selfish>,
 }
 
 impl PowNode {
@@ -400,9 +413,16 @@ impl PowNode {
             ticks: 0,
             confirmed_next: 1,
             submitted: Vec::new(),
+            selfish: None,
         };
         node.reset();
         node
+    }
+
+    /// This node as a selfish miner (its identity unchanged).
+    pub fn selfish(mut self) -> Self {
+        self.selfish = Some(Selfish::default());
+        self
     }
 
     fn has(&self, bug: Bug) -> bool {
@@ -439,6 +459,9 @@ impl PowNode {
         self.alone = false;
         self.ticks = 0;
         self.confirmed_next = 1;
+        if let Some(selfish) = &mut self.selfish {
+            *selfish = Selfish::default();
+        }
     }
 
     fn tip(&self) -> &Stored {
@@ -982,6 +1005,13 @@ impl PowNode {
         // A block that makes the best chain is announced (the miner's own always;
         // a received one unless `never_forwards`); side branches are fetched on
         // demand by whoever comes to need them.
+        if self.selfish.is_some() {
+            self.selfish_accepted(cx, out, &block, from, height, better);
+            if better {
+                self.switch_to(out, id);
+            }
+            return Some(id);
+        }
         if better {
             self.switch_to(out, id);
             if from.is_none() || !self.has(Bug::NeverForwards) {
@@ -1102,7 +1132,9 @@ impl PowNode {
                 (self.chain.get(s.height as usize) == Some(h)).then_some(s.height as usize + 1)
             })
             .unwrap_or(1);
-        let end = self.chain.len().min(start.saturating_add(SYNC_BATCH));
+        // A selfish miner serves the public part of its chain only.
+        let public_len = self.chain.len() - self.withheld_len();
+        let end = public_len.min(start.saturating_add(SYNC_BATCH));
         let batch: Vec<Block> = self
             .chain
             .iter()
