@@ -3,7 +3,7 @@
 //! that grows only on new coverage.
 
 use crate::support::TempDir;
-use gauntlet::explore::guided::{scenario_for, Guide, Origin, GENERATION_RUNS};
+use gauntlet::explore::guided::{scenario_for, Guide, Origin, Parent, GENERATION_RUNS};
 use gauntlet::explore::report::CampaignReport;
 use gauntlet::explore::{campaign_scenario, Lane, ProtocolRef};
 use gauntlet::protocols::paxos::Paxos;
@@ -70,7 +70,13 @@ fn guided_runs_are_fresh_draws_or_valid_mutations() {
         assert_eq!(scenario, campaign_scenario(PAXOS, seed, &bugs));
     }
     let parents: Vec<Arc<_>> = (0..5)
-        .map(|i| Arc::new(campaign_scenario(PAXOS, 100 + i, &bugs)))
+        .map(|i| {
+            Arc::new(Parent::without_moments(campaign_scenario(
+                PAXOS,
+                100 + i,
+                &bugs,
+            )))
+        })
         .collect();
     let mut mutated = 0;
     for index in 0..200 {
@@ -85,7 +91,9 @@ fn guided_runs_are_fresh_draws_or_valid_mutations() {
         if origin == Origin::Mutated {
             mutated += 1;
             assert!(
-                parents.iter().any(|p| p.cluster == scenario.cluster),
+                parents
+                    .iter()
+                    .any(|p| p.scenario.cluster == scenario.cluster),
                 "a mutation keeps its parent's cluster"
             );
         }
@@ -100,15 +108,15 @@ fn guide_keeps_only_new_coverage_and_freezes_by_generation() {
     let bugs: Vec<String> = Vec::new();
     let mut guide = Guide::new(PAXOS, &bugs, 1);
     let scenario = campaign_scenario(PAXOS, 1, &bugs);
-    guide.observe(0, &scenario, &[1, 2, 3]);
+    guide.observe(0, &scenario, &[1, 2, 3], &Vec::new);
     assert_eq!(guide.corpus_len(), 1);
-    guide.observe(1, &scenario, &[2, 3]);
+    guide.observe(1, &scenario, &[2, 3], &Vec::new);
     assert_eq!(guide.corpus_len(), 1, "nothing new, nothing kept");
-    guide.observe(2, &scenario, &[3, 4]);
+    guide.observe(2, &scenario, &[3, 4], &Vec::new);
     assert_eq!((guide.corpus_len(), guide.features_seen()), (2, 4));
     assert!(guide.parents().is_empty(), "generation 0 is not over");
     for index in 3..GENERATION_RUNS {
-        guide.observe(index, &scenario, &[]);
+        guide.observe(index, &scenario, &[], &Vec::new);
     }
     assert_eq!(guide.parents().len(), 2, "generation 1 draws from both");
     let features = PAXOS.run(&scenario, Lane::Fast).unwrap().trace.features();
