@@ -127,3 +127,101 @@ fn guide_keeps_only_new_coverage_and_freezes_by_generation() {
     let again = PAXOS.run(&scenario, Lane::Fast).unwrap().trace.features();
     assert_eq!(features, again, "the same run, the same features");
 }
+
+/// A run's moments are what guided moves aim at: its sends, numbered per node and kind
+/// as a protocol-timed crash armed at 0 ms counts them, its persists, and the votes
+/// and quorums Paxos names (`Core::moment`), each quorum with the message that
+/// completed it; in time order, within the safety phase, and at most `MOMENTS_MAX`.
+#[test]
+fn moments_number_sends_and_name_votes_and_quorums() {
+    use gauntlet::explore::guided::{MomentKind, MOMENTS_MAX};
+    use gauntlet::protocol::Moment;
+    use std::collections::BTreeMap;
+    let bugs: Vec<String> = Vec::new();
+    let (mut votes, mut quorums, mut completed) = (0, 0, 0);
+    for seed in 1..=20 {
+        let scenario = campaign_scenario(PAXOS, seed, &bugs);
+        let moments = PAXOS.run(&scenario, Lane::Fast).unwrap().trace.moments();
+        assert!(!moments.is_empty() && moments.len() <= MOMENTS_MAX);
+        assert!(moments.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+        let mut last: BTreeMap<_, u32> = BTreeMap::new();
+        for m in &moments {
+            match &m.kind {
+                MomentKind::Sent { kind, nth, .. } => {
+                    let before = last.insert((m.node, *kind), *nth).unwrap_or(0);
+                    assert!(*nth > before, "seed {seed}: sends numbered in order");
+                }
+                MomentKind::Named {
+                    moment,
+                    completed_by,
+                } => {
+                    votes += (*moment == Moment::Vote) as u32;
+                    quorums += (*moment == Moment::Quorum) as u32;
+                    completed += completed_by.is_some() as u32;
+                }
+                MomentKind::Persisted => {}
+            }
+        }
+    }
+    assert!(
+        votes > 20 && quorums > 20,
+        "{votes} votes, {quorums} quorums"
+    );
+    assert!(
+        completed > 0,
+        "no quorum names the message that completed it"
+    );
+}
+
+/// A crash aimed at a parent's k-th send of a kind lands right after that send: the
+/// child's run is the parent's up to it, and the node crashes in the next
+/// millisecond.
+#[test]
+fn a_crash_aimed_at_a_send_lands_right_after_it() {
+    use gauntlet::explore::guided::MomentKind;
+    use gauntlet::fault::{Fault, FaultEvent};
+    let bugs: Vec<String> = Vec::new();
+    let mut checked = 0;
+    for seed in 1..=10 {
+        let mut scenario = campaign_scenario(PAXOS, seed, &bugs);
+        scenario.faults.events.clear();
+        let parent = PAXOS.run(&scenario, Lane::Fast).unwrap().trace.moments();
+        let Some(at) = parent
+            .iter()
+            .position(|m| matches!(m.kind, MomentKind::Sent { nth: 2.., .. }))
+        else {
+            continue;
+        };
+        let m = parent[at].clone();
+        let MomentKind::Sent { kind, nth, .. } = m.kind else {
+            unreachable!()
+        };
+        scenario.faults.events.push(FaultEvent {
+            at_ms: 0,
+            fault: Fault::CrashAfterSend {
+                node: m.node,
+                kind: kind.to_string(),
+                nth,
+                down_ms: Some(2),
+            },
+        });
+        let child = PAXOS.run(&scenario, Lane::Fast).unwrap();
+        let moments = child.trace.moments();
+        assert_eq!(
+            moments[..=at],
+            parent[..=at],
+            "seed {seed}: the same run up to it"
+        );
+        let crash = format!("{:>6}ms --   !! crash {}", m.at_ms + 1, m.node);
+        assert!(
+            (0..child.trace.len()).any(|i| child.trace.line(i).as_deref() == Some(&crash)),
+            "seed {seed}: no `{crash}` in\n{}",
+            child.trace.render()
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} runs had a second send of a kind"
+    );
+}

@@ -414,8 +414,8 @@ fn aim_at_moment(
         _ => None,
     };
     let events = &mut scenario.faults.events;
-    if events.len() + 2 > SCENARIO_FAULT_EVENTS_MAX {
-        // Room first: drop an event at random.
+    // Room first (a move adds up to two events): drop events at random.
+    while !events.is_empty() && events.len() + 2 > SCENARIO_FAULT_EVENTS_MAX {
         let i = pick(rng, events.len());
         events.remove(i);
     }
@@ -436,6 +436,24 @@ fn aim_at_moment(
                     down_ms: down_ms(rng),
                 },
             });
+            // Half the time its last messages are still in flight when it is back: the
+            // kind is held back around that send, so what the node does in its next
+            // life races what it did in this one.
+            if rng.chance(0.5) {
+                events.push(FaultEvent {
+                    at_ms: m.at_ms.saturating_sub(1),
+                    fault: Fault::MessageFaults {
+                        kinds: vec![kind.to_string()],
+                        link: None,
+                        faults: crate::fault::LinkFaults {
+                            drop_probability: 0.0,
+                            duplicate_probability: 0.0,
+                            delay_ms_max: rng.between(5, 100),
+                        },
+                        duration_ms: rng.between(1, 3),
+                    },
+                });
+            }
         }
         // Crash right after a vote or a persist, by the clock: the next millisecond.
         3 | 4 => {

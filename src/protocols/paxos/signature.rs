@@ -13,7 +13,9 @@
 //!   (`proposer_forgets_round`), and whether its phase 2 sends its own value or an
 //!   adopted one, adopted from which ballot (`proposer_adopts_first_value`);
 //! - how many ballots and values a learner heard acceptances of before it learned
-//!   (`learner_mixes_ballots`, `learner_counts_duplicates`).
+//!   (`learner_mixes_ballots`, `learner_counts_duplicates`);
+//! - a message that arrives after its sender restarted, by kind: what a node did
+//!   before a crash racing what it does after (`proposer_forgets_round`).
 //!
 //! Each relation is a small enum, so the signature has a few hundred possible
 //! features; a run that shows one no earlier run showed is kept and mutated.
@@ -97,6 +99,10 @@ enum Fact {
         acceptors_of_value: u8,
         acceptors_at_best_ballot: u8,
     },
+    /// A node received a message its sender sent in an earlier life (the sender has
+    /// restarted since): what it did before a crash still arrives after it, racing
+    /// what it does now (an accept of a ballot a restarted proposer runs again).
+    FromEarlierLife { kind: &'static str },
     /// A learner learned: the same counts at that moment, and whether it restarted.
     Learned {
         ballots_of_value: u8,
@@ -160,8 +166,15 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
                 let seen = nodes.entry(node).or_default();
                 sent_fact(seen, msg, &mut facts);
             }
-            EventKind::Delivered { from, msg, .. } => {
+            EventKind::Delivered { from, msg, msg_id } => {
                 let Some(node) = event.node else { continue };
+                // A message id carries its sender's incarnation in its high half.
+                let sender_lives = nodes.get(from).map_or(0, |s| s.lives) as u64;
+                if msg_id >> 32 < sender_lives {
+                    facts.push(Fact::FromEarlierLife {
+                        kind: msg.kind_name(),
+                    });
+                }
                 let seen = nodes.entry(node).or_default();
                 delivered_fact(seen, *from, msg, &mut facts);
             }
@@ -343,6 +356,33 @@ mod tests {
             below, below_again,
             "relations, not ballot numbers, are the facts"
         );
+    }
+
+    /// An accept that arrives after its proposer restarted (sent in its earlier life,
+    /// as its message id says) shows a fact that one from its current life does not.
+    #[test]
+    fn a_message_from_an_earlier_life_is_a_fact_of_its_own() {
+        let run = |msg_id: u64| {
+            let mut h: History<Node> = History::default();
+            h.push(1, None, EventKind::Restarted { node: NodeId(4) });
+            let msg = Msg::Accept {
+                ballot: b(1, 4),
+                value: Value::new("v"),
+            };
+            h.push(
+                2,
+                Some(NodeId(1)),
+                EventKind::Delivered {
+                    from: NodeId(4),
+                    msg_id,
+                    msg,
+                },
+            );
+            signature(&h)
+        };
+        let current_life = (1 << 32) | 1;
+        assert_eq!(run(current_life), Vec::<u64>::new());
+        assert_eq!(run(1).len(), 1, "the earlier life's accept is one fact");
     }
 
     /// A proposer that prepares after a restart with a ballot it used before (what
