@@ -3,7 +3,7 @@
 //! that grows only on new coverage.
 
 use crate::support::TempDir;
-use gauntlet::explore::guided::{scenario_for, Guide, Origin, Parent, GENERATION_RUNS};
+use gauntlet::explore::guided::{scenario_for, Corpus, Guide, Origin, Parent, GENERATION_RUNS};
 use gauntlet::explore::report::CampaignReport;
 use gauntlet::explore::{campaign_scenario, Lane, ProtocolRef};
 use gauntlet::protocols::paxos::Paxos;
@@ -64,20 +64,25 @@ fn guided_campaign_is_the_same_on_any_number_of_workers() {
 fn guided_runs_are_fresh_draws_or_valid_mutations() {
     let bugs: Vec<String> = Vec::new();
     for index in 0..20 {
-        let (scenario, origin) = scenario_for(PAXOS, &bugs, 7, &[], index);
+        let (scenario, origin) = scenario_for(PAXOS, &bugs, 7, &Corpus::default(), index);
         assert_eq!(origin, Origin::Fresh);
         let seed = gauntlet::rng::run_seed(7, index);
         assert_eq!(scenario, campaign_scenario(PAXOS, seed, &bugs));
     }
+    // Parents with their runs' moments, so the protocol-timed moves are drawn too,
+    // and one without.
     let parents: Vec<Arc<_>> = (0..5)
         .map(|i| {
-            Arc::new(Parent::without_moments(campaign_scenario(
-                PAXOS,
-                100 + i,
-                &bugs,
-            )))
+            let scenario = campaign_scenario(PAXOS, 100 + i, &bugs);
+            let moments = match i {
+                0 => Vec::new(),
+                _ => PAXOS.run(&scenario, Lane::Fast).unwrap().trace.moments(),
+            };
+            Arc::new(Parent { scenario, moments })
         })
         .collect();
+    let clusters: Vec<_> = parents.iter().map(|p| p.scenario.cluster.clone()).collect();
+    let parents = Corpus::new(parents);
     let mut mutated = 0;
     for index in 0..200 {
         let (scenario, origin) = scenario_for(PAXOS, &bugs, 7, &parents, index);
@@ -91,10 +96,13 @@ fn guided_runs_are_fresh_draws_or_valid_mutations() {
         if origin == Origin::Mutated {
             mutated += 1;
             assert!(
-                parents
-                    .iter()
-                    .any(|p| p.scenario.cluster == scenario.cluster),
+                clusters.contains(&scenario.cluster),
                 "a mutation keeps its parent's cluster"
+            );
+            assert!(
+                scenario.faults.events.len() <= gauntlet::fault::SCENARIO_FAULT_EVENTS_MAX,
+                "run {index}: {} fault events",
+                scenario.faults.events.len()
             );
         }
     }

@@ -12,7 +12,7 @@
 
 use super::corpus::CorpusEntry;
 use super::distinct::{class_of, Distinct, KeptRun};
-use super::guided::{self, Guide, Parent, RunMoment, GENERATION_RUNS};
+use super::guided::{self, Corpus, Guide, RunMoment, GENERATION_RUNS};
 use super::shard::Shard;
 use super::{campaign_scenario, run_and_check, Lane, ProtocolRef};
 use crate::check::{CoverageCounts, Violation};
@@ -182,7 +182,7 @@ fn play(
     position: u64,
     config: &CampaignConfig,
     saved_bytes: &AtomicU64,
-    parents: Option<&[Arc<Parent>]>,
+    parents: Option<&Corpus>,
 ) -> RunRecord {
     let index = config.shard.run_index(position);
     let seed = run_seed(config.base_seed, index);
@@ -490,7 +490,7 @@ impl Folder<'_> {
 struct GenerationCell {
     /// The latest generation that may start (every one up to it may), and the corpus
     /// it draws from.
-    state: Mutex<(u64, Arc<Vec<Arc<Parent>>>)>,
+    state: Mutex<(u64, Arc<Corpus>)>,
     changed: Condvar,
 }
 
@@ -500,7 +500,7 @@ impl GenerationCell {
     }
 
     /// Generation `ready` may start, drawing from `parents`.
-    fn publish(&self, ready: u64, parents: Arc<Vec<Arc<Parent>>>) {
+    fn publish(&self, ready: u64, parents: Arc<Corpus>) {
         *self.state.lock().expect("not poisoned") = (ready, parents);
         self.changed.notify_all();
     }
@@ -512,7 +512,7 @@ impl GenerationCell {
         generation: u64,
         stop: &AtomicBool,
         done: &AtomicBool,
-    ) -> Option<Arc<Vec<Arc<Parent>>>> {
+    ) -> Option<Arc<Corpus>> {
         let mut state = self.state.lock().expect("not poisoned");
         while state.0 < generation {
             if stop.load(Ordering::Relaxed) || done.load(Ordering::Relaxed) {
@@ -587,12 +587,7 @@ pub fn explore(
                     } else {
                         None
                     };
-                    let record = play(
-                        position,
-                        config,
-                        saved_bytes,
-                        parents.as_deref().map(|p| &p[..]),
-                    );
+                    let record = play(position, config, saved_bytes, parents.as_deref());
                     let failed = record.outcome.as_ref().map_or(true, |r| r.class.is_some());
                     batch.push(record);
                     let full = failed || batch.len() >= REPORT_RUNS;

@@ -43,9 +43,13 @@ pub const MOMENTS_MAX: usize = 512;
 /// The share of mutations that aim a fault at a moment the parent's run showed, when
 /// it showed any.
 const MOMENT_MOVE_SHARE: f64 = 0.5;
-/// The share of parents drawn from the newest quarter of the corpus: a scenario that
-/// just reached something new is the likeliest to reach the next thing.
-const RECENT_PARENT_SHARE: f64 = 0.5;
+/// The share of parents drawn by rarity ([`Corpus`]) rather than evenly: a scenario
+/// whose rarest fact few runs showed sits at the edge of what the campaign reached,
+/// where the next new thing (and the bug) is likeliest.
+const RARE_PARENT_SHARE: f64 = 0.5;
+/// The share of mutated runs that keep their parent's scenario whole and draw only new
+/// latencies: a parent one lucky delivery order away from a bug gets many tries.
+const RESEED_SHARE: f64 = 0.2;
 
 /// A moment of a kept run, for the moves that aim faults at protocol steps instead of
 /// clock times: the harness reads sends and persists from the history itself, and the
@@ -92,6 +96,59 @@ pub fn spread(moments: Vec<RunMoment>) -> Vec<RunMoment> {
         .collect()
 }
 
+/// The corpus one generation draws from: the kept scenarios, and how much each is
+/// favoured when a parent is drawn by rarity.
+#[derive(Debug, Clone, Default)]
+pub struct Corpus {
+    pub parents: Vec<Arc<Parent>>,
+    /// Running sums of the parents' weights (1 / runs that showed the parent's
+    /// rarest feature), for drawing by rarity.
+    cumulative_weight: Vec<f64>,
+}
+
+impl Corpus {
+    /// A corpus whose parents weigh the same.
+    pub fn new(parents: Vec<Arc<Parent>>) -> Self {
+        let weights = vec![1.0; parents.len()];
+        Self::weighted(parents, &weights)
+    }
+
+    fn weighted(parents: Vec<Arc<Parent>>, weights: &[f64]) -> Self {
+        let mut sum = 0.0;
+        let cumulative_weight = weights
+            .iter()
+            .map(|w| {
+                sum += w;
+                sum
+            })
+            .collect();
+        Corpus {
+            parents,
+            cumulative_weight,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
+
+    /// A parent: by rarity with [`RARE_PARENT_SHARE`], else evenly.
+    fn draw(&self, rng: &mut rand_chacha::ChaCha8Rng) -> &Arc<Parent> {
+        let len = self.parents.len();
+        let total = self.cumulative_weight.last().copied().unwrap_or(0.0);
+        if rng.chance(RARE_PARENT_SHARE) && total > 0.0 {
+            let at = rng.unit() * total;
+            let i = self.cumulative_weight.partition_point(|&c| c <= at);
+            return &self.parents[i.min(len - 1)];
+        }
+        &self.parents[rng.between(0, len as u64 - 1) as usize]
+    }
+}
+
 /// A corpus entry: a scenario that reached new coverage, and the moments of its run.
 #[derive(Debug, Clone)]
 pub struct Parent {
@@ -116,10 +173,13 @@ pub struct Guide {
     base_seed: u64,
     /// Features any run so far has shown.
     seen: BTreeSet<u64>,
-    /// The corpus as it grows in the current generation.
+    /// How many runs showed each feature.
+    hits: std::collections::HashMap<u64, u64>,
+    /// The corpus as it grows in the current generation, with each entry's features.
     growing: Vec<Arc<Parent>>,
+    growing_features: Vec<Vec<u64>>,
     /// The corpus the current generation draws from.
-    frozen: Arc<Vec<Arc<Parent>>>,
+    frozen: Arc<Corpus>,
     /// Runs observed so far (in run order).
     observed: u64,
 }
@@ -138,15 +198,17 @@ impl Guide {
             bugs: bugs.to_vec(),
             base_seed,
             seen: BTreeSet::new(),
+            hits: std::collections::HashMap::new(),
             growing: Vec::new(),
-            frozen: Arc::new(Vec::new()),
+            growing_features: Vec::new(),
+            frozen: Arc::new(Corpus::default()),
             observed: 0,
         }
     }
 
     /// The corpus run `index`'s generation draws from. Only valid once every run of
     /// the generations before it was observed.
-    pub fn parents(&self) -> Arc<Vec<Arc<Parent>>> {
+    pub fn parents(&self) -> Arc<Corpus> {
         Arc::clone(&self.frozen)
     }
 
@@ -161,7 +223,7 @@ impl Guide {
     }
 
     /// Run `index`'s scenario, from `parents` (the corpus of its generation).
-    pub fn scenario(&self, parents: &[Arc<Parent>], index: u64) -> (Scenario, Origin) {
+    pub fn scenario(&self, parents: &Corpus, index: u64) -> (Scenario, Origin) {
         scenario_for(self.protocol, &self.bugs, self.base_seed, parents, index)
     }
 
@@ -179,6 +241,7 @@ impl Guide {
         let mut new = false;
         for &f in features {
             new |= self.seen.insert(f);
+            *self.hits.entry(f).or_default() += 1;
         }
         if new {
             let kept = Arc::new(Parent {
@@ -187,15 +250,29 @@ impl Guide {
             });
             if self.growing.len() < CORPUS_MAX {
                 self.growing.push(kept);
+                self.growing_features.push(features.to_vec());
             } else {
                 let mut rng = stream_rng(run_seed(self.base_seed, index), Stream::Scenario);
                 let at = rng.between(0, CORPUS_MAX as u64 - 1) as usize;
                 self.growing[at] = kept;
+                self.growing_features[at] = features.to_vec();
             }
         }
         self.observed += 1;
         if self.observed.is_multiple_of(GENERATION_RUNS) {
-            self.frozen = Arc::new(self.growing.clone());
+            let weights: Vec<f64> = self
+                .growing_features
+                .iter()
+                .map(|features| {
+                    let rarest = features
+                        .iter()
+                        .map(|f| self.hits.get(f).copied().unwrap_or(1))
+                        .min()
+                        .unwrap_or(1);
+                    1.0 / rarest.max(1) as f64
+                })
+                .collect();
+            self.frozen = Arc::new(Corpus::weighted(self.growing.clone(), &weights));
         }
     }
 }
@@ -206,7 +283,7 @@ pub fn scenario_for(
     protocol: ProtocolRef,
     bugs: &[String],
     base_seed: u64,
-    parents: &[Arc<Parent>],
+    parents: &Corpus,
     index: u64,
 ) -> (Scenario, Origin) {
     let seed = run_seed(base_seed, index);
@@ -215,12 +292,13 @@ pub fn scenario_for(
     if parents.is_empty() || rng.chance(FRESH_SHARE) {
         return (campaign_scenario(protocol, seed, bugs), Origin::Fresh);
     }
-    let len = parents.len() as u64;
-    let parent = if rng.chance(RECENT_PARENT_SHARE) {
-        &parents[rng.between(len - len.div_ceil(4), len - 1) as usize]
-    } else {
-        &parents[rng.between(0, len - 1) as usize]
-    };
+    let parent = parents.draw(&mut rng);
+    if rng.chance(RESEED_SHARE) {
+        let mut child = parent.scenario.clone();
+        child.seed = rand_core::Rng::next_u64(&mut rng);
+        child.bugs = bugs.to_vec();
+        return (child, Origin::Mutated);
+    }
     for _attempt in 0..4 {
         let mut child = parent.scenario.clone();
         let count = rng.between(1, MUTATIONS_MAX);
@@ -407,6 +485,27 @@ fn aim_at_moment(
             fitting[pick(rng, fitting.len())].clone()
         }
     };
+    // A send of a kind drawn evenly among the kinds the run sent (broadcasts of one
+    // kind would otherwise drown the one reply that matters), else any moment.
+    let choose_send = |rng: &mut rand_chacha::ChaCha8Rng| {
+        let mut kinds: Vec<&'static str> = moments
+            .iter()
+            .filter_map(|m| match m.kind {
+                MomentKind::Sent { kind, .. } => Some(kind),
+                _ => None,
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        if kinds.is_empty() {
+            return moments[pick(rng, moments.len())].clone();
+        }
+        let wanted = kinds[pick(rng, kinds.len())];
+        choose(
+            rng,
+            &|k| matches!(k, MomentKind::Sent { kind, .. } if *kind == wanted),
+        )
+    };
     // A blink mostly (back before any peer notices), sometimes longer, rarely for good.
     let down_ms = |rng: &mut rand_chacha::ChaCha8Rng| match rng.between(0, 9) {
         0..=5 => Some(rng.between(1, 3)),
@@ -423,7 +522,7 @@ fn aim_at_moment(
         // Crash right after the k-th send of a kind, restart before the next message
         // (mostly): the node's state is what it persisted before that send.
         0..=2 => {
-            let m = choose(rng, &|k| matches!(k, MomentKind::Sent { .. }));
+            let m = choose_send(rng);
             let MomentKind::Sent { kind, nth, .. } = m.kind else {
                 return;
             };
@@ -557,7 +656,7 @@ fn aim_at_moment(
         // Hold back the kind of message sent at a moment, for a moment: the
         // reorderings of a race.
         7 => {
-            let m = choose(rng, &|k| matches!(k, MomentKind::Sent { .. }));
+            let m = choose_send(rng);
             let MomentKind::Sent { kind, .. } = m.kind else {
                 return;
             };
