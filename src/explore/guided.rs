@@ -6,13 +6,17 @@
 //! promise, acceptance and prepare compares with the ballots of the node's earlier
 //! lives), else, per node, which kind of event followed which (`recv Prepare` then
 //! `persist`), each with a bucketed count, as edge coverage is for a fuzzer. A run
-//! that shows a feature no earlier run showed joins the guide's corpus. Later runs take
-//! a corpus entry and change it a little: move, drop or add a fault event, retarget
-//! one, move a client request or make two race, hold back one message kind right
-//! after a request, crash a node right after its first sends of a kind for a few
-//! milliseconds, aim a protocol-timed crash at a later send, change the run's seed
-//! (its latencies and jitter). A share of runs stays fresh, so the search never
-//! narrows to one region.
+//! that shows a feature no earlier run showed joins the guide's corpus, with the
+//! moments of its run ([`RunMoment`]: its sends, persists, and the votes and quorums
+//! the protocol names through [`crate::protocol::Core::moment`]). Later runs take a
+//! corpus entry (half the time by the rarity of its rarest feature) and change it a
+//! little: move, drop or add a fault event, retarget one, move a client request or make
+//! two race, hold back one message kind right after a request, change the run's seed
+//! (its latencies and jitter); or aim a fault at one of the parent's moments
+//! (`aim_at_moment`): a crash right after a node's k-th send of a kind, a crash right
+//! after a vote or persist with a restart before the next message, a partition right
+//! after a quorum formed, duplicates of the message kind that completed a quorum. A
+//! share of runs stays fresh, so the search never narrows to one region.
 //!
 //! Deterministic from the campaign seed, whatever the number of threads: runs go in
 //! generations of [`GENERATION_RUNS`]; the scenarios of generation `g` are drawn from
