@@ -31,7 +31,7 @@ use crate::ids::NodeId;
 use crate::protocol::Moment;
 use crate::rng::{run_seed, stream_rng, Draw, Stream};
 use crate::scenario::Scenario;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Runs per generation: the corpus a run mutates is the one of the generation before.
@@ -178,7 +178,7 @@ pub struct Guide {
     /// Features any run so far has shown.
     seen: BTreeSet<u64>,
     /// How many runs showed each feature.
-    hits: std::collections::HashMap<u64, u64>,
+    hits: BTreeMap<u64, u64>,
     /// The corpus as it grows in the current generation, with each entry's features.
     growing: Vec<Arc<Parent>>,
     growing_features: Vec<Vec<u64>>,
@@ -202,7 +202,7 @@ impl Guide {
             bugs: bugs.to_vec(),
             base_seed,
             seen: BTreeSet::new(),
-            hits: std::collections::HashMap::new(),
+            hits: BTreeMap::new(),
             growing: Vec::new(),
             growing_features: Vec::new(),
             frozen: Arc::new(Corpus::default()),
