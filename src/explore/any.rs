@@ -39,6 +39,12 @@ pub trait RunTrace: Send {
     /// (bucketed: 1, 2, 3, 4-7, 8-15, ...), each hashed to one number; or, for a
     /// protocol that supplies one, its own facts ([`crate::protocol::Core::signature`]).
     fn features(&self) -> Vec<u64>;
+    /// The moments of the run's safety phase that guided search aims its
+    /// protocol-timed moves at ([`super::guided::RunMoment`]): every send (with its
+    /// number among the node's sends of that kind), persist, crash-relevant delivery
+    /// and protocol-named moment ([`crate::protocol::Core::moment`]), at most
+    /// [`super::guided::MOMENTS_MAX`], spread evenly over the run.
+    fn moments(&self) -> Vec<super::guided::RunMoment>;
 }
 
 impl<C: Core> RunTrace for History<C> {
@@ -116,6 +122,64 @@ impl<C: Core> RunTrace for History<C> {
             .collect();
         features.sort_unstable();
         features
+    }
+
+    fn moments(&self) -> Vec<super::guided::RunMoment> {
+        use super::guided::{MomentKind, RunMoment};
+        use crate::history::{EventKind as K, Phase};
+        let mut sends: std::collections::BTreeMap<(crate::ids::NodeId, &'static str), u32> =
+            std::collections::BTreeMap::new();
+        // The message each node received last: the one that completed a quorum, when
+        // the protocol names a quorum moment right after it.
+        let mut last_delivered: std::collections::BTreeMap<
+            crate::ids::NodeId,
+            (&'static str, crate::ids::NodeId),
+        > = std::collections::BTreeMap::new();
+        let mut out = Vec::new();
+        for event in &self.events {
+            let Some(node) = event.node else {
+                if matches!(
+                    event.kind,
+                    K::PhaseStarted {
+                        phase: Phase::Liveness
+                    }
+                ) {
+                    break;
+                }
+                continue;
+            };
+            let kind = match &event.kind {
+                K::Sent { to, msg, .. } => {
+                    let kind = C::msg_kind(msg);
+                    let nth = sends.entry((node, kind)).or_default();
+                    *nth = nth.saturating_add(1);
+                    MomentKind::Sent {
+                        kind,
+                        to: *to,
+                        nth: *nth,
+                    }
+                }
+                K::Delivered { from, msg, .. } => {
+                    last_delivered.insert(node, (C::msg_kind(msg), *from));
+                    continue;
+                }
+                K::Persisted { .. } => MomentKind::Persisted,
+                K::Protocol(e) => match C::moment(e) {
+                    Some(moment) => MomentKind::Named {
+                        moment,
+                        completed_by: last_delivered.get(&node).copied(),
+                    },
+                    None => continue,
+                },
+                _ => continue,
+            };
+            out.push(RunMoment {
+                at_ms: event.at_ms,
+                node,
+                kind,
+            });
+        }
+        super::guided::spread(out)
     }
 
     fn event_shape(&self, i: usize) -> Option<String> {

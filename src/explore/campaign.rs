@@ -12,7 +12,7 @@
 
 use super::corpus::CorpusEntry;
 use super::distinct::{class_of, Distinct, KeptRun};
-use super::guided::{self, Guide, GENERATION_RUNS};
+use super::guided::{self, Corpus, Guide, RunMoment, GENERATION_RUNS};
 use super::shard::Shard;
 use super::{campaign_scenario, run_and_check, Lane, ProtocolRef};
 use crate::check::{CoverageCounts, Violation};
@@ -151,8 +151,8 @@ struct RunRecord {
     position: u64,
     index: u64,
     seed: u64,
-    /// A guided run's scenario and coverage features, for the guide.
-    guided: Option<(Scenario, Vec<u64>)>,
+    /// A guided run's scenario, coverage features and moments, for the guide.
+    guided: Option<(Scenario, Vec<u64>, Vec<RunMoment>)>,
     /// `Err`: a panic's message.
     outcome: Result<RunDigest, String>,
     /// Where its failure was saved (or why not), and whether this campaign wrote it.
@@ -182,7 +182,7 @@ fn play(
     position: u64,
     config: &CampaignConfig,
     saved_bytes: &AtomicU64,
-    parents: Option<&[Arc<Scenario>]>,
+    parents: Option<&Corpus>,
 ) -> RunRecord {
     let index = config.shard.run_index(position);
     let seed = run_seed(config.base_seed, index);
@@ -204,7 +204,13 @@ fn play(
         };
         let judged = run_and_check(config.protocol, config.lane, &scenario);
         if parents.is_some() {
-            guided = Some((scenario.clone(), judged.trace.features()));
+            // The moments go with every run: whether this one reached new coverage
+            // is known only on the campaign's thread, in run order.
+            guided = Some((
+                scenario.clone(),
+                judged.trace.features(),
+                judged.trace.moments(),
+            ));
         }
         let failed = !judged.verdict.violations.is_empty();
         if let (Some(dir), true) = (&config.failures_dir, failed) {
@@ -484,7 +490,7 @@ impl Folder<'_> {
 struct GenerationCell {
     /// The latest generation that may start (every one up to it may), and the corpus
     /// it draws from.
-    state: Mutex<(u64, Arc<Vec<Arc<Scenario>>>)>,
+    state: Mutex<(u64, Arc<Corpus>)>,
     changed: Condvar,
 }
 
@@ -494,7 +500,7 @@ impl GenerationCell {
     }
 
     /// Generation `ready` may start, drawing from `parents`.
-    fn publish(&self, ready: u64, parents: Arc<Vec<Arc<Scenario>>>) {
+    fn publish(&self, ready: u64, parents: Arc<Corpus>) {
         *self.state.lock().expect("not poisoned") = (ready, parents);
         self.changed.notify_all();
     }
@@ -506,7 +512,7 @@ impl GenerationCell {
         generation: u64,
         stop: &AtomicBool,
         done: &AtomicBool,
-    ) -> Option<Arc<Vec<Arc<Scenario>>>> {
+    ) -> Option<Arc<Corpus>> {
         let mut state = self.state.lock().expect("not poisoned");
         while state.0 < generation {
             if stop.load(Ordering::Relaxed) || done.load(Ordering::Relaxed) {
@@ -581,12 +587,7 @@ pub fn explore(
                     } else {
                         None
                     };
-                    let record = play(
-                        position,
-                        config,
-                        saved_bytes,
-                        parents.as_deref().map(|p| &p[..]),
-                    );
+                    let record = play(position, config, saved_bytes, parents.as_deref());
                     let failed = record.outcome.as_ref().map_or(true, |r| r.class.is_some());
                     batch.push(record);
                     let full = failed || batch.len() >= REPORT_RUNS;
@@ -610,10 +611,10 @@ pub fn explore(
             let mut reported = false;
             while let Some(mut record) = pending.remove(&folded) {
                 folded += 1;
-                if let (Some(guide), Some((scenario, features))) =
+                if let (Some(guide), Some((scenario, features, moments))) =
                     (&mut guide, record.guided.take())
                 {
-                    guide.observe(record.position, &scenario, &features);
+                    guide.observe(record.position, &scenario, &features, &|| moments.clone());
                     if folded.is_multiple_of(GENERATION_RUNS) {
                         published.publish(folded / GENERATION_RUNS, guide.parents());
                     }

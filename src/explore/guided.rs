@@ -6,13 +6,17 @@
 //! promise, acceptance and prepare compares with the ballots of the node's earlier
 //! lives), else, per node, which kind of event followed which (`recv Prepare` then
 //! `persist`), each with a bucketed count, as edge coverage is for a fuzzer. A run
-//! that shows a feature no earlier run showed joins the guide's corpus. Later runs take
-//! a corpus entry and change it a little: move, drop or add a fault event, retarget
-//! one, move a client request or make two race, hold back one message kind right
-//! after a request, crash a node right after its first sends of a kind for a few
-//! milliseconds, aim a protocol-timed crash at a later send, change the run's seed
-//! (its latencies and jitter). A share of runs stays fresh, so the search never
-//! narrows to one region.
+//! that shows a feature no earlier run showed joins the guide's corpus, with the
+//! moments of its run ([`RunMoment`]: its sends, persists, and the votes and quorums
+//! the protocol names through [`crate::protocol::Core::moment`]). Later runs take a
+//! corpus entry (half the time by the rarity of its rarest feature) and change it a
+//! little: move, drop or add a fault event, retarget one, move a client request or make
+//! two race, hold back one message kind right after a request, change the run's seed
+//! (its latencies and jitter); or aim a fault at one of the parent's moments
+//! (`aim_at_moment`): a crash right after a node's k-th send of a kind, a crash right
+//! after a vote or persist with a restart before the next message, a partition right
+//! after a quorum formed, duplicates of the message kind that completed a quorum. A
+//! share of runs stays fresh, so the search never narrows to one region.
 //!
 //! Deterministic from the campaign seed, whatever the number of threads: runs go in
 //! generations of [`GENERATION_RUNS`]; the scenarios of generation `g` are drawn from
@@ -23,9 +27,11 @@ use super::{campaign_scenario, ProtocolRef};
 use crate::fault::{
     generate_schedule, Fault, FaultEvent, GeneratorLimits, SCENARIO_FAULT_EVENTS_MAX,
 };
+use crate::ids::NodeId;
+use crate::protocol::Moment;
 use crate::rng::{run_seed, stream_rng, Draw, Stream};
 use crate::scenario::Scenario;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Runs per generation: the corpus a run mutates is the one of the generation before.
@@ -36,6 +42,133 @@ pub const FRESH_SHARE: f64 = 0.25;
 pub const CORPUS_MAX: usize = 2_048;
 /// Most mutations applied to one parent.
 const MUTATIONS_MAX: u64 = 3;
+/// Most moments a corpus entry keeps of its run ([`RunMoment`]).
+pub const MOMENTS_MAX: usize = 512;
+/// The share of mutations that aim a fault at a moment the parent's run showed, when
+/// it showed any.
+const MOMENT_MOVE_SHARE: f64 = 0.5;
+/// The share of parents drawn by rarity ([`Corpus`]) rather than evenly: a scenario
+/// whose rarest fact few runs showed sits at the edge of what the campaign reached,
+/// where the next new thing (and the bug) is likeliest.
+const RARE_PARENT_SHARE: f64 = 0.5;
+/// The share of mutated runs that keep their parent's scenario whole and draw only new
+/// latencies: a parent one lucky delivery order away from a bug gets many tries.
+const RESEED_SHARE: f64 = 0.2;
+
+/// A moment of a kept run, for the moves that aim faults at protocol steps instead of
+/// clock times: the harness reads sends and persists from the history itself, and the
+/// protocol names its votes and quorums ([`crate::protocol::Core::moment`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunMoment {
+    /// Simulated milliseconds since the run started.
+    pub at_ms: u64,
+    pub node: NodeId,
+    pub kind: MomentKind,
+}
+
+/// What happened at a [`RunMoment`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MomentKind {
+    /// The node sent its `nth` message of `kind` in the run (all its lives counted,
+    /// as a [`Fault::CrashAfterSend`] armed at 0 ms counts them).
+    Sent {
+        kind: &'static str,
+        to: NodeId,
+        nth: u32,
+    },
+    /// The node wrote and fsynced its state.
+    Persisted,
+    /// A moment the protocol named, and the message (kind, sender) the node received
+    /// last before it: for a quorum, the one that completed it.
+    Named {
+        moment: Moment,
+        completed_by: Option<(&'static str, NodeId)>,
+    },
+}
+
+/// `moments` thinned to at most [`MOMENTS_MAX`], evenly over the run, in order.
+pub fn spread(moments: Vec<RunMoment>) -> Vec<RunMoment> {
+    let len = moments.len();
+    if len <= MOMENTS_MAX {
+        return moments;
+    }
+    moments
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i * MOMENTS_MAX / len != (i + 1) * MOMENTS_MAX / len)
+        .map(|(_, m)| m)
+        .collect()
+}
+
+/// The corpus one generation draws from: the kept scenarios, and how much each is
+/// favoured when a parent is drawn by rarity.
+#[derive(Debug, Clone, Default)]
+pub struct Corpus {
+    pub parents: Vec<Arc<Parent>>,
+    /// Running sums of the parents' weights (1 / runs that showed the parent's
+    /// rarest feature), for drawing by rarity.
+    cumulative_weight: Vec<f64>,
+}
+
+impl Corpus {
+    /// A corpus whose parents weigh the same.
+    pub fn new(parents: Vec<Arc<Parent>>) -> Self {
+        let weights = vec![1.0; parents.len()];
+        Self::weighted(parents, &weights)
+    }
+
+    fn weighted(parents: Vec<Arc<Parent>>, weights: &[f64]) -> Self {
+        let mut sum = 0.0;
+        let cumulative_weight = weights
+            .iter()
+            .map(|w| {
+                sum += w;
+                sum
+            })
+            .collect();
+        Corpus {
+            parents,
+            cumulative_weight,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
+
+    /// A parent: by rarity with [`RARE_PARENT_SHARE`], else evenly.
+    fn draw(&self, rng: &mut rand_chacha::ChaCha8Rng) -> &Arc<Parent> {
+        let len = self.parents.len();
+        let total = self.cumulative_weight.last().copied().unwrap_or(0.0);
+        if rng.chance(RARE_PARENT_SHARE) && total > 0.0 {
+            let at = rng.unit() * total;
+            let i = self.cumulative_weight.partition_point(|&c| c <= at);
+            return &self.parents[i.min(len - 1)];
+        }
+        &self.parents[rng.between(0, len as u64 - 1) as usize]
+    }
+}
+
+/// A corpus entry: a scenario that reached new coverage, and the moments of its run.
+#[derive(Debug, Clone)]
+pub struct Parent {
+    pub scenario: Scenario,
+    pub moments: Vec<RunMoment>,
+}
+
+impl Parent {
+    /// A parent whose run's moments are unknown: only the clock-timed moves apply.
+    pub fn without_moments(scenario: Scenario) -> Self {
+        Parent {
+            scenario,
+            moments: Vec::new(),
+        }
+    }
+}
 
 /// The guide of one campaign: its corpus and the coverage seen so far.
 pub struct Guide {
@@ -44,10 +177,13 @@ pub struct Guide {
     base_seed: u64,
     /// Features any run so far has shown.
     seen: BTreeSet<u64>,
-    /// The corpus as it grows in the current generation.
-    growing: Vec<Arc<Scenario>>,
+    /// How many runs showed each feature.
+    hits: BTreeMap<u64, u64>,
+    /// The corpus as it grows in the current generation, with each entry's features.
+    growing: Vec<Arc<Parent>>,
+    growing_features: Vec<Vec<u64>>,
     /// The corpus the current generation draws from.
-    frozen: Arc<Vec<Arc<Scenario>>>,
+    frozen: Arc<Corpus>,
     /// Runs observed so far (in run order).
     observed: u64,
 }
@@ -66,15 +202,17 @@ impl Guide {
             bugs: bugs.to_vec(),
             base_seed,
             seen: BTreeSet::new(),
+            hits: BTreeMap::new(),
             growing: Vec::new(),
-            frozen: Arc::new(Vec::new()),
+            growing_features: Vec::new(),
+            frozen: Arc::new(Corpus::default()),
             observed: 0,
         }
     }
 
     /// The corpus run `index`'s generation draws from. Only valid once every run of
     /// the generations before it was observed.
-    pub fn parents(&self) -> Arc<Vec<Arc<Scenario>>> {
+    pub fn parents(&self) -> Arc<Corpus> {
         Arc::clone(&self.frozen)
     }
 
@@ -89,31 +227,56 @@ impl Guide {
     }
 
     /// Run `index`'s scenario, from `parents` (the corpus of its generation).
-    pub fn scenario(&self, parents: &[Arc<Scenario>], index: u64) -> (Scenario, Origin) {
+    pub fn scenario(&self, parents: &Corpus, index: u64) -> (Scenario, Origin) {
         scenario_for(self.protocol, &self.bugs, self.base_seed, parents, index)
     }
 
-    /// Fold in run `index` (runs must come in order): keep its scenario if it reached
-    /// a feature no run had; close the generation when it is complete.
-    pub fn observe(&mut self, index: u64, scenario: &Scenario, features: &[u64]) {
+    /// Fold in run `index` (runs must come in order): keep its scenario, with the
+    /// moments of its run (asked for only then), if it reached a feature no run had;
+    /// close the generation when it is complete.
+    pub fn observe(
+        &mut self,
+        index: u64,
+        scenario: &Scenario,
+        features: &[u64],
+        moments: &dyn Fn() -> Vec<RunMoment>,
+    ) {
         debug_assert_eq!(index, self.observed, "runs are observed in order");
         let mut new = false;
         for &f in features {
             new |= self.seen.insert(f);
+            *self.hits.entry(f).or_default() += 1;
         }
         if new {
-            let kept = Arc::new(scenario.clone());
+            let kept = Arc::new(Parent {
+                scenario: scenario.clone(),
+                moments: spread(moments()),
+            });
             if self.growing.len() < CORPUS_MAX {
                 self.growing.push(kept);
+                self.growing_features.push(features.to_vec());
             } else {
                 let mut rng = stream_rng(run_seed(self.base_seed, index), Stream::Scenario);
                 let at = rng.between(0, CORPUS_MAX as u64 - 1) as usize;
                 self.growing[at] = kept;
+                self.growing_features[at] = features.to_vec();
             }
         }
         self.observed += 1;
         if self.observed.is_multiple_of(GENERATION_RUNS) {
-            self.frozen = Arc::new(self.growing.clone());
+            let weights: Vec<f64> = self
+                .growing_features
+                .iter()
+                .map(|features| {
+                    let rarest = features
+                        .iter()
+                        .map(|f| self.hits.get(f).copied().unwrap_or(1))
+                        .min()
+                        .unwrap_or(1);
+                    1.0 / rarest.max(1) as f64
+                })
+                .collect();
+            self.frozen = Arc::new(Corpus::weighted(self.growing.clone(), &weights));
         }
     }
 }
@@ -124,7 +287,7 @@ pub fn scenario_for(
     protocol: ProtocolRef,
     bugs: &[String],
     base_seed: u64,
-    parents: &[Arc<Scenario>],
+    parents: &Corpus,
     index: u64,
 ) -> (Scenario, Origin) {
     let seed = run_seed(base_seed, index);
@@ -133,12 +296,22 @@ pub fn scenario_for(
     if parents.is_empty() || rng.chance(FRESH_SHARE) {
         return (campaign_scenario(protocol, seed, bugs), Origin::Fresh);
     }
-    let parent = &parents[rng.between(0, parents.len() as u64 - 1) as usize];
+    let parent = parents.draw(&mut rng);
+    if rng.chance(RESEED_SHARE) {
+        let mut child = parent.scenario.clone();
+        child.seed = rand_core::Rng::next_u64(&mut rng);
+        child.bugs = bugs.to_vec();
+        return (child, Origin::Mutated);
+    }
     for _attempt in 0..4 {
-        let mut child = (**parent).clone();
+        let mut child = parent.scenario.clone();
         let count = rng.between(1, MUTATIONS_MAX);
         for _ in 0..count {
-            mutate(protocol, &mut child, &mut rng);
+            if !parent.moments.is_empty() && rng.chance(MOMENT_MOVE_SHARE) {
+                aim_at_moment(&mut child, &parent.moments, &mut rng);
+            } else {
+                mutate(protocol, &mut child, &mut rng);
+            }
         }
         child.faults = std::mem::take(&mut child.faults).sorted();
         child.bugs = bugs.to_vec();
@@ -288,6 +461,232 @@ fn mutate(protocol: ProtocolRef, scenario: &mut Scenario, rng: &mut rand_chacha:
             if events.len() + added.len() <= SCENARIO_FAULT_EVENTS_MAX {
                 events.extend(added);
             }
+        }
+    }
+}
+
+/// One protocol-timed change to `scenario`, aimed at a moment its parent's run showed
+/// (`moments`, in run order, never empty): a crash right after a node's k-th send of
+/// a kind, a crash right after a vote or a persist with a restart before the next
+/// message, a partition right after a quorum formed, duplicates of the kind of message
+/// that completed a quorum, a held-back message kind, or a client request moved onto
+/// the moment so that another proposer races it. Nothing here knows a protocol rule:
+/// the moments are sends and persists the harness saw, and the votes and quorums the
+/// protocol named.
+fn aim_at_moment(
+    scenario: &mut Scenario,
+    moments: &[RunMoment],
+    rng: &mut rand_chacha::ChaCha8Rng,
+) {
+    let pick =
+        |rng: &mut rand_chacha::ChaCha8Rng, len: usize| rng.between(0, len as u64 - 1) as usize;
+    // A moment of the wanted sort, if the run showed one; else any moment.
+    let choose = |rng: &mut rand_chacha::ChaCha8Rng, want: &dyn Fn(&MomentKind) -> bool| {
+        let fitting: Vec<&RunMoment> = moments.iter().filter(|m| want(&m.kind)).collect();
+        if fitting.is_empty() {
+            moments[pick(rng, moments.len())].clone()
+        } else {
+            fitting[pick(rng, fitting.len())].clone()
+        }
+    };
+    // A send of a kind drawn evenly among the kinds the run sent (broadcasts of one
+    // kind would otherwise drown the one reply that matters), else any moment.
+    let choose_send = |rng: &mut rand_chacha::ChaCha8Rng| {
+        let mut kinds: Vec<&'static str> = moments
+            .iter()
+            .filter_map(|m| match m.kind {
+                MomentKind::Sent { kind, .. } => Some(kind),
+                _ => None,
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        if kinds.is_empty() {
+            return moments[pick(rng, moments.len())].clone();
+        }
+        let wanted = kinds[pick(rng, kinds.len())];
+        choose(
+            rng,
+            &|k| matches!(k, MomentKind::Sent { kind, .. } if *kind == wanted),
+        )
+    };
+    // A blink mostly (back before any peer notices), sometimes longer, rarely for good.
+    let down_ms = |rng: &mut rand_chacha::ChaCha8Rng| match rng.between(0, 9) {
+        0..=5 => Some(rng.between(1, 3)),
+        6..=8 => Some(rng.between(4, 60)),
+        _ => None,
+    };
+    let events = &mut scenario.faults.events;
+    // Room first (a move adds up to two events): drop events at random.
+    while !events.is_empty() && events.len() + 2 > SCENARIO_FAULT_EVENTS_MAX {
+        let i = pick(rng, events.len());
+        events.remove(i);
+    }
+    match rng.between(0, 9) {
+        // Crash right after the k-th send of a kind, restart before the next message
+        // (mostly): the node's state is what it persisted before that send.
+        0..=2 => {
+            let m = choose_send(rng);
+            let MomentKind::Sent { kind, nth, .. } = m.kind else {
+                return;
+            };
+            events.push(FaultEvent {
+                at_ms: 0,
+                fault: Fault::CrashAfterSend {
+                    node: m.node,
+                    kind: kind.to_string(),
+                    nth: nth.min(crate::fault::NTH_MAX),
+                    down_ms: down_ms(rng),
+                },
+            });
+            // Half the time its last messages are still in flight when it is back: the
+            // kind is held back around that send, so what the node does in its next
+            // life races what it did in this one.
+            if rng.chance(0.5) {
+                events.push(FaultEvent {
+                    at_ms: m.at_ms.saturating_sub(1),
+                    fault: Fault::MessageFaults {
+                        kinds: vec![kind.to_string()],
+                        link: None,
+                        faults: crate::fault::LinkFaults {
+                            drop_probability: 0.0,
+                            duplicate_probability: 0.0,
+                            delay_ms_max: rng.between(5, 100),
+                        },
+                        duration_ms: rng.between(1, 3),
+                    },
+                });
+            }
+        }
+        // Crash right after a vote or a persist, by the clock: the next millisecond.
+        3 | 4 => {
+            let m = choose(rng, &|k| {
+                matches!(
+                    k,
+                    MomentKind::Persisted
+                        | MomentKind::Named {
+                            moment: Moment::Vote,
+                            ..
+                        }
+                )
+            });
+            let at_ms = m.at_ms + 1;
+            events.push(FaultEvent {
+                at_ms,
+                fault: Fault::Crash { node: m.node },
+            });
+            if let Some(down) = down_ms(rng) {
+                events.push(FaultEvent {
+                    at_ms: at_ms + down,
+                    fault: Fault::Restart { node: m.node },
+                });
+            }
+        }
+        // Partition right after a quorum formed: its node alone, or with a few
+        // others, for a while.
+        5 => {
+            let m = choose(rng, &|k| {
+                matches!(
+                    k,
+                    MomentKind::Named {
+                        moment: Moment::Quorum,
+                        ..
+                    }
+                )
+            });
+            let others: Vec<NodeId> = scenario
+                .cluster
+                .ids()
+                .into_iter()
+                .filter(|&n| n != m.node)
+                .collect();
+            if others.is_empty() {
+                return;
+            }
+            let mut side = vec![m.node];
+            side.extend(others.iter().copied().filter(|_| rng.chance(0.3)));
+            side.sort();
+            let rest: Vec<NodeId> = others.into_iter().filter(|n| !side.contains(n)).collect();
+            if rest.is_empty() {
+                return;
+            }
+            let at_ms = m.at_ms + rng.between(0, 1);
+            events.push(FaultEvent {
+                at_ms,
+                fault: Fault::Partition {
+                    groups: vec![side, rest],
+                },
+            });
+            events.push(FaultEvent {
+                at_ms: at_ms + rng.between(5, 80),
+                fault: Fault::Heal,
+            });
+        }
+        // Duplicate the kind of message that completed a quorum, on its link or on
+        // every link, in the few milliseconds before it: a second copy can complete
+        // a quorum by itself.
+        6 => {
+            let m = choose(rng, &|k| {
+                matches!(
+                    k,
+                    MomentKind::Named {
+                        completed_by: Some(_),
+                        ..
+                    }
+                )
+            });
+            let MomentKind::Named {
+                completed_by: Some((kind, from)),
+                ..
+            } = m.kind
+            else {
+                return;
+            };
+            let link = rng.chance(0.5).then_some((from, m.node));
+            events.push(FaultEvent {
+                at_ms: m.at_ms.saturating_sub(rng.between(0, 15)),
+                fault: Fault::MessageFaults {
+                    kinds: vec![kind.to_string()],
+                    link,
+                    faults: crate::fault::LinkFaults {
+                        drop_probability: 0.0,
+                        duplicate_probability: 1.0,
+                        delay_ms_max: rng.between(0, 30),
+                    },
+                    duration_ms: rng.between(1, 20),
+                },
+            });
+        }
+        // Hold back the kind of message sent at a moment, for a moment: the
+        // reorderings of a race.
+        7 => {
+            let m = choose_send(rng);
+            let MomentKind::Sent { kind, .. } = m.kind else {
+                return;
+            };
+            events.push(FaultEvent {
+                at_ms: m.at_ms.saturating_sub(rng.between(0, 3)),
+                fault: Fault::MessageFaults {
+                    kinds: vec![kind.to_string()],
+                    link: None,
+                    faults: crate::fault::LinkFaults {
+                        drop_probability: 0.0,
+                        duplicate_probability: 0.0,
+                        delay_ms_max: rng.between(10, 150),
+                    },
+                    duration_ms: rng.between(2, 40),
+                },
+            });
+        }
+        // Race: a client request moves onto a vote or a quorum of another node's
+        // ballot, so a second proposer starts while the first is half-way.
+        _ => {
+            if scenario.workload.is_empty() {
+                return;
+            }
+            let m = choose(rng, &|k| matches!(k, MomentKind::Named { .. }));
+            let i = pick(rng, scenario.workload.len());
+            scenario.workload[i].at_ms = m.at_ms.saturating_sub(1) + rng.between(0, 2);
         }
     }
 }

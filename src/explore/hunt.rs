@@ -74,7 +74,8 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
         let judged = run_and_check(config.protocol, config.lane, &scenario);
         let Some(first) = judged.verdict.violations.first() else {
             if let Some(guide) = &mut guide {
-                guide.observe(index, &scenario, &judged.trace.features());
+                let trace = &judged.trace;
+                guide.observe(index, &scenario, &trace.features(), &|| trace.moments());
             }
             continue;
         };

@@ -134,6 +134,16 @@ pub trait Core: Clone + 'static {
         Vec::new()
     }
 
+    /// For guided search's protocol-timed moves (`crate::explore::guided`): the moment
+    /// `event` marks, if it is one the protocol's safety argument turns on. The
+    /// harness aims faults at the moments a run showed (a crash right after a vote, a
+    /// partition right after a quorum formed, a duplicate of the message that completed
+    /// it) without knowing what they mean. Default: none (the harness still aims at
+    /// sends and persists, which it sees itself).
+    fn moment(_event: &Self::Event) -> Option<Moment> {
+        None
+    }
+
     /// What this node, turned Byzantine, could send instead of `msg`: small
     /// mutations that make sense for its kind (view + 1, sequence number + 1, another
     /// value, a message it should not send at all), as ByzzFuzz draws them. A
@@ -255,6 +265,18 @@ pub enum CoreOutput<C: Core> {
     },
     /// A protocol event for the history ([`Core::observe`] says what judges read).
     Event(C::Event),
+}
+
+/// A moment of a run that a protocol names for guided search ([`Core::moment`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Moment {
+    /// The node bound itself (a promise, a vote, an acceptance): other nodes will
+    /// count on it, so crashing or restarting right after it is where forgetting hurts.
+    Vote,
+    /// The node just heard from a quorum and acted on it (phase 2 begun, a value
+    /// chosen or learned): partitions and duplicates right around it are the races
+    /// quorum arithmetic must survive.
+    Quorum,
 }
 
 /// What a protocol event means to the generic judges, by decision shape.

@@ -552,6 +552,19 @@ impl Core for Node {
         }
     }
 
+    /// Promises and acceptances are the votes; an adoption (phase 1's quorum), a
+    /// decision and a learn are quorums completed.
+    fn moment(note: &Note) -> Option<crate::protocol::Moment> {
+        use crate::protocol::Moment;
+        match note {
+            Note::Promised { .. } | Note::Accepted { .. } => Some(Moment::Vote),
+            Note::Adopted { .. } | Note::Decided { .. } | Note::Learned { .. } => {
+                Some(Moment::Quorum)
+            }
+            _ => None,
+        }
+    }
+
     /// A learner's learned value survives in its durable state.
     fn decided_in(state: &DurableState) -> Option<Value> {
         state.learner.as_ref().and_then(|l| l.learned.clone())

@@ -13,7 +13,11 @@
 //!   (`proposer_forgets_round`), and whether its phase 2 sends its own value or an
 //!   adopted one, adopted from which ballot (`proposer_adopts_first_value`);
 //! - how many ballots and values a learner heard acceptances of before it learned
-//!   (`learner_mixes_ballots`, `learner_counts_duplicates`).
+//!   (`learner_mixes_ballots`, `learner_counts_duplicates`);
+//! - a message that arrives after its sender restarted, or after its receiver did,
+//!   by kind: what was in flight at a crash racing what the node does after it
+//!   (`proposer_forgets_round`: a promise meant for the proposer's earlier life
+//!   counted for the ballot it reuses).
 //!
 //! Each relation is a small enum, so the signature has a few hundred possible
 //! features; a run that shows one no earlier run showed is kept and mutated.
@@ -97,6 +101,13 @@ enum Fact {
         acceptors_of_value: u8,
         acceptors_at_best_ballot: u8,
     },
+    /// A node received a message its sender sent in an earlier life (the sender has
+    /// restarted since): what it did before a crash still arrives after it, racing
+    /// what it does now (an accept of a ballot a restarted proposer runs again).
+    FromEarlierLife { kind: &'static str },
+    /// A node received a message sent to it before it last restarted: a reply meant
+    /// for its earlier life (a promise for a ballot it runs again) reaching this one.
+    ToEarlierLife { kind: &'static str },
     /// A learner learned: the same counts at that moment, and whether it restarted.
     Learned {
         ballots_of_value: u8,
@@ -137,10 +148,16 @@ impl Seen {
     }
 }
 
+/// Most messages in flight the signature follows (a bound on its memory; a run with
+/// more simply shows fewer `ToEarlierLife` facts).
+const IN_FLIGHT_MAX: usize = 100_000;
+
 /// The run's Paxos signature: one hashed feature per distinct fact.
 pub fn signature(history: &History<Node>) -> Vec<u64> {
     let mut nodes: BTreeMap<NodeId, Seen> = BTreeMap::new();
     let mut facts: Vec<Fact> = Vec::new();
+    // Messages in flight: (sender, message id) -> the receiver's lives when sent.
+    let mut sent_to_life: BTreeMap<(NodeId, u64), usize> = BTreeMap::new();
     for event in &history.events {
         match &event.kind {
             EventKind::Restarted { node } => {
@@ -155,13 +172,33 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
                 let seen = nodes.entry(node).or_default();
                 note_fact(seen, note, &mut facts);
             }
-            EventKind::Sent { msg, .. } => {
+            EventKind::Sent { msg, to, msg_id } => {
                 let Some(node) = event.node else { continue };
+                if sent_to_life.len() < IN_FLIGHT_MAX {
+                    let lives = nodes.get(to).map_or(0, |s| s.lives);
+                    sent_to_life.insert((node, *msg_id), lives);
+                }
                 let seen = nodes.entry(node).or_default();
                 sent_fact(seen, msg, &mut facts);
             }
-            EventKind::Delivered { from, msg, .. } => {
+            EventKind::Delivered { from, msg, msg_id } => {
                 let Some(node) = event.node else { continue };
+                // A message id carries its sender's incarnation in its high half.
+                let sender_lives = nodes.get(from).map_or(0, |s| s.lives) as u64;
+                if msg_id >> 32 < sender_lives {
+                    facts.push(Fact::FromEarlierLife {
+                        kind: msg.kind_name(),
+                    });
+                }
+                let lives = nodes.get(&node).map_or(0, |s| s.lives);
+                if sent_to_life
+                    .remove(&(*from, *msg_id))
+                    .is_some_and(|at| at < lives)
+                {
+                    facts.push(Fact::ToEarlierLife {
+                        kind: msg.kind_name(),
+                    });
+                }
                 let seen = nodes.entry(node).or_default();
                 delivered_fact(seen, *from, msg, &mut facts);
             }
@@ -343,6 +380,69 @@ mod tests {
             below, below_again,
             "relations, not ballot numbers, are the facts"
         );
+    }
+
+    /// An accept that arrives after its proposer restarted (sent in its earlier life,
+    /// as its message id says) shows a fact that one from its current life does not.
+    #[test]
+    fn a_message_from_an_earlier_life_is_a_fact_of_its_own() {
+        let run = |msg_id: u64| {
+            let mut h: History<Node> = History::default();
+            h.push(1, None, EventKind::Restarted { node: NodeId(4) });
+            let msg = Msg::Accept {
+                ballot: b(1, 4),
+                value: Value::new("v"),
+            };
+            h.push(
+                2,
+                Some(NodeId(1)),
+                EventKind::Delivered {
+                    from: NodeId(4),
+                    msg_id,
+                    msg,
+                },
+            );
+            signature(&h)
+        };
+        let current_life = (1 << 32) | 1;
+        assert_eq!(run(current_life), Vec::<u64>::new());
+        assert_eq!(run(1).len(), 1, "the earlier life's accept is one fact");
+    }
+
+    /// A promise sent to a proposer before it restarted and delivered after (a reply
+    /// meant for its earlier life) shows a fact that one sent after the restart does
+    /// not.
+    #[test]
+    fn a_reply_to_an_earlier_life_is_a_fact_of_its_own() {
+        let run = |restart_before_send: bool| {
+            let mut h: History<Node> = History::default();
+            let restart = EventKind::Restarted { node: NodeId(4) };
+            let msg = Msg::Promise {
+                ballot: b(1, 4),
+                accepted: None,
+            };
+            if restart_before_send {
+                h.push(1, None, restart.clone());
+            }
+            let sent = EventKind::Sent {
+                to: NodeId(4),
+                msg_id: 7,
+                msg: msg.clone(),
+            };
+            h.push(2, Some(NodeId(1)), sent);
+            if !restart_before_send {
+                h.push(3, None, restart);
+            }
+            let delivered = EventKind::Delivered {
+                from: NodeId(1),
+                msg_id: 7,
+                msg,
+            };
+            h.push(4, Some(NodeId(4)), delivered);
+            signature(&h)
+        };
+        assert_eq!(run(true), Vec::<u64>::new());
+        assert_eq!(run(false).len(), 1, "the stale promise is one fact");
     }
 
     /// A proposer that prepares after a restart with a ballot it used before (what
