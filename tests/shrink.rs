@@ -94,13 +94,12 @@ fn paxos_drops_idle_proposers_and_extra_learners() {
     assert!(Paxos.smaller_params(&lean, &s).is_empty());
 }
 
-/// PBFT cuts only to `n = 3f + 1`: seven replicas go to four (three at a time), four
-/// go nowhere.
-#[test]
-fn pbft_cuts_only_to_3f_plus_1() {
-    let scenario = |size: u16| Scenario {
+/// A scenario of `size` nodes of `protocol` with nothing in it: what the cluster cuts
+/// look at is the cluster and the params.
+fn bare_scenario(protocol: &str, size: u16) -> Scenario {
+    Scenario {
         seed: 1,
-        protocol: "pbft".into(),
+        protocol: protocol.into(),
         cluster: Cluster::of_size(size),
         network: NetworkConfig::default(),
         workload: Vec::new(),
@@ -109,7 +108,14 @@ fn pbft_cuts_only_to_3f_plus_1() {
         params: serde_json::Value::Null,
         bugs: Vec::new(),
         byzantine_beyond_tolerance: false,
-    };
+    }
+}
+
+/// PBFT cuts only to `n = 3f + 1`: seven replicas go to four (three at a time), four
+/// go nowhere.
+#[test]
+fn pbft_cuts_only_to_3f_plus_1() {
+    let scenario = |size: u16| bare_scenario("pbft", size);
     let params = PbftParams::default();
     let cuts = Pbft.cluster_cuts(&params, &scenario(7));
     assert!(!cuts.is_empty());
@@ -127,18 +133,7 @@ fn pbft_cuts_only_to_3f_plus_1() {
 /// The generals offer OM(m - 1) while `m > 1`.
 #[test]
 fn generals_lower_m() {
-    let s = Scenario {
-        seed: 1,
-        protocol: "generals".into(),
-        cluster: Cluster::of_size(7),
-        network: NetworkConfig::default(),
-        workload: Vec::new(),
-        faults: Default::default(),
-        liveness_bound_ms: 10_000,
-        params: serde_json::Value::Null,
-        bugs: Vec::new(),
-        byzantine_beyond_tolerance: false,
-    };
+    let s = bare_scenario("generals", 7);
     let two = GeneralsParams {
         m: 2,
         ..GeneralsParams::default()

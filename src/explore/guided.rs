@@ -543,19 +543,14 @@ fn aim_at_moment(
             // kind is held back around that send, so what the node does in its next
             // life races what it did in this one.
             if rng.chance(0.5) {
-                events.push(FaultEvent {
-                    at_ms: m.at_ms.saturating_sub(1),
-                    fault: Fault::MessageFaults {
-                        kinds: vec![kind.to_string()],
-                        link: None,
-                        faults: crate::fault::LinkFaults {
-                            drop_probability: 0.0,
-                            duplicate_probability: 0.0,
-                            delay_ms_max: rng.between(5, 100),
-                        },
-                        duration_ms: rng.between(1, 3),
-                    },
-                });
+                let delay_ms_max = rng.between(5, 100);
+                let duration_ms = rng.between(1, 3);
+                events.push(hold_back(
+                    kind,
+                    m.at_ms.saturating_sub(1),
+                    delay_ms_max,
+                    duration_ms,
+                ));
             }
         }
         // Crash right after a vote or a persist, by the clock: the next millisecond.
@@ -664,19 +659,10 @@ fn aim_at_moment(
             let MomentKind::Sent { kind, .. } = m.kind else {
                 return;
             };
-            events.push(FaultEvent {
-                at_ms: m.at_ms.saturating_sub(rng.between(0, 3)),
-                fault: Fault::MessageFaults {
-                    kinds: vec![kind.to_string()],
-                    link: None,
-                    faults: crate::fault::LinkFaults {
-                        drop_probability: 0.0,
-                        duplicate_probability: 0.0,
-                        delay_ms_max: rng.between(10, 150),
-                    },
-                    duration_ms: rng.between(2, 40),
-                },
-            });
+            let at_ms = m.at_ms.saturating_sub(rng.between(0, 3));
+            let delay_ms_max = rng.between(10, 150);
+            let duration_ms = rng.between(2, 40);
+            events.push(hold_back(kind, at_ms, delay_ms_max, duration_ms));
         }
         // Race: a client request moves onto a vote or a quorum of another node's
         // ballot, so a second proposer starts while the first is half-way.
@@ -688,5 +674,23 @@ fn aim_at_moment(
             let i = pick(rng, scenario.workload.len());
             scenario.workload[i].at_ms = m.at_ms.saturating_sub(1) + rng.between(0, 2);
         }
+    }
+}
+
+/// Hold back every message of `kind` sent in `[at_ms, at_ms + duration_ms)` by up to
+/// `delay_ms_max` (nothing dropped or duplicated): the reordering a race needs.
+fn hold_back(kind: &str, at_ms: u64, delay_ms_max: u64, duration_ms: u64) -> FaultEvent {
+    FaultEvent {
+        at_ms,
+        fault: Fault::MessageFaults {
+            kinds: vec![kind.to_string()],
+            link: None,
+            faults: crate::fault::LinkFaults {
+                drop_probability: 0.0,
+                duplicate_probability: 0.0,
+                delay_ms_max,
+            },
+            duration_ms,
+        },
     }
 }
