@@ -309,3 +309,58 @@ fn twin_finds_are_kept_without_mutation() {
         assert!(kept, "{bug}: no kept failure found by twins alone");
     }
 }
+
+/// A message storm's history is bounded: the kept `timer_never_grows` failure (a
+/// view-change storm of about 200,000 events on 4 replicas) passes the detail limit,
+/// so from a millisecond's boundary on its sends, deliveries and persists are no longer
+/// recorded. Both lanes thin at the same event and give the same trace, and the verdict
+/// is still the liveness violation the failure was kept for (judges read no detail).
+#[test]
+fn a_storms_history_is_thinned_alike_in_both_lanes_and_keeps_its_verdict() {
+    use crate::support::{lookup, repo, run_typed};
+    use gauntlet::explore::corpus::CorpusEntry;
+    use gauntlet::history::EventKind;
+    use gauntlet::sim::{HISTORY_DETAIL_EVENTS_PER_NODE, HISTORY_EVENTS_PER_NODE_MAX};
+    let path =
+        repo("corpus/known-failures/pbft-log_liveness-timer_never_grows-bd34d3aef603e583.json");
+    let (entry, _) = CorpusEntry::load(&path, &lookup).expect("the kept storm loads");
+    let scenario = entry.scenario;
+    let nodes = scenario.cluster.nodes.len();
+    let fast = run_typed(&Pbft, Lane::Fast, &scenario);
+    let events = &fast.report.history.events;
+    let thinned_at = events
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::HistoryThinned { .. }))
+        .expect("the storm passes the detail limit");
+    assert!(thinned_at > nodes * HISTORY_DETAIL_EVENTS_PER_NODE);
+    assert!(events.len() < nodes * HISTORY_EVENTS_PER_NODE_MAX);
+    let detail_after = events[thinned_at..]
+        .iter()
+        .filter(|e| e.kind.is_detail())
+        .count();
+    assert_eq!(
+        detail_after, 0,
+        "detail recorded after the history was thinned"
+    );
+    assert!(
+        events[thinned_at..]
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Protocol(_))),
+        "the protocol's own events are still recorded"
+    );
+    assert_eq!(
+        fast.verdict.violations.first().map(|v| v.property),
+        Some("log_liveness"),
+        "{:?}",
+        fast.verdict.violations
+    );
+    let turmoil = run_typed(&Pbft, Lane::Turmoil, &scenario);
+    if let Some((i, a, b)) = fast
+        .report
+        .history
+        .first_divergence(&turmoil.report.history)
+    {
+        panic!("the lanes diverged at event {i}:\n  fast:    {a:?}\n  turmoil: {b:?}");
+    }
+    assert_eq!(fast.verdict, turmoil.verdict);
+}

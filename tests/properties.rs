@@ -185,8 +185,9 @@ fn proptest_shrinks_the_fault_schedule() {
 }
 
 /// Byzantine generals scenarios (4, 7 or 10 generals, from a seed) with the full fault
-/// mix and up to `m` traitors from `strategy::schedule_with_traitors` (silent, mutating
-/// and replaying traitors), within the synchrony bound (faults start within 500 ms).
+/// mix and up to `m` traitors from `strategy::schedule_with_traitors` (silent,
+/// mutating and replaying traitors, twins and the generals' named adversary), within
+/// the synchrony bound (faults start within 500 ms).
 fn generals_strategy() -> impl Strategy<Value = Scenario> {
     use gauntlet::protocols::generals::Generals;
     any::<u64>().prop_flat_map(|seed| {
@@ -195,8 +196,12 @@ fn generals_strategy() -> impl Strategy<Value = Scenario> {
             .iter()
             .map(|k| k.to_string())
             .collect();
+        let adversaries = gauntlet::protocol::Protocol::strategies(&Generals::WITHIN_BOUND)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let m = (base.cluster.len() - 1) / 3;
-        strategy::schedule_with_traitors(base.cluster.ids(), kinds, 500, 8, m)
+        strategy::schedule_with_traitors(base.cluster.ids(), kinds, adversaries, 500, 8, m)
             .prop_map(move |faults| Scenario {
                 faults,
                 ..base.clone()

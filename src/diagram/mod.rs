@@ -199,7 +199,9 @@ impl Model {
                 false => event.node.as_ref().and_then(lane),
             };
             let kind = match event_kind {
-                EventKind::PhaseStarted { .. } => MarkKind::Phase,
+                EventKind::PhaseStarted { .. } | EventKind::HistoryThinned { .. } => {
+                    MarkKind::Phase
+                }
                 EventKind::Partitioned { groups } => {
                     open_bands.push(model.bands.len());
                     model.bands.push(Band {

@@ -53,6 +53,18 @@ fn tight_bound_quick_table_and_plot() {
     assert_eq!(series(&one.svg), vec!["f traitors", "f + 1 traitors"]);
 }
 
+/// `--runs 100000` makes 100,000 runs in each `f` row (where the claim is that no run
+/// is unsafe) but caps the `f + 1` rows, which need only show a violation.
+#[test]
+fn tight_bound_caps_only_the_rows_beyond_tolerance() {
+    assert_eq!(tight_bound::row_runs(100_000, false), 100_000);
+    assert_eq!(
+        tight_bound::row_runs(100_000, true),
+        tight_bound::RUNS_BEYOND_TOLERANCE_MAX
+    );
+    assert_eq!(tight_bound::row_runs(40, true), 40);
+}
+
 /// tight-bound for OM(m) (`--protocol generals`): the same rows, OM(m)'s title, the f
 /// rows clean of safety violations (m traitors among 3m + 1 generals), and the f + 1
 /// row at n = 4 breaking IC1 or IC2 (two traitors among four generals), found within

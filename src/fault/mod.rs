@@ -166,7 +166,10 @@ pub enum Fault {
     /// it; while a (symmetric) [`Fault::Partition`] is in force, the original sits
     /// where the partition puts `node` and the twin with `group` only. A later twin
     /// event for the same node moves its twin to the new `group` (Twins' per-round
-    /// partitions). The judges leave the node out.
+    /// partitions). The judges leave the node out. A twin always runs the honest
+    /// core, as Twins' do, even while a [`Fault::Strategy`] holds its node: a twin
+    /// tests what a correct implementation does when its keys run twice, an adversary
+    /// what a deliberate liar does; one node under both is both at once.
     Twin { node: NodeId, group: Vec<NodeId> },
     /// Byzantine (a named adversary): from the event's time, `node` runs the
     /// protocol's adversary `strategy` (`crate::protocol::Protocol::strategies`: a

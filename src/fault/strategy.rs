@@ -121,14 +121,17 @@ pub fn schedule(
     .prop_map(|events| FaultSchedule { events }.sorted())
 }
 
-/// One Byzantine fault by one of `traitors` (at least one) against the other `nodes`:
-/// silent, a mutation (`mutation` in `0..8`, taken modulo the core's options) or a
-/// replay (`nth` in `1..=8`), of a kind from `message_kinds`, to one receiver or
-/// several, at a time in `0..horizon_ms`.
+/// One Byzantine fault by one of `traitors` (at least one) against the other `nodes`,
+/// at a time in `0..horizon_ms`: silent; a mutation (`mutation` in `0..8`, taken
+/// modulo the core's options) or a replay (`nth` in `1..=8`) of a kind from
+/// `message_kinds`, to one receiver or several; a twin on the side of some of the
+/// others; or, when the protocol names any (`strategies`, its
+/// `Protocol::strategies`), one of its adversaries for a window or to the end.
 pub fn byzantine_event(
     traitors: Vec<NodeId>,
     nodes: Vec<NodeId>,
     message_kinds: Vec<String>,
+    strategies: Vec<String>,
     horizon_ms: u64,
 ) -> impl Strategy<Value = FaultEvent> {
     assert!(!traitors.is_empty(), "a Byzantine fault needs a traitor");
@@ -143,7 +146,10 @@ pub fn byzantine_event(
         let others: Vec<NodeId> = nodes.iter().copied().filter(|&o| o != node).collect();
         (Just(node), subsequence(others, 1..n))
     });
-    let silent = select(traitors).prop_map(|node| Fault::Silent { node });
+    let silent = select(traitors.clone()).prop_map(|node| Fault::Silent { node });
+    let twin = aimed
+        .clone()
+        .prop_map(|(node, group)| Fault::Twin { node, group });
     let mutate = (
         aimed.clone(),
         select(message_kinds.clone()),
@@ -167,18 +173,34 @@ pub fn byzantine_event(
             nth,
         },
     );
-    let fault = prop_oneof![silent, mutate, replay];
+    let fault = if strategies.is_empty() {
+        prop_oneof![silent, mutate, replay, twin].boxed()
+    } else {
+        let adversary = (
+            select(traitors),
+            select(strategies),
+            prop::option::of(1..horizon_ms.max(2)),
+        )
+            .prop_map(|(node, strategy, duration_ms)| Fault::Strategy {
+                node,
+                strategy,
+                duration_ms,
+            });
+        prop_oneof![silent, mutate, replay, twin, adversary].boxed()
+    };
     (0..horizon_ms, fault).prop_map(|(at_ms, fault)| FaultEvent { at_ms, fault })
 }
 
 /// A schedule of up to `events_max` faults over `nodes`, sorted by time, with up to
 /// `traitors_max` Byzantine nodes (the protocol's `Protocol::byzantine_max`): the
 /// traitors are drawn first, then each event is a network or crash fault
-/// ([`fault_event`]) or, a third of the time, one of theirs ([`byzantine_event`]).
-/// proptest shrinks toward fewer traitors and fewer events.
+/// ([`fault_event`]) or, a third of the time, one of theirs ([`byzantine_event`], with
+/// the protocol's named adversaries `strategies`). proptest shrinks toward fewer
+/// traitors and fewer events.
 pub fn schedule_with_traitors(
     nodes: Vec<NodeId>,
     message_kinds: Vec<String>,
+    strategies: Vec<String>,
     horizon_ms: u64,
     events_max: usize,
     traitors_max: usize,
@@ -189,8 +211,13 @@ pub fn schedule_with_traitors(
         let event = if traitors.is_empty() {
             plain
         } else {
-            let byzantine =
-                byzantine_event(traitors, nodes.clone(), message_kinds.clone(), horizon_ms);
+            let byzantine = byzantine_event(
+                traitors,
+                nodes.clone(),
+                message_kinds.clone(),
+                strategies.clone(),
+                horizon_ms,
+            );
             prop_oneof![2 => plain, 1 => byzantine].boxed()
         };
         prop::collection::vec(event, 0..=events_max)
@@ -205,13 +232,15 @@ mod tests {
     use proptest::test_runner::TestRunner;
 
     /// Schedules with traitors are valid, name at most `traitors_max` Byzantine nodes,
-    /// and over many draws hold every Byzantine kind (silent, mutate, replay) and
-    /// schedules without any traitor.
+    /// and over many draws hold every Byzantine kind (silent, mutate, replay, twin and
+    /// the protocol's named adversary, by a name it gave) and schedules without any
+    /// traitor.
     #[test]
     fn schedules_with_traitors_stay_within_the_bound() {
         let nodes: Vec<NodeId> = (1..=7).map(NodeId).collect();
         let kinds = vec!["a".to_string(), "b".to_string()];
-        let strategy = schedule_with_traitors(nodes.clone(), kinds.clone(), 500, 8, 2);
+        let adversaries = vec!["liar".to_string()];
+        let strategy = schedule_with_traitors(nodes.clone(), kinds.clone(), adversaries, 500, 8, 2);
         let mut runner = TestRunner::deterministic();
         let mut seen = std::collections::BTreeSet::new();
         let mut honest = 0;
@@ -227,11 +256,16 @@ mod tests {
                     Fault::Silent { .. } => "silent",
                     Fault::Mutate { .. } => "mutate",
                     Fault::Replay { .. } => "replay",
+                    Fault::Twin { .. } => "twin",
+                    Fault::Strategy { ref strategy, .. } => {
+                        assert_eq!(strategy, "liar");
+                        "strategy"
+                    }
                     _ => "other",
                 });
             }
         }
-        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert_eq!(seen.len(), 6, "{seen:?}");
         assert!(honest > 0);
     }
 }

@@ -146,6 +146,13 @@ pub enum EventKind<T: Trace> {
     RunEnded {
         reason: String,
     },
+    /// The run's history reached its detail limit ([`History::thin`]): from here on
+    /// sends, deliveries, drops, duplicates, delays and persists are no longer
+    /// recorded; every other event still is, so the judges' verdicts are unchanged.
+    HistoryThinned {
+        /// Events recorded when the limit was reached.
+        events: u64,
+    },
     // ---- node events ----
     /// The node's software (re)started with the state its storage recovered.
     Started {
@@ -243,6 +250,24 @@ impl<T: Trace> EventKind<T> {
         matches!(self, EventKind::Twin(_))
     }
 
+    /// Whether this is message or storage detail that a thinned history stops
+    /// recording: what judges do not read (they read the protocol's own events, client
+    /// requests, crashes, restarts and phases), and what makes a message storm's history
+    /// large (each records a whole message or state).
+    pub fn is_detail(&self) -> bool {
+        match self {
+            EventKind::Sent { .. }
+            | EventKind::Delivered { .. }
+            | EventKind::Dropped { .. }
+            | EventKind::Duplicated { .. }
+            | EventKind::Delayed { .. }
+            | EventKind::Persisted { .. }
+            | EventKind::WrittenUnsynced { .. } => true,
+            EventKind::Twin(inner) => inner.is_detail(),
+            _ => false,
+        }
+    }
+
     /// The record of targeted rates for `kinds` on `link` (or every link) until `until_ms`.
     pub fn message_faults_set(
         kinds: &[String],
@@ -288,17 +313,53 @@ pub struct Event<T: Trace> {
 #[serde(bound = "")]
 pub struct History<T: Trace> {
     pub events: Vec<Event<T>>,
+    /// Whether detail events are dropped rather than recorded ([`History::thin`]).
+    /// Not part of the record: a thinned history says so with its `HistoryThinned`.
+    #[derive_where(skip)]
+    #[serde(skip)]
+    thinned: bool,
 }
 
 impl<T: Trace> History<T> {
     pub fn with_capacity(events: usize) -> Self {
         History {
             events: Vec::with_capacity(events),
+            thinned: false,
         }
     }
 
+    /// A history of these events, not thinned.
+    pub fn from_events(events: Vec<Event<T>>) -> Self {
+        History {
+            events,
+            thinned: false,
+        }
+    }
+
+    /// Append an event; once the history is thinned, a detail event
+    /// ([`EventKind::is_detail`]) is dropped instead.
     pub fn push(&mut self, at_ms: u64, node: Option<NodeId>, kind: EventKind<T>) {
+        if self.thinned && kind.is_detail() {
+            return;
+        }
         self.events.push(Event { at_ms, node, kind });
+    }
+
+    /// Record `HistoryThinned` at `at_ms` and stop recording detail events. The
+    /// simulation director calls this at a millisecond's boundary once a run's history
+    /// passes its detail limit, so both lanes thin at the same event: a message storm
+    /// then costs memory for its protocol events only, and is still judged exactly.
+    pub fn thin(&mut self, at_ms: u64) {
+        if !self.thinned {
+            let events = self.events.len() as u64;
+            self.push(at_ms, None, EventKind::HistoryThinned { events });
+            self.thinned = true;
+        }
+    }
+
+    /// Whether [`History::thin`] was called.
+    pub fn is_thinned(&self) -> bool {
+        self.thinned
     }
 
     pub fn len(&self) -> usize {
@@ -392,4 +453,63 @@ impl Fnv1a {
 
 fn is_zero_u32(n: &u32) -> bool {
     *n == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Text;
+
+    impl Trace for Text {
+        type Msg = String;
+        type State = String;
+        type Event = String;
+        type Entry = String;
+    }
+
+    /// A thinned history drops sends, deliveries and persists (a twin's too) but keeps
+    /// every other event, says where it was thinned, and thins only once; two
+    /// histories that differ only in whether they were thinned compare by their
+    /// events.
+    #[test]
+    fn a_thinned_history_keeps_all_but_the_detail() {
+        let sent = || EventKind::Sent {
+            to: NodeId(2),
+            msg_id: 1,
+            msg: "m".to_string(),
+        };
+        let mut h: History<Text> = History::default();
+        h.push(0, Some(NodeId(1)), sent());
+        h.thin(1);
+        h.thin(2);
+        assert!(h.is_thinned());
+        h.push(3, Some(NodeId(1)), sent());
+        h.push(3, Some(NodeId(1)), EventKind::Twin(Box::new(sent())));
+        h.push(
+            3,
+            Some(NodeId(1)),
+            EventKind::Persisted {
+                state: "s".to_string(),
+            },
+        );
+        h.push(
+            3,
+            Some(NodeId(1)),
+            EventKind::Protocol("decide".to_string()),
+        );
+        h.push(4, None, EventKind::Crashed { node: NodeId(1) });
+        let kinds: Vec<String> = h.events.iter().map(render_event).collect();
+        assert_eq!(kinds.len(), 4, "{kinds:#?}");
+        assert!(
+            kinds[1].contains("history thinned after 1 events"),
+            "{kinds:#?}"
+        );
+        assert!(kinds[2].contains("decide"), "{kinds:#?}");
+        let mut unthinned = History::from_events(h.events.clone());
+        assert_eq!(unthinned, h);
+        unthinned.push(5, Some(NodeId(1)), sent());
+        assert_eq!(unthinned.len(), 5, "a history not thinned records detail");
+    }
 }

@@ -124,6 +124,9 @@ pub fn render_body<T: Trace>(kind: &EventKind<T>) -> String {
         EventKind::Crashed { node } => format!("!! crash {node}"),
         EventKind::Restarted { node } => format!("!! restart {node}"),
         EventKind::RunEnded { reason } => format!("== end: {reason} =="),
+        EventKind::HistoryThinned { events } => format!(
+            "== history thinned after {events} events: sends, deliveries, drops, delays and persists are no longer recorded =="
+        ),
         EventKind::Started {
             incarnation,
             recovered,

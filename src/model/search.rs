@@ -224,9 +224,7 @@ pub(crate) fn search<P: Protocol>(
     }
     seen.visit(initial.fingerprint(), 0);
     outcome.states = 1;
-    let history = History {
-        events: events.clone(),
-    };
+    let history = History::from_events(events.clone());
     let verdict = judge(&always, &history);
     if !verdict.violations.is_empty() {
         outcome.found = Some(found(Vec::new(), verdict, &history));

@@ -75,8 +75,39 @@ pub(crate) trait World<C: Core> {
     /// Move to the next millisecond at which anything can happen, at most `next_ms`
     /// (and at least one later). Turmoil's tick has moved already: nothing to do.
     fn jump(&mut self, next_ms: u64);
+    /// Events recorded so far.
+    fn history_events(&self) -> usize;
+    /// Stop recording detail events ([`History::thin`]), at the current time.
+    fn thin_history(&mut self);
     /// The history, once the run is over.
     fn into_history(self) -> History<C>;
+}
+
+/// Detail events (sends, deliveries, persists: [`crate::history::EventKind::is_detail`])
+/// a run's history records per node of its cluster before it is thinned. A correct
+/// run of any built-in protocol stays far below it (the largest, a 500-node pow chain,
+/// about 5,000 per node); a PBFT view-change storm passed 250,000 per node and 1.6 GB
+/// before there was a limit (docs/pbft.md).
+pub const HISTORY_DETAIL_EVENTS_PER_NODE: usize = 50_000;
+/// Events of any kind a run's history may hold per node. A thinned history still
+/// grows with the protocol's own events; past this the run ends as a harness error
+/// (not a verdict: safety found nothing, and liveness cannot be judged early).
+pub const HISTORY_EVENTS_PER_NODE_MAX: usize = 200_000;
+
+/// The history limits of one run, from its cluster's size.
+struct HistoryLimits {
+    detail_events_max: usize,
+    events_max: usize,
+}
+
+impl HistoryLimits {
+    fn of(scenario: &Scenario) -> Self {
+        let nodes = scenario.cluster.nodes.len().max(1);
+        HistoryLimits {
+            detail_events_max: nodes.saturating_mul(HISTORY_DETAIL_EVENTS_PER_NODE),
+            events_max: nodes.saturating_mul(HISTORY_EVENTS_PER_NODE_MAX),
+        }
+    }
 }
 
 /// Play `scenario`'s phases in `world` to the end of the run.
@@ -101,8 +132,23 @@ pub(crate) fn direct<C: Core, W: World<C>>(
     world.record(EventKind::PhaseStarted {
         phase: Phase::Safety,
     });
+    let limits = HistoryLimits::of(scenario);
     let end = loop {
         let now_ms = world.now_ms();
+        // At a millisecond's boundary both lanes have recorded the same events, so
+        // both thin (or stop) at the same one.
+        let events = world.history_events();
+        if events > limits.detail_events_max {
+            world.thin_history();
+        }
+        if events > limits.events_max {
+            break RunEnd::HarnessError(format!(
+                "the run's history passed its limit of {} events ({HISTORY_EVENTS_PER_NODE_MAX} \
+                 per node) at {now_ms}ms, thinned since {} events: an event storm that \
+                 cannot be judged to the run's end",
+                limits.events_max, limits.detail_events_max
+            ));
+        }
         world.observe(settle);
         if director.phase == Phase::Safety {
             director.end_due_strategies(&mut world);

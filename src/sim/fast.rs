@@ -360,6 +360,14 @@ impl<C: Core> World<C> for Fast<C> {
         self.queue.advance(self.now_ms);
     }
 
+    fn history_events(&self) -> usize {
+        self.history.len()
+    }
+
+    fn thin_history(&mut self) {
+        self.history.thin(self.now_ms);
+    }
+
     fn into_history(self) -> History<C> {
         self.history
     }

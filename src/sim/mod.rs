@@ -13,7 +13,9 @@ mod turmoil_world;
 mod twin;
 mod wires;
 
-pub use director::{RunEnd, RunReport};
+pub use director::{
+    RunEnd, RunReport, HISTORY_DETAIL_EVENTS_PER_NODE, HISTORY_EVENTS_PER_NODE_MAX,
+};
 pub use fast::run_fast;
 pub use turmoil_world::{run_turmoil, TICK_MS};
 pub use twin::TWIN_INCARNATION;

@@ -298,6 +298,15 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
 
     fn jump(&mut self, _next_ms: u64) {}
 
+    fn history_events(&self) -> usize {
+        self.history.borrow().len()
+    }
+
+    fn thin_history(&mut self) {
+        let now_ms = self.now_ms();
+        self.history.borrow_mut().thin(now_ms);
+    }
+
     fn into_history(self) -> History<C> {
         drop(self.sim);
         Rc::try_unwrap(self.history)

@@ -338,7 +338,7 @@ fn panic_judge_fires_on_each_reported_panic() {
     let setup = prepare(&TinyProtocol, &scenario).expect("valid");
     let deciders = TinyProtocol.deciders(&setup);
     let judge = |events: Vec<Event<Tiny>>| {
-        let history = History { events };
+        let history = History::from_events(events);
         let judging = Judging::new(&history, &setup, &deciders);
         Verdict::of(&TinyProtocol.properties(), &judging)
     };

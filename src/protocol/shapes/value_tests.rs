@@ -144,7 +144,7 @@ fn setup() -> RunSetup<TinyProtocol> {
 
 /// Every judge of the shape over `events`, with n1..n3 as deciders.
 fn check(events: Vec<Event<Tiny>>) -> Verdict {
-    let history = History { events };
+    let history = History::from_events(events);
     let setup = setup();
     assert_eq!(TinyProtocol.deciders(&setup), DECIDERS);
     let judging = Judging::new(&history, &setup, &DECIDERS);
@@ -318,12 +318,7 @@ fn proposals_and_notes_are_not_decisions() {
         ev(2, 0, phase(Phase::Liveness)),
         ev(3, 0, end()),
     ];
-    assert_eq!(
-        decisions(&History {
-            events: events.clone()
-        }),
-        vec![]
-    );
+    assert_eq!(decisions(&History::from_events(events.clone())), vec![]);
     let verdict = check(events);
     assert_eq!(only(&verdict, "liveness").nodes, DECIDERS);
     assert_eq!(verdict.reached, Vec::<&str>::new());

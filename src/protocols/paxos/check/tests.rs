@@ -41,7 +41,7 @@ fn ev(at_ms: u64, node: u16, kind: EventKind) -> Event {
 }
 
 fn hist(events: Vec<Event>) -> History {
-    History { events }
+    History::from_events(events)
 }
 
 fn proposed(value: &str) -> EventKind {
