@@ -84,15 +84,18 @@ pub(crate) trait World<C: Core> {
 }
 
 /// Detail events (sends, deliveries, persists: [`crate::history::EventKind::is_detail`])
-/// a run's history records per node of its cluster before it is thinned. A correct
-/// run of any built-in protocol stays far below it (the largest, a 500-node pow chain,
-/// about 5,000 per node); a PBFT view-change storm passed 250,000 per node and 1.6 GB
-/// before there was a limit (docs/pbft.md).
-pub const HISTORY_DETAIL_EVENTS_PER_NODE: usize = 50_000;
+/// a run's history records per node of its cluster before it is thinned. A message
+/// storm's history costs about a kilobyte an event, almost all of it detail (a PBFT
+/// view-change storm reached 50,000 events per node, 400 MB for a 7-replica run,
+/// before there was a limit: docs/pbft.md). Correct runs stay below a quarter of it:
+/// the largest of the corpus, a 4-node pow chain, records about 4,700 per node, a
+/// 500-node pow chain about 4,000.
+pub const HISTORY_DETAIL_EVENTS_PER_NODE: usize = 20_000;
 /// Events of any kind a run's history may hold per node. A thinned history still
-/// grows with the protocol's own events; past this the run ends as a harness error
-/// (not a verdict: safety found nothing, and liveness cannot be judged early).
-pub const HISTORY_EVENTS_PER_NODE_MAX: usize = 200_000;
+/// grows with the protocol's own events (a sixth of a PBFT storm's); past this the
+/// run ends as a harness error (not a verdict: safety found nothing, and liveness
+/// cannot be judged early).
+pub const HISTORY_EVENTS_PER_NODE_MAX: usize = 100_000;
 
 /// The history limits of one run, from its cluster's size.
 struct HistoryLimits {
