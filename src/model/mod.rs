@@ -179,6 +179,7 @@ pub fn scope_scenario<P: Protocol + ?Sized>(
     let params = protocol.cluster_params(server_ids, client_ids);
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: 0,
         protocol: protocol.name().to_string(),
         cluster: Cluster::of_size(total),
