@@ -257,6 +257,7 @@ fn a_stopped_run_is_not_judged_for_liveness() {
 fn shrinking_stops_safety_failures_only() {
     let safety = first_failing(Bug::ProposerQuorumOneShort, "agreement");
     let shrunk = shrink_failure(&Paxos, Lane::Fast, &safety, "agreement", 2_000);
+    assert!(!shrunk.stopped_early, "the stop is one step, not a walk to the budget");
     let after = run_and_check(&Paxos, Lane::Fast, &shrunk.scenario);
     assert!(after.violates("agreement"));
     let first = after.verdict.violations[0].at_ms;

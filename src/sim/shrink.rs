@@ -121,13 +121,19 @@ pub fn shrink<P: Protocol>(
         return walk.done(true);
     }
     walk.steps += 1;
-    let stops = stop_candidates(protocol, &walk.current);
-    match walk.fixpoint(&mut still_fails, |s| {
-        stops.iter().filter(|c| *c != s).cloned().collect()
-    }) {
-        Some(_) => walk.done(false),
-        None => walk.done(true),
+    // One pass, earliest stop first: the first that still fails is the shortest run.
+    for candidate in stop_candidates(protocol, &walk.current) {
+        if walk.steps >= walk.budget {
+            return walk.done(true);
+        }
+        walk.steps += 1;
+        if still_fails(&candidate) {
+            walk.current = candidate;
+            walk.accepted += 1;
+            break;
+        }
     }
+    walk.done(false)
 }
 
 /// `s` stopped just past each of its safety violations ([`Scenario::stop_at_ms`]),
