@@ -217,7 +217,11 @@ fn a_stop_ends_the_run_there_in_both_lanes() {
     let turmoil = run_and_check(&Paxos, Lane::Turmoil, &stopped);
     assert_eq!(fast.end, gauntlet::sim::RunEnd::Stopped);
     assert_eq!(fast.sim_ms, stop_ms);
-    assert_eq!(fast.trace.digest(), turmoil.trace.digest(), "the lanes agree");
+    assert_eq!(
+        fast.trace.digest(),
+        turmoil.trace.digest(),
+        "the lanes agree"
+    );
     assert!(fast.trace.len() < full.trace.len());
     let last = fast.trace.len() - 1;
     for i in 0..last {
@@ -257,7 +261,10 @@ fn a_stopped_run_is_not_judged_for_liveness() {
 fn shrinking_stops_safety_failures_only() {
     let safety = first_failing(Bug::ProposerQuorumOneShort, "agreement");
     let shrunk = shrink_failure(&Paxos, Lane::Fast, &safety, "agreement", 2_000);
-    assert!(!shrunk.stopped_early, "the stop is one step, not a walk to the budget");
+    assert!(
+        !shrunk.stopped_early,
+        "the stop is one step, not a walk to the budget"
+    );
     let after = run_and_check(&Paxos, Lane::Fast, &shrunk.scenario);
     assert!(after.violates("agreement"));
     let first = after.verdict.violations[0].at_ms;
@@ -286,4 +293,46 @@ fn a_bad_stop_is_refused_by_name() {
     json.as_object_mut().unwrap().remove("stop_at_ms");
     let loaded: Scenario = serde_json::from_value(json).unwrap();
     assert_eq!(loaded.stop_at_ms, None);
+}
+
+/// Every kept failure the shrinker stopped replays identically in both lanes: the
+/// fast lane's digest and the turmoil lane's are the saved one, and both fail the
+/// recorded property (a stop ends the run at the same millisecond in either world).
+/// Fast-lane-only finds (`reproduced_in_turmoil: false`) are replayed in their lane
+/// by `tests/corpus.rs`.
+#[test]
+fn stopped_kept_failures_replay_identically_in_both_lanes() {
+    use gauntlet::explore::corpus::Expect;
+    let entries = crate::support::known_failures();
+    let stopped: Vec<_> = entries
+        .iter()
+        .filter(|e| e.scenario.stop_at_ms.is_some() && e.replay_lane() == Lane::Turmoil)
+        .collect();
+    assert!(
+        stopped.len() >= 20,
+        "{} stopped kept failures",
+        stopped.len()
+    );
+    for e in stopped {
+        let protocol = crate::support::lookup(&e.scenario.protocol).unwrap();
+        let Expect::Fail { property } = &e.expect else {
+            panic!("{}: a known failure expects a failure", e.file_name());
+        };
+        for lane in [Lane::Fast, Lane::Turmoil] {
+            let judged = run_and_check(protocol, lane, &e.scenario);
+            assert_eq!(
+                format!("{:016x}", judged.trace.digest()),
+                e.digest,
+                "{} in {lane:?}",
+                e.file_name()
+            );
+            assert_eq!(
+                judged.end,
+                gauntlet::sim::RunEnd::Stopped,
+                "{}",
+                e.file_name()
+            );
+            assert!(judged.violates(property), "{} in {lane:?}", e.file_name());
+        }
+    }
 }
