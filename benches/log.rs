@@ -154,6 +154,7 @@ impl Settle<Writer> for Written {
 fn scenario(entries: u64, snapshot: bool) -> Scenario {
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: 1,
         protocol: "log_writer".into(),
         cluster: Cluster::of_size(1),

@@ -119,6 +119,15 @@ pub struct Scenario {
     /// liveness is not owed beyond the tolerance, so only safety verdicts mean much.
     #[serde(default, skip_serializing_if = "is_false")]
     pub byzantine_beyond_tolerance: bool,
+    /// End the run at this simulated time (ms since the start), in whichever phase it
+    /// is and whatever the protocol still owes. A safety failure needs its run only
+    /// up to its violation, so the shrinker sets this just past it and the kept trace
+    /// stops there. A run with a stop owes no liveness: its Eventually properties are
+    /// not judged (a stopped run did not have the time liveness is owed), so a
+    /// scenario with a stop can fail a safety property only. Absent (`None`, the
+    /// default): the run ends when the protocol settles or at the liveness bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_at_ms: Option<u64>,
 }
 
 fn is_false(flag: &bool) -> bool {
@@ -252,6 +261,16 @@ impl Scenario {
                 "liveness_bound_ms",
                 format!("phase 1 plus the liveness bound exceeds {SIM_MS_MAX} ms"),
             ));
+        }
+        if let Some(stop_ms) = self.stop_at_ms {
+            if stop_ms == 0 || stop_ms > SIM_MS_MAX {
+                return Err(err(
+                    "stop_at_ms",
+                    format!(
+                        "{stop_ms} ms; need 1..={SIM_MS_MAX} (a run stopped at 0 ms runs nothing)"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

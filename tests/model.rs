@@ -232,7 +232,7 @@ fn check_model_refuses_a_start_longer_than_the_script() {
     ]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
-        err.contains("start.json: --start-steps: 99 is more than the script's 13 steps"),
+        err.contains("start.json: --start-steps: 99 is more than the script's 11 steps"),
         "{err}"
     );
 }

@@ -46,6 +46,7 @@ fn colocated(servers: u16, proposers: u16, seed: u64, bug: Bug) -> Scenario {
         params: serde_json::to_value(PaxosParams::from_roles(&nodes)).unwrap(),
         bugs: vec![bug.name().to_string()],
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
     }
 }
 
@@ -108,6 +109,7 @@ fn bare_scenario(protocol: &str, size: u16) -> Scenario {
         params: serde_json::Value::Null,
         bugs: Vec::new(),
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
     }
 }
 
@@ -184,5 +186,175 @@ fn kept_paxos_failures_have_at_most_three_acceptors() {
             e.file_name(),
             params.acceptors.len()
         );
+    }
+}
+
+/// The first of seeds 1..=200 of three co-located acceptors (two proposing) on which
+/// `bug` breaks `property` in the fast lane.
+fn first_failing(bug: Bug, property: &str) -> Scenario {
+    (1..=200)
+        .map(|seed| colocated(3, 2, seed, bug))
+        .find(|s| run_and_check(&Paxos, Lane::Fast, s).violates(property))
+        .unwrap_or_else(|| panic!("a seed of 1..=200 breaks {property} with {bug:?}"))
+}
+
+/// A stop (`Scenario::stop_at_ms`) ends the run at its millisecond, in both lanes
+/// alike: the stopped trace is the whole run's up to the stop (only the last line,
+/// the run's end, differs), the two lanes give it one digest, and the safety
+/// violation before the stop is still judged.
+#[test]
+fn a_stop_ends_the_run_there_in_both_lanes() {
+    let whole = first_failing(Bug::ProposerQuorumOneShort, "agreement");
+    let full = run_and_check(&Paxos, Lane::Fast, &whole);
+    let violation = &full.verdict.violations[0];
+    let stop_ms = violation.at_ms + 1;
+    assert!(stop_ms < full.sim_ms, "the run goes on past its violation");
+    let stopped = Scenario {
+        stop_at_ms: Some(stop_ms),
+        ..whole.clone()
+    };
+    let fast = run_and_check(&Paxos, Lane::Fast, &stopped);
+    let turmoil = run_and_check(&Paxos, Lane::Turmoil, &stopped);
+    assert_eq!(fast.end, gauntlet::sim::RunEnd::Stopped);
+    assert_eq!(fast.sim_ms, stop_ms);
+    assert_eq!(
+        fast.trace.digest(),
+        turmoil.trace.digest(),
+        "the lanes agree"
+    );
+    assert!(fast.trace.len() < full.trace.len());
+    let last = fast.trace.len() - 1;
+    for i in 0..last {
+        assert_eq!(fast.trace.line(i), full.trace.line(i), "line {i}");
+    }
+    let end = fast.trace.line(last).unwrap();
+    assert!(end.contains("stopped at"), "{end}");
+    assert!(fast.violates("agreement"));
+    assert_eq!(fast.verdict.violations[0].at_ms, violation.at_ms);
+}
+
+/// A stopped run owes no liveness: the liveness judge that fires on the whole run of
+/// a proposer that ignores nacks is not asked once the run has a stop, even a stop
+/// well into the liveness phase.
+#[test]
+fn a_stopped_run_is_not_judged_for_liveness() {
+    let whole = first_failing(Bug::ProposerIgnoresNacks, "liveness");
+    let full = run_and_check(&Paxos, Lane::Fast, &whole);
+    assert!(full.violates("liveness"), "the judge fires without a stop");
+    let stopped = Scenario {
+        stop_at_ms: Some(full.sim_ms - 1),
+        ..whole
+    };
+    let judged = run_and_check(&Paxos, Lane::Fast, &stopped);
+    assert_eq!(judged.end, gauntlet::sim::RunEnd::Stopped);
+    assert!(
+        !judged.violates("liveness"),
+        "{:?}",
+        judged.verdict.violations
+    );
+}
+
+/// The shrinker stops a safety failure one millisecond past its violation (the kept
+/// trace ends there), and never stops a liveness failure (a stopped run owes no
+/// liveness, so that candidate passes and is dropped).
+#[test]
+fn shrinking_stops_safety_failures_only() {
+    let safety = first_failing(Bug::ProposerQuorumOneShort, "agreement");
+    let shrunk = shrink_failure(&Paxos, Lane::Fast, &safety, "agreement", 2_000);
+    assert!(
+        !shrunk.stopped_early,
+        "the stop is one step, not a walk to the budget"
+    );
+    let after = run_and_check(&Paxos, Lane::Fast, &shrunk.scenario);
+    assert!(after.violates("agreement"));
+    let first = after.verdict.violations[0].at_ms;
+    assert_eq!(shrunk.scenario.stop_at_ms, Some(first + 1), "just past it");
+    assert_eq!(after.sim_ms, first + 1);
+
+    let liveness = first_failing(Bug::ProposerIgnoresNacks, "liveness");
+    let shrunk = shrink_failure(&Paxos, Lane::Fast, &liveness, "liveness", 2_000);
+    assert_eq!(shrunk.scenario.stop_at_ms, None);
+    assert!(run_and_check(&Paxos, Lane::Fast, &shrunk.scenario).violates("liveness"));
+}
+
+/// A stop at 0 ms (a run of nothing) or past the longest run is refused, naming the
+/// field; no stop at all (old files) loads as `None`.
+#[test]
+fn a_bad_stop_is_refused_by_name() {
+    let mut s = colocated(3, 1, 1, Bug::ProposerQuorumOneShort);
+    s.stop_at_ms = Some(0);
+    let err = s.validate().unwrap_err();
+    assert_eq!(err.field, "stop_at_ms", "{err}");
+    s.stop_at_ms = Some(gauntlet::scenario::SIM_MS_MAX + 1);
+    assert_eq!(s.validate().unwrap_err().field, "stop_at_ms");
+    s.stop_at_ms = Some(5);
+    assert!(s.validate().is_ok());
+    let mut json = serde_json::to_value(&s).unwrap();
+    json.as_object_mut().unwrap().remove("stop_at_ms");
+    let loaded: Scenario = serde_json::from_value(json).unwrap();
+    assert_eq!(loaded.stop_at_ms, None);
+}
+
+/// Every kept failure the shrinker stopped replays identically in both lanes: the
+/// fast lane's digest and the turmoil lane's are the saved one, and both fail the
+/// recorded property (a stop ends the run at the same millisecond in either world).
+/// Fast-lane-only finds (`reproduced_in_turmoil: false`, such as check-model's
+/// scripts) replay in their lane only, and end at their stop there too.
+#[test]
+fn stopped_kept_failures_replay_identically_in_both_lanes() {
+    use gauntlet::explore::corpus::Expect;
+    let entries = crate::support::known_failures();
+    let stopped: Vec<_> = entries
+        .iter()
+        .filter(|e| e.scenario.stop_at_ms.is_some() && e.replay_lane() == Lane::Turmoil)
+        .collect();
+    assert!(
+        stopped.len() >= 20,
+        "{} stopped kept failures",
+        stopped.len()
+    );
+    let fast_only: Vec<_> = entries
+        .iter()
+        .filter(|e| e.scenario.stop_at_ms.is_some() && e.replay_lane() == Lane::Fast)
+        .collect();
+    assert!(!fast_only.is_empty(), "a stopped check-model script");
+    for e in fast_only {
+        let protocol = crate::support::lookup(&e.scenario.protocol).unwrap();
+        let judged = run_and_check(protocol, Lane::Fast, &e.scenario);
+        assert_eq!(
+            judged.end,
+            gauntlet::sim::RunEnd::Stopped,
+            "{}",
+            e.file_name()
+        );
+        assert_eq!(
+            Some(judged.sim_ms),
+            e.scenario.stop_at_ms,
+            "{}",
+            e.file_name()
+        );
+        assert_eq!(format!("{:016x}", judged.trace.digest()), e.digest);
+    }
+    for e in stopped {
+        let protocol = crate::support::lookup(&e.scenario.protocol).unwrap();
+        let Expect::Fail { property } = &e.expect else {
+            panic!("{}: a known failure expects a failure", e.file_name());
+        };
+        for lane in [Lane::Fast, Lane::Turmoil] {
+            let judged = run_and_check(protocol, lane, &e.scenario);
+            assert_eq!(
+                format!("{:016x}", judged.trace.digest()),
+                e.digest,
+                "{} in {lane:?}",
+                e.file_name()
+            );
+            assert_eq!(
+                judged.end,
+                gauntlet::sim::RunEnd::Stopped,
+                "{}",
+                e.file_name()
+            );
+            assert!(judged.violates(property), "{} in {lane:?}", e.file_name());
+        }
     }
 }

@@ -124,6 +124,7 @@ pub fn scaling(nodes: u16, duration_ms: u64, seed: u64) -> Scenario {
     });
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed,
         protocol: Paxos.name().to_string(),
         cluster: Cluster::of_size(nodes + 3),

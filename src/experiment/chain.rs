@@ -100,6 +100,7 @@ pub fn scenario(shape: &Shape, seed: u64) -> Scenario {
         params: serde_json::to_value(params).expect("params serialize"),
         bugs: Vec::new(),
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
     }
 }
 

@@ -257,6 +257,7 @@ mod tests {
     fn summary_reads_every_campaign() {
         let scenario = Scenario {
             byzantine_beyond_tolerance: false,
+            stop_at_ms: None,
             seed: 1,
             protocol: "any".into(),
             cluster: crate::scenario::Cluster::of_size(3),

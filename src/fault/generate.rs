@@ -462,6 +462,7 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         > protocol.byzantine_max(draft.cluster.len());
     crate::scenario::Scenario {
         byzantine_beyond_tolerance: beyond,
+        stop_at_ms: None,
         seed,
         protocol: protocol.name().to_string(),
         cluster: draft.cluster,

@@ -463,6 +463,7 @@ pub fn scoped_scenario<P: crate::protocol::Protocol + ?Sized>(
         network,
         workload: draft.workload,
         byzantine_beyond_tolerance: faults.byzantine_nodes().len() > tolerated,
+        stop_at_ms: None,
         faults,
         liveness_bound_ms: draft.liveness_bound_ms,
         params: serde_json::to_value(&draft.params).expect("params serialize"),

@@ -179,6 +179,7 @@ pub fn scope_scenario<P: Protocol + ?Sized>(
     let params = protocol.cluster_params(server_ids, client_ids);
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: 0,
         protocol: protocol.name().to_string(),
         cluster: Cluster::of_size(total),
@@ -315,7 +316,25 @@ pub fn replay<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Co
         )?;
         Ok::<_, String>((settled, state.now_ms))
     })();
+    let stopped_ms = setup
+        .scenario
+        .stop_at_ms
+        .filter(|&stop_ms| result.is_ok() && history.events.iter().any(|e| e.at_ms >= stop_ms));
     let (end, sim_ms) = match result {
+        // The script is played whole and the run cut at the stop after: the same
+        // events up to it as the whole run, as the director's stop gives.
+        Ok(_) if stopped_ms.is_some() => {
+            let stop_ms = stopped_ms.unwrap_or_default();
+            history.events.retain(|e| e.at_ms < stop_ms);
+            history.push(
+                stop_ms,
+                None,
+                crate::history::EventKind::RunEnded {
+                    reason: format!("stopped at {stop_ms} ms (the scenario's stop_at_ms)"),
+                },
+            );
+            (RunEnd::Stopped, stop_ms)
+        }
         Ok((true, now_ms)) => (RunEnd::Settled, now_ms),
         Ok((false, now_ms)) => (RunEnd::LivenessBoundReached, now_ms),
         Err(e) => {

@@ -276,10 +276,15 @@ impl Verdict {
         self.safety_ok() && self.liveness_ok()
     }
 
-    /// Judge one run by `judges`, in their order.
+    /// Judge one run by `judges`, in their order. A scenario with a stop
+    /// (`Scenario::stop_at_ms`) owes no liveness: its Eventually judges are skipped.
     pub fn of<P: Protocol + ?Sized>(judges: &[Judge<P>], judging: &Judging<P>) -> Verdict {
         let mut verdict = Verdict::default();
+        let stopped = judging.setup.scenario.stop_at_ms.is_some();
         for judge in judges {
+            if stopped && judge.property.expectation == Expectation::Eventually {
+                continue;
+            }
             match judge.judge {
                 JudgeFn::Violations(f) => verdict.violations.extend(f(judging)),
                 JudgeFn::Reached(f) => {

@@ -278,6 +278,7 @@ pub fn real_scenario(
 ) -> Scenario {
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: REAL_SEED,
         protocol: protocol.to_string(),
         cluster: Cluster {

@@ -28,6 +28,9 @@ pub enum RunEnd {
     Settled,
     /// The liveness bound passed with something still owed.
     LivenessBoundReached,
+    /// The scenario's `stop_at_ms` came (a shrunk safety failure's run ends just
+    /// past its violation); nothing more was owed.
+    Stopped,
     /// The harness or a node's software failed (not a protocol verdict).
     HarnessError(String),
 }
@@ -132,12 +135,17 @@ pub(crate) fn direct<C: Core, W: World<C>>(
     };
     let safety_end_ms = scenario.safety_phase_end_ms();
     let deadline_ms = safety_end_ms + scenario.liveness_bound_ms;
+    // A stop ends the run before anything of its millisecond happens.
+    let stop_ms = scenario.stop_at_ms.unwrap_or(u64::MAX);
     world.record(EventKind::PhaseStarted {
         phase: Phase::Safety,
     });
     let limits = HistoryLimits::of(scenario);
     let end = loop {
         let now_ms = world.now_ms();
+        if now_ms >= stop_ms {
+            break RunEnd::Stopped;
+        }
         // At a millisecond's boundary both lanes have recorded the same events, so
         // both thin (or stop) at the same one.
         let events = world.history_events();
@@ -173,7 +181,7 @@ pub(crate) fn direct<C: Core, W: World<C>>(
             break RunEnd::HarnessError(e);
         }
         world.observe(settle);
-        let next_ms = director.next_ms(&world, settle, safety_end_ms, deadline_ms);
+        let next_ms = director.next_ms(&world, settle, safety_end_ms, deadline_ms.min(stop_ms));
         world.jump(next_ms);
     };
     let sim_ms = world.now_ms();
@@ -183,6 +191,7 @@ pub(crate) fn direct<C: Core, W: World<C>>(
             "liveness bound of {} ms reached",
             scenario.liveness_bound_ms
         ),
+        RunEnd::Stopped => format!("stopped at {stop_ms} ms (the scenario's stop_at_ms)"),
         RunEnd::HarnessError(e) => format!("harness error: {e}"),
     };
     world.record(EventKind::RunEnded { reason });

@@ -4,9 +4,16 @@
 //! Every candidate is one the protocol accepts ([`crate::protocol::prepare`]: its
 //! minimum cluster, its own parameters), so the shrinker never offers a scenario the
 //! protocol cannot run.
+//!
+//! The last step is in time: a safety failure's run need not go on past its violation,
+//! so the shrinker stops it there ([`Scenario::stop_at_ms`], [`stop_candidates`]). A
+//! stopped run owes no liveness (its Eventually properties are not judged), so a
+//! liveness failure never survives a stop and keeps its whole run.
 
+use super::{run_setup, Lane};
+use crate::check::judge;
 use crate::fault::{cluster_candidates, schedule_candidates};
-use crate::protocol::{prepare, Protocol};
+use crate::protocol::{prepare, Expectation, Protocol};
 use crate::scenario::Scenario;
 
 /// How much a scenario weighs, for before/after reports.
@@ -76,7 +83,7 @@ pub fn fine_candidates<P: Protocol + ?Sized>(protocol: &P, s: &Scenario) -> Vec<
 /// changed, the cluster is tried again (a fault event gone may free a node). Each step
 /// keeps the first candidate that still fails, so the same failure always shrinks to
 /// the same scenario.
-pub fn shrink<P: Protocol + ?Sized>(
+pub fn shrink<P: Protocol>(
     protocol: &P,
     scenario: &Scenario,
     budget: usize,
@@ -89,7 +96,16 @@ pub fn shrink<P: Protocol + ?Sized>(
         budget,
     };
     loop {
-        let cut = walk.fixpoint(&mut still_fails, |s| cluster_candidates(protocol, s));
+        // A smaller cluster runs under other seeds, whose violation may come later than
+        // a stop the scenario already has: it is tried without the stop, and the last
+        // step puts one back.
+        let cut = walk.fixpoint(&mut still_fails, |s| {
+            let mut out = cluster_candidates(protocol, s);
+            for c in &mut out {
+                c.stop_at_ms = None;
+            }
+            out
+        });
         let Some(_) = cut else {
             return walk.done(true);
         };
@@ -97,9 +113,66 @@ pub fn shrink<P: Protocol + ?Sized>(
             return walk.done(true);
         };
         if fine == 0 {
-            return walk.done(false);
+            break;
         }
     }
+    // Finding when the violations happened takes one run of the current scenario.
+    if walk.steps >= walk.budget {
+        return walk.done(true);
+    }
+    walk.steps += 1;
+    // One pass, earliest stop first: the first that still fails is the shortest run.
+    for candidate in stop_candidates(protocol, &walk.current) {
+        if walk.steps >= walk.budget {
+            return walk.done(true);
+        }
+        walk.steps += 1;
+        if still_fails(&candidate) {
+            walk.current = candidate;
+            walk.accepted += 1;
+            break;
+        }
+    }
+    walk.done(false)
+}
+
+/// `s` stopped just past each of its safety violations ([`Scenario::stop_at_ms`]),
+/// earliest first: a run that ends one millisecond after its violation still holds it
+/// (the run is the same up to then). Each stop comes twice: first with the fault
+/// events and client requests at or after it left out (they never happen: phase 1
+/// ends by the stop, and the scenario reads shorter), then with them as they were.
+/// Only stops that end the run earlier than it ends now; none for a run without a
+/// safety violation. Judged in the fast lane, whose trace the turmoil lane's equals.
+pub fn stop_candidates<P: Protocol>(protocol: &P, s: &Scenario) -> Vec<Scenario> {
+    let Ok(setup) = prepare(protocol, s) else {
+        return Vec::new();
+    };
+    let report = run_setup(protocol, &setup, Lane::Fast);
+    let verdict = judge(protocol, &setup, &report.history);
+    let mut stops: Vec<u64> = verdict
+        .violations
+        .iter()
+        .filter(|v| v.expectation == Expectation::Always)
+        .filter_map(|v| v.at_ms.checked_add(1))
+        .filter(|&stop_ms| stop_ms < report.sim_ms)
+        .collect();
+    stops.sort_unstable();
+    stops.dedup();
+    let mut out = Vec::new();
+    for stop_ms in stops {
+        let stopped = Scenario {
+            stop_at_ms: Some(stop_ms),
+            ..s.clone()
+        };
+        let mut trimmed = stopped.clone();
+        trimmed.faults.events.retain(|e| e.at_ms < stop_ms);
+        trimmed.workload.retain(|p| p.at_ms < stop_ms);
+        out.push(trimmed);
+        out.push(stopped);
+    }
+    out.retain(|c| c != s && prepare(protocol, c).is_ok());
+    out.dedup();
+    out
 }
 
 /// The shrinker's state: the smallest failing scenario so far and what it cost.

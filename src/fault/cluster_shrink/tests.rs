@@ -150,6 +150,7 @@ fn scenario(servers: u16, clients: u16, relay: bool) -> Scenario {
         params: serde_json::to_value(&params).unwrap(),
         bugs: Vec::new(),
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
     }
 }
 

@@ -325,6 +325,7 @@ fn library_panics_become_messages() {
 fn panic_judge_fires_on_each_reported_panic() {
     let scenario = Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: 1,
         protocol: "tiny".into(),
         cluster: Cluster::of_size(2),

@@ -129,6 +129,7 @@ fn correct() -> Vec<Event<Tiny>> {
 fn setup() -> RunSetup<TinyProtocol> {
     let scenario = Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: 1,
         protocol: "tiny".into(),
         cluster: Cluster::of_size(3),

@@ -34,6 +34,7 @@ fn scenario(nodes: u16, m: u32, order: &str, faults: Vec<FaultEvent>) -> Scenari
         params: serde_json::json!({ "m": m }),
         bugs: Vec::new(),
         byzantine_beyond_tolerance: nodes < 3 * m as u16 + 1,
+        stop_at_ms: None,
     }
 }
 

@@ -386,6 +386,7 @@ pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
     let params = PaxosParams::from_roles(&servers_and_clients(3, 2));
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed,
         protocol: Paxos::NAME.to_string(),
         cluster: Cluster::of_size(5),

@@ -27,6 +27,7 @@ fn strategy(node: u16, at_ms: u64, duration_ms: Option<u64>) -> FaultEvent {
 fn scenario(faults: Vec<FaultEvent>, beyond: bool) -> Scenario {
     Scenario {
         byzantine_beyond_tolerance: beyond,
+        stop_at_ms: None,
         seed: 5,
         protocol: Pbft::NAME.to_string(),
         cluster: Cluster::of_size(4),

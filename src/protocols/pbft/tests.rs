@@ -543,6 +543,7 @@ fn quiet_runs_settle_alike_in_both_lanes() {
 fn byzantine_scenario(faults: Vec<crate::fault::FaultEvent>) -> Scenario {
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed: 11,
         protocol: Pbft::NAME.to_string(),
         cluster: Cluster::of_size(4),

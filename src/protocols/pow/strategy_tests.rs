@@ -46,6 +46,7 @@ pub(super) fn race(seed: u64, share: u64, window_ms: u64, selfish: bool) -> Scen
     let at_ms = if selfish { 0 } else { window_ms };
     Scenario {
         byzantine_beyond_tolerance: false,
+        stop_at_ms: None,
         seed,
         protocol: Pow::NAME.to_string(),
         cluster: Cluster::of_size(4),
