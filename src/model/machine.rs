@@ -32,7 +32,7 @@ use crate::history::{Event, EventKind, Phase};
 use crate::ids::NodeId;
 use crate::net::{begin, Header};
 use crate::node::{message_too_big, TIMERS_MAX};
-use crate::protocol::{Context, Core, CoreInput, CoreOutput, Protocol, RunSetup};
+use crate::protocol::{Context, Core, CoreInput, CoreOutput, Protocol, Rename, Renaming, RunSetup};
 use crate::rng::{stream_rng, ChaCha8Rng, Draw, Stream};
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -92,6 +92,12 @@ pub(crate) struct NodeState<C: Core> {
     disk_key: u64,
     /// The node's whole fingerprint, kept current by every step that touches it.
     key: u64,
+    /// With symmetry ([`Sym`]): the disk's fingerprint with ids renamed by each
+    /// permutation, in [`Sym::perms`] order; empty without.
+    disk_keys_sym: Box<[u64]>,
+    /// With symmetry: the node's fingerprint renamed by each permutation, the
+    /// identity's included (computed as the others are, not as `key` is).
+    keys_sym: Box<[u64]>,
 }
 
 /// A message in flight.
@@ -106,6 +112,9 @@ pub(crate) struct Packet<C: Core> {
     key: u64,
     /// The order it was put in flight: the liveness phase delivers in this order.
     sent_seq: u64,
+    /// With symmetry: `key` of the packet renamed by each permutation (its ends moved,
+    /// its message renamed).
+    keys_sym: Box<[u64]>,
 }
 
 /// The whole cluster: nodes (shared between states until a step changes one), the
@@ -121,6 +130,9 @@ pub struct State<C: Core> {
     /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
     /// sorted.
     events_seen: Arc<Vec<u64>>,
+    /// With symmetry: for each permutation, the keys of `events_seen`'s events
+    /// renamed, sorted.
+    events_seen_sym: Arc<Vec<Vec<u64>>>,
     /// Logical time: the number of steps taken.
     pub(crate) now_ms: u64,
     sent_seq: u64,
@@ -219,9 +231,53 @@ pub(crate) struct Model<'a, P: Protocol> {
     /// Each node's client request (its first in the workload).
     requests: Vec<Option<Value>>,
     seed: u64,
+    /// The symmetry the search reduces by, if any ([`Model::with_symmetry`]).
+    sym: Option<Sym<P::Core>>,
 }
 
 type Events<P> = Vec<Event<<P as Protocol>::Core>>;
+
+/// Most permutations a symmetry may have (6! = 720: one group of six, or groups of
+/// three and four with 144): each state's key is computed once per permutation.
+pub const PERMUTATIONS_MAX: usize = 720;
+
+/// One permutation of the interchangeable nodes, by node index.
+struct Perm {
+    renaming: Renaming,
+    /// Node index `i` goes to index `to[i]`.
+    to: Vec<usize>,
+    /// The node at index `j` of the renamed state is node `from[j]`.
+    from: Vec<usize>,
+}
+
+/// A symmetry of the scope: the interchangeable groups the search reduces by and every
+/// permutation they allow, the identity first. A state's key in the visited set is the
+/// least over the permutations of the fingerprint of the state renamed
+/// ([`Model::key`]), so states that differ only by a renaming are one state; the
+/// search still walks real states and real paths, so a counterexample is a path that
+/// was taken.
+pub(crate) struct Sym<C: Core> {
+    pub groups: Vec<Vec<NodeId>>,
+    perms: Vec<Perm>,
+    rename: Box<dyn Rename<C>>,
+}
+
+/// Every permutation of `items` (Heap's order does not matter: all are used).
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for (i, &first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            out.push(tail);
+        }
+    }
+    out
+}
 
 impl<'a, P: Protocol> Model<'a, P> {
     pub fn new(protocol: &'a P, setup: &'a RunSetup<P>) -> Self {
@@ -237,7 +293,143 @@ impl<'a, P: Protocol> Model<'a, P> {
                 .collect(),
             seed: setup.scenario.seed,
             ids,
+            sym: None,
         }
+    }
+
+    /// The model reduced by the protocol's symmetry ([`Protocol::symmetry`]), its groups
+    /// refined by what the scope treats differently: nodes that may crash and nodes that
+    /// may not, nodes whose timers may fire and nodes whose may not, and different client
+    /// requests are never swapped. No change if the protocol declares none or no group
+    /// of two is left. An error past [`PERMUTATIONS_MAX`] permutations.
+    pub fn with_symmetry(
+        mut self,
+        crash_nodes: &[NodeId],
+        timer_nodes: &[NodeId],
+    ) -> Result<Self, StepError> {
+        let Some(symmetry) = self.protocol.symmetry(self.setup) else {
+            return Ok(self);
+        };
+        let mut groups: Vec<Vec<NodeId>> = Vec::new();
+        for group in &symmetry.groups {
+            let mut parts: Vec<((bool, bool, Option<&Value>), Vec<NodeId>)> = Vec::new();
+            for id in group {
+                let Some(&i) = self.index.get(id) else {
+                    return Err(format!(
+                        "{}'s symmetry names {id}, which is not in the cluster",
+                        self.protocol.name()
+                    ));
+                };
+                if groups.iter().flatten().any(|g| g == id)
+                    || parts.iter().any(|(_, p)| p.contains(id))
+                {
+                    return Err(format!(
+                        "{}'s symmetry names {id} twice",
+                        self.protocol.name()
+                    ));
+                }
+                let class = (
+                    crash_nodes.is_empty() || crash_nodes.contains(id),
+                    timer_nodes.is_empty() || timer_nodes.contains(id),
+                    self.requests[i].as_ref(),
+                );
+                match parts.iter_mut().find(|(c, _)| *c == class) {
+                    Some((_, members)) => members.push(*id),
+                    None => parts.push((class, vec![*id])),
+                }
+            }
+            groups.extend(parts.into_iter().map(|(_, g)| g).filter(|g| g.len() > 1));
+        }
+        if groups.is_empty() {
+            return Ok(self);
+        }
+        let count = groups
+            .iter()
+            .try_fold(1usize, |n, g| (1..=g.len()).try_fold(n, |n, k| n.checked_mul(k)))
+            .filter(|&n| n <= PERMUTATIONS_MAX);
+        if count.is_none() {
+            return Err(format!(
+                "symmetry: the groups {groups:?} have over {PERMUTATIONS_MAX} permutations; \
+                 use --no-symmetry"
+            ));
+        }
+        // Every combination of one permutation per group, the identity first.
+        let n = self.ids.len();
+        let mut perms: Vec<Vec<usize>> = vec![(0..n).collect()];
+        for group in &groups {
+            let members: Vec<usize> = group.iter().map(|id| self.index[id]).collect();
+            let mut next = Vec::new();
+            for to in &perms {
+                for image in permutations(&members) {
+                    let mut to = to.clone();
+                    for (k, &m) in members.iter().enumerate() {
+                        to[m] = image[k];
+                    }
+                    next.push(to);
+                }
+            }
+            perms = next;
+        }
+        self.sym = Some(Sym {
+            groups,
+            perms: perms
+                .into_iter()
+                .map(|to| {
+                    let mut from = vec![0; n];
+                    for (i, &j) in to.iter().enumerate() {
+                        from[j] = i;
+                    }
+                    let pairs: Vec<(NodeId, NodeId)> = to
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &j)| (self.ids[i], self.ids[j]))
+                        .collect();
+                    Perm {
+                        renaming: Renaming::new(&pairs).expect("a permutation of the cluster"),
+                        to,
+                        from,
+                    }
+                })
+                .collect(),
+            rename: symmetry.rename,
+        });
+        Ok(self)
+    }
+
+    /// The interchangeable groups the search reduces by (empty: no symmetry).
+    pub fn symmetry_groups(&self) -> &[Vec<NodeId>] {
+        self.sym.as_ref().map_or(&[], |s| &s.groups)
+    }
+
+    /// The state's key in the visited set: its fingerprint, or with symmetry the least
+    /// fingerprint of its renamings (the same for every state of one renaming class).
+    pub fn key(&self, state: &State<P::Core>) -> u64 {
+        let Some(sym) = &self.sym else {
+            return state.fingerprint();
+        };
+        let mut best = u64::MAX;
+        let mut net: Vec<u64> = Vec::with_capacity(state.net.len());
+        for (p, perm) in sym.perms.iter().enumerate() {
+            let mut h = Fingerprinter::default();
+            for &i in &perm.from {
+                h.write_u64(state.nodes[i].keys_sym[p]);
+            }
+            net.clear();
+            net.extend(state.net.iter().map(|k| k.keys_sym[p]));
+            net.sort_unstable();
+            h.write_usize(net.len());
+            for k in &net {
+                h.write_u64(*k);
+            }
+            state.spent.hash(&mut h);
+            let events = &state.events_seen_sym[p];
+            h.write_usize(events.len());
+            for e in events {
+                h.write_u64(*e);
+            }
+            best = best.min(h.finish());
+        }
+        best
     }
 
     /// The cluster at 0 ms: the safety phase begins and every node starts on an
@@ -255,12 +447,18 @@ impl<'a, P: Protocol> Model<'a, P> {
                         log_unsynced: Vec::new(),
                         disk_key: 0,
                         key: 0,
+                        disk_keys_sym: Box::new([]),
+                        keys_sym: Box::new([]),
                     })
                 })
                 .collect(),
             net: Vec::new(),
             spent: Spent::default(),
             events_seen: Arc::new(Vec::new()),
+            events_seen_sym: Arc::new(vec![
+                Vec::new();
+                self.sym.as_ref().map_or(0, |s| s.perms.len())
+            ]),
             now_ms: 0,
             sent_seq: 0,
         };
@@ -606,6 +804,21 @@ impl<'a, P: Protocol> Model<'a, P> {
             let key = of_serialized(&(self.ids[node], incarnation, event));
             if let Err(at) = state.events_seen.binary_search(&key) {
                 Arc::make_mut(&mut state.events_seen).insert(at, key);
+                // New to the path, so new to every renaming of it too.
+                if let Some(sym) = &self.sym {
+                    let seen = Arc::make_mut(&mut state.events_seen_sym);
+                    for (perm, keys) in sym.perms.iter().zip(seen.iter_mut()) {
+                        let r = &perm.renaming;
+                        let id = r.apply(self.ids[node]);
+                        let key = match sym.rename.event(event, r) {
+                            Some(renamed) => of_serialized(&(id, incarnation, &renamed)),
+                            None => of_serialized(&(id, incarnation, event)),
+                        };
+                        if let Err(at) = keys.binary_search(&key) {
+                            keys.insert(at, key);
+                        }
+                    }
+                }
             }
         }
         events.push(Event {
@@ -795,17 +1008,36 @@ impl<'a, P: Protocol> Model<'a, P> {
         let Some(&t) = self.index.get(&to) else {
             return Ok(());
         };
-        let mut h = Fingerprinter::default();
-        h.write_usize(node);
-        h.write_usize(t);
-        h.write(&wire[header_len..]);
+        let packet_key = |from: usize, to: usize, bytes: &[u8]| {
+            let mut h = Fingerprinter::default();
+            h.write_usize(from);
+            h.write_usize(to);
+            h.write(bytes);
+            h.finish()
+        };
+        let keys_sym = match &self.sym {
+            None => Box::default(),
+            Some(sym) => sym
+                .perms
+                .iter()
+                .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
+                    None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
+                    Some(renamed) => {
+                        let mut bytes = Vec::new();
+                        P::Core::encode_msg(&renamed, &mut bytes);
+                        packet_key(perm.to[node], perm.to[t], &bytes)
+                    }
+                })
+                .collect(),
+        };
         let packet = Arc::new(Packet {
             from: node,
             to: t,
             msg_id,
             msg,
-            key: h.finish(),
+            key: packet_key(node, t, &wire[header_len..]),
             sent_seq: state.sent_seq,
+            keys_sym,
         });
         state.sent_seq += 1;
         self.put_in_flight(state, packet)
@@ -848,6 +1080,39 @@ impl<'a, P: Protocol> Model<'a, P> {
             &slot.log_disk,
             &slot.log_unsynced,
         ));
+        let Some(sym) = &self.sym else {
+            return;
+        };
+        let rename = &sym.rename;
+        slot.disk_keys_sym = sym
+            .perms
+            .iter()
+            .map(|perm| {
+                let r = &perm.renaming;
+                let state = |s: &Option<<P::Core as Core>::State>| {
+                    s.as_ref().and_then(|s| rename.state(s, r))
+                };
+                let log = |l: &[<P::Core as Core>::Entry]| {
+                    l.iter().any(|e| rename.entry(e, r).is_some()).then(|| {
+                        l.iter()
+                            .map(|e| rename.entry(e, r).unwrap_or_else(|| e.clone()))
+                            .collect::<Vec<_>>()
+                    })
+                };
+                let (disk, unsynced) = (state(&slot.disk), state(&slot.unsynced));
+                let (log_disk, log_unsynced) = (log(&slot.log_disk), log(&slot.log_unsynced));
+                if disk.is_none() && unsynced.is_none() && log_disk.is_none() && log_unsynced.is_none()
+                {
+                    return slot.disk_key;
+                }
+                of_serialized(&(
+                    disk.as_ref().or(slot.disk.as_ref()),
+                    unsynced.as_ref().or(slot.unsynced.as_ref()),
+                    log_disk.as_ref().unwrap_or(&slot.log_disk),
+                    log_unsynced.as_ref().unwrap_or(&slot.log_unsynced),
+                ))
+            })
+            .collect();
     }
 
     /// Recompute the node's fingerprint; an error if its core cannot give one.
@@ -878,6 +1143,50 @@ impl<'a, P: Protocol> Model<'a, P> {
             }
         }
         slot.key = h.finish();
+        if let Some(sym) = &self.sym {
+            if slot.disk_keys_sym.len() != sym.perms.len() {
+                self.rekey_disk(slot);
+            }
+            slot.keys_sym = sym
+                .perms
+                .iter()
+                .zip(slot.disk_keys_sym.iter())
+                .map(|(perm, &disk_key)| {
+                    let r = &perm.renaming;
+                    let mut h = Fingerprinter::default();
+                    h.write_u64(disk_key);
+                    h.write_u32(slot.incarnation_next);
+                    match &slot.up {
+                        None => h.write_u8(0),
+                        Some(up) => {
+                            h.write_u8(1);
+                            h.write_u32(up.incarnation);
+                            sym.rename.fingerprint_core(&up.core, r, &mut h);
+                            h.write(&up.rng_pos.to_le_bytes());
+                            let mut keys: Vec<u64> = up
+                                .timers
+                                .iter()
+                                .map(|t| match sym.rename.timer(&t.timer, r) {
+                                    None => t.key,
+                                    Some(renamed) => {
+                                        let mut h = Fingerprinter::default();
+                                        P::Core::fingerprint_timer(&renamed, &mut h);
+                                        h.finish()
+                                    }
+                                })
+                                .collect();
+                            keys.sort_unstable();
+                            h.write_usize(keys.len());
+                            for k in keys {
+                                h.write_u64(k);
+                            }
+                            h.write_u8(up.request_pending as u8);
+                        }
+                    }
+                    h.finish()
+                })
+                .collect();
+        }
         Ok(())
     }
 }
