@@ -350,4 +350,6 @@ pub fn replay<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Co
 }
 
 #[cfg(test)]
+mod symmetry_tests;
+#[cfg(test)]
 mod tests;
