@@ -130,9 +130,15 @@ pub struct State<C: Core> {
     /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
     /// sorted.
     events_seen: Arc<Vec<u64>>,
-    /// With symmetry: for each permutation, the keys of `events_seen`'s events
-    /// renamed, sorted.
-    events_seen_sym: Arc<Vec<Vec<u64>>>,
+    /// With symmetry, for each permutation: the sum (wrapping) of the mixed keys of
+    /// `events_seen`'s events renamed, a hash of the set kept as it grows (an event
+    /// new to the path is new to each renaming of it, so each sum adds each event
+    /// once).
+    events_seen_sym: Box<[u64]>,
+    /// With symmetry, for each permutation: the sum (wrapping) of the mixed renamed
+    /// keys of the packets in flight, a hash of the multiset kept as packets come
+    /// and go.
+    net_sym: Box<[u64]>,
     /// Logical time: the number of steps taken.
     pub(crate) now_ms: u64,
     sent_seq: u64,
@@ -260,6 +266,16 @@ pub(crate) struct Sym<C: Core> {
     pub groups: Vec<Vec<NodeId>>,
     perms: Vec<Perm>,
     rename: Box<dyn Rename<C>>,
+}
+
+/// A key spread over all 64 bits (SplitMix64's finish), for the sums that hash a
+/// set or multiset of keys in any order: summing raw keys would let structured keys
+/// cancel.
+fn mix(key: u64) -> u64 {
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Every permutation of `items` (Heap's order does not matter: all are used).
@@ -408,25 +424,16 @@ impl<'a, P: Protocol> Model<'a, P> {
             return state.fingerprint();
         };
         let mut best = u64::MAX;
-        let mut net: Vec<u64> = Vec::with_capacity(state.net.len());
         for (p, perm) in sym.perms.iter().enumerate() {
             let mut h = Fingerprinter::default();
             for &i in &perm.from {
                 h.write_u64(state.nodes[i].keys_sym[p]);
             }
-            net.clear();
-            net.extend(state.net.iter().map(|k| k.keys_sym[p]));
-            net.sort_unstable();
-            h.write_usize(net.len());
-            for k in &net {
-                h.write_u64(*k);
-            }
+            h.write_usize(state.net.len());
+            h.write_u64(state.net_sym[p]);
             state.spent.hash(&mut h);
-            let events = &state.events_seen_sym[p];
-            h.write_usize(events.len());
-            for e in events {
-                h.write_u64(*e);
-            }
+            h.write_usize(state.events_seen.len());
+            h.write_u64(state.events_seen_sym[p]);
             best = best.min(h.finish());
         }
         best
@@ -455,10 +462,8 @@ impl<'a, P: Protocol> Model<'a, P> {
             net: Vec::new(),
             spent: Spent::default(),
             events_seen: Arc::new(Vec::new()),
-            events_seen_sym: Arc::new(vec![
-                Vec::new();
-                self.sym.as_ref().map_or(0, |s| s.perms.len())
-            ]),
+            events_seen_sym: vec![0; self.sym.as_ref().map_or(0, |s| s.perms.len())].into(),
+            net_sym: vec![0; self.sym.as_ref().map_or(0, |s| s.perms.len())].into(),
             now_ms: 0,
             sent_seq: 0,
         };
@@ -565,7 +570,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         if state.nodes[t].up.is_none() {
                             return Ok(false);
                         }
-                        let packet = Arc::unwrap_or_clone(state.net.remove(at));
+                        let packet = Arc::unwrap_or_clone(Self::take_in_flight(state, at));
                         self.record(
                             state,
                             t,
@@ -587,7 +592,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         )?;
                     }
                     ScriptStep::Drop { .. } => {
-                        state.net.remove(at);
+                        Self::take_in_flight(state, at);
                         state.spent.drops += 1;
                         self.record(
                             state,
@@ -806,17 +811,14 @@ impl<'a, P: Protocol> Model<'a, P> {
                 Arc::make_mut(&mut state.events_seen).insert(at, key);
                 // New to the path, so new to every renaming of it too.
                 if let Some(sym) = &self.sym {
-                    let seen = Arc::make_mut(&mut state.events_seen_sym);
-                    for (perm, keys) in sym.perms.iter().zip(seen.iter_mut()) {
+                    for (perm, sum) in sym.perms.iter().zip(state.events_seen_sym.iter_mut()) {
                         let r = &perm.renaming;
                         let id = r.apply(self.ids[node]);
                         let key = match sym.rename.event(event, r) {
                             Some(renamed) => of_serialized(&(id, incarnation, &renamed)),
                             None => of_serialized(&(id, incarnation, event)),
                         };
-                        if let Err(at) = keys.binary_search(&key) {
-                            keys.insert(at, key);
-                        }
+                        *sum = sum.wrapping_add(mix(key));
                     }
                 }
             }
@@ -1043,6 +1045,15 @@ impl<'a, P: Protocol> Model<'a, P> {
         self.put_in_flight(state, packet)
     }
 
+    /// Remove the packet at `at` from the network (and from the renamed sums).
+    fn take_in_flight(state: &mut State<P::Core>, at: usize) -> Arc<Packet<P::Core>> {
+        let packet = state.net.remove(at);
+        for (sum, key) in state.net_sym.iter_mut().zip(packet.keys_sym.iter()) {
+            *sum = sum.wrapping_sub(mix(*key));
+        }
+        packet
+    }
+
     fn put_in_flight(
         &self,
         state: &mut State<P::Core>,
@@ -1054,6 +1065,9 @@ impl<'a, P: Protocol> Model<'a, P> {
         let at = state
             .net
             .partition_point(|p| (p.key, p.sent_seq) < (packet.key, packet.sent_seq));
+        for (sum, key) in state.net_sym.iter_mut().zip(packet.keys_sym.iter()) {
+            *sum = sum.wrapping_add(mix(*key));
+        }
         state.net.insert(at, packet);
         Ok(())
     }
