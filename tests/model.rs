@@ -18,13 +18,15 @@ fn check_model_proves_a_small_scope_clean() {
         out.contains("bounds: drops 0, duplicates 0, crashes 0"),
         "{out}"
     );
-    assert!(out.contains("symmetry: interchangeable {n1 n2 n3}"), "{out}");
+    assert!(
+        out.contains("symmetry: interchangeable {n1 n2 n3}"),
+        "{out}"
+    );
     assert!(
         out.contains("1613 states, depth 19, every property held in this scope"),
         "{out}"
     );
-    let (code, out, err) =
-        gauntlet_out(&["check-model", "--protocol", "paxos", "--no-symmetry"]);
+    let (code, out, err) = gauntlet_out(&["check-model", "--protocol", "paxos", "--no-symmetry"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("symmetry off"), "{out}");
     assert!(

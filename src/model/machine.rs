@@ -361,7 +361,9 @@ impl<'a, P: Protocol> Model<'a, P> {
         }
         let count = groups
             .iter()
-            .try_fold(1usize, |n, g| (1..=g.len()).try_fold(n, |n, k| n.checked_mul(k)))
+            .try_fold(1usize, |n, g| {
+                (1..=g.len()).try_fold(n, |n, k| n.checked_mul(k))
+            })
             .filter(|&n| n <= PERMUTATIONS_MAX);
         if count.is_none() {
             return Err(format!(
@@ -1115,7 +1117,10 @@ impl<'a, P: Protocol> Model<'a, P> {
                 };
                 let (disk, unsynced) = (state(&slot.disk), state(&slot.unsynced));
                 let (log_disk, log_unsynced) = (log(&slot.log_disk), log(&slot.log_unsynced));
-                if disk.is_none() && unsynced.is_none() && log_disk.is_none() && log_unsynced.is_none()
+                if disk.is_none()
+                    && unsynced.is_none()
+                    && log_disk.is_none()
+                    && log_unsynced.is_none()
                 {
                     return slot.disk_key;
                 }

@@ -51,7 +51,10 @@ fn renamed_states_share_a_key_and_others_do_not() {
         let mut events = Vec::new();
         let mut state = model.initial(&mut events).unwrap();
         for step in steps {
-            assert!(model.apply(&mut state, step, &mut events).unwrap(), "{step}");
+            assert!(
+                model.apply(&mut state, step, &mut events).unwrap(),
+                "{step}"
+            );
         }
         state
     };
@@ -90,7 +93,10 @@ fn groups_follow_the_scope() {
     assert_eq!(groups(&one_learner, &[], &[]), vec![vec![n2, n3]]);
     assert!(groups(&one_learner, &[n2], &[]).is_empty());
     assert!(groups(&one_learner, &[], &[n3]).is_empty());
-    assert_eq!(groups(&one_learner, &[n2, n3], &[n2, n3]), vec![vec![n2, n3]]);
+    assert_eq!(
+        groups(&one_learner, &[n2, n3], &[n2, n3]),
+        vec![vec![n2, n3]]
+    );
     let all_learn = setup(3, 1, None, &[]);
     assert_eq!(
         groups(&all_learn, &[NodeId(1)], &[]),
@@ -203,6 +209,12 @@ fn symmetry_keeps_every_verdict() {
             full_total += full.states;
         }
     }
-    assert!(found >= 5, "the scopes show bugs: {found} verdicts were violations");
-    assert!(reduced_total * 2 < full_total, "{reduced_total} of {full_total}");
+    assert!(
+        found >= 5,
+        "the scopes show bugs: {found} verdicts were violations"
+    );
+    assert!(
+        reduced_total * 2 < full_total,
+        "{reduced_total} of {full_total}"
+    );
 }

@@ -154,7 +154,8 @@ impl Rename<Node> for PaxosRename {
                     .tallies
                     .iter()
                     .map(|((b, v), voters)| {
-                        let mut voters: Vec<NodeId> = voters.iter().map(|id| r.apply(*id)).collect();
+                        let mut voters: Vec<NodeId> =
+                            voters.iter().map(|id| r.apply(*id)).collect();
                         voters.sort_unstable();
                         ((ballot(b, r), v), voters)
                     })
@@ -240,9 +241,7 @@ impl Rename<Node> for PaxosRename {
 
     fn event(&self, event: &Note, r: &Renaming) -> Option<Note> {
         let renamed = match event {
-            Note::Proposed { .. } | Note::BackingOff { .. } | Note::GaveUp { .. } => {
-                return None
-            }
+            Note::Proposed { .. } | Note::BackingOff { .. } | Note::GaveUp { .. } => return None,
             Note::Promised { ballot: b } => Note::Promised {
                 ballot: ballot(b, r),
             },
@@ -280,11 +279,9 @@ impl Rename<Node> for PaxosRename {
 
     fn timer(&self, timer: &Timer, r: &Renaming) -> Option<Timer> {
         match timer {
-            Timer::PhaseTimeout { ballot: b } if r.moves(b.proposer) => {
-                Some(Timer::PhaseTimeout {
-                    ballot: ballot(b, r),
-                })
-            }
+            Timer::PhaseTimeout { ballot: b } if r.moves(b.proposer) => Some(Timer::PhaseTimeout {
+                ballot: ballot(b, r),
+            }),
             _ => None,
         }
     }
