@@ -278,7 +278,7 @@ fn mix(key: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Every permutation of `items` (Heap's order does not matter: all are used).
+/// Every permutation of `items`, in no particular order (all are used).
 fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     if items.len() <= 1 {
         return vec![items.to_vec()];
@@ -328,7 +328,9 @@ impl<'a, P: Protocol> Model<'a, P> {
         };
         let mut groups: Vec<Vec<NodeId>> = Vec::new();
         for group in &symmetry.groups {
-            let mut parts: Vec<((bool, bool, Option<&Value>), Vec<NodeId>)> = Vec::new();
+            // (may crash, timers may fire, client request): nodes alike in all three.
+            type Class<'v> = (bool, bool, Option<&'v Value>);
+            let mut parts: Vec<(Class, Vec<NodeId>)> = Vec::new();
             for id in group {
                 let Some(&i) = self.index.get(id) else {
                     return Err(format!(

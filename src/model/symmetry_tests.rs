@@ -136,7 +136,9 @@ fn symmetry_keeps_every_verdict() {
         "acceptor_promises_equal_round",
         "proposer_ignores_accepted_value",
     ];
-    let scopes: [(&str, (u16, u16, Option<usize>), Bounds, &[&str]); 4] = [
+    // (name, (servers, clients, learners kept), bounds, the bugs run there)
+    type Scope<'a> = (&'a str, (u16, u16, Option<usize>), Bounds, &'a [&'a str]);
+    let scopes: [Scope; 4] = [
         (
             "3+1, a drop, a timer",
             (3, 1, None),
