@@ -75,6 +75,11 @@ pub struct CheckModelArgs {
     /// --depth counts the steps after them.
     #[arg(long, requires = "scenario")]
     start_steps: Option<usize>,
+    /// Do not reduce by the protocol's symmetry (interchangeable nodes): every
+    /// renaming of a state is explored as a state of its own. Verdicts are the same;
+    /// counts and times are larger.
+    #[arg(long)]
+    no_symmetry: bool,
     /// Where a counterexample is saved.
     #[arg(long, default_value = "corpus/failures")]
     failures_dir: PathBuf,
@@ -84,11 +89,17 @@ pub struct CheckModelArgs {
 /// different corpus file names (the name carries the seed); the same scope always
 /// gets the same one.
 fn scope_seed(args: &CheckModelArgs, bounds: &Bounds) -> u64 {
+    // Symmetry is how the scope is searched, not the scope: the same seed either way,
+    // so a run with --no-symmetry checks the same scenario.
+    let scope = Bounds {
+        symmetry: true,
+        ..bounds.clone()
+    };
     crate::model::fingerprint::of_serialized(&(
         args.nodes,
         args.proposals,
         &args.bugs,
-        bounds.to_string(),
+        scope.to_string(),
         args.dfs,
     ))
 }
@@ -110,6 +121,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         memory_mb: args.memory_mb,
         states_max: args.states_max,
         start: Vec::new(),
+        symmetry: !args.no_symmetry,
     };
     let order = if args.dfs { Order::Dfs } else { Order::Bfs };
     if args.dfs && args.depth > crate::model::fingerprint::DEPTH_MAX {
@@ -208,6 +220,24 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             / (1024 * 1024),
         outcome.fingerprint_bytes / (1024 * 1024),
         outcome.liveness_checked
+    );
+    let groups: Vec<String> = outcome
+        .symmetry_groups
+        .iter()
+        .map(|g| {
+            let ids: Vec<String> = g.iter().map(|n| n.to_string()).collect();
+            format!("{{{}}}", ids.join(" "))
+        })
+        .collect();
+    println!(
+        "symmetry: {}",
+        if !bounds.symmetry {
+            "off (--no-symmetry)".to_string()
+        } else if groups.is_empty() {
+            "none in this scope".to_string()
+        } else {
+            format!("interchangeable {}", groups.join(", "))
+        }
     );
     match &outcome.found {
         None => report_clean(&outcome, &bounds),

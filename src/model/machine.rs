@@ -32,7 +32,7 @@ use crate::history::{Event, EventKind, Phase};
 use crate::ids::NodeId;
 use crate::net::{begin, Header};
 use crate::node::{message_too_big, TIMERS_MAX};
-use crate::protocol::{Context, Core, CoreInput, CoreOutput, Protocol, RunSetup};
+use crate::protocol::{Context, Core, CoreInput, CoreOutput, Protocol, Rename, Renaming, RunSetup};
 use crate::rng::{stream_rng, ChaCha8Rng, Draw, Stream};
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -92,6 +92,12 @@ pub(crate) struct NodeState<C: Core> {
     disk_key: u64,
     /// The node's whole fingerprint, kept current by every step that touches it.
     key: u64,
+    /// With symmetry ([`Sym`]): the disk's fingerprint with ids renamed by each
+    /// permutation, in [`Sym::perms`] order; empty without.
+    disk_keys_sym: Box<[u64]>,
+    /// With symmetry: the node's fingerprint renamed by each permutation, the
+    /// identity's included (computed as the others are, not as `key` is).
+    keys_sym: Box<[u64]>,
 }
 
 /// A message in flight.
@@ -106,6 +112,9 @@ pub(crate) struct Packet<C: Core> {
     key: u64,
     /// The order it was put in flight: the liveness phase delivers in this order.
     sent_seq: u64,
+    /// With symmetry: `key` of the packet renamed by each permutation (its ends moved,
+    /// its message renamed).
+    keys_sym: Box<[u64]>,
 }
 
 /// The whole cluster: nodes (shared between states until a step changes one), the
@@ -121,6 +130,15 @@ pub struct State<C: Core> {
     /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
     /// sorted.
     events_seen: Arc<Vec<u64>>,
+    /// With symmetry, for each permutation: the sum (wrapping) of the mixed keys of
+    /// `events_seen`'s events renamed, a hash of the set kept as it grows (an event
+    /// new to the path is new to each renaming of it, so each sum adds each event
+    /// once).
+    events_seen_sym: Box<[u64]>,
+    /// With symmetry, for each permutation: the sum (wrapping) of the mixed renamed
+    /// keys of the packets in flight, a hash of the multiset kept as packets come
+    /// and go.
+    net_sym: Box<[u64]>,
     /// Logical time: the number of steps taken.
     pub(crate) now_ms: u64,
     sent_seq: u64,
@@ -219,9 +237,63 @@ pub(crate) struct Model<'a, P: Protocol> {
     /// Each node's client request (its first in the workload).
     requests: Vec<Option<Value>>,
     seed: u64,
+    /// The symmetry the search reduces by, if any ([`Model::with_symmetry`]).
+    sym: Option<Sym<P::Core>>,
 }
 
 type Events<P> = Vec<Event<<P as Protocol>::Core>>;
+
+/// Most permutations a symmetry may have (6! = 720: one group of six, or groups of
+/// three and four with 144): each state's key is computed once per permutation.
+pub const PERMUTATIONS_MAX: usize = 720;
+
+/// One permutation of the interchangeable nodes, by node index.
+struct Perm {
+    renaming: Renaming,
+    /// Node index `i` goes to index `to[i]`.
+    to: Vec<usize>,
+    /// The node at index `j` of the renamed state is node `from[j]`.
+    from: Vec<usize>,
+}
+
+/// A symmetry of the scope: the interchangeable groups the search reduces by and every
+/// permutation they allow, the identity first. A state's key in the visited set is the
+/// least over the permutations of the fingerprint of the state renamed
+/// ([`Model::key`]), so states that differ only by a renaming are one state; the
+/// search still walks real states and real paths, so a counterexample is a path that
+/// was taken.
+pub(crate) struct Sym<C: Core> {
+    pub groups: Vec<Vec<NodeId>>,
+    perms: Vec<Perm>,
+    rename: Box<dyn Rename<C>>,
+}
+
+/// A key spread over all 64 bits (SplitMix64's finish), for the sums that hash a
+/// set or multiset of keys in any order: summing raw keys would let structured keys
+/// cancel.
+fn mix(key: u64) -> u64 {
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Every permutation of `items`, in no particular order (all are used).
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for (i, &first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            out.push(tail);
+        }
+    }
+    out
+}
 
 impl<'a, P: Protocol> Model<'a, P> {
     pub fn new(protocol: &'a P, setup: &'a RunSetup<P>) -> Self {
@@ -237,7 +309,138 @@ impl<'a, P: Protocol> Model<'a, P> {
                 .collect(),
             seed: setup.scenario.seed,
             ids,
+            sym: None,
         }
+    }
+
+    /// The model reduced by the protocol's symmetry ([`Protocol::symmetry`]), its groups
+    /// refined by what the scope treats differently: nodes that may crash and nodes that
+    /// may not, nodes whose timers may fire and nodes whose may not, and different client
+    /// requests are never swapped. No change if the protocol declares none or no group
+    /// of two is left. An error past [`PERMUTATIONS_MAX`] permutations.
+    pub fn with_symmetry(
+        mut self,
+        crash_nodes: &[NodeId],
+        timer_nodes: &[NodeId],
+    ) -> Result<Self, StepError> {
+        let Some(symmetry) = self.protocol.symmetry(self.setup) else {
+            return Ok(self);
+        };
+        let mut groups: Vec<Vec<NodeId>> = Vec::new();
+        for group in &symmetry.groups {
+            // (may crash, timers may fire, client request): nodes alike in all three.
+            type Class<'v> = (bool, bool, Option<&'v Value>);
+            let mut parts: Vec<(Class, Vec<NodeId>)> = Vec::new();
+            for id in group {
+                let Some(&i) = self.index.get(id) else {
+                    return Err(format!(
+                        "{}'s symmetry names {id}, which is not in the cluster",
+                        self.protocol.name()
+                    ));
+                };
+                if groups.iter().flatten().any(|g| g == id)
+                    || parts.iter().any(|(_, p)| p.contains(id))
+                {
+                    return Err(format!(
+                        "{}'s symmetry names {id} twice",
+                        self.protocol.name()
+                    ));
+                }
+                let class = (
+                    crash_nodes.is_empty() || crash_nodes.contains(id),
+                    timer_nodes.is_empty() || timer_nodes.contains(id),
+                    self.requests[i].as_ref(),
+                );
+                match parts.iter_mut().find(|(c, _)| *c == class) {
+                    Some((_, members)) => members.push(*id),
+                    None => parts.push((class, vec![*id])),
+                }
+            }
+            groups.extend(parts.into_iter().map(|(_, g)| g).filter(|g| g.len() > 1));
+        }
+        if groups.is_empty() {
+            return Ok(self);
+        }
+        let count = groups
+            .iter()
+            .try_fold(1usize, |n, g| {
+                (1..=g.len()).try_fold(n, |n, k| n.checked_mul(k))
+            })
+            .filter(|&n| n <= PERMUTATIONS_MAX);
+        if count.is_none() {
+            return Err(format!(
+                "symmetry: the groups {groups:?} have over {PERMUTATIONS_MAX} permutations; \
+                 use --no-symmetry"
+            ));
+        }
+        // Every combination of one permutation per group, the identity first.
+        let n = self.ids.len();
+        let mut perms: Vec<Vec<usize>> = vec![(0..n).collect()];
+        for group in &groups {
+            let members: Vec<usize> = group.iter().map(|id| self.index[id]).collect();
+            let mut next = Vec::new();
+            for to in &perms {
+                for image in permutations(&members) {
+                    let mut to = to.clone();
+                    for (k, &m) in members.iter().enumerate() {
+                        to[m] = image[k];
+                    }
+                    next.push(to);
+                }
+            }
+            perms = next;
+        }
+        self.sym = Some(Sym {
+            groups,
+            perms: perms
+                .into_iter()
+                .map(|to| {
+                    let mut from = vec![0; n];
+                    for (i, &j) in to.iter().enumerate() {
+                        from[j] = i;
+                    }
+                    let pairs: Vec<(NodeId, NodeId)> = to
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &j)| (self.ids[i], self.ids[j]))
+                        .collect();
+                    Perm {
+                        renaming: Renaming::new(&pairs).expect("a permutation of the cluster"),
+                        to,
+                        from,
+                    }
+                })
+                .collect(),
+            rename: symmetry.rename,
+        });
+        Ok(self)
+    }
+
+    /// The interchangeable groups the search reduces by (empty: no symmetry).
+    pub fn symmetry_groups(&self) -> &[Vec<NodeId>] {
+        self.sym.as_ref().map_or(&[], |s| &s.groups)
+    }
+
+    /// The state's key in the visited set: its fingerprint, or with symmetry the least
+    /// fingerprint of its renamings (the same for every state of one renaming class).
+    pub fn key(&self, state: &State<P::Core>) -> u64 {
+        let Some(sym) = &self.sym else {
+            return state.fingerprint();
+        };
+        let mut best = u64::MAX;
+        for (p, perm) in sym.perms.iter().enumerate() {
+            let mut h = Fingerprinter::default();
+            for &i in &perm.from {
+                h.write_u64(state.nodes[i].keys_sym[p]);
+            }
+            h.write_usize(state.net.len());
+            h.write_u64(state.net_sym[p]);
+            state.spent.hash(&mut h);
+            h.write_usize(state.events_seen.len());
+            h.write_u64(state.events_seen_sym[p]);
+            best = best.min(h.finish());
+        }
+        best
     }
 
     /// The cluster at 0 ms: the safety phase begins and every node starts on an
@@ -255,12 +458,16 @@ impl<'a, P: Protocol> Model<'a, P> {
                         log_unsynced: Vec::new(),
                         disk_key: 0,
                         key: 0,
+                        disk_keys_sym: Box::new([]),
+                        keys_sym: Box::new([]),
                     })
                 })
                 .collect(),
             net: Vec::new(),
             spent: Spent::default(),
             events_seen: Arc::new(Vec::new()),
+            events_seen_sym: vec![0; self.sym.as_ref().map_or(0, |s| s.perms.len())].into(),
+            net_sym: vec![0; self.sym.as_ref().map_or(0, |s| s.perms.len())].into(),
             now_ms: 0,
             sent_seq: 0,
         };
@@ -367,7 +574,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         if state.nodes[t].up.is_none() {
                             return Ok(false);
                         }
-                        let packet = Arc::unwrap_or_clone(state.net.remove(at));
+                        let packet = Arc::unwrap_or_clone(Self::take_in_flight(state, at));
                         self.record(
                             state,
                             t,
@@ -389,7 +596,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                         )?;
                     }
                     ScriptStep::Drop { .. } => {
-                        state.net.remove(at);
+                        Self::take_in_flight(state, at);
                         state.spent.drops += 1;
                         self.record(
                             state,
@@ -606,6 +813,18 @@ impl<'a, P: Protocol> Model<'a, P> {
             let key = of_serialized(&(self.ids[node], incarnation, event));
             if let Err(at) = state.events_seen.binary_search(&key) {
                 Arc::make_mut(&mut state.events_seen).insert(at, key);
+                // New to the path, so new to every renaming of it too.
+                if let Some(sym) = &self.sym {
+                    for (perm, sum) in sym.perms.iter().zip(state.events_seen_sym.iter_mut()) {
+                        let r = &perm.renaming;
+                        let id = r.apply(self.ids[node]);
+                        let key = match sym.rename.event(event, r) {
+                            Some(renamed) => of_serialized(&(id, incarnation, &renamed)),
+                            None => of_serialized(&(id, incarnation, event)),
+                        };
+                        *sum = sum.wrapping_add(mix(key));
+                    }
+                }
             }
         }
         events.push(Event {
@@ -795,20 +1014,48 @@ impl<'a, P: Protocol> Model<'a, P> {
         let Some(&t) = self.index.get(&to) else {
             return Ok(());
         };
-        let mut h = Fingerprinter::default();
-        h.write_usize(node);
-        h.write_usize(t);
-        h.write(&wire[header_len..]);
+        let packet_key = |from: usize, to: usize, bytes: &[u8]| {
+            let mut h = Fingerprinter::default();
+            h.write_usize(from);
+            h.write_usize(to);
+            h.write(bytes);
+            h.finish()
+        };
+        let keys_sym = match &self.sym {
+            None => Box::default(),
+            Some(sym) => sym
+                .perms
+                .iter()
+                .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
+                    None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
+                    Some(renamed) => {
+                        let mut bytes = Vec::new();
+                        P::Core::encode_msg(&renamed, &mut bytes);
+                        packet_key(perm.to[node], perm.to[t], &bytes)
+                    }
+                })
+                .collect(),
+        };
         let packet = Arc::new(Packet {
             from: node,
             to: t,
             msg_id,
             msg,
-            key: h.finish(),
+            key: packet_key(node, t, &wire[header_len..]),
             sent_seq: state.sent_seq,
+            keys_sym,
         });
         state.sent_seq += 1;
         self.put_in_flight(state, packet)
+    }
+
+    /// Remove the packet at `at` from the network (and from the renamed sums).
+    fn take_in_flight(state: &mut State<P::Core>, at: usize) -> Arc<Packet<P::Core>> {
+        let packet = state.net.remove(at);
+        for (sum, key) in state.net_sym.iter_mut().zip(packet.keys_sym.iter()) {
+            *sum = sum.wrapping_sub(mix(*key));
+        }
+        packet
     }
 
     fn put_in_flight(
@@ -822,6 +1069,9 @@ impl<'a, P: Protocol> Model<'a, P> {
         let at = state
             .net
             .partition_point(|p| (p.key, p.sent_seq) < (packet.key, packet.sent_seq));
+        for (sum, key) in state.net_sym.iter_mut().zip(packet.keys_sym.iter()) {
+            *sum = sum.wrapping_add(mix(*key));
+        }
         state.net.insert(at, packet);
         Ok(())
     }
@@ -848,6 +1098,42 @@ impl<'a, P: Protocol> Model<'a, P> {
             &slot.log_disk,
             &slot.log_unsynced,
         ));
+        let Some(sym) = &self.sym else {
+            return;
+        };
+        let rename = &sym.rename;
+        slot.disk_keys_sym = sym
+            .perms
+            .iter()
+            .map(|perm| {
+                let r = &perm.renaming;
+                let state = |s: &Option<<P::Core as Core>::State>| {
+                    s.as_ref().and_then(|s| rename.state(s, r))
+                };
+                let log = |l: &[<P::Core as Core>::Entry]| {
+                    l.iter().any(|e| rename.entry(e, r).is_some()).then(|| {
+                        l.iter()
+                            .map(|e| rename.entry(e, r).unwrap_or_else(|| e.clone()))
+                            .collect::<Vec<_>>()
+                    })
+                };
+                let (disk, unsynced) = (state(&slot.disk), state(&slot.unsynced));
+                let (log_disk, log_unsynced) = (log(&slot.log_disk), log(&slot.log_unsynced));
+                if disk.is_none()
+                    && unsynced.is_none()
+                    && log_disk.is_none()
+                    && log_unsynced.is_none()
+                {
+                    return slot.disk_key;
+                }
+                of_serialized(&(
+                    disk.as_ref().or(slot.disk.as_ref()),
+                    unsynced.as_ref().or(slot.unsynced.as_ref()),
+                    log_disk.as_ref().unwrap_or(&slot.log_disk),
+                    log_unsynced.as_ref().unwrap_or(&slot.log_unsynced),
+                ))
+            })
+            .collect();
     }
 
     /// Recompute the node's fingerprint; an error if its core cannot give one.
@@ -878,6 +1164,50 @@ impl<'a, P: Protocol> Model<'a, P> {
             }
         }
         slot.key = h.finish();
+        if let Some(sym) = &self.sym {
+            if slot.disk_keys_sym.len() != sym.perms.len() {
+                self.rekey_disk(slot);
+            }
+            slot.keys_sym = sym
+                .perms
+                .iter()
+                .zip(slot.disk_keys_sym.iter())
+                .map(|(perm, &disk_key)| {
+                    let r = &perm.renaming;
+                    let mut h = Fingerprinter::default();
+                    h.write_u64(disk_key);
+                    h.write_u32(slot.incarnation_next);
+                    match &slot.up {
+                        None => h.write_u8(0),
+                        Some(up) => {
+                            h.write_u8(1);
+                            h.write_u32(up.incarnation);
+                            sym.rename.fingerprint_core(&up.core, r, &mut h);
+                            h.write(&up.rng_pos.to_le_bytes());
+                            let mut keys: Vec<u64> = up
+                                .timers
+                                .iter()
+                                .map(|t| match sym.rename.timer(&t.timer, r) {
+                                    None => t.key,
+                                    Some(renamed) => {
+                                        let mut h = Fingerprinter::default();
+                                        P::Core::fingerprint_timer(&renamed, &mut h);
+                                        h.finish()
+                                    }
+                                })
+                                .collect();
+                            keys.sort_unstable();
+                            h.write_usize(keys.len());
+                            for k in keys {
+                                h.write_u64(k);
+                            }
+                            h.write_u8(up.request_pending as u8);
+                        }
+                    }
+                    h.finish()
+                })
+                .collect();
+        }
         Ok(())
     }
 }

@@ -55,6 +55,11 @@ pub struct Bounds {
     /// a counterexample's path begins with it. Budgets these steps spend count. Empty
     /// for a whole scope; tests use it to check the end of a long path cheaply.
     pub start: Vec<crate::fault::ScriptStep>,
+    /// Whether to reduce by the protocol's symmetry ([`crate::protocol::Protocol::symmetry`]):
+    /// states that differ only by a renaming of interchangeable nodes are one state.
+    /// On by default; verdicts are the same either way (unit test
+    /// `symmetry_keeps_every_verdict`), only the counts shrink.
+    pub symmetry: bool,
 }
 
 impl Default for Bounds {
@@ -73,6 +78,7 @@ impl Default for Bounds {
             memory_mb: 4_096,
             states_max: 50_000_000,
             start: Vec::new(),
+            symmetry: true,
         }
     }
 }
@@ -101,6 +107,9 @@ impl std::fmt::Display for Bounds {
         )?;
         if !self.start.is_empty() {
             write!(f, ", from a start of {} steps", self.start.len())?;
+        }
+        if !self.symmetry {
+            write!(f, ", symmetry off")?;
         }
         Ok(())
     }
@@ -159,6 +168,9 @@ pub struct Outcome {
     pub peak_bytes: u64,
     /// States waiting in the queue at the last progress report.
     pub queued: u64,
+    /// The interchangeable groups the search reduced by (empty: no symmetry, by
+    /// `Bounds::symmetry` or because the protocol declares none in this scope).
+    pub symmetry_groups: Vec<Vec<NodeId>>,
     /// `states` at the last progress report.
     pub(crate) reported: u64,
 }
@@ -356,5 +368,7 @@ pub fn replay<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Co
     }
 }
 
+#[cfg(test)]
+mod symmetry_tests;
 #[cfg(test)]
 mod tests;

@@ -179,6 +179,11 @@ pub(crate) fn search<P: Protocol>(
     progress: &mut dyn FnMut(&Outcome),
 ) -> Result<Outcome, String> {
     let model = Model::new(protocol, setup);
+    let model = if bounds.symmetry {
+        model.with_symmetry(&bounds.crash_nodes, &bounds.timer_nodes)?
+    } else {
+        model
+    };
     let deciders = protocol.deciders(setup);
     let (always, eventually): (Vec<Judge<P>>, Vec<Judge<P>>) = protocol
         .properties()
@@ -194,7 +199,10 @@ pub(crate) fn search<P: Protocol>(
         crashes: bounds.crashes,
         timeouts: bounds.timeouts,
     };
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        symmetry_groups: model.symmetry_groups().to_vec(),
+        ..Outcome::default()
+    };
     let mut seen = Visited::default();
     let found = |steps: Vec<ScriptStep>, verdict: Verdict, history: &History<P::Core>| {
         let violation = verdict
@@ -222,7 +230,7 @@ pub(crate) fn search<P: Protocol>(
             ));
         }
     }
-    seen.visit(initial.fingerprint(), 0);
+    seen.visit(model.key(&initial), 0);
     outcome.states = 1;
     let history = History::from_events(events.clone());
     let verdict = judge(&always, &history);
@@ -312,7 +320,7 @@ pub(crate) fn search<P: Protocol>(
                 unreachable!("an enabled step applies: {step}");
             }
             outcome.transitions += 1;
-            match seen.visit(next.fingerprint(), depth) {
+            match seen.visit(model.key(&next), depth) {
                 Visit::Seen => {
                     history.events.truncate(events_len);
                     continue;
@@ -418,7 +426,7 @@ pub(crate) fn search<P: Protocol>(
                 unreachable!("an enabled step applies: {step}");
             }
             outcome.transitions += 1;
-            if seen.visit(next.fingerprint(), node.depth + 1) != Visit::New {
+            if seen.visit(model.key(&next), node.depth + 1) != Visit::New {
                 continue;
             }
             outcome.states += 1;

@@ -22,6 +22,7 @@ mod peers;
 pub mod session;
 mod setup;
 pub mod shapes;
+pub mod symmetry;
 
 pub use cuts::Cut;
 pub use judge::{
@@ -29,6 +30,7 @@ pub use judge::{
 };
 pub use peers::Peers;
 pub use setup::{find_bug, prepare, PlantedBug, RunSetup};
+pub use symmetry::{Rename, Renaming, Symmetry};
 
 use crate::history::{Event, Payload, Trace};
 use crate::ids::NodeId;
@@ -483,6 +485,13 @@ pub trait Protocol: Send + Sync + 'static {
     /// Default: the single-value shape's generic judges ([`shapes::value::judges`]).
     fn properties(&self) -> Vec<Judge<Self>> {
         shapes::value::judges()
+    }
+
+    /// The nodes of `setup`'s scope that are interchangeable, and how to rename ids in
+    /// this protocol's values ([`symmetry`] says what that vouches for). The
+    /// exhaustive lane then visits one state of each renaming. Default: none.
+    fn symmetry(&self, _setup: &RunSetup<Self>) -> Option<Symmetry<Self::Core>> {
+        None
     }
 }
 

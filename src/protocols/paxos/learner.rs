@@ -33,10 +33,10 @@ pub struct Learner {
     pub state: LearnerState,
     /// Acceptors that reported each (ballot, value). A set, so a duplicated message
     /// from the same acceptor is never counted twice.
-    tallies: BTreeMap<(Ballot, Value), BTreeSet<NodeId>>,
+    pub(super) tallies: BTreeMap<(Ballot, Value), BTreeSet<NodeId>>,
     /// Messages per (ballot, value), duplicates included: only consulted under the
     /// planted bug [`crate::protocols::paxos::Bug::LearnerCountsDuplicates`].
-    raw_counts: BTreeMap<(Ballot, Value), usize>,
+    pub(super) raw_counts: BTreeMap<(Ballot, Value), usize>,
 }
 
 impl Learner {

@@ -17,6 +17,7 @@ mod proposer;
 mod protocol;
 mod settle;
 mod signature;
+mod symmetry;
 
 pub use acceptor::{Acceptor, AcceptorState};
 pub use bugs::{Bug, Bugs};

@@ -206,9 +206,9 @@ pub struct Node {
     proposers: Vec<NodeId>,
     timing: TimingConfig,
     bugs: Bugs,
-    acceptor: Option<Acceptor>,
-    proposer: Option<Proposer>,
-    learner: Option<Learner>,
+    pub(super) acceptor: Option<Acceptor>,
+    pub(super) proposer: Option<Proposer>,
+    pub(super) learner: Option<Learner>,
     /// [`Node::durable`] as of the end of the last step (or the restore): what a step
     /// compares against to tell whether it must persist, without a second snapshot.
     last_durable: DurableState,

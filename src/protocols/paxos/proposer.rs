@@ -33,7 +33,7 @@ pub struct ProposerRules {
 const NO_PROPOSER: NodeId = NodeId(0);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Phase {
+pub(super) enum Phase {
     /// No client value yet, or gave up after the configured attempts.
     Idle,
     /// Phase 1: collecting promises (and what each acceptor accepted last).
@@ -59,13 +59,13 @@ enum Phase {
 /// Hashed whole for the exhaustive lane's fingerprints.
 #[derive(Debug, Clone, Hash)]
 pub struct Proposer {
-    id: NodeId,
+    pub(super) id: NodeId,
     pub state: ProposerState,
-    phase: Phase,
+    pub(super) phase: Phase,
     /// Highest round seen in any nack, so the next ballot jumps past it.
-    round_seen_max: u64,
-    attempts: u32,
-    rules: ProposerRules,
+    pub(super) round_seen_max: u64,
+    pub(super) attempts: u32,
+    pub(super) rules: ProposerRules,
 }
 
 impl Proposer {

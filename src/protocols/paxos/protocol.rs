@@ -322,6 +322,12 @@ impl Protocol for Paxos {
     fn properties(&self) -> Vec<Judge<Paxos>> {
         judges()
     }
+
+    /// Nodes that propose nothing and play the same roles are interchangeable
+    /// (`super::symmetry` says why, and under which bugs there is no symmetry).
+    fn symmetry(&self, setup: &RunSetup<Paxos>) -> Option<crate::protocol::Symmetry<Node>> {
+        super::symmetry::symmetry(setup)
+    }
 }
 
 /// Everything of a drafted run after its roles, from `rng`: horizon and workload. The
