@@ -76,7 +76,8 @@ pub enum MomentKind {
         to: NodeId,
         nth: u32,
     },
-    /// The node wrote and fsynced its state.
+    /// The node wrote its state (fsynced, or not when a planted bug skips it: a crash
+    /// right after such a write is what loses it).
     Persisted,
     /// A moment the protocol named, and the message (kind, sender) the node received
     /// last before it: for a quorum, the one that completed it.
