@@ -13,7 +13,9 @@
 //! little: move, drop or add a fault event, retarget one, move a client request or make
 //! two race, hold back one message kind right after a request, change the run's seed
 //! (its latencies and jitter); or aim a fault at one of the parent's moments
-//! (`aim_at_moment`): a crash right after a node's k-th send of a kind, a crash right
+//! (`aim_at_moment`): a crash right after a node's k-th send of a kind (sometimes with
+//! a message sent to that node just before held back past its restart, a reply meant
+//! for its earlier life reaching the next one), a crash right
 //! after a vote or persist with a restart before the next message, a partition right
 //! after a quorum formed, duplicates of the message kind that completed a quorum. A
 //! share of runs stays fresh, so the search never narrows to one region.
