@@ -163,7 +163,7 @@ impl<C: Core> RunTrace for History<C> {
                     last_delivered.insert(node, (C::msg_kind(msg), *from));
                     continue;
                 }
-                K::Persisted { .. } => MomentKind::Persisted,
+                K::Persisted { .. } | K::WrittenUnsynced { .. } => MomentKind::Persisted,
                 K::Protocol(e) => match C::moment(e) {
                     Some(moment) => MomentKind::Named {
                         moment,

@@ -13,7 +13,9 @@
 //! little: move, drop or add a fault event, retarget one, move a client request or make
 //! two race, hold back one message kind right after a request, change the run's seed
 //! (its latencies and jitter); or aim a fault at one of the parent's moments
-//! (`aim_at_moment`): a crash right after a node's k-th send of a kind, a crash right
+//! (`aim_at_moment`): a crash right after a node's k-th send of a kind (sometimes with
+//! a message sent to that node just before held back past its restart, a reply meant
+//! for its earlier life reaching the next one), a crash right
 //! after a vote or persist with a restart before the next message, a partition right
 //! after a quorum formed, duplicates of the message kind that completed a quorum. A
 //! share of runs stays fresh, so the search never narrows to one region.
@@ -76,7 +78,8 @@ pub enum MomentKind {
         to: NodeId,
         nth: u32,
     },
-    /// The node wrote and fsynced its state.
+    /// The node wrote its state (fsynced, or not when a planted bug skips it: a crash
+    /// right after such a write is what loses it).
     Persisted,
     /// A moment the protocol named, and the message (kind, sender) the node received
     /// last before it: for a quorum, the one that completed it.
@@ -530,27 +533,38 @@ fn aim_at_moment(
             let MomentKind::Sent { kind, nth, .. } = m.kind else {
                 return;
             };
+            let down = down_ms(rng);
             events.push(FaultEvent {
                 at_ms: 0,
                 fault: Fault::CrashAfterSend {
                     node: m.node,
                     kind: kind.to_string(),
                     nth: nth.min(crate::fault::NTH_MAX),
-                    down_ms: down_ms(rng),
+                    down_ms: down,
                 },
             });
-            // Half the time its last messages are still in flight when it is back: the
-            // kind is held back around that send, so what the node does in its next
-            // life races what it did in this one.
-            if rng.chance(0.5) {
-                let delay_ms_max = rng.between(5, 100);
-                let duration_ms = rng.between(1, 3);
-                events.push(hold_back(
-                    kind,
-                    m.at_ms.saturating_sub(1),
-                    delay_ms_max,
-                    duration_ms,
-                ));
+            match rng.between(0, 3) {
+                // Half the time its last messages are still in flight when it is
+                // back: the kind is held back around that send, so what the node does
+                // in its next life races what it did in this one.
+                0 | 1 => {
+                    let delay_ms_max = rng.between(5, 100);
+                    let duration_ms = rng.between(1, 3);
+                    events.push(hold_back(
+                        kind,
+                        m.at_ms.saturating_sub(1),
+                        delay_ms_max,
+                        duration_ms,
+                    ));
+                }
+                // A message sent to it shortly before the crash arrives after the
+                // restart: a reply meant for its earlier life reaches the next one.
+                2 => {
+                    if let Some(held) = hold_back_to_earlier_life(moments, &m, down, rng) {
+                        events.push(held);
+                    }
+                }
+                _ => {}
             }
         }
         // Crash right after a vote or a persist, by the clock: the next millisecond.
@@ -677,6 +691,60 @@ fn aim_at_moment(
     }
 }
 
+/// How far back before a crash a message to the crashed node counts as in flight.
+const IN_FLIGHT_WINDOW_MS: u64 = 10;
+
+/// For a crash right after `crash` (a send by `crash.node`) that keeps the node down
+/// `down_ms`: hold back one message that the parent's run sent to that node in the
+/// [`IN_FLIGHT_WINDOW_MS`] before the crash, on its own link, long enough that it may
+/// arrive after the restart. `None` when the run sent the node nothing then, or the
+/// node stays down. The message is drawn by kind first, evenly, so a broadcast of one
+/// kind does not drown the one reply of another.
+fn hold_back_to_earlier_life(
+    moments: &[RunMoment],
+    crash: &RunMoment,
+    down_ms: Option<u64>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> Option<FaultEvent> {
+    let down_ms = down_ms?;
+    let from_ms = crash.at_ms.saturating_sub(IN_FLIGHT_WINDOW_MS);
+    let in_flight: Vec<(&'static str, NodeId, u64)> = moments
+        .iter()
+        .filter(|m| m.at_ms >= from_ms && m.at_ms <= crash.at_ms && m.node != crash.node)
+        .filter_map(|m| match m.kind {
+            MomentKind::Sent { kind, to, .. } if to == crash.node => Some((kind, m.node, m.at_ms)),
+            _ => None,
+        })
+        .collect();
+    let mut kinds: Vec<&'static str> = in_flight.iter().map(|h| h.0).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.is_empty() {
+        return None;
+    }
+    let kind = kinds[rng.between(0, kinds.len() as u64 - 1) as usize];
+    let of_kind: Vec<&(&'static str, NodeId, u64)> =
+        in_flight.iter().filter(|h| h.0 == kind).collect();
+    let &(_, from, sent_ms) = of_kind[rng.between(0, of_kind.len() as u64 - 1) as usize];
+    // The crash lands at the start of the millisecond after its send; the restart
+    // `down_ms` later. A delay up to a little past that spans the restart.
+    let restart_ms = crash.at_ms + 1 + down_ms;
+    let delay_ms_max = restart_ms - sent_ms + rng.between(1, 10);
+    Some(FaultEvent {
+        at_ms: sent_ms,
+        fault: Fault::MessageFaults {
+            kinds: vec![kind.to_string()],
+            link: Some((from, crash.node)),
+            faults: crate::fault::LinkFaults {
+                drop_probability: 0.0,
+                duplicate_probability: 0.0,
+                delay_ms_max,
+            },
+            duration_ms: 1,
+        },
+    })
+}
+
 /// Hold back every message of `kind` sent in `[at_ms, at_ms + duration_ms)` by up to
 /// `delay_ms_max` (nothing dropped or duplicated): the reordering a race needs.
 fn hold_back(kind: &str, at_ms: u64, delay_ms_max: u64, duration_ms: u64) -> FaultEvent {
@@ -692,5 +760,70 @@ fn hold_back(kind: &str, at_ms: u64, delay_ms_max: u64, duration_ms: u64) -> Fau
             },
             duration_ms,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::SeedableRng;
+
+    fn sent(at_ms: u64, node: u16, kind: &'static str, to: u16) -> RunMoment {
+        RunMoment {
+            at_ms,
+            node: NodeId(node),
+            kind: MomentKind::Sent {
+                kind,
+                to: NodeId(to),
+                nth: 1,
+            },
+        }
+    }
+
+    /// The move behind "a reply meant for a node's earlier life reaches the next one":
+    /// for a crash of n5 right after its send at 17 ms, it holds back a message another
+    /// node sent n5 in the window before (on that link alone, from its send time), by
+    /// up to past the restart; never a message n5 sent, one sent to another node, one
+    /// sent long before, and nothing when n5 stays down.
+    #[test]
+    fn a_message_to_a_crashing_node_is_held_back_past_its_restart() {
+        let crash = sent(17, 5, "Accept", 3);
+        let moments = vec![
+            sent(2, 2, "Prepare", 5),  // before the window
+            sent(16, 2, "Promise", 5), // the one in flight
+            sent(16, 2, "Promise", 1), // to another node
+            crash.clone(),
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..50 {
+            let held = hold_back_to_earlier_life(&moments, &crash, Some(2), &mut rng)
+                .expect("a promise was in flight to n5");
+            assert_eq!(held.at_ms, 16);
+            let Fault::MessageFaults {
+                kinds,
+                link,
+                faults,
+                duration_ms,
+            } = held.fault
+            else {
+                panic!("not a message fault: {held:?}");
+            };
+            assert_eq!(kinds, vec!["Promise".to_string()]);
+            assert_eq!(link, Some((NodeId(2), NodeId(5))));
+            assert_eq!(duration_ms, 1);
+            // Crash at 18 ms, back at 20 ms: the delay can reach past 20 - 16 = 4 ms.
+            assert!(faults.delay_ms_max > 4, "{faults:?}");
+            assert_eq!(faults.drop_probability, 0.0);
+        }
+        assert_eq!(
+            hold_back_to_earlier_life(&moments, &crash, None, &mut rng),
+            None,
+            "a node that stays down has no next life to reach"
+        );
+        let nothing_in_flight = vec![sent(2, 2, "Prepare", 5), crash.clone()];
+        assert_eq!(
+            hold_back_to_earlier_life(&nothing_in_flight, &crash, Some(2), &mut rng),
+            None
+        );
     }
 }

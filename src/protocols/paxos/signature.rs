@@ -79,12 +79,17 @@ enum Fact {
         to_this_life: Rel,
         lives: u8,
     },
-    /// A proposer sent phase 2: its own value or not, adopted from whose ballot, and
-    /// whether the ballot was one it had used in an earlier life.
+    /// A proposer sent phase 2: its own value or not, adopted from whose ballot,
+    /// whether the ballot was one it had used in an earlier life, and how many of the
+    /// promises it heard for the ballot were sent to an earlier life of it (and of
+    /// those, how many carried an accepted value): a phase 1 that a reply meant for
+    /// the proposer's previous life helped complete.
     Phase2 {
         own_value: bool,
         adopted_from_own: Option<bool>,
         reused_ballot: bool,
+        stale_promises: u8,
+        stale_carrying: u8,
     },
     /// A proposer heard a promise carrying an accepted value: how many distinct
     /// accepted ballots and values it has heard in this phase 1.
@@ -134,6 +139,10 @@ struct Seen {
     adopted_from: Option<Ballot>,
     /// Accepted values heard in the current phase 1 (proposer).
     carried: BTreeSet<(Ballot, Value)>,
+    /// Promises for the current ballot heard in this life that were sent to an
+    /// earlier life (proposer), and how many of them carried an accepted value.
+    stale_promises: usize,
+    stale_carrying: usize,
     /// Acceptances heard (learner): value -> ballots, and (acceptor, ballot) copies.
     heard: BTreeMap<Value, BTreeSet<Ballot>>,
     /// Acceptances heard (learner): (value, ballot) -> acceptors.
@@ -165,6 +174,8 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
                 seen.lives += 1;
                 seen.promised_before = seen.promised_before.max(seen.promised_now.take());
                 seen.prepared_before = seen.prepared_before.max(seen.prepared_now.take());
+                seen.stale_promises = 0;
+                seen.stale_carrying = 0;
                 seen.restarted_since_promise = true;
             }
             EventKind::Protocol(note) => {
@@ -191,16 +202,16 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
                     });
                 }
                 let lives = nodes.get(&node).map_or(0, |s| s.lives);
-                if sent_to_life
+                let stale = sent_to_life
                     .remove(&(*from, *msg_id))
-                    .is_some_and(|at| at < lives)
-                {
+                    .is_some_and(|at| at < lives);
+                if stale {
                     facts.push(Fact::ToEarlierLife {
                         kind: msg.kind_name(),
                     });
                 }
                 let seen = nodes.entry(node).or_default();
-                delivered_fact(seen, *from, msg, &mut facts);
+                delivered_fact(seen, *from, msg, stale, &mut facts);
             }
             _ => {}
         }
@@ -266,6 +277,8 @@ fn sent_fact(seen: &mut Seen, msg: &Msg, facts: &mut Vec<Fact>) {
             }
             seen.prepared_now = Some(*ballot);
             seen.carried.clear();
+            seen.stale_promises = 0;
+            seen.stale_carrying = 0;
             seen.adopted_from = None;
         }
         Msg::Accept { ballot, value } => {
@@ -275,6 +288,8 @@ fn sent_fact(seen: &mut Seen, msg: &Msg, facts: &mut Vec<Fact>) {
                 adopted_from_own: seen.adopted_from.map(|b| Some(b.proposer) == own(seen)),
                 reused_ballot: seen.used_before.contains(ballot)
                     || seen.prepared_before.is_some_and(|b| b >= *ballot),
+                stale_promises: few(seen.stale_promises),
+                stale_carrying: few(seen.stale_carrying),
             };
             facts.push(fact);
         }
@@ -289,7 +304,13 @@ fn own(seen: &Seen) -> Option<NodeId> {
         .map(|b| b.proposer)
 }
 
-fn delivered_fact(seen: &mut Seen, from: NodeId, msg: &Msg, facts: &mut Vec<Fact>) {
+fn delivered_fact(seen: &mut Seen, from: NodeId, msg: &Msg, stale: bool, facts: &mut Vec<Fact>) {
+    if let Msg::Promise { ballot, accepted } = msg {
+        if stale && seen.prepared_now == Some(*ballot) {
+            seen.stale_promises += 1;
+            seen.stale_carrying += usize::from(accepted.is_some());
+        }
+    }
     match msg {
         Msg::Promise {
             accepted: Some((ballot, value)),
@@ -463,5 +484,59 @@ mod tests {
             signature(&h)
         };
         assert_ne!(run(b(1, 4)), run(b(2, 4)));
+    }
+
+    /// A proposer whose phase 2 follows a promise for its ballot sent to its earlier
+    /// life (a restart between the promise's send and its delivery) shows a fact that
+    /// the same run does not when the stale promise was for another ballot (so it does
+    /// not count): the step toward `proposer_forgets_round`, which needs such promises
+    /// to complete the quorum of a ballot it reuses. With or without an accepted value
+    /// in the promise.
+    #[test]
+    fn a_phase_2_helped_by_a_stale_promise_is_a_fact_of_its_own() {
+        let run = |ballot: Ballot, carried: bool| {
+            let p = Some(NodeId(4));
+            let mut h: History<Node> = History::default();
+            let promise = Msg::Promise {
+                ballot: b(1, 4),
+                accepted: carried.then(|| (b(1, 2), Value::new("w"))),
+            };
+            let sent = EventKind::Sent {
+                to: NodeId(4),
+                msg_id: 7,
+                msg: promise.clone(),
+            };
+            h.push(1, Some(NodeId(1)), sent);
+            h.push(2, None, EventKind::Restarted { node: NodeId(4) });
+            let prepare = EventKind::Sent {
+                to: NodeId(1),
+                msg_id: 1 << 32,
+                msg: Msg::Prepare { ballot },
+            };
+            h.push(3, p, prepare);
+            let delivered = EventKind::Delivered {
+                from: NodeId(1),
+                msg_id: 7,
+                msg: promise,
+            };
+            h.push(4, p, delivered);
+            let accept = EventKind::Sent {
+                to: NodeId(1),
+                msg_id: (1 << 32) | 1,
+                msg: Msg::Accept {
+                    ballot,
+                    value: Value::new("v"),
+                },
+            };
+            h.push(5, p, accept);
+            signature(&h)
+        };
+        for carried in [false, true] {
+            let counted = run(b(1, 4), carried);
+            let other_ballot = run(b(2, 4), carried);
+            assert_eq!(counted.len(), other_ballot.len(), "{counted:?}");
+            assert_ne!(counted, other_ballot, "carried: {carried}");
+        }
+        assert_ne!(run(b(1, 4), false), run(b(1, 4), true));
     }
 }

@@ -1282,6 +1282,23 @@ impl Core for Replica {
         msg.kind()
     }
 
+    /// For guided search: starting a view change binds the replica (a vote); a commit
+    /// certificate (which follows the prepared certificate in the same step), an
+    /// installed new view and a proxy's `f + 1` matching replies are quorums. A crash
+    /// right after a commit certificate loses what was written since the last fsync;
+    /// a partition or a duplicate right around a view change is the race its quorum
+    /// arithmetic must survive.
+    fn moment(event: &PbftEvent) -> Option<crate::protocol::Moment> {
+        use crate::protocol::Moment;
+        match event {
+            PbftEvent::ViewChangeStarted { .. } => Some(Moment::Vote),
+            PbftEvent::Committed { .. }
+            | PbftEvent::NewViewInstalled { .. }
+            | PbftEvent::Answered { .. } => Some(Moment::Quorum),
+            PbftEvent::Carried { .. } | PbftEvent::Executed { .. } => None,
+        }
+    }
+
     /// ByzzFuzz's small scope, signed with this replica's own key only: a
     /// pre-prepare at sequence number + 1, of another request, or for view + 1; a vote
     /// for sequence number + 1, a garbled digest or another seen request (equivocation);
