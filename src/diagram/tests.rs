@@ -1,16 +1,5 @@
 use super::*;
-use crate::history::{History, Phase};
-
-/// A protocol's trace types, as plain strings: the diagram needs no more.
-#[derive(Debug)]
-struct Text;
-
-impl Trace for Text {
-    type Msg = String;
-    type State = String;
-    type Event = String;
-    type Entry = String;
-}
+use crate::history::{History, Phase, Text};
 
 fn n(id: u16) -> NodeId {
     NodeId(id)

@@ -455,19 +455,23 @@ fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 
+/// A protocol's trace types as plain strings, for tests of what reads a history
+/// without a protocol (the history itself, the diagram).
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct Text;
+
+#[cfg(test)]
+impl Trace for Text {
+    type Msg = String;
+    type State = String;
+    type Event = String;
+    type Entry = String;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug)]
-    struct Text;
-
-    impl Trace for Text {
-        type Msg = String;
-        type State = String;
-        type Event = String;
-        type Entry = String;
-    }
 
     /// A thinned history drops sends, deliveries and persists (a twin's too) but keeps
     /// every other event, says where it was thinned, and thins only once; two
