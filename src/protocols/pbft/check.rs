@@ -2,8 +2,9 @@
 //! (`crate::protocol::shapes::log`): agreement per sequence number on what replicas
 //! *commit* (PBFT's safety property proper; the shape judges what they execute), and
 //! that a client's answer holds (the request its `f + 1` replies named is what that
-//! sequence number commits). Coverage: a view change happened, and a request prepared
-//! in one view was committed in a later one.
+//! sequence number commits). Coverage: a view change happened, a request prepared
+//! in one view was committed in a later one, and an honest replica left a Byzantine
+//! primary's view.
 //!
 //! Judges read honest replicas only: a replica a Byzantine fault names is left out.
 
@@ -38,6 +39,12 @@ pub const COMMITTED_ACROSS_VIEWS: Property = Property {
     name: "committed_across_views",
     expectation: Expectation::Sometimes,
     description: "a request prepared in one view was committed in a later view",
+};
+
+pub const BYZANTINE_PRIMARY_REPLACED: Property = Property {
+    name: "byzantine_primary_replaced",
+    expectation: Expectation::Sometimes,
+    description: "an honest replica left a view whose primary is Byzantine for a later view",
 };
 
 /// One honest replica's protocol events, with their history index.
@@ -143,6 +150,29 @@ fn committed_across_views(history: &History<Replica>, byzantine: &BTreeSet<NodeI
     false
 }
 
+/// Whether an honest replica installed a new view while in a view whose primary
+/// (`members[view mod n]`) is one of `byzantine`: the view change that replaces a
+/// lying or silent primary, which is what PBFT's liveness under Byzantine faults rests
+/// on. Every replica starts in view 0.
+pub(crate) fn byzantine_primary_replaced(
+    history: &History<Replica>,
+    byzantine: &BTreeSet<NodeId>,
+    members: &[NodeId],
+) -> bool {
+    if members.is_empty() || byzantine.is_empty() {
+        return false;
+    }
+    let primary = |view: u64| members[(view % members.len() as u64) as usize];
+    let mut current: BTreeMap<NodeId, u64> = BTreeMap::new();
+    events(history, byzantine).any(|(_, _, node, e)| match e {
+        PbftEvent::NewViewInstalled { view } => {
+            let from = current.insert(node, *view).unwrap_or(0);
+            *view > from && byzantine.contains(&primary(from))
+        }
+        _ => false,
+    })
+}
+
 /// The nodes a run's judges leave out: those a Byzantine fault names.
 fn byzantine(j: &Judging<Pbft>) -> BTreeSet<NodeId> {
     j.setup.scenario.faults.byzantine_nodes()
@@ -165,6 +195,9 @@ pub fn judges() -> Vec<Judge<Pbft>> {
     }));
     out.push(Judge::reached(&COMMITTED_ACROSS_VIEWS, |j| {
         committed_across_views(j.history, &byzantine(j))
+    }));
+    out.push(Judge::reached(&BYZANTINE_PRIMARY_REPLACED, |j| {
+        byzantine_primary_replaced(j.history, &byzantine(j), &super::replicas(j.setup))
     }));
     out
 }

@@ -482,6 +482,30 @@ fn pbft_judges_fire() {
     assert!(commit_agreement(&h, &byz).is_empty() && reply_holds(&h, &byz).is_empty());
 }
 
+/// byzantine_primary_replaced is reached only when an honest replica leaves a view
+/// whose primary is Byzantine: not for a view change away from an honest primary, not
+/// for a Byzantine replica's own view change, not when nobody is Byzantine.
+#[test]
+fn byzantine_primary_replaced_needs_an_honest_replica_to_leave_a_byzantine_primary() {
+    use super::check::byzantine_primary_replaced;
+    let members: Vec<NodeId> = (1..=4).map(n).collect();
+    let installed = |view| EventKind::Protocol(PbftEvent::NewViewInstalled { view });
+    let byz = |ids: &[u16]| -> BTreeSet<NodeId> { ids.iter().map(|&i| n(i)).collect() };
+    let mut h: History<Replica> = History::default();
+    // n2 (honest) leaves view 0, whose primary is n1, for view 1 (primary n2).
+    h.push(5, Some(n(2)), installed(1));
+    assert!(byzantine_primary_replaced(&h, &byz(&[1]), &members));
+    assert!(!byzantine_primary_replaced(&h, &byz(&[3]), &members));
+    assert!(!byzantine_primary_replaced(&h, &BTreeSet::new(), &members));
+    // Only the Byzantine n2 itself leaves the view of n1: not judged.
+    assert!(!byzantine_primary_replaced(&h, &byz(&[1, 2]), &members));
+    // n3 goes from view 1 (primary n2) to view 2: reached when n2 lies.
+    h.push(6, Some(n(3)), installed(1));
+    h.push(9, Some(n(3)), installed(2));
+    assert!(!byzantine_primary_replaced(&h, &byz(&[3]), &members));
+    assert!(byzantine_primary_replaced(&h, &byz(&[2]), &members));
+}
+
 /// A scenario with a request asked twice, or two requests at one replica, or a zero
 /// timeout, is refused with the field named.
 #[test]
