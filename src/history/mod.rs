@@ -251,9 +251,12 @@ impl<T: Trace> EventKind<T> {
     }
 
     /// Whether this is message or storage detail that a thinned history stops
-    /// recording: what judges do not read (they read the protocol's own events, client
-    /// requests, crashes, restarts and phases), and what makes a message storm's history
-    /// large (each records a whole message or state).
+    /// recording: what the safety and liveness judges do not read (they read the
+    /// protocol's own events, client requests, crashes, restarts and phases), and what
+    /// makes a message storm's history large (each records a whole message or state).
+    /// What does read it sees only the part before the thinning: Sometimes coverage of
+    /// deliveries (`shapes::value::duplicate_delivered`), Paxos's guided-search
+    /// signature, the guided moments, and the HTML diagram's arrows.
     pub fn is_detail(&self) -> bool {
         match self {
             EventKind::Sent { .. }
