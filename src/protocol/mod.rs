@@ -29,7 +29,8 @@ pub use judge::{
     node_list, Evidence, Expectation, Judge, JudgeFn, Judging, Property, Verdict, Violation,
 };
 pub use peers::Peers;
-pub use setup::{find_bug, prepare, PlantedBug, RunSetup};
+pub(crate) use setup::planted_bug_table;
+pub use setup::{find_bug, prepare, BugSet, PlantedBug, PlantedBugKind, RunSetup};
 pub use symmetry::{Rename, Renaming, Symmetry};
 
 use crate::history::{Event, Payload, Trace};

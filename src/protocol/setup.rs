@@ -17,6 +17,65 @@ pub struct PlantedBug {
     pub description: &'static str,
 }
 
+/// A protocol's planted bugs as an enum, so a core asks `bugs.has(Bug::X)` instead of
+/// comparing names on every message: [`BugSet::switched_on`] reads the setup's names once.
+pub trait PlantedBugKind: Copy + Ord + 'static {
+    /// Every bug, in the catalog's order.
+    const ALL: &'static [Self];
+    /// The bug's catalog entry (its name is what scenarios and `--bug` say).
+    fn planted(self) -> PlantedBug;
+}
+
+/// The planted bugs switched on for a run, typed (empty: the correct protocol).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BugSet<B: Ord>(BTreeSet<B>);
+
+impl<B: Ord> Default for BugSet<B> {
+    fn default() -> Self {
+        Self(BTreeSet::new())
+    }
+}
+
+impl<B: Ord> FromIterator<B> for BugSet<B> {
+    fn from_iter<I: IntoIterator<Item = B>>(bugs: I) -> Self {
+        Self(bugs.into_iter().collect())
+    }
+}
+
+impl<B: PlantedBugKind> BugSet<B> {
+    /// The bugs of `B`'s catalog that `setup` switches on.
+    pub fn switched_on<P: Protocol + ?Sized>(setup: &RunSetup<P>) -> Self {
+        B::ALL
+            .iter()
+            .copied()
+            .filter(|bug| setup.has_bug(bug.planted().name))
+            .collect()
+    }
+
+    pub fn has(&self, bug: B) -> bool {
+        self.0.contains(&bug)
+    }
+}
+
+/// The static catalog (`[PlantedBug; LEN]`, in `ALL`'s order) of a planted-bug enum
+/// whose inherent `ALL` array and `const fn planted` give it: a const item, since
+/// [`Protocol::bugs`] lends it for the whole program, and trait methods are not const.
+macro_rules! planted_bug_table {
+    ($bug:ident, $len:expr) => {{
+        let mut out = [$crate::protocol::PlantedBug {
+            name: "",
+            description: "",
+        }; $len];
+        let mut i = 0;
+        while i < $len {
+            out[i] = $bug::ALL[i].planted();
+            i += 1;
+        }
+        out
+    }};
+}
+pub(crate) use planted_bug_table;
+
 /// The planted bug `name` of a protocol named `protocol` with catalog `bugs`, or the
 /// one message every door (scenario, command line, real mode) gives for a name it does
 /// not know: the name, the protocol, and the bugs there are.

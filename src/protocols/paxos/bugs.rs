@@ -3,8 +3,8 @@
 //! really be. They exist to prove the harness finds real bugs, and to give the failure
 //! workflow (save, shrink, replay, keep) something real to work on.
 
+use crate::protocol::{planted_bug_table, BugSet, PlantedBug, PlantedBugKind};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -131,6 +131,14 @@ impl Bug {
             Bug::LearnerQuorumOneShort => "learner learns from one acceptor short of a majority",
         }
     }
+
+    /// The catalog entry: the name scenarios say and the one-line description.
+    pub const fn planted(self) -> PlantedBug {
+        PlantedBug {
+            name: self.name(),
+            description: self.description(),
+        }
+    }
 }
 
 impl fmt::Display for Bug {
@@ -149,16 +157,15 @@ impl FromStr for Bug {
     }
 }
 
-/// The bugs switched on for a run. Empty (correct Paxos) by default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Bugs(pub BTreeSet<Bug>);
+/// The catalog, in [`Bug::ALL`]'s order (what [`crate::protocol::Protocol::bugs`] lends).
+pub static BUGS: [PlantedBug; 14] = planted_bug_table!(Bug, 14);
 
-impl Bugs {
-    pub fn has(&self, bug: Bug) -> bool {
-        self.0.contains(&bug)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+impl PlantedBugKind for Bug {
+    const ALL: &'static [Bug] = &Bug::ALL;
+    fn planted(self) -> PlantedBug {
+        Bug::planted(self)
     }
 }
+
+/// The bugs switched on for a run. Empty (correct Paxos) by default.
+pub type Bugs = BugSet<Bug>;

@@ -3,7 +3,7 @@
 
 use super::check::judges;
 use super::settle::SettleTracker;
-use super::{Bug, Bugs, Membership, MsgKind, Node, Roles, TimingConfig};
+use super::{Bugs, Membership, MsgKind, Node, Roles, TimingConfig};
 use crate::ids::NodeId;
 use crate::protocol::{Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
 use crate::rng::Draw;
@@ -67,24 +67,6 @@ impl PaxosParams {
         }
     }
 }
-
-/// The planted bugs, from [`Bug`]'s catalog.
-static BUGS: [PlantedBug; 14] = {
-    let mut out = [PlantedBug {
-        name: "",
-        description: "",
-    }; 14];
-    let mut i = 0;
-    while i < 14 {
-        let bug = Bug::ALL[i];
-        out[i] = PlantedBug {
-            name: bug.name(),
-            description: bug.description(),
-        };
-        i += 1;
-    }
-    out
-};
 
 impl Protocol for Paxos {
     type Core = Node;
@@ -286,12 +268,7 @@ impl Protocol for Paxos {
 
     fn core(&self, setup: &RunSetup<Paxos>, id: NodeId) -> Node {
         let params = &setup.params;
-        let bugs = Bugs(
-            Bug::ALL
-                .into_iter()
-                .filter(|b| setup.has_bug(b.name()))
-                .collect(),
-        );
+        let bugs = Bugs::switched_on(setup);
         Node::with_bugs(
             id,
             params.roles(id),
@@ -311,7 +288,7 @@ impl Protocol for Paxos {
     }
 
     fn bugs(&self) -> &'static [PlantedBug] {
-        &BUGS
+        &super::bugs::BUGS
     }
 
     /// Every learner learned and every proposer with a client value finished.

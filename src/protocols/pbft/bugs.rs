@@ -2,8 +2,7 @@
 //! default, switched on by a scenario's `bugs` list. Each lives where such a bug would
 //! really be (`replica.rs` names them where they act).
 
-use crate::protocol::PlantedBug;
-use std::collections::BTreeSet;
+use crate::protocol::{planted_bug_table, BugSet, PlantedBug, PlantedBugKind};
 
 /// One planted bug.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -98,25 +97,14 @@ impl Bug {
 }
 
 /// The catalog, in [`Bug::ALL`]'s order.
-pub static BUGS: [PlantedBug; 10] = {
-    let mut out = [PlantedBug {
-        name: "",
-        description: "",
-    }; 10];
-    let mut i = 0;
-    while i < 10 {
-        out[i] = Bug::ALL[i].planted();
-        i += 1;
-    }
-    out
-};
+pub static BUGS: [PlantedBug; 10] = planted_bug_table!(Bug, 10);
 
-/// The bugs switched on for a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Bugs(pub BTreeSet<Bug>);
-
-impl Bugs {
-    pub fn has(&self, bug: Bug) -> bool {
-        self.0.contains(&bug)
+impl PlantedBugKind for Bug {
+    const ALL: &'static [Bug] = &Bug::ALL;
+    fn planted(self) -> PlantedBug {
+        Bug::planted(self)
     }
 }
+
+/// The bugs switched on for a run.
+pub type Bugs = BugSet<Bug>;

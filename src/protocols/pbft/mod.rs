@@ -32,7 +32,7 @@ use crate::protocol::{Cut, Draft, Judge, PlantedBug, Protocol, RunSetup, Settle}
 use crate::rng::Draw;
 use crate::scenario::{Cluster, Proposal, Scenario, ScenarioError};
 use crate::value::Value;
-use bugs::{Bug, Bugs};
+use bugs::Bugs;
 use msg::Keys;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -228,12 +228,7 @@ impl Protocol for Pbft {
     }
 
     fn core(&self, setup: &RunSetup<Pbft>, id: NodeId) -> Replica {
-        let bugs = Bugs(
-            Bug::ALL
-                .into_iter()
-                .filter(|b| setup.has_bug(b.planted().name))
-                .collect(),
-        );
+        let bugs = Bugs::switched_on(setup);
         let requests: BTreeMap<Value, NodeId> = setup
             .scenario
             .workload

@@ -2,7 +2,7 @@
 //! replicas send, in order, and fires timers when told), its judges on hand-made
 //! histories, and its scenarios in both lanes.
 
-use super::bugs::{Bug, Bugs};
+use super::bugs::Bug;
 use super::check::{commit_agreement, reply_holds};
 use super::msg::{digest, Certificate, Keys, Msg, NewView, Signed, ViewChange, Vote};
 use super::*;
@@ -28,7 +28,7 @@ fn config(count: u16, requests: &[(&str, u16)], bugs: &[Bug]) -> Arc<Config> {
         timing: Timing::default(),
         requests: requests.iter().map(|&(r, p)| (v(r), n(p))).collect(),
         clients: BTreeSet::new(),
-        bugs: Bugs(bugs.iter().copied().collect()),
+        bugs: bugs.iter().copied().collect(),
     })
 }
 
@@ -864,4 +864,24 @@ fn a_client_node_is_answered_by_f_plus_one_replicas() {
     );
     net.settle();
     assert!((1..=4).all(|id| net.executed(id).is_empty()));
+}
+
+/// The catalog `Protocol::bugs` lends lists `Bug::ALL` in order, and a setup switches
+/// on exactly the bugs its scenario names (by the catalog's names), no others.
+#[test]
+fn a_setup_switches_on_exactly_the_bugs_its_scenario_names() {
+    let names: Vec<&str> = Pbft.bugs().iter().map(|b| b.name).collect();
+    let all: Vec<&str> = Bug::ALL.iter().map(|b| b.planted().name).collect();
+    assert_eq!(names, all);
+    let mut scenario = generate_scenario(&Pbft, 1);
+    scenario.bugs = vec!["duplicate_votes".into(), "quorum_2f".into()];
+    let setup = prepare(&Pbft, &scenario).expect("valid");
+    let bugs = super::bugs::Bugs::switched_on(&setup);
+    for bug in Bug::ALL {
+        let named = matches!(bug, Bug::DuplicateVotes | Bug::Quorum2f);
+        assert_eq!(bugs.has(bug), named, "{bug:?}");
+    }
+    scenario.bugs.clear();
+    let setup = prepare(&Pbft, &scenario).expect("valid");
+    assert_eq!(super::bugs::Bugs::switched_on(&setup), Default::default());
 }

@@ -2,8 +2,7 @@
 //! compiled in, off by default, switched on by a scenario's `bugs` list. Each acts
 //! where such a bug would really be (`node.rs` names them).
 
-use crate::protocol::PlantedBug;
-use std::collections::BTreeSet;
+use crate::protocol::{planted_bug_table, BugSet, PlantedBug, PlantedBugKind};
 
 /// One planted bug.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,25 +78,14 @@ impl Bug {
 }
 
 /// The catalog, in [`Bug::ALL`]'s order.
-pub static BUGS: [PlantedBug; 8] = {
-    let mut out = [PlantedBug {
-        name: "",
-        description: "",
-    }; 8];
-    let mut i = 0;
-    while i < 8 {
-        out[i] = Bug::ALL[i].planted();
-        i += 1;
-    }
-    out
-};
+pub static BUGS: [PlantedBug; 8] = planted_bug_table!(Bug, 8);
 
-/// The bugs switched on for a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Bugs(pub BTreeSet<Bug>);
-
-impl Bugs {
-    pub fn has(&self, bug: Bug) -> bool {
-        self.0.contains(&bug)
+impl PlantedBugKind for Bug {
+    const ALL: &'static [Bug] = &Bug::ALL;
+    fn planted(self) -> PlantedBug {
+        Bug::planted(self)
     }
 }
+
+/// The bugs switched on for a run.
+pub type Bugs = BugSet<Bug>;

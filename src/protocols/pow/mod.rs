@@ -28,7 +28,7 @@ use crate::protocol::{Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
 use crate::rng::Draw;
 use crate::scenario::{Cluster, Proposal, Scenario, ScenarioError};
 use crate::value::Value;
-use bugs::{Bug, Bugs};
+use bugs::Bugs;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -342,12 +342,7 @@ impl Protocol for Pow {
             .map(|m| (m.node, (m.share, m.bits)))
             .collect();
         let share_total = miners.values().map(|m| m.0).sum::<u64>().max(1);
-        let bugs = Bugs(
-            Bug::ALL
-                .into_iter()
-                .filter(|b| setup.has_bug(b.planted().name))
-                .collect(),
-        );
+        let bugs = Bugs::switched_on(setup);
         let config = Config {
             addresses: ids.iter().copied().collect(),
             bootstrap: p.bootstrap_of(&ids),
