@@ -10,8 +10,7 @@
 //! violates any property (safety or liveness).
 
 use super::plot::{bar_plot, BarPlot};
-use super::{markdown_table, parallel_map, percent, protocol, rate, Experiment, Report, Settings};
-use crate::explore::Lane;
+use super::{markdown_table, percent, protocol, run_cells, Experiment, Finds, Report, Settings};
 use crate::fault::{Scope, ScopePlan};
 use crate::registry::Registry;
 use crate::rng::run_seed;
@@ -60,12 +59,8 @@ pub struct Cell {
     pub process: u32,
     pub network: u32,
     pub runs: u64,
-    pub found: u64,
-    /// The first run that found it, as a scenario (to save and keep), with the
-    /// property it broke.
-    pub first: Option<(Scenario, &'static str)>,
-    /// The first run that broke a safety property, if one did.
-    pub first_unsafe: Option<(Scenario, &'static str)>,
+    /// What its runs found (the first find is what `--save` writes and the corpus keeps).
+    pub finds: Finds,
 }
 
 fn run(
@@ -92,19 +87,14 @@ fn run(
                         process,
                         network,
                         runs,
-                        found: 0,
-                        first: None,
-                        first_unsafe: None,
+                        finds: Finds::default(),
                     });
                 }
             }
         }
     }
-    let started = now_s();
-    let total = cells.len() as u64 * runs;
-    type Found = Option<(Scenario, &'static str, bool)>;
-    let outcomes: Vec<Result<Found, String>> = parallel_map(settings.jobs, total, &|i| {
-        let cell = &cells[(i / runs) as usize];
+    let (finds, timing) = run_cells(pbft, settings, cells.len(), runs, now_s, &|c, run| {
+        let cell = &cells[c];
         let plan = ScopePlan {
             scope: scope(cell.mode, cell.process, cell.network),
             byzantine: 1,
@@ -116,32 +106,15 @@ fn run(
         let cell_key = (MODES.iter().position(|m| *m == cell.mode).unwrap_or(0) as u64) * 100
             + u64::from(cell.process) * 10
             + u64::from(cell.network);
-        let seed = run_seed(run_seed(settings.seed, cell_key), i % runs);
+        let seed = run_seed(run_seed(settings.seed, cell_key), run);
         let mut scenario = pbft.generate_scoped(seed, &plan)?;
         scenario.bugs = cell.bug.map(|b| vec![b.to_string()]).unwrap_or_default();
-        let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
-        Ok(super::recorded_violation(&judged)
-            .map(|(property, is_safety)| (scenario, property, is_safety)))
-    });
-    let wall_s = now_s() - started;
-    for (i, outcome) in outcomes.into_iter().enumerate() {
-        let cell = &mut cells[i / runs as usize];
-        if let Some((scenario, property, unsafe_)) = outcome? {
-            cell.found += 1;
-            if unsafe_ && cell.first_unsafe.is_none() {
-                cell.first_unsafe = Some((scenario.clone(), property));
-            }
-            if cell.first.is_none() {
-                cell.first = Some((scenario, property));
-            }
-        }
+        Ok(scenario)
+    })?;
+    for (cell, finds) in cells.iter_mut().zip(finds) {
+        cell.finds = finds;
     }
-    let timings = vec![format!(
-        "{} cells x {runs} runs = {total} runs in {wall_s:.1} s ({}, {} jobs)",
-        cells.len(),
-        rate(total, wall_s),
-        settings.jobs
-    )];
+    let timings = vec![timing];
     Ok(report(settings, &bugs, &cells, timings))
 }
 
@@ -170,7 +143,7 @@ pub fn report(
                     let cell = cells.iter().find(|x| {
                         x.bug == bug && x.mode == mode && x.process == c && x.network == d
                     });
-                    row.push(cell.map_or("-".into(), |x| percent(x.found, x.runs)));
+                    row.push(cell.map_or("-".into(), |x| percent(x.finds.found, x.runs)));
                 }
             }
             rows.push(row);
@@ -190,7 +163,7 @@ pub fn report(
                         .find(|x| {
                             x.bug == bug && x.mode == mode && x.process == 1 && x.network == 1
                         })
-                        .map_or(0.0, |x| x.found as f64 * 100.0 / x.runs.max(1) as f64)
+                        .map_or(0.0, |x| x.finds.found as f64 * 100.0 / x.runs.max(1) as f64)
                 })
                 .collect();
             (bug.unwrap_or("none").to_string(), values)
@@ -237,10 +210,8 @@ pub fn first_finds(cells: &[Cell]) -> Vec<(String, Scenario)> {
     let mut out: Vec<(String, Scenario, bool)> = Vec::new();
     for cell in cells.iter().filter(|c| c.mode == "small") {
         let Some(bug) = cell.bug else { continue };
-        let (found, unsafe_) = match (&cell.first_unsafe, &cell.first) {
-            (Some((s, _)), _) => (s, true),
-            (None, Some((s, _))) => (s, false),
-            (None, None) => continue,
+        let Some(((_, found, _), unsafe_)) = cell.finds.kept() else {
+            continue;
         };
         let stem = format!("byzzfuzz-{bug}");
         let better = |kept: &Scenario, kept_unsafe: bool| {

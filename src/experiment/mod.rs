@@ -31,6 +31,7 @@ pub mod twins;
 
 use crate::explore::ProtocolRef;
 use crate::registry::Registry;
+use crate::scenario::Scenario;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -140,6 +141,70 @@ fn recorded_violation(judged: &crate::explore::Judged) -> Option<(&'static str, 
     (violations.iter().find(is_safety))
         .or(violations.first())
         .map(|v| (v.property, is_safety(&v)))
+}
+
+/// What one cell of a bug table found: how many of its runs broke a property, and
+/// the first that did (run index in the cell, scenario, property), with the first
+/// safety violation kept apart (a table prefers it to an earlier liveness one).
+#[derive(Debug, Clone, Default)]
+pub struct Finds {
+    pub found: u64,
+    pub first: Option<(u64, Scenario, &'static str)>,
+    pub first_unsafe: Option<(u64, Scenario, &'static str)>,
+}
+
+impl Finds {
+    /// The find to keep: the first safety violation, else the first of any kind, with
+    /// whether it is a safety one.
+    pub fn kept(&self) -> Option<(&(u64, Scenario, &'static str), bool)> {
+        (self.first_unsafe.as_ref().map(|f| (f, true))).or(self.first.as_ref().map(|f| (f, false)))
+    }
+}
+
+/// Every run of a table of `cells` cells of `runs` runs each, on `settings.jobs`
+/// workers: `scenario_of(cell, run)` draws a run's scenario (its bugs set), which runs
+/// in the fast lane. Returns each cell's finds, in cell order, and the timing line.
+fn run_cells(
+    protocol: ProtocolRef,
+    settings: &Settings,
+    cells: usize,
+    runs: u64,
+    now_s: Clock<'_>,
+    scenario_of: &(dyn Fn(usize, u64) -> Result<Scenario, String> + Sync),
+) -> Result<(Vec<Finds>, String), String> {
+    let started = now_s();
+    let total = cells as u64 * runs;
+    type Found = Option<(Scenario, &'static str, bool)>;
+    let outcomes: Vec<Result<Found, String>> =
+        parallel_map(settings.jobs, total, &|i| {
+            let scenario = scenario_of((i / runs) as usize, i % runs)?;
+            let judged = protocol
+                .run(&scenario, crate::explore::Lane::Fast)
+                .map_err(|e| e.to_string())?;
+            Ok(recorded_violation(&judged)
+                .map(|(property, is_safety)| (scenario, property, is_safety)))
+        });
+    let wall_s = now_s() - started;
+    let mut finds = vec![Finds::default(); cells];
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let cell = &mut finds[i / runs as usize];
+        let index = i as u64 % runs;
+        if let Some((scenario, property, is_safety)) = outcome? {
+            cell.found += 1;
+            if is_safety && cell.first_unsafe.is_none() {
+                cell.first_unsafe = Some((index, scenario.clone(), property));
+            }
+            if cell.first.is_none() {
+                cell.first = Some((index, scenario, property));
+            }
+        }
+    }
+    let timing = format!(
+        "{cells} cells x {runs} runs = {total} runs in {wall_s:.1} s ({}, {} jobs)",
+        rate(total, wall_s),
+        settings.jobs
+    );
+    Ok((finds, timing))
 }
 
 /// `f(i)` for `i` in `0..count` on `jobs` threads, in index order.

@@ -9,8 +9,7 @@
 //! that broke one first.
 
 use super::plot::{bar_plot, BarPlot};
-use super::{markdown_table, parallel_map, percent, protocol, rate, Experiment, Report, Settings};
-use crate::explore::Lane;
+use super::{markdown_table, percent, protocol, run_cells, Experiment, Finds, Report, Settings};
 use crate::fault::{Scope, ScopePlan};
 use crate::registry::Registry;
 use crate::rng::run_seed;
@@ -61,11 +60,8 @@ pub struct Cell {
     pub bug: Option<&'static str>,
     pub network: u32,
     pub runs: u64,
-    pub found: u64,
-    /// The first run (0-based) that broke a property, with its scenario and property;
-    /// a safety violation's first run is kept apart.
-    pub first: Option<(u64, Scenario, &'static str)>,
-    pub first_unsafe: Option<(u64, Scenario, &'static str)>,
+    /// What its runs found (the first find is what `--save` writes and the corpus keeps).
+    pub finds: Finds,
 }
 
 fn run(
@@ -87,44 +83,21 @@ fn run(
                 bug,
                 network,
                 runs,
-                found: 0,
-                first: None,
-                first_unsafe: None,
+                finds: Finds::default(),
             });
         }
     }
-    let started = now_s();
-    let total = cells.len() as u64 * runs;
-    type Found = Option<(Scenario, &'static str, bool)>;
-    let outcomes: Vec<Result<Found, String>> = parallel_map(settings.jobs, total, &|i| {
-        let cell = &cells[(i / runs) as usize];
-        let seed = seed_of(settings.seed, cell.network, i % runs);
+    let (finds, timing) = run_cells(pbft, settings, cells.len(), runs, now_s, &|c, run| {
+        let cell = &cells[c];
+        let seed = seed_of(settings.seed, cell.network, run);
         let mut scenario = pbft.generate_scoped(seed, &plan(cell.network))?;
         scenario.bugs = cell.bug.map(|b| vec![b.to_string()]).unwrap_or_default();
-        let judged = pbft.run(&scenario, Lane::Fast).map_err(|e| e.to_string())?;
-        Ok(super::recorded_violation(&judged)
-            .map(|(property, is_safety)| (scenario, property, is_safety)))
-    });
-    let wall_s = now_s() - started;
-    for (i, outcome) in outcomes.into_iter().enumerate() {
-        let cell = &mut cells[i / runs as usize];
-        let index = i as u64 % runs;
-        if let Some((scenario, property, unsafe_)) = outcome? {
-            cell.found += 1;
-            if unsafe_ && cell.first_unsafe.is_none() {
-                cell.first_unsafe = Some((index, scenario.clone(), property));
-            }
-            if cell.first.is_none() {
-                cell.first = Some((index, scenario, property));
-            }
-        }
+        Ok(scenario)
+    })?;
+    for (cell, finds) in cells.iter_mut().zip(finds) {
+        cell.finds = finds;
     }
-    let timings = vec![format!(
-        "{} cells x {runs} runs = {total} runs in {wall_s:.1} s ({}, {} jobs)",
-        cells.len(),
-        rate(total, wall_s),
-        settings.jobs
-    )];
+    let timings = vec![timing];
     Ok(report(settings, &bugs, &cells, timings))
 }
 
@@ -144,11 +117,11 @@ pub fn report(
         let of_bug: Vec<&Cell> = cells.iter().filter(|c| c.bug == bug).collect();
         for d in NETWORK {
             let cell = of_bug.iter().find(|c| c.network == d);
-            row.push(cell.map_or("-".into(), |c| percent(c.found, c.runs)));
+            row.push(cell.map_or("-".into(), |c| percent(c.finds.found, c.runs)));
         }
         let first = of_bug
             .iter()
-            .filter_map(|c| c.first.as_ref().map(|(i, _, p)| (*i, c.network, *p)))
+            .filter_map(|c| c.finds.first.as_ref().map(|(i, _, p)| (*i, c.network, *p)))
             .min();
         row.push(first.map_or("not found".into(), |(i, d, p)| {
             format!("#{} at d={d}, {p}", i + 1)
@@ -166,7 +139,7 @@ pub fn report(
                     cells
                         .iter()
                         .find(|c| c.bug == bug && c.network == d)
-                        .map_or(0.0, |c| c.found as f64 * 100.0 / c.runs.max(1) as f64)
+                        .map_or(0.0, |c| c.finds.found as f64 * 100.0 / c.runs.max(1) as f64)
                 })
                 .collect();
             (bug.unwrap_or("none").to_string(), values)
@@ -212,11 +185,10 @@ pub fn first_finds(cells: &[Cell]) -> Vec<(String, Scenario)> {
     let mut out: Vec<(String, (bool, u64), Scenario)> = Vec::new();
     for cell in cells {
         let Some(bug) = cell.bug else { continue };
-        let (rank, found) = match (&cell.first_unsafe, &cell.first) {
-            (Some((i, s, _)), _) => ((false, *i), s),
-            (None, Some((i, s, _))) => ((true, *i), s),
-            (None, None) => continue,
+        let Some(((i, found, _), unsafe_)) = cell.finds.kept() else {
+            continue;
         };
+        let rank = (!unsafe_, *i);
         let stem = format!("twins-{bug}");
         match out.iter_mut().find(|(b, ..)| *b == stem) {
             Some((_, kept_rank, kept)) => {
