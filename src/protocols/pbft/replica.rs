@@ -681,16 +681,53 @@ impl Replica {
 
     /// As backup (or as anyone in a new view): sign and send a prepare, and count it.
     fn prepare(&mut self, view: u64, seq: u64, digest: Digest) {
-        let vote = self.sign(Signed::Prepare { view, seq, digest });
-        let dup = self.dup();
-        Self::tally(&mut self.prepares, view, digest, vote, dup);
-        self.broadcast(Msg::Prepare {
-            view,
-            seq,
-            digest,
-            sig: vote.sig,
+        self.cast_vote(false, view, seq, digest);
+    }
+
+    /// Sign this replica's own prepare (or commit), send it to the others and count
+    /// it, then see whether it completes a certificate (whose own messages then
+    /// follow the vote out).
+    fn cast_vote(&mut self, commit: bool, view: u64, seq: u64, digest: Digest) {
+        let vote = self.sign(Self::vote_on(commit, view, seq, digest));
+        let sig = vote.sig;
+        self.broadcast(if commit {
+            Msg::Commit {
+                view,
+                seq,
+                digest,
+                sig,
+            }
+        } else {
+            Msg::Prepare {
+                view,
+                seq,
+                digest,
+                sig,
+            }
         });
-        self.check_prepared(seq);
+        self.count_vote(commit, view, seq, digest, vote);
+    }
+
+    /// What a prepare (or commit) vote for (view, seq, digest) signs.
+    fn vote_on(commit: bool, view: u64, seq: u64, digest: Digest) -> Signed {
+        if commit {
+            Signed::Commit { view, seq, digest }
+        } else {
+            Signed::Prepare { view, seq, digest }
+        }
+    }
+
+    /// Count a checked prepare (or commit) vote and see whether it completes a
+    /// certificate.
+    fn count_vote(&mut self, commit: bool, view: u64, seq: u64, digest: Digest, vote: Vote) {
+        let dup = self.dup();
+        if commit {
+            Self::tally(&mut self.commits, view, digest, vote, dup);
+            self.check_committed(seq);
+        } else {
+            Self::tally(&mut self.prepares, view, digest, vote, dup);
+            self.check_prepared(seq);
+        }
     }
 
     /// Whether a vote for `view` may be counted now: the current view, or one a little
@@ -712,22 +749,14 @@ impl Replica {
             return;
         }
         let vote = Vote { node: from, sig };
-        let what = if commit {
-            Signed::Commit { view, seq, digest }
-        } else {
-            Signed::Prepare { view, seq, digest }
-        };
-        if !self.config.keys.verify(vote, what) {
+        if !self
+            .config
+            .keys
+            .verify(vote, Self::vote_on(commit, view, seq, digest))
+        {
             return;
         }
-        let dup = self.dup();
-        if commit {
-            Self::tally(&mut self.commits, view, digest, vote, dup);
-            self.check_committed(seq);
-        } else {
-            Self::tally(&mut self.prepares, view, digest, vote, dup);
-            self.check_prepared(seq);
-        }
+        self.count_vote(commit, view, seq, digest, vote);
     }
 
     /// The current view's accepted request at `seq`, with its digest.
@@ -768,16 +797,7 @@ impl Replica {
         if self.config.bugs.has(Bug::PreparedNotPersisted) {
             self.unsynced = true;
         }
-        let vote = self.sign(Signed::Commit { view, seq, digest });
-        let dup = self.dup();
-        Self::tally(&mut self.commits, view, digest, vote, dup);
-        self.broadcast(Msg::Commit {
-            view,
-            seq,
-            digest,
-            sig: vote.sig,
-        });
-        self.check_committed(seq);
+        self.cast_vote(true, view, seq, digest);
     }
 
     /// The votes `table` holds for `digest` in `view`, if they are a quorum of valid
@@ -1251,19 +1271,26 @@ impl Replica {
                 if self.answered {
                     return;
                 }
-                self.broadcast(Msg::Request {
-                    request: request.clone(),
-                });
-                if !self.is_client() {
-                    self.on_request(request);
-                }
-                self.effects.push(CoreOutput::SetTimer {
-                    timer: Timer::Retry,
-                    delay_ms_min: self.config.timing.retry_ms,
-                    delay_ms_max: self.config.timing.retry_ms,
-                });
+                self.send_request(request);
             }
         }
+    }
+
+    /// Ask for `request` (a client's first try or a retry): to every replica, to this
+    /// replica's own ordering if it is one, and again after the retry timeout unless
+    /// `f + 1` matching replies answer it first.
+    fn send_request(&mut self, request: Value) {
+        self.broadcast(Msg::Request {
+            request: request.clone(),
+        });
+        if !self.is_client() {
+            self.on_request(request);
+        }
+        self.effects.push(CoreOutput::SetTimer {
+            timer: Timer::Retry,
+            delay_ms_min: self.config.timing.retry_ms,
+            delay_ms_max: self.config.timing.retry_ms,
+        });
     }
 }
 
@@ -1487,17 +1514,7 @@ impl Core for Replica {
                 self.client = Some(value.clone());
                 self.answered = false;
                 self.replies.clear();
-                self.broadcast(Msg::Request {
-                    request: value.clone(),
-                });
-                if !self.is_client() {
-                    self.on_request(value);
-                }
-                self.effects.push(CoreOutput::SetTimer {
-                    timer: Timer::Retry,
-                    delay_ms_min: self.config.timing.retry_ms,
-                    delay_ms_max: self.config.timing.retry_ms,
-                });
+                self.send_request(value);
             }
             CoreInput::Receive { from, msg } => {
                 if self.is_client() {
