@@ -4,40 +4,12 @@
 //! budget; each planted bug is found within its budget, and the bound's failure and
 //! every bug have a kept known failure (which `tests/corpus.rs` replays).
 
-use crate::support::{assert_clean_and_covered, known_failures};
-use gauntlet::explore::{explore, CampaignConfig, Lane, ProtocolRef};
+use crate::support::{
+    assert_budgets_found, assert_clean_and_covered, campaign, first_violation, known_failures,
+};
+use gauntlet::explore::explore;
 use gauntlet::protocols::generals::{Generals, BUGS};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-fn campaign(protocol: ProtocolRef, bugs: Vec<String>, seed: u64, runs: u64) -> CampaignConfig {
-    CampaignConfig {
-        runs,
-        base_seed: seed,
-        jobs: 2,
-        bugs,
-        failures_dir: None,
-        lane: Lane::Fast,
-        protocol,
-        shard: gauntlet::explore::Shard::WHOLE,
-        stop_rule: gauntlet::explore::StopRule::KeepGoing {
-            saved_bytes_max: u64::MAX,
-        },
-        guided: false,
-    }
-}
-
-/// Run `explore` until its first violation; its property.
-fn first_violation(config: &CampaignConfig) -> Option<String> {
-    let stop = AtomicBool::new(false);
-    let mut found = None;
-    explore(config, &stop, |_, failure| {
-        if let Some(v) = failure.and_then(|f| f.violations.first()) {
-            found.get_or_insert_with(|| v.property.to_string());
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
-    found
-}
+use std::sync::atomic::AtomicBool;
 
 /// Fast lane, per bug: (bug, campaign seed, budget in runs, property that catches it).
 /// The comment gives the run at which that campaign first fails, measured with
@@ -53,7 +25,7 @@ const FAST_BUDGETS: [(&str, u64, u64, &str); 2] = [
 #[test]
 fn om_m_stays_clean_within_the_bound() {
     let summary = explore(
-        &campaign(&Generals::WITHIN_BOUND, Vec::new(), 0x6E4, 400),
+        &campaign(&Generals::WITHIN_BOUND, &[], 0x6E4, 400),
         &AtomicBool::new(false),
         |_, _| {},
     );
@@ -65,7 +37,7 @@ fn om_m_stays_clean_within_the_bound() {
 /// campaign seed 1 (measured: run 28).
 #[test]
 fn past_the_bound_the_violation_is_found() {
-    let config = campaign(&Generals::BEYOND_BOUND, Vec::new(), 1, 200);
+    let config = campaign(&Generals::BEYOND_BOUND, &[], 1, 200);
     assert_eq!(
         first_violation(&config).as_deref(),
         Some("ic2_obey_loyal_commander")
@@ -79,16 +51,7 @@ fn explore_finds_the_generals_bugs() {
     let catalog: Vec<&str> = BUGS.iter().map(|b| b.name).collect();
     let budgeted: Vec<&str> = FAST_BUDGETS.iter().map(|b| b.0).collect();
     assert_eq!(catalog, budgeted);
-    for (bug, seed, runs, property) in FAST_BUDGETS {
-        let config = campaign(&Generals::WITHIN_BOUND, vec![bug.to_string()], seed, runs);
-        match first_violation(&config) {
-            Some(p) => assert_eq!(p, property, "{bug} was caught by {p}, not {property}"),
-            None => panic!(
-                "{bug} not found in {runs} fast-lane runs from campaign seed {seed}; \
-                 re-measure: gauntlet hunt --protocol generals --bug {bug}"
-            ),
-        }
-    }
+    assert_budgets_found(&Generals::WITHIN_BOUND, &FAST_BUDGETS);
 }
 
 /// Every planted bug, and the bound itself, has a kept known failure: a corpus file

@@ -6,7 +6,7 @@
 //! generic judges as well as its own. That it replays exactly in both lanes is in
 //! `tests/determinism.rs`.
 
-use crate::support::{gauntlet_out, lookup, repo, run_typed, TempDir};
+use crate::support::{campaign, gauntlet_out, lookup, repo, run_typed, TempDir};
 use gauntlet::check::judge;
 use gauntlet::explore::corpus::{corpus_files, CorpusEntry, Expect};
 use gauntlet::explore::{explore, run_and_check, AnyProtocol, CampaignConfig, Lane};
@@ -78,18 +78,9 @@ fn explore_finds_agreement_broken_within_budget() {
 
 fn explore_until_agreement_breaks(base_seed: u64) {
     let config = CampaignConfig {
-        runs: RUNS_BUDGET,
-        base_seed,
         jobs: 1,
-        bugs: Vec::new(),
-        failures_dir: None,
         lane: Lane::Turmoil,
-        protocol: &Naive,
-        shard: gauntlet::explore::Shard::WHOLE,
-        stop_rule: gauntlet::explore::StopRule::KeepGoing {
-            saved_bytes_max: u64::MAX,
-        },
-        guided: false,
+        ..campaign(&Naive, &[], base_seed, RUNS_BUDGET)
     };
     let stop = AtomicBool::new(false);
     let summary = explore(&config, &stop, |_, failure| {

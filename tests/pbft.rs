@@ -5,28 +5,11 @@
 //! `tests/corpus.rs` replays). The bug found too rarely for a CI budget is listed
 //! apart, with the reason.
 
-use crate::support::{assert_clean_and_covered, known_failures};
-use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane};
+use crate::support::{assert_budgets_found, assert_clean_and_covered, campaign, known_failures};
+use gauntlet::explore::{explore, AnyProtocol, Lane};
 use gauntlet::protocols::pbft::bugs::Bug;
 use gauntlet::protocols::pbft::Pbft;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-fn campaign(bugs: Vec<String>, seed: u64, runs: u64) -> CampaignConfig {
-    CampaignConfig {
-        runs,
-        base_seed: seed,
-        jobs: 2,
-        bugs,
-        failures_dir: None,
-        lane: Lane::Fast,
-        protocol: &Pbft,
-        shard: gauntlet::explore::Shard::WHOLE,
-        stop_rule: gauntlet::explore::StopRule::KeepGoing {
-            saved_bytes_max: u64::MAX,
-        },
-        guided: false,
-    }
-}
+use std::sync::atomic::AtomicBool;
 
 /// Fast lane, per bug: (bug, campaign seed, budget in runs, property that catches it).
 /// The comment gives the run at which that campaign first fails, measured with
@@ -58,20 +41,6 @@ const FAST_BUDGETS: [(Bug, u64, u64, &str); 9] = [
 /// kept in the corpus like every other bug's. This list may only shrink.
 const FOUND_RARELY: [Bug; 1] = [Bug::AcceptsNonPrimary];
 
-/// Run `explore` from `seed` with `bug` on until its first violation; its property.
-fn first_violation(bug: Bug, seed: u64, runs: u64) -> Option<String> {
-    let config = campaign(vec![bug.planted().name.to_string()], seed, runs);
-    let stop = AtomicBool::new(false);
-    let mut found = None;
-    explore(&config, &stop, |_, failure| {
-        if let Some(v) = failure.and_then(|f| f.violations.first()) {
-            found.get_or_insert_with(|| v.property.to_string());
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
-    found
-}
-
 /// Every bug has a budget or is listed as found too rarely (not both), and
 /// `explore` in the fast lane finds each budgeted bug within its budget, caught by
 /// the stated property.
@@ -84,16 +53,10 @@ fn explore_finds_the_pbft_bugs_faults_can_reach() {
         let budgeted = FAST_BUDGETS.iter().any(|(b, ..)| *b == bug);
         assert!(budgeted != FOUND_RARELY.contains(&bug), "{bug:?}");
     }
-    for (bug, seed, runs, property) in FAST_BUDGETS {
-        let name = bug.planted().name;
-        match first_violation(bug, seed, runs) {
-            Some(p) => assert_eq!(p, property, "{name} was caught by {p}, not {property}"),
-            None => panic!(
-                "{name} not found in {runs} fast-lane runs from campaign seed {seed}; \
-                 re-measure: cargo run --release -- hunt --protocol pbft --bug {name}"
-            ),
-        }
-    }
+    assert_budgets_found(
+        &Pbft,
+        &FAST_BUDGETS.map(|(b, s, r, p)| (b.planted().name, s, r, p)),
+    );
 }
 
 /// Correct PBFT under the generator: 3,000 fast-lane runs with no violation, and all
@@ -102,7 +65,7 @@ fn explore_finds_the_pbft_bugs_faults_can_reach() {
 #[test]
 fn correct_pbft_stays_clean_under_the_generator() {
     let summary = explore(
-        &campaign(Vec::new(), 0xBF7, 3_000),
+        &campaign(&Pbft, &[], 0xBF7, 3_000),
         &AtomicBool::new(false),
         |_, _| {},
     );

@@ -6,33 +6,16 @@
 //! docs/chains.md) alike in both lanes, while the drafted depth holds; both lanes
 //! agree on generated runs with faults.
 
-use crate::support::{assert_clean_and_covered, known_failures};
+use crate::support::{assert_budgets_found, assert_clean_and_covered, campaign, known_failures};
 use gauntlet::check::judge;
-use gauntlet::explore::{explore, AnyProtocol, CampaignConfig, Lane};
+use gauntlet::explore::{explore, AnyProtocol, Lane};
 use gauntlet::fault::generate_scenario;
 use gauntlet::protocol::prepare;
 use gauntlet::protocols::pow::bugs::Bug;
 use gauntlet::protocols::pow::Pow;
 use gauntlet::scenario::Scenario;
 use gauntlet::sim::run_setup;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-fn campaign(bugs: Vec<String>, seed: u64, runs: u64, lane: Lane) -> CampaignConfig {
-    CampaignConfig {
-        runs,
-        base_seed: seed,
-        jobs: 2,
-        bugs,
-        failures_dir: None,
-        lane,
-        protocol: &Pow,
-        shard: gauntlet::explore::Shard::WHOLE,
-        stop_rule: gauntlet::explore::StopRule::KeepGoing {
-            saved_bytes_max: u64::MAX,
-        },
-        guided: false,
-    }
-}
+use std::sync::atomic::AtomicBool;
 
 /// Fast lane, per bug: (bug, campaign seed, budget in runs, property that catches it).
 /// The comment gives the run at which that campaign first fails, measured with
@@ -49,20 +32,6 @@ const FAST_BUDGETS: [(Bug, u64, u64, &str); 8] = [
     (Bug::UnboundedOrphans, 1, 300, "orphan_pool_bounded"), // run 94
 ];
 
-/// Run `explore` from `seed` with `bug` on until its first violation; its property.
-fn first_violation(bug: Bug, seed: u64, runs: u64) -> Option<String> {
-    let config = campaign(vec![bug.planted().name.to_string()], seed, runs, Lane::Fast);
-    let stop = AtomicBool::new(false);
-    let mut found = None;
-    explore(&config, &stop, |_, failure| {
-        if let Some(v) = failure.and_then(|f| f.violations.first()) {
-            found.get_or_insert_with(|| v.property.to_string());
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
-    found
-}
-
 /// Every bug has a budget, and `explore` in the fast lane finds each within it,
 /// caught by the stated property.
 #[test]
@@ -74,16 +43,10 @@ fn explore_finds_every_pow_bug() {
     for bug in Bug::ALL {
         assert!(FAST_BUDGETS.iter().any(|(b, ..)| *b == bug), "{bug:?}");
     }
-    for (bug, seed, runs, property) in FAST_BUDGETS {
-        let name = bug.planted().name;
-        match first_violation(bug, seed, runs) {
-            Some(p) => assert_eq!(p, property, "{name} was caught by {p}, not {property}"),
-            None => panic!(
-                "{name} not found in {runs} fast-lane runs from campaign seed {seed}; \
-                 re-measure: cargo run --release -- hunt --protocol pow --bug {name}"
-            ),
-        }
-    }
+    assert_budgets_found(
+        &Pow,
+        &FAST_BUDGETS.map(|(b, s, r, p)| (b.planted().name, s, r, p)),
+    );
 }
 
 /// The correct chain under the generator: 1,000 fast-lane runs with no violation, and
@@ -92,7 +55,7 @@ fn explore_finds_every_pow_bug() {
 #[test]
 fn correct_pow_stays_clean_under_the_generator() {
     let summary = explore(
-        &campaign(Vec::new(), 0x90, 1_000, Lane::Fast),
+        &campaign(&Pow, &[], 0x90, 1_000),
         &AtomicBool::new(false),
         |_, _| {},
     );

@@ -1,7 +1,7 @@
 //! Shared helpers for the simulation tests.
 
 use gauntlet::check::{judge, Verdict};
-use gauntlet::explore::{run_and_check, Judged, Lane, ProtocolRef};
+use gauntlet::explore::{explore, run_and_check, CampaignConfig, Judged, Lane, ProtocolRef};
 use gauntlet::ids::NodeId;
 use gauntlet::protocol::{prepare, Protocol, RunSetup};
 use gauntlet::protocols::paxos::{Ballot, Msg, Node};
@@ -260,4 +260,53 @@ pub fn prepare_and_bad_datagrams() -> (Vec<u8>, Vec<Vec<u8>>) {
         wrong_version,
     ];
     (prepare, bad)
+}
+
+/// A fast-lane campaign of `protocol` with `bugs` switched on, from campaign seed
+/// `seed`, `runs` runs on 2 workers, that keeps going past failures (a test reads every
+/// failure, or stops the campaign itself).
+pub fn campaign(protocol: ProtocolRef, bugs: &[&str], seed: u64, runs: u64) -> CampaignConfig {
+    CampaignConfig {
+        runs,
+        base_seed: seed,
+        jobs: 2,
+        bugs: bugs.iter().map(|b| b.to_string()).collect(),
+        failures_dir: None,
+        lane: Lane::Fast,
+        protocol,
+        shard: gauntlet::explore::Shard::WHOLE,
+        stop_rule: gauntlet::explore::StopRule::KeepGoing {
+            saved_bytes_max: u64::MAX,
+        },
+        guided: false,
+    }
+}
+
+/// The property of the first violation `explore` finds with `config` (it stops there).
+pub fn first_violation(config: &CampaignConfig) -> Option<String> {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut found = None;
+    explore(config, &stop, |_, failure| {
+        if let Some(v) = failure.and_then(|f| f.violations.first()) {
+            found.get_or_insert_with(|| v.property.to_string());
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    found
+}
+
+/// Each `(bug, campaign seed, budget in runs, property)`: a fast-lane campaign of
+/// `protocol` from that seed with that bug on finds it within the budget, caught by
+/// that property. A miss names the command that re-measures the budget.
+pub fn assert_budgets_found(protocol: ProtocolRef, budgets: &[(&str, u64, u64, &str)]) {
+    for &(bug, seed, runs, property) in budgets {
+        match first_violation(&campaign(protocol, &[bug], seed, runs)) {
+            Some(p) => assert_eq!(p, property, "{bug} was caught by {p}, not {property}"),
+            None => panic!(
+                "{bug} not found in {runs} fast-lane runs from campaign seed {seed}; \
+                 re-measure: cargo run --release -- hunt --protocol {} --bug {bug}",
+                protocol.name()
+            ),
+        }
+    }
 }
