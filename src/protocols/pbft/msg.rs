@@ -277,6 +277,26 @@ pub const KINDS: [&str; 9] = [
 ];
 
 impl Msg {
+    /// A prepare (or, with `commit`, a commit) vote for (view, seq, digest) signed
+    /// `sig`: the message a replica's own vote goes out as.
+    pub fn vote(commit: bool, view: u64, seq: u64, digest: Digest, sig: Sig) -> Msg {
+        if commit {
+            Msg::Commit {
+                view,
+                seq,
+                digest,
+                sig,
+            }
+        } else {
+            Msg::Prepare {
+                view,
+                seq,
+                digest,
+                sig,
+            }
+        }
+    }
+
     /// Whether every view and sequence number in the message, nested ones included,
     /// is within [`COUNTER_MAX`]; the error names the first that is not.
     pub fn counters_within_bound(&self) -> Result<(), String> {

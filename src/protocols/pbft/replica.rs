@@ -689,22 +689,7 @@ impl Replica {
     /// follow the vote out).
     fn cast_vote(&mut self, commit: bool, view: u64, seq: u64, digest: Digest) {
         let vote = self.sign(Self::vote_on(commit, view, seq, digest));
-        let sig = vote.sig;
-        self.broadcast(if commit {
-            Msg::Commit {
-                view,
-                seq,
-                digest,
-                sig,
-            }
-        } else {
-            Msg::Prepare {
-                view,
-                seq,
-                digest,
-                sig,
-            }
-        });
+        self.broadcast(Msg::vote(commit, view, seq, digest, vote.sig));
         self.count_vote(commit, view, seq, digest, vote);
     }
 
@@ -1367,23 +1352,10 @@ impl Core for Replica {
             }
         };
         let vote = |commit: bool, view: u64, seq: u64, digest: Digest| {
-            if commit {
-                let sig = c.keys.sign(self.id, Signed::Commit { view, seq, digest });
-                Msg::Commit {
-                    view,
-                    seq,
-                    digest,
-                    sig,
-                }
-            } else {
-                let sig = c.keys.sign(self.id, Signed::Prepare { view, seq, digest });
-                Msg::Prepare {
-                    view,
-                    seq,
-                    digest,
-                    sig,
-                }
-            }
+            let sig = c
+                .keys
+                .sign(self.id, Self::vote_on(commit, view, seq, digest));
+            Msg::vote(commit, view, seq, digest, sig)
         };
         let pending = self.pending.iter().next().cloned();
         let rogue = pre_prepare(
