@@ -142,6 +142,21 @@ fn malformed_datagrams_are_recorded_and_dropped() {
     );
 }
 
+/// A schedule whose one fault makes n1 PBFT's equivocating primary from 0 ms for
+/// `duration_ms`: refused in a Paxos scenario (not its adversary), or for its window.
+fn equivocating_primary(duration_ms: Option<u64>) -> FaultSchedule {
+    FaultSchedule {
+        events: vec![FaultEvent {
+            at_ms: 0,
+            fault: Fault::Strategy {
+                node: NodeId(1),
+                strategy: "equivocating_primary".into(),
+                duration_ms,
+            },
+        }],
+    }
+}
+
 /// The ways a scenario can be wrong for the protocol it names, each with the field its
 /// error must name: the lab scenario of Paxos and a generated naive one, edited.
 fn refused_scenarios() -> Vec<(&'static str, Scenario, &'static str)> {
@@ -221,34 +236,12 @@ fn refused_scenarios() -> Vec<(&'static str, Scenario, &'static str)> {
         ),
         (
             "an adversary Paxos does not supply",
-            edit(&lab, &|s| {
-                s.faults = FaultSchedule {
-                    events: vec![FaultEvent {
-                        at_ms: 0,
-                        fault: Fault::Strategy {
-                            node: NodeId(1),
-                            strategy: "equivocating_primary".into(),
-                            duration_ms: None,
-                        },
-                    }],
-                }
-            }),
+            edit(&lab, &|s| s.faults = equivocating_primary(None)),
             "faults[0].strategy",
         ),
         (
             "an adversary's window of 0 ms",
-            edit(&lab, &|s| {
-                s.faults = FaultSchedule {
-                    events: vec![FaultEvent {
-                        at_ms: 0,
-                        fault: Fault::Strategy {
-                            node: NodeId(1),
-                            strategy: "equivocating_primary".into(),
-                            duration_ms: Some(0),
-                        },
-                    }],
-                }
-            }),
+            edit(&lab, &|s| s.faults = equivocating_primary(Some(0))),
             "faults[0].duration_ms",
         ),
         (
