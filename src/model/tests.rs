@@ -622,3 +622,15 @@ fn a_seeded_order_finds_a_planted_bug_sooner_and_the_same_way_each_time() {
         "{verdict:?}"
     );
 }
+
+/// An order seed is printed with the bounds (every bound of a search is), and only
+/// when one is set: the model's own order prints as before.
+#[test]
+fn an_order_seed_is_printed_with_the_bounds() {
+    let seeded = Bounds {
+        order_seed: Some(7),
+        ..Bounds::default()
+    };
+    assert!(seeded.to_string().ends_with(", order seed 7"), "{seeded}");
+    assert!(!Bounds::default().to_string().contains("order seed"));
+}
