@@ -95,9 +95,9 @@ pub struct CheckModelArgs {
 /// different corpus file names (the name carries the seed); the same scope always
 /// gets the same one.
 fn scope_seed(args: &CheckModelArgs, bounds: &Bounds) -> u64 {
-    // Symmetry is how the scope is searched, not the scope: the same seed either way,
-    // so a run with --no-symmetry checks the same scenario.
-    // Likewise the successor order.
+    // Symmetry and the successor order are how the scope is searched, not the scope:
+    // the same seed either way, so a run with --no-symmetry or --order-seed checks the
+    // same scenario.
     let scope = Bounds {
         symmetry: true,
         order_seed: None,

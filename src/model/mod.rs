@@ -63,7 +63,7 @@ pub struct Bounds {
     /// The order in which each state's enabled steps are tried: `None`, the model's
     /// own (deliveries in the network's order, then each node's timers, request,
     /// crash); `Some(seed)`, an order drawn per expanded state from one ChaCha8 stream
-    /// of `seed` ([`search::successor_order`]). How a scope is searched, not part of
+    /// of `seed` (`search::successor_order`). How a scope is searched, not part of
     /// it: the same states are visited under any order (each at its smallest depth),
     /// so a clean exhausted result is the same proof, while a violation deep in a
     /// large scope may be met far sooner (or later) than in the model's order. The

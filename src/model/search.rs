@@ -21,6 +21,10 @@
 //! the scenario's `liveness_bound_ms` steps, and the `Eventually` judges read the
 //! result. So "every decider decides within D steps after the last fault, on the fair
 //! path", not on every path.
+//!
+//! **Order.** Each state's enabled steps are tried in the model's order, or, with
+//! `Bounds::order_seed`, in an order drawn from a seeded stream ([`successor_order`]):
+//! the same states either way, another path first.
 
 use super::fingerprint::{Visit, Visited};
 use super::machine::{Model, Spent, State};
@@ -270,9 +274,10 @@ pub(crate) fn search<P: Protocol>(
         let mut history = history;
         let mut path: Vec<ScriptStep> = Vec::new();
         let mut stack: Vec<Frame<P::Core>> = Vec::new();
-        // Opens a state for expansion at `depth`: the depth bound, then the terminal
-        // liveness check if nothing is enabled. `Ok(None)`: nothing to expand.
         let mut stream = bounds.order_seed.map(order_stream);
+        // Opens a state for expansion at `depth`: the depth bound, then the terminal
+        // liveness check if nothing is enabled, then (with an order seed) the order
+        // its steps are tried in. `Ok(None)`: nothing to expand.
         let open = |state: State<P::Core>,
                     depth: u32,
                     history: &History<P::Core>,
