@@ -80,6 +80,12 @@ pub struct CheckModelArgs {
     /// counts and times are larger.
     #[arg(long)]
     no_symmetry: bool,
+    /// Try each state's successors in an order drawn from this seed instead of the
+    /// model's own order. The same states are visited under any seed (a clean result
+    /// is the same proof); a deep violation may be met far sooner. The same seed
+    /// always takes the same path.
+    #[arg(long)]
+    order_seed: Option<u64>,
     /// Where a counterexample is saved.
     #[arg(long, default_value = "corpus/failures")]
     failures_dir: PathBuf,
@@ -89,10 +95,12 @@ pub struct CheckModelArgs {
 /// different corpus file names (the name carries the seed); the same scope always
 /// gets the same one.
 fn scope_seed(args: &CheckModelArgs, bounds: &Bounds) -> u64 {
-    // Symmetry is how the scope is searched, not the scope: the same seed either way,
-    // so a run with --no-symmetry checks the same scenario.
+    // Symmetry and the successor order are how the scope is searched, not the scope:
+    // the same seed either way, so a run with --no-symmetry or --order-seed checks the
+    // same scenario.
     let scope = Bounds {
         symmetry: true,
+        order_seed: None,
         ..bounds.clone()
     };
     crate::model::fingerprint::of_serialized(&(
@@ -122,6 +130,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         states_max: args.states_max,
         start: Vec::new(),
         symmetry: !args.no_symmetry,
+        order_seed: args.order_seed,
     };
     let order = if args.dfs { Order::Dfs } else { Order::Bfs };
     if args.dfs && args.depth > crate::model::fingerprint::DEPTH_MAX {

@@ -60,6 +60,15 @@ pub struct Bounds {
     /// On by default; verdicts are the same either way (unit test
     /// `symmetry_keeps_every_verdict`), only the counts shrink.
     pub symmetry: bool,
+    /// The order in which each state's enabled steps are tried: `None`, the model's
+    /// own (deliveries in the network's order, then each node's timers, request,
+    /// crash); `Some(seed)`, an order drawn per expanded state from one ChaCha8 stream
+    /// of `seed` (`search::successor_order`). How a scope is searched, not part of
+    /// it: the same states are visited under any order (each at its smallest depth),
+    /// so a clean exhausted result is the same proof, while a violation deep in a
+    /// large scope may be met far sooner (or later) than in the model's order. The
+    /// same seed always takes the same path.
+    pub order_seed: Option<u64>,
 }
 
 impl Default for Bounds {
@@ -79,6 +88,7 @@ impl Default for Bounds {
             states_max: 50_000_000,
             start: Vec::new(),
             symmetry: true,
+            order_seed: None,
         }
     }
 }
@@ -110,6 +120,9 @@ impl std::fmt::Display for Bounds {
         }
         if !self.symmetry {
             write!(f, ", symmetry off")?;
+        }
+        if let Some(seed) = self.order_seed {
+            write!(f, ", order seed {seed}")?;
         }
         Ok(())
     }

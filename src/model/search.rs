@@ -21,6 +21,10 @@
 //! the scenario's `liveness_bound_ms` steps, and the `Eventually` judges read the
 //! result. So "every decider decides within D steps after the last fault, on the fair
 //! path", not on every path.
+//!
+//! **Order.** Each state's enabled steps are tried in the model's order, or, with
+//! `Bounds::order_seed`, in an order drawn from a seeded stream ([`successor_order`]):
+//! the same states either way, another path first.
 
 use super::fingerprint::{Visit, Visited};
 use super::machine::{Model, Spent, State};
@@ -28,8 +32,31 @@ use super::{Bounds, Found, Order, Outcome};
 use crate::fault::{Fault, FaultEvent, FaultSchedule, ScriptStep};
 use crate::history::{Event, History};
 use crate::protocol::{Expectation, Judge, Judging, Protocol, RunSetup, Verdict};
+use crate::rng::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
 use std::collections::VecDeque;
 use std::rc::Rc;
+
+/// The stream a seeded successor order draws from (`Bounds::order_seed`): its own
+/// root seed, apart from the scenario's, since the order is how a scope is searched,
+/// not part of it.
+fn order_stream(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Put `steps` (one state's enabled steps) in an order drawn from `stream`: a
+/// Fisher-Yates shuffle, one draw per step but the last. Each draw maps a 64-bit word
+/// onto `0..=i` by multiply-and-shift, whose bias (at most `i / 2^64`) is far below
+/// anything a search could notice; what matters is that the same stream gives the
+/// same order. Reordering a state's successors changes which path depth-first search
+/// takes first, never which states exist within the bounds.
+pub(crate) fn successor_order(stream: &mut ChaCha8Rng, steps: &mut [ScriptStep]) {
+    for i in (1..steps.len()).rev() {
+        let bound = u128::try_from(i).unwrap_or(u128::MAX) + 1;
+        let j = (u128::from(stream.next_u64()) * bound) >> 64;
+        steps.swap(i, usize::try_from(j).unwrap_or(i));
+    }
+}
 
 /// One step of a path and the events it recorded, linked to the path before it:
 /// paths share their prefixes, and a path's history is the events of its chain
@@ -247,13 +274,16 @@ pub(crate) fn search<P: Protocol>(
         let mut history = history;
         let mut path: Vec<ScriptStep> = Vec::new();
         let mut stack: Vec<Frame<P::Core>> = Vec::new();
+        let mut stream = bounds.order_seed.map(order_stream);
         // Opens a state for expansion at `depth`: the depth bound, then the terminal
-        // liveness check if nothing is enabled. `Ok(None)`: nothing to expand.
+        // liveness check if nothing is enabled, then (with an order seed) the order
+        // its steps are tried in. `Ok(None)`: nothing to expand.
         let open = |state: State<P::Core>,
                     depth: u32,
                     history: &History<P::Core>,
                     path: &[ScriptStep],
-                    outcome: &mut Outcome|
+                    outcome: &mut Outcome,
+                    stream: &mut Option<ChaCha8Rng>|
          -> Result<Option<Frame<P::Core>>, String> {
             outcome.depth = outcome.depth.max(depth);
             if depth >= bounds.depth {
@@ -267,6 +297,9 @@ pub(crate) fn search<P: Protocol>(
                 (&bounds.crash_nodes, &bounds.timer_nodes),
                 &mut steps,
             );
+            if let Some(stream) = stream {
+                successor_order(stream, &mut steps);
+            }
             if steps.is_empty() {
                 if bounds.liveness {
                     outcome.liveness_checked += 1;
@@ -296,7 +329,7 @@ pub(crate) fn search<P: Protocol>(
                 events_len: history.events.len(),
             }))
         };
-        if let Some(frame) = open(initial, 0, &history, &path, &mut outcome)? {
+        if let Some(frame) = open(initial, 0, &history, &path, &mut outcome, &mut stream)? {
             stack.push(frame);
         }
         while outcome.found.is_none() {
@@ -353,7 +386,7 @@ pub(crate) fn search<P: Protocol>(
                 }
             }
             path.push(step);
-            match open(next, depth, &history, &path, &mut outcome)? {
+            match open(next, depth, &history, &path, &mut outcome, &mut stream)? {
                 Some(frame) => stack.push(frame),
                 None => {
                     path.pop();
@@ -385,6 +418,7 @@ pub(crate) fn search<P: Protocol>(
     });
     let mut steps = Vec::new();
     let mut events = Vec::new();
+    let mut stream = bounds.order_seed.map(order_stream);
     while let Some(node) = queue.pop_front() {
         outcome.depth = outcome.depth.max(node.depth);
         if node.depth >= bounds.depth {
@@ -397,6 +431,9 @@ pub(crate) fn search<P: Protocol>(
             (&bounds.crash_nodes, &bounds.timer_nodes),
             &mut steps,
         );
+        if let Some(stream) = &mut stream {
+            successor_order(stream, &mut steps);
+        }
         if steps.is_empty() && bounds.liveness {
             // Nothing more can happen within the bounds: the faults are over.
             outcome.liveness_checked += 1;
