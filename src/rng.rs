@@ -78,6 +78,9 @@ pub trait Draw {
     fn chance(&mut self, p: f64) -> bool;
     /// A float uniform in `0..1`.
     fn unit(&mut self) -> f64;
+    /// Put `items` in a uniformly drawn order (Fisher-Yates, one `between` draw per
+    /// item but the first), the same order for the same stream.
+    fn shuffle<T>(&mut self, items: &mut [T]);
 }
 
 impl<R: Rng + ?Sized> Draw for R {
@@ -95,6 +98,12 @@ impl<R: Rng + ?Sized> Draw for R {
     }
     fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.between(0, i as u64) as usize;
+            items.swap(i, j);
+        }
     }
 }
 

@@ -371,13 +371,10 @@ fn others(nodes: &[NodeId], node: NodeId) -> Vec<NodeId> {
     nodes.iter().copied().filter(|&n| n != node).collect()
 }
 
-/// A Fisher-Yates shuffle of `nodes`.
+/// `nodes` in a drawn order.
 fn shuffled<R: Rng>(rng: &mut R, nodes: &[NodeId]) -> Vec<NodeId> {
     let mut order = nodes.to_vec();
-    for i in (1..order.len()).rev() {
-        let j = rng.between(0, i as u64) as usize;
-        order.swap(i, j);
-    }
+    rng.shuffle(&mut order);
     order
 }
 

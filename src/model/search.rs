@@ -32,8 +32,8 @@ use super::{Bounds, Found, Order, Outcome};
 use crate::fault::{Fault, FaultEvent, FaultSchedule, ScriptStep};
 use crate::history::{Event, History};
 use crate::protocol::{Expectation, Judge, Judging, Protocol, RunSetup, Verdict};
-use crate::rng::ChaCha8Rng;
-use rand_core::{Rng, SeedableRng};
+use crate::rng::{ChaCha8Rng, Draw};
+use rand_core::SeedableRng;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -44,18 +44,11 @@ fn order_stream(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// Put `steps` (one state's enabled steps) in an order drawn from `stream`: a
-/// Fisher-Yates shuffle, one draw per step but the last. Each draw maps a 64-bit word
-/// onto `0..=i` by multiply-and-shift, whose bias (at most `i / 2^64`) is far below
-/// anything a search could notice; what matters is that the same stream gives the
-/// same order. Reordering a state's successors changes which path depth-first search
-/// takes first, never which states exist within the bounds.
+/// Put `steps` (one state's enabled steps) in an order drawn from `stream`
+/// ([`Draw::shuffle`]). Reordering a state's successors changes which path depth-first
+/// search takes first, never which states exist within the bounds.
 pub(crate) fn successor_order(stream: &mut ChaCha8Rng, steps: &mut [ScriptStep]) {
-    for i in (1..steps.len()).rev() {
-        let bound = u128::try_from(i).unwrap_or(u128::MAX) + 1;
-        let j = (u128::from(stream.next_u64()) * bound) >> 64;
-        steps.swap(i, usize::try_from(j).unwrap_or(i));
-    }
+    stream.shuffle(steps);
 }
 
 /// One step of a path and the events it recorded, linked to the path before it:
