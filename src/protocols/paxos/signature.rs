@@ -26,8 +26,9 @@ use super::{Ballot, Msg, Node, Note};
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
 use crate::value::Value;
+use hashbrown::HashMap;
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// How a ballot compares with an earlier one, if there was one.
@@ -207,8 +208,9 @@ impl Nodes {
 }
 
 /// A hasher for the signature's own small keys (node ids, ballots, message ids):
-/// the maps live for one call and hold no untrusted input, so a multiply-and-rotate
-/// fold is enough, and several times cheaper than the default SipHash.
+/// the maps live for one call, are only looked up (never iterated, so their order
+/// cannot reach a feature) and hold no untrusted input, so a fixed multiply-and-rotate
+/// fold is enough, and several times cheaper than SipHash.
 #[derive(Default, Clone, Copy)]
 struct QuickHasher(u64);
 
