@@ -26,9 +26,10 @@ use super::{Ballot, Msg, Node, Note};
 use crate::history::{EventKind, History};
 use crate::ids::NodeId;
 use crate::value::Value;
+use hashbrown::HashMap;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeSet;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// How a ballot compares with an earlier one, if there was one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,7 +55,7 @@ fn few(n: usize) -> u8 {
 }
 
 /// One abstract fact about a run. Hashed into a feature.
-#[derive(Debug, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Fact {
     /// An acceptor promised: against its highest promise of earlier lives and of
     /// this life, and whether it restarted since its last promise.
@@ -121,6 +122,30 @@ enum Fact {
     },
 }
 
+/// The distinct facts of a run, in the order first shown. A run shows thousands of
+/// facts but only a few dozen distinct ones, so each is kept (and later hashed) once.
+#[derive(Default)]
+struct Facts(Vec<Fact>);
+
+impl Facts {
+    fn push(&mut self, fact: Fact) {
+        if !self.0.contains(&fact) {
+            self.0.push(fact);
+        }
+    }
+}
+
+/// What a learner heard of one value.
+struct HeardValue {
+    value: Value,
+    /// The ballots it was heard at, each with the acceptors heard at it.
+    ballots: Vec<(Ballot, Vec<NodeId>)>,
+    /// The distinct acceptors heard for it over all ballots.
+    acceptors: Vec<NodeId>,
+    /// The most acceptors heard for it at one ballot.
+    acceptors_at_best_ballot: usize,
+}
+
 /// What one node has shown so far.
 #[derive(Default)]
 struct Seen {
@@ -137,25 +162,87 @@ struct Seen {
     used_before: BTreeSet<Ballot>,
     proposed: Option<Value>,
     adopted_from: Option<Ballot>,
-    /// Accepted values heard in the current phase 1 (proposer).
-    carried: BTreeSet<(Ballot, Value)>,
+    /// Accepted (ballot, value) pairs heard in the current phase 1 (proposer), and how
+    /// many distinct ballots and values among them.
+    carried: Vec<(Ballot, Value)>,
+    carried_ballots: usize,
+    carried_values: usize,
     /// Promises for the current ballot heard in this life that were sent to an
     /// earlier life (proposer), and how many of them carried an accepted value.
     stale_promises: usize,
     stale_carrying: usize,
-    /// Acceptances heard (learner): value -> ballots, and (acceptor, ballot) copies.
-    heard: BTreeMap<Value, BTreeSet<Ballot>>,
-    /// Acceptances heard (learner): (value, ballot) -> acceptors.
-    heard_from: BTreeMap<(Value, Ballot), BTreeSet<NodeId>>,
-    copies: BTreeMap<(NodeId, Ballot), usize>,
+    /// Acceptances heard (learner), by value in the order first heard.
+    heard: Vec<HeardValue>,
+    /// Acceptances heard (learner): copies by (acceptor, ballot).
+    copies: HashMap<(NodeId, Ballot), usize, Quick>,
 }
 
 impl Seen {
     fn counts(&self, value: &Value) -> (u8, u8) {
-        let ballots = self.heard.get(value).map_or(0, BTreeSet::len);
+        let ballots = self
+            .heard
+            .iter()
+            .find(|h| &h.value == value)
+            .map_or(0, |h| h.ballots.len());
         (few(ballots), few(self.heard.len()))
     }
 }
+
+/// Each node's [`Seen`], by node id (ids are small and dense).
+#[derive(Default)]
+struct Nodes(Vec<Seen>);
+
+impl Nodes {
+    fn get(&mut self, node: NodeId) -> &mut Seen {
+        let i = usize::from(node.0);
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, Seen::default);
+        }
+        &mut self.0[i]
+    }
+
+    /// How many times `node` has restarted (0 if it has shown nothing yet).
+    fn lives(&self, node: NodeId) -> usize {
+        self.0.get(usize::from(node.0)).map_or(0, |s| s.lives)
+    }
+}
+
+/// A hasher for the signature's own small keys (node ids, ballots, message ids):
+/// the maps live for one call, are only looked up (never iterated, so their order
+/// cannot reach a feature) and hold no untrusted input, so a fixed multiply-and-rotate
+/// fold is enough, and several times cheaper than SipHash.
+#[derive(Default, Clone, Copy)]
+struct QuickHasher(u64);
+
+impl Hasher for QuickHasher {
+    fn finish(&self) -> u64 {
+        // The product's high bits are its best mixed: fold them into the low ones,
+        // which pick the bucket.
+        self.0 ^ (self.0 >> 32)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type Quick = BuildHasherDefault<QuickHasher>;
 
 /// Most messages in flight the signature follows (a bound on its memory; a run with
 /// more simply shows fewer `ToEarlierLife` facts).
@@ -163,14 +250,14 @@ const IN_FLIGHT_MAX: usize = 100_000;
 
 /// The run's Paxos signature: one hashed feature per distinct fact.
 pub fn signature(history: &History<Node>) -> Vec<u64> {
-    let mut nodes: BTreeMap<NodeId, Seen> = BTreeMap::new();
-    let mut facts: Vec<Fact> = Vec::new();
+    let mut nodes = Nodes::default();
+    let mut facts = Facts::default();
     // Messages in flight: (sender, message id) -> the receiver's lives when sent.
-    let mut sent_to_life: BTreeMap<(NodeId, u64), usize> = BTreeMap::new();
+    let mut sent_to_life: HashMap<(NodeId, u64), usize, Quick> = HashMap::default();
     for event in &history.events {
         match &event.kind {
             EventKind::Restarted { node } => {
-                let seen = nodes.entry(*node).or_default();
+                let seen = nodes.get(*node);
                 seen.lives += 1;
                 seen.promised_before = seen.promised_before.max(seen.promised_now.take());
                 seen.prepared_before = seen.prepared_before.max(seen.prepared_now.take());
@@ -180,28 +267,24 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
             }
             EventKind::Protocol(note) => {
                 let Some(node) = event.node else { continue };
-                let seen = nodes.entry(node).or_default();
-                note_fact(seen, note, &mut facts);
+                note_fact(nodes.get(node), note, &mut facts);
             }
             EventKind::Sent { msg, to, msg_id } => {
                 let Some(node) = event.node else { continue };
                 if sent_to_life.len() < IN_FLIGHT_MAX {
-                    let lives = nodes.get(to).map_or(0, |s| s.lives);
-                    sent_to_life.insert((node, *msg_id), lives);
+                    sent_to_life.insert((node, *msg_id), nodes.lives(*to));
                 }
-                let seen = nodes.entry(node).or_default();
-                sent_fact(seen, msg, &mut facts);
+                sent_fact(nodes.get(node), msg, &mut facts);
             }
             EventKind::Delivered { from, msg, msg_id } => {
                 let Some(node) = event.node else { continue };
                 // A message id carries its sender's incarnation in its high half.
-                let sender_lives = nodes.get(from).map_or(0, |s| s.lives) as u64;
-                if msg_id >> 32 < sender_lives {
+                if msg_id >> 32 < nodes.lives(*from) as u64 {
                     facts.push(Fact::FromEarlierLife {
                         kind: msg.kind_name(),
                     });
                 }
-                let lives = nodes.get(&node).map_or(0, |s| s.lives);
+                let lives = nodes.lives(node);
                 let stale = sent_to_life
                     .remove(&(*from, *msg_id))
                     .is_some_and(|at| at < lives);
@@ -210,13 +293,13 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
                         kind: msg.kind_name(),
                     });
                 }
-                let seen = nodes.entry(node).or_default();
-                delivered_fact(seen, *from, msg, stale, &mut facts);
+                delivered_fact(nodes.get(node), *from, msg, stale, &mut facts);
             }
             _ => {}
         }
     }
     let mut features: Vec<u64> = facts
+        .0
         .iter()
         .map(|fact| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -229,7 +312,7 @@ pub fn signature(history: &History<Node>) -> Vec<u64> {
     features
 }
 
-fn note_fact(seen: &mut Seen, note: &Note, facts: &mut Vec<Fact>) {
+fn note_fact(seen: &mut Seen, note: &Note, facts: &mut Facts) {
     match note {
         Note::Proposed { value } => seen.proposed = Some(value.clone()),
         Note::Promised { ballot } => {
@@ -264,7 +347,7 @@ fn note_fact(seen: &mut Seen, note: &Note, facts: &mut Vec<Fact>) {
     }
 }
 
-fn sent_fact(seen: &mut Seen, msg: &Msg, facts: &mut Vec<Fact>) {
+fn sent_fact(seen: &mut Seen, msg: &Msg, facts: &mut Facts) {
     match msg {
         Msg::Prepare { ballot } if seen.prepared_now != Some(*ballot) => {
             facts.push(Fact::Prepare {
@@ -277,6 +360,8 @@ fn sent_fact(seen: &mut Seen, msg: &Msg, facts: &mut Vec<Fact>) {
             }
             seen.prepared_now = Some(*ballot);
             seen.carried.clear();
+            seen.carried_ballots = 0;
+            seen.carried_values = 0;
             seen.stale_promises = 0;
             seen.stale_carrying = 0;
             seen.adopted_from = None;
@@ -304,7 +389,7 @@ fn own(seen: &Seen) -> Option<NodeId> {
         .map(|b| b.proposer)
 }
 
-fn delivered_fact(seen: &mut Seen, from: NodeId, msg: &Msg, stale: bool, facts: &mut Vec<Fact>) {
+fn delivered_fact(seen: &mut Seen, from: NodeId, msg: &Msg, stale: bool, facts: &mut Facts) {
     if let Msg::Promise { ballot, accepted } = msg {
         if stale && seen.prepared_now == Some(*ballot) {
             seen.stale_promises += 1;
@@ -316,40 +401,59 @@ fn delivered_fact(seen: &mut Seen, from: NodeId, msg: &Msg, stale: bool, facts: 
             accepted: Some((ballot, value)),
             ..
         } => {
-            seen.carried.insert((*ballot, value.clone()));
-            let ballots: BTreeSet<Ballot> = seen.carried.iter().map(|c| c.0).collect();
-            let values: BTreeSet<&Value> = seen.carried.iter().map(|c| &c.1).collect();
+            if !seen.carried.iter().any(|(b, v)| b == ballot && v == value) {
+                seen.carried_ballots += usize::from(!seen.carried.iter().any(|c| c.0 == *ballot));
+                seen.carried_values += usize::from(!seen.carried.iter().any(|c| &c.1 == value));
+                seen.carried.push((*ballot, value.clone()));
+            }
             facts.push(Fact::PromiseCarried {
-                ballots: few(ballots.len()),
-                values: few(values.len()),
+                ballots: few(seen.carried_ballots),
+                values: few(seen.carried_values),
             });
         }
         Msg::Accepted { ballot, value } => {
-            seen.heard.entry(value.clone()).or_default().insert(*ballot);
-            seen.heard_from
-                .entry((value.clone(), *ballot))
-                .or_default()
-                .insert(from);
+            let at = match seen.heard.iter().position(|h| &h.value == value) {
+                Some(at) => at,
+                None => {
+                    seen.heard.push(HeardValue {
+                        value: value.clone(),
+                        ballots: Vec::new(),
+                        acceptors: Vec::new(),
+                        acceptors_at_best_ballot: 0,
+                    });
+                    seen.heard.len() - 1
+                }
+            };
+            let heard = &mut seen.heard[at];
+            let at_ballot = match heard.ballots.iter().position(|(b, _)| b == ballot) {
+                Some(i) => i,
+                None => {
+                    heard.ballots.push((*ballot, Vec::new()));
+                    heard.ballots.len() - 1
+                }
+            };
+            let acceptors = &mut heard.ballots[at_ballot].1;
+            if !acceptors.contains(&from) {
+                acceptors.push(from);
+                heard.acceptors_at_best_ballot =
+                    heard.acceptors_at_best_ballot.max(acceptors.len());
+                if !heard.acceptors.contains(&from) {
+                    heard.acceptors.push(from);
+                }
+            }
+            let (ballots_of_value, acceptors_of_value, best) = (
+                few(heard.ballots.len()),
+                few(heard.acceptors.len()),
+                few(heard.acceptors_at_best_ballot),
+            );
             let copies = seen.copies.entry((from, *ballot)).or_default();
             *copies += 1;
-            let repeats = few(*copies);
-            let (ballots_of_value, values) = seen.counts(value);
-            let of_value = seen
-                .heard_from
-                .range((value.clone(), Ballot::default())..)
-                .take_while(|((v, _), _)| v == value);
-            let mut acceptors: BTreeSet<NodeId> = BTreeSet::new();
-            let mut best = 0;
-            for (_, from) in of_value {
-                acceptors.extend(from);
-                best = best.max(from.len());
-            }
             facts.push(Fact::Heard {
                 ballots_of_value,
-                values,
-                repeats,
-                acceptors_of_value: few(acceptors.len()),
-                acceptors_at_best_ballot: few(best),
+                values: few(seen.heard.len()),
+                repeats: few(*copies),
+                acceptors_of_value,
+                acceptors_at_best_ballot: best,
             });
         }
         _ => {}
