@@ -256,6 +256,23 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// The buffers a send encodes its message into, and its renamings (see
+    /// [`Model::send`]).
+    static WIRE: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The fingerprint of a packet from node index `from` to `to` with `bytes` (the
+/// message's encoding without its envelope).
+fn packet_key(from: usize, to: usize, bytes: &[u8]) -> u64 {
+    let mut h = Fingerprinter::default();
+    h.write_usize(from);
+    h.write_usize(to);
+    h.write(bytes);
+    h.finish()
+}
+
 /// Why a step could not run: the run (or search) ends with this harness error.
 pub type StepError = String;
 
@@ -857,7 +874,19 @@ impl<'a, P: Protocol> Model<'a, P> {
             let incarnation = state.nodes[node].incarnation_next;
             let key = event_key(self.ids[node], incarnation, event);
             if let Err(at) = state.events_seen.binary_search(&key) {
-                Arc::make_mut(&mut state.events_seen).insert(at, key);
+                // Shared with the parent state as a rule: copied once, with room for
+                // the new key (make_mut's exact copy would grow again to insert).
+                match Arc::get_mut(&mut state.events_seen) {
+                    Some(seen) => seen.insert(at, key),
+                    None => {
+                        let old = &state.events_seen;
+                        let mut seen = Vec::with_capacity(old.len() + 1);
+                        seen.extend_from_slice(&old[..at]);
+                        seen.push(key);
+                        seen.extend_from_slice(&old[at..]);
+                        state.events_seen = Arc::new(seen);
+                    }
+                }
                 state.events_sum = state.events_sum.wrapping_add(mix(key));
                 // New to the path, so new to every renaming of it too.
                 if let Some(sym) = &self.sym {
@@ -1053,13 +1082,38 @@ impl<'a, P: Protocol> Model<'a, P> {
         let up = slot.up.as_mut().expect("running");
         up.msg_seq += 1;
         let msg_id = up.msg_seq;
-        let mut wire = Vec::new();
-        begin(&mut wire, Header { from, msg_id });
-        let header_len = wire.len();
-        P::Core::encode_msg(&msg, &mut wire);
-        if wire.len() > P::Core::MESSAGE_BYTES_MAX {
-            return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
-        }
+        // The encoding is only hashed: it is written into per-thread buffers, so a
+        // send allocates nothing for it.
+        let (key, keys_sym) = WIRE.with(|buffers| {
+            let (wire, renamed_wire) = &mut *buffers.borrow_mut();
+            wire.clear();
+            begin(wire, Header { from, msg_id });
+            let header_len = wire.len();
+            P::Core::encode_msg(&msg, wire);
+            if wire.len() > P::Core::MESSAGE_BYTES_MAX {
+                return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
+            }
+            let Some(&t) = self.index.get(&to) else {
+                return Ok(None);
+            };
+            let keys_sym = match &self.sym {
+                None => Box::default(),
+                Some(sym) => sym
+                    .perms
+                    .iter()
+                    .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
+                        None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
+                        Some(renamed) => {
+                            renamed_wire.clear();
+                            P::Core::encode_msg(&renamed, renamed_wire);
+                            packet_key(perm.to[node], perm.to[t], renamed_wire)
+                        }
+                    })
+                    .collect(),
+            };
+            Ok(Some((packet_key(node, t, &wire[header_len..]), keys_sym)))
+        })?
+        .unzip();
         self.record(
             state,
             node,
@@ -1070,37 +1124,15 @@ impl<'a, P: Protocol> Model<'a, P> {
                 msg: msg.clone(),
             },
         );
-        let Some(&t) = self.index.get(&to) else {
+        let (Some(&t), Some(key), Some(keys_sym)) = (self.index.get(&to), key, keys_sym) else {
             return Ok(());
-        };
-        let packet_key = |from: usize, to: usize, bytes: &[u8]| {
-            let mut h = Fingerprinter::default();
-            h.write_usize(from);
-            h.write_usize(to);
-            h.write(bytes);
-            h.finish()
-        };
-        let keys_sym = match &self.sym {
-            None => Box::default(),
-            Some(sym) => sym
-                .perms
-                .iter()
-                .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
-                    None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
-                    Some(renamed) => {
-                        let mut bytes = Vec::new();
-                        P::Core::encode_msg(&renamed, &mut bytes);
-                        packet_key(perm.to[node], perm.to[t], &bytes)
-                    }
-                })
-                .collect(),
         };
         let packet = Arc::new(Packet {
             from: node,
             to: t,
             msg_id,
             msg,
-            key: packet_key(node, t, &wire[header_len..]),
+            key,
             sent_seq: state.sent_seq,
             keys_sym,
         });
