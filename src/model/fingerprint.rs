@@ -291,7 +291,10 @@ impl<'a> TokenHasher<'a> {
         if let Some(tag) = tag {
             self.0.write_u64(u64::from(tag));
         }
-        Compound { h: self.0, count: 0 }
+        Compound {
+            h: self.0,
+            count: 0,
+        }
     }
 }
 

@@ -1084,36 +1084,37 @@ impl<'a, P: Protocol> Model<'a, P> {
         let msg_id = up.msg_seq;
         // The encoding is only hashed: it is written into per-thread buffers, so a
         // send allocates nothing for it.
-        let (key, keys_sym) = WIRE.with(|buffers| {
-            let (wire, renamed_wire) = &mut *buffers.borrow_mut();
-            wire.clear();
-            begin(wire, Header { from, msg_id });
-            let header_len = wire.len();
-            P::Core::encode_msg(&msg, wire);
-            if wire.len() > P::Core::MESSAGE_BYTES_MAX {
-                return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
-            }
-            let Some(&t) = self.index.get(&to) else {
-                return Ok(None);
-            };
-            let keys_sym = match &self.sym {
-                None => Box::default(),
-                Some(sym) => sym
-                    .perms
-                    .iter()
-                    .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
-                        None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
-                        Some(renamed) => {
-                            renamed_wire.clear();
-                            P::Core::encode_msg(&renamed, renamed_wire);
-                            packet_key(perm.to[node], perm.to[t], renamed_wire)
-                        }
-                    })
-                    .collect(),
-            };
-            Ok(Some((packet_key(node, t, &wire[header_len..]), keys_sym)))
-        })?
-        .unzip();
+        let (key, keys_sym) = WIRE
+            .with(|buffers| {
+                let (wire, renamed_wire) = &mut *buffers.borrow_mut();
+                wire.clear();
+                begin(wire, Header { from, msg_id });
+                let header_len = wire.len();
+                P::Core::encode_msg(&msg, wire);
+                if wire.len() > P::Core::MESSAGE_BYTES_MAX {
+                    return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
+                }
+                let Some(&t) = self.index.get(&to) else {
+                    return Ok(None);
+                };
+                let keys_sym = match &self.sym {
+                    None => Box::default(),
+                    Some(sym) => sym
+                        .perms
+                        .iter()
+                        .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
+                            None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
+                            Some(renamed) => {
+                                renamed_wire.clear();
+                                P::Core::encode_msg(&renamed, renamed_wire);
+                                packet_key(perm.to[node], perm.to[t], renamed_wire)
+                            }
+                        })
+                        .collect(),
+                };
+                Ok(Some((packet_key(node, t, &wire[header_len..]), keys_sym)))
+            })?
+            .unzip();
         self.record(
             state,
             node,
