@@ -7,7 +7,9 @@
 //! and its algorithm is not promised to stay); the set is hashbrown's `HashTable`.
 //! Two different states share a fingerprint with probability about 2^-64 per pair: over
 //! ten million states, about 3 in a million that any one state is wrongly taken for
-//! another, which would skip its successors.
+//! another, which would skip its successors. Values the contract gives only as
+//! `Serialize` (durable states, log entries, protocol events) are hashed by their
+//! serde tokens ([`feed_serialized`]).
 
 use std::hash::Hasher;
 
@@ -94,11 +96,10 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
-/// The fingerprint of a serializable value: of its JSON text, hashed in one pass.
-/// serde_json writes its text in many small pieces (a quote, a name, a colon); fed to
-/// the hasher one by one, each would cost a padded word, so the text is gathered in a
-/// reused per-thread buffer first (profiling the search showed the piecewise hashing
-/// of durable states and events as its largest cost).
+/// The fingerprint of a serializable value's JSON text, hashed in one pass from a
+/// reused per-thread buffer. What names a scope (the corpus file name's seed, in
+/// `cli/model.rs`), so it stays as saved files have it; the search's own hashing of
+/// events and disks uses [`feed_serialized`], which formats no text.
 pub fn of_serialized<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
     thread_local! {
         static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -546,6 +547,59 @@ mod tests {
         assert_eq!(set.visit(fp(11), 1_000), Visit::Seen);
         assert_eq!(set.len(), 200_000);
         assert!(set.bytes() >= 200_000 * 9);
+    }
+
+    /// The serde-token fingerprint is a function of the value (equal values, equal
+    /// keys) and tells apart what JSON tells apart, including the cases a careless
+    /// token stream would merge: strings split differently across a sequence, an
+    /// item moved between neighbouring sequences, `None` against `Some` of a unit,
+    /// enum variants with equal payloads, and a struct field skipped or present.
+    #[test]
+    fn token_fingerprints_tell_apart_what_json_tells_apart() {
+        #[derive(serde::Serialize)]
+        enum Kind {
+            A(u8),
+            B(u8),
+            C { x: u8 },
+            D,
+        }
+        #[derive(serde::Serialize)]
+        struct Skips {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<u8>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<u8>,
+        }
+        assert_eq!(
+            of_tokens(&(1u16, "a", vec![2u64])),
+            of_tokens(&(1u16, "a", vec![2u64]))
+        );
+        let distinct = [
+            of_tokens(&vec!["ab"]),
+            of_tokens(&vec!["a", "b"]),
+            of_tokens(&(vec![1u8, 2], vec![3u8])),
+            of_tokens(&(vec![1u8], vec![2u8, 3])),
+            of_tokens(&None::<()>),
+            of_tokens(&Some(())),
+            of_tokens(&Kind::A(1)),
+            of_tokens(&Kind::B(1)),
+            of_tokens(&Kind::C { x: 1 }),
+            of_tokens(&Kind::D),
+            of_tokens(&Skips {
+                a: Some(1),
+                b: None,
+            }),
+            of_tokens(&Skips {
+                a: None,
+                b: Some(1),
+            }),
+            of_tokens(&Skips { a: None, b: None }),
+        ];
+        for (i, a) in distinct.iter().enumerate() {
+            for b in &distinct[i + 1..] {
+                assert_ne!(a, b, "{distinct:x?}");
+            }
+        }
     }
 
     /// Equal input, equal fingerprint; one byte or one word apart, different ones.

@@ -162,6 +162,10 @@ impl<C: Core> State<C> {
     /// paths one state only if they also told the judges the same things (a value
     /// chosen at an earlier ballot and since overwritten in every acceptor is still in
     /// the history the judges read); the order of those events is not part of it.
+    /// The multiset and the set enter as the sums of their members' mixed keys, kept
+    /// as members come and go, so a fingerprint costs a word per node, not a word per
+    /// message and per event too (equal sets, equal sums; unequal ones collide with
+    /// about the chance of any two 64-bit fingerprints).
     pub fn fingerprint(&self) -> u64 {
         let mut h = Fingerprinter::default();
         for node in &self.nodes {
