@@ -640,7 +640,9 @@ impl<'a, P: Protocol> Model<'a, P> {
                         if state.nodes[t].up.is_none() {
                             return Ok(false);
                         }
-                        let packet = Arc::unwrap_or_clone(Self::take_in_flight(state, at));
+                        // The packet is shared with the parent state as a rule: only
+                        // its message is copied (not its renamed keys).
+                        let msg = Self::take_in_flight(state, at).msg.clone();
                         self.record(
                             state,
                             t,
@@ -648,18 +650,10 @@ impl<'a, P: Protocol> Model<'a, P> {
                             EventKind::Delivered {
                                 from: *from,
                                 msg_id: *msg_id,
-                                msg: packet.msg.clone(),
+                                msg: msg.clone(),
                             },
                         );
-                        self.step(
-                            state,
-                            t,
-                            CoreInput::Receive {
-                                from: *from,
-                                msg: packet.msg,
-                            },
-                            events,
-                        )?;
+                        self.step(state, t, CoreInput::Receive { from: *from, msg }, events)?;
                     }
                     ScriptStep::Drop { .. } => {
                         Self::take_in_flight(state, at);
