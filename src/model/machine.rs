@@ -1170,7 +1170,7 @@ impl<'a, P: Protocol> Model<'a, P> {
 
     /// Node `node`'s stream of `incarnation`, at `pos`: from [`STREAMS`] if this
     /// thread built it (or left it there) before, else built.
-    fn rng(&self, node: usize, incarnation: u32, pos: u128) -> ChaCha8Rng {
+    pub(crate) fn rng(&self, node: usize, incarnation: u32, pos: u128) -> ChaCha8Rng {
         let key = StreamKey {
             seed: self.seed,
             node: self.ids[node],
