@@ -139,13 +139,12 @@ pub(super) fn validity(history: &History, choices: &[Choice]) -> Vec<Violation> 
     // A handful of values: a vector searched in order (see `choices`).
     let mut proposed: Vec<&Value> = Vec::new();
     for e in &history.events {
-        match &e.kind {
-            EventKind::Protocol(Note::Proposed { value }) | EventKind::ClientRequest { value } => {
-                if !proposed.contains(&value) {
-                    proposed.push(value);
-                }
+        if let EventKind::Protocol(Note::Proposed { value }) | EventKind::ClientRequest { value } =
+            &e.kind
+        {
+            if !proposed.contains(&value) {
+                proposed.push(value);
             }
-            _ => {}
         }
     }
 
