@@ -7,7 +7,9 @@
 //! and its algorithm is not promised to stay); the set is hashbrown's `HashTable`.
 //! Two different states share a fingerprint with probability about 2^-64 per pair: over
 //! ten million states, about 3 in a million that any one state is wrongly taken for
-//! another, which would skip its successors.
+//! another, which would skip its successors. Values the contract gives only as
+//! `Serialize` (durable states, log entries, protocol events) are hashed by their
+//! serde tokens ([`feed_serialized`]).
 
 use std::hash::Hasher;
 
@@ -94,11 +96,10 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
-/// The fingerprint of a serializable value: of its JSON text, hashed in one pass.
-/// serde_json writes its text in many small pieces (a quote, a name, a colon); fed to
-/// the hasher one by one, each would cost a padded word, so the text is gathered in a
-/// reused per-thread buffer first (profiling the search showed the piecewise hashing
-/// of durable states and events as its largest cost).
+/// The fingerprint of a serializable value's JSON text, hashed in one pass from a
+/// reused per-thread buffer. What names a scope (the corpus file name's seed, in
+/// `cli/model.rs`), so it stays as saved files have it; the search's own hashing of
+/// events and disks uses [`feed_serialized`], which formats no text.
 pub fn of_serialized<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
     thread_local! {
         static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -117,6 +118,329 @@ pub fn of_serialized<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
         h.write(buf);
         h.finish()
     })
+}
+
+/// Feed a serializable value to `h` as its serde data model, token by token: each
+/// number as a word, each string and byte string as its length then its bytes, each
+/// `Option` and enum variant as a tag (the variant's index), each sequence and map as
+/// its items then their count, each struct field as its name then its value. No text
+/// is formatted, escaped or buffered.
+///
+/// Why this and not [`of_serialized`]'s JSON: the search fingerprints every protocol
+/// event a step records and every durable state a step writes, and formatting them as
+/// JSON was its largest single cost after the cores themselves. The encoding is
+/// prefix-free (lengths, counts and tags are all written), so two values feed the
+/// same tokens only if their serde data models are equal, and equal data models give
+/// equal JSON: values this tells apart include every pair JSON tells apart, so a
+/// state space deduplicated by it has at least the states JSON's had (and the same
+/// for every type whose JSON is injective, as the protocols' are: the unit tests
+/// `correct_paxos_is_clean_in_the_default_scope` and `symmetry_keeps_every_verdict`
+/// pin the counts).
+pub fn feed_serialized<T: serde::Serialize + ?Sized>(h: &mut Fingerprinter, value: &T) {
+    value
+        .serialize(TokenHasher(h))
+        .expect("hashing a value cannot fail");
+}
+
+/// The fingerprint of `value` by [`feed_serialized`].
+pub fn of_tokens<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
+    let mut h = Fingerprinter::default();
+    feed_serialized(&mut h, value);
+    h.finish()
+}
+
+/// The serde serializer behind [`feed_serialized`].
+struct TokenHasher<'a>(&'a mut Fingerprinter);
+
+/// The error type [`TokenHasher`] must name; it never makes one (a `Serialize` impl
+/// may still call `custom`, which ends the hash with it).
+#[derive(Debug)]
+struct TokenError(String);
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+impl serde::ser::Error for TokenError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        TokenError(msg.to_string())
+    }
+}
+
+/// Token tags: they keep the encoding prefix-free where the type alone does not say
+/// what comes next (an `Option`, a variant, the end of a sequence).
+const TAG_NONE: u64 = 0xA0;
+const TAG_SOME: u64 = 0xA1;
+const TAG_UNIT: u64 = 0xA2;
+const TAG_END: u64 = 0xA3;
+
+fn feed_bytes(h: &mut Fingerprinter, b: &[u8]) {
+    h.write_u64(b.len() as u64);
+    h.write(b);
+}
+
+/// A compound (sequence, tuple, map, struct, variant) being fed: its items, then its
+/// count, so that items of one compound cannot be taken for the next one's.
+struct Compound<'a> {
+    h: &'a mut Fingerprinter,
+    count: u64,
+}
+
+impl Compound<'_> {
+    fn item<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), TokenError> {
+        self.count += 1;
+        value.serialize(TokenHasher(&mut *self.h))
+    }
+
+    fn field<T: serde::Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), TokenError> {
+        feed_bytes(self.h, name.as_bytes());
+        self.item(value)
+    }
+
+    fn close(self) -> Result<(), TokenError> {
+        self.h.write_u64(TAG_END);
+        self.h.write_u64(self.count);
+        Ok(())
+    }
+}
+
+macro_rules! compound_impl {
+    ($trait:ident, $method:ident) => {
+        impl serde::ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = TokenError;
+            fn $method<T: serde::Serialize + ?Sized>(
+                &mut self,
+                value: &T,
+            ) -> Result<(), TokenError> {
+                self.item(value)
+            }
+            fn end(self) -> Result<(), TokenError> {
+                self.close()
+            }
+        }
+    };
+}
+
+compound_impl!(SerializeSeq, serialize_element);
+compound_impl!(SerializeTuple, serialize_element);
+compound_impl!(SerializeTupleStruct, serialize_field);
+compound_impl!(SerializeTupleVariant, serialize_field);
+
+impl serde::ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = TokenError;
+    fn serialize_key<T: serde::Serialize + ?Sized>(&mut self, key: &T) -> Result<(), TokenError> {
+        self.item(key)
+    }
+    fn serialize_value<T: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), TokenError> {
+        value.serialize(TokenHasher(&mut *self.h))
+    }
+    fn end(self) -> Result<(), TokenError> {
+        self.close()
+    }
+}
+
+impl serde::ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = TokenError;
+    fn serialize_field<T: serde::Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), TokenError> {
+        self.field(name, value)
+    }
+    fn end(self) -> Result<(), TokenError> {
+        self.close()
+    }
+}
+
+impl serde::ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = TokenError;
+    fn serialize_field<T: serde::Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), TokenError> {
+        self.field(name, value)
+    }
+    fn end(self) -> Result<(), TokenError> {
+        self.close()
+    }
+}
+
+impl<'a> TokenHasher<'a> {
+    fn word(self, w: u64) -> Result<(), TokenError> {
+        self.0.write_u64(w);
+        Ok(())
+    }
+
+    fn open(self, tag: Option<u32>) -> Compound<'a> {
+        if let Some(tag) = tag {
+            self.0.write_u64(u64::from(tag));
+        }
+        Compound {
+            h: self.0,
+            count: 0,
+        }
+    }
+}
+
+impl<'a> serde::Serializer for TokenHasher<'a> {
+    type Ok = ();
+    type Error = TokenError;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = Compound<'a>;
+    type SerializeTupleVariant = Compound<'a>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Compound<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), TokenError> {
+        self.word(u64::from(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), TokenError> {
+        self.word(v as u64)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), TokenError> {
+        self.word(v as u64)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), TokenError> {
+        self.word(v as u64)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), TokenError> {
+        self.word(v as u64)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), TokenError> {
+        self.0.write_u64(v as u64);
+        self.word((v >> 64) as u64)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), TokenError> {
+        self.word(u64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), TokenError> {
+        self.word(u64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), TokenError> {
+        self.word(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), TokenError> {
+        self.word(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), TokenError> {
+        self.0.write_u64(v as u64);
+        self.word((v >> 64) as u64)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), TokenError> {
+        self.word(u64::from(v.to_bits()))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), TokenError> {
+        self.word(v.to_bits())
+    }
+    fn serialize_char(self, v: char) -> Result<(), TokenError> {
+        self.word(u64::from(v))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), TokenError> {
+        feed_bytes(self.0, v.as_bytes());
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), TokenError> {
+        feed_bytes(self.0, v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), TokenError> {
+        self.word(TAG_NONE)
+    }
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<(), TokenError> {
+        self.0.write_u64(TAG_SOME);
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), TokenError> {
+        self.word(TAG_UNIT)
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), TokenError> {
+        self.word(TAG_UNIT)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        index: u32,
+        _variant: &'static str,
+    ) -> Result<(), TokenError> {
+        self.word(u64::from(index))
+    }
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), TokenError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        index: u32,
+        _variant: &'static str,
+        value: &T,
+    ) -> Result<(), TokenError> {
+        self.0.write_u64(u64::from(index));
+        value.serialize(self)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(None))
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(None))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(None))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(Some(index)))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(None))
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(None))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>, TokenError> {
+        Ok(self.open(Some(index)))
+    }
 }
 
 /// What [`Visited::visit`] found.
@@ -223,6 +547,59 @@ mod tests {
         assert_eq!(set.visit(fp(11), 1_000), Visit::Seen);
         assert_eq!(set.len(), 200_000);
         assert!(set.bytes() >= 200_000 * 9);
+    }
+
+    /// The serde-token fingerprint is a function of the value (equal values, equal
+    /// keys) and tells apart what JSON tells apart, including the cases a careless
+    /// token stream would merge: strings split differently across a sequence, an
+    /// item moved between neighbouring sequences, `None` against `Some` of a unit,
+    /// enum variants with equal payloads, and a struct field skipped or present.
+    #[test]
+    fn token_fingerprints_tell_apart_what_json_tells_apart() {
+        #[derive(serde::Serialize)]
+        enum Kind {
+            A(u8),
+            B(u8),
+            C { x: u8 },
+            D,
+        }
+        #[derive(serde::Serialize)]
+        struct Skips {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<u8>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<u8>,
+        }
+        assert_eq!(
+            of_tokens(&(1u16, "a", vec![2u64])),
+            of_tokens(&(1u16, "a", vec![2u64]))
+        );
+        let distinct = [
+            of_tokens(&vec!["ab"]),
+            of_tokens(&vec!["a", "b"]),
+            of_tokens(&(vec![1u8, 2], vec![3u8])),
+            of_tokens(&(vec![1u8], vec![2u8, 3])),
+            of_tokens(&None::<()>),
+            of_tokens(&Some(())),
+            of_tokens(&Kind::A(1)),
+            of_tokens(&Kind::B(1)),
+            of_tokens(&Kind::C { x: 1 }),
+            of_tokens(&Kind::D),
+            of_tokens(&Skips {
+                a: Some(1),
+                b: None,
+            }),
+            of_tokens(&Skips {
+                a: None,
+                b: Some(1),
+            }),
+            of_tokens(&Skips { a: None, b: None }),
+        ];
+        for (i, a) in distinct.iter().enumerate() {
+            for b in &distinct[i + 1..] {
+                assert_ne!(a, b, "{distinct:x?}");
+            }
+        }
     }
 
     /// Equal input, equal fingerprint; one byte or one word apart, different ones.

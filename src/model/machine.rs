@@ -26,7 +26,7 @@
 //!   `Stream::Node { node, incarnation }` as the other lanes, at the position the node
 //!   drew it to.
 
-use super::fingerprint::{of_serialized, Fingerprinter};
+use super::fingerprint::{feed_serialized, of_tokens, Fingerprinter};
 use crate::fault::ScriptStep;
 use crate::history::{Event, EventKind, Phase};
 use crate::ids::NodeId;
@@ -130,6 +130,12 @@ pub struct State<C: Core> {
     /// Fingerprints of every (node, incarnation, protocol event) recorded on the path,
     /// sorted.
     events_seen: Arc<Vec<u64>>,
+    /// The sum (wrapping) of the mixed keys of `events_seen`: a hash of the set kept
+    /// as it grows, so a fingerprint costs one word for it, not one per event.
+    events_sum: u64,
+    /// The sum (wrapping) of the mixed keys of the packets in flight, kept as they
+    /// come and go: the multiset's hash.
+    net_sum: u64,
     /// With symmetry, for each permutation: the sum (wrapping) of the mixed keys of
     /// `events_seen`'s events renamed, a hash of the set kept as it grows (an event
     /// new to the path is new to each renaming of it, so each sum adds each event
@@ -156,20 +162,20 @@ impl<C: Core> State<C> {
     /// paths one state only if they also told the judges the same things (a value
     /// chosen at an earlier ballot and since overwritten in every acceptor is still in
     /// the history the judges read); the order of those events is not part of it.
+    /// The multiset and the set enter as the sums of their members' mixed keys, kept
+    /// as members come and go, so a fingerprint costs a word per node, not a word per
+    /// message and per event too (equal sets, equal sums; unequal ones collide with
+    /// about the chance of any two 64-bit fingerprints).
     pub fn fingerprint(&self) -> u64 {
         let mut h = Fingerprinter::default();
         for node in &self.nodes {
             h.write_u64(node.key);
         }
         h.write_usize(self.net.len());
-        for p in &self.net {
-            h.write_u64(p.key);
-        }
+        h.write_u64(self.net_sum);
         self.spent.hash(&mut h);
         h.write_usize(self.events_seen.len());
-        for e in self.events_seen.iter() {
-            h.write_u64(*e);
-        }
+        h.write_u64(self.events_sum);
         h.finish()
     }
 }
@@ -221,6 +227,54 @@ pub(crate) fn independent(a: &ScriptStep, b: &ScriptStep) -> bool {
         }
     }
     node_of(a) != node_of(b) && (budget_of(a).is_none() || budget_of(a) != budget_of(b))
+}
+
+/// Which stream a cached [`ChaCha8Rng`] is, and where.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct StreamKey {
+    seed: u64,
+    node: NodeId,
+    incarnation: u32,
+    pos: u128,
+}
+
+impl StreamKey {
+    /// Its slot in [`STREAMS`]: one per node id (an incarnation or position that
+    /// differs replaces it).
+    fn slot(&self) -> usize {
+        usize::from(self.node.0) % STREAMS_SLOTS
+    }
+}
+
+const STREAMS_SLOTS: usize = 64;
+
+thread_local! {
+    /// The streams this thread's steps last used, one per node: a step rebuilds its
+    /// node's stream at the node's position ([`Up::rng_pos`]), which costs a ChaCha
+    /// block (and the seeding) each time; most steps of a search take a node whose
+    /// position has not moved since its last step (Paxos draws only timer delays),
+    /// so a copy of the stream that step left is the same stream at the same place.
+    /// Keyed by everything that fixes the stream's output (seed, node, incarnation,
+    /// position), so a hit is exactly the stream `stream_rng` would build.
+    static STREAMS: std::cell::RefCell<Vec<Option<(StreamKey, ChaCha8Rng)>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// The buffers a send encodes its message into, and its renamings (see
+    /// [`Model::send`]).
+    static WIRE: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The fingerprint of a packet from node index `from` to `to` with `bytes` (the
+/// message's encoding without its envelope).
+fn packet_key(from: usize, to: usize, bytes: &[u8]) -> u64 {
+    let mut h = Fingerprinter::default();
+    h.write_usize(from);
+    h.write_usize(to);
+    h.write(bytes);
+    h.finish()
 }
 
 /// Why a step could not run: the run (or search) ends with this harness error.
@@ -276,6 +330,16 @@ fn mix(key: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// The key of a protocol event `id` recorded in `incarnation`, as the events-seen set
+/// keeps it.
+fn event_key<E: serde::Serialize>(id: NodeId, incarnation: u32, event: &E) -> u64 {
+    let mut h = Fingerprinter::default();
+    h.write_u16(id.0);
+    h.write_u32(incarnation);
+    feed_serialized(&mut h, event);
+    h.finish()
 }
 
 /// Every permutation of `items`, in no particular order (all are used).
@@ -466,6 +530,8 @@ impl<'a, P: Protocol> Model<'a, P> {
             net: Vec::new(),
             spent: Spent::default(),
             events_seen: Arc::new(Vec::new()),
+            events_sum: 0,
+            net_sum: 0,
             events_seen_sym: vec![0; self.sym.as_ref().map_or(0, |s| s.perms.len())].into(),
             net_sym: vec![0; self.sym.as_ref().map_or(0, |s| s.perms.len())].into(),
             now_ms: 0,
@@ -574,7 +640,9 @@ impl<'a, P: Protocol> Model<'a, P> {
                         if state.nodes[t].up.is_none() {
                             return Ok(false);
                         }
-                        let packet = Arc::unwrap_or_clone(Self::take_in_flight(state, at));
+                        // The packet is shared with the parent state as a rule: only
+                        // its message is copied (not its renamed keys).
+                        let msg = Self::take_in_flight(state, at).msg.clone();
                         self.record(
                             state,
                             t,
@@ -582,18 +650,10 @@ impl<'a, P: Protocol> Model<'a, P> {
                             EventKind::Delivered {
                                 from: *from,
                                 msg_id: *msg_id,
-                                msg: packet.msg.clone(),
+                                msg: msg.clone(),
                             },
                         );
-                        self.step(
-                            state,
-                            t,
-                            CoreInput::Receive {
-                                from: *from,
-                                msg: packet.msg,
-                            },
-                            events,
-                        )?;
+                        self.step(state, t, CoreInput::Receive { from: *from, msg }, events)?;
                     }
                     ScriptStep::Drop { .. } => {
                         Self::take_in_flight(state, at);
@@ -810,17 +870,30 @@ impl<'a, P: Protocol> Model<'a, P> {
     ) {
         if let EventKind::Protocol(event) = &kind {
             let incarnation = state.nodes[node].incarnation_next;
-            let key = of_serialized(&(self.ids[node], incarnation, event));
+            let key = event_key(self.ids[node], incarnation, event);
             if let Err(at) = state.events_seen.binary_search(&key) {
-                Arc::make_mut(&mut state.events_seen).insert(at, key);
+                // Shared with the parent state as a rule: copied once, with room for
+                // the new key (make_mut's exact copy would grow again to insert).
+                match Arc::get_mut(&mut state.events_seen) {
+                    Some(seen) => seen.insert(at, key),
+                    None => {
+                        let old = &state.events_seen;
+                        let mut seen = Vec::with_capacity(old.len() + 1);
+                        seen.extend_from_slice(&old[..at]);
+                        seen.push(key);
+                        seen.extend_from_slice(&old[at..]);
+                        state.events_seen = Arc::new(seen);
+                    }
+                }
+                state.events_sum = state.events_sum.wrapping_add(mix(key));
                 // New to the path, so new to every renaming of it too.
                 if let Some(sym) = &self.sym {
                     for (perm, sum) in sym.perms.iter().zip(state.events_seen_sym.iter_mut()) {
                         let r = &perm.renaming;
                         let id = r.apply(self.ids[node]);
                         let key = match sym.rename.event(event, r) {
-                            Some(renamed) => of_serialized(&(id, incarnation, &renamed)),
-                            None => of_serialized(&(id, incarnation, event)),
+                            Some(renamed) => event_key(id, incarnation, &renamed),
+                            None => event_key(id, incarnation, event),
                         };
                         *sum = sum.wrapping_add(mix(key));
                     }
@@ -973,7 +1046,20 @@ impl<'a, P: Protocol> Model<'a, P> {
             }
         }
         let slot = Arc::make_mut(&mut state.nodes[node]);
-        slot.up.as_mut().expect("running").rng_pos = rng.get_word_pos();
+        let up = slot.up.as_mut().expect("running");
+        let rng_pos = rng.get_word_pos();
+        if rng_pos != up.rng_pos {
+            up.rng_pos = rng_pos;
+            Self::keep_stream(
+                StreamKey {
+                    seed: self.seed,
+                    node: id,
+                    incarnation: up.incarnation,
+                    pos: rng_pos,
+                },
+                &rng,
+            );
+        }
         if disk_changed {
             self.rekey_disk(slot);
         }
@@ -994,13 +1080,39 @@ impl<'a, P: Protocol> Model<'a, P> {
         let up = slot.up.as_mut().expect("running");
         up.msg_seq += 1;
         let msg_id = up.msg_seq;
-        let mut wire = Vec::new();
-        begin(&mut wire, Header { from, msg_id });
-        let header_len = wire.len();
-        P::Core::encode_msg(&msg, &mut wire);
-        if wire.len() > P::Core::MESSAGE_BYTES_MAX {
-            return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
-        }
+        // The encoding is only hashed: it is written into per-thread buffers, so a
+        // send allocates nothing for it.
+        let (key, keys_sym) = WIRE
+            .with(|buffers| {
+                let (wire, renamed_wire) = &mut *buffers.borrow_mut();
+                wire.clear();
+                begin(wire, Header { from, msg_id });
+                let header_len = wire.len();
+                P::Core::encode_msg(&msg, wire);
+                if wire.len() > P::Core::MESSAGE_BYTES_MAX {
+                    return Err(message_too_big::<P::Core>(from, &msg, wire.len()));
+                }
+                let Some(&t) = self.index.get(&to) else {
+                    return Ok(None);
+                };
+                let keys_sym = match &self.sym {
+                    None => Box::default(),
+                    Some(sym) => sym
+                        .perms
+                        .iter()
+                        .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
+                            None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
+                            Some(renamed) => {
+                                renamed_wire.clear();
+                                P::Core::encode_msg(&renamed, renamed_wire);
+                                packet_key(perm.to[node], perm.to[t], renamed_wire)
+                            }
+                        })
+                        .collect(),
+                };
+                Ok(Some((packet_key(node, t, &wire[header_len..]), keys_sym)))
+            })?
+            .unzip();
         self.record(
             state,
             node,
@@ -1011,37 +1123,15 @@ impl<'a, P: Protocol> Model<'a, P> {
                 msg: msg.clone(),
             },
         );
-        let Some(&t) = self.index.get(&to) else {
+        let (Some(&t), Some(key), Some(keys_sym)) = (self.index.get(&to), key, keys_sym) else {
             return Ok(());
-        };
-        let packet_key = |from: usize, to: usize, bytes: &[u8]| {
-            let mut h = Fingerprinter::default();
-            h.write_usize(from);
-            h.write_usize(to);
-            h.write(bytes);
-            h.finish()
-        };
-        let keys_sym = match &self.sym {
-            None => Box::default(),
-            Some(sym) => sym
-                .perms
-                .iter()
-                .map(|perm| match sym.rename.msg(&msg, &perm.renaming) {
-                    None => packet_key(perm.to[node], perm.to[t], &wire[header_len..]),
-                    Some(renamed) => {
-                        let mut bytes = Vec::new();
-                        P::Core::encode_msg(&renamed, &mut bytes);
-                        packet_key(perm.to[node], perm.to[t], &bytes)
-                    }
-                })
-                .collect(),
         };
         let packet = Arc::new(Packet {
             from: node,
             to: t,
             msg_id,
             msg,
-            key: packet_key(node, t, &wire[header_len..]),
+            key,
             sent_seq: state.sent_seq,
             keys_sym,
         });
@@ -1052,6 +1142,7 @@ impl<'a, P: Protocol> Model<'a, P> {
     /// Remove the packet at `at` from the network (and from the renamed sums).
     fn take_in_flight(state: &mut State<P::Core>, at: usize) -> Arc<Packet<P::Core>> {
         let packet = state.net.remove(at);
+        state.net_sum = state.net_sum.wrapping_sub(mix(packet.key));
         for (sum, key) in state.net_sym.iter_mut().zip(packet.keys_sym.iter()) {
             *sum = sum.wrapping_sub(mix(*key));
         }
@@ -1069,6 +1160,7 @@ impl<'a, P: Protocol> Model<'a, P> {
         let at = state
             .net
             .partition_point(|p| (p.key, p.sent_seq) < (packet.key, packet.sent_seq));
+        state.net_sum = state.net_sum.wrapping_add(mix(packet.key));
         for (sum, key) in state.net_sym.iter_mut().zip(packet.keys_sym.iter()) {
             *sum = sum.wrapping_add(mix(*key));
         }
@@ -1076,8 +1168,24 @@ impl<'a, P: Protocol> Model<'a, P> {
         Ok(())
     }
 
-    /// Node `node`'s stream of `incarnation`, at `pos`.
-    fn rng(&self, node: usize, incarnation: u32, pos: u128) -> ChaCha8Rng {
+    /// Node `node`'s stream of `incarnation`, at `pos`: from [`STREAMS`] if this
+    /// thread built it (or left it there) before, else built.
+    pub(crate) fn rng(&self, node: usize, incarnation: u32, pos: u128) -> ChaCha8Rng {
+        let key = StreamKey {
+            seed: self.seed,
+            node: self.ids[node],
+            incarnation,
+            pos,
+        };
+        if let Some(rng) = STREAMS.with(|cache| {
+            let cache = cache.borrow();
+            match cache.get(key.slot()) {
+                Some(Some((k, rng))) if *k == key => Some(rng.clone()),
+                _ => None,
+            }
+        }) {
+            return rng;
+        }
         let mut rng = stream_rng(
             self.seed,
             Stream::Node {
@@ -1088,11 +1196,24 @@ impl<'a, P: Protocol> Model<'a, P> {
         if pos != 0 {
             rng.set_word_pos(pos);
         }
+        Self::keep_stream(key, &rng);
         rng
     }
 
+    /// Leave a stream in [`STREAMS`] for the next step of its node at that position.
+    fn keep_stream(key: StreamKey, rng: &ChaCha8Rng) {
+        STREAMS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let slot = key.slot();
+            if cache.len() <= slot {
+                cache.resize(slot + 1, None);
+            }
+            cache[slot] = Some((key, rng.clone()));
+        });
+    }
+
     fn rekey_disk(&self, slot: &mut NodeState<P::Core>) {
-        slot.disk_key = of_serialized(&(
+        slot.disk_key = of_tokens(&(
             &slot.disk,
             &slot.unsynced,
             &slot.log_disk,
@@ -1126,7 +1247,7 @@ impl<'a, P: Protocol> Model<'a, P> {
                 {
                     return slot.disk_key;
                 }
-                of_serialized(&(
+                of_tokens(&(
                     disk.as_ref().or(slot.disk.as_ref()),
                     unsynced.as_ref().or(slot.unsynced.as_ref()),
                     log_disk.as_ref().unwrap_or(&slot.log_disk),

@@ -634,3 +634,46 @@ fn an_order_seed_is_printed_with_the_bounds() {
     assert!(seeded.to_string().ends_with(", order seed 7"), "{seeded}");
     assert!(!Bounds::default().to_string().contains("order seed"));
 }
+
+/// A node's stream from the per-thread cache is exactly the stream built afresh at
+/// that position (the same draws after it), whether the cache already held it or not;
+/// and another position or incarnation of the same node gives another stream, never
+/// the cached one.
+#[test]
+fn a_cached_stream_is_the_stream_built_at_its_position() {
+    use super::machine::Model;
+    use crate::rng::{stream_rng, Stream};
+    use rand_core::Rng;
+    let setup = one_learner_setup(&[]);
+    let model = Model::new(&Paxos, &setup);
+    let (node, id) = (3, crate::ids::NodeId(4));
+    let built = |incarnation: u32, pos: u128| {
+        let mut rng = stream_rng(
+            setup.scenario.seed,
+            Stream::Node {
+                node: id,
+                incarnation,
+            },
+        );
+        rng.set_word_pos(pos);
+        rng
+    };
+    let draws =
+        |mut rng: crate::rng::ChaCha8Rng| (0..20).map(|_| rng.next_u64()).collect::<Vec<_>>();
+    for pos in [0u128, 7, 64, 70, 7] {
+        // The first call may build (and keep) the stream, the second is then a hit.
+        assert_eq!(
+            draws(model.rng(node, 0, pos)),
+            draws(built(0, pos)),
+            "at {pos}"
+        );
+        assert_eq!(
+            draws(model.rng(node, 0, pos)),
+            draws(built(0, pos)),
+            "at {pos}"
+        );
+    }
+    assert_ne!(draws(model.rng(node, 0, 7)), draws(model.rng(node, 0, 8)));
+    assert_ne!(draws(model.rng(node, 0, 7)), draws(model.rng(node, 1, 7)));
+    assert_eq!(draws(model.rng(node, 1, 7)), draws(built(1, 7)));
+}

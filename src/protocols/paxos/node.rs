@@ -201,11 +201,14 @@ pub enum Note {
 #[derive(Debug, Clone)]
 pub struct Node {
     id: NodeId,
-    acceptors: Vec<NodeId>,
-    learners: Vec<NodeId>,
-    proposers: Vec<NodeId>,
+    // The membership and bugs never change after construction: shared, so that a
+    // copy of a node (the exhaustive lane copies the node it steps, once per
+    // successor state) allocates nothing for them.
+    acceptors: Arc<[NodeId]>,
+    learners: Arc<[NodeId]>,
+    proposers: Arc<[NodeId]>,
     timing: TimingConfig,
-    bugs: Bugs,
+    bugs: Arc<Bugs>,
     pub(super) acceptor: Option<Acceptor>,
     pub(super) proposer: Option<Proposer>,
     pub(super) learner: Option<Learner>,
@@ -247,11 +250,11 @@ impl Node {
         );
         Node {
             id,
-            acceptors: members.acceptors,
-            learners: members.learners,
-            proposers: members.proposers,
+            acceptors: members.acceptors.into(),
+            learners: members.learners.into(),
+            proposers: members.proposers.into(),
             timing,
-            bugs,
+            bugs: Arc::new(bugs),
             acceptor: roles.acceptor.then(Acceptor::default),
             proposer: roles
                 .proposer

@@ -9,7 +9,6 @@ use super::{node_list, Roster, Violation, AGREEMENT, LEARNER_INTEGRITY, VALIDITY
 use crate::history::EventKind;
 use crate::ids::NodeId;
 use crate::protocols::paxos::{majority, Ballot, Note, Value};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// A value becoming chosen: a majority of distinct roster acceptors accepted `value` at
 /// `ballot`.
@@ -34,32 +33,48 @@ pub(crate) struct Choice {
 /// is reported once, at the event that completed its majority; later acceptances of
 /// the same pair add nothing.
 pub(crate) fn choices(history: &History, roster: &Roster) -> Vec<Choice> {
-    let acceptors: BTreeSet<NodeId> = roster.acceptors.iter().copied().collect();
+    // Small vectors searched in order, not trees: a scope has a handful of acceptors
+    // and (ballot, value) pairs, and the exhaustive lane judges a history after most
+    // of the steps it takes, so these few allocations are what judging costs.
+    let mut acceptors: Vec<NodeId> = roster.acceptors.clone();
+    acceptors.sort_unstable();
+    acceptors.dedup();
     let needed = majority(acceptors.len());
-    // (ballot, value) -> acceptor -> index of its first Accepted event.
-    let mut tallies: BTreeMap<(Ballot, &Value), BTreeMap<NodeId, usize>> = BTreeMap::new();
+    // (ballot, value) -> (acceptor, index of its first Accepted event), by acceptor.
+    type Voters = Vec<(NodeId, usize)>;
+    let mut tallies: Vec<((Ballot, &Value), Voters)> = Vec::new();
     let mut out = Vec::new();
     for (i, e) in history.events.iter().enumerate() {
         let (Some(node), EventKind::Protocol(Note::Accepted { ballot, value })) = (e.node, &e.kind)
         else {
             continue;
         };
-        if !acceptors.contains(&node) {
+        if acceptors.binary_search(&node).is_err() {
             continue;
         }
-        let voters = tallies.entry((*ballot, value)).or_default();
-        if voters.contains_key(&node) {
+        let at = match tallies
+            .iter()
+            .position(|(k, _)| k.0 == *ballot && k.1 == value)
+        {
+            Some(at) => at,
+            None => {
+                tallies.push(((*ballot, value), Vec::new()));
+                tallies.len() - 1
+            }
+        };
+        let voters = &mut tallies[at].1;
+        let Err(slot) = voters.binary_search_by_key(&node, |v| v.0) else {
             continue;
-        }
-        voters.insert(node, i);
+        };
+        voters.insert(slot, (node, i));
         if voters.len() == needed {
             out.push(Choice {
                 ballot: *ballot,
                 value: value.clone(),
                 at_index: i,
                 at_ms: e.at_ms,
-                acceptors: voters.keys().copied().collect(),
-                accepted_events: voters.values().copied().collect(),
+                acceptors: voters.iter().map(|v| v.0).collect(),
+                accepted_events: voters.iter().map(|v| v.1).collect(),
             });
         }
     }
@@ -121,13 +136,15 @@ pub(super) fn agreement(choices: &[Choice]) -> Option<Violation> {
 /// learned by every learner reads as one problem. Its witness is the quorum that first
 /// chose it (if it was chosen) and the first event that learned it (if any).
 pub(super) fn validity(history: &History, choices: &[Choice]) -> Vec<Violation> {
-    let mut proposed: BTreeSet<&Value> = BTreeSet::new();
+    // A handful of values: a vector searched in order (see `choices`).
+    let mut proposed: Vec<&Value> = Vec::new();
     for e in &history.events {
-        match &e.kind {
-            EventKind::Protocol(Note::Proposed { value }) | EventKind::ClientRequest { value } => {
-                proposed.insert(value);
+        if let EventKind::Protocol(Note::Proposed { value }) | EventKind::ClientRequest { value } =
+            &e.kind
+        {
+            if !proposed.contains(&value) {
+                proposed.push(value);
             }
-            _ => {}
         }
     }
 
@@ -140,7 +157,7 @@ pub(super) fn validity(history: &History, choices: &[Choice]) -> Vec<Violation> 
     }
     let mut offences: Vec<Offence> = Vec::new();
     for c in choices {
-        if proposed.contains(&c.value) || offences.iter().any(|o| o.value == &c.value) {
+        if proposed.contains(&&c.value) || offences.iter().any(|o| o.value == &c.value) {
             continue;
         }
         offences.push(Offence {
@@ -155,7 +172,7 @@ pub(super) fn validity(history: &History, choices: &[Choice]) -> Vec<Violation> 
         else {
             continue;
         };
-        if proposed.contains(value) {
+        if proposed.contains(&value) {
             continue;
         }
         match offences.iter_mut().find(|o| o.value == value) {
@@ -231,8 +248,9 @@ enum Prior {
 /// This keeps the rule simple at the cost of not flagging a same-value re-learn that
 /// follows a recovery with no `Learned` event in the history.
 pub(super) fn learner_integrity(history: &History, choices: &[Choice]) -> Vec<Violation> {
-    let chosen: BTreeSet<&Value> = choices.iter().map(|c| &c.value).collect();
-    let mut prior: BTreeMap<NodeId, Prior> = BTreeMap::new();
+    let chosen: Vec<&Value> = choices.iter().map(|c| &c.value).collect();
+    // Per learner, what it already knows it learned (a vector: a handful of nodes).
+    let mut prior: Vec<(NodeId, Prior)> = Vec::new();
     let mut out = Vec::new();
     for (i, e) in history.events.iter().enumerate() {
         let Some(node) = e.node else { continue };
@@ -243,11 +261,13 @@ pub(super) fn learner_integrity(history: &History, choices: &[Choice]) -> Vec<Vi
             } => {
                 let learned = state.learner.as_ref().and_then(|l| l.learned.clone());
                 if let Some(v) = learned {
-                    prior.entry(node).or_insert(Prior::Recovered(i, v));
+                    if !prior.iter().any(|(n, _)| *n == node) {
+                        prior.push((node, Prior::Recovered(i, v)));
+                    }
                 }
             }
             EventKind::Protocol(Note::Learned { ballot, value }) => {
-                if !chosen.contains(value) {
+                if !chosen.contains(&value) {
                     out.push(Violation::new(
                         &LEARNER_INTEGRITY,
                         e.at_ms,
@@ -256,7 +276,8 @@ pub(super) fn learner_integrity(history: &History, choices: &[Choice]) -> Vec<Vi
                         format!("{node} learned {value} (at {ballot}) which no majority accepted"),
                     ));
                 }
-                match prior.get(&node) {
+                let known = prior.iter().position(|(n, _)| *n == node);
+                match known.map(|k| &prior[k].1) {
                     Some(Prior::Learned(j)) => {
                         let earlier = learned_value(history, *j);
                         out.push(Violation::new(
@@ -282,8 +303,13 @@ pub(super) fn learner_integrity(history: &History, choices: &[Choice]) -> Vec<Vi
                 }
                 // The first learn stays the reference, so a third learn is reported
                 // against the first, not against the second breach.
-                if !matches!(prior.get(&node), Some(Prior::Learned(_))) {
-                    prior.insert(node, Prior::Learned(i));
+                match known {
+                    Some(k) => {
+                        if !matches!(prior[k].1, Prior::Learned(_)) {
+                            prior[k].1 = Prior::Learned(i);
+                        }
+                    }
+                    None => prior.push((node, Prior::Learned(i))),
                 }
             }
             _ => {}
