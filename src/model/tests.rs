@@ -26,6 +26,26 @@ fn one_learner_setup(bugs: &[&str]) -> RunSetup<Paxos> {
     prepare(&Paxos, &scenario).expect("a valid scope")
 }
 
+/// Replay a counterexample's scenario in the fast lane and assert it breaks
+/// `property` there as it did in the model; the prepared scenario and the report, for
+/// tests that check more of the replay.
+fn assert_replays_to(
+    found: &Found,
+    property: &str,
+) -> (
+    RunSetup<Paxos>,
+    crate::sim::RunReport<crate::protocols::paxos::Node>,
+) {
+    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
+    let report = run_setup(&Paxos, &replayed, Lane::Fast);
+    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
+    assert!(
+        verdict.violations.iter().any(|v| v.property == property),
+        "{property}: {verdict:?}"
+    );
+    (replayed, report)
+}
+
 fn run(setup: &RunSetup<Paxos>, bounds: &Bounds, order: Order) -> Outcome {
     check(&Paxos, setup, bounds, order, &mut |_| {}).expect("no harness error")
 }
@@ -107,13 +127,7 @@ fn planted_bug_is_found_and_its_script_replays() {
     assert_eq!(found.violation.property, "agreement");
     assert_eq!(found.steps.len(), found.depth);
     assert_eq!(found.scenario.faults.script(), Some(found.steps.as_slice()));
-    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
-    let report = run_setup(&Paxos, &replayed, Lane::Fast);
-    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
-    assert!(
-        verdict.violations.iter().any(|v| v.property == "agreement"),
-        "{verdict:?}"
-    );
+    let (replayed, report) = assert_replays_to(&found, "agreement");
     let again = run_setup(&Paxos, &replayed, Lane::Fast);
     assert_eq!(again.history.digest(), report.history.digest());
     let turmoil = run_setup(&Paxos, &replayed, Lane::Turmoil);
@@ -242,13 +256,7 @@ fn proposer_forgets_round_is_found_from_a_start() {
     let found = outcome.found.expect("proposer_forgets_round is found");
     assert_eq!(found.violation.property, "agreement");
     assert!(found.steps.contains(&ScriptStep::Crash { node: NodeId(5) }));
-    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
-    let report = run_setup(&Paxos, &replayed, Lane::Fast);
-    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
-    assert!(
-        verdict.violations.iter().any(|v| v.property == "agreement"),
-        "{verdict:?}"
-    );
+    assert_replays_to(&found, "agreement");
 }
 
 /// The independence relation ([`machine::independent`]) holds where it claims to: in
@@ -379,16 +387,7 @@ fn learner_mixes_ballots_is_found_from_a_start() {
     let outcome = run(&setup, &bounds, Order::Dfs);
     let found = outcome.found.expect("learner_mixes_ballots is found");
     assert_eq!(found.violation.property, "learner_integrity");
-    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
-    let report = run_setup(&Paxos, &replayed, Lane::Fast);
-    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
-    assert!(
-        verdict
-            .violations
-            .iter()
-            .any(|v| v.property == "learner_integrity"),
-        "{verdict:?}"
-    );
+    assert_replays_to(&found, "learner_integrity");
 }
 
 /// The steps the search starts from in `learner_mixes_ballots_is_found_from_a_start`.
@@ -614,13 +613,7 @@ fn a_seeded_order_finds_a_planted_bug_sooner_and_the_same_way_each_time() {
     let again = run(&setup, &seeded_scope, Order::Dfs);
     assert_eq!(again.states, seeded.states);
     assert_eq!(again.found.expect("found again").steps, found.steps);
-    let replayed = prepare(&Paxos, &found.scenario).expect("the counterexample is valid");
-    let report = run_setup(&Paxos, &replayed, Lane::Fast);
-    let verdict = crate::check::judge(&Paxos, &replayed, &report.history);
-    assert!(
-        verdict.violations.iter().any(|v| v.property == "agreement"),
-        "{verdict:?}"
-    );
+    assert_replays_to(&found, "agreement");
 }
 
 /// An order seed is printed with the bounds (every bound of a search is), and only
