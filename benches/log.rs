@@ -16,7 +16,7 @@ use gauntlet::ids::NodeId;
 use gauntlet::protocol::{
     BasicEvent, Context, Core, CoreInput, CoreOutput, Draft, Judge, Protocol, RunSetup, Settle,
 };
-use gauntlet::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
+use gauntlet::scenario::{Cluster, NetworkConfig, Scenario};
 use gauntlet::sim::{run, Lane};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -153,21 +153,14 @@ impl Settle<Writer> for Written {
 
 fn scenario(entries: u64, snapshot: bool) -> Scenario {
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed: 1,
-        protocol: "log_writer".into(),
-        cluster: Cluster::of_size(1),
         network: NetworkConfig {
             latency_ms_min: 1,
             latency_ms_max: 1,
         },
-        workload: Vec::<Proposal>::new(),
-        faults: Default::default(),
         // Room for the last append (one per millisecond); the run settles at it.
         liveness_bound_ms: entries + 50,
         params: serde_json::json!({ "entries": entries, "snapshot": snapshot }),
-        bugs: Vec::new(),
+        ..Scenario::quiet("log_writer", Cluster::of_size(1), 1)
     }
 }
 

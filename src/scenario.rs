@@ -166,6 +166,27 @@ pub fn is_protocol_name(name: &str) -> bool {
 }
 
 impl Scenario {
+    /// `protocol` on `cluster` under `seed`, and nothing else: no client requests,
+    /// no faults, the default network, the protocol's default parameters, no planted
+    /// bugs, no liveness time, no stop, within the fault bound. The base every place
+    /// that builds a scenario in code fills in with struct update syntax, so each
+    /// says only what it sets, and a new field gets its default here once.
+    pub fn quiet(protocol: impl Into<String>, cluster: Cluster, seed: u64) -> Self {
+        Scenario {
+            seed,
+            protocol: protocol.into(),
+            cluster,
+            network: NetworkConfig::default(),
+            workload: Vec::new(),
+            faults: FaultSchedule::default(),
+            liveness_bound_ms: 0,
+            params: serde_json::Value::Null,
+            bugs: Vec::new(),
+            byzantine_beyond_tolerance: false,
+            stop_at_ms: None,
+        }
+    }
+
     /// When phase 1 (faults) ends: after the last fault and the last client request.
     pub fn safety_phase_end_ms(&self) -> u64 {
         let last_request = self.workload.iter().map(|p| p.at_ms).max().unwrap_or(0);

@@ -9,7 +9,7 @@ use gauntlet::protocol::Protocol;
 use gauntlet::protocols::generals::{Generals, GeneralsParams};
 use gauntlet::protocols::paxos::{Bug, Paxos, PaxosParams, Roles};
 use gauntlet::protocols::pbft::{Pbft, PbftParams};
-use gauntlet::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
+use gauntlet::scenario::{Cluster, Proposal, Scenario};
 use gauntlet::value::Value;
 
 fn n(i: u16) -> NodeId {
@@ -30,10 +30,6 @@ fn colocated(servers: u16, proposers: u16, seed: u64, bug: Bug) -> Scenario {
         })
         .collect();
     Scenario {
-        seed,
-        protocol: "paxos".into(),
-        cluster: Cluster::of_size(servers),
-        network: NetworkConfig::default(),
         workload: (1..=proposers)
             .map(|i| Proposal {
                 proposer: n(i),
@@ -41,12 +37,10 @@ fn colocated(servers: u16, proposers: u16, seed: u64, bug: Bug) -> Scenario {
                 at_ms: 0,
             })
             .collect(),
-        faults: Default::default(),
         liveness_bound_ms: 10_000,
         params: serde_json::to_value(PaxosParams::from_roles(&nodes)).unwrap(),
         bugs: vec![bug.name().to_string()],
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
+        ..Scenario::quiet("paxos", Cluster::of_size(servers), seed)
     }
 }
 
@@ -99,17 +93,8 @@ fn paxos_drops_idle_proposers_and_extra_learners() {
 /// look at is the cluster and the params.
 fn bare_scenario(protocol: &str, size: u16) -> Scenario {
     Scenario {
-        seed: 1,
-        protocol: protocol.into(),
-        cluster: Cluster::of_size(size),
-        network: NetworkConfig::default(),
-        workload: Vec::new(),
-        faults: Default::default(),
         liveness_bound_ms: 10_000,
-        params: serde_json::Value::Null,
-        bugs: Vec::new(),
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
+        ..Scenario::quiet(protocol, Cluster::of_size(size), 1)
     }
 }
 

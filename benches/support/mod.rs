@@ -123,17 +123,11 @@ pub fn scaling(nodes: u16, duration_ms: u64, seed: u64) -> Scenario {
         fault: Fault::Heal,
     });
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed,
-        protocol: Paxos.name().to_string(),
-        cluster: Cluster::of_size(nodes + 3),
-        network: NetworkConfig::default(),
         workload,
         faults: FaultSchedule { events },
         liveness_bound_ms: 10_000,
         params: serde_json::to_value(&params).expect("params serialize"),
-        bugs: Vec::new(),
+        ..Scenario::quiet(Paxos.name(), Cluster::of_size(nodes + 3), seed)
     }
 }
 

@@ -80,9 +80,6 @@ pub fn scenario(shape: &Shape, seed: u64) -> Scenario {
         ..PowParams::default()
     };
     Scenario {
-        seed,
-        protocol: Pow::NAME.into(),
-        cluster,
         network: NetworkConfig {
             latency_ms_min: shape.latency_ms.0,
             latency_ms_max: shape.latency_ms.1,
@@ -92,15 +89,12 @@ pub fn scenario(shape: &Shape, seed: u64) -> Scenario {
             value: Value::new("c1:n1"),
             at_ms: horizon_ms,
         }],
-        faults: Default::default(),
         // Twenty block intervals to converge after phase 1, or what is left of the
         // longest run a scenario may ask for.
         liveness_bound_ms: (20 * shape.block_interval_ms)
             .min(crate::scenario::SIM_MS_MAX.saturating_sub(horizon_ms)),
         params: serde_json::to_value(params).expect("params serialize"),
-        bugs: Vec::new(),
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
+        ..Scenario::quiet(Pow::NAME, cluster, seed)
     }
 }
 

@@ -808,17 +808,8 @@ mod tests {
             crash.clone(),
         ];
         let scenario = Scenario {
-            byzantine_beyond_tolerance: false,
-            stop_at_ms: None,
-            seed: 1,
-            protocol: "paxos".into(),
-            cluster: crate::scenario::Cluster::of_size(5),
-            network: crate::scenario::NetworkConfig::default(),
-            workload: Vec::new(),
-            faults: crate::fault::FaultSchedule::default(),
             liveness_bound_ms: 1_000,
-            params: serde_json::Value::Null,
-            bugs: Vec::new(),
+            ..Scenario::quiet("paxos", crate::scenario::Cluster::of_size(5), 1)
         };
         let mut most_links = 0;
         for seed in 0..400 {

@@ -256,17 +256,8 @@ mod tests {
     #[test]
     fn summary_reads_every_campaign() {
         let scenario = Scenario {
-            byzantine_beyond_tolerance: false,
-            stop_at_ms: None,
-            seed: 1,
-            protocol: "any".into(),
-            cluster: crate::scenario::Cluster::of_size(3),
-            network: crate::scenario::NetworkConfig::default(),
-            workload: Vec::new(),
-            faults: crate::fault::FaultSchedule::default(),
             liveness_bound_ms: 1_000,
-            params: serde_json::Value::Null,
-            bugs: Vec::new(),
+            ..Scenario::quiet("any", crate::scenario::Cluster::of_size(3), 1)
         };
         let found = |runs: u64, property: &'static str| HuntRun {
             campaign_seed: runs,

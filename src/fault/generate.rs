@@ -462,16 +462,11 @@ pub fn scenario_from_draft<P: crate::protocol::Protocol + ?Sized>(
         > protocol.byzantine_max(draft.cluster.len());
     crate::scenario::Scenario {
         byzantine_beyond_tolerance: beyond,
-        stop_at_ms: None,
-        seed,
-        protocol: protocol.name().to_string(),
-        cluster: draft.cluster,
-        network: crate::scenario::NetworkConfig::default(),
         workload: draft.workload,
         faults,
         liveness_bound_ms: draft.liveness_bound_ms,
         params: serde_json::to_value(&draft.params).expect("params serialize"),
-        bugs: Vec::new(),
+        ..crate::scenario::Scenario::quiet(protocol.name(), draft.cluster, seed)
     }
 }
 

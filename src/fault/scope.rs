@@ -454,17 +454,13 @@ pub fn scoped_scenario<P: crate::protocol::Protocol + ?Sized>(
         draft.horizon_ms.max(1),
     );
     Ok(crate::scenario::Scenario {
-        seed,
-        protocol: protocol.name().to_string(),
-        cluster: draft.cluster,
         network,
         workload: draft.workload,
         byzantine_beyond_tolerance: faults.byzantine_nodes().len() > tolerated,
-        stop_at_ms: None,
         faults,
         liveness_bound_ms: draft.liveness_bound_ms,
         params: serde_json::to_value(&draft.params).expect("params serialize"),
-        bugs: Vec::new(),
+        ..crate::scenario::Scenario::quiet(protocol.name(), draft.cluster, seed)
     })
 }
 

@@ -19,7 +19,7 @@ pub use search::resident_bytes;
 use crate::history::History;
 use crate::ids::NodeId;
 use crate::protocol::{Protocol, RunSetup, Violation};
-use crate::scenario::{Cluster, NetworkConfig, Proposal, Scenario};
+use crate::scenario::{Cluster, Proposal, Scenario};
 use crate::sim::{RunEnd, RunReport};
 use crate::value::Value;
 use machine::Model;
@@ -203,12 +203,6 @@ pub fn scope_scenario<P: Protocol + ?Sized>(
     let (server_ids, client_ids) = ids.split_at(usize::from(servers.min(total)));
     let params = protocol.cluster_params(server_ids, client_ids);
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed: 0,
-        protocol: protocol.name().to_string(),
-        cluster: Cluster::of_size(total),
-        network: NetworkConfig::default(),
         workload: client_ids
             .iter()
             .enumerate()
@@ -218,10 +212,10 @@ pub fn scope_scenario<P: Protocol + ?Sized>(
                 at_ms: 0,
             })
             .collect(),
-        faults: Default::default(),
         liveness_bound_ms: LIVENESS_STEPS_DEFAULT,
         params: serde_json::to_value(&params).expect("params serialize"),
         bugs,
+        ..Scenario::quiet(protocol.name(), Cluster::of_size(total), 0)
     }
 }
 

@@ -9,8 +9,7 @@ use crate::ids::NodeId;
 use crate::net::{Keyring, NodeKey, PublicKey};
 use crate::protocol::{prepare, Protocol, RunSetup};
 use crate::scenario::{
-    is_protocol_name, Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError,
-    NODES_MAX,
+    is_protocol_name, Cluster, NodeSpec, Proposal, Scenario, ScenarioError, NODES_MAX,
 };
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
@@ -276,20 +275,13 @@ pub fn real_scenario(
     params: &serde_json::Value,
     bugs: &[String],
 ) -> Scenario {
+    let cluster = Cluster {
+        nodes: ids.iter().map(|&id| NodeSpec { id }).collect(),
+    };
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed: REAL_SEED,
-        protocol: protocol.to_string(),
-        cluster: Cluster {
-            nodes: ids.iter().map(|&id| NodeSpec { id }).collect(),
-        },
-        network: NetworkConfig::default(),
-        workload: Vec::new(),
-        faults: Default::default(),
-        liveness_bound_ms: 0,
         params: params.clone(),
         bugs: bugs.to_vec(),
+        ..Scenario::quiet(protocol, cluster, REAL_SEED)
     }
 }
 

@@ -6,7 +6,7 @@
 use super::*;
 use crate::fault::{Fault, FaultEvent, FaultSchedule};
 use crate::protocol::{BasicEvent, Context, Core, CoreInput, CoreOutput, Draft, NoLog, RunSetup};
-use crate::scenario::{Cluster, NetworkConfig, Proposal, ScenarioError};
+use crate::scenario::{Cluster, Proposal, ScenarioError};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 
@@ -121,10 +121,6 @@ fn scenario(servers: u16, clients: u16, relay: bool) -> Scenario {
         relay,
     };
     Scenario {
-        seed: 7,
-        protocol: "roles".into(),
-        cluster: Cluster::of_size(all),
-        network: NetworkConfig::default(),
         workload: (servers + 1..=all)
             .map(|i| Proposal {
                 proposer: n(i),
@@ -148,9 +144,7 @@ fn scenario(servers: u16, clients: u16, relay: bool) -> Scenario {
         },
         liveness_bound_ms: 1_000,
         params: serde_json::to_value(&params).unwrap(),
-        bugs: Vec::new(),
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
+        ..Scenario::quiet("roles", Cluster::of_size(all), 7)
     }
 }
 

@@ -4,10 +4,9 @@
 //! fires on the history that breaks it and stays quiet on one that does not.
 
 use super::*;
-use crate::fault::FaultSchedule;
 use crate::history::History;
 use crate::protocol::{prepare, Context, CoreInput, Draft, Peers, RunSetup, Verdict};
-use crate::scenario::{Cluster, NetworkConfig, Scenario};
+use crate::scenario::{Cluster, Scenario};
 use rand_chacha::ChaCha8Rng;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -324,17 +323,8 @@ fn library_panics_become_messages() {
 #[test]
 fn panic_judge_fires_on_each_reported_panic() {
     let scenario = Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed: 1,
-        protocol: "tiny".into(),
-        cluster: Cluster::of_size(2),
-        network: NetworkConfig::default(),
-        workload: vec![],
-        faults: FaultSchedule::default(),
         liveness_bound_ms: 1_000,
-        params: serde_json::Value::Null,
-        bugs: vec![],
+        ..Scenario::quiet("tiny", Cluster::of_size(2), 1)
     };
     let setup = prepare(&TinyProtocol, &scenario).expect("valid");
     let deciders = TinyProtocol.deciders(&setup);

@@ -5,12 +5,11 @@
 //! judges any protocol that keeps the default [`Protocol::properties`].
 
 use super::*;
-use crate::fault::FaultSchedule;
 use crate::history::{Event, Phase};
 use crate::protocol::{
     prepare, BasicEvent, Context, CoreInput, CoreOutput, Draft, NoLog, Peers, RunSetup, Verdict,
 };
-use crate::scenario::{Cluster, NetworkConfig, Scenario};
+use crate::scenario::{Cluster, Scenario};
 use rand_chacha::ChaCha8Rng;
 
 /// A core that does nothing: it only gives the history its types (messages and
@@ -128,17 +127,8 @@ fn correct() -> Vec<Event<Tiny>> {
 /// A run of [`TinyProtocol`] on nodes n1..n3, no faults, no workload.
 fn setup() -> RunSetup<TinyProtocol> {
     let scenario = Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed: 1,
-        protocol: "tiny".into(),
-        cluster: Cluster::of_size(3),
-        network: NetworkConfig::default(),
-        workload: vec![],
-        faults: FaultSchedule::default(),
         liveness_bound_ms: 1_000,
-        params: serde_json::Value::Null,
-        bugs: vec![],
+        ..Scenario::quiet("tiny", Cluster::of_size(3), 1)
     };
     prepare(&TinyProtocol, &scenario).expect("a valid scenario")
 }

@@ -20,10 +20,6 @@ fn v(s: &str) -> Value {
 
 fn scenario(nodes: u16, m: u32, order: &str, faults: Vec<FaultEvent>) -> Scenario {
     Scenario {
-        seed: 5,
-        protocol: "generals".into(),
-        cluster: Cluster::of_size(nodes),
-        network: Default::default(),
         workload: vec![Proposal {
             proposer: n(1),
             value: v(order),
@@ -32,9 +28,8 @@ fn scenario(nodes: u16, m: u32, order: &str, faults: Vec<FaultEvent>) -> Scenari
         faults: FaultSchedule { events: faults },
         liveness_bound_ms: 10_000,
         params: serde_json::json!({ "m": m }),
-        bugs: Vec::new(),
         byzantine_beyond_tolerance: nodes < 3 * m as u16 + 1,
-        stop_at_ms: None,
+        ..Scenario::quiet("generals", Cluster::of_size(nodes), 5)
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Bugs, Membership, MsgKind, Node, Roles, TimingConfig};
 use crate::ids::NodeId;
 use crate::protocol::{Draft, Judge, PlantedBug, Protocol, RunSetup, Settle};
 use crate::rng::Draw;
-use crate::scenario::{Cluster, NetworkConfig, NodeSpec, Proposal, Scenario, ScenarioError};
+use crate::scenario::{Cluster, NodeSpec, Proposal, Scenario, ScenarioError};
 use crate::value::Value;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -368,12 +368,6 @@ pub fn servers_and_clients(servers: u16, clients: u16) -> Vec<(NodeId, Roles)> {
 pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
     let params = PaxosParams::from_roles(&servers_and_clients(3, 2));
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed,
-        protocol: Paxos::NAME.to_string(),
-        cluster: Cluster::of_size(5),
-        network: NetworkConfig::default(),
         workload: workload
             .iter()
             .map(|&(who, at_ms)| Proposal {
@@ -382,9 +376,8 @@ pub fn lab(seed: u64, workload: &[(char, u64)]) -> Scenario {
                 at_ms,
             })
             .collect(),
-        faults: Default::default(),
         liveness_bound_ms: 10_000,
         params: serde_json::to_value(&params).expect("params serialize"),
-        bugs: Vec::new(),
+        ..Scenario::quiet(Paxos::NAME, Cluster::of_size(5), seed)
     }
 }

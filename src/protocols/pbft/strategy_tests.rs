@@ -27,11 +27,6 @@ fn strategy(node: u16, at_ms: u64, duration_ms: Option<u64>) -> FaultEvent {
 fn scenario(faults: Vec<FaultEvent>, beyond: bool) -> Scenario {
     Scenario {
         byzantine_beyond_tolerance: beyond,
-        stop_at_ms: None,
-        seed: 5,
-        protocol: Pbft::NAME.to_string(),
-        cluster: Cluster::of_size(4),
-        network: Default::default(),
         workload: vec![
             Proposal {
                 proposer: n(2),
@@ -46,8 +41,7 @@ fn scenario(faults: Vec<FaultEvent>, beyond: bool) -> Scenario {
         ],
         faults: FaultSchedule { events: faults },
         liveness_bound_ms: 10_000,
-        params: serde_json::Value::Null,
-        bugs: Vec::new(),
+        ..Scenario::quiet(Pbft::NAME, Cluster::of_size(4), 5)
     }
 }
 

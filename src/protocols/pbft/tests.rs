@@ -566,12 +566,6 @@ fn quiet_runs_settle_alike_in_both_lanes() {
 /// A scenario of 4 replicas with one client request at n2 and `faults`.
 fn byzantine_scenario(faults: Vec<crate::fault::FaultEvent>) -> Scenario {
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed: 11,
-        protocol: Pbft::NAME.to_string(),
-        cluster: Cluster::of_size(4),
-        network: Default::default(),
         workload: vec![Proposal {
             proposer: n(2),
             value: v("Req_n2"),
@@ -579,8 +573,7 @@ fn byzantine_scenario(faults: Vec<crate::fault::FaultEvent>) -> Scenario {
         }],
         faults: FaultSchedule { events: faults },
         liveness_bound_ms: 10_000,
-        params: serde_json::Value::Null,
-        bugs: Vec::new(),
+        ..Scenario::quiet(Pbft::NAME, Cluster::of_size(4), 11)
     }
 }
 

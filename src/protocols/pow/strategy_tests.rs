@@ -45,19 +45,12 @@ pub(super) fn race(seed: u64, share: u64, window_ms: u64, selfish: bool) -> Scen
     };
     let at_ms = if selfish { 0 } else { window_ms };
     Scenario {
-        byzantine_beyond_tolerance: false,
-        stop_at_ms: None,
-        seed,
-        protocol: Pow::NAME.to_string(),
-        cluster: Cluster::of_size(4),
-        network: Default::default(),
-        workload: Vec::new(),
         faults: FaultSchedule {
             events: vec![FaultEvent { at_ms, fault }],
         },
         liveness_bound_ms: 20_000,
         params: serde_json::to_value(&params).expect("params serialize"),
-        bugs: Vec::new(),
+        ..Scenario::quiet(Pow::NAME, Cluster::of_size(4), seed)
     }
 }
 
