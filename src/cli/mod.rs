@@ -1245,6 +1245,21 @@ fn cmd_keep(ctx: &Ctx, file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
             corpus.join("known-failures")
         }
     };
+    // A fast-lane find is confirmed in the turmoil lane, as a campaign confirms its
+    // finds (a check-model script too: the real node shells follow it), so the entry
+    // says where `replay` and `cargo test` replay it.
+    if let (Lane::Fast, Expect::Fail { property }) = (entry.lane, &entry.expect) {
+        let reproduced = run_and_check(protocol, Lane::Turmoil, &entry.scenario).violates(property);
+        println!(
+            "reproduced in the turmoil lane: {}",
+            if reproduced {
+                "yes"
+            } else {
+                "NO (a fast-lane-only finding)"
+            }
+        );
+        entry.reproduced_in_turmoil = Some(reproduced);
+    }
     // Re-check the expectation now, so the corpus never holds an entry that fails on day one.
     let judged = run_and_check(protocol, entry.replay_lane(), &entry.scenario);
     if let Err(why) = meets_expectation(&entry, &judged) {
