@@ -3,7 +3,8 @@
 //! counterexample first) or depth-first over the same sans-IO cores the other lanes
 //! run, judged by the protocol's own properties. A clean result is a proof within the
 //! scope's bounds; a violation comes back as an ordinary scenario whose fault schedule
-//! is the path ([`crate::fault::Fault::Script`]), which the fast lane replays exactly.
+//! is the path ([`crate::fault::Fault::Script`]), which the fast lane replays exactly
+//! ([`replay`]) and the turmoil lane's real node shells follow to the same trace.
 //!
 //! Generic over the contract: a protocol needs only [`crate::protocol::Core::fingerprint`]
 //! (and, for speed, `Core::fingerprint_timer`). [`machine`] is the state and its steps,

@@ -136,6 +136,11 @@ impl<C: Core> Player<'_, C> {
         self.sim.elapsed().as_millis() as u64
     }
 
+    /// The millisecond the last tick ran (its step's, as the model counts).
+    fn last_ms(&self) -> u64 {
+        self.now_ms().saturating_sub(1)
+    }
+
     fn record(&self, at_ms: u64, node: Option<NodeId>, kind: EventKind<C>) {
         self.history.borrow_mut().push(at_ms, node, kind);
     }
@@ -193,7 +198,7 @@ impl<C: Core> Player<'_, C> {
             if settle.settled() {
                 break true;
             }
-            if self.now_ms() - 1 >= end_ms {
+            if self.last_ms() >= end_ms {
                 break false;
             }
             let Some(step) = fair_steps.next() else {
@@ -201,7 +206,7 @@ impl<C: Core> Player<'_, C> {
             };
             self.step(step)?;
         };
-        let last_ms = self.now_ms() - 1;
+        let last_ms = self.last_ms();
         let reason = if settled {
             settle.reason().to_string()
         } else {
