@@ -41,6 +41,43 @@ fn known_failures_still_fail() {
     );
 }
 
+/// Every kept check-model script (a `-fast.json` whose schedule is a `script`) plays
+/// the same run in both lanes: the model's replay in the fast lane and the real node
+/// shells following the script in the turmoil lane give the saved digest and fail
+/// the recorded property, and the entry says turmoil reproduced it (so `replay` and
+/// the corpus test above replay it there).
+#[test]
+fn kept_scripts_replay_alike_in_both_lanes() {
+    use gauntlet::explore::corpus::{CorpusEntry, Expect};
+    use gauntlet::explore::{run_and_check, Lane};
+    let scripts: Vec<(String, CorpusEntry)> = corpus_files(&repo("corpus/known-failures"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with("-fast.json"))
+        .map(|p| {
+            let (entry, _) = CorpusEntry::load(&p, &lookup).unwrap_or_else(|e| panic!("{e}"));
+            (p.display().to_string(), entry)
+        })
+        .filter(|(_, e)| e.scenario.faults.script().is_some())
+        .collect();
+    assert!(scripts.len() >= 2, "{} kept scripts", scripts.len());
+    for (path, entry) in scripts {
+        let protocol = lookup(&entry.scenario.protocol).unwrap();
+        let Expect::Fail { property } = &entry.expect else {
+            panic!("{path}: a known failure expects a failure");
+        };
+        assert_eq!(entry.reproduced_in_turmoil, Some(true), "{path}");
+        for lane in [Lane::Fast, Lane::Turmoil] {
+            let judged = run_and_check(protocol, lane, &entry.scenario);
+            assert_eq!(
+                format!("{:016x}", judged.trace.digest()),
+                entry.digest,
+                "{path} in {lane:?}"
+            );
+            assert!(judged.violates(property), "{path} in {lane:?}");
+        }
+    }
+}
+
 /// A malformed file (bad JSON field, invalid scenario, a protocol's bad parameter, an
 /// old format) gives an error naming the file and the field, and the good file beside
 /// it is still checked.

@@ -23,6 +23,7 @@ mod pbft;
 mod pow;
 mod properties;
 mod real_mode;
+mod scripts;
 mod session;
 mod shrink;
 mod storage;

@@ -1,7 +1,7 @@
 //! The exhaustive lane from the command line: `check-model` proves a small correct
 //! scope clean (exit 0, its state count printed), finds a planted bug (exit 1), saves
 //! the path as an ordinary corpus file, and `replay` of that file fails the same
-//! property in the fast lane.
+//! property in either lane.
 
 use crate::support::{gauntlet_out, TempDir};
 
@@ -78,9 +78,21 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(text.contains("\"type\": \"script\""), "{text}");
     assert!(text.contains("\"lane\": \"fast\""), "{text}");
+    assert!(
+        out.contains("reproduced in the turmoil lane: yes"),
+        "check-model confirms the script on the real node shells: {out}"
+    );
+    assert!(text.contains("\"reproduced_in_turmoil\": true"), "{text}");
     let (code, out, err) = gauntlet_out(&["replay", &saved]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("agreement"), "{out}");
+    // Either lane on request, the same trace: the saved digest.
+    for lane in ["fast", "turmoil"] {
+        let (code, out, err) = gauntlet_out(&["replay", &saved, "--lane", lane]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains(&format!("lane: {lane} (asked for)")), "{out}");
+        assert!(out.contains("digest matches the saved failure"), "{out}");
+    }
 }
 
 /// The new bounds are checked before any search: a crash or timer node outside the

@@ -283,8 +283,8 @@ fn a_bad_stop_is_refused_by_name() {
 /// Every kept failure the shrinker stopped replays identically in both lanes: the
 /// fast lane's digest and the turmoil lane's are the saved one, and both fail the
 /// recorded property (a stop ends the run at the same millisecond in either world).
-/// Fast-lane-only finds (`reproduced_in_turmoil: false`, such as check-model's
-/// scripts) replay in their lane only, and end at their stop there too.
+/// check-model's scripts are among them: the turmoil lane's real node shells follow a
+/// script to the same trace as the model's replay.
 #[test]
 fn stopped_kept_failures_replay_identically_in_both_lanes() {
     use gauntlet::explore::corpus::Expect;
@@ -298,28 +298,10 @@ fn stopped_kept_failures_replay_identically_in_both_lanes() {
         "{} stopped kept failures",
         stopped.len()
     );
-    let fast_only: Vec<_> = entries
-        .iter()
-        .filter(|e| e.scenario.stop_at_ms.is_some() && e.replay_lane() == Lane::Fast)
-        .collect();
-    assert!(!fast_only.is_empty(), "a stopped check-model script");
-    for e in fast_only {
-        let protocol = crate::support::lookup(&e.scenario.protocol).unwrap();
-        let judged = run_and_check(protocol, Lane::Fast, &e.scenario);
-        assert_eq!(
-            judged.end,
-            gauntlet::sim::RunEnd::Stopped,
-            "{}",
-            e.file_name()
-        );
-        assert_eq!(
-            Some(judged.sim_ms),
-            e.scenario.stop_at_ms,
-            "{}",
-            e.file_name()
-        );
-        assert_eq!(format!("{:016x}", judged.trace.digest()), e.digest);
-    }
+    assert!(
+        stopped.iter().any(|e| e.scenario.faults.script().is_some()),
+        "a stopped check-model script"
+    );
     for e in stopped {
         let protocol = crate::support::lookup(&e.scenario.protocol).unwrap();
         let Expect::Fail { property } = &e.expect else {

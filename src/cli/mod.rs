@@ -168,6 +168,10 @@ enum Command {
         /// Also write the run as a space-time diagram: one self-contained HTML page.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// The lane to replay in (default: the file's replay lane, turmoil unless it
+        /// is a fast-lane find the turmoil lane did not reproduce; turmoil for --seed).
+        #[arg(long, value_enum)]
+        lane: Option<Lane>,
     },
     /// Shrink a failing scenario to a smaller one that fails the same property, and
     /// save it beside the original as `<name>.shrunk.json`.
@@ -461,8 +465,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             failure,
             json,
             html,
+            lane,
         } => match ctx.protocol_with_bugs(failure.protocol.as_deref(), &failure.bugs) {
-            Ok(p) => cmd_replay(ctx, p, failure, json, html.as_deref()),
+            Ok(p) => cmd_replay(ctx, p, failure, json, html.as_deref(), lane),
             Err(e) => usage_error(&e),
         },
         Command::Shrink {
@@ -1003,6 +1008,7 @@ fn cmd_replay(
     failure: FailureSource,
     json: bool,
     html: Option<&Path>,
+    lane: Option<Lane>,
 ) -> u8 {
     let FailureSource {
         file, seed, bugs, ..
@@ -1019,12 +1025,16 @@ fn cmd_replay(
         (None, None) => unreachable!("clap requires a file or --seed"),
     };
     println!("seed: {}", scenario.seed);
-    let lane = saved
+    let replay_lane = saved
         .as_ref()
         .map_or(Lane::Turmoil, CorpusEntry::replay_lane);
-    if lane == Lane::Fast {
-        println!("lane: fast (this failure was found in the fast lane and does not reproduce in the turmoil lane)");
+    match lane {
+        Some(Lane::Fast) => println!("lane: fast (asked for)"),
+        Some(Lane::Turmoil) => println!("lane: turmoil (asked for)"),
+        None if replay_lane == Lane::Fast => println!("lane: fast (this failure was found in the fast lane and does not reproduce in the turmoil lane)"),
+        None => {}
     }
+    let lane = lane.unwrap_or(replay_lane);
     let judged = run_and_check(protocol, lane, &scenario);
     let trace = &judged.trace;
     if json {
@@ -1235,6 +1245,21 @@ fn cmd_keep(ctx: &Ctx, file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
             corpus.join("known-failures")
         }
     };
+    // A fast-lane find is confirmed in the turmoil lane, as a campaign confirms its
+    // finds (a check-model script too: the real node shells follow it), so the entry
+    // says where `replay` and `cargo test` replay it.
+    if let (Lane::Fast, Expect::Fail { property }) = (entry.lane, &entry.expect) {
+        let reproduced = run_and_check(protocol, Lane::Turmoil, &entry.scenario).violates(property);
+        println!(
+            "reproduced in the turmoil lane: {}",
+            if reproduced {
+                "yes"
+            } else {
+                "NO (a fast-lane-only finding)"
+            }
+        );
+        entry.reproduced_in_turmoil = Some(reproduced);
+    }
     // Re-check the expectation now, so the corpus never holds an entry that fails on day one.
     let judged = run_and_check(protocol, entry.replay_lane(), &entry.scenario);
     if let Err(why) = meets_expectation(&entry, &judged) {

@@ -1,7 +1,7 @@
 //! `gauntlet check-model`: the exhaustive lane on the command line (docs/model-checking.md).
 //! It builds the scope's scenario, runs the search with its bounds printed first, and
-//! turns a violation into a corpus file in `corpus/failures/` that the fast lane
-//! replays, checking that the replay fails the same property before it says so.
+//! turns a violation into a corpus file in `corpus/failures/` that both lanes
+//! replay, checking that the replay fails the same property before it says so.
 
 use super::{exit, usage_error, Ctx};
 use crate::explore::corpus::CorpusEntry;
@@ -344,7 +344,15 @@ fn report_violation(
         _ => exit::SAFETY,
     };
     match save(protocol, &found.scenario, v.property, failures_dir) {
-        Ok(path) => {
+        Ok((path, reproduced)) => {
+            println!(
+                "reproduced in the turmoil lane: {}",
+                if reproduced {
+                    "yes"
+                } else {
+                    "NO (a fast-lane-only finding)"
+                }
+            );
             println!("saved: {}", path.display());
             println!("replay: {} replay {}", ctx.program, path.display());
             code
@@ -356,14 +364,16 @@ fn report_violation(
     }
 }
 
-/// Replay the counterexample in the fast lane, check it fails `property`, and save it
-/// as a fast-lane corpus file (turmoil cannot follow a script).
+/// Replay the counterexample in the fast lane, check it fails `property`, confirm it
+/// in the turmoil lane (the real node shells following the script), and save it as a
+/// fast-lane corpus file saying whether turmoil reproduced it (`replay` and `cargo
+/// test` then replay it there). `Ok((path, reproduced in turmoil))`.
 fn save(
     protocol: ProtocolRef,
     scenario: &Scenario,
     property: &str,
     dir: &std::path::Path,
-) -> Result<PathBuf, String> {
+) -> Result<(PathBuf, bool), String> {
     let judged = protocol
         .run(scenario, Lane::Fast)
         .map_err(|e| format!("the counterexample's scenario is refused: {e}"))?;
@@ -374,12 +384,18 @@ fn save(
             judged.end, judged.verdict.violations
         ));
     }
+    let turmoil = crate::explore::run_and_check(protocol, Lane::Turmoil, scenario);
+    let reproduced = turmoil.violates(property);
     let mut entry = CorpusEntry::from_judged(scenario, &judged);
     entry.expect = crate::explore::corpus::Expect::Fail {
         property: property.to_string(),
     };
     entry.lane = Lane::Fast;
-    entry.reproduced_in_turmoil = Some(false);
+    entry.reproduced_in_turmoil = Some(reproduced);
+    if reproduced {
+        // The digest of the lane `replay` re-runs (the lanes give the same trace).
+        entry.digest = format!("{:016x}", turmoil.trace.digest());
+    }
     let (path, _) = entry.save(dir).map_err(|e| e.to_string())?;
-    Ok(path)
+    Ok((path, reproduced))
 }

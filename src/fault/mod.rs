@@ -114,9 +114,10 @@ pub enum Fault {
     BreakConnection { from: NodeId, to: NodeId },
     /// A recorded adversary ([`ScriptStep`]): the run follows these steps, one per
     /// millisecond, instead of the network's latencies and the nodes' timer delays, then
-    /// its liveness phase. It must be the schedule's only event, at 0 ms, and only the
-    /// fast lane plays it. The exhaustive lane (`gauntlet check-model`) saves its
-    /// counterexamples this way.
+    /// its liveness phase. It must be the schedule's only event, at 0 ms. Both lanes
+    /// play it, to the same trace: the fast lane with the model's executor, turmoil
+    /// with the real node shells (`crate::sim::run_turmoil_scripted`). The exhaustive
+    /// lane (`gauntlet check-model`) saves its counterexamples this way.
     Script { steps: Vec<ScriptStep> },
     /// Byzantine: from the event's time on (the liveness phase included), `node` sends
     /// nothing. Its core keeps running (it receives, decides, keeps its keys); every

@@ -783,6 +783,20 @@ impl<'a, P: Protocol> Model<'a, P> {
         history: &mut Events<P>,
         steps_max: u64,
     ) -> Result<bool, StepError> {
+        self.finish_taking(state, history, steps_max, &mut |_| {})
+    }
+
+    /// [`Model::finish`], telling `taken` every fair step it takes, in order (not the
+    /// restarts before them, which follow from the state: every crashed node, in node
+    /// order): what the turmoil lane's replay of a script plays after the script's
+    /// restarts (`crate::sim::run_turmoil_scripted`).
+    pub fn finish_taking(
+        &self,
+        state: &mut State<P::Core>,
+        history: &mut Events<P>,
+        steps_max: u64,
+        taken: &mut dyn FnMut(&ScriptStep),
+    ) -> Result<bool, StepError> {
         let mut settle = self.protocol.settle(self.setup);
         state.now_ms += 1;
         for kind in [
@@ -814,6 +828,7 @@ impl<'a, P: Protocol> Model<'a, P> {
             let Some(step) = self.fair_step(state) else {
                 break false;
             };
+            taken(&step);
             self.apply(state, &step, history)?;
         };
         let reason = if settled {

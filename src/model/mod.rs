@@ -3,7 +3,8 @@
 //! counterexample first) or depth-first over the same sans-IO cores the other lanes
 //! run, judged by the protocol's own properties. A clean result is a proof within the
 //! scope's bounds; a violation comes back as an ordinary scenario whose fault schedule
-//! is the path ([`crate::fault::Fault::Script`]), which the fast lane replays exactly.
+//! is the path ([`crate::fault::Fault::Script`]), which the fast lane replays exactly
+//! ([`replay`]) and the turmoil lane's real node shells follow to the same trace.
 //!
 //! Generic over the contract: a protocol needs only [`crate::protocol::Core::fingerprint`]
 //! (and, for speed, `Core::fingerprint_timer`). [`machine`] is the state and its steps,
@@ -320,28 +321,52 @@ impl<'a, P: Protocol> Machine<'a, P> {
 /// then the liveness phase of at most `liveness_bound_ms` steps. What the fast lane
 /// runs for such a scenario; exactly the model's semantics.
 pub fn replay<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Core> {
+    replay_planned(protocol, setup).0
+}
+
+/// [`replay`], and the fair steps its liveness phase took after restarting every
+/// crashed node ([`machine::Model::finish`]): with the script and those restarts,
+/// every step of the run, which the turmoil lane then plays on the real node shells
+/// (`crate::sim::run_turmoil_scripted`). A harness error ends the list where it
+/// struck.
+pub fn replay_planned<P: Protocol>(
+    protocol: &P,
+    setup: &RunSetup<P>,
+) -> (RunReport<P::Core>, Vec<crate::fault::ScriptStep>) {
     let model = Model::new(protocol, setup);
     let steps = setup.scenario.faults.script().unwrap_or(&[]);
     let mut history = History::with_capacity(256);
+    let mut liveness_steps = Vec::new();
     let result = (|| {
         let mut state = model.initial(&mut history.events)?;
         for step in steps {
             model.apply(&mut state, step, &mut history.events)?;
         }
-        let settled = model.finish(
+        let settled = model.finish_taking(
             &mut state,
             &mut history.events,
             setup.scenario.liveness_bound_ms,
+            &mut |step| liveness_steps.push(step.clone()),
         )?;
         Ok::<_, String>((settled, state.now_ms))
     })();
-    let stopped_ms = setup
-        .scenario
-        .stop_at_ms
+    let report = scripted_report(history, result, setup.scenario.stop_at_ms);
+    (report, liveness_steps)
+}
+
+/// The report of a scripted run in either lane, from its history as played and how
+/// the play ended: `Ok((settled, now_ms))` with the liveness phase's `RunEnded`
+/// recorded, or a harness error (recorded here). A stop (`stop_at_ms`) cuts a whole
+/// run at the stop, giving the same events up to it as the whole run, as the
+/// director's stop does.
+pub fn scripted_report<C: crate::protocol::Core>(
+    mut history: History<C>,
+    result: Result<(bool, u64), String>,
+    stop_at_ms: Option<u64>,
+) -> RunReport<C> {
+    let stopped_ms = stop_at_ms
         .filter(|&stop_ms| result.is_ok() && history.events.iter().any(|e| e.at_ms >= stop_ms));
     let (end, sim_ms) = match result {
-        // The script is played whole and the run cut at the stop after: the same
-        // events up to it as the whole run, as the director's stop gives.
         Ok(_) if stopped_ms.is_some() => {
             let stop_ms = stopped_ms.unwrap_or_default();
             history.events.retain(|e| e.at_ms < stop_ms);

@@ -10,7 +10,8 @@
 mod shell;
 
 pub use shell::{
-    decode as decode_datagram, encode as encode_datagram, message_too_big, run_core, CoreNode,
+    decode as decode_datagram, encode as encode_datagram, message_too_big, run_core,
+    run_core_scripted, CoreNode, Cue, Cues,
 };
 
 use crate::history::{EventKind, Trace};

@@ -11,6 +11,15 @@ use crate::value::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// What a script tells a node to do now ([`run_core_scripted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    /// Fire the timer this incarnation set `timer_seq`-th (from 1).
+    FireTimer { timer_seq: u64 },
+    /// Take the client request, if it has not arrived in this incarnation yet.
+    ClientRequest,
+}
+
 /// One node of a [`Core`] protocol: everything it needs to start, the same for every
 /// incarnation (the world clones it for each start, so each starts with a fresh core).
 #[derive(Debug, Clone)]
@@ -81,8 +90,39 @@ struct Shell<C: Core, T: Transport + 'static, S: Storage> {
 pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
     node: CoreNode<C>,
     transport: T,
+    storage: S,
+    env: NodeEnv<C>,
+) -> Result<(), NodeError> {
+    run_core_cued(node, transport, storage, env, None).await
+}
+
+/// Where a scripted node's cues come from: the next one, if any
+/// ([`run_core_scripted`]).
+pub type Cues = std::rc::Rc<dyn Fn() -> Option<Cue>>;
+
+/// [`run_core`] following a script ([`crate::fault::Fault::Script`]): the node's
+/// timers fire and its client request arrives only when `cues` says (a cue that names
+/// no pending timer, or comes with no request pending, does nothing), never by time,
+/// and it takes a datagram only when its transport has one due (the scripted network
+/// holds each until its delivery step). The node waits on its transport alone, whose
+/// `ready` must also wake it for a cue. Everything else (recovery, the core's steps,
+/// sends, persists, events) is the same code as any run's.
+pub async fn run_core_scripted<C: Core, T: Transport + 'static, S: Storage>(
+    node: CoreNode<C>,
+    transport: T,
+    storage: S,
+    env: NodeEnv<C>,
+    cues: Cues,
+) -> Result<(), NodeError> {
+    run_core_cued(node, transport, storage, env, Some(cues)).await
+}
+
+async fn run_core_cued<C: Core, T: Transport + 'static, S: Storage>(
+    node: CoreNode<C>,
+    transport: T,
     mut storage: S,
     env: NodeEnv<C>,
+    cues: Option<Cues>,
 ) -> Result<(), NodeError> {
     let recovered: Option<C::State> = match storage.load()? {
         Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(NodeError::BadSnapshot)?),
@@ -134,6 +174,28 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
     let mut pending_request = client_request;
     // One byte more than the limit, so an oversize datagram shows as one.
     let mut buf = vec![0u8; C::MESSAGE_BYTES_MAX + 1];
+    if let Some(cues) = cues {
+        loop {
+            match cues() {
+                Some(Cue::ClientRequest) => {
+                    if let Some((_, value)) = pending_request.take() {
+                        shell.record(EventKind::ClientRequest {
+                            value: value.clone(),
+                        });
+                        shell.step(CoreInput::ClientRequest { value }).await?;
+                    }
+                }
+                Some(Cue::FireTimer { timer_seq }) => {
+                    let key = shell.timers.keys().find(|k| k.1 == timer_seq).copied();
+                    if let Some(timer) = key.and_then(|key| shell.timers.remove(&key)) {
+                        shell.step(CoreInput::TimerFired { timer }).await?;
+                    }
+                }
+                None if shell.receive(&mut buf).await? => {}
+                None => shell.transport.ready().await?,
+            }
+        }
+    }
     loop {
         // Everything due now, in one order whatever woke the node: the client request,
         // then the timers (by due time, then the order they were set), then the
@@ -152,21 +214,7 @@ pub async fn run_core<C: Core, T: Transport + 'static, S: Storage>(
             shell.step(CoreInput::TimerFired { timer }).await?;
             continue;
         }
-        if let Some(len) = shell.transport.try_recv(&mut buf)? {
-            match decode::<C>(&buf[..len]) {
-                Ok((from, msg_id, msg)) => {
-                    shell.record(EventKind::Delivered {
-                        from,
-                        msg_id,
-                        msg: msg.clone(),
-                    });
-                    if shell.transport.remembers() {
-                        shell.memory.remember(&msg);
-                    }
-                    shell.step(CoreInput::Receive { from, msg }).await?;
-                }
-                Err(error) => shell.record(EventKind::Malformed { bytes: len, error }),
-            }
+        if shell.receive(&mut buf).await? {
             continue;
         }
         // Nothing is due: wait for the next timer or request, or a datagram.
@@ -192,6 +240,29 @@ impl<C: Core, T: Transport + 'static, S: Storage> Shell<C, T, S> {
 
     fn record(&self, kind: EventKind<C>) {
         self.env.recorder.record(self.now(), Some(self.id), kind);
+    }
+
+    /// Take one datagram due now, if there is one, and step the core with it. Whether
+    /// there was one.
+    async fn receive(&mut self, buf: &mut [u8]) -> Result<bool, NodeError> {
+        let Some(len) = self.transport.try_recv(buf)? else {
+            return Ok(false);
+        };
+        match decode::<C>(&buf[..len]) {
+            Ok((from, msg_id, msg)) => {
+                self.record(EventKind::Delivered {
+                    from,
+                    msg_id,
+                    msg: msg.clone(),
+                });
+                if self.transport.remembers() {
+                    self.memory.remember(&msg);
+                }
+                self.step(CoreInput::Receive { from, msg }).await?;
+            }
+            Err(error) => self.record(EventKind::Malformed { bytes: len, error }),
+        }
+        Ok(true)
     }
 
     /// Step the core and execute its outputs in order.

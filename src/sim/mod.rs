@@ -9,6 +9,7 @@ pub mod fast;
 mod layer_faults;
 pub mod shrink;
 mod turmoil_net;
+mod turmoil_script;
 mod turmoil_world;
 mod twin;
 mod wires;
@@ -17,6 +18,7 @@ pub use director::{
     RunEnd, RunReport, HISTORY_DETAIL_EVENTS_PER_NODE, HISTORY_EVENTS_PER_NODE_MAX,
 };
 pub use fast::run_fast;
+pub use turmoil_script::run_turmoil_scripted;
 pub use turmoil_world::{run_turmoil, TICK_MS};
 pub use twin::TWIN_INCARNATION;
 
@@ -36,13 +38,14 @@ pub enum Lane {
 }
 
 /// Run a prepared scenario in `lane`. A scripted scenario (a model-checking
-/// counterexample, [`crate::fault::Fault::Script`]) is played step by step by the fast
-/// lane; turmoil's scheduler cannot follow a script, so there it is a harness error.
+/// counterexample, [`crate::fault::Fault::Script`]) is played step by step: by the
+/// model's executor in the fast lane, by the real node shells on turmoil in the
+/// turmoil lane ([`run_turmoil_scripted`]), with the same trace.
 pub fn run_setup<P: Protocol>(protocol: &P, setup: &RunSetup<P>, lane: Lane) -> RunReport<P::Core> {
     if setup.scenario.faults.script().is_some() {
         return match lane {
             Lane::Fast => crate::model::replay(protocol, setup),
-            Lane::Turmoil => scripted_in_turmoil(),
+            Lane::Turmoil => run_turmoil_scripted(protocol, setup),
         };
     }
     match lane {
@@ -59,24 +62,4 @@ pub fn run<P: Protocol>(
 ) -> Result<RunReport<P::Core>, ScenarioError> {
     let setup = prepare(protocol, scenario)?;
     Ok(run_setup(protocol, &setup, lane))
-}
-
-/// The report of a scripted scenario asked of the turmoil lane.
-fn scripted_in_turmoil<C: crate::protocol::Core>() -> RunReport<C> {
-    let reason = "a scripted scenario (a check-model counterexample) replays in the fast \
-                  lane only: add --lane fast"
-        .to_string();
-    let mut history = crate::history::History::default();
-    history.push(
-        0,
-        None,
-        crate::history::EventKind::RunEnded {
-            reason: format!("harness error: {reason}"),
-        },
-    );
-    RunReport {
-        history,
-        end: RunEnd::HarnessError(reason),
-        sim_ms: 0,
-    }
 }

@@ -8,7 +8,8 @@
 use super::wires::Wires;
 use crate::fault::SimLink;
 use crate::ids::NodeId;
-use crate::net::split;
+use crate::net::{split, Transport};
+use crate::node::Cue;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
@@ -37,9 +38,16 @@ struct Queued {
 #[derive(Default)]
 struct Inbox {
     queue: BTreeMap<InboxKey, Queued>,
-    /// Wakes the node when a datagram lands (it may be due before what it waits for).
+    /// Wakes the node when a datagram lands (it may be due before what it waits for),
+    /// or a datagram or cue of a script comes due.
     notify: Rc<Notify>,
+    /// A scripted run's cues for the node, not yet taken ([`crate::node::Cue`]).
+    cues: std::collections::VecDeque<Cue>,
 }
+
+/// The due time of a datagram a scripted run holds until its delivery step
+/// ([`SimNet::release`]): never, by time.
+pub(crate) const HELD: u64 = u64::MAX;
 
 /// The network of one turmoil run: its links and every endpoint's inbox (the nodes',
 /// then their twins').
@@ -107,6 +115,80 @@ impl SimNet {
         }
     }
 
+    /// A scripted run's step: the first held copy of `msg_id` from `from` to `to`
+    /// comes due at `now_ms`, and `to` wakes for it. Whether one was held.
+    pub fn release(&mut self, from: NodeId, to: NodeId, msg_id: u64, now_ms: u64) -> bool {
+        let Some((key, at)) = self.held(from, to, msg_id) else {
+            return false;
+        };
+        let inbox = &mut self.inboxes[at];
+        let queued = inbox.queue.remove(&key).expect("key just found");
+        inbox.queue.insert((now_ms, key.1, key.2, key.3), queued);
+        inbox.notify.notify_one();
+        true
+    }
+
+    /// A scripted run's step: the first held copy of `msg_id` from `from` to `to` is
+    /// lost. Whether one was held.
+    pub fn drop_held(&mut self, from: NodeId, to: NodeId, msg_id: u64) -> bool {
+        let Some((key, at)) = self.held(from, to, msg_id) else {
+            return false;
+        };
+        self.inboxes[at].queue.remove(&key);
+        true
+    }
+
+    /// A scripted run's step: one more copy of `msg_id` from `from` to `to` is held,
+    /// after the others. Whether one was held to copy.
+    pub fn duplicate_held(&mut self, from: NodeId, to: NodeId, msg_id: u64) -> bool {
+        let Some((key, at)) = self.held(from, to, msg_id) else {
+            return false;
+        };
+        let inbox = &self.inboxes[at];
+        let queued = &inbox.queue[&key];
+        let copy = Queued {
+            datagram: queued.datagram.clone(),
+            from: queued.from,
+            cut_count: queued.cut_count,
+        };
+        if inbox.queue.len() >= INBOX_DATAGRAMS_MAX {
+            self.overflowed = self.overflowed.saturating_add(1);
+            return true;
+        }
+        self.arrivals += 1;
+        let arrival = self.arrivals;
+        self.inboxes[at]
+            .queue
+            .insert((HELD, key.1, key.2, arrival), copy);
+        true
+    }
+
+    /// The key and inbox of the first held copy of `msg_id` from `from` to `to`.
+    fn held(&self, from: NodeId, to: NodeId, msg_id: u64) -> Option<(InboxKey, usize)> {
+        let (f, t) = (self.wires.position(from)?, self.wires.position(to)?);
+        let range = (HELD, f, msg_id, 0)..=(HELD, f, msg_id, u64::MAX);
+        let (&key, _) = self.inboxes.get(t)?.queue.range(range).next()?;
+        Some((key, t))
+    }
+
+    /// A scripted run's step: `node` is cued (a timer fires, its request arrives) and
+    /// wakes for it.
+    pub fn cue(&mut self, node: NodeId, cue: Cue) {
+        if let Some(inbox) = self
+            .wires
+            .position(node)
+            .and_then(|i| self.inboxes.get_mut(i))
+        {
+            inbox.cues.push_back(cue);
+            inbox.notify.notify_one();
+        }
+    }
+
+    /// The next cue for the endpoint at `at`, taking it.
+    pub fn take_cue(&mut self, at: usize) -> Option<Cue> {
+        self.inboxes.get_mut(at)?.cues.pop_front()
+    }
+
     /// A datagram from the endpoint at `from` to `to` enters the network: `to`'s
     /// inbox gets it and, if one runs, `to`'s twin's, each on its own link.
     fn enqueue(&mut self, from: usize, to: NodeId, datagram: &[u8], due_ms: u64, msg_id: u64) {
@@ -163,12 +245,18 @@ impl SimNet {
         }
     }
 
-    fn next_due(&self, at: usize) -> Option<u64> {
-        self.inboxes
-            .get(at)?
+    /// When the endpoint at `at` next has a datagram due (never for one held by a
+    /// script), or now if a cue waits for it.
+    fn next_due(&self, at: usize, now_ms: u64) -> Option<u64> {
+        let inbox = self.inboxes.get(at)?;
+        if !inbox.cues.is_empty() {
+            return Some(now_ms);
+        }
+        inbox
             .queue
             .first_key_value()
             .map(|(k, _)| k.0)
+            .filter(|&due| due != HELD)
     }
 
     fn notify(&self, at: usize) -> Option<Rc<Notify>> {
@@ -215,7 +303,7 @@ impl SimLink for SimTransport {
         };
         loop {
             let now_ms = (self.clock)();
-            let next = self.net.borrow().next_due(self.me);
+            let next = self.net.borrow().next_due(self.me, now_ms);
             match next {
                 Some(due) if due <= now_ms => return Ok(()),
                 Some(due) => {
@@ -228,6 +316,39 @@ impl SimLink for SimTransport {
                 None => notify.notified().await,
             }
         }
+    }
+}
+
+/// A node's end of the [`SimNet`] in a scripted run: no fault layer (the script is
+/// the adversary) and no latency; every datagram sent is held in its receiver's inbox
+/// until the script's step delivers, drops or copies it ([`SimNet::release`]).
+pub struct ScriptedTransport(pub SimTransport);
+
+impl ScriptedTransport {
+    /// The next cue of this end's node, taking it.
+    pub fn cues(&self) -> crate::node::Cues {
+        let (net, me) = (Rc::clone(&self.0.net), self.0.me);
+        Rc::new(move || net.borrow_mut().take_cue(me))
+    }
+}
+
+impl Transport for ScriptedTransport {
+    async fn send(&self, to: NodeId, datagram: &[u8]) -> io::Result<()> {
+        let msg_id = split(datagram, crate::protocol::MESSAGE_BYTES_LIMIT)
+            .map_or(0, |(header, _)| header.msg_id);
+        self.0
+            .net
+            .borrow_mut()
+            .enqueue(self.0.me, to, datagram, HELD, msg_id);
+        Ok(())
+    }
+
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        self.0.try_recv(buf)
+    }
+
+    async fn ready(&self) -> io::Result<()> {
+        self.0.ready().await
     }
 }
 
@@ -251,6 +372,6 @@ mod tests {
         net.wires.cut(b, a);
         net.enqueue(1, a, b"y", 5, 0);
         assert_eq!(net.overflowed, 1);
-        assert_eq!(net.next_due(0), None, "the cut link delivered nothing");
+        assert_eq!(net.next_due(0, 0), None, "the cut link delivered nothing");
     }
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const TICK_MS: u64 = 1;
 
 /// The fixed simulated wall-clock start, so nothing depends on when a run happens.
-const EPOCH_SECS: u64 = 1_700_000_000;
+pub(super) const EPOCH_SECS: u64 = 1_700_000_000;
 
 impl<C: Core> Recorder<C> for RefCell<History<C>> {
     fn record(&self, at_ms: u64, node: Option<NodeId>, kind: EventKind<C>) {
@@ -44,7 +44,7 @@ impl<C: Core> Recorder<C> for TwinRecorder<C> {
 /// shell stores them.
 type TwinDisk = Option<(Option<Vec<u8>>, Vec<Vec<u8>>)>;
 
-fn sim_now_ms() -> u64 {
+pub(super) fn sim_now_ms() -> u64 {
     turmoil::sim_elapsed()
         .expect("the node clock is read inside the simulation")
         .as_millis() as u64
