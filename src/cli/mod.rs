@@ -807,10 +807,8 @@ fn print_failure(ctx: &Ctx, f: &Failure, config: &CampaignConfig) {
     for v in &f.violations {
         println!("  {v}");
     }
-    match f.reproduced_in_turmoil {
-        Some(true) => println!("  reproduced in the turmoil lane: yes"),
-        Some(false) => println!("  reproduced in the turmoil lane: NO (a fast-lane-only finding)"),
-        None => {}
+    if let Some(reproduced) = f.reproduced_in_turmoil {
+        println!("  {}", turmoil_confirmation(reproduced));
     }
     match &f.saved {
         Some(Ok(path)) => {
@@ -1250,14 +1248,7 @@ fn cmd_keep(ctx: &Ctx, file: &Path, kind: KeepAs, corpus: &Path) -> u8 {
     // says where `replay` and `cargo test` replay it.
     if let (Lane::Fast, Expect::Fail { property }) = (entry.lane, &entry.expect) {
         let reproduced = run_and_check(protocol, Lane::Turmoil, &entry.scenario).violates(property);
-        println!(
-            "reproduced in the turmoil lane: {}",
-            if reproduced {
-                "yes"
-            } else {
-                "NO (a fast-lane-only finding)"
-            }
-        );
+        println!("{}", turmoil_confirmation(reproduced));
         entry.reproduced_in_turmoil = Some(reproduced);
     }
     // Re-check the expectation now, so the corpus never holds an entry that fails on day one.
@@ -1499,3 +1490,12 @@ mod experiment;
 mod model;
 pub mod real;
 mod reports;
+
+/// The line that says whether a fast-lane failure failed again in the turmoil lane.
+fn turmoil_confirmation(reproduced: bool) -> &'static str {
+    if reproduced {
+        "reproduced in the turmoil lane: yes"
+    } else {
+        "reproduced in the turmoil lane: NO (a fast-lane-only finding)"
+    }
+}

@@ -345,14 +345,7 @@ fn report_violation(
     };
     match save(protocol, &found.scenario, v.property, failures_dir) {
         Ok((path, reproduced)) => {
-            println!(
-                "reproduced in the turmoil lane: {}",
-                if reproduced {
-                    "yes"
-                } else {
-                    "NO (a fast-lane-only finding)"
-                }
-            );
+            println!("{}", super::turmoil_confirmation(reproduced));
             println!("saved: {}", path.display());
             println!("replay: {} replay {}", ctx.program, path.display());
             code

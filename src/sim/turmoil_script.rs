@@ -25,13 +25,13 @@
 
 use super::director::RunReport;
 use super::turmoil_net::{ScriptedTransport, SimNet, SimTransport};
-use super::turmoil_world::{sim_now_ms, EPOCH_SECS};
+use super::turmoil_world::{sim_now_ms, turmoil_env, EPOCH_SECS};
 use crate::fault::{FaultyStorage, ScriptStep};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
-use crate::node::{run_core_scripted, CoreNode, Cue, NodeEnv};
+use crate::node::{run_core_scripted, CoreNode, Cue};
 use crate::protocol::{Core, Protocol, RunSetup, Settle};
-use crate::rng::{stream_rng, turmoil_seed, Stream};
+use crate::rng::turmoil_seed;
 use crate::storage::SimFileStorage;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -68,18 +68,7 @@ pub fn run_turmoil_scripted<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> R
         sim.host(id.host_name(), move || {
             let incarnation = incarnations.get();
             incarnations.set(incarnation + 1);
-            let env = NodeEnv {
-                clock: Rc::new(sim_now_ms),
-                recorder: history.clone(),
-                rng: stream_rng(
-                    seed,
-                    Stream::Node {
-                        node: id,
-                        incarnation,
-                    },
-                ),
-                incarnation,
-            };
+            let env = turmoil_env(seed, id, incarnation, history.clone());
             let node = CoreNode {
                 id,
                 core: template.clone(),

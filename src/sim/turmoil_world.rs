@@ -44,6 +44,29 @@ impl<C: Core> Recorder<C> for TwinRecorder<C> {
 /// shell stores them.
 type TwinDisk = Option<(Option<Vec<u8>>, Vec<Vec<u8>>)>;
 
+/// The environment of one incarnation of node `id` on a turmoil host: turmoil's
+/// clock, `recorder`, and the incarnation's own random stream from the run's `seed`
+/// (the stream the fast lane gives the same incarnation).
+pub(super) fn turmoil_env<C: Core>(
+    seed: u64,
+    id: NodeId,
+    incarnation: u32,
+    recorder: Rc<dyn Recorder<C>>,
+) -> NodeEnv<C> {
+    NodeEnv {
+        clock: Rc::new(sim_now_ms),
+        recorder,
+        rng: stream_rng(
+            seed,
+            Stream::Node {
+                node: id,
+                incarnation,
+            },
+        ),
+        incarnation,
+    }
+}
+
 pub(super) fn sim_now_ms() -> u64 {
     turmoil::sim_elapsed()
         .expect("the node clock is read inside the simulation")
@@ -100,18 +123,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         sim.host(id.host_name(), move || {
             let incarnation = incarnations.get();
             incarnations.set(incarnation + 1);
-            let env = NodeEnv {
-                clock: Rc::new(sim_now_ms),
-                recorder: history.clone(),
-                rng: stream_rng(
-                    seed,
-                    Stream::Node {
-                        node: id,
-                        incarnation,
-                    },
-                ),
-                incarnation,
-            };
+            let env = turmoil_env(seed, id, incarnation, history.clone());
             let node = CoreNode {
                 id,
                 core: template.borrow().clone(),
@@ -156,18 +168,7 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         sim.host(twin_host_name(id), move || {
             let incarnation = super::TWIN_INCARNATION;
             let recorder: Rc<TwinRecorder<P::Core>> = Rc::new(TwinRecorder(Rc::clone(&history)));
-            let env = NodeEnv {
-                clock: Rc::new(sim_now_ms),
-                recorder: recorder.clone(),
-                rng: stream_rng(
-                    seed,
-                    Stream::Node {
-                        node: id,
-                        incarnation,
-                    },
-                ),
-                incarnation,
-            };
+            let env = turmoil_env(seed, id, incarnation, recorder.clone());
             let node = node.clone();
             let link = SimTransport {
                 me: position,
