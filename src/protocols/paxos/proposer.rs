@@ -100,6 +100,12 @@ impl Proposer {
     }
 
     /// A client asks to propose `value`. A proposer proposes one value in its life.
+    /// A request that comes again (a client re-sends it to a restarted node) is
+    /// answered with the decision if this life already reached one: a restarted
+    /// proposer that is its own only acceptor re-runs its saved round and decides
+    /// while it starts, before the re-sent request arrives, and a request never
+    /// answered would leave the client waiting for ever. Otherwise it is already being
+    /// worked on, and the decision (or giving up) to come answers it.
     pub fn on_client_request(
         &mut self,
         value: Value,
@@ -108,6 +114,12 @@ impl Proposer {
         out: &mut Vec<Output>,
     ) {
         if self.state.value.is_some() {
+            if let Phase::Decided { ballot, value } = &self.phase {
+                out.push(Output::Event(Note::Decided {
+                    ballot: *ballot,
+                    value: value.clone(),
+                }));
+            }
             return;
         }
         self.state.value = Some(value.clone());

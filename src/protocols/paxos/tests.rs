@@ -781,6 +781,61 @@ fn recovery_restores_promise_and_acceptance() {
     );
 }
 
+/// Goal: a client request that comes again (a client re-sending to a restarted node)
+/// is answered with the decision when this life already reached one, and is not a
+/// second proposal. Method: a lone node (its own only acceptor) restarts from the disk
+/// of a decided run; its start re-runs the saved round and decides at once, so the
+/// re-sent request comes after the decision: it must be answered with the same
+/// `Decided` and start no ballot. The same request to a proposer still mid-ballot
+/// (three acceptors) is answered by nothing yet (the decision to come answers it).
+/// Found by a guided campaign (a liveness false alarm on correct Paxos).
+#[test]
+fn a_repeated_client_request_is_answered_with_the_decision() {
+    let all = Roles {
+        acceptor: true,
+        proposer: true,
+        learner: true,
+    };
+    let mut lone = fresh(1, all, members(&[1], &[1], &[1]));
+    let out = step(&mut lone, Input::ClientRequest { value: v("Solo") });
+    let disk = persists(&out).pop().expect("the decision was persisted");
+    let (mut restarted, start) = boot(
+        1,
+        all,
+        members(&[1], &[1], &[1]),
+        TimingConfig::default(),
+        Some(disk),
+    );
+    let decided_at = notes(&start)
+        .into_iter()
+        .find_map(|n| match n {
+            Note::Decided { ballot, value } => Some((ballot, value)),
+            _ => None,
+        })
+        .expect("the restart re-runs its saved round and decides");
+    let again = step(&mut restarted, Input::ClientRequest { value: v("Solo") });
+    assert_eq!(
+        notes(&again),
+        vec![Note::Decided {
+            ballot: decided_at.0,
+            value: decided_at.1
+        }],
+        "{again:?}"
+    );
+    assert!(
+        persists(&again).is_empty() && sends(&again).is_empty(),
+        "{again:?}"
+    );
+
+    let mut busy = fresh(1, all, members(&[1, 2, 3], &[1, 2, 3], &[1]));
+    step(&mut busy, Input::ClientRequest { value: v("Mine") });
+    let again = step(&mut busy, Input::ClientRequest { value: v("Mine") });
+    assert!(
+        again.is_empty(),
+        "mid-ballot, a repeated request changes nothing: {again:?}"
+    );
+}
+
 /// Goal: a node's messages to itself are delivered inside the same step and never go
 /// to the network.
 /// Method: (a) a lone node n1 that is acceptor, proposer and learner of a 1-acceptor
