@@ -78,7 +78,11 @@ fn guided_runs_are_fresh_draws_or_valid_mutations() {
                 0 => Vec::new(),
                 _ => PAXOS.run(&scenario, Lane::Fast).unwrap().trace.moments(),
             };
-            Arc::new(Parent { scenario, moments })
+            Arc::new(Parent {
+                scenario,
+                moments,
+                cost: 0,
+            })
         })
         .collect();
     let clusters: Vec<_> = parents.iter().map(|p| p.scenario.cluster.clone()).collect();
@@ -118,15 +122,15 @@ fn guide_keeps_only_new_coverage_and_freezes_by_generation() {
     let bugs: Vec<String> = Vec::new();
     let mut guide = Guide::new(PAXOS, &bugs, 1);
     let scenario = campaign_scenario(PAXOS, 1, &bugs);
-    guide.observe(0, &scenario, &[1, 2, 3], &Vec::new);
+    guide.observe(0, &scenario, &[1, 2, 3], 0, &Vec::new);
     assert_eq!(guide.corpus_len(), 1);
-    guide.observe(1, &scenario, &[2, 3], &Vec::new);
+    guide.observe(1, &scenario, &[2, 3], 0, &Vec::new);
     assert_eq!(guide.corpus_len(), 1, "nothing new, nothing kept");
-    guide.observe(2, &scenario, &[3, 4], &Vec::new);
+    guide.observe(2, &scenario, &[3, 4], 0, &Vec::new);
     assert_eq!((guide.corpus_len(), guide.features_seen()), (2, 4));
     assert!(guide.parents().is_empty(), "generation 0 is not over");
     for index in 3..GENERATION_RUNS {
-        guide.observe(index, &scenario, &[], &Vec::new);
+        guide.observe(index, &scenario, &[], 0, &Vec::new);
     }
     assert_eq!(guide.parents().len(), 2, "generation 1 draws from both");
     let features = PAXOS.run(&scenario, Lane::Fast).unwrap().trace.features();

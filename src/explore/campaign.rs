@@ -152,7 +152,7 @@ struct RunRecord {
     index: u64,
     seed: u64,
     /// A guided run's scenario, coverage features and moments, for the guide.
-    guided: Option<(Scenario, Vec<u64>, Vec<RunMoment>)>,
+    guided: Option<(Scenario, Vec<u64>, usize, Vec<RunMoment>)>,
     /// `Err`: a panic's message.
     outcome: Result<RunDigest, String>,
     /// Where its failure was saved (or why not), and whether this campaign wrote it.
@@ -209,6 +209,7 @@ fn play(
             guided = Some((
                 scenario.clone(),
                 judged.trace.features(),
+                judged.trace.len(),
                 judged.trace.moments(),
             ));
         }
@@ -611,10 +612,12 @@ pub fn explore(
             let mut reported = false;
             while let Some(mut record) = pending.remove(&folded) {
                 folded += 1;
-                if let (Some(guide), Some((scenario, features, moments))) =
+                if let (Some(guide), Some((scenario, features, trace_events, moments))) =
                     (&mut guide, record.guided.take())
                 {
-                    guide.observe(record.position, &scenario, &features, &|| moments.clone());
+                    guide.observe(record.position, &scenario, &features, trace_events, &|| {
+                        moments.clone()
+                    });
                     if folded.is_multiple_of(GENERATION_RUNS) {
                         published.publish(folded / GENERATION_RUNS, guide.parents());
                     }

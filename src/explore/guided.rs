@@ -111,34 +111,58 @@ pub fn spread(moments: Vec<RunMoment>) -> Vec<RunMoment> {
 }
 
 /// The corpus one generation draws from: the kept scenarios, and how much each is
-/// favoured when a parent is drawn by rarity.
+/// favoured when a parent is drawn.
+///
+/// Both draws (by rarity and evenly) favour cheap parents: a parent's weight is divided
+/// by the square root of its run's length in trace events ([`Parent::cost`]), as a
+/// fuzzer favours the fastest, smallest input that reaches an edge. A long run (a big
+/// cluster, a message storm) costs many short ones, and its mutations are no likelier
+/// to reach the bug; without this, the corpus drifts toward the biggest clusters,
+/// which show the most distinct facts (measured in docs/bugs.md, "Cheap parents first").
 #[derive(Debug, Clone, Default)]
 pub struct Corpus {
     pub parents: Vec<Arc<Parent>>,
-    /// Running sums of the parents' weights (1 / runs that showed the parent's
-    /// rarest feature), for drawing by rarity.
+    /// Running sums of the parents' rarity weights (1 / runs that showed the parent's
+    /// rarest feature, over [`cost_weight`]), for drawing by rarity.
     cumulative_weight: Vec<f64>,
+    /// Running sums of 1 / [`cost_weight`], for the even draw.
+    cumulative_even: Vec<f64>,
+}
+
+/// How much a parent's cost weighs against drawing it: the square root of its run's
+/// trace events (at least 1). Measured against the cost itself and against no weight
+/// at all (docs/bugs.md, "Cheap parents first").
+fn cost_weight(parent: &Parent) -> f64 {
+    (parent.cost.max(1) as f64).sqrt()
+}
+
+/// Running sums of `weights`.
+fn running_sums(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut sum = 0.0;
+    weights
+        .map(|w| {
+            sum += w;
+            sum
+        })
+        .collect()
 }
 
 impl Corpus {
-    /// A corpus whose parents weigh the same.
+    /// A corpus whose parents are alike in rarity (cheap ones still favoured).
     pub fn new(parents: Vec<Arc<Parent>>) -> Self {
         let weights = vec![1.0; parents.len()];
         Self::weighted(parents, &weights)
     }
 
-    fn weighted(parents: Vec<Arc<Parent>>, weights: &[f64]) -> Self {
-        let mut sum = 0.0;
-        let cumulative_weight = weights
-            .iter()
-            .map(|w| {
-                sum += w;
-                sum
-            })
-            .collect();
+    /// `parents` with their rarity weights (`rarity[i]` for `parents[i]`).
+    fn weighted(parents: Vec<Arc<Parent>>, rarity: &[f64]) -> Self {
+        let cumulative_weight =
+            running_sums(parents.iter().zip(rarity).map(|(p, r)| r / cost_weight(p)));
+        let cumulative_even = running_sums(parents.iter().map(|p| 1.0 / cost_weight(p)));
         Corpus {
             parents,
             cumulative_weight,
+            cumulative_even,
         }
     }
 
@@ -150,16 +174,18 @@ impl Corpus {
         self.parents.is_empty()
     }
 
-    /// A parent: by rarity with [`RARE_PARENT_SHARE`], else evenly.
+    /// A parent: by rarity with [`RARE_PARENT_SHARE`], else evenly; cheap parents
+    /// favoured in both.
     fn draw(&self, rng: &mut rand_chacha::ChaCha8Rng) -> &Arc<Parent> {
-        let len = self.parents.len();
-        let total = self.cumulative_weight.last().copied().unwrap_or(0.0);
-        if rng.chance(RARE_PARENT_SHARE) && total > 0.0 {
-            let at = rng.unit() * total;
-            let i = self.cumulative_weight.partition_point(|&c| c <= at);
-            return &self.parents[i.min(len - 1)];
-        }
-        &self.parents[rng.between(0, len as u64 - 1) as usize]
+        let sums = if rng.chance(RARE_PARENT_SHARE) {
+            &self.cumulative_weight
+        } else {
+            &self.cumulative_even
+        };
+        let total = sums.last().copied().unwrap_or(0.0);
+        let at = rng.unit() * total;
+        let i = sums.partition_point(|&c| c <= at);
+        &self.parents[i.min(self.parents.len() - 1)]
     }
 }
 
@@ -168,6 +194,8 @@ impl Corpus {
 pub struct Parent {
     pub scenario: Scenario,
     pub moments: Vec<RunMoment>,
+    /// Trace events of its run: what a run of it costs (0: not known, drawn as 1).
+    pub cost: u64,
 }
 
 impl Parent {
@@ -176,6 +204,7 @@ impl Parent {
         Parent {
             scenario,
             moments: Vec::new(),
+            cost: 0,
         }
     }
 }
@@ -249,6 +278,7 @@ impl Guide {
         index: u64,
         scenario: &Scenario,
         features: &[u64],
+        trace_events: usize,
         moments: &dyn Fn() -> Vec<RunMoment>,
     ) {
         debug_assert_eq!(index, self.observed, "runs are observed in order");
@@ -261,6 +291,7 @@ impl Guide {
             let kept = Arc::new(Parent {
                 scenario: scenario.clone(),
                 moments: spread(moments()),
+                cost: trace_events as u64,
             });
             if self.growing.len() < CORPUS_MAX {
                 self.growing.push(kept);
@@ -793,6 +824,43 @@ mod tests {
                 nth: 1,
             },
         }
+    }
+
+    /// Parents are drawn in inverse proportion to the square root of their runs'
+    /// length: of two parents alike in rarity, one whose run was 100 times longer is
+    /// drawn about a tenth as often (without the cost weight, as often).
+    #[test]
+    fn cheap_parents_are_drawn_more_often() {
+        let scenario = Scenario {
+            byzantine_beyond_tolerance: false,
+            stop_at_ms: None,
+            seed: 1,
+            protocol: "paxos".into(),
+            cluster: crate::scenario::Cluster::of_size(3),
+            network: crate::scenario::NetworkConfig::default(),
+            workload: Vec::new(),
+            faults: crate::fault::FaultSchedule::default(),
+            liveness_bound_ms: 1_000,
+            params: serde_json::Value::Null,
+            bugs: Vec::new(),
+        };
+        let parent = |cost| {
+            Arc::new(Parent {
+                scenario: scenario.clone(),
+                moments: Vec::new(),
+                cost,
+            })
+        };
+        let corpus = Corpus::new(vec![parent(100), parent(10_000)]);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let cheap = (0..4_000)
+            .filter(|_| corpus.draw(&mut rng).cost == 100)
+            .count();
+        // Expected 4,000 * 10 / 11 = 3,636.
+        assert!(
+            (3_400..=3_850).contains(&cheap),
+            "cheap drawn {cheap} of 4,000"
+        );
     }
 
     /// A crash aimed at a send sometimes holds back two replies meant for the crashed

@@ -75,7 +75,9 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
         let Some(first) = judged.verdict.violations.first() else {
             if let Some(guide) = &mut guide {
                 let trace = &judged.trace;
-                guide.observe(index, &scenario, &trace.features(), &|| trace.moments());
+                guide.observe(index, &scenario, &trace.features(), trace.len(), &|| {
+                    trace.moments()
+                });
             }
             continue;
         };
