@@ -831,19 +831,7 @@ mod tests {
     /// drawn about a tenth as often (without the cost weight, as often).
     #[test]
     fn cheap_parents_are_drawn_more_often() {
-        let scenario = Scenario {
-            byzantine_beyond_tolerance: false,
-            stop_at_ms: None,
-            seed: 1,
-            protocol: "paxos".into(),
-            cluster: crate::scenario::Cluster::of_size(3),
-            network: crate::scenario::NetworkConfig::default(),
-            workload: Vec::new(),
-            faults: crate::fault::FaultSchedule::default(),
-            liveness_bound_ms: 1_000,
-            params: serde_json::Value::Null,
-            bugs: Vec::new(),
-        };
+        let scenario = Scenario::quiet("paxos", crate::scenario::Cluster::of_size(3), 1);
         let parent = |cost| {
             Arc::new(Parent {
                 scenario: scenario.clone(),
