@@ -136,14 +136,7 @@ impl<C: Core> Player<'_, C> {
 
     /// Run this millisecond's node work (one turmoil tick).
     fn tick(&mut self) -> Result<(), String> {
-        self.sim.step().map_err(|e| e.to_string())?;
-        if self.net.borrow().overflowed > 0 {
-            return Err(format!(
-                "a node's inbox exceeded {} datagrams",
-                super::turmoil_net::INBOX_DATAGRAMS_MAX
-            ));
-        }
-        Ok(())
+        super::turmoil_world::tick(&mut self.sim, &self.net)
     }
 
     /// Every step, as `crate::model::replay` takes them: the start, the script, the

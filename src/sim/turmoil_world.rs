@@ -67,6 +67,19 @@ pub(super) fn turmoil_env<C: Core>(
     }
 }
 
+/// One turmoil tick of every host; a node's inbox that overflowed during it is a
+/// harness error.
+pub(super) fn tick(sim: &mut turmoil::Sim<'_>, net: &RefCell<SimNet>) -> Result<(), String> {
+    sim.step().map_err(|e| e.to_string())?;
+    if net.borrow().overflowed > 0 {
+        return Err(format!(
+            "a node's inbox exceeded {} datagrams",
+            super::turmoil_net::INBOX_DATAGRAMS_MAX
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn sim_now_ms() -> u64 {
     turmoil::sim_elapsed()
         .expect("the node clock is read inside the simulation")
@@ -287,14 +300,7 @@ impl<C: Core> World<C> for Turmoil<'_, C> {
     /// error, as the fast world's full queue does: losing datagrams silently would be
     /// a fault the scenario never asked for.
     fn run_due(&mut self) -> Result<(), String> {
-        self.sim.step().map_err(|e| e.to_string())?;
-        if self.net.borrow().overflowed > 0 {
-            return Err(format!(
-                "a node's inbox exceeded {} datagrams",
-                super::turmoil_net::INBOX_DATAGRAMS_MAX
-            ));
-        }
-        Ok(())
+        tick(&mut self.sim, &self.net)
     }
 
     fn jump(&mut self, _next_ms: u64) {}
