@@ -25,18 +25,16 @@
 
 use super::director::RunReport;
 use super::turmoil_net::{ScriptedTransport, SimNet, SimTransport};
-use super::turmoil_world::{sim_now_ms, turmoil_env, EPOCH_SECS};
+use super::turmoil_world::{sim_now_ms, turmoil_env, turmoil_sim};
 use crate::fault::{FaultyStorage, ScriptStep};
 use crate::history::{EventKind, History, Phase};
 use crate::ids::NodeId;
 use crate::node::{run_core_scripted, CoreNode, Cue};
 use crate::protocol::{Core, Protocol, RunSetup, Settle};
-use crate::rng::turmoil_seed;
 use crate::storage::SimFileStorage;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// Play a scripted scenario of `protocol` in the turmoil lane to its end.
 pub fn run_turmoil_scripted<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<P::Core> {
@@ -51,13 +49,8 @@ pub fn run_turmoil_scripted<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> R
     let steps_ms = (script.len() as u64)
         .saturating_add(ids.len() as u64)
         .saturating_add(scenario.liveness_bound_ms);
-    let mut sim = turmoil::Builder::new()
-        .rng_seed(turmoil_seed(scenario.seed))
-        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
-        .tick_duration(Duration::from_millis(super::TICK_MS))
-        // The run ends itself; this only has to be beyond its last step.
-        .simulation_duration(Duration::from_millis(steps_ms.saturating_add(1_000)))
-        .build();
+    // The run ends itself; this only has to be beyond its last step.
+    let mut sim = turmoil_sim(scenario.seed, steps_ms);
     for (position, id) in ids.iter().copied().enumerate() {
         let template = protocol.core(setup, id);
         let client_request = scenario.request_of(id);

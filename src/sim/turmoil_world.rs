@@ -21,7 +21,7 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const TICK_MS: u64 = 1;
 
 /// The fixed simulated wall-clock start, so nothing depends on when a run happens.
-pub(super) const EPOCH_SECS: u64 = 1_700_000_000;
+const EPOCH_SECS: u64 = 1_700_000_000;
 
 impl<C: Core> Recorder<C> for RefCell<History<C>> {
     fn record(&self, at_ms: u64, node: Option<NodeId>, kind: EventKind<C>) {
@@ -65,6 +65,18 @@ pub(super) fn turmoil_env<C: Core>(
         ),
         incarnation,
     }
+}
+
+/// The turmoil simulation of a run with root seed `seed`: its own seeded RNG, the
+/// fixed epoch, one-millisecond ticks, and a duration a second past `last_ms` (the
+/// run ends itself before; this is only a backstop).
+pub(super) fn turmoil_sim<'a>(seed: u64, last_ms: u64) -> turmoil::Sim<'a> {
+    turmoil::Builder::new()
+        .rng_seed(turmoil_seed(seed))
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .tick_duration(Duration::from_millis(TICK_MS))
+        .simulation_duration(Duration::from_millis(last_ms.saturating_add(1_000)))
+        .build()
 }
 
 /// One turmoil tick of every host; a node's inbox that overflowed during it is a
@@ -116,13 +128,8 @@ pub fn run_turmoil<P: Protocol>(protocol: &P, setup: &RunSetup<P>) -> RunReport<
         &twins,
     )));
     let deadline_ms = scenario.safety_phase_end_ms() + scenario.liveness_bound_ms;
-    let mut sim = turmoil::Builder::new()
-        .rng_seed(turmoil_seed(seed))
-        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
-        .tick_duration(Duration::from_millis(TICK_MS))
-        // The director ends runs itself; this only has to be beyond any deadline.
-        .simulation_duration(Duration::from_millis(deadline_ms + 1_000))
-        .build();
+    // The director ends runs itself; this only has to be beyond any deadline.
+    let mut sim = turmoil_sim(seed, deadline_ms);
 
     let mut templates = std::collections::BTreeMap::new();
     for (position, id) in scenario.cluster.ids().into_iter().enumerate() {
