@@ -97,7 +97,8 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
 
 /// The new bounds are checked before any search: a crash or timer node outside the
 /// cluster and a depth-first depth bound the visited set cannot hold are usage errors
-/// (exit 2) that name the flag.
+/// (exit 2) that name the flag, among them a reserved visited set larger than the
+/// memory bound.
 #[test]
 fn check_model_refuses_bad_bounds() {
     let (code, out, err) = gauntlet_out(&[
@@ -124,6 +125,45 @@ fn check_model_refuses_bad_bounds() {
     ]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("--depth: at most 255 with --dfs"), "{err}");
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--reserve-states",
+        "1000000000",
+        "--memory-mb",
+        "4096",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(
+            "--reserve-states 1000000000: the visited set for that many states takes 18432 MB"
+        ),
+        "{err}"
+    );
+}
+
+/// A visited set reserved up front changes how memory is spent, not what is found:
+/// the default scope reserved for 100,000 states is exhausted with the same 1,613
+/// states as when the set grows, and the reservation is printed with the bounds.
+#[test]
+fn check_model_with_a_reserved_visited_set_counts_the_same_states() {
+    let (code, out, err) = gauntlet_out(&[
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--reserve-states",
+        "100000",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("visited set reserved for 100000 states (1 MB)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1613 states, depth 19, every property held in this scope"),
+        "{out}"
+    );
 }
 
 /// Depth-first from the command line: the default scope is exhausted with the same

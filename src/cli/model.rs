@@ -69,6 +69,12 @@ pub struct CheckModelArgs {
     /// Stop (with a message) after this many distinct states.
     #[arg(long, default_value_t = 50_000_000)]
     states_max: u64,
+    /// Allocate the visited set for this many states up front instead of growing it
+    /// (each growth doubles the table and briefly holds both): for a scope known to
+    /// be huge, twice the states within the same --memory-mb. Refused if the table
+    /// alone would exceed --memory-mb.
+    #[arg(long, default_value_t = 0)]
+    reserve_states: u64,
     /// With --scenario whose fault schedule is a script (a saved counterexample):
     /// start the search after the script's first N steps (default: all of them) and
     /// check every continuation within the bounds. Budgets those steps spend count;
@@ -128,6 +134,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         liveness: !args.no_liveness,
         memory_mb: args.memory_mb,
         states_max: args.states_max,
+        reserve_states: args.reserve_states,
         start: Vec::new(),
         symmetry: !args.no_symmetry,
         order_seed: args.order_seed,
@@ -185,8 +192,17 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         scenario.cluster.len(),
         scenario.seed
     );
+    let reserve = match bounds.reserved_bytes() {
+        Ok(Some(bytes)) => format!(
+            ", visited set reserved for {} states ({} MB)",
+            bounds.reserve_states,
+            bytes / (1024 * 1024)
+        ),
+        Ok(None) => String::new(),
+        Err(e) => return usage_error(&e),
+    };
     println!(
-        "bounds: {bounds}, liveness steps {}; {} search, memory {} MB, states {}",
+        "bounds: {bounds}, liveness steps {}; {} search, memory {} MB, states {}{reserve}",
         scenario.liveness_bound_ms,
         if args.dfs {
             "depth-first"

@@ -518,7 +518,58 @@ impl Visited {
     pub fn bytes(&self) -> usize {
         self.table.allocation_size()
     }
+
+    /// A set with room for `states` states before it first grows: one allocation of
+    /// [`Visited::bytes_for`]`(states)` bytes up front. A scope known to be huge then
+    /// never doubles its table, and a doubling holds the old table and the new one at
+    /// once: 1.5 times the new table's size at its peak.
+    pub fn with_capacity(states: usize) -> Self {
+        Visited {
+            table: hashbrown::HashTable::with_capacity(states),
+        }
+    }
+
+    /// The states the table takes before its next growth.
+    pub fn room(&self) -> usize {
+        self.table.capacity().saturating_sub(self.table.len())
+    }
+
+    /// The bytes of the table the next growth allocates (the current one is freed only
+    /// after every entry moved): [`Visited::bytes_for`] one more state than it holds
+    /// when full.
+    pub fn grown_bytes(&self) -> u64 {
+        Self::bytes_for(self.table.capacity().saturating_add(1))
+    }
+
+    /// The bytes hashbrown allocates for a table of `states` states: nothing for none;
+    /// else a power of two of slots (4, 8 or 16 for up to 14 states, then at most 7/8
+    /// full), 8 bytes and one control byte a slot, and one group's worth of trailing
+    /// control bytes. Computed here so a memory bound can be checked before the
+    /// allocation; unit test `visited_predicts_its_allocations` holds it to hashbrown's
+    /// own sizes, so a hashbrown upgrade that changes them fails it.
+    pub fn bytes_for(states: usize) -> u64 {
+        let states = states as u64;
+        let slots = match states {
+            0 => return 0,
+            1..=3 => 4,
+            4..=7 => 8,
+            8..=14 => 16,
+            _ => (states.saturating_mul(8) / 7).next_power_of_two(),
+        };
+        slots.saturating_mul(9).saturating_add(GROUP_WIDTH)
+    }
 }
+
+/// hashbrown's control-byte group on this target: 16 with SSE2, 8 otherwise. Its
+/// trailing control bytes repeat the first group so a probe never wraps.
+const GROUP_WIDTH: u64 = if cfg!(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse2"
+)) {
+    16
+} else {
+    8
+};
 
 #[cfg(test)]
 mod tests {
@@ -547,6 +598,38 @@ mod tests {
         assert_eq!(set.visit(fp(11), 1_000), Visit::Seen);
         assert_eq!(set.len(), 200_000);
         assert!(set.bytes() >= 200_000 * 9);
+    }
+
+    /// The set's size arithmetic matches hashbrown's: a reserved set allocates what
+    /// `bytes_for` says and takes that many states without growing, and the growth
+    /// `grown_bytes` predicts for a full table is the one that happens. A memory bound
+    /// checked against these figures is checked against the real allocations.
+    #[test]
+    fn visited_predicts_its_allocations() {
+        for states in [
+            0usize, 1, 3, 4, 7, 8, 14, 15, 1_000, 100_000, 917_504, 917_505,
+        ] {
+            let set = Visited::with_capacity(states);
+            assert_eq!(
+                set.bytes() as u64,
+                Visited::bytes_for(states),
+                "{states} states"
+            );
+            assert!(set.room() >= states, "{states} states: room {}", set.room());
+        }
+        let fp = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) << 8;
+        let mut set = Visited::with_capacity(1_000);
+        let mut i = 0;
+        while set.room() > 0 {
+            assert_eq!(set.visit(fp(i), 1), Visit::New);
+            i += 1;
+        }
+        let before = set.bytes() as u64;
+        let predicted = set.grown_bytes();
+        assert!(predicted > before, "a growth allocates a larger table");
+        set.visit(fp(i), 1);
+        assert_eq!(set.bytes() as u64, predicted);
+        assert!(set.room() > 0);
     }
 
     /// The serde-token fingerprint is a function of the value (equal values, equal

@@ -144,9 +144,13 @@ struct Frame<C: crate::protocol::Core> {
     events_len: usize,
 }
 
-/// The memory bound's message, if the process now holds more than it allows.
-fn memory_exceeded(bounds: &Bounds, outcome: &mut Outcome, pending: usize) -> Option<String> {
-    let rss = resident_bytes()?;
+/// The memory bound's message, if the process now holds (`rss`) more than it allows.
+fn memory_exceeded(
+    bounds: &Bounds,
+    outcome: &mut Outcome,
+    rss: u64,
+    pending: usize,
+) -> Option<String> {
     outcome.peak_bytes = outcome.peak_bytes.max(rss);
     (rss > bounds.memory_mb.saturating_mul(1024 * 1024)).then(|| {
         format!(
@@ -160,8 +164,47 @@ fn memory_exceeded(bounds: &Bounds, outcome: &mut Outcome, pending: usize) -> Op
     })
 }
 
-/// Every 100,000 states, report progress and check the memory bound; always, the state
-/// bound. `Some(why)` when the search must stop (both searches call this once a
+/// The visited set, with room for `bounds.reserve_states` if any: refused if that
+/// table alone would exceed the memory bound (an error before the search, not a
+/// process the kernel kills while it fills).
+fn reserved(bounds: &Bounds) -> Result<Visited, String> {
+    let states = bounds
+        .reserved_bytes()?
+        .map_or(0, |_| bounds.reserve_states);
+    Ok(match states {
+        0 => Visited::default(),
+        n => Visited::with_capacity(usize::try_from(n).unwrap_or(usize::MAX)),
+    })
+}
+
+/// The memory bound's message if the visited set's next growth, due within the next
+/// checkpoint's worth of states, would take the process past it. A growth allocates
+/// the new table while the old one is still held, so the peak is the resident memory
+/// now plus the new table; checked before it happens, because past the machine's
+/// memory the kernel kills the process and nothing is reported.
+fn growth_exceeds(bounds: &Bounds, seen: &Visited, rss: u64, states: u64) -> Option<String> {
+    let bound = bounds.memory_mb.saturating_mul(1024 * 1024);
+    let peak = rss.saturating_add(seen.grown_bytes());
+    (seen.room() <= CHECKPOINT_STATES as usize && peak > bound).then(|| {
+        format!(
+            "stopped: the visited set is full at {states} states, and growing it would \
+             take the process to {} MB ({} MB resident and a new table of {} MB), past \
+             the memory bound of {} MB; the scope was not fully checked (raise \
+             --memory-mb, reserve the table up front with --reserve-states, or shrink \
+             the scope)",
+            peak / (1024 * 1024),
+            rss / (1024 * 1024),
+            seen.grown_bytes() / (1024 * 1024),
+            bounds.memory_mb,
+        )
+    })
+}
+
+/// States between two progress reports and memory checks.
+const CHECKPOINT_STATES: u64 = 100_000;
+
+/// Every [`CHECKPOINT_STATES`] states, report progress and check the memory bound
+/// (now, and at the visited set's next growth); always, the state bound. `Some(why)` when the search must stop (both searches call this once a
 /// state, with `pending` states queued or stacked).
 fn checkpoint(
     bounds: &Bounds,
@@ -170,13 +213,18 @@ fn checkpoint(
     pending: usize,
     progress: &mut dyn FnMut(&Outcome),
 ) -> Option<String> {
-    if outcome.states >= outcome.reported + 100_000 {
+    if outcome.states >= outcome.reported + CHECKPOINT_STATES {
         outcome.reported = outcome.states;
         outcome.fingerprint_bytes = seen.bytes() as u64;
         outcome.queued = pending as u64;
         progress(outcome);
-        if let Some(why) = memory_exceeded(bounds, outcome, pending) {
-            return Some(why);
+        // Where the kernel does not say (not Linux), neither check runs.
+        if let Some(rss) = resident_bytes() {
+            let why = memory_exceeded(bounds, outcome, rss, pending)
+                .or_else(|| growth_exceeds(bounds, seen, rss, outcome.states));
+            if why.is_some() {
+                return why;
+            }
         }
     }
     (outcome.states >= bounds.states_max).then(|| states_exceeded(bounds, pending))
@@ -223,7 +271,7 @@ pub(crate) fn search<P: Protocol>(
         symmetry_groups: model.symmetry_groups().to_vec(),
         ..Outcome::default()
     };
-    let mut seen = Visited::default();
+    let mut seen = reserved(bounds)?;
     let found = |steps: Vec<ScriptStep>, verdict: Verdict, history: &History<P::Core>| {
         let violation = verdict
             .violations
@@ -516,4 +564,54 @@ pub(crate) fn search<P: Protocol>(
     outcome.fingerprint_bytes = seen.bytes() as u64;
     outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The growth check stops a search whose visited set is about to double past the
+    /// memory bound, with a message that says so and names the ways out, and only
+    /// then: not when the growth fits, and not while the table has more room than one
+    /// checkpoint's worth of states. A reservation the bound cannot hold is refused
+    /// before the search.
+    #[test]
+    fn a_growth_past_the_memory_bound_stops_the_search_before_it_allocates() {
+        let bounds = Bounds {
+            memory_mb: 1,
+            ..Bounds::default()
+        };
+        let bound = 1024 * 1024;
+        let small = Visited::with_capacity(1_000);
+        let grown = small.grown_bytes();
+        assert!(growth_exceeds(&bounds, &small, bound - grown, 1_000).is_none());
+        let why = growth_exceeds(&bounds, &small, bound - grown + 1, 1_000)
+            .expect("the growth would pass the bound");
+        assert!(
+            why.starts_with("stopped: the visited set is full at 1000 states"),
+            "{why}"
+        );
+        assert!(
+            why.contains("--reserve-states") && why.contains("--memory-mb"),
+            "{why}"
+        );
+
+        let roomy = Visited::with_capacity(CHECKPOINT_STATES as usize * 2);
+        assert!(growth_exceeds(&bounds, &roomy, bound, 1_000).is_none());
+
+        let too_big = Bounds {
+            reserve_states: 1_000_000,
+            ..bounds.clone()
+        };
+        let refused = reserved(&too_big).expect_err("18 MB of table in a 1 MB bound");
+        assert!(
+            refused.contains("--reserve-states 1000000") && refused.contains("18 MB"),
+            "{refused}"
+        );
+        let fits = Bounds {
+            reserve_states: 1_000,
+            ..bounds
+        };
+        assert!(reserved(&fits).expect("fits").room() >= 1_000);
+    }
 }
