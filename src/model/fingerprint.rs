@@ -520,9 +520,9 @@ impl Visited {
     }
 
     /// A set with room for `states` states before it first grows: one allocation of
-    /// [`Visited::bytes_for`]`(states)` bytes up front. A scope known to be huge then
-    /// never doubles its table, and a doubling holds the old table and the new one at
-    /// once: 1.5 times the new table's size at its peak.
+    /// [`Visited::bytes_for`]`(states)` bytes up front, so a scope known to be huge
+    /// never doubles its table (a doubling holds the old table and the new one at
+    /// once: 1.5 times the new table's size at its peak).
     pub fn with_capacity(states: usize) -> Self {
         Visited {
             table: hashbrown::HashTable::with_capacity(states),

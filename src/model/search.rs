@@ -181,17 +181,18 @@ fn reserved(bounds: &Bounds) -> Result<Visited, String> {
 /// checkpoint's worth of states, would take the process past it. A growth allocates
 /// the new table while the old one is still held, so the peak is the resident memory
 /// now plus the new table; checked before it happens, because past the machine's
-/// memory the kernel kills the process and nothing is reported.
+/// memory the kernel may kill the process before it reports anything.
 fn growth_exceeds(bounds: &Bounds, seen: &Visited, rss: u64, states: u64) -> Option<String> {
     let bound = bounds.memory_mb.saturating_mul(1024 * 1024);
     let peak = rss.saturating_add(seen.grown_bytes());
     (seen.room() <= CHECKPOINT_STATES as usize && peak > bound).then(|| {
         format!(
-            "stopped: the visited set is full at {states} states, and growing it would \
-             take the process to {} MB ({} MB resident and a new table of {} MB), past \
-             the memory bound of {} MB; the scope was not fully checked (raise \
-             --memory-mb, reserve the table up front with --reserve-states, or shrink \
-             the scope)",
+            "stopped: after {states} states the visited set has room for {} more, and \
+             its next growth would take the process to {} MB ({} MB resident and a new \
+             table of {} MB), past the memory bound of {} MB; the scope was not fully \
+             checked (raise --memory-mb, reserve the table up front with \
+             --reserve-states, or shrink the scope)",
+            seen.room(),
             peak / (1024 * 1024),
             rss / (1024 * 1024),
             seen.grown_bytes() / (1024 * 1024),
@@ -204,8 +205,9 @@ fn growth_exceeds(bounds: &Bounds, seen: &Visited, rss: u64, states: u64) -> Opt
 const CHECKPOINT_STATES: u64 = 100_000;
 
 /// Every [`CHECKPOINT_STATES`] states, report progress and check the memory bound
-/// (now, and at the visited set's next growth); always, the state bound. `Some(why)` when the search must stop (both searches call this once a
-/// state, with `pending` states queued or stacked).
+/// (now, and at the visited set's next growth); always, the state bound. `Some(why)`
+/// when the search must stop (both searches call this once a state, with `pending`
+/// states queued or stacked).
 fn checkpoint(
     bounds: &Bounds,
     outcome: &mut Outcome,
@@ -588,7 +590,10 @@ mod tests {
         let why = growth_exceeds(&bounds, &small, bound - grown + 1, 1_000)
             .expect("the growth would pass the bound");
         assert!(
-            why.starts_with("stopped: the visited set is full at 1000 states"),
+            why.starts_with(&format!(
+                "stopped: after 1000 states the visited set has room for {} more",
+                small.room()
+            )),
             "{why}"
         );
         assert!(
