@@ -478,13 +478,26 @@ pub const DEPTH_MAX: u32 = 255;
 
 const DEPTH_BITS: u64 = 0xFF;
 
-/// The bucket hash of a packed entry: its fingerprint bits, mixed again so that
-/// hashbrown's control byte (the hash's top 7 bits) and bucket index (its low bits)
-/// both vary.
+/// The bucket hash of a packed entry: its 56 fingerprint bits through murmur3's
+/// 64-bit finalizer, so that every bit of the hash depends on every bit of the key
+/// and both hashbrown's control byte (the hash's top 7 bits) and its bucket index
+/// (the low bits, as many as the table is large) vary.
+///
+/// It used to be the key times an odd constant, rotated left by 29. A key's low 8 bits
+/// are zero (they hold the depth), so the product's are too, and the rotation put
+/// those zeros at bits 29 to 36. At 2^30 slots (past 470 million states) bit 29 of
+/// every index was 0: all keys homed in one half of the table, which filled at 537
+/// million states. The depth-24 search of `learner_mixes_ballots`' whole scope then
+/// fell from about 125,000 new states a second to about 2,000, with 94% of its time
+/// in probing (docs/model-checking.md). Unit test `bucket_hash_varies_every_bit`
+/// catches a hash like that one.
 fn bucket_hash(packed: u64) -> u64 {
-    (packed & !DEPTH_BITS)
-        .wrapping_mul(MULTIPLIER)
-        .rotate_left(29)
+    let mut x = packed >> 8;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
 }
 
 impl Visited {
@@ -598,6 +611,24 @@ mod tests {
         assert_eq!(set.visit(fp(11), 1_000), Visit::Seen);
         assert_eq!(set.len(), 200_000);
         assert!(set.bytes() >= 200_000 * 9);
+    }
+
+    /// Every bit of the bucket hash varies across keys, so any table size, up to the
+    /// 2^56 slots a key can tell apart, spreads keys over all of its slots, and the
+    /// control bytes (the top 7 bits) differ. Keys as the set gets them: fingerprints
+    /// of distinct values with the low 8 bits cleared for the depth. The hash before
+    /// this one left bits 29 to 36 at zero and fails here.
+    #[test]
+    fn bucket_hash_varies_every_bit() {
+        let (mut ones, mut zeros) = (0u64, 0u64);
+        for i in 0..4_096u64 {
+            let key = of_serialized(&(i, "state")) & !DEPTH_BITS;
+            let hash = bucket_hash(key);
+            ones |= hash;
+            zeros |= !hash;
+        }
+        assert_eq!(ones, u64::MAX, "bits never set: {:#018x}", !ones);
+        assert_eq!(zeros, u64::MAX, "bits never clear: {:#018x}", !zeros);
     }
 
     /// The set's size arithmetic matches hashbrown's: a reserved set allocates what
