@@ -71,7 +71,7 @@ pub struct CheckModelArgs {
     states_max: u64,
     /// Allocate the visited set for this many states up front instead of growing it
     /// (each growth doubles the table and briefly holds both): for a scope known to
-    /// be huge, twice the states within the same --memory-mb. Refused if the table
+    /// be huge, up to twice the states within the same --memory-mb. Refused if the table
     /// alone would exceed --memory-mb.
     #[arg(long, default_value_t = 0)]
     reserve_states: u64,

@@ -54,7 +54,7 @@ pub struct Bounds {
     /// Room for this many states is allocated for the visited set up front (0: it
     /// grows as needed). Not part of the scope. Each growth doubles the table and
     /// holds old and new at once, so for a scope known to be huge a table reserved
-    /// once reaches twice the states within the same memory: on a 23 GB machine,
+    /// once reaches up to twice the states within the same memory: on a 23 GB machine,
     /// growing stops at 939 million states while a reservation takes 1.88 billion.
     pub reserve_states: u64,
     /// The search starts from the state these steps reach (each must apply), not
