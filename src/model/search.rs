@@ -168,13 +168,13 @@ fn memory_exceeded(
 /// table alone would exceed the memory bound (an error before the search, not a
 /// process the kernel kills while it fills).
 fn reserved(bounds: &Bounds) -> Result<Visited, String> {
-    let states = bounds
-        .reserved_bytes()?
-        .map_or(0, |_| bounds.reserve_states);
-    Ok(match states {
-        0 => Visited::default(),
-        n => Visited::with_capacity(usize::try_from(n).unwrap_or(usize::MAX)),
-    })
+    bounds.reserved_bytes()?;
+    Ok(
+        match usize::try_from(bounds.reserve_states).unwrap_or(usize::MAX) {
+            0 => Visited::default(),
+            states => Visited::with_capacity(states),
+        },
+    )
 }
 
 /// The memory bound's message if the visited set's next growth, due within the next
