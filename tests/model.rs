@@ -36,7 +36,8 @@ fn check_model_proves_a_small_scope_clean() {
 }
 
 /// A planted bug is found (exit 1), its path printed and saved; the saved file is a
-/// fast-lane corpus entry that `replay` fails with the same property (exit 1).
+/// fast-lane corpus entry that `replay` fails with the same property (exit 1). A bug
+/// both the scenario and `--bug` name is planted and listed once.
 #[test]
 fn check_model_counterexample_replays_and_fails_the_same_way() {
     let failures = TempDir::new("model-failures");
@@ -50,7 +51,8 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
             "workload": [{"proposer": 4, "value": "Value_A", "at_ms": 0},
                          {"proposer": 5, "value": "Value_B", "at_ms": 0}],
             "liveness_bound_ms": 2000,
-            "params": {"acceptors": [1, 2, 3], "proposers": [4, 5], "learners": [1]}}"#,
+            "params": {"acceptors": [1, 2, 3], "proposers": [4, 5], "learners": [1]},
+            "bugs": ["ballots_not_unique"]}"#,
     )
     .unwrap();
     let (code, out, err) = gauntlet_out(&[
@@ -66,6 +68,7 @@ fn check_model_counterexample_replays_and_fails_the_same_way() {
         dir.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("bugs: ballots_not_unique, seed"), "{out}");
     assert!(
         out.contains("VIOLATION") && out.contains("agreement"),
         "{out}"

@@ -149,7 +149,12 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
     let (scenario, protocol) = match &args.scenario {
         Some(path) => match super::load_scenario(ctx, path) {
             Ok((mut s, p)) => {
-                s.bugs.extend(args.bugs.iter().cloned());
+                // A bug the scenario already plants is not planted (or listed) twice.
+                for bug in &args.bugs {
+                    if !s.bugs.contains(bug) {
+                        s.bugs.push(bug.clone());
+                    }
+                }
                 s.liveness_bound_ms = args.liveness_steps;
                 match start_of(&mut s, args.start_steps) {
                     Ok(start) => bounds.start = start,
