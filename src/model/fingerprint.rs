@@ -11,6 +11,7 @@
 //! `Serialize` (durable states, log entries, protocol events) are hashed by their
 //! serde tokens ([`feed_serialized`]).
 
+use super::huge_pages::HugePageAlloc;
 use std::hash::Hasher;
 
 /// A word-at-a-time multiply-rotate hasher with a SplitMix64 finish.
@@ -468,9 +469,21 @@ pub enum Visit {
 /// 2^-56 per pair, so over ten million states about one chance in 1,400 that any
 /// state is wrongly skipped. Depths above 255 count as 255 (a `--depth` above 255 is
 /// refused for depth-first search, see [`DEPTH_MAX`]).
-#[derive(Debug, Default)]
+///
+/// The table is allocated through [`HugePageAlloc`]: a large one asks for huge pages,
+/// since random probes of a table of gigabytes otherwise spend their time walking page
+/// tables.
+#[derive(Debug)]
 pub struct Visited {
-    table: hashbrown::HashTable<u64>,
+    table: hashbrown::HashTable<u64, HugePageAlloc>,
+}
+
+impl Default for Visited {
+    fn default() -> Self {
+        Visited {
+            table: hashbrown::HashTable::new_in(HugePageAlloc),
+        }
+    }
 }
 
 /// The largest depth [`Visited`] keeps exactly.
@@ -538,7 +551,7 @@ impl Visited {
     /// once: 1.5 times the new table's size at its peak).
     pub fn with_capacity(states: usize) -> Self {
         Visited {
-            table: hashbrown::HashTable::with_capacity(states),
+            table: hashbrown::HashTable::with_capacity_in(states, HugePageAlloc),
         }
     }
 

@@ -11,6 +11,7 @@
 //! [`search`] the exploration, [`fingerprint`] the hashes and the visited set.
 
 pub mod fingerprint;
+mod huge_pages;
 mod machine;
 mod search;
 
