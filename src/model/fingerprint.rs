@@ -473,17 +473,9 @@ pub enum Visit {
 /// The table is allocated through [`HugePageAlloc`]: a large one asks for huge pages,
 /// since random probes of a table of gigabytes otherwise spend their time walking page
 /// tables.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Visited {
     table: hashbrown::HashTable<u64, HugePageAlloc>,
-}
-
-impl Default for Visited {
-    fn default() -> Self {
-        Visited {
-            table: hashbrown::HashTable::new_in(HugePageAlloc),
-        }
-    }
 }
 
 /// The largest depth [`Visited`] keeps exactly.
