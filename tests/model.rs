@@ -305,3 +305,113 @@ fn check_model_refuses_a_start_longer_than_the_script() {
         "{err}"
     );
 }
+
+/// A long search survives its process: stopped by its state bound with `--checkpoint`,
+/// it saves the search, prints the command that goes on (this one with `--resume`),
+/// and that command finishes the default scope with the 1,613 states an unbroken
+/// search counts, saying where it resumed.
+#[test]
+fn check_model_checkpoint_and_resume_from_the_command_line() {
+    let dir = TempDir::new("model-checkpoint");
+    let file = dir.path().join("search.ckpt");
+    let file = file.to_str().unwrap();
+    let args = [
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--dfs",
+        "--checkpoint",
+        file,
+    ];
+    let stopped: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--states-max", "500"])
+        .collect();
+    let (code, out, err) = gauntlet_out(&stopped);
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        out.contains(&format!("checkpoint saved at 500 states: {file}")),
+        "{out}"
+    );
+    let go_on = out
+        .lines()
+        .find_map(|l| l.strip_prefix("go on: "))
+        .unwrap_or_else(|| panic!("no command to go on with: {out}"));
+    assert!(
+        go_on.contains("check-model --protocol paxos --dfs --checkpoint")
+            && go_on.ends_with("--states-max 500 --resume"),
+        "{go_on}"
+    );
+    let resumed: Vec<&str> = args.iter().copied().chain(["--resume"]).collect();
+    let (code, out, err) = gauntlet_out(&resumed);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("resuming from {file}")), "{out}");
+    assert!(
+        out.contains("resumed at 500 states; this process explored 1113 more"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1613 states, depth 19, every property held in this scope"),
+        "{out}"
+    );
+    // A breadth-first search has no path to save.
+    let (code, _, err) = gauntlet_out(&["check-model", "--checkpoint", file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--dfs"), "{err}");
+}
+
+/// SIGTERM, what a preempted batch job gets, stops a search with a checkpoint: the
+/// process exits 130 saying it was interrupted and where it saved, and resuming
+/// finishes the scope with the count of the unbroken search (443,324 states: 3
+/// acceptor-learners, 2 proposers, one timer firing, depth 14; a few seconds, so the
+/// signal lands well before the end even on a loaded machine).
+#[cfg(unix)]
+#[test]
+fn check_model_stopped_by_sigterm_saves_a_checkpoint_and_resumes() {
+    use std::io::BufRead;
+    let dir = TempDir::new("model-sigterm");
+    let file = dir.path().join("search.ckpt");
+    let file = file.to_str().unwrap();
+    let args = [
+        "check-model",
+        "--protocol",
+        "paxos",
+        "--proposals",
+        "2",
+        "--timeouts",
+        "1",
+        "--depth",
+        "14",
+        "--no-liveness",
+        "--dfs",
+        "--checkpoint",
+        file,
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("check-model paxos"), "{first}");
+    // The handler is installed before the first line is printed.
+    let pid = child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("interrupted after"), "{rest}");
+    assert!(rest.contains(&format!("states: {file}")), "{rest}");
+    let resumed: Vec<&str> = args.iter().copied().chain(["--resume"]).collect();
+    let (code, out, err) = gauntlet_out(&resumed);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("443324 states, depth 14, every property held in this scope"),
+        "{out}"
+    );
+}

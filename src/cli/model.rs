@@ -95,6 +95,20 @@ pub struct CheckModelArgs {
     /// Where a counterexample is saved.
     #[arg(long, default_value = "corpus/failures")]
     failures_dir: PathBuf,
+    /// Depth-first only: save the search to this file as it goes (every
+    /// --checkpoint-every-states new states, and when it stops early: a bound, Ctrl-C
+    /// or SIGTERM), so a long search survives its process; go on with --resume.
+    #[arg(long, requires = "dfs")]
+    checkpoint: Option<PathBuf>,
+    /// New states between two checkpoints. Each writes the whole visited set (8
+    /// bytes a state), so a large scope wants them minutes apart.
+    #[arg(long, default_value_t = 100_000_000, requires = "checkpoint")]
+    checkpoint_every_states: u64,
+    /// Go on from --checkpoint's file instead of starting over: the same scope (it
+    /// is checked), and the budgets of this command (--memory-mb, --states-max,
+    /// --reserve-states) may differ.
+    #[arg(long, requires = "checkpoint")]
+    resume: bool,
 }
 
 /// A seed that names the scope, so counterexamples of different scopes get
@@ -138,7 +152,23 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         start: Vec::new(),
         symmetry: !args.no_symmetry,
         order_seed: args.order_seed,
+        checkpoint: args
+            .checkpoint
+            .as_ref()
+            .map(|path| crate::model::Checkpointing {
+                path: path.clone(),
+                every_states: args.checkpoint_every_states,
+                resume: args.resume,
+            }),
+        stop: crate::model::StopSignal::default(),
     };
+    // Ctrl-C and SIGTERM (a preempted job) stop the search at its next state, which
+    // saves a checkpoint if one is configured and reports what was checked. Set before
+    // anything is printed, so a caller that has read the first line may signal.
+    let stop = bounds.stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || stop.request()) {
+        eprintln!("warning: Ctrl-C will kill the search without a report: {e}");
+    }
     let order = if args.dfs { Order::Dfs } else { Order::Bfs };
     if args.dfs && args.depth > crate::model::fingerprint::DEPTH_MAX {
         return usage_error(&format!(
@@ -217,9 +247,14 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         bounds.memory_mb,
         bounds.states_max
     );
+    if let Some(plan) = bounds.checkpoint.as_ref().filter(|p| p.resume) {
+        println!("resuming from {}", plan.path.display());
+    }
     // Wall time is reported (states per second) and never steers the search.
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
+    let mut saved_reported = None;
+    let checkpoint_path = args.checkpoint.clone();
     let mut progress = |o: &Outcome| {
         println!(
             "  {} states, depth {}, {} queued, {} MB resident",
@@ -228,6 +263,12 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             o.queued,
             crate::model::resident_bytes().unwrap_or(0) / (1024 * 1024)
         );
+        if o.checkpoint_states != saved_reported {
+            saved_reported = o.checkpoint_states;
+            if let (Some(states), Some(path)) = (o.checkpoint_states, &checkpoint_path) {
+                println!("  checkpoint saved at {states} states: {}", path.display());
+            }
+        }
     };
     let outcome = match protocol.check_model(&scenario, &bounds, order, &mut progress) {
         Ok(o) => o,
@@ -237,7 +278,14 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
-    let rate = outcome.states as f64 / wall_s.max(1e-9);
+    let new_states = outcome.states.saturating_sub(outcome.resumed_states);
+    let rate = new_states as f64 / wall_s.max(1e-9);
+    if outcome.resumed_states > 0 {
+        println!(
+            "resumed at {} states; this process explored {new_states} more",
+            outcome.resumed_states
+        );
+    }
     println!(
         "explored {} states ({} transitions), depth {}, in {wall_s:.2} s ({rate:.0} states/s), \
          peak resident {} MB, fingerprints {} MB, liveness checked at {} end states",
@@ -269,10 +317,41 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
             format!("interchangeable {}", groups.join(", "))
         }
     );
+    if let (Some(states), Some(path)) = (outcome.checkpoint_states, &args.checkpoint) {
+        println!("checkpoint saved at {states} states: {}", path.display());
+        if outcome.stopped.is_some() {
+            println!("go on: {}", resume_command(ctx));
+        }
+    }
     match &outcome.found {
+        None if outcome.interrupted => {
+            println!("{}", outcome.stopped.as_deref().unwrap_or("interrupted"));
+            exit::INTERRUPTED
+        }
         None => report_clean(&outcome, &bounds),
         Some(found) => report_violation(ctx, protocol, found, &args.failures_dir),
     }
+}
+
+/// This process's command line with `--resume` (once): the command that goes on from
+/// its checkpoint.
+fn resume_command(ctx: &Ctx) -> String {
+    let mut words: Vec<String> = vec![ctx.program.clone()];
+    words.extend(std::env::args().skip(1));
+    if !words.iter().any(|w| w == "--resume") {
+        words.push("--resume".to_string());
+    }
+    words
+        .iter()
+        .map(|w| {
+            if w.is_empty() || w.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A scenario's script as the search's start: `Ok(empty)` for an empty schedule;

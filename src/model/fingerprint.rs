@@ -523,6 +523,19 @@ impl Visited {
         Visit::New
     }
 
+    /// Every entry as it is kept (fingerprint bits and depth packed in one word), in
+    /// the table's order: what a checkpoint saves ([`super::checkpoint`]).
+    pub fn entries(&self) -> impl Iterator<Item = u64> + '_ {
+        self.table.iter().copied()
+    }
+
+    /// Put back an entry [`Visited::entries`] gave: `false` if the set already held
+    /// its fingerprint (a saved table never repeats one, so a checkpoint that does is
+    /// damaged).
+    pub fn restore(&mut self, entry: u64) -> bool {
+        self.visit(entry, (entry & DEPTH_BITS) as u32) == Visit::New
+    }
+
     /// Distinct states recorded.
     pub fn len(&self) -> usize {
         self.table.len()

@@ -10,11 +10,13 @@
 //! (and, for speed, `Core::fingerprint_timer`). [`machine`] is the state and its steps,
 //! [`search`] the exploration, [`fingerprint`] the hashes and the visited set.
 
+mod checkpoint;
 pub mod fingerprint;
 mod huge_pages;
 mod machine;
 mod search;
 
+pub use checkpoint::Checkpointing;
 pub use machine::{Spent, State as ModelState, IN_FLIGHT_MAX};
 pub use search::resident_bytes;
 
@@ -77,7 +79,37 @@ pub struct Bounds {
     /// large scope may be met far sooner (or later) than in the model's order. The
     /// same seed always takes the same path.
     pub order_seed: Option<u64>,
+    /// Depth-first only: save the search to a file as it goes, and (with `resume`)
+    /// start from such a file ([`checkpoint`]). Not part of the scope.
+    pub checkpoint: Option<Checkpointing>,
+    /// Raised from outside (Ctrl-C, SIGTERM) to stop the search at its next state,
+    /// with a checkpoint if one is configured. Not part of the scope.
+    pub stop: StopSignal,
 }
+
+/// A request from outside the search to stop: set from a signal handler, read once a
+/// state. Clones share one flag.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl StopSignal {
+    pub fn request(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn requested(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Two signals are equal when they are the same flag.
+impl PartialEq for StopSignal {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StopSignal {}
 
 impl Default for Bounds {
     /// The default scope's bounds: no faults but reordering, no retries, paths of
@@ -98,6 +130,8 @@ impl Default for Bounds {
             start: Vec::new(),
             symmetry: true,
             order_seed: None,
+            checkpoint: None,
+            stop: StopSignal::default(),
         }
     }
 }
@@ -217,6 +251,13 @@ pub struct Outcome {
     pub symmetry_groups: Vec<Vec<NodeId>>,
     /// `states` at the last progress report.
     pub(crate) reported: u64,
+    /// States counted by the processes before this one (0 unless resumed from a
+    /// checkpoint): this process found `states - resumed_states`.
+    pub resumed_states: u64,
+    /// `states` when a checkpoint was last saved, if one was.
+    pub checkpoint_states: Option<u64>,
+    /// The search stopped because [`Bounds::stop`] was raised.
+    pub interrupted: bool,
 }
 
 /// The scenario of a model scope, for any protocol: `servers` nodes n1.. and `clients`
@@ -430,6 +471,8 @@ pub fn scripted_report<C: crate::protocol::Core>(
     }
 }
 
+#[cfg(test)]
+mod checkpoint_tests;
 #[cfg(test)]
 mod symmetry_tests;
 #[cfg(test)]

@@ -26,6 +26,7 @@
 //! `Bounds::order_seed`, in an order drawn from a seeded stream ([`successor_order`]):
 //! the same states either way, another path first.
 
+use super::checkpoint::{self, Counters, Header, SavedFrame, Scope};
 use super::fingerprint::{Visit, Visited};
 use super::machine::{Model, Spent, State};
 use super::{Bounds, Found, Order, Outcome};
@@ -178,14 +179,14 @@ fn reserved(bounds: &Bounds) -> Result<Visited, String> {
 }
 
 /// The memory bound's message if the visited set's next growth, due within the next
-/// checkpoint's worth of states, would take the process past it. A growth allocates
+/// report's worth of states, would take the process past it. A growth allocates
 /// the new table while the old one is still held, so the peak is the resident memory
 /// now plus the new table; checked before it happens, because past the machine's
 /// memory the kernel may kill the process before it reports anything.
 fn growth_exceeds(bounds: &Bounds, seen: &Visited, rss: u64, states: u64) -> Option<String> {
     let bound = bounds.memory_mb.saturating_mul(1024 * 1024);
     let peak = rss.saturating_add(seen.grown_bytes());
-    (seen.room() <= CHECKPOINT_STATES as usize && peak > bound).then(|| {
+    (seen.room() <= REPORT_STATES as usize && peak > bound).then(|| {
         format!(
             "stopped: after {states} states the visited set has room for {} more, and \
              its next growth would take the process to {} MB ({} MB resident and a new \
@@ -202,20 +203,29 @@ fn growth_exceeds(bounds: &Bounds, seen: &Visited, rss: u64, states: u64) -> Opt
 }
 
 /// States between two progress reports and memory checks.
-const CHECKPOINT_STATES: u64 = 100_000;
+const REPORT_STATES: u64 = 100_000;
 
-/// Every [`CHECKPOINT_STATES`] states, report progress and check the memory bound
-/// (now, and at the visited set's next growth); always, the state bound. `Some(why)`
+/// Every [`REPORT_STATES`] states, report progress and check the memory bound
+/// (now, and at the visited set's next growth); always, the state bound and the stop
+/// signal. `Some(why)`
 /// when the search must stop (both searches call this once a state, with `pending`
 /// states queued or stacked).
-fn checkpoint(
+fn report_and_check(
     bounds: &Bounds,
     outcome: &mut Outcome,
     seen: &Visited,
     pending: usize,
     progress: &mut dyn FnMut(&Outcome),
 ) -> Option<String> {
-    if outcome.states >= outcome.reported + CHECKPOINT_STATES {
+    if bounds.stop.requested() {
+        outcome.interrupted = true;
+        return Some(format!(
+            "interrupted after {} states with {pending} still pending; the scope was not \
+             fully checked",
+            outcome.states
+        ));
+    }
+    if outcome.states >= outcome.reported + REPORT_STATES {
         outcome.reported = outcome.states;
         outcome.fingerprint_bytes = seen.bytes() as u64;
         outcome.queued = pending as u64;
@@ -273,7 +283,33 @@ pub(crate) fn search<P: Protocol>(
         symmetry_groups: model.symmetry_groups().to_vec(),
         ..Outcome::default()
     };
-    let mut seen = reserved(bounds)?;
+    if bounds.checkpoint.is_some() && order != Order::Dfs {
+        return Err(
+            "--checkpoint: depth-first search only (--dfs): a breadth-first \
+                    search's frontier is a queue of states, not one path"
+                .to_string(),
+        );
+    }
+    let scope = Scope {
+        protocol: protocol.name().to_string(),
+        scenario: serde_json::to_value(&setup.scenario).expect("a scenario serializes"),
+        bounds: bounds.to_string(),
+        start: bounds.start.clone(),
+    };
+    // A resume reads its visited set in place of a fresh one.
+    let (resumed, mut seen) = match &bounds.checkpoint {
+        Some(plan) if plan.resume => {
+            bounds.reserved_bytes()?;
+            let (header, visited) = checkpoint::load(
+                &plan.path,
+                &scope,
+                usize::try_from(bounds.reserve_states).unwrap_or(usize::MAX),
+                bounds.memory_mb.saturating_mul(1024 * 1024),
+            )?;
+            (Some(header), visited)
+        }
+        _ => (None, reserved(bounds)?),
+    };
     let found = |steps: Vec<ScriptStep>, verdict: Verdict, history: &History<P::Core>| {
         let violation = verdict
             .violations
@@ -300,13 +336,27 @@ pub(crate) fn search<P: Protocol>(
             ));
         }
     }
-    seen.visit(model.key(&initial), 0);
-    outcome.states = 1;
     let history = History::from_events(events.clone());
-    let verdict = judge(&always, &history);
-    if !verdict.violations.is_empty() {
-        outcome.found = Some(found(Vec::new(), verdict, &history));
-        return Ok(outcome);
+    if let Some(header) = &resumed {
+        let c = header.counters;
+        outcome.states = c.states;
+        outcome.transitions = c.transitions;
+        outcome.depth = c.depth;
+        outcome.depth_cut = c.depth_cut;
+        outcome.reexpanded = c.reexpanded;
+        outcome.liveness_checked = c.liveness_checked;
+        outcome.healed = c.healed;
+        outcome.peak_bytes = c.peak_bytes;
+        outcome.reported = c.states;
+        outcome.resumed_states = c.states;
+    } else {
+        seen.visit(model.key(&initial), 0);
+        outcome.states = 1;
+        let verdict = judge(&always, &history);
+        if !verdict.violations.is_empty() {
+            outcome.found = Some(found(Vec::new(), verdict, &history));
+            return Ok(outcome);
+        }
     }
     if order == Order::Dfs {
         // Depth-first keeps one path: its states, each with the steps still to try,
@@ -372,9 +422,105 @@ pub(crate) fn search<P: Protocol>(
                 events_len: history.events.len(),
             }))
         };
-        if let Some(frame) = open(initial, 0, &history, &path, &mut outcome, &mut stream)? {
-            stack.push(frame);
+        // Saves the search as it is between two states: the visited set, the path
+        // (each state's steps and how many it has tried) and the counters.
+        let save = |stack: &[Frame<P::Core>],
+                    outcome: &mut Outcome,
+                    seen: &Visited,
+                    stream: &Option<ChaCha8Rng>|
+         -> Result<(), String> {
+            let Some(plan) = &bounds.checkpoint else {
+                return Ok(());
+            };
+            outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
+            let header = Header {
+                scope: scope.clone(),
+                counters: Counters {
+                    states: outcome.states,
+                    transitions: outcome.transitions,
+                    depth: outcome.depth,
+                    depth_cut: outcome.depth_cut,
+                    reexpanded: outcome.reexpanded,
+                    liveness_checked: outcome.liveness_checked,
+                    healed: outcome.healed,
+                    peak_bytes: outcome.peak_bytes,
+                },
+                order_stream_word_pos: stream.as_ref().map(|s| s.get_word_pos().to_string()),
+                frames: stack
+                    .iter()
+                    .map(|f| SavedFrame {
+                        steps: f.steps.clone(),
+                        next: f.next,
+                        key: model.key(&f.state),
+                    })
+                    .collect(),
+                entries: seen.len() as u64,
+            };
+            checkpoint::save(&plan.path, &header, seen)?;
+            outcome.checkpoint_states = Some(outcome.states);
+            Ok(())
+        };
+        match &resumed {
+            Some(header) => {
+                let at = bounds
+                    .checkpoint
+                    .as_ref()
+                    .map(|p| p.path.display().to_string());
+                let at = at.unwrap_or_default();
+                if let (Some(stream), Some(pos)) = (&mut stream, &header.order_stream_word_pos) {
+                    let pos: u128 = pos
+                        .parse()
+                        .map_err(|e| format!("{at}: field order_stream_word_pos: {pos:?}: {e}"))?;
+                    stream.set_word_pos(pos);
+                }
+                // Rebuild the path: each state is its parent's last step taken.
+                let mut state = initial;
+                for (i, saved) in header.frames.iter().enumerate() {
+                    if model.key(&state) != saved.key {
+                        return Err(format!(
+                            "{at}: field frames[{i}].key: the state this build reaches \
+                             there has another fingerprint; the checkpoint was written \
+                             by a build that models or fingerprints this protocol \
+                             differently, so its visited set does not apply"
+                        ));
+                    }
+                    let frame = Frame {
+                        state,
+                        steps: saved.steps.clone(),
+                        next: saved.next,
+                        events_len: history.events.len(),
+                    };
+                    if i + 1 == header.frames.len() {
+                        stack.push(frame);
+                        break;
+                    }
+                    let step = saved
+                        .next
+                        .checked_sub(1)
+                        .and_then(|taken| saved.steps.get(taken))
+                        .cloned()
+                        .ok_or_else(|| {
+                            format!("{at}: field frames[{i}].next: no step taken to go on")
+                        })?;
+                    let mut next = frame.state.clone();
+                    if !model.apply(&mut next, &step, &mut history.events)? {
+                        return Err(format!(
+                            "{at}: field frames[{i}].steps: {step} does not apply here"
+                        ));
+                    }
+                    stack.push(frame);
+                    path.push(step);
+                    state = next;
+                }
+            }
+            None => {
+                if let Some(frame) = open(initial, 0, &history, &path, &mut outcome, &mut stream)? {
+                    stack.push(frame);
+                }
+            }
         }
+        let every = bounds.checkpoint.as_ref().map(|p| p.every_states.max(1));
+        let mut save_at = every.map(|every| outcome.states.saturating_add(every));
         while outcome.found.is_none() {
             let Some(top) = stack.last_mut() else {
                 break;
@@ -436,10 +582,20 @@ pub(crate) fn search<P: Protocol>(
                     history.events.truncate(events_len);
                 }
             }
-            if let Some(why) = checkpoint(bounds, &mut outcome, &seen, stack.len(), progress) {
+            if let Some(why) = report_and_check(bounds, &mut outcome, &seen, stack.len(), progress)
+            {
                 outcome.stopped = Some(why);
                 break;
             }
+            if let (Some(at), Some(every)) = (save_at, every) {
+                if outcome.states >= at {
+                    save(&stack, &mut outcome, &seen, &stream)?;
+                    save_at = Some(outcome.states.saturating_add(every));
+                }
+            }
+        }
+        if outcome.stopped.is_some() && outcome.found.is_none() {
+            save(&stack, &mut outcome, &seen, &stream)?;
         }
         outcome.fingerprint_bytes = seen.bytes() as u64;
         outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
@@ -558,7 +714,7 @@ pub(crate) fn search<P: Protocol>(
                 depth: node.depth + 1,
             });
         }
-        if let Some(why) = checkpoint(bounds, &mut outcome, &seen, queue.len(), progress) {
+        if let Some(why) = report_and_check(bounds, &mut outcome, &seen, queue.len(), progress) {
             outcome.stopped = Some(why);
             break;
         }
@@ -575,7 +731,7 @@ mod tests {
     /// The growth check stops a search whose visited set is about to double past the
     /// memory bound, with a message that says so and names the ways out, and only
     /// then: not when the growth fits, and not while the table has more room than one
-    /// checkpoint's worth of states. A reservation the bound cannot hold is refused
+    /// report's worth of states. A reservation the bound cannot hold is refused
     /// before the search.
     #[test]
     fn a_growth_past_the_memory_bound_stops_the_search_before_it_allocates() {
@@ -601,7 +757,7 @@ mod tests {
             "{why}"
         );
 
-        let roomy = Visited::with_capacity(CHECKPOINT_STATES as usize * 2);
+        let roomy = Visited::with_capacity(REPORT_STATES as usize * 2);
         assert!(growth_exceeds(&bounds, &roomy, bound, 1_000).is_none());
 
         let too_big = Bounds {
