@@ -66,9 +66,11 @@ pub struct CheckModelArgs {
     /// Stop (with a message) once the process holds this much memory.
     #[arg(long, default_value_t = 4_096)]
     memory_mb: u64,
-    /// Stop (with a message) after this many distinct states.
-    #[arg(long, default_value_t = 50_000_000)]
-    states_max: u64,
+    /// Stop (with a message) after this many distinct states [default: 50,000,000,
+    /// or --reserve-states if that is more: a table reserved for a scope is not meant
+    /// to stop a thirtieth of the way in].
+    #[arg(long)]
+    states_max: Option<u64>,
     /// Allocate the visited set for this many states up front instead of growing it
     /// (each growth doubles the table and briefly holds both): for a scope known to
     /// be huge, up to twice the states within the same --memory-mb. Refused if the table
@@ -111,6 +113,15 @@ pub struct CheckModelArgs {
     resume: bool,
 }
 
+/// `--states-max` when neither it nor a larger `--reserve-states` is given.
+const STATES_MAX_DEFAULT: u64 = 50_000_000;
+
+/// The state bound: `--states-max` if given, else the default or the reservation,
+/// whichever is more.
+fn states_max(given: Option<u64>, reserve_states: u64) -> u64 {
+    given.unwrap_or(STATES_MAX_DEFAULT.max(reserve_states))
+}
+
 /// A seed that names the scope, so counterexamples of different scopes get
 /// different corpus file names (the name carries the seed); the same scope always
 /// gets the same one.
@@ -147,7 +158,7 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
         depth: args.depth,
         liveness: !args.no_liveness,
         memory_mb: args.memory_mb,
-        states_max: args.states_max,
+        states_max: states_max(args.states_max, args.reserve_states),
         reserve_states: args.reserve_states,
         start: Vec::new(),
         symmetry: !args.no_symmetry,
@@ -491,4 +502,20 @@ fn save(
     }
     let (path, _) = entry.save(dir).map_err(|e| e.to_string())?;
     Ok((path, reproduced))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state bound follows a reservation larger than its default (a search that
+    /// reserved 1.8 billion states was twice stopped at 50 million by hand-typed
+    /// commands that forgot --states-max), and never overrides a bound given.
+    #[test]
+    fn the_state_bound_defaults_to_a_larger_reservation() {
+        assert_eq!(states_max(None, 0), 50_000_000);
+        assert_eq!(states_max(None, 1_000), 50_000_000);
+        assert_eq!(states_max(None, 1_800_000_000), 1_800_000_000);
+        assert_eq!(states_max(Some(10), 1_800_000_000), 10);
+    }
 }
