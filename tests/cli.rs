@@ -1,5 +1,7 @@
 //! The command line as a user runs it: the promises of the README.
 
+#[cfg(unix)]
+use crate::support::signalled_after_first_line;
 use crate::support::{gauntlet_out, run_gauntlet, TempDir};
 use gauntlet::rng::run_seed;
 
@@ -178,10 +180,9 @@ fn replay_exit_codes_tell_outcomes_apart() {
 #[cfg(unix)]
 #[test]
 fn interrupted_campaign_exits_130() {
-    use std::io::BufRead;
     let failures = TempDir::new("cli-interrupt");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args([
+    let (first, code, rest) = signalled_after_first_line(
+        &[
             "explore",
             "--runs",
             "100000000",
@@ -189,22 +190,12 @@ fn interrupted_campaign_exits_130() {
             "3",
             "--jobs",
             "1",
-        ])
-        .args(["--failures-dir", failures.path().to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+            "--failures-dir",
+            failures.path().to_str().unwrap(),
+        ],
+        libc::SIGINT,
+    );
     assert!(first.starts_with("seed: 3"), "{first}");
-    // The handler is installed before the first line is printed.
-    let pid = child.id() as libc::pid_t;
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{rest}");
+    assert_eq!(code, Some(130), "{rest}");
     assert!(rest.contains("interrupted:"), "{rest}");
 }

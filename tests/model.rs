@@ -3,6 +3,8 @@
 //! the path as an ordinary corpus file, and `replay` of that file fails the same
 //! property in either lane.
 
+#[cfg(unix)]
+use crate::support::signalled_after_first_line;
 use crate::support::{gauntlet_out, TempDir};
 
 /// The "done when", first half, literally: `check-model --protocol paxos`
@@ -369,7 +371,6 @@ fn check_model_checkpoint_and_resume_from_the_command_line() {
 #[cfg(unix)]
 #[test]
 fn check_model_stopped_by_sigterm_saves_a_checkpoint_and_resumes() {
-    use std::io::BufRead;
     let dir = TempDir::new("model-sigterm");
     let file = dir.path().join("search.ckpt");
     let file = file.to_str().unwrap();
@@ -388,23 +389,9 @@ fn check_model_stopped_by_sigterm_saves_a_checkpoint_and_resumes() {
         "--checkpoint",
         file,
     ];
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let (first, code, rest) = signalled_after_first_line(&args, libc::SIGTERM);
     assert!(first.starts_with("check-model paxos"), "{first}");
-    // The handler is installed before the first line is printed.
-    let pid = child.id() as libc::pid_t;
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{rest}");
+    assert_eq!(code, Some(130), "{rest}");
     assert!(rest.contains("interrupted after"), "{rest}");
     assert!(rest.contains(&format!("states: {file}")), "{rest}");
     let resumed: Vec<&str> = args.iter().copied().chain(["--resume"]).collect();

@@ -166,6 +166,35 @@ pub fn gauntlet_out(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Run `gauntlet args`, send it `signal` once it has printed its first line (each
+/// command that handles signals installs its handler before that line), and return
+/// the first line, the exit code and the rest of its output.
+#[cfg(unix)]
+pub fn signalled_after_first_line(
+    args: &[&str],
+    signal: libc::c_int,
+) -> (String, Option<i32>, String) {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gauntlet runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid, which has not been waited for yet.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let mut rest = String::new();
+    stdout
+        .read_to_string(&mut rest)
+        .expect("the rest of the output");
+    let status = child.wait().expect("gauntlet exits");
+    (first, status.code(), rest)
+}
+
 /// A path in the repository.
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)

@@ -70,6 +70,36 @@ pub(crate) struct Counters {
     pub peak_bytes: u64,
 }
 
+impl Counters {
+    pub fn of(outcome: &super::Outcome) -> Self {
+        Counters {
+            states: outcome.states,
+            transitions: outcome.transitions,
+            depth: outcome.depth,
+            depth_cut: outcome.depth_cut,
+            reexpanded: outcome.reexpanded,
+            liveness_checked: outcome.liveness_checked,
+            healed: outcome.healed,
+            peak_bytes: outcome.peak_bytes,
+        }
+    }
+
+    /// Carry the counters into a resumed search's `outcome`, which then counts on
+    /// from them (and reports progress from here, not from 0).
+    pub fn restore(&self, outcome: &mut super::Outcome) {
+        outcome.states = self.states;
+        outcome.transitions = self.transitions;
+        outcome.depth = self.depth;
+        outcome.depth_cut = self.depth_cut;
+        outcome.reexpanded = self.reexpanded;
+        outcome.liveness_checked = self.liveness_checked;
+        outcome.healed = self.healed;
+        outcome.peak_bytes = self.peak_bytes;
+        outcome.reported = self.states;
+        outcome.resumed_states = self.states;
+    }
+}
+
 /// One state of the depth-first path: the steps it tries, in order, how many it has
 /// taken (the last taken leads to the next frame), and its fingerprint.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

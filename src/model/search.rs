@@ -207,9 +207,8 @@ const REPORT_STATES: u64 = 100_000;
 
 /// Every [`REPORT_STATES`] states, report progress and check the memory bound
 /// (now, and at the visited set's next growth); always, the state bound and the stop
-/// signal. `Some(why)`
-/// when the search must stop (both searches call this once a state, with `pending`
-/// states queued or stacked).
+/// signal. `Some(why)` when the search must stop (both searches call this once a
+/// state, with `pending` states queued or stacked).
 fn report_and_check(
     bounds: &Bounds,
     outcome: &mut Outcome,
@@ -338,17 +337,7 @@ pub(crate) fn search<P: Protocol>(
     }
     let history = History::from_events(events.clone());
     if let Some(header) = &resumed {
-        let c = header.counters;
-        outcome.states = c.states;
-        outcome.transitions = c.transitions;
-        outcome.depth = c.depth;
-        outcome.depth_cut = c.depth_cut;
-        outcome.reexpanded = c.reexpanded;
-        outcome.liveness_checked = c.liveness_checked;
-        outcome.healed = c.healed;
-        outcome.peak_bytes = c.peak_bytes;
-        outcome.reported = c.states;
-        outcome.resumed_states = c.states;
+        header.counters.restore(&mut outcome);
     } else {
         seen.visit(model.key(&initial), 0);
         outcome.states = 1;
@@ -435,16 +424,7 @@ pub(crate) fn search<P: Protocol>(
             outcome.peak_bytes = outcome.peak_bytes.max(resident_bytes().unwrap_or(0));
             let header = Header {
                 scope: scope.clone(),
-                counters: Counters {
-                    states: outcome.states,
-                    transitions: outcome.transitions,
-                    depth: outcome.depth,
-                    depth_cut: outcome.depth_cut,
-                    reexpanded: outcome.reexpanded,
-                    liveness_checked: outcome.liveness_checked,
-                    healed: outcome.healed,
-                    peak_bytes: outcome.peak_bytes,
-                },
+                counters: Counters::of(outcome),
                 order_stream_word_pos: stream.as_ref().map(|s| s.get_word_pos().to_string()),
                 frames: stack
                     .iter()
