@@ -41,7 +41,8 @@ pub mod exit {
     /// `check`: no property was found broken, but some could not be judged because
     /// some nodes' histories were not given.
     pub const INCOMPLETE: u8 = 7;
-    /// A campaign stopped by Ctrl-C before its last run (128 + SIGINT, as shells do).
+    /// A campaign or a model check stopped by Ctrl-C or SIGTERM before its end (128 +
+    /// SIGINT, as shells report a Ctrl-C).
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -55,7 +56,7 @@ or real async nodes on turmoil) that partitions, drops, duplicates, delays and c
 judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
 properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error; \
 5 replay: digest changed; 6 replay: outcome changed; 7 check: some properties not judged \
-for want of a node's history; 130 campaign interrupted."
+for want of a node's history; 130 campaign or model check interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
