@@ -267,12 +267,18 @@ pub fn cmd_check_model(ctx: &Ctx, args: CheckModelArgs) -> u8 {
     let mut saved_reported = None;
     let checkpoint_path = args.checkpoint.clone();
     let mut progress = |o: &Outcome| {
+        // The rate of this process (a resumed search's earlier states excluded) and
+        // its minutes so far, for whoever watches a search of hours.
+        let elapsed_s = started.elapsed().as_secs_f64();
+        let new_states = o.states.saturating_sub(o.resumed_states);
         println!(
-            "  {} states, depth {}, {} queued, {} MB resident",
+            "  {} states, depth {}, {} queued, {} MB resident, {:.0} states/s over {:.1} min",
             o.states,
             o.depth,
             o.queued,
-            crate::model::resident_bytes().unwrap_or(0) / (1024 * 1024)
+            crate::model::resident_bytes().unwrap_or(0) / (1024 * 1024),
+            new_states as f64 / elapsed_s.max(1e-9),
+            elapsed_s / 60.0
         );
         if o.checkpoint_states != saved_reported {
             saved_reported = o.checkpoint_states;
