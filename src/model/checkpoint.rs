@@ -29,7 +29,7 @@ const VERSION: u32 = 1;
 /// A header longer than this is not a checkpoint's (it holds one path of at most
 /// [`super::fingerprint::DEPTH_MAX`] states and their steps).
 const HEADER_BYTES_MAX: u64 = 64 * 1024 * 1024;
-/// Entries read or written per buffer refill.
+/// The buffer between the visited set and the file, each way.
 const IO_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
 /// Where and how often a depth-first search saves itself, and whether it starts from
@@ -109,6 +109,7 @@ pub(crate) struct SavedFrame {
     pub key: u64,
 }
 
+/// Everything a checkpoint holds but the visited set's entries, which follow it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct Header {
     pub scope: Scope,
@@ -160,13 +161,23 @@ pub(crate) fn save(path: &Path, header: &Header, visited: &Visited) -> Result<()
             partial.display(),
             path.display()
         )
-    })
+    })?;
+    // The rename is durable once the directory is synced; a failure to sync it (some
+    // file systems refuse to open a directory) leaves a file that is whole either way.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 /// Read the checkpoint at `path`, written for the scope `wanted`: its header, and its
-/// visited set in a table with room for at least `reserve` states. Every malformation is an error naming the file and
-/// what is wrong; `table_bytes_max` refuses a table larger than the memory bound before
-/// it is allocated.
+/// visited set in a table with room for at least `reserve` states. Every malformation
+/// is an error naming the file and what is wrong; `table_bytes_max` refuses a table
+/// larger than the memory bound before it is allocated.
 pub(crate) fn load(
     path: &Path,
     wanted: &Scope,
