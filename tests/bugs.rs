@@ -226,3 +226,63 @@ fn every_bug_has_a_kept_known_failure() {
         );
     }
 }
+
+/// A hunt asked to stop (Ctrl-C in `gauntlet hunt`) keeps every campaign that ended:
+/// here the first campaign finds its bug, the stop comes as it ends, and the second
+/// campaign is never started, so the summary counts one campaign, found.
+#[test]
+fn a_hunt_stopped_between_campaigns_keeps_the_ones_that_ended() {
+    use gauntlet::explore::hunt::{hunt_all, HuntConfig, HuntSummary};
+    let config = HuntConfig {
+        protocol: &Paxos,
+        bugs: vec![Bug::ProposerIgnoresAcceptedValue.name().to_string()],
+        lane: Lane::Fast,
+        runs_max: 1_000,
+        shrink_budget: 0,
+        guided: true,
+    };
+    let stop = AtomicBool::new(false);
+    let runs = hunt_all(
+        &config,
+        &[1, 2],
+        1,
+        &|| 0.0,
+        &|| stop.load(Ordering::Relaxed),
+        &|_| stop.store(true, Ordering::Relaxed),
+    );
+    assert_eq!(runs.len(), 1, "the second campaign must not start");
+    assert!(!runs[0].interrupted);
+    assert!(
+        runs[0].detection.is_some(),
+        "campaign 1 finds this bug early"
+    );
+    let sum = HuntSummary::of(&runs);
+    assert_eq!((sum.campaigns, sum.found, sum.interrupted), (1, 1, 0));
+}
+
+/// A campaign asked to stop mid-way ends before its next run, says it was
+/// interrupted and how many runs it played, and the summary leaves it out of the
+/// medians: it has neither found the bug nor missed it within its budget.
+#[test]
+fn a_hunt_stopped_mid_campaign_ends_interrupted_and_is_left_out() {
+    use gauntlet::explore::hunt::{hunt, HuntConfig, HuntSummary};
+    use std::sync::atomic::AtomicU64;
+    let config = HuntConfig {
+        protocol: &Paxos,
+        bugs: Vec::new(),
+        lane: Lane::Fast,
+        runs_max: 1_000,
+        shrink_budget: 0,
+        guided: true,
+    };
+    let asked = AtomicU64::new(0);
+    // Say "stop" at the sixth question: five runs are played.
+    let stop = || asked.fetch_add(1, Ordering::Relaxed) >= 5;
+    let run = hunt(&config, 7, &|| 0.0, &stop);
+    assert!(run.interrupted);
+    assert_eq!(run.runs_played, 5);
+    assert!(run.detection.is_none(), "correct Paxos");
+    let sum = HuntSummary::of(&[run]);
+    assert_eq!((sum.campaigns, sum.found, sum.interrupted), (0, 0, 1));
+    assert_eq!(sum.median_runs, None);
+}

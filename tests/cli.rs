@@ -199,3 +199,45 @@ fn interrupted_campaign_exits_130() {
     assert_eq!(code, Some(130), "{rest}");
     assert!(rest.contains("interrupted:"), "{rest}");
 }
+
+/// Ctrl-C during `hunt` ends the campaign running before its next run, starts no
+/// more, still prints the table (counting only campaigns that ended, here none) and
+/// exits 130. The campaign needs about a thousand turmoil runs (many seconds), so it
+/// never ends first; the signal may land before it starts or inside it, so either no
+/// campaign line or an "interrupted" one (the library tests in tests/bugs.rs pin each
+/// case down).
+#[cfg(unix)]
+#[test]
+fn interrupted_hunt_prints_what_ended_and_exits_130() {
+    let (first, code, rest) = signalled_after_first_line(
+        &[
+            "hunt",
+            "--bug",
+            "acceptor_forgets_promise",
+            "--lane",
+            "turmoil",
+            "--seeds",
+            "2",
+            "--runs-max",
+            "100000",
+            "--shrink-budget",
+            "0",
+        ],
+        libc::SIGINT,
+    );
+    assert!(first.starts_with("hunt: 2 campaign seeds"), "{first}");
+    assert_eq!(code, Some(130), "{rest}");
+    let campaign_lines: Vec<&str> = rest
+        .lines()
+        .filter(|l| l.trim_start().starts_with("seed "))
+        .collect();
+    match campaign_lines.as_slice() {
+        [] => {}
+        [line] => {
+            assert!(line.starts_with("  seed    1: interrupted after"), "{rest}");
+            assert!(rest.contains("| - | - | 0/0 (1 interrupted) |"), "{rest}");
+        }
+        _ => panic!("only campaign 1 may have started: {rest}"),
+    }
+    assert!(rest.contains("interrupted: the table counts"), "{rest}");
+}

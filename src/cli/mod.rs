@@ -41,7 +41,7 @@ pub mod exit {
     /// `check`: no property was found broken, but some could not be judged because
     /// some nodes' histories were not given.
     pub const INCOMPLETE: u8 = 7;
-    /// A campaign or a model check stopped by Ctrl-C or SIGTERM before its end (128 +
+    /// A campaign, hunt or model check stopped by Ctrl-C or SIGTERM before its end (128 +
     /// SIGINT, as shells report a Ctrl-C).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -56,7 +56,7 @@ or real async nodes on turmoil) that partitions, drops, duplicates, delays and c
 judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
 properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error; \
 5 replay: digest changed; 6 replay: outcome changed; 7 check: some properties not judged \
-for want of a node's history; 130 campaign or model check interrupted."
+for want of a node's history; 130 campaign, hunt or model check interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -1381,12 +1381,22 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
     } = plan;
     let lane_name = lane_name(lane);
     let search = if guided { "guided" } else { "fresh draws" };
+    // Ctrl-C (or SIGTERM) ends the campaigns running before their next run and starts
+    // no more; what ended is still printed and saved, and the table counts only it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed: {e}");
+    }
     println!(
         "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {search}, {jobs} job(s), \
          at most {runs_max} runs per campaign, shrink budget {shrink_budget}"
     );
     let mut rows = Vec::new();
     for bugs in targets {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let name = bugs.join("+");
         println!();
         println!("== {name}");
@@ -1401,7 +1411,8 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
         let all_seeds = campaign_seeds(first_seed, seeds);
         let bar = reports::progress_bar(all_seeds.len() as u64, "campaigns");
         let found = std::sync::atomic::AtomicU64::new(0);
-        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s, &|run| {
+        let asked_to_stop = || stop.load(Ordering::Relaxed);
+        let runs = hunt_all(&config, &all_seeds, jobs, &wall_s, &asked_to_stop, &|run| {
             if run.detection.is_some() {
                 found.fetch_add(1, Ordering::Relaxed);
             }
@@ -1438,6 +1449,10 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
                         }
                     }
                 }
+                None if r.interrupted => println!(
+                    "  seed {:>4}: interrupted after {} runs ({:.1} s), left out of the medians",
+                    r.campaign_seed, r.runs_played, r.wall_s
+                ),
                 None => println!(
                     "  seed {:>4}: not found in {runs_max} runs ({:.1} s)",
                     r.campaign_seed, r.wall_s
@@ -1445,9 +1460,11 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
             }
         }
         let sum = HuntSummary::of(&runs);
+        // No median at all when every campaign was interrupted: none reached a verdict.
         let fmt = |m: Option<f64>, unit: &str| match m {
             Some(x) if unit == "ms" => format!("{x:.1} ms"),
             Some(x) => format!("{x:.0}{unit}"),
+            None if sum.campaigns == 0 => "-".to_string(),
             None => format!("> budget ({runs_max} runs)"),
         };
         let row = format!(
@@ -1460,7 +1477,11 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
             fmt(sum.median_runs, ""),
             fmt(sum.median_wall_ms, "ms"),
             sum.found,
-            sum.campaigns,
+            if sum.interrupted == 0 {
+                sum.campaigns.to_string()
+            } else {
+                format!("{} ({} interrupted)", sum.campaigns, sum.interrupted)
+            },
             sum.median_shrunk_fault_events
                 .map_or("-".into(), |x| format!("{x:.0}")),
             if lane == Lane::Fast {
@@ -1483,6 +1504,14 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
     println!("|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
+    }
+    if stop.load(Ordering::Relaxed) {
+        println!(
+            "interrupted: the table counts the campaigns that ended; every failure they \
+             found is above{}",
+            if save.is_some() { " and saved" } else { "" }
+        );
+        return exit::INTERRUPTED;
     }
     exit::OK
 }

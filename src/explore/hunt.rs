@@ -6,7 +6,10 @@
 //! and a fast-lane find is re-run in the turmoil lane, the reference.
 //!
 //! The clock is handed in by the caller: the library never reads wall time, so hunts
-//! are as deterministic as everything else apart from the durations they report.
+//! are as deterministic as everything else apart from the durations they report. So is
+//! the stop request (Ctrl-C in `gauntlet hunt`): a campaign asked to stop ends before
+//! its next run and says it was interrupted, so the caller can report every campaign
+//! that finished, and every failure found, instead of losing the whole hunt.
 
 use super::guided::Guide;
 use super::{campaign_scenario, run_and_check, shrink_failure, Lane, ProtocolRef};
@@ -56,16 +59,36 @@ pub struct HuntRun {
     pub detection: Option<Detection>,
     /// Wall seconds the campaign ran (to detection, or all `runs_max` runs).
     pub wall_s: f64,
+    /// Runs played (up to and including a failing one).
+    pub runs_played: u64,
+    /// Stopped on request before its verdict: neither a find nor a miss, so summaries
+    /// leave it out.
+    pub interrupted: bool,
 }
 
 /// Run one campaign with base seed `campaign_seed` until its first violation.
-/// `now_s` reads a clock in seconds (only differences are used).
-pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) -> HuntRun {
+/// `now_s` reads a clock in seconds (only differences are used); `stop` is asked
+/// before every run, and a `true` ends the campaign there, interrupted.
+pub fn hunt(
+    config: &HuntConfig,
+    campaign_seed: u64,
+    now_s: &dyn Fn() -> f64,
+    stop: &dyn Fn() -> bool,
+) -> HuntRun {
     let started = now_s();
     let mut guide = config
         .guided
         .then(|| Guide::new(config.protocol, &config.bugs, campaign_seed));
     for index in 0..config.runs_max {
+        if stop() {
+            return HuntRun {
+                campaign_seed,
+                detection: None,
+                wall_s: now_s() - started,
+                runs_played: index,
+                interrupted: true,
+            };
+        }
         let seed = run_seed(campaign_seed, index);
         let scenario = match &guide {
             Some(guide) => guide.scenario(&guide.parents(), index).0,
@@ -85,7 +108,9 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
         let seed = scenario.seed;
         let wall_s = now_s() - started;
         let property = first.property;
-        let shrunk = (config.shrink_budget > 0).then(|| {
+        // A stop request skips the shrinking (it may take thousands of runs); the
+        // failure found is still reported whole.
+        let shrunk = (config.shrink_budget > 0 && !stop()).then(|| {
             shrink_failure(
                 config.protocol,
                 config.lane,
@@ -111,12 +136,16 @@ pub fn hunt(config: &HuntConfig, campaign_seed: u64, now_s: &dyn Fn() -> f64) ->
                 reproduced_in_turmoil,
             }),
             wall_s,
+            runs_played: index + 1,
+            interrupted: false,
         };
     }
     HuntRun {
         campaign_seed,
         detection: None,
         wall_s: now_s() - started,
+        runs_played: config.runs_max,
+        interrupted: false,
     }
 }
 
@@ -145,12 +174,14 @@ pub fn campaign_seeds(first: u64, count: u64) -> Vec<u64> {
 /// Run the campaigns of `seeds` on `jobs` threads (seed `i` on thread `i % jobs`, one
 /// campaign at a time each), sorted by campaign seed. `now_s` reads a clock in
 /// seconds, for the reported durations only; `on_done` hears of each campaign as it
-/// ends (progress).
+/// ends (progress). Once `stop` says so, the campaigns running end interrupted and
+/// the ones not started are left out.
 pub fn hunt_all(
     config: &HuntConfig,
     seeds: &[u64],
     jobs: usize,
     now_s: &(dyn Fn() -> f64 + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
     on_done: &(dyn Fn(&HuntRun) + Sync),
 ) -> Vec<HuntRun> {
     let jobs = jobs.max(1);
@@ -160,14 +191,16 @@ pub fn hunt_all(
             .map(|j| {
                 let chunk: Vec<u64> = seeds.iter().copied().skip(j).step_by(jobs).collect();
                 scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|seed| {
-                            let run = hunt(config, seed, now_s);
-                            on_done(&run);
-                            run
-                        })
-                        .collect::<Vec<HuntRun>>()
+                    let mut done = Vec::new();
+                    for seed in chunk {
+                        if stop() {
+                            break;
+                        }
+                        let run = hunt(config, seed, now_s, stop);
+                        on_done(&run);
+                        done.push(run);
+                    }
+                    done
                 })
             })
             .collect();
@@ -180,9 +213,14 @@ pub fn hunt_all(
 }
 
 /// What a hunt's campaigns say together: the table row `gauntlet hunt` prints.
+/// Interrupted campaigns are counted apart and left out of everything else: a campaign
+/// stopped after 10 runs has neither found its bug nor missed it within the budget.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HuntSummary {
+    /// Campaigns that ran to a verdict (a find, or the whole budget).
     pub campaigns: usize,
+    /// Campaigns stopped on request before their verdict.
+    pub interrupted: usize,
     /// Campaigns that found a violation.
     pub found: usize,
     /// Medians over all campaigns (`None`: the median campaign found nothing).
@@ -197,7 +235,8 @@ pub struct HuntSummary {
 }
 
 impl HuntSummary {
-    pub fn of(runs: &[HuntRun]) -> HuntSummary {
+    pub fn of(all_runs: &[HuntRun]) -> HuntSummary {
+        let runs: Vec<&HuntRun> = all_runs.iter().filter(|r| !r.interrupted).collect();
         let found: Vec<&Detection> = runs.iter().filter_map(|r| r.detection.as_ref()).collect();
         let over_all = |f: &dyn Fn(&Detection) -> f64| {
             median(
@@ -212,6 +251,7 @@ impl HuntSummary {
         properties.dedup();
         HuntSummary {
             campaigns: runs.len(),
+            interrupted: all_runs.len() - runs.len(),
             found: found.len(),
             median_runs: over_all(&|d| d.runs as f64),
             median_wall_ms: over_all(&|d| d.wall_s * 1e3),
@@ -252,9 +292,10 @@ mod tests {
         assert_eq!(median(&[Some(1.0), Some(2.0), None]), Some(2.0));
     }
 
-    /// A hunt's summary: medians over every campaign (a campaign that found nothing
-    /// counts as the largest), the shrunk size over the finds, the properties that
-    /// caught it, and how many fast-lane finds turmoil reproduced.
+    /// A hunt's summary: medians over every campaign that ended (a campaign that found
+    /// nothing counts as the largest; interrupted ones are only counted), the shrunk
+    /// size over the finds, the properties that caught it, and how many fast-lane
+    /// finds turmoil reproduced.
     #[test]
     fn summary_reads_every_campaign() {
         let scenario = Scenario {
@@ -274,14 +315,29 @@ mod tests {
                 reproduced_in_turmoil: Some(true),
             }),
             wall_s: 1.0,
+            runs_played: runs,
+            interrupted: false,
         };
         let missed = HuntRun {
             campaign_seed: 99,
             detection: None,
             wall_s: 5.0,
+            runs_played: 1_000,
+            interrupted: false,
         };
-        let sum = HuntSummary::of(&[found(10, "liveness"), found(2, "agreement"), missed]);
-        assert_eq!((sum.campaigns, sum.found), (3, 2));
+        let stopped = HuntRun {
+            interrupted: true,
+            runs_played: 3,
+            ..missed.clone()
+        };
+        let sum = HuntSummary::of(&[
+            found(10, "liveness"),
+            found(2, "agreement"),
+            stopped.clone(),
+            missed,
+            stopped,
+        ]);
+        assert_eq!((sum.campaigns, sum.found, sum.interrupted), (3, 2, 2));
         assert_eq!(sum.median_runs, Some(10.0));
         assert_eq!(sum.median_wall_ms, Some(10.0));
         assert_eq!(sum.median_shrunk_fault_events, None, "nothing was shrunk");
