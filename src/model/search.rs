@@ -38,6 +38,10 @@ use rand_core::SeedableRng;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+/// A prefix's breach that the replayed run keeps: its verdict and that run's history.
+/// `None`: the run heals it.
+type Confirmed<C> = Option<(Verdict, History<C>)>;
+
 /// The stream a seeded successor order draws from (`Bounds::order_seed`): its own
 /// root seed, apart from the scenario's, since the order is how a scope is searched,
 /// not part of it.
@@ -325,6 +329,23 @@ pub(crate) fn search<P: Protocol>(
         }
     };
 
+    // Judges read whole runs, and some breaches of a prefix are healed by what follows
+    // (a learner that learned early, before its value became chosen). So a breach seen
+    // in a prefix is confirmed on the run a replay plays: the path from `state`, then
+    // the liveness phase. `None`: healed.
+    let confirmed = |state: &State<P::Core>,
+                     mut history: History<P::Core>|
+     -> Result<Confirmed<P::Core>, String> {
+        let mut end = state.clone();
+        model.finish(
+            &mut end,
+            &mut history.events,
+            setup.scenario.liveness_bound_ms,
+        )?;
+        let verdict = judge(&always, &history);
+        Ok((!verdict.violations.is_empty()).then_some((verdict, history)))
+    };
+
     let mut events = Vec::new();
     let mut initial = model.initial(&mut events)?;
     for (i, step) in bounds.start.iter().enumerate() {
@@ -341,19 +362,9 @@ pub(crate) fn search<P: Protocol>(
     } else {
         seen.visit(model.key(&initial), 0);
         outcome.states = 1;
+        // The start (a given path's end) is confirmed as every other state is.
         if !judge(&always, &history).violations.is_empty() {
-            // As for every other state: a breach the judges see in the start's prefix
-            // may be healed by what follows, so it is confirmed on the run a replay
-            // plays (the start, then the liveness phase).
-            let mut end = initial.clone();
-            let mut confirm = history.clone();
-            model.finish(
-                &mut end,
-                &mut confirm.events,
-                setup.scenario.liveness_bound_ms,
-            )?;
-            let verdict = judge(&always, &confirm);
-            if !verdict.violations.is_empty() {
+            if let Some((verdict, confirm)) = confirmed(&initial, history.clone())? {
                 outcome.found = Some(found(Vec::new(), verdict, &confirm));
                 return Ok(outcome);
             }
@@ -548,16 +559,7 @@ pub(crate) fn search<P: Protocol>(
                             .iter()
                             .any(|e| matches!(e.kind, crate::history::EventKind::Started { .. }));
                     if judge_now && !judge(&always, &history).violations.is_empty() {
-                        // Confirmed on the run a replay plays (see the BFS below).
-                        let mut confirm = history.clone();
-                        let mut end = next.clone();
-                        model.finish(
-                            &mut end,
-                            &mut confirm.events,
-                            setup.scenario.liveness_bound_ms,
-                        )?;
-                        let verdict = judge(&always, &confirm);
-                        if !verdict.violations.is_empty() {
+                        if let Some((verdict, confirm)) = confirmed(&next, history.clone())? {
                             outcome.depth = outcome.depth.max(depth);
                             path.push(step);
                             outcome.found = Some(found(path, verdict, &confirm));
@@ -673,20 +675,9 @@ pub(crate) fn search<P: Protocol>(
                 if !breached {
                     history.events.truncate(parent_len);
                 } else {
-                    let mut history = std::mem::replace(history, History::with_capacity(0));
+                    let history = std::mem::replace(history, History::with_capacity(0));
                     parent_history = None;
-                    // Judges read whole runs, and some breaches of a prefix are healed
-                    // by what follows (a learner that learned early, before its value
-                    // became chosen). Confirm on the run the replay will play: the path,
-                    // then the liveness phase.
-                    let mut end = next.clone();
-                    model.finish(
-                        &mut end,
-                        &mut history.events,
-                        setup.scenario.liveness_bound_ms,
-                    )?;
-                    let verdict = judge(&always, &history);
-                    if !verdict.violations.is_empty() {
+                    if let Some((verdict, history)) = confirmed(&next, history)? {
                         outcome.depth = outcome.depth.max(node.depth + 1);
                         let mut path = node.trail.script();
                         path.push(step);
