@@ -223,6 +223,9 @@ enum Command {
     /// seeds, run `explore`'s runs one at a time until the first violation; print the
     /// median runs and wall time to first detection, the property that caught it and
     /// the shrunk schedule size.
+    ///
+    /// Ctrl-C or SIGTERM ends it early: the campaigns that ended are printed, saved
+    /// and tabled, and the exit code is 130.
     Hunt {
         /// The bug to hunt (repeatable: all of them switched on together).
         #[arg(long = "bug", required_unless_present = "all", conflicts_with = "all")]
