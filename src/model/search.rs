@@ -675,8 +675,7 @@ pub(crate) fn search<P: Protocol>(
                 if !breached {
                     history.events.truncate(parent_len);
                 } else {
-                    let history = std::mem::replace(history, History::with_capacity(0));
-                    parent_history = None;
+                    let history = parent_history.take().expect("joined just above");
                     if let Some((verdict, history)) = confirmed(&next, history)? {
                         outcome.depth = outcome.depth.max(node.depth + 1);
                         let mut path = node.trail.script();
