@@ -241,3 +241,102 @@ fn interrupted_hunt_prints_what_ended_and_exits_130() {
     }
     assert!(rest.contains("interrupted: the table counts"), "{rest}");
 }
+
+/// `run --scenario FILE --reseeds N` on a kept failure that needs a lucky delivery
+/// order: it prints the scenario's seed first, counts the runs that break the
+/// property (some, not all: a race), exits 1, prints the same counts in a second
+/// process, and the run seed it offers replays the violation alone with --run-seed.
+#[test]
+fn reseeds_count_a_race_failures_share_and_each_seed_replays() {
+    let file = "corpus/known-failures/paxos-learner_integrity-learner_counts_duplicates-1ed4f236fe82ae4b.json";
+    let args = [
+        "run",
+        "--scenario",
+        file,
+        "--reseeds",
+        "300",
+        "--lane",
+        "fast",
+    ];
+    let (code, out, _) = gauntlet_out(&args);
+    assert_eq!(code, 1, "{out}");
+    let (_, again, _) = gauntlet_out(&args);
+    assert_eq!(out, again, "reseeds differ across processes");
+    assert!(out.starts_with("seed: 2221666834212630091\n"), "{out}");
+    let number_after = |text: &str, prefix: &str| -> u64 {
+        let rest = &text[text
+            .find(prefix)
+            .unwrap_or_else(|| panic!("no {prefix:?}: {text}"))
+            + prefix.len()..];
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let broken = number_after(&out, "learner_integrity broken in ");
+    let held = number_after(&out, "all properties held in ");
+    assert!(broken > 0 && broken < 300, "a race, not a certainty: {out}");
+    assert!(held > 0 && held + broken <= 300, "{out}");
+    let replay = out
+        .lines()
+        .find_map(|l| l.strip_prefix("replay one: "))
+        .unwrap_or_else(|| panic!("no replay line: {out}"));
+    let run_seed = number_after(replay, "--run-seed ");
+    let seed_text = run_seed.to_string();
+    let (code, one, _) = gauntlet_out(&[
+        "run",
+        "--scenario",
+        file,
+        "--run-seed",
+        &seed_text,
+        "--lane",
+        "fast",
+    ]);
+    assert_eq!(code, 1, "{one}");
+    assert!(one.starts_with(&format!("seed: {run_seed}\n")), "{one}");
+    assert!(one.contains("VIOLATION learner_integrity"), "{one}");
+}
+
+/// Reseeding a correct scenario (a kept regression) finds nothing: every property
+/// holds in every run, and it exits 0; --reseeds refuses a generated --seed.
+#[test]
+fn reseeds_of_a_passing_scenario_all_hold() {
+    let file = "corpus/regressions/paxos-pass-8ea13283e30aad68.json";
+    let (code, out, _) = gauntlet_out(&[
+        "run",
+        "--scenario",
+        file,
+        "--reseeds",
+        "40",
+        "--lane",
+        "fast",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("all properties held in 40 of 40 runs (100.0%)"),
+        "{out}"
+    );
+    assert!(!out.contains("broken in"), "{out}");
+    let (code, _, err) = gauntlet_out(&["run", "--seed", "3", "--reseeds", "4"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Ctrl-C during `run --reseeds` stops it between runs: it still prints what the runs
+/// played showed, says it was interrupted, and exits 130.
+#[cfg(unix)]
+#[test]
+fn interrupted_reseeds_print_what_ran_and_exit_130() {
+    let (first, code, rest) = signalled_after_first_line(
+        &[
+            "run",
+            "--scenario",
+            "corpus/regressions/paxos-pass-8ea13283e30aad68.json",
+            "--reseeds",
+            "1000000",
+            "--lane",
+            "turmoil",
+        ],
+        libc::SIGINT,
+    );
+    assert!(first.starts_with("seed: "), "{first}");
+    assert_eq!(code, Some(130), "{rest}");
+    assert!(rest.contains("interrupted after "), "{rest}");
+    assert!(rest.contains("all properties held in "), "{rest}");
+}

@@ -272,7 +272,8 @@ enum Command {
             required_unless_present = "scenario"
         )]
         seed: Option<u64>,
-        /// Read the scenario from this JSON file instead.
+        /// Read the scenario from this JSON file instead (a scenario, or a saved
+        /// failure or corpus file: its scenario).
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// Print the canonical event trace.
@@ -293,6 +294,20 @@ enum Command {
         /// Also write the run as a space-time diagram: one self-contained HTML page.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Run the file's scenario with this run seed instead of its own (its latencies
+        /// and jitter; the schedule is the file's).
+        #[arg(long, requires = "scenario", conflicts_with = "seed")]
+        run_seed: Option<u64>,
+        /// Play the file's scenario under this many other run seeds and count the runs
+        /// that break each property: how much a failure owes to a lucky delivery order.
+        /// Prints a few failing run seeds, each replayable with --run-seed.
+        #[arg(
+            long,
+            requires = "scenario",
+            conflicts_with_all = ["seed", "run_seed", "trace", "json", "html"],
+            value_parser = clap::value_parser!(u64).range(1..=crate::explore::reseed::RESEEDS_MAX)
+        )]
+        reseeds: Option<u64>,
     },
     /// Real mode: run one node of cluster.toml as this process.
     Node(real::NodeArgs),
@@ -454,15 +469,20 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
             protocol,
             lane,
             html,
+            run_seed,
+            reseeds,
         } => match ctx.protocol_with_bugs(protocol.as_deref(), &bugs) {
-            Ok(p) => {
-                let printed = Printed {
-                    trace: trace || json,
-                    json,
-                    html,
-                };
-                cmd_run(ctx, seed, scenario, p, bugs, lane, printed)
-            }
+            Ok(p) => match (reseeds, &scenario) {
+                (Some(reseeds), Some(file)) => cmd_reseed(ctx, file, lane, reseeds),
+                _ => {
+                    let printed = Printed {
+                        trace: trace || json,
+                        json,
+                        html,
+                    };
+                    cmd_run(ctx, seed, scenario, run_seed, p, bugs, lane, printed)
+                }
+            },
             Err(e) => usage_error(&e),
         },
         Command::Replay {
@@ -647,12 +667,7 @@ fn cmd_explore(
 ) -> u8 {
     // Ctrl-C stops the campaign after the runs in flight; every failure found is
     // already on disk (workers save before reporting), and the summary still prints.
-    // Installed before the first line, so a Ctrl-C after it is always the handler's.
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = Arc::clone(&stop);
-    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: Ctrl-C handler not installed: {e}");
-    }
+    let stop = stop_on_signal();
     println!("seed: {}", config.base_seed);
     let bugs = &config.bugs;
     let shard_runs = config.shard.runs(config.runs);
@@ -838,9 +853,19 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A scenario file, or a saved failure or corpus file (its scenario), checked against
+/// the protocol it names. Errors name the file and the field.
 fn load_scenario(ctx: &Ctx, path: &Path) -> Result<(Scenario, ProtocolRef), String> {
     let text = crate::storage::read_text_bounded(path, crate::explore::corpus::FILE_BYTES_MAX)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    // A saved failure says its format; a bare scenario has no such field.
+    let saved = serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|v| v.get("format").is_some() && v.get("scenario").is_some());
+    if saved {
+        let (entry, protocol) =
+            CorpusEntry::load(path, &ctx.lookup()).map_err(|e| e.to_string())?;
+        return Ok((entry.scenario, protocol));
+    }
     let de = &mut serde_json::Deserializer::from_str(&text);
     let scenario: Scenario = serde_path_to_error::deserialize(de)
         .map_err(|e| format!("{}: field {}: {}", path.display(), e.path(), e.inner()))?;
@@ -934,10 +959,12 @@ fn diagram_title(scenario: &Scenario, judged: &Judged) -> String {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     ctx: &Ctx,
     seed: Option<u64>,
     file: Option<PathBuf>,
+    run_seed: Option<u64>,
     protocol: ProtocolRef,
     bugs: Vec<String>,
     lane: Lane,
@@ -955,6 +982,10 @@ fn cmd_run(
         },
         (None, None) => unreachable!("clap requires --seed or --scenario"),
     };
+    let mut scenario = scenario;
+    if let Some(run_seed) = run_seed {
+        scenario.seed = run_seed;
+    }
     println!("seed: {}", scenario.seed);
     println!(
         "scenario: {}",
@@ -982,9 +1013,10 @@ fn cmd_run(
     } else {
         match &file {
             Some(p) => println!(
-                "replay: {} run --scenario {} --lane {} --trace",
+                "replay: {} run --scenario {}{} --lane {} --trace",
                 ctx.program,
                 p.display(),
+                run_seed.map_or(String::new(), |s| format!(" --run-seed {s}")),
                 lane_name(lane)
             ),
             None => println!(
@@ -1002,6 +1034,93 @@ fn cmd_run(
         }
     }
     code
+}
+
+/// `run --scenario FILE --reseeds N`: the file's schedule under `reseeds` other run
+/// seeds ([`crate::explore::reseed`]), counted by property. Exits as the worst run
+/// would (1 if any broke a safety property), 130 when stopped by Ctrl-C.
+fn cmd_reseed(ctx: &Ctx, file: &Path, lane: Lane, reseeds: u64) -> u8 {
+    use crate::explore::reseed::reseed;
+    let (scenario, protocol) = match load_scenario(ctx, file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::HARNESS;
+        }
+    };
+    let stop = stop_on_signal();
+    println!("seed: {}", scenario.seed);
+    println!(
+        "reseeds: {} {reseeds} times in the {} lane, each run's latencies and jitter drawn \
+         from its own seed; the cluster, workload and faults are the file's",
+        file.display(),
+        lane_name(lane)
+    );
+    if let Some(stop_at_ms) = scenario.stop_at_ms {
+        println!("each run stops at {stop_at_ms} simulated ms, as the file says (stop_at_ms)");
+    }
+    let bar = reports::progress_bar(reseeds, "runs");
+    let asked_to_stop = || {
+        bar.inc(1);
+        stop.load(Ordering::Relaxed)
+    };
+    let summary = reseed(protocol, lane, &scenario, reseeds, &asked_to_stop);
+    bar.finish_and_clear();
+    let share = |runs: u64| 100.0 * runs as f64 / summary.runs.max(1) as f64;
+    if summary.interrupted {
+        println!("interrupted after {} of {reseeds} runs", summary.runs);
+    }
+    println!(
+        "all properties held in {} of {} runs ({:.1}%); {} trace events a run on average",
+        summary.held,
+        summary.runs,
+        share(summary.held),
+        summary.mean_trace_events()
+    );
+    for (property, v) in &summary.violated {
+        let seeds: Vec<String> = v.seeds.iter().map(u64::to_string).collect();
+        println!(
+            "{property} broken in {} of {} runs ({:.2}%); first run seeds: {}",
+            v.runs,
+            summary.runs,
+            share(v.runs),
+            seeds.join(", ")
+        );
+    }
+    if summary.harness_errors > 0 {
+        println!("harness errors in {} runs", summary.harness_errors);
+    }
+    if let Some(seed) = summary.violated.values().find_map(|v| v.seeds.first()) {
+        println!(
+            "replay one: {} run --scenario {} --run-seed {seed} --lane {} --trace",
+            ctx.program,
+            file.display(),
+            lane_name(lane)
+        );
+    }
+    if summary.interrupted {
+        exit::INTERRUPTED
+    } else if summary.violated.values().any(|v| v.safety) {
+        exit::SAFETY
+    } else if !summary.violated.is_empty() {
+        exit::LIVENESS
+    } else if summary.harness_errors > 0 {
+        exit::HARNESS
+    } else {
+        exit::OK
+    }
+}
+
+/// A flag that Ctrl-C (or SIGTERM) raises: long commands ask it between runs, stop,
+/// and still print (and save) what they did. Installed before a command's first line,
+/// so a Ctrl-C after it is always the handler's.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed: {e}");
+    }
+    stop
 }
 
 fn cmd_replay(
@@ -1386,11 +1505,7 @@ fn cmd_hunt(protocol: ProtocolRef, targets: &[Vec<String>], plan: HuntPlan) -> u
     let search = if guided { "guided" } else { "fresh draws" };
     // Ctrl-C (or SIGTERM) ends the campaigns running before their next run and starts
     // no more; what ended is still printed and saved, and the table counts only it.
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = Arc::clone(&stop);
-    if let Err(e) = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: Ctrl-C handler not installed: {e}");
-    }
+    let stop = stop_on_signal();
     println!(
         "hunt: {seeds} campaign seeds from {first_seed}, {lane_name} lane, {search}, {jobs} job(s), \
          at most {runs_max} runs per campaign, shrink budget {shrink_budget}"

@@ -8,6 +8,7 @@ pub mod distinct;
 pub mod guided;
 pub mod hunt;
 pub mod report;
+pub mod reseed;
 pub mod shard;
 
 pub use crate::sim::Lane;
