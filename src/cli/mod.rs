@@ -56,7 +56,7 @@ or real async nodes on turmoil) that partitions, drops, duplicates, delays and c
 judges each protocol's safety, liveness and coverage properties.\n\nExit codes: 0 all \
 properties held; 1 safety violation; 2 usage error; 3 liveness failure; 4 harness error; \
 5 replay: digest changed; 6 replay: outcome changed; 7 check: some properties not judged \
-for want of a node's history; 130 campaign, hunt or model check interrupted."
+for want of a node's history; 130 campaign, hunt, reseeds or model check interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -1038,7 +1038,8 @@ fn cmd_run(
 
 /// `run --scenario FILE --reseeds N`: the file's schedule under `reseeds` other run
 /// seeds ([`crate::explore::reseed`]), counted by property. Exits as the worst run
-/// would (1 if any broke a safety property), 130 when stopped by Ctrl-C.
+/// would (1 if any broke a safety property); 130 when stopped by Ctrl-C with nothing
+/// broken, as `explore` does.
 fn cmd_reseed(ctx: &Ctx, file: &Path, lane: Lane, reseeds: u64) -> u8 {
     use crate::explore::reseed::reseed;
     let (scenario, protocol) = match load_scenario(ctx, file) {
@@ -1098,14 +1099,14 @@ fn cmd_reseed(ctx: &Ctx, file: &Path, lane: Lane, reseeds: u64) -> u8 {
             lane_name(lane)
         );
     }
-    if summary.interrupted {
-        exit::INTERRUPTED
-    } else if summary.violated.values().any(|v| v.safety) {
+    if summary.violated.values().any(|v| v.safety) {
         exit::SAFETY
     } else if !summary.violated.is_empty() {
         exit::LIVENESS
     } else if summary.harness_errors > 0 {
         exit::HARNESS
+    } else if summary.interrupted {
+        exit::INTERRUPTED
     } else {
         exit::OK
     }
