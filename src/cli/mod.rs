@@ -1099,17 +1099,12 @@ fn cmd_reseed(ctx: &Ctx, file: &Path, lane: Lane, reseeds: u64) -> u8 {
             lane_name(lane)
         );
     }
-    if summary.violated.values().any(|v| v.safety) {
-        exit::SAFETY
-    } else if !summary.violated.is_empty() {
-        exit::LIVENESS
-    } else if summary.harness_errors > 0 {
-        exit::HARNESS
-    } else if summary.interrupted {
-        exit::INTERRUPTED
-    } else {
-        exit::OK
-    }
+    reports::many_runs_exit_code(
+        summary.violated.values().any(|v| v.safety),
+        summary.violated.values().any(|v| !v.safety),
+        summary.harness_errors > 0,
+        summary.interrupted,
+    )
 }
 
 /// A flag that Ctrl-C (or SIGTERM) raises: long commands ask it between runs, stop,

@@ -46,14 +46,29 @@ pub fn progress_bar(len: u64, unit: &str) -> ProgressBar {
 
 /// The exit code a campaign's report stands for.
 pub fn exit_code(report: &CampaignReport) -> u8 {
-    if report.safety_failed() {
+    many_runs_exit_code(
+        report.safety_failed(),
+        report.liveness_failed(),
+        report.harness_errors > 0,
+        report.interrupted,
+    )
+}
+
+/// The exit code of a command that played many runs: the worst thing any run showed.
+pub fn many_runs_exit_code(
+    safety_failed: bool,
+    liveness_failed: bool,
+    harness_errors: bool,
+    interrupted: bool,
+) -> u8 {
+    if safety_failed {
         exit::SAFETY
-    } else if report.liveness_failed() {
+    } else if liveness_failed {
         exit::LIVENESS
-    } else if report.harness_errors > 0 {
+    } else if harness_errors {
         exit::HARNESS
-    } else if report.interrupted {
-        // A clean campaign cut short is not a clean campaign: it does not exit 0. A
+    } else if interrupted {
+        // A clean set of runs cut short is not a clean set: it does not exit 0. A
         // failure found outranks the interruption.
         exit::INTERRUPTED
     } else {
