@@ -480,7 +480,12 @@ fn dispatch(ctx: &Ctx, command: Command) -> u8 {
                         json,
                         html,
                     };
-                    cmd_run(ctx, seed, scenario, run_seed, p, bugs, lane, printed)
+                    let source = RunSource {
+                        seed,
+                        file: scenario,
+                        run_seed,
+                    };
+                    cmd_run(ctx, source, p, bugs, lane, printed)
                 }
             },
             Err(e) => usage_error(&e),
@@ -959,18 +964,28 @@ fn diagram_title(scenario: &Scenario, judged: &Judged) -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_run(
-    ctx: &Ctx,
+/// Where `run`'s scenario comes from: generated from `seed`, or read from `file` and
+/// run with `run_seed` instead of its own seed when given.
+struct RunSource {
     seed: Option<u64>,
     file: Option<PathBuf>,
     run_seed: Option<u64>,
+}
+
+fn cmd_run(
+    ctx: &Ctx,
+    source: RunSource,
     protocol: ProtocolRef,
     bugs: Vec<String>,
     lane: Lane,
     printed: Printed,
 ) -> u8 {
     let Printed { trace, json, html } = printed;
+    let RunSource {
+        seed,
+        file,
+        run_seed,
+    } = source;
     let (scenario, protocol) = match (seed, &file) {
         (Some(seed), _) => (seeded(protocol, seed, bugs), protocol),
         (None, Some(path)) => match load_scenario(ctx, path) {
